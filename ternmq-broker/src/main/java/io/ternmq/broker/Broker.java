@@ -1,0 +1,87 @@
+package io.ternmq.broker;
+
+import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.protocol.BrokerContext;
+import io.ternmq.broker.retain.MemoryRetainedStore;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.routing.SubscriptionTree;
+import io.ternmq.broker.session.LocalSessionRegistry;
+import io.ternmq.broker.session.SessionLimits;
+import io.ternmq.broker.session.SessionRegistry;
+import io.ternmq.broker.transport.MqttServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.util.List;
+
+/** A running broker: wires routing, sessions and retained messages to the listeners. Embeddable; tests use it. */
+public final class Broker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics = new BrokerMetrics();
+    private final Router router;
+    private final SessionRegistry sessions;
+    private final MqttServer server;
+    private List<InetSocketAddress> addresses = List.of();
+
+    private Broker(BrokerConfig config) {
+        this.config = config;
+        this.router = new Router(new SubscriptionTree(), new MemoryRetainedStore(), metrics);
+        this.sessions = new LocalSessionRegistry(
+                new SessionLimits(config.maxQueuedMessages(), config.queueQos0Messages()), metrics,
+                router::removeAll);
+        this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics));
+    }
+
+    /** Creates the data directory, binds every listener and returns the running broker. */
+    public static Broker start(BrokerConfig config) throws InterruptedException {
+        long t0 = System.nanoTime();
+        try {
+            Files.createDirectories(config.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data directory " + config.dataDir() + ": " + e, e);
+        }
+        Broker broker = new Broker(config);
+        broker.addresses = broker.server.start();
+        LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
+                config.dataDir().toAbsolutePath().normalize());
+        return broker;
+    }
+
+    public List<InetSocketAddress> addresses() {
+        return addresses;
+    }
+
+    /** The port of the first listener (handy when it was configured as 0). */
+    public int port() {
+        return addresses.get(0).getPort();
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    public BrokerMetrics metrics() {
+        return metrics;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        LOG.info("TernMQ stopped");
+    }
+}

@@ -1,0 +1,112 @@
+package io.ternmq.broker;
+
+import ch.qos.logback.classic.Level;
+import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.config.ConfigException;
+import io.ternmq.broker.config.ConfigFileParser;
+import io.ternmq.broker.config.ListenerConfig;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** The {@code ternmq} command: starts the broker from a config file and command-line overrides. */
+@Command(name = "ternmq", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "TernMQ, an MQTT 3.1/3.1.1/5.0 broker. Without -c it listens on 127.0.0.1:1883 and keeps "
+                + "its data under ./data.")
+public final class Main implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "configuration file (key value lines)")
+    Path configFile;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT",
+            description = "port of the first listener (default 1883)")
+    Integer port;
+
+    @Option(names = {"-b", "--bind"}, paramLabel = "ADDRESS",
+            description = "bind address of the first listener (default 127.0.0.1)")
+    String bind;
+
+    @Option(names = {"-d", "--data-dir"}, paramLabel = "DIR", description = "data directory (default ./data)")
+    Path dataDir;
+
+    @Option(names = {"-v", "--verbose"}, description = "log at debug level")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BrokerConfig config;
+        try {
+            config = buildConfig();
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("ternmq: " + e.getMessage());
+            return 2;
+        }
+        setLogLevel(verbose ? "debug" : config.logLevel());
+        Broker broker;
+        try {
+            broker = Broker.start(config);
+        } catch (RuntimeException e) {
+            System.err.println("ternmq: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            broker.close();
+            stopped.countDown();
+        }, "ternmq-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    BrokerConfig buildConfig() {
+        BrokerConfig.Builder b = configFile == null ? BrokerConfig.builder() : ConfigFileParser.parse(configFile);
+        if (port != null || bind != null) {
+            if (port != null && (port < 0 || port > 65535)) {
+                throw new ConfigException("--port: " + port + " is out of range 0..65535");
+            }
+            List<ListenerConfig> ls = b.listeners();
+            ListenerConfig first = ls.isEmpty()
+                    ? new ListenerConfig(BrokerConfig.DEFAULT_BIND, BrokerConfig.DEFAULT_PORT) : ls.get(0);
+            ListenerConfig changed = new ListenerConfig(bind != null ? bind : first.bindAddress(),
+                    port != null ? port : first.port());
+            if (ls.isEmpty()) {
+                ls.add(changed);
+            } else {
+                ls.set(0, changed);
+            }
+        }
+        if (dataDir != null) {
+            b.dataDir(dataDir);
+        }
+        return b.build();
+    }
+
+    private static void setLogLevel(String level) {
+        if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(Level.toLevel(level, Level.INFO));
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"TernMQ " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package io.ternmq.broker.message;
+
+import io.ternmq.codec.QoS;
+
+/**
+ * One message on its way to one session: the QoS it is delivered at (min of publish and subscription QoS), the
+ * RETAIN flag it carries (set only for retained messages sent on subscribe, or with retain-as-published), and the
+ * subscription identifiers of the matching subscriptions (MQTT 5.0).
+ */
+public record Delivery(Message message, QoS qos, boolean retain, int[] subscriptionIds) {
+    private static final int[] NONE = new int[0];
+
+    public Delivery(Message message, QoS qos, boolean retain) {
+        this(message, qos, retain, NONE);
+    }
+}

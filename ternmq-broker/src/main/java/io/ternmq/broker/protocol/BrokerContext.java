@@ -1,0 +1,10 @@
+package io.ternmq.broker.protocol;
+
+import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.session.SessionRegistry;
+
+/** The broker-wide collaborators every connection needs, wired once at start. */
+public record BrokerContext(BrokerConfig config, SessionRegistry sessions, Router router, BrokerMetrics metrics) {
+}

@@ -1,0 +1,34 @@
+package io.ternmq.broker.protocol;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.codec.MqttPacket;
+import io.ternmq.codec.MqttVersion;
+
+/**
+ * The network side of one client as the protocol logic sees it: the thin adapter over a Netty channel lives in
+ * {@code transport}. All calls come from {@link #executor()}.
+ */
+public interface ClientChannel {
+
+    /** The event loop that owns this connection; every protocol callback runs on it. */
+    EventExecutor executor();
+
+    /** Queues a packet for writing; nothing reaches the socket before {@link #flush()}. */
+    void write(MqttPacket packet);
+
+    void flush();
+
+    /** Flushes what was written, then closes. */
+    void close();
+
+    boolean isOpen();
+
+    /** Switches the codec to the version the client's CONNECT asked for. */
+    void setProtocolVersion(MqttVersion version);
+
+    /** Pauses or resumes reading from the socket (back-pressure while a session is being attached). */
+    void setAutoRead(boolean autoRead);
+
+    /** For logs: "address:port" of the peer. */
+    String remoteAddress();
+}

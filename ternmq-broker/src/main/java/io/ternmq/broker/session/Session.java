@@ -1,0 +1,377 @@
+package io.ternmq.broker.session;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.codec.QoS;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The server side of one client's session: subscriptions, the outbound in-flight window and queue, packet ids, and
+ * inbound QoS 2 state. It outlives network connections when persistent.
+ *
+ * <p><b>Threading.</b> One event loop, the owner, touches this state: the attached connection's loop, or the last one
+ * while offline. Other threads never call the state methods; they {@link #submit} work, which lands in an inbox
+ * (multi-producer queue) that the owner drains in order. Because the inbox is the only way in, ownership can move to
+ * a new connection's loop (takeover) without reordering deliveries: the move is itself an inbox task, and whichever
+ * loop owns the session next drains the same queue.
+ */
+public final class Session {
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    private static final AtomicLong LAST_DROP_LOG_MILLIS = new AtomicLong();
+    private static final long DROP_LOG_INTERVAL_MILLIS = 10_000;
+
+    private final String clientId;
+    private final SessionLimits limits;
+    private final BrokerMetrics metrics;
+
+    private volatile EventExecutor owner;
+    private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+
+    // Owner-thread state below.
+    private boolean persistent;
+    private boolean ended;
+    private SessionConnection connection;
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
+    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+    private final Set<Integer> awaitingPubrel = new HashSet<>();
+    private int lastPacketId;
+    private long droppedMessages;
+
+    public Session(String clientId, boolean persistent, EventExecutor owner, SessionLimits limits,
+                   BrokerMetrics metrics) {
+        this.clientId = clientId;
+        this.persistent = persistent;
+        this.owner = owner;
+        this.limits = limits;
+        this.metrics = metrics;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public EventExecutor owner() {
+        return owner;
+    }
+
+    // ---------------------------------------------------------------- inbox
+
+    /**
+     * Runs a task or hands a {@link Delivery} to this session on its owner loop, in submission order. Safe from any
+     * thread. On the owner loop with nothing waiting, it runs at once.
+     */
+    public void submit(Object work) {
+        if (owner.inEventLoop() && inbox.isEmpty() && !drainScheduled.get()) {
+            handle(work);
+            return;
+        }
+        inbox.offer(work);
+        if (drainScheduled.compareAndSet(false, true)) {
+            owner.execute(this::drain);
+        }
+    }
+
+    /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
+    void post(Object work) {
+        inbox.offer(work);
+        if (drainScheduled.compareAndSet(false, true)) {
+            owner.execute(this::drain);
+        }
+    }
+
+    private void drain() {
+        EventExecutor o = owner;
+        if (!o.inEventLoop()) {
+            o.execute(this::drain);
+            return;
+        }
+        drainScheduled.set(false);
+        Object work;
+        while ((work = inbox.poll()) != null) {
+            handle(work);
+            if (owner != o) {
+                // a takeover moved the session: the new owner drains the rest
+                owner.execute(this::drain);
+                return;
+            }
+        }
+    }
+
+    private void handle(Object work) {
+        if (work instanceof Delivery d) {
+            deliver(d);
+        } else {
+            ((Runnable) work).run();
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle (owner thread)
+
+    /** Moves ownership to another event loop; must be the last thing a task does with this session. */
+    void moveTo(EventExecutor newOwner) {
+        owner = newOwner;
+    }
+
+    /** Closes the attached connection, if any, because a new connection takes the session over. */
+    void detachForTakeover() {
+        SessionConnection c = connection;
+        connection = null;
+        if (c != null) {
+            metrics.sessionTakeovers.increment();
+            c.closeTakenOver();
+        }
+    }
+
+    /** Attaches a connection: CONNACK first, then resend what was in flight [MQTT-4.4.0-1], then the queue. */
+    void attach(SessionConnection c, boolean sessionPresent, boolean persistent) {
+        this.persistent = persistent;
+        if (!c.sessionReady(this, sessionPresent)) {
+            return;
+        }
+        connection = c;
+        for (Map.Entry<Integer, Inflight> e : inflight.entrySet()) {
+            Inflight f = e.getValue();
+            if (f.awaitingPubcomp) {
+                c.sendPubrel(e.getKey());
+            } else {
+                c.sendPublish(e.getKey(), f.delivery, true);
+            }
+        }
+        pump();
+        c.requestFlush();
+    }
+
+    /**
+     * Detaches this connection if it is still the attached one.
+     *
+     * @return true if it was attached (false after a takeover, when a newer connection has the session)
+     */
+    public boolean detach(SessionConnection c) {
+        if (connection != c) {
+            return false;
+        }
+        connection = null;
+        if (!limits.queueQos0Messages()) {
+            queue.removeIf(d -> d.qos() == QoS.AT_MOST_ONCE);
+        }
+        return true;
+    }
+
+    public boolean isConnected() {
+        return connection != null;
+    }
+
+    public boolean isPersistent() {
+        return persistent;
+    }
+
+    /** Forgets all state; later deliveries are dropped. The caller removes the subscriptions from routing. */
+    void end() {
+        ended = true;
+        connection = null;
+        inflight.clear();
+        queue.clear();
+        awaitingPubrel.clear();
+    }
+
+    public boolean isEnded() {
+        return ended;
+    }
+
+    // ---------------------------------------------------------------- subscriptions (owner thread)
+
+    /** @return the subscription it replaces, or null */
+    public Subscription putSubscription(Subscription s) {
+        return subscriptions.put(s.filter(), s);
+    }
+
+    /** @return the removed subscription, or null if there was none */
+    public Subscription removeSubscription(String filter) {
+        return subscriptions.remove(filter);
+    }
+
+    public Collection<Subscription> subscriptions() {
+        return Collections.unmodifiableCollection(subscriptions.values());
+    }
+
+    // ---------------------------------------------------------------- outbound (owner thread)
+
+    /** Sends the message now if the window allows, or queues it; offline, keeps it only if the session persists. */
+    public void deliver(Delivery d) {
+        if (ended) {
+            return;
+        }
+        SessionConnection c = connection;
+        if (c == null) {
+            if (!persistent) {
+                return;
+            }
+            if (d.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
+                metrics.offlineQos0Drops.increment();
+                return;
+            }
+            enqueue(d);
+            return;
+        }
+        // Anything already queued goes first, QoS 0 included, so that order per topic holds.
+        if (!queue.isEmpty() || (d.qos() != QoS.AT_MOST_ONCE && inflight.size() >= c.maxInflight())) {
+            enqueue(d);
+            return;
+        }
+        send(c, d);
+        c.requestFlush();
+    }
+
+    private void send(SessionConnection c, Delivery d) {
+        if (d.qos() == QoS.AT_MOST_ONCE) {
+            c.sendPublish(0, d, false);
+            return;
+        }
+        int id = nextPacketId();
+        inflight.put(id, new Inflight(d));
+        c.sendPublish(id, d, false);
+    }
+
+    private void enqueue(Delivery d) {
+        if (queue.size() >= limits.maxQueuedMessages()) {
+            droppedMessages++;
+            metrics.queueOverflowDrops.increment();
+            logDrop();
+            return;
+        }
+        queue.add(d);
+    }
+
+    private void logDrop() {
+        long now = System.currentTimeMillis();
+        long last = LAST_DROP_LOG_MILLIS.get();
+        if (now - last >= DROP_LOG_INTERVAL_MILLIS && LAST_DROP_LOG_MILLIS.compareAndSet(last, now)) {
+            LOG.warn("Queue of client '{}' is full ({} messages): dropped a message ({} dropped for this client, "
+                    + "{} in total; max_queued_messages sets the bound)", clientId, limits.maxQueuedMessages(),
+                    droppedMessages, metrics.queueOverflowDrops.sum());
+        }
+    }
+
+    /** Sends queued messages while the window has room. */
+    private void pump() {
+        SessionConnection c = connection;
+        if (c == null) {
+            return;
+        }
+        Delivery d;
+        while ((d = queue.peek()) != null) {
+            if (d.qos() != QoS.AT_MOST_ONCE && inflight.size() >= c.maxInflight()) {
+                return;
+            }
+            queue.poll();
+            send(c, d);
+        }
+    }
+
+    private int nextPacketId() {
+        int id = lastPacketId;
+        do {
+            id = id == 0xFFFF ? 1 : id + 1;
+        } while (inflight.containsKey(id));
+        lastPacketId = id;
+        return id;
+    }
+
+    /** PUBACK from the client. @return false if no QoS 1 message awaited it */
+    public boolean onPuback(int packetId) {
+        Inflight f = inflight.get(packetId);
+        if (f == null || f.delivery.qos() != QoS.AT_LEAST_ONCE) {
+            return false;
+        }
+        inflight.remove(packetId);
+        pumpAndFlush();
+        return true;
+    }
+
+    /** PUBREC from the client: the message is delivered; from now on only PUBREL is resent, never the PUBLISH. */
+    public boolean onPubrec(int packetId) {
+        Inflight f = inflight.get(packetId);
+        if (f == null || f.delivery.qos() != QoS.EXACTLY_ONCE) {
+            return false;
+        }
+        f.awaitingPubcomp = true;
+        return true;
+    }
+
+    /** PUBCOMP from the client. @return false if no PUBREL awaited it */
+    public boolean onPubcomp(int packetId) {
+        Inflight f = inflight.get(packetId);
+        if (f == null || !f.awaitingPubcomp) {
+            return false;
+        }
+        inflight.remove(packetId);
+        pumpAndFlush();
+        return true;
+    }
+
+    private void pumpAndFlush() {
+        if (!queue.isEmpty()) {
+            pump();
+            SessionConnection c = connection;
+            if (c != null) {
+                c.requestFlush();
+            }
+        }
+    }
+
+    public int inflightCount() {
+        return inflight.size();
+    }
+
+    public int queuedCount() {
+        return queue.size();
+    }
+
+    // ---------------------------------------------------------------- inbound QoS 2 (owner thread)
+
+    /**
+     * Records an inbound QoS 2 packet id until its PUBREL.
+     *
+     * @return false if the id was already recorded: the PUBLISH is a resend and must not be routed again
+     */
+    public boolean markAwaitingPubrel(int packetId) {
+        return awaitingPubrel.add(packetId);
+    }
+
+    /** @return false if no PUBLISH with that id awaited PUBREL */
+    public boolean releasePubrel(int packetId) {
+        return awaitingPubrel.remove(packetId);
+    }
+
+    /** Snapshot for tests and diagnostics: packet ids in flight, in send order. */
+    public Iterator<Integer> inflightIds() {
+        return inflight.keySet().iterator();
+    }
+
+    private static final class Inflight {
+        final Delivery delivery;
+        boolean awaitingPubcomp;
+
+        Inflight(Delivery delivery) {
+            this.delivery = delivery;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.ternmq.broker.session;
+
+import io.ternmq.broker.message.Delivery;
+
+/**
+ * What a {@link Session} needs from the network connection it is attached to. Every call happens on the session's
+ * owner event loop, which is the connection's own loop while attached.
+ */
+public interface SessionConnection {
+
+    /**
+     * The session is now owned by this connection's event loop and attached to it: answer CONNACK. Called before
+     * the session resends anything, so CONNACK goes first on the wire.
+     *
+     * @return false if the connection closed while the session was being prepared (the session stays detached)
+     */
+    boolean sessionReady(Session session, boolean sessionPresent);
+
+    /** Writes a PUBLISH (without flushing; see {@link #requestFlush()}). */
+    void sendPublish(int packetId, Delivery delivery, boolean dup);
+
+    /** Writes a PUBREL for an outbound QoS 2 message whose PUBREC arrived. */
+    void sendPubrel(int packetId);
+
+    /** Arranges one flush after the current batch of work on this event loop. */
+    void requestFlush();
+
+    /** The outbound in-flight window: QoS 1/2 messages sent and not yet acknowledged. */
+    int maxInflight();
+
+    /** Another connection took the session over: close this one [MQTT-3.1.4-2]. */
+    void closeTakenOver();
+}
