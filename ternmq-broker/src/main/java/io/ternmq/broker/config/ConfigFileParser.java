@@ -101,6 +101,10 @@ public final class ConfigFileParser {
         try {
             n = Long.parseLong(v);
         } catch (NumberFormatException e) {
+            if (v.matches("[+-]?[0-9]+")) {
+                // a whole number too large for a long is out of range, not "not a number"
+                throw new IllegalArgumentException(v + " is out of range " + min + ".." + max);
+            }
             throw new IllegalArgumentException("'" + v + "' is not a whole number");
         }
         if (n < min || n > max) {

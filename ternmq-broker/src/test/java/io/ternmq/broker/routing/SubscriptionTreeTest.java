@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,14 +51,17 @@ class SubscriptionTreeTest {
         return out;
     }
 
+    /** Split filters and topics, memoized: the randomized tests call the oracle millions of times. */
+    private static final Map<String, String[]> LEVELS_OF = new ConcurrentHashMap<>();
+
     /**
      * A straightforward MQTT matcher straight from the spec (section 4.7), used as the oracle: levels are compared one
      * by one, '+' matches exactly one level (possibly empty), '#' matches the rest including none (so "a/#" matches
      * "a"), and a topic starting with '$' is not matched by a filter whose first level is a wildcard.
      */
     static boolean referenceMatches(String filter, String topic) {
-        String[] f = filter.split("/", -1);
-        String[] t = topic.split("/", -1);
+        String[] f = LEVELS_OF.computeIfAbsent(filter, k -> k.split("/", -1));
+        String[] t = LEVELS_OF.computeIfAbsent(topic, k -> k.split("/", -1));
         if (topic.startsWith("$") && (f[0].equals("+") || f[0].equals("#"))) {
             return false;
         }
@@ -351,7 +355,7 @@ class SubscriptionTreeTest {
 
             assertThat(tree.unsubscribe(a, "x/+/z/#")).isTrue();
             assertThat(visits(tree, "x/y/z")).isEmpty();
-            assertThat(visits(tree, "x/y")).containsExactly("b x/+", "b x/y");
+            assertThat(visits(tree, "x/y")).containsExactly("a x/y", "b x/+", "b x/y");
 
             // unsubscribing a filter the session does not hold, or a prefix of a held one, changes nothing
             assertThat(tree.unsubscribe(a, "x/+")).isFalse();
@@ -533,7 +537,7 @@ class SubscriptionTreeTest {
     void concurrentSubscribeUnsubscribeAndMatch() throws Exception {
         int writers = 4;
         int readers = 4;
-        int rounds = 300;
+        int rounds = 1000;
         // Filters shared by all writers, so that they contend on the same exact-map entries and trie nodes, and
         // so that pruning by one writer races with subscribing on the same path by another.
         List<String> filters = List.of("a/b/c", "a/b", "a/+/c", "a/#", "+/b/#", "#", "a/b/c/d/+", "x/+/z", "x/y/z",

@@ -1,0 +1,332 @@
+package io.ternmq.broker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+class ConfigFileParserTest {
+
+    private static BrokerConfig parse(String... lines) {
+        return ConfigFileParser.parse("test.conf", List.of(lines)).build();
+    }
+
+    private static void assertError(String expectedMessage, String... lines) {
+        assertThatThrownBy(() -> parse(lines))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(expectedMessage);
+    }
+
+    /** A sample value for every key, and how to read it back from the parsed configuration. */
+    private record Sample(String value, Function<BrokerConfig, Object> getter, Object expected) {
+    }
+
+    private static final Map<String, Sample> SAMPLES = new LinkedHashMap<>();
+
+    static {
+        SAMPLES.put("data_dir", new Sample("/var/lib/ternmq", BrokerConfig::dataDir, Path.of("/var/lib/ternmq")));
+        SAMPLES.put("max_packet_size", new Sample("65536", BrokerConfig::maxPacketSize, 65536));
+        SAMPLES.put("max_inflight_messages", new Sample("5", BrokerConfig::maxInflightMessages, 5));
+        SAMPLES.put("max_queued_messages", new Sample("12345", BrokerConfig::maxQueuedMessages, 12345));
+        SAMPLES.put("queue_qos0_messages", new Sample("true", BrokerConfig::queueQos0Messages, true));
+        SAMPLES.put("connect_timeout", new Sample("30", BrokerConfig::connectTimeoutSeconds, 30));
+        SAMPLES.put("allow_zero_length_clientid",
+                new Sample("false", BrokerConfig::allowZeroLengthClientId, false));
+        SAMPLES.put("auto_id_prefix", new Sample("gen-", BrokerConfig::autoIdPrefix, "gen-"));
+        SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
+    }
+
+    // ------------------------------------------------------------------ keys and defaults
+
+    @Test
+    void everyKeyHasASampleHere() {
+        // When a key is added to the parser, this fails until the key is covered by the tests below.
+        assertThat(SAMPLES.keySet()).containsExactlyInAnyOrderElementsOf(ConfigFileParser.keys());
+        assertThat(ConfigFileParser.keys()).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void everyKeyParses() {
+        for (Map.Entry<String, Sample> e : SAMPLES.entrySet()) {
+            BrokerConfig config = parse(e.getKey() + " " + e.getValue().value());
+            assertThat(e.getValue().getter().apply(config)).as(e.getKey()).isEqualTo(e.getValue().expected());
+        }
+    }
+
+    @Test
+    void everyKeyParsesInOneFile() {
+        String[] lines = SAMPLES.entrySet().stream().map(e -> e.getKey() + " " + e.getValue().value())
+                .toArray(String[]::new);
+        BrokerConfig config = parse(lines);
+        for (Map.Entry<String, Sample> e : SAMPLES.entrySet()) {
+            assertThat(e.getValue().getter().apply(config)).as(e.getKey()).isEqualTo(e.getValue().expected());
+        }
+    }
+
+    @Test
+    void defaultsWhenAbsent() {
+        BrokerConfig config = parse();
+        assertThat(config).isEqualTo(BrokerConfig.builder().build());
+        assertThat(config.listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
+        assertThat(config.dataDir()).isEqualTo(Path.of("data"));
+        assertThat(config.maxPacketSize()).isEqualTo(1024 * 1024);
+        assertThat(config.maxInflightMessages()).isEqualTo(20);
+        assertThat(config.maxQueuedMessages()).isEqualTo(1000);
+        assertThat(config.queueQos0Messages()).isFalse();
+        assertThat(config.connectTimeoutSeconds()).isEqualTo(10);
+        assertThat(config.allowZeroLengthClientId()).isTrue();
+        assertThat(config.autoIdPrefix()).isEqualTo("auto-");
+        assertThat(config.logLevel()).isEqualTo("info");
+    }
+
+    @Test
+    void aKeyLeavesTheOthersAtTheirDefaults() {
+        BrokerConfig defaults = parse();
+        for (Map.Entry<String, Sample> e : SAMPLES.entrySet()) {
+            BrokerConfig config = parse(e.getKey() + " " + e.getValue().value());
+            for (Map.Entry<String, Sample> other : SAMPLES.entrySet()) {
+                if (!other.getKey().equals(e.getKey())) {
+                    assertThat(other.getValue().getter().apply(config))
+                            .as("%s after setting %s", other.getKey(), e.getKey())
+                            .isEqualTo(other.getValue().getter().apply(defaults));
+                }
+            }
+            assertThat(config.listeners()).isEqualTo(defaults.listeners());
+        }
+    }
+
+    @Test
+    void theLastOccurrenceOfAKeyWins() {
+        BrokerConfig config = parse("max_inflight_messages 5", "max_inflight_messages 7");
+        assertThat(config.maxInflightMessages()).isEqualTo(7);
+    }
+
+    // ------------------------------------------------------------------ syntax
+
+    @Test
+    void commentsAndBlankLinesAreIgnored() {
+        BrokerConfig config = parse(
+                "# a comment",
+                "",
+                "   ",
+                "\t",
+                "   # an indented comment",
+                "#max_inflight_messages 3",
+                "max_inflight_messages 4",
+                "# listener 1",
+                "");
+        assertThat(config.maxInflightMessages()).isEqualTo(4);
+        assertThat(config.listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
+    }
+
+    @Test
+    void whitespaceAroundKeyAndValueIsIgnored() {
+        BrokerConfig config = parse(
+                "  max_inflight_messages    9   ",
+                "\tconnect_timeout\t\t15\t",
+                "auto_id_prefix \t x- ");
+        assertThat(config.maxInflightMessages()).isEqualTo(9);
+        assertThat(config.connectTimeoutSeconds()).isEqualTo(15);
+        assertThat(config.autoIdPrefix()).isEqualTo("x-");
+    }
+
+    @Test
+    void valuesMayContainSpaces() {
+        BrokerConfig config = parse("data_dir /srv/tern mq/data", "auto_id_prefix a b");
+        assertThat(config.dataDir()).isEqualTo(Path.of("/srv/tern mq/data"));
+        assertThat(config.autoIdPrefix()).isEqualTo("a b");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"true,true", "false,false", "TRUE,true", "False,false"})
+    void booleansIgnoreCase(String value, boolean expected) {
+        assertThat(parse("queue_qos0_messages " + value).queueQos0Messages()).isEqualTo(expected);
+        assertThat(parse("allow_zero_length_clientid " + value).allowZeroLengthClientId()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"error,error", "warn,warn", "info,info", "debug,debug", "trace,trace", "DEBUG,debug", "Warn,warn"})
+    void logLevelsAreNormalizedToLowerCase(String value, String expected) {
+        assertThat(parse("log_level " + value).logLevel()).isEqualTo(expected);
+    }
+
+    // key, lowest, highest
+    @ParameterizedTest
+    @CsvSource({
+            "max_packet_size, 2, 268435460",
+            "max_inflight_messages, 1, 65535",
+            "max_queued_messages, 0, 2147483647",
+            "connect_timeout, 1, 3600"})
+    void numbersAreAcceptedUpToTheirBounds(String key, int lowest, int highest) {
+        Function<BrokerConfig, Object> getter = SAMPLES.get(key).getter();
+        assertThat(getter.apply(parse(key + " " + lowest))).isEqualTo(lowest);
+        assertThat(getter.apply(parse(key + " " + highest))).isEqualTo(highest);
+        assertError("test.conf:1: " + key + ": " + (lowest - 1L) + " is out of range " + lowest + ".." + highest,
+                key + " " + (lowest - 1L));
+        assertError("test.conf:1: " + key + ": " + (highest + 1L) + " is out of range " + lowest + ".." + highest,
+                key + " " + (highest + 1L));
+    }
+
+    // ------------------------------------------------------------------ listeners
+
+    @Test
+    void listenerWithPortOnlyBindsAllInterfaces() {
+        assertThat(parse("listener 1883").listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
+    }
+
+    @Test
+    void severalListenersReplaceTheDefaultInOrder() {
+        BrokerConfig config = parse(
+                "listener 1883",
+                "# tls later",
+                "listener 8883 127.0.0.1",
+                "listener\t1884\t::1",
+                "listener 0 localhost");
+        assertThat(config.listeners()).containsExactly(
+                new ListenerConfig("0.0.0.0", 1883),
+                new ListenerConfig("127.0.0.1", 8883),
+                new ListenerConfig("::1", 1884),
+                new ListenerConfig("localhost", 0));
+    }
+
+    @Test
+    void listenerPortBounds() {
+        assertThat(parse("listener 65535").listeners()).containsExactly(new ListenerConfig("0.0.0.0", 65535));
+        assertError("test.conf:1: listener: 65536 is out of range 0..65535", "listener 65536");
+        assertError("test.conf:1: listener: -1 is out of range 0..65535", "listener -1");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            listener                        | expected 'listener <port> [<bind address>]'
+            listener 1883 0.0.0.0 extra     | expected 'listener <port> [<bind address>]'
+            listener 0.0.0.0                | '0.0.0.0' is not a whole number
+            listener 0.0.0.0 1883           | '0.0.0.0' is not a whole number
+            listener mqtt                   | 'mqtt' is not a whole number
+            listener 1883.5                 | '1883.5' is not a whole number
+            """)
+    void badListenerSyntax(String line, String problem) {
+        assertError("test.conf:1: listener: " + problem, line);
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    @Test
+    void unknownKey() {
+        assertError("test.conf:3: max_connections: unknown key", "# c", "", "max_connections 10");
+        assertError("test.conf:1: Log_Level: unknown key", "Log_Level info");
+        assertError("test.conf:1: bogus: unknown key", "bogus");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"data_dir", "max_packet_size", "max_inflight_messages", "max_queued_messages",
+            "queue_qos0_messages", "connect_timeout", "allow_zero_length_clientid", "auto_id_prefix", "log_level"})
+    void missingValue(String key) {
+        assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
+        assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");
+    }
+
+    @Test
+    void everyKeyIsCoveredByMissingValue() throws Exception {
+        ValueSource source = getClass().getDeclaredMethod("missingValue", String.class)
+                .getAnnotation(ValueSource.class);
+        assertThat(source.strings()).containsExactlyInAnyOrderElementsOf(ConfigFileParser.keys());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout"})
+    void nonNumbers(String key) {
+        assertError("test.conf:1: " + key + ": 'ten' is not a whole number", key + " ten");
+        assertError("test.conf:1: " + key + ": '1.5' is not a whole number", key + " 1.5");
+        assertError("test.conf:1: " + key + ": '1e3' is not a whole number", key + " 1e3");
+        assertError("test.conf:1: " + key + ": '0x10' is not a whole number", key + " 0x10");
+        assertError("test.conf:1: " + key + ": '10 20' is not a whole number", key + " 10 20");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout"})
+    void hugeWholeNumbersAreOutOfRangeNotNonNumbers(String key) {
+        assertThatThrownBy(() -> parse(key + " 99999999999999999999"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("test.conf:1: " + key + ": 99999999999999999999 is out of range ");
+        assertThatThrownBy(() -> parse(key + " -99999999999999999999"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("test.conf:1: " + key + ": -99999999999999999999 is out of range ");
+        assertThatThrownBy(() -> parse("listener 99999999999999999999"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("test.conf:1: listener: 99999999999999999999 is out of range 0..65535");
+    }
+
+    @Test
+    void outOfRange() {
+        assertError("test.conf:1: max_inflight_messages: 0 is out of range 1..65535", "max_inflight_messages 0");
+        assertError("test.conf:1: connect_timeout: 3601 is out of range 1..3600", "connect_timeout 3601");
+        assertError("test.conf:1: max_packet_size: 1 is out of range 2..268435460", "max_packet_size 1");
+        assertError("test.conf:1: max_queued_messages: -1 is out of range 0..2147483647",
+                "max_queued_messages -1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"queue_qos0_messages", "allow_zero_length_clientid"})
+    void badBoolean(String key) {
+        assertError("test.conf:1: " + key + ": 'yes' is not true or false", key + " yes");
+        assertError("test.conf:1: " + key + ": '1' is not true or false", key + " 1");
+        assertError("test.conf:1: " + key + ": 'true false' is not true or false", key + " true false");
+    }
+
+    @Test
+    void badLogLevel() {
+        assertError("test.conf:1: log_level: 'verbose' is not one of error, warn, info, debug, trace",
+                "log_level verbose");
+        assertError("test.conf:1: log_level: 'warning' is not one of error, warn, info, debug, trace",
+                "log_level warning");
+    }
+
+    @Test
+    void theFirstErrorStopsParsingAndNamesItsLine() {
+        assertError("test.conf:4: connect_timeout: 'soon' is not a whole number",
+                "listener 1883", "# ok so far", "max_inflight_messages 10", "connect_timeout soon",
+                "bogus key");
+    }
+
+    // ------------------------------------------------------------------ files
+
+    @Test
+    void parsesAFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("ternmq.conf");
+        Files.writeString(file, "# TernMQ\r\nlistener 1883\r\n\r\nmax_queued_messages 7\r\n", StandardCharsets.UTF_8);
+        BrokerConfig config = ConfigFileParser.parse(file).build();
+        assertThat(config.listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
+        assertThat(config.maxQueuedMessages()).isEqualTo(7);
+    }
+
+    @Test
+    void fileErrorsNameTheFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "listener 1883\nmax_inflight_messages many\n", StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> ConfigFileParser.parse(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(file + ":2: max_inflight_messages: 'many' is not a whole number");
+    }
+
+    @Test
+    void aMissingFileIsAConfigError(@TempDir Path dir) {
+        Path file = dir.resolve("missing.conf");
+        assertThatThrownBy(() -> ConfigFileParser.parse(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ": cannot read");
+    }
+}
