@@ -16,6 +16,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ListenerConfig;
 import io.ternmq.broker.protocol.BrokerContext;
@@ -49,8 +50,9 @@ public final class MqttServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        this.acceptGroup = new MultiThreadIoEventLoopGroup(1, io);
-        this.ioGroup = new MultiThreadIoEventLoopGroup(0, io);
+        this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-accept"), io);
+        // one I/O loop per core: each connection, and the session attached to it, lives on one of them
+        this.ioGroup = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("ternmq-io"), io);
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
     }
 
