@@ -6,6 +6,9 @@ import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.retain.MemoryRetainedStore;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.routing.SubscriptionTree;
+import io.ternmq.broker.security.AnonymousAuthenticator;
+import io.ternmq.broker.security.Authenticator;
+import io.ternmq.broker.security.ConnectionLimit;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.session.SessionLimits;
 import io.ternmq.broker.session.SessionRegistry;
@@ -30,24 +33,30 @@ public final class Broker implements AutoCloseable {
     private final MqttServer server;
     private List<InetSocketAddress> addresses = List.of();
 
-    private Broker(BrokerConfig config) {
+    private Broker(BrokerConfig config, Authenticator authenticator) {
         this.config = config;
         this.router = new Router(new SubscriptionTree(), new MemoryRetainedStore(), metrics);
         this.sessions = new LocalSessionRegistry(
                 new SessionLimits(config.maxQueuedMessages(), config.queueQos0Messages()), metrics,
                 router::removeAll);
-        this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics));
+        this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics, authenticator,
+                new ConnectionLimit(config.maxConnections())));
     }
 
     /** Creates the data directory, binds every listener and returns the running broker. */
     public static Broker start(BrokerConfig config) throws InterruptedException {
+        return start(config, new AnonymousAuthenticator());
+    }
+
+    /** Starts with an authenticator of the embedder's choice. */
+    public static Broker start(BrokerConfig config, Authenticator authenticator) throws InterruptedException {
         long t0 = System.nanoTime();
         try {
             Files.createDirectories(config.dataDir());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create data directory " + config.dataDir() + ": " + e, e);
         }
-        Broker broker = new Broker(config);
+        Broker broker = new Broker(config, authenticator);
         broker.addresses = broker.server.start();
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
                 config.dataDir().toAbsolutePath().normalize());

@@ -50,7 +50,7 @@ public final class MqttPacketDecoder {
                     + remainingLength);
         }
         if (available > remainingLength) {
-            throw malformed(null, (available - remainingLength) + " bytes follow the end of the packet");
+            throw malformed(null, (available - remainingLength) + " byte(s) follow the end of the packet");
         }
         int firstByte = packet.readUnsignedByte();
         packet.skipBytes(headerLength - 1);
@@ -97,7 +97,7 @@ public final class MqttPacketDecoder {
             case AUTH -> decodeAuth(body);
         };
         if (body.isReadable()) {
-            throw malformed(null, type + " has " + body.readableBytes() + " bytes after its last field");
+            throw malformed(null, type + " has " + body.readableBytes() + " byte(s) after its last field");
         }
         return packet;
     }

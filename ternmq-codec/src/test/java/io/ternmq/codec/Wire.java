@@ -9,6 +9,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /** Test helpers: hex vectors in and out of the codec, releasing every buffer they create. */
 final class Wire {
@@ -72,6 +73,13 @@ final class Wire {
     /** Record equality compares arrays by reference, so packets are compared field by field, arrays by content. */
     static void assertSamePacket(Object actual, Object expected) {
         assertThat(actual).usingRecursiveComparison().withStrictTypeChecking().isEqualTo(expected);
+    }
+
+    static void assertSamePackets(List<?> actual, List<?> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            assertSamePacket(actual.get(i), expected.get(i));
+        }
     }
 
     /** The vector decodes to the packet and the packet encodes to the vector. */

@@ -18,6 +18,8 @@ public record BrokerConfig(
         int connectTimeoutSeconds,
         boolean allowZeroLengthClientId,
         String autoIdPrefix,
+        int maxConnections,
+        int maxSubscriptionsPerClient,
         String logLevel) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
@@ -42,6 +44,8 @@ public record BrokerConfig(
         b.connectTimeoutSeconds = connectTimeoutSeconds;
         b.allowZeroLengthClientId = allowZeroLengthClientId;
         b.autoIdPrefix = autoIdPrefix;
+        b.maxConnections = maxConnections;
+        b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
         b.logLevel = logLevel;
         return b;
     }
@@ -57,6 +61,8 @@ public record BrokerConfig(
         private int connectTimeoutSeconds = 10;
         private boolean allowZeroLengthClientId = true;
         private String autoIdPrefix = "auto-";
+        private int maxConnections = -1;
+        private int maxSubscriptionsPerClient = -1;
         private String logLevel = "info";
 
         private Builder() {
@@ -116,6 +122,18 @@ public record BrokerConfig(
             return this;
         }
 
+        /** Negative: no cap. */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        /** Negative: no cap. */
+        public Builder maxSubscriptionsPerClient(int maxSubscriptionsPerClient) {
+            this.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
+            return this;
+        }
+
         public Builder logLevel(String logLevel) {
             this.logLevel = logLevel;
             return this;
@@ -125,7 +143,8 @@ public record BrokerConfig(
             List<ListenerConfig> ls = listeners.isEmpty()
                     ? List.of(new ListenerConfig(DEFAULT_BIND, DEFAULT_PORT)) : listeners;
             return new BrokerConfig(ls, dataDir, maxPacketSize, maxInflightMessages, maxQueuedMessages,
-                    queueQos0Messages, connectTimeoutSeconds, allowZeroLengthClientId, autoIdPrefix, logLevel);
+                    queueQos0Messages, connectTimeoutSeconds, allowZeroLengthClientId, autoIdPrefix, maxConnections,
+                    maxSubscriptionsPerClient, logLevel);
         }
     }
 }

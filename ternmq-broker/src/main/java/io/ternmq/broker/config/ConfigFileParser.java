@@ -27,6 +27,9 @@ public final class ConfigFileParser {
             Map.entry("connect_timeout", (b, v) -> b.connectTimeoutSeconds(intIn(v, 1, 3600))),
             Map.entry("allow_zero_length_clientid", (b, v) -> b.allowZeroLengthClientId(bool(v))),
             Map.entry("auto_id_prefix", (b, v) -> b.autoIdPrefix(v)),
+            Map.entry("max_connections", (b, v) -> b.maxConnections(intIn(v, -1, Integer.MAX_VALUE))),
+            Map.entry("max_subscriptions_per_client",
+                    (b, v) -> b.maxSubscriptionsPerClient(intIn(v, -1, Integer.MAX_VALUE))),
             Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))));
 
     private ConfigFileParser() {

@@ -7,6 +7,8 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.security.AuthRequest;
+import io.ternmq.broker.security.AuthResult;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;
 import io.ternmq.codec.DecodeFailure;
@@ -49,7 +51,11 @@ public final class MqttConnection implements SessionConnection {
     /** MQTT 3.1 limits client identifiers to 1..23 characters. */
     private static final int MQTT_3_1_MAX_CLIENT_ID_LENGTH = 23;
 
-    private enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
+    /**
+     * AWAIT_CONNECT until CONNECT; AUTHENTICATING while the authenticator decides; ATTACHING while the registry
+     * attaches the session (possibly taking it over from another loop); CONNECTED after CONNACK 0.
+     */
+    private enum State { AWAIT_CONNECT, AUTHENTICATING, ATTACHING, CONNECTED, CLOSED }
 
     private final ClientChannel channel;
     private final BrokerContext broker;
@@ -80,10 +86,14 @@ public final class MqttConnection implements SessionConnection {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
         int timeout = broker.config().connectTimeoutSeconds();
+        // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
         timer = loop.schedule(() -> {
             if (state == State.AWAIT_CONNECT) {
                 LOG.info("Connection from {} sent no CONNECT within {} s; closing", channel.remoteAddress(), timeout);
                 channel.close();
+            } else if (state == State.AUTHENTICATING) {
+                refuse(version.isV5() ? ReasonCode.SERVER_UNAVAILABLE : ReasonCode.V3_SERVER_UNAVAILABLE,
+                        "authentication did not answer within connect_timeout (" + timeout + " s)");
             }
         }, timeout, TimeUnit.SECONDS);
     }
@@ -99,7 +109,7 @@ public final class MqttConnection implements SessionConnection {
                             ReasonCode.PROTOCOL_ERROR);
                 }
             }
-            case CONNECTING -> {
+            case AUTHENTICATING, ATTACHING -> {
                 if (packet instanceof Connect) {
                     violation("second CONNECT [MQTT-3.1.0-2]", ReasonCode.PROTOCOL_ERROR);
                 } else {
@@ -144,11 +154,12 @@ public final class MqttConnection implements SessionConnection {
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
         cancelTimer();
-        if (previous == State.AWAIT_CONNECT) {
+        releaseConnectionSlot();
+        if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
         }
         publishWill();
-        if (previous == State.CONNECTING) {
+        if (previous == State.ATTACHING) {
             return; // sessionReady() sees CLOSED and finishes the session's side
         }
         LOG.debug("Client '{}' disconnected", clientId);
@@ -164,7 +175,6 @@ public final class MqttConnection implements SessionConnection {
     // ------------------------------------------------------------------ CONNECT
 
     private void onConnect(Connect connect) {
-        cancelTimer();
         version = connect.version();
         channel.setProtocolVersion(version);
         String id = connect.clientId();
@@ -192,6 +202,39 @@ public final class MqttConnection implements SessionConnection {
         }
         clientId = id;
         assignedClientId = assigned;
+        if (!broker.connectionLimit().tryAcquire()) {
+            refuse(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SERVER_UNAVAILABLE,
+                    "max_connections (" + broker.config().maxConnections() + ") reached");
+            return;
+        }
+        holdsConnectionSlot = true;
+        state = State.AUTHENTICATING;
+        channel.setAutoRead(false);
+        broker.authenticator()
+                .authenticate(new AuthRequest(id, connect.username(), connect.password(), channel.remoteAddress(),
+                        version))
+                .whenComplete((result, error) -> {
+                    if (loop.inEventLoop()) {
+                        authenticated(connect, result, error);
+                    } else {
+                        loop.execute(() -> authenticated(connect, result, error));
+                    }
+                });
+    }
+
+    private void authenticated(Connect connect, AuthResult result, Throwable error) {
+        if (state != State.AUTHENTICATING) {
+            return; // closed meanwhile
+        }
+        if (error != null) {
+            LOG.warn("Authentication of client '{}' failed with an error; refusing it", clientId, error);
+            result = AuthResult.SERVER_UNAVAILABLE;
+        }
+        if (result != AuthResult.ACCEPTED) {
+            refuse(result.connackCode(version), "authentication: " + result);
+            return;
+        }
+        cancelTimer();
         will = connect.will();
         if (version.isV5()) {
             Long expiry = connect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
@@ -204,9 +247,17 @@ public final class MqttConnection implements SessionConnection {
             keepAliveNanos = TimeUnit.SECONDS.toNanos(connect.keepAliveSeconds()) * 3 / 2;
             scheduleKeepAliveCheck(keepAliveNanos);
         }
-        state = State.CONNECTING;
-        channel.setAutoRead(false);
-        broker.sessions().connect(id, connect.cleanStart(), persistent, loop, this);
+        state = State.ATTACHING;
+        broker.sessions().connect(clientId, connect.cleanStart(), persistent, loop, this);
+    }
+
+    private boolean holdsConnectionSlot;
+
+    private void releaseConnectionSlot() {
+        if (holdsConnectionSlot) {
+            holdsConnectionSlot = false;
+            broker.connectionLimit().release();
+        }
     }
 
     private boolean assignedClientId;
@@ -251,12 +302,14 @@ public final class MqttConnection implements SessionConnection {
     }
 
     private void refuse(int returnCode, String why) {
-        LOG.info("Connection from {} refused: {}", channel.remoteAddress(), why);
+        LOG.info("Connection from {}{} refused: {}", channel.remoteAddress(),
+                clientId == null ? "" : " (client '" + clientId + "')", why);
         broker.metrics().connectsRefused.increment();
         channel.write(new Connack(false, returnCode));
         channel.close();
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
+        releaseConnectionSlot();
     }
 
     // ------------------------------------------------------------------ after CONNACK
@@ -341,6 +394,13 @@ public final class MqttConnection implements SessionConnection {
             if (TopicSyntax.isSharedSubscription(filter)) {
                 codes.add(version.isV5() ? ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
                         : ReasonCode.V3_SUBACK_FAILURE);
+                refusedAny = true;
+                continue;
+            }
+            int maxSubscriptions = broker.config().maxSubscriptionsPerClient();
+            if (maxSubscriptions >= 0 && session.subscription(filter) == null
+                    && session.subscriptionCount() >= maxSubscriptions) {
+                codes.add(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
                 refusedAny = true;
                 continue;
             }

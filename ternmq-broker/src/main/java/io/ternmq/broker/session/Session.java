@@ -208,6 +208,15 @@ public final class Session {
         return subscriptions.remove(filter);
     }
 
+    /** @return the subscription to exactly this filter, or null */
+    public Subscription subscription(String filter) {
+        return subscriptions.get(filter);
+    }
+
+    public int subscriptionCount() {
+        return subscriptions.size();
+    }
+
     public Collection<Subscription> subscriptions() {
         return Collections.unmodifiableCollection(subscriptions.values());
     }

@@ -46,6 +46,9 @@ class ConfigFileParserTest {
         SAMPLES.put("allow_zero_length_clientid",
                 new Sample("false", BrokerConfig::allowZeroLengthClientId, false));
         SAMPLES.put("auto_id_prefix", new Sample("gen-", BrokerConfig::autoIdPrefix, "gen-"));
+        SAMPLES.put("max_connections", new Sample("100", BrokerConfig::maxConnections, 100));
+        SAMPLES.put("max_subscriptions_per_client",
+                new Sample("50", BrokerConfig::maxSubscriptionsPerClient, 50));
         SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
     }
 
@@ -89,6 +92,8 @@ class ConfigFileParserTest {
         assertThat(config.connectTimeoutSeconds()).isEqualTo(10);
         assertThat(config.allowZeroLengthClientId()).isTrue();
         assertThat(config.autoIdPrefix()).isEqualTo("auto-");
+        assertThat(config.maxConnections()).as("no cap").isEqualTo(-1);
+        assertThat(config.maxSubscriptionsPerClient()).as("no cap").isEqualTo(-1);
         assertThat(config.logLevel()).isEqualTo("info");
     }
 
@@ -169,7 +174,9 @@ class ConfigFileParserTest {
             "max_packet_size, 2, 268435460",
             "max_inflight_messages, 1, 65535",
             "max_queued_messages, 0, 2147483647",
-            "connect_timeout, 1, 3600"})
+            "connect_timeout, 1, 3600",
+            "max_connections, -1, 2147483647",
+            "max_subscriptions_per_client, -1, 2147483647"})
     void numbersAreAcceptedUpToTheirBounds(String key, int lowest, int highest) {
         Function<BrokerConfig, Object> getter = SAMPLES.get(key).getter();
         assertThat(getter.apply(parse(key + " " + lowest))).isEqualTo(lowest);
@@ -233,7 +240,8 @@ class ConfigFileParserTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"data_dir", "max_packet_size", "max_inflight_messages", "max_queued_messages",
-            "queue_qos0_messages", "connect_timeout", "allow_zero_length_clientid", "auto_id_prefix", "log_level"})
+            "queue_qos0_messages", "connect_timeout", "allow_zero_length_clientid", "auto_id_prefix", "max_connections",
+            "max_subscriptions_per_client", "log_level"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");
@@ -247,7 +255,8 @@ class ConfigFileParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout"})
+    @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout",
+            "max_connections", "max_subscriptions_per_client"})
     void nonNumbers(String key) {
         assertError("test.conf:1: " + key + ": 'ten' is not a whole number", key + " ten");
         assertError("test.conf:1: " + key + ": '1.5' is not a whole number", key + " 1.5");
@@ -257,7 +266,8 @@ class ConfigFileParserTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout"})
+    @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout",
+            "max_connections", "max_subscriptions_per_client"})
     void hugeWholeNumbersAreOutOfRangeNotNonNumbers(String key) {
         assertThatThrownBy(() -> parse(key + " 99999999999999999999"))
                 .isInstanceOf(ConfigException.class)

@@ -2,6 +2,8 @@ package io.ternmq.broker.testing;
 
 import io.ternmq.broker.Broker;
 import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.security.AnonymousAuthenticator;
+import io.ternmq.broker.security.Authenticator;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,11 +24,15 @@ public final class TestBroker implements AutoCloseable {
     }
 
     public static TestBroker start(Consumer<BrokerConfig.Builder> customizer) {
+        return start(customizer, new AnonymousAuthenticator());
+    }
+
+    public static TestBroker start(Consumer<BrokerConfig.Builder> customizer, Authenticator authenticator) {
         try {
             Path dataDir = Files.createTempDirectory("ternmq-test-");
             BrokerConfig.Builder b = BrokerConfig.builder().listener("127.0.0.1", 0).dataDir(dataDir);
             customizer.accept(b);
-            return new TestBroker(Broker.start(b.build()));
+            return new TestBroker(Broker.start(b.build(), authenticator));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
