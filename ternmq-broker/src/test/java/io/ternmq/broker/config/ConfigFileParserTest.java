@@ -233,7 +233,7 @@ class ConfigFileParserTest {
 
     @Test
     void unknownKey() {
-        assertError("test.conf:3: max_connections: unknown key", "# c", "", "max_connections 10");
+        assertError("test.conf:3: max_clients: unknown key", "# c", "", "max_clients 10");
         assertError("test.conf:1: Log_Level: unknown key", "Log_Level info");
         assertError("test.conf:1: bogus: unknown key", "bogus");
     }
