@@ -38,7 +38,7 @@ public final class Broker implements AutoCloseable {
         this.router = new Router(new SubscriptionTree(), new MemoryRetainedStore(), metrics);
         this.sessions = new LocalSessionRegistry(
                 new SessionLimits(config.maxQueuedMessages(), config.queueQos0Messages()), metrics,
-                router::removeAll);
+                router::removeAll, this::publishWill);
         this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics, authenticator,
                 new ConnectionLimit(config.maxConnections())));
     }
@@ -61,6 +61,11 @@ public final class Broker implements AutoCloseable {
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
                 config.dataDir().toAbsolutePath().normalize());
         return broker;
+    }
+
+    private void publishWill(io.ternmq.broker.message.Message will) {
+        metrics.willsPublished.increment();
+        router.publish(will);
     }
 
     public List<InetSocketAddress> addresses() {

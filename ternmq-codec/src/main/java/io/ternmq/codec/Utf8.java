@@ -1,6 +1,7 @@
 package io.ternmq.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
 
@@ -11,13 +12,21 @@ import java.nio.charset.StandardCharsets;
  * sequences [MQTT-1.5.3-1] [MQTT-1.5.4-1]. U+0000 is well-formed UTF-8 but forbidden by MQTT [MQTT-1.5.3-2]
  * [MQTT-1.5.4-2]. A byte order mark is an ordinary U+FEFF and is kept [MQTT-1.5.3-3].
  */
-final class Utf8 {
+public final class Utf8 {
     /** Outcomes of {@link #check}. */
     static final int VALID = 0;
     static final int NULL_CHARACTER = 1;
     static final int ILL_FORMED = 2;
 
     private Utf8() {
+    }
+
+    /**
+     * Whether a payload is well-formed UTF-8, for the Payload Format Indicator (U+0000 is allowed there: it is
+     * character data, not an MQTT string).
+     */
+    public static boolean isWellFormed(byte[] bytes) {
+        return check(Unpooled.wrappedBuffer(bytes), 0, bytes.length) != ILL_FORMED;
     }
 
     /** @return {@link #VALID}, {@link #NULL_CHARACTER} or {@link #ILL_FORMED} for the bytes at [index, index+length) */

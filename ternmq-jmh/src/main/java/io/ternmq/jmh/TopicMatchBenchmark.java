@@ -87,7 +87,8 @@ public class TopicMatchBenchmark {
         SessionLimits limits = new SessionLimits(1000, false);
         sessions = new Session[SESSIONS];
         for (int i = 0; i < SESSIONS; i++) {
-            sessions[i] = new Session("client-" + i, true, ImmediateEventExecutor.INSTANCE, limits, metrics);
+            sessions[i] = new Session("client-" + i, Session.NEVER_EXPIRES, ImmediateEventExecutor.INSTANCE,
+                    limits, metrics, null);
         }
         int s = 0;
         for (int n = 0; n < SITES; n++) {

@@ -5,49 +5,181 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything the broker is configured with, immutable. Defaults follow Mosquitto 2 where it has the same setting
- * (docs/configuration.md lists each key, its default and why).
+ * Everything the broker is configured with, immutable. Defaults follow Mosquitto 2 where it has the same setting;
+ * docs/configuration.md lists each key, its default and why.
  */
-public record BrokerConfig(
-        List<ListenerConfig> listeners,
-        Path dataDir,
-        int maxPacketSize,
-        int maxInflightMessages,
-        int maxQueuedMessages,
-        boolean queueQos0Messages,
-        int connectTimeoutSeconds,
-        boolean allowZeroLengthClientId,
-        String autoIdPrefix,
-        int maxConnections,
-        int maxSubscriptionsPerClient,
-        String logLevel) {
+public final class BrokerConfig {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
 
-    public BrokerConfig {
-        listeners = List.copyOf(listeners);
+    private final List<ListenerConfig> listeners;
+    private final Path dataDir;
+    private final int maxPacketSize;
+    private final int maxInflightMessages;
+    private final int maxQueuedMessages;
+    private final boolean queueQos0Messages;
+    private final int connectTimeoutSeconds;
+    private final boolean allowZeroLengthClientId;
+    private final String autoIdPrefix;
+    private final int maxConnections;
+    private final int maxSubscriptionsPerClient;
+    private final int maxKeepAlive;
+    private final int receiveMaximum;
+    private final int maxQos;
+    private final boolean retainAvailable;
+    private final boolean wildcardSubscriptionAvailable;
+    private final boolean subscriptionIdentifierAvailable;
+    private final boolean sharedSubscriptionAvailable;
+    private final int maxTopicAlias;
+    private final long maxSessionExpiryInterval;
+    private final String responseInformation;
+    private final String sharedSubscriptionStrategy;
+    private final String logLevel;
+
+    private BrokerConfig(Builder b) {
+        this.listeners = List.copyOf(b.listeners.isEmpty()
+                ? List.of(new ListenerConfig(DEFAULT_BIND, DEFAULT_PORT)) : b.listeners);
+        this.dataDir = b.dataDir;
+        this.maxPacketSize = b.maxPacketSize;
+        this.maxInflightMessages = b.maxInflightMessages;
+        this.maxQueuedMessages = b.maxQueuedMessages;
+        this.queueQos0Messages = b.queueQos0Messages;
+        this.connectTimeoutSeconds = b.connectTimeoutSeconds;
+        this.allowZeroLengthClientId = b.allowZeroLengthClientId;
+        this.autoIdPrefix = b.autoIdPrefix;
+        this.maxConnections = b.maxConnections;
+        this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
+        this.maxKeepAlive = b.maxKeepAlive;
+        this.receiveMaximum = b.receiveMaximum;
+        this.maxQos = b.maxQos;
+        this.retainAvailable = b.retainAvailable;
+        this.wildcardSubscriptionAvailable = b.wildcardSubscriptionAvailable;
+        this.subscriptionIdentifierAvailable = b.subscriptionIdentifierAvailable;
+        this.sharedSubscriptionAvailable = b.sharedSubscriptionAvailable;
+        this.maxTopicAlias = b.maxTopicAlias;
+        this.maxSessionExpiryInterval = b.maxSessionExpiryInterval;
+        this.responseInformation = b.responseInformation;
+        this.sharedSubscriptionStrategy = b.sharedSubscriptionStrategy;
+        this.logLevel = b.logLevel;
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    public Builder toBuilder() {
-        Builder b = new Builder();
-        b.listeners.addAll(listeners);
-        b.dataDir = dataDir;
-        b.maxPacketSize = maxPacketSize;
-        b.maxInflightMessages = maxInflightMessages;
-        b.maxQueuedMessages = maxQueuedMessages;
-        b.queueQos0Messages = queueQos0Messages;
-        b.connectTimeoutSeconds = connectTimeoutSeconds;
-        b.allowZeroLengthClientId = allowZeroLengthClientId;
-        b.autoIdPrefix = autoIdPrefix;
-        b.maxConnections = maxConnections;
-        b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
-        b.logLevel = logLevel;
-        return b;
+    public List<ListenerConfig> listeners() {
+        return listeners;
+    }
+
+    /** Where the broker keeps its data. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Largest packet accepted from a client, fixed header included. */
+    public int maxPacketSize() {
+        return maxPacketSize;
+    }
+
+    /** Outbound QoS 1/2 messages in flight per client (further capped by an MQTT 5 client's Receive Maximum). */
+    public int maxInflightMessages() {
+        return maxInflightMessages;
+    }
+
+    /** Messages a session queues beyond the in-flight window. */
+    public int maxQueuedMessages() {
+        return maxQueuedMessages;
+    }
+
+    /** Whether QoS 0 messages are queued for offline persistent sessions. */
+    public boolean queueQos0Messages() {
+        return queueQos0Messages;
+    }
+
+    /** Time allowed from TCP accept to a successful CONNECT, authentication included. */
+    public int connectTimeoutSeconds() {
+        return connectTimeoutSeconds;
+    }
+
+    /** Whether an empty client id gets an assigned one. */
+    public boolean allowZeroLengthClientId() {
+        return allowZeroLengthClientId;
+    }
+
+    /** Prefix of assigned client ids. */
+    public String autoIdPrefix() {
+        return autoIdPrefix;
+    }
+
+    /** Connected clients accepted; negative means no cap. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Topic filters per session; negative means no cap. */
+    public int maxSubscriptionsPerClient() {
+        return maxSubscriptionsPerClient;
+    }
+
+    /** Largest keep alive accepted (MQTT 5: the Server Keep Alive sent instead; 3.x: CONNACK 0x02). */
+    public int maxKeepAlive() {
+        return maxKeepAlive;
+    }
+
+    /** MQTT 5 Receive Maximum the broker announces: QoS 1/2 PUBLISHes a client may have unacknowledged. */
+    public int receiveMaximum() {
+        return receiveMaximum;
+    }
+
+    /** Highest QoS the broker supports (MQTT 5 Maximum QoS). */
+    public int maxQos() {
+        return maxQos;
+    }
+
+    /** Whether retained messages are supported. */
+    public boolean retainAvailable() {
+        return retainAvailable;
+    }
+
+    /** Whether filters with + and # are allowed. */
+    public boolean wildcardSubscriptionAvailable() {
+        return wildcardSubscriptionAvailable;
+    }
+
+    /** Whether MQTT 5 subscription identifiers are supported. */
+    public boolean subscriptionIdentifierAvailable() {
+        return subscriptionIdentifierAvailable;
+    }
+
+    /** Whether $share/ subscriptions are supported. */
+    public boolean sharedSubscriptionAvailable() {
+        return sharedSubscriptionAvailable;
+    }
+
+    /** MQTT 5 Topic Alias Maximum the broker accepts from a client. */
+    public int maxTopicAlias() {
+        return maxTopicAlias;
+    }
+
+    /** Cap on an MQTT 5 client's Session Expiry Interval, seconds (4294967295 = no cap). */
+    public long maxSessionExpiryInterval() {
+        return maxSessionExpiryInterval;
+    }
+
+    /** Prefix for MQTT 5 Response Information (client id appended); empty: not offered. */
+    public String responseInformation() {
+        return responseInformation;
+    }
+
+    /** How a shared subscription group picks a member. */
+    public String sharedSubscriptionStrategy() {
+        return sharedSubscriptionStrategy;
+    }
+
+    /** Root log level. */
+    public String logLevel() {
+        return logLevel;
     }
 
     /** Mutable collector of settings; {@link #build()} fills in the default listener when none was given. */
@@ -63,6 +195,17 @@ public record BrokerConfig(
         private String autoIdPrefix = "auto-";
         private int maxConnections = -1;
         private int maxSubscriptionsPerClient = -1;
+        private int maxKeepAlive = 65535;
+        private int receiveMaximum = 100;
+        private int maxQos = 2;
+        private boolean retainAvailable = true;
+        private boolean wildcardSubscriptionAvailable = true;
+        private boolean subscriptionIdentifierAvailable = true;
+        private boolean sharedSubscriptionAvailable = true;
+        private int maxTopicAlias = 10;
+        private long maxSessionExpiryInterval = 0xFFFFFFFFL;
+        private String responseInformation = "";
+        private String sharedSubscriptionStrategy = "round_robin";
         private String logLevel = "info";
 
         private Builder() {
@@ -78,6 +221,7 @@ public record BrokerConfig(
             return this;
         }
 
+        /** The listeners so far, modifiable (command-line overrides edit the first). */
         public List<ListenerConfig> listeners() {
             return listeners;
         }
@@ -112,8 +256,8 @@ public record BrokerConfig(
             return this;
         }
 
-        public Builder allowZeroLengthClientId(boolean allow) {
-            this.allowZeroLengthClientId = allow;
+        public Builder allowZeroLengthClientId(boolean allowZeroLengthClientId) {
+            this.allowZeroLengthClientId = allowZeroLengthClientId;
             return this;
         }
 
@@ -122,15 +266,68 @@ public record BrokerConfig(
             return this;
         }
 
-        /** Negative: no cap. */
         public Builder maxConnections(int maxConnections) {
             this.maxConnections = maxConnections;
             return this;
         }
 
-        /** Negative: no cap. */
         public Builder maxSubscriptionsPerClient(int maxSubscriptionsPerClient) {
             this.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
+            return this;
+        }
+
+        public Builder maxKeepAlive(int maxKeepAlive) {
+            this.maxKeepAlive = maxKeepAlive;
+            return this;
+        }
+
+        public Builder receiveMaximum(int receiveMaximum) {
+            this.receiveMaximum = receiveMaximum;
+            return this;
+        }
+
+        public Builder maxQos(int maxQos) {
+            this.maxQos = maxQos;
+            return this;
+        }
+
+        public Builder retainAvailable(boolean retainAvailable) {
+            this.retainAvailable = retainAvailable;
+            return this;
+        }
+
+        public Builder wildcardSubscriptionAvailable(boolean wildcardSubscriptionAvailable) {
+            this.wildcardSubscriptionAvailable = wildcardSubscriptionAvailable;
+            return this;
+        }
+
+        public Builder subscriptionIdentifierAvailable(boolean subscriptionIdentifierAvailable) {
+            this.subscriptionIdentifierAvailable = subscriptionIdentifierAvailable;
+            return this;
+        }
+
+        public Builder sharedSubscriptionAvailable(boolean sharedSubscriptionAvailable) {
+            this.sharedSubscriptionAvailable = sharedSubscriptionAvailable;
+            return this;
+        }
+
+        public Builder maxTopicAlias(int maxTopicAlias) {
+            this.maxTopicAlias = maxTopicAlias;
+            return this;
+        }
+
+        public Builder maxSessionExpiryInterval(long maxSessionExpiryInterval) {
+            this.maxSessionExpiryInterval = maxSessionExpiryInterval;
+            return this;
+        }
+
+        public Builder responseInformation(String responseInformation) {
+            this.responseInformation = responseInformation;
+            return this;
+        }
+
+        public Builder sharedSubscriptionStrategy(String sharedSubscriptionStrategy) {
+            this.sharedSubscriptionStrategy = sharedSubscriptionStrategy;
             return this;
         }
 
@@ -140,11 +337,7 @@ public record BrokerConfig(
         }
 
         public BrokerConfig build() {
-            List<ListenerConfig> ls = listeners.isEmpty()
-                    ? List.of(new ListenerConfig(DEFAULT_BIND, DEFAULT_PORT)) : listeners;
-            return new BrokerConfig(ls, dataDir, maxPacketSize, maxInflightMessages, maxQueuedMessages,
-                    queueQos0Messages, connectTimeoutSeconds, allowZeroLengthClientId, autoIdPrefix, maxConnections,
-                    maxSubscriptionsPerClient, logLevel);
+            return new BrokerConfig(this);
         }
     }
 }

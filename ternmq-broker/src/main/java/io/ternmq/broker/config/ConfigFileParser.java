@@ -30,6 +30,19 @@ public final class ConfigFileParser {
             Map.entry("max_connections", (b, v) -> b.maxConnections(intIn(v, -1, Integer.MAX_VALUE))),
             Map.entry("max_subscriptions_per_client",
                     (b, v) -> b.maxSubscriptionsPerClient(intIn(v, -1, Integer.MAX_VALUE))),
+            Map.entry("max_keepalive", (b, v) -> b.maxKeepAlive(intIn(v, 1, 65_535))),
+            Map.entry("receive_maximum", (b, v) -> b.receiveMaximum(intIn(v, 1, 65_535))),
+            Map.entry("max_qos", (b, v) -> b.maxQos(intIn(v, 0, 2))),
+            Map.entry("retain_available", (b, v) -> b.retainAvailable(bool(v))),
+            Map.entry("wildcard_subscription_available", (b, v) -> b.wildcardSubscriptionAvailable(bool(v))),
+            Map.entry("subscription_identifier_available", (b, v) -> b.subscriptionIdentifierAvailable(bool(v))),
+            Map.entry("shared_subscription_available", (b, v) -> b.sharedSubscriptionAvailable(bool(v))),
+            Map.entry("max_topic_alias", (b, v) -> b.maxTopicAlias(intIn(v, 0, 65_535))),
+            Map.entry("max_session_expiry_interval",
+                    (b, v) -> b.maxSessionExpiryInterval(longIn(v, 0, 0xFFFF_FFFFL))),
+            Map.entry("response_information", (b, v) -> b.responseInformation(v)),
+            Map.entry("shared_subscription_strategy", (b, v) -> b.sharedSubscriptionStrategy(
+                    oneOf(v, "round_robin", "random", "sticky", "hash_client_id"))),
             Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))));
 
     private ConfigFileParser() {
@@ -100,6 +113,10 @@ public final class ConfigFileParser {
     }
 
     static int intIn(String v, int min, int max) {
+        return (int) longIn(v, min, max);
+    }
+
+    static long longIn(String v, long min, long max) {
         long n;
         try {
             n = Long.parseLong(v);
@@ -113,7 +130,7 @@ public final class ConfigFileParser {
         if (n < min || n > max) {
             throw new IllegalArgumentException(v + " is out of range " + min + ".." + max);
         }
-        return (int) n;
+        return n;
     }
 
     static boolean bool(String v) {

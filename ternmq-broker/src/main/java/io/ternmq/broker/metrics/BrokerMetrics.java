@@ -19,6 +19,12 @@ public final class BrokerMetrics {
     public final LongAdder willsPublished = new LongAdder();
     /** Messages a persistent session could not queue because its queue was full. */
     public final LongAdder queueOverflowDrops = new LongAdder();
+    /** Messages whose Message Expiry Interval elapsed before they could be delivered. */
+    public final LongAdder expiredMessages = new LongAdder();
+    /** Messages not sent to a client because they exceed its Maximum Packet Size. */
+    public final LongAdder oversizedDrops = new LongAdder();
+    /** Sessions ended because their expiry interval elapsed. */
+    public final LongAdder sessionsExpired = new LongAdder();
     /** QoS 0 messages not kept for an offline session (queue_qos0_messages false). */
     public final LongAdder offlineQos0Drops = new LongAdder();
 }

@@ -2,20 +2,23 @@ package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
+import io.ternmq.broker.security.AuthRequest;
+import io.ternmq.broker.security.AuthResult;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.Subscription;
-import io.ternmq.broker.security.AuthRequest;
-import io.ternmq.broker.security.AuthResult;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;
 import io.ternmq.codec.DecodeFailure;
 import io.ternmq.codec.Disconnect;
 import io.ternmq.codec.MqttPacket;
+import io.ternmq.codec.MqttPacketEncoder;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.MqttVersion;
+import io.ternmq.codec.PacketType;
 import io.ternmq.codec.Pingresp;
 import io.ternmq.codec.PropertyId;
 import io.ternmq.codec.Puback;
@@ -31,6 +34,7 @@ import io.ternmq.codec.TopicSubscription;
 import io.ternmq.codec.TopicSyntax;
 import io.ternmq.codec.Unsuback;
 import io.ternmq.codec.Unsubscribe;
+import io.ternmq.codec.Utf8;
 import io.ternmq.codec.Will;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,13 +47,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The MQTT protocol for one network connection: CONNECT and the session it attaches, then every packet the client
- * sends. Knows the network only through {@link ClientChannel}. Runs entirely on the connection's event loop, which
- * also owns the attached {@link Session}.
+ * sends, for MQTT 3.1, 3.1.1 and 5.0. Knows the network only through {@link ClientChannel}. Runs entirely on the
+ * connection's event loop, which also owns the attached {@link Session}.
  */
 public final class MqttConnection implements SessionConnection {
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
     /** MQTT 3.1 limits client identifiers to 1..23 characters. */
     private static final int MQTT_3_1_MAX_CLIENT_ID_LENGTH = 23;
+    private static final int UNLIMITED = Integer.MAX_VALUE;
+    private static final int[] NO_IDS = new int[0];
 
     /**
      * AWAIT_CONNECT until CONNECT; AUTHENTICATING while the authenticator decides; ATTACHING while the registry
@@ -59,24 +65,38 @@ public final class MqttConnection implements SessionConnection {
 
     private final ClientChannel channel;
     private final BrokerContext broker;
+    private final BrokerConfig config;
     private final EventExecutor loop;
     private final Runnable flushTask = this::flushNow;
 
     private State state = State.AWAIT_CONNECT;
     private MqttVersion version = MqttVersion.MQTT_3_1_1;
     private String clientId;
+    private boolean assignedClientId;
+    private boolean holdsConnectionSlot;
     private Session session;
-    private boolean persistent;
+    private int sessionGeneration;
+    private long sessionExpiry;
     private Will will;
     private ArrayDeque<MqttPacket> parked;
     private long keepAliveNanos;
     private long lastPacketNanos;
     private ScheduledFuture<?> timer;
     private boolean flushPending;
+    private boolean shuttingDown;
+
+    // What an MQTT 5 client asked for in CONNECT (3.x clients keep these defaults).
+    private int clientReceiveMaximum = 65_535;
+    private int clientMaximumPacketSize = UNLIMITED;
+    private boolean requestProblemInformation = true;
+    private InboundTopicAliases inboundAliases;
+    private OutboundTopicAliases outboundAliases;
+    private MqttProperties connackProperties = MqttProperties.EMPTY;
 
     public MqttConnection(ClientChannel channel, BrokerContext broker) {
         this.channel = channel;
         this.broker = broker;
+        this.config = broker.config();
         this.loop = channel.executor();
     }
 
@@ -85,7 +105,7 @@ public final class MqttConnection implements SessionConnection {
     public void onOpen() {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
-        int timeout = broker.config().connectTimeoutSeconds();
+        int timeout = config.connectTimeoutSeconds();
         // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
         timer = loop.schedule(() -> {
             if (state == State.AWAIT_CONNECT) {
@@ -105,13 +125,13 @@ public final class MqttConnection implements SessionConnection {
                 if (packet instanceof Connect connect) {
                     onConnect(connect);
                 } else {
-                    violation("first packet was " + packet.type() + ", not CONNECT [MQTT-3.1.0-1]",
-                            ReasonCode.PROTOCOL_ERROR);
+                    disconnect(ReasonCode.PROTOCOL_ERROR, "first packet was " + packet.type()
+                            + ", not CONNECT [MQTT-3.1.0-1]");
                 }
             }
             case AUTHENTICATING, ATTACHING -> {
                 if (packet instanceof Connect) {
-                    violation("second CONNECT [MQTT-3.1.0-2]", ReasonCode.PROTOCOL_ERROR);
+                    disconnect(ReasonCode.PROTOCOL_ERROR, "second CONNECT [MQTT-3.1.0-2]");
                 } else {
                     // clients may send before CONNACK; hold packets until the session is attached
                     if (parked == null) {
@@ -132,18 +152,21 @@ public final class MqttConnection implements SessionConnection {
             return;
         }
         broker.metrics().protocolViolations.increment();
-        if (failure.unsupportedProtocolVersion() && state == State.AWAIT_CONNECT) {
-            // [MQTT-3.1.2-2] answer CONNACK 0x01 (0x84 to a 5.0 client), then close
-            boolean v5 = failure.version() == MqttVersion.MQTT_5;
-            channel.setProtocolVersion(v5 ? MqttVersion.MQTT_5 : MqttVersion.MQTT_3_1_1);
-            channel.write(new Connack(false, v5 ? ReasonCode.UNSUPPORTED_PROTOCOL_VERSION
-                    : ReasonCode.V3_UNACCEPTABLE_PROTOCOL_VERSION));
-            LOG.info("Connection from {} refused: {}", channel.remoteAddress(), failure.message());
-            broker.metrics().connectsRefused.increment();
-            channel.close();
-            return;
+        if (state == State.AWAIT_CONNECT) {
+            if (failure.unsupportedProtocolVersion()) {
+                // [MQTT-3.1.2-2] answer CONNACK 0x01 in the 3.1.1 format, which every version understands
+                refuse(ReasonCode.V3_UNACCEPTABLE_PROTOCOL_VERSION, failure.message());
+                return;
+            }
+            if (failure.version() == MqttVersion.MQTT_5 && failure.packetType() == PacketType.CONNECT) {
+                // a broken 5.0 CONNECT may be answered with a CONNACK carrying the reason [MQTT-4.13.1-1]
+                version = MqttVersion.MQTT_5;
+                channel.setProtocolVersion(version);
+                refuse(failure.reasonCode(), failure.message());
+                return;
+            }
         }
-        violation(failure.message(), failure.reasonCode());
+        disconnect(failure.reasonCode(), failure.message());
     }
 
     public void onClosed() {
@@ -158,18 +181,49 @@ public final class MqttConnection implements SessionConnection {
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
         }
-        publishWill();
+        if (shuttingDown) {
+            will = null; // the broker is stopping, not the client failing
+        }
+        Message delayedWill = null;
+        long willDelay = 0;
+        Will w = will;
+        will = null;
+        if (w != null) {
+            Long delay = version.isV5() ? w.properties().getLong(PropertyId.WILL_DELAY_INTERVAL) : null;
+            Message m = willMessage(w);
+            if (delay == null || delay == 0) {
+                publishWill(m);
+            } else {
+                delayedWill = m;
+                willDelay = delay;
+            }
+        }
         if (previous == State.ATTACHING) {
-            return; // sessionReady() sees CLOSED and finishes the session's side
+            // sessionReady() sees CLOSED and finishes the session's side; a delayed will goes out now
+            if (delayedWill != null) {
+                publishWill(delayedWill);
+            }
+            return;
         }
         LOG.debug("Client '{}' disconnected", clientId);
         Session s = session;
+        int generation = sessionGeneration;
+        Message sessionWill = delayedWill;
+        long sessionWillDelay = willDelay;
         // the session may have moved to another loop if it was taken over, so go through its inbox
-        s.submit((Runnable) () -> {
-            if (s.detach(this) && !s.isPersistent()) {
-                broker.sessions().end(s);
-            }
-        });
+        s.submit((Runnable) () -> s.closed(this, generation, sessionWill, sessionWillDelay));
+    }
+
+    /** The broker is stopping: tell MQTT 5 clients why (DISCONNECT 0x8B), then close without publishing wills. */
+    public void onServerShutdown() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        shuttingDown = true;
+        if (state == State.CONNECTED && version.isV5()) {
+            send(new Disconnect(ReasonCode.SERVER_SHUTTING_DOWN, MqttProperties.EMPTY));
+        }
+        channel.close();
     }
 
     // ------------------------------------------------------------------ CONNECT
@@ -184,17 +238,17 @@ public final class MqttConnection implements SessionConnection {
                 refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "MQTT 3.1 requires a client identifier");
                 return;
             }
-            if (!connect.cleanStart() && version != MqttVersion.MQTT_5) {
+            if (!connect.cleanStart() && !version.isV5()) {
                 refuse(ReasonCode.V3_IDENTIFIER_REJECTED,
                         "empty client identifier without clean session [MQTT-3.1.3-8]");
                 return;
             }
-            if (!broker.config().allowZeroLengthClientId()) {
+            if (!config.allowZeroLengthClientId()) {
                 refuse(version.isV5() ? ReasonCode.CLIENT_IDENTIFIER_NOT_VALID : ReasonCode.V3_IDENTIFIER_REJECTED,
                         "empty client identifier (allow_zero_length_clientid is false)");
                 return;
             }
-            id = broker.config().autoIdPrefix() + UUID.randomUUID();
+            id = config.autoIdPrefix() + UUID.randomUUID();
             assigned = true;
         } else if (version == MqttVersion.MQTT_3_1 && id.length() > MQTT_3_1_MAX_CLIENT_ID_LENGTH) {
             refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "MQTT 3.1 client identifiers are at most 23 characters");
@@ -202,9 +256,20 @@ public final class MqttConnection implements SessionConnection {
         }
         clientId = id;
         assignedClientId = assigned;
+        int keepAlive = connect.keepAliveSeconds();
+        int maxKeepAlive = config.maxKeepAlive();
+        if (!version.isV5() && (keepAlive > maxKeepAlive || (keepAlive == 0 && maxKeepAlive < 65_535))) {
+            // MQTT 3.x cannot be told another keep alive; refuse as Mosquitto does
+            refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "keep alive " + keepAlive + " s is above max_keepalive "
+                    + maxKeepAlive + " s");
+            return;
+        }
+        if (!checkWill(connect.will())) {
+            return;
+        }
         if (!broker.connectionLimit().tryAcquire()) {
             refuse(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SERVER_UNAVAILABLE,
-                    "max_connections (" + broker.config().maxConnections() + ") reached");
+                    "max_connections (" + config.maxConnections() + ") reached");
             return;
         }
         holdsConnectionSlot = true;
@@ -222,6 +287,30 @@ public final class MqttConnection implements SessionConnection {
                 });
     }
 
+    /** Refuses a will the broker cannot honour, with the code MQTT 5 defines for it. @return true if acceptable */
+    private boolean checkWill(Will w) {
+        if (w == null) {
+            return true;
+        }
+        if (w.qos().value() > config.maxQos()) {
+            // [MQTT-3.2.2-12]; MQTT 3.x has no such code, so it is refused as not authorized
+            refuse(version.isV5() ? ReasonCode.QOS_NOT_SUPPORTED : ReasonCode.V3_NOT_AUTHORIZED,
+                    "will QoS " + w.qos().value() + " above max_qos " + config.maxQos());
+            return false;
+        }
+        if (w.retain() && !config.retainAvailable()) {
+            // [MQTT-3.2.2-13]
+            refuse(version.isV5() ? ReasonCode.RETAIN_NOT_SUPPORTED : ReasonCode.V3_NOT_AUTHORIZED,
+                    "retained will while retain_available is false");
+            return false;
+        }
+        if (version.isV5() && isUtf8Payload(w.properties()) && !Utf8.isWellFormed(w.payload())) {
+            refuse(ReasonCode.PAYLOAD_FORMAT_INVALID, "will payload is not UTF-8 but says it is");
+            return false;
+        }
+        return true;
+    }
+
     private void authenticated(Connect connect, AuthResult result, Throwable error) {
         if (state != State.AUTHENTICATING) {
             return; // closed meanwhile
@@ -236,22 +325,81 @@ public final class MqttConnection implements SessionConnection {
         }
         cancelTimer();
         will = connect.will();
+        MqttProperties props = connect.properties();
         if (version.isV5()) {
-            Long expiry = connect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
-            persistent = expiry != null && expiry > 0;
+            Long expiry = props.getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
+            sessionExpiry = Math.min(expiry == null ? 0 : expiry, config.maxSessionExpiryInterval());
+            Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
+            clientReceiveMaximum = receiveMaximum == null ? 65_535 : receiveMaximum;
+            Long maxPacket = props.getLong(PropertyId.MAXIMUM_PACKET_SIZE);
+            clientMaximumPacketSize = maxPacket == null ? UNLIMITED : (int) Math.min(maxPacket, UNLIMITED);
+            Integer problems = props.getInt(PropertyId.REQUEST_PROBLEM_INFORMATION);
+            requestProblemInformation = problems == null || problems == 1;
+            Integer aliasMax = props.getInt(PropertyId.TOPIC_ALIAS_MAXIMUM);
+            if (aliasMax != null && aliasMax > 0) {
+                outboundAliases = new OutboundTopicAliases(aliasMax);
+            }
+            if (config.maxTopicAlias() > 0) {
+                inboundAliases = new InboundTopicAliases(config.maxTopicAlias());
+            }
         } else {
-            persistent = !connect.cleanStart();
+            // MQTT 3.x: a persistent session never expires, a clean one ends with the connection
+            sessionExpiry = connect.cleanStart() ? 0 : Session.NEVER_EXPIRES;
         }
-        if (connect.keepAliveSeconds() > 0) {
+        int keepAlive = connect.keepAliveSeconds();
+        if (version.isV5() && (keepAlive > config.maxKeepAlive() || keepAlive == 0 && config.maxKeepAlive() < 65_535)) {
+            keepAlive = config.maxKeepAlive(); // announced as Server Keep Alive [MQTT-3.2.2-21]
+        }
+        if (keepAlive > 0) {
             // [MQTT-3.1.2-24] disconnect after one and a half keep-alive periods of silence
-            keepAliveNanos = TimeUnit.SECONDS.toNanos(connect.keepAliveSeconds()) * 3 / 2;
+            keepAliveNanos = TimeUnit.SECONDS.toNanos(keepAlive) * 3 / 2;
             scheduleKeepAliveCheck(keepAliveNanos);
         }
+        connackProperties = version.isV5() ? connackProperties(connect, keepAlive) : MqttProperties.EMPTY;
         state = State.ATTACHING;
-        broker.sessions().connect(clientId, connect.cleanStart(), persistent, loop, this);
+        broker.sessions().connect(clientId, connect.cleanStart(), sessionExpiry, loop, this);
     }
 
-    private boolean holdsConnectionSlot;
+    private MqttProperties connackProperties(Connect connect, int keepAlive) {
+        MqttProperties.Builder b = MqttProperties.builder();
+        Long requested = connect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
+        if (requested != null && requested != sessionExpiry) {
+            b.set(PropertyId.SESSION_EXPIRY_INTERVAL, sessionExpiry);
+        }
+        if (config.receiveMaximum() < 65_535) {
+            b.set(PropertyId.RECEIVE_MAXIMUM, config.receiveMaximum());
+        }
+        if (config.maxQos() < 2) {
+            b.set(PropertyId.MAXIMUM_QOS, config.maxQos());
+        }
+        if (!config.retainAvailable()) {
+            b.set(PropertyId.RETAIN_AVAILABLE, 0);
+        }
+        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) config.maxPacketSize());
+        if (assignedClientId) {
+            b.set(PropertyId.ASSIGNED_CLIENT_IDENTIFIER, clientId);
+        }
+        if (config.maxTopicAlias() > 0) {
+            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, config.maxTopicAlias());
+        }
+        if (!config.wildcardSubscriptionAvailable()) {
+            b.set(PropertyId.WILDCARD_SUBSCRIPTION_AVAILABLE, 0);
+        }
+        if (!config.subscriptionIdentifierAvailable()) {
+            b.set(PropertyId.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
+        }
+        if (!config.sharedSubscriptionAvailable()) {
+            b.set(PropertyId.SHARED_SUBSCRIPTION_AVAILABLE, 0);
+        }
+        if (keepAlive != connect.keepAliveSeconds()) {
+            b.set(PropertyId.SERVER_KEEP_ALIVE, keepAlive);
+        }
+        Integer wantsResponseInfo = connect.properties().getInt(PropertyId.REQUEST_RESPONSE_INFORMATION);
+        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !config.responseInformation().isEmpty()) {
+            b.set(PropertyId.RESPONSE_INFORMATION, config.responseInformation() + clientId);
+        }
+        return b.build();
+    }
 
     private void releaseConnectionSlot() {
         if (holdsConnectionSlot) {
@@ -260,28 +408,23 @@ public final class MqttConnection implements SessionConnection {
         }
     }
 
-    private boolean assignedClientId;
-
     @Override
     public boolean sessionReady(Session s, boolean sessionPresent) {
         if (state == State.CLOSED) {
-            if (!persistent) {
+            if (!s.isPersistent()) {
                 broker.sessions().end(s);
             }
             return false;
         }
         session = s;
+        sessionGeneration = s.attachGeneration();
         state = State.CONNECTED;
-        MqttProperties props = MqttProperties.EMPTY;
-        if (version.isV5() && assignedClientId) {
-            props = MqttProperties.builder().set(PropertyId.ASSIGNED_CLIENT_IDENTIFIER, clientId).build();
-        }
         // MQTT 3.1 has no session-present flag
         boolean present = version != MqttVersion.MQTT_3_1 && sessionPresent;
-        channel.write(new Connack(present, ReasonCode.SUCCESS, props));
+        send(new Connack(present, ReasonCode.SUCCESS, connackProperties));
         requestFlush();
-        LOG.debug("Client '{}' connected from {} (MQTT {}, {} session{})", clientId, channel.remoteAddress(), version,
-                persistent ? "persistent" : "clean", present ? ", resumed" : "");
+        LOG.debug("Client '{}' connected from {} (MQTT {}, session expiry {}{})", clientId, channel.remoteAddress(),
+                version, sessionExpiry, present ? ", resumed" : "");
         loop.execute(this::resumeReading);
         return true;
     }
@@ -305,7 +448,8 @@ public final class MqttConnection implements SessionConnection {
         LOG.info("Connection from {}{} refused: {}", channel.remoteAddress(),
                 clientId == null ? "" : " (client '" + clientId + "')", why);
         broker.metrics().connectsRefused.increment();
-        channel.write(new Connack(false, returnCode));
+        MqttProperties props = version.isV5() ? reasonString(why) : MqttProperties.EMPTY;
+        send(new Connack(false, returnCode, props));
         channel.close();
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
@@ -318,97 +462,204 @@ public final class MqttConnection implements SessionConnection {
         switch (packet.type()) {
             case PUBLISH -> onPublish((Publish) packet);
             case PUBACK -> session.onPuback(((Puback) packet).packetId());
-            case PUBREC -> {
-                int id = ((Pubrec) packet).packetId();
-                session.onPubrec(id);
-                // answered even for an unknown id, so the client can finish its side of the flow
-                channel.write(new Pubrel(id));
-                requestFlush();
-            }
+            case PUBREC -> onPubrec((Pubrec) packet);
             case PUBREL -> {
                 int id = ((Pubrel) packet).packetId();
-                session.releasePubrel(id);
-                channel.write(new Pubcomp(id));
+                boolean known = session.releasePubrel(id);
+                send(new Pubcomp(id, known || !version.isV5() ? ReasonCode.SUCCESS
+                        : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND, MqttProperties.EMPTY));
                 requestFlush();
             }
             case PUBCOMP -> session.onPubcomp(((Pubcomp) packet).packetId());
             case SUBSCRIBE -> onSubscribe((Subscribe) packet);
             case UNSUBSCRIBE -> onUnsubscribe((Unsubscribe) packet);
             case PINGREQ -> {
-                channel.write(Pingresp.INSTANCE);
+                send(Pingresp.INSTANCE);
                 requestFlush();
             }
             case DISCONNECT -> onDisconnect((Disconnect) packet);
-            case CONNECT -> violation("second CONNECT [MQTT-3.1.0-2]", ReasonCode.PROTOCOL_ERROR);
-            case AUTH -> violation("AUTH without an authentication method", ReasonCode.PROTOCOL_ERROR);
+            case CONNECT -> disconnect(ReasonCode.PROTOCOL_ERROR, "second CONNECT [MQTT-3.1.0-2]");
+            case AUTH -> disconnect(ReasonCode.PROTOCOL_ERROR,
+                    "AUTH on a connection that did not start enhanced authentication");
             case CONNACK, SUBACK, UNSUBACK, PINGRESP ->
-                    violation(packet.type() + " is sent by servers, not clients", ReasonCode.PROTOCOL_ERROR);
+                    disconnect(ReasonCode.PROTOCOL_ERROR, packet.type() + " is sent by servers, not clients");
         }
+    }
+
+    private void onPubrec(Pubrec pubrec) {
+        int id = pubrec.packetId();
+        if (version.isV5() && ReasonCode.isError(pubrec.reasonCode())) {
+            // a PUBREC with an error code ends the flow: no PUBREL follows
+            session.onPubrecError(id);
+            return;
+        }
+        boolean known = session.onPubrec(id);
+        // answered even for an unknown id, so the client can finish its side of the flow
+        send(new Pubrel(id, known || !version.isV5() ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND,
+                MqttProperties.EMPTY));
+        requestFlush();
     }
 
     private void onPublish(Publish p) {
         broker.metrics().publishesReceived.increment();
-        Message message = new Message(p.topic(), p.qos(), p.retain(), p.payload(), forwarded(p.properties()),
-                clientId, System.currentTimeMillis());
+        if (p.qos().value() > config.maxQos()) {
+            disconnect(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + p.qos().value() + " above max_qos "
+                    + config.maxQos() + " [MQTT-3.2.2-11]");
+            return;
+        }
+        if (p.retain() && !config.retainAvailable()) {
+            disconnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retained PUBLISH while retain_available is false "
+                    + "[MQTT-3.2.2-14]");
+            return;
+        }
+        String topic = p.topic();
+        MqttProperties props = p.properties();
+        if (version.isV5() && !props.isEmpty()) {
+            if (props.contains(PropertyId.SUBSCRIPTION_IDENTIFIER)) {
+                disconnect(ReasonCode.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier "
+                        + "[MQTT-3.3.4-6]");
+                return;
+            }
+            Integer alias = props.getInt(PropertyId.TOPIC_ALIAS);
+            if (alias != null) {
+                topic = resolveAlias(alias, topic);
+                if (topic == null) {
+                    return;
+                }
+            }
+        } else if (version.isV5() && topic.isEmpty()) {
+            disconnect(ReasonCode.PROTOCOL_ERROR, "PUBLISH with an empty topic and no Topic Alias [MQTT-3.3.2-8]");
+            return;
+        }
+        if (p.qos() != QoS.AT_MOST_ONCE && version.isV5()
+                && session.awaitingPubrelCount() >= config.receiveMaximum()
+                && !(p.qos() == QoS.EXACTLY_ONCE && session.isAwaitingPubrel(p.packetId()))) {
+            disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum ("
+                    + config.receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
+            return;
+        }
+        if (version.isV5() && isUtf8Payload(props) && !Utf8.isWellFormed(p.payload())) {
+            String why = "payload is not UTF-8 but its Payload Format Indicator says it is";
+            switch (p.qos()) {
+                case AT_MOST_ONCE -> disconnect(ReasonCode.PAYLOAD_FORMAT_INVALID, why);
+                case AT_LEAST_ONCE -> send(new Puback(p.packetId(), ReasonCode.PAYLOAD_FORMAT_INVALID,
+                        problem(why)));
+                case EXACTLY_ONCE -> send(new Pubrec(p.packetId(), ReasonCode.PAYLOAD_FORMAT_INVALID,
+                        problem(why)));
+            }
+            requestFlush();
+            return;
+        }
         switch (p.qos()) {
-            case AT_MOST_ONCE -> broker.router().publish(message);
+            case AT_MOST_ONCE -> broker.router().publish(message(p, topic, props));
             case AT_LEAST_ONCE -> {
-                broker.router().publish(message);
-                channel.write(new Puback(p.packetId()));
+                int matched = broker.router().publish(message(p, topic, props));
+                send(new Puback(p.packetId(), ackCode(matched), MqttProperties.EMPTY));
                 requestFlush();
             }
             case EXACTLY_ONCE -> {
                 // a resent PUBLISH whose id still awaits PUBREL was routed already: acknowledge only
+                int matched = -1;
                 if (session.markAwaitingPubrel(p.packetId())) {
-                    broker.router().publish(message);
+                    matched = broker.router().publish(message(p, topic, props));
                 }
-                channel.write(new Pubrec(p.packetId()));
+                send(new Pubrec(p.packetId(), ackCode(matched), MqttProperties.EMPTY));
                 requestFlush();
             }
         }
     }
 
+    /** MQTT 5 acknowledgements say when nobody was subscribed (0x10); MQTT 3.x just acknowledges. */
+    private int ackCode(int matched) {
+        return version.isV5() && matched == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+    }
+
+    /** @return the topic the alias stands for (setting it if the PUBLISH names one), or null after disconnecting */
+    private String resolveAlias(int alias, String topic) {
+        if (inboundAliases == null || !inboundAliases.inRange(alias)) {
+            disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " is 0 or above the maximum "
+                    + config.maxTopicAlias() + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
+            return null;
+        }
+        if (!topic.isEmpty()) {
+            inboundAliases.set(alias, topic);
+            return topic;
+        }
+        String known = inboundAliases.get(alias);
+        if (known == null) {
+            disconnect(ReasonCode.PROTOCOL_ERROR, "Topic Alias " + alias + " was never set on this connection");
+        }
+        return known;
+    }
+
+    private Message message(Publish p, String topic, MqttProperties props) {
+        return new Message(topic, p.qos(), p.retain(), p.payload(), forwarded(props), clientId,
+                System.currentTimeMillis());
+    }
+
+    private static boolean isUtf8Payload(MqttProperties props) {
+        Integer pfi = props.isEmpty() ? null : props.getInt(PropertyId.PAYLOAD_FORMAT_INDICATOR);
+        return pfi != null && pfi == 1;
+    }
+
     /** Properties that travel on with the message: everything but those that only concern this hop. */
     private static MqttProperties forwarded(MqttProperties props) {
-        if (props.isEmpty()) {
+        if (props.isEmpty() || !props.contains(PropertyId.TOPIC_ALIAS)) {
             return props;
         }
-        if (!props.contains(PropertyId.TOPIC_ALIAS) && !props.contains(PropertyId.SUBSCRIPTION_IDENTIFIER)) {
-            return props;
-        }
-        return props.toBuilder().set(PropertyId.TOPIC_ALIAS, null).clearSubscriptionIdentifiers().build();
+        return props.toBuilder().set(PropertyId.TOPIC_ALIAS, null).build();
     }
 
     private void onSubscribe(Subscribe subscribe) {
         List<TopicSubscription> requested = subscribe.subscriptions();
+        int subscriptionId = subscriptionIdentifier(subscribe.properties());
+        if (subscriptionId != 0 && !config.subscriptionIdentifierAvailable()) {
+            disconnect(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+                    "Subscription Identifier while subscription_identifier_available is false");
+            return;
+        }
         List<Integer> codes = new ArrayList<>(requested.size());
         List<Subscription> retainedFor = new ArrayList<>(requested.size());
         boolean refusedAny = false;
         for (TopicSubscription ts : requested) {
             String filter = ts.filter();
+            boolean shared = TopicSyntax.isSharedSubscription(filter);
             if (!TopicSyntax.isValidTopicFilter(filter)) {
                 codes.add(version.isV5() ? ReasonCode.TOPIC_FILTER_INVALID : ReasonCode.V3_SUBACK_FAILURE);
                 refusedAny = true;
                 continue;
             }
-            if (TopicSyntax.isSharedSubscription(filter)) {
+            if (shared && !config.sharedSubscriptionAvailable()) {
+                disconnect(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
+                        "shared subscription while shared_subscription_available is false");
+                return;
+            }
+            if (!config.wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
+                disconnect(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
+                        "wildcard subscription while wildcard_subscription_available is false");
+                return;
+            }
+            if (shared) {
+                // shared subscriptions come with their own routing (not yet here)
                 codes.add(version.isV5() ? ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
                         : ReasonCode.V3_SUBACK_FAILURE);
                 refusedAny = true;
                 continue;
             }
-            int maxSubscriptions = broker.config().maxSubscriptionsPerClient();
+            int maxSubscriptions = config.maxSubscriptionsPerClient();
             if (maxSubscriptions >= 0 && session.subscription(filter) == null
                     && session.subscriptionCount() >= maxSubscriptions) {
                 codes.add(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
                 refusedAny = true;
                 continue;
             }
-            Subscription sub = new Subscription(filter, ts.qos(), ts.noLocal(), ts.retainAsPublished(),
-                    ts.retainHandling(), subscriptionIdentifier(subscribe.properties()));
+            // the broker may grant less than asked: never above its maximum QoS
+            QoS granted = ts.qos().value() > config.maxQos() ? QoS.of(config.maxQos()) : ts.qos();
+            Subscription sub = new Subscription(filter, granted, ts.noLocal(), ts.retainAsPublished(),
+                    ts.retainHandling(), subscriptionId);
             Subscription previous = session.putSubscription(sub);
             broker.router().subscribe(session, sub);
-            codes.add(ts.qos().value());
+            codes.add(granted.value());
             boolean sendRetained = switch (ts.retainHandling()) {
                 case 0 -> true;
                 case 1 -> previous == null;
@@ -419,15 +670,19 @@ public final class MqttConnection implements SessionConnection {
             }
         }
         if (refusedAny && version == MqttVersion.MQTT_3_1) {
-            violation("refused a subscription, and MQTT 3.1 has no SUBACK failure code", ReasonCode.UNSPECIFIED_ERROR);
+            disconnect(ReasonCode.UNSPECIFIED_ERROR, "refused a subscription, and MQTT 3.1 has no SUBACK failure code");
             return;
         }
-        channel.write(new Suback(subscribe.packetId(), codes, MqttProperties.EMPTY));
+        send(new Suback(subscribe.packetId(), codes, MqttProperties.EMPTY));
         // [MQTT-3.3.1-6] retained messages follow the SUBACK, with RETAIN set, on every matching SUBSCRIBE
+        long now = System.currentTimeMillis();
         for (Subscription sub : retainedFor) {
-            int[] ids = sub.subscriptionId() == 0 ? new int[0] : new int[] {sub.subscriptionId()};
-            broker.router().retained().match(sub.filter(), m ->
-                    session.deliver(new Delivery(m, QoS.min(m.qos(), sub.qos()), true, ids)));
+            int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
+            broker.router().retained().match(sub.filter(), m -> {
+                if (!m.isExpired(now)) {
+                    session.deliver(new Delivery(m, QoS.min(m.qos(), sub.qos()), true, ids));
+                }
+            });
         }
         requestFlush();
     }
@@ -448,13 +703,25 @@ public final class MqttConnection implements SessionConnection {
             }
         }
         // [MQTT-3.10.4-5] UNSUBACK even when nothing was subscribed
-        channel.write(new Unsuback(unsubscribe.packetId(), codes, MqttProperties.EMPTY));
+        send(new Unsuback(unsubscribe.packetId(), codes, MqttProperties.EMPTY));
         requestFlush();
     }
 
     private void onDisconnect(Disconnect disconnect) {
-        // [MQTT-3.14.4-3] a DISCONNECT discards the will (MQTT 5.0: unless the reason asks for it)
-        if (!version.isV5() || disconnect.reasonCode() != ReasonCode.DISCONNECT_WITH_WILL_MESSAGE) {
+        if (version.isV5()) {
+            Long expiry = disconnect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
+            if (expiry != null) {
+                if (sessionExpiry == 0 && expiry != 0) {
+                    disconnect(ReasonCode.PROTOCOL_ERROR,
+                            "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 [MQTT-3.14.2-2]");
+                    return;
+                }
+                sessionExpiry = Math.min(expiry, config.maxSessionExpiryInterval());
+                session.setExpiryInterval(sessionExpiry);
+            }
+        }
+        // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; MQTT 5's 0x04 (and any other reason) keeps it
+        if (!version.isV5() || disconnect.reasonCode() == ReasonCode.NORMAL_DISCONNECTION) {
             will = null;
         }
         channel.close();
@@ -463,26 +730,46 @@ public final class MqttConnection implements SessionConnection {
     // ------------------------------------------------------------------ SessionConnection
 
     @Override
-    public void sendPublish(int packetId, Delivery d, boolean dup) {
+    public boolean sendPublish(int packetId, Delivery d, boolean dup) {
         Message m = d.message();
+        String topic = m.topic();
         MqttProperties props = MqttProperties.EMPTY;
         if (version.isV5()) {
             props = m.properties();
-            if (d.subscriptionIds().length > 0) {
+            if (m.expires() || d.subscriptionIds().length > 0) {
                 MqttProperties.Builder b = props.toBuilder();
+                if (m.expires()) {
+                    // the lifetime left, not the one published [MQTT-3.3.2-6]
+                    b.set(PropertyId.MESSAGE_EXPIRY_INTERVAL, m.remainingExpirySeconds(System.currentTimeMillis()));
+                }
                 for (int id : d.subscriptionIds()) {
                     b.subscriptionIdentifier(id);
                 }
                 props = b.build();
             }
         }
-        channel.write(new Publish(m.topic(), d.qos(), d.retain(), dup, packetId, m.payload(), props));
+        Publish publish = new Publish(topic, d.qos(), d.retain(), dup, packetId, m.payload(), props);
+        if (clientMaximumPacketSize != UNLIMITED
+                && MqttPacketEncoder.encodedSize(publish, version) > clientMaximumPacketSize) {
+            // [MQTT-3.1.2-24]: never send a packet above the client's Maximum Packet Size; the message is dropped
+            broker.metrics().oversizedDrops.increment();
+            LOG.debug("Message on '{}' dropped for client '{}': larger than its Maximum Packet Size {}", topic,
+                    clientId, clientMaximumPacketSize);
+            return false;
+        }
+        if (outboundAliases != null) {
+            int alias = outboundAliases.aliasFor(topic);
+            MqttProperties withAlias = props.toBuilder().set(PropertyId.TOPIC_ALIAS, Math.abs(alias)).build();
+            publish = new Publish(alias > 0 ? "" : topic, d.qos(), d.retain(), dup, packetId, m.payload(), withAlias);
+        }
+        channel.write(publish);
         broker.metrics().publishesSent.increment();
+        return true;
     }
 
     @Override
     public void sendPubrel(int packetId) {
-        channel.write(new Pubrel(packetId));
+        send(new Pubrel(packetId));
     }
 
     @Override
@@ -500,7 +787,8 @@ public final class MqttConnection implements SessionConnection {
 
     @Override
     public int maxInflight() {
-        return broker.config().maxInflightMessages();
+        // the client's Receive Maximum caps what we send unacknowledged [MQTT-3.3.4-9]
+        return Math.min(config.maxInflightMessages(), clientReceiveMaximum);
     }
 
     @Override
@@ -508,31 +796,93 @@ public final class MqttConnection implements SessionConnection {
         LOG.info("Client '{}' taken over by a new connection; closing the old one from {}", clientId,
                 channel.remoteAddress());
         if (version.isV5()) {
-            channel.write(new Disconnect(ReasonCode.SESSION_TAKEN_OVER));
+            send(new Disconnect(ReasonCode.SESSION_TAKEN_OVER, MqttProperties.EMPTY));
         }
         channel.close();
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private void publishWill() {
-        Will w = will;
-        will = null;
-        if (w == null) {
-            return;
+    /**
+     * Writes a packet other than an application PUBLISH, keeping MQTT 5's rules on diagnostics: reason strings and
+     * user properties only where the client asked for problem information (CONNACK and DISCONNECT always), and
+     * dropped rather than exceed the client's Maximum Packet Size [MQTT-3.1.2-29][MQTT-3.4.2-2].
+     */
+    private void send(MqttPacket packet) {
+        if (version.isV5() && clientMaximumPacketSize != UNLIMITED && hasDiagnostics(packet)
+                && MqttPacketEncoder.encodedSize(packet, version) > clientMaximumPacketSize) {
+            packet = withoutDiagnostics(packet);
         }
-        broker.metrics().willsPublished.increment();
-        LOG.debug("Publishing will of '{}' on {}", clientId, w.topic());
-        broker.router().publish(new Message(w.topic(), w.qos(), w.retain(), w.payload(), w.properties(), clientId,
-                System.currentTimeMillis()));
+        channel.write(packet);
     }
 
-    private void violation(String why, int reasonCode) {
+    private static boolean hasDiagnostics(MqttPacket p) {
+        MqttProperties props = switch (p.type()) {
+            case CONNACK -> ((Connack) p).properties();
+            case DISCONNECT -> ((Disconnect) p).properties();
+            case PUBACK -> ((Puback) p).properties();
+            case PUBREC -> ((Pubrec) p).properties();
+            case SUBACK -> ((Suback) p).properties();
+            default -> MqttProperties.EMPTY;
+        };
+        return props.contains(PropertyId.REASON_STRING) || !props.userProperties().isEmpty();
+    }
+
+    private static MqttPacket withoutDiagnostics(MqttPacket p) {
+        return switch (p.type()) {
+            case CONNACK -> {
+                Connack c = (Connack) p;
+                yield new Connack(c.sessionPresent(), c.reasonCode(), strip(c.properties()));
+            }
+            case DISCONNECT -> new Disconnect(((Disconnect) p).reasonCode(), strip(((Disconnect) p).properties()));
+            case PUBACK -> new Puback(((Puback) p).packetId(), ((Puback) p).reasonCode(), MqttProperties.EMPTY);
+            case PUBREC -> new Pubrec(((Pubrec) p).packetId(), ((Pubrec) p).reasonCode(), MqttProperties.EMPTY);
+            case SUBACK -> new Suback(((Suback) p).packetId(), ((Suback) p).reasonCodes(), MqttProperties.EMPTY);
+            default -> p;
+        };
+    }
+
+    private static MqttProperties strip(MqttProperties props) {
+        return props.toBuilder().set(PropertyId.REASON_STRING, null).clearUserProperties().build();
+    }
+
+    /** A reason string for CONNACK or DISCONNECT, which always may carry one. */
+    private static MqttProperties reasonString(String why) {
+        return MqttProperties.builder().set(PropertyId.REASON_STRING, why).build();
+    }
+
+    /** A reason string for other acknowledgements, only if the client asked for problem information. */
+    private MqttProperties problem(String why) {
+        return requestProblemInformation ? reasonString(why) : MqttProperties.EMPTY;
+    }
+
+    private Message willMessage(Will w) {
+        return new Message(w.topic(), w.qos(), w.retain(), w.payload(), w.properties().isEmpty() ? w.properties()
+                : willForwarded(w.properties()), clientId, System.currentTimeMillis());
+    }
+
+    /** Will properties that become the message's properties: all but the will delay. */
+    private static MqttProperties willForwarded(MqttProperties props) {
+        return props.contains(PropertyId.WILL_DELAY_INTERVAL)
+                ? props.toBuilder().set(PropertyId.WILL_DELAY_INTERVAL, null).build() : props;
+    }
+
+    private void publishWill(Message m) {
+        broker.metrics().willsPublished.increment();
+        LOG.debug("Publishing will of '{}' on {}", clientId, m.topic());
+        broker.router().publish(m);
+    }
+
+    /**
+     * Closes the connection for a protocol error or a server decision. MQTT 5 clients get a DISCONNECT with the
+     * reason first, but only once CONNACK was sent [MQTT-3.2.0-2]: before it, the connection just closes.
+     */
+    private void disconnect(int reasonCode, String why) {
         broker.metrics().protocolViolations.increment();
         LOG.info("Closing connection {}{}: {}", channel.remoteAddress(),
                 clientId == null ? "" : " of client '" + clientId + "'", why);
         if (version.isV5() && state == State.CONNECTED) {
-            channel.write(new Disconnect(reasonCode));
+            send(new Disconnect(reasonCode, reasonString(why)));
         }
         channel.close();
     }
@@ -551,7 +901,7 @@ public final class MqttConnection implements SessionConnection {
             LOG.info("Client '{}' sent nothing for {} ms (1.5 x keep alive); closing", clientId,
                     TimeUnit.NANOSECONDS.toMillis(silent));
             if (version.isV5() && state == State.CONNECTED) {
-                channel.write(new Disconnect(ReasonCode.KEEP_ALIVE_TIMEOUT));
+                send(new Disconnect(ReasonCode.KEEP_ALIVE_TIMEOUT, MqttProperties.EMPTY));
             }
             channel.close();
         } else {

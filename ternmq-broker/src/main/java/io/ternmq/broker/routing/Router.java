@@ -36,8 +36,12 @@ public final class Router {
         return subscriptions;
     }
 
-    /** Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one. */
-    public void publish(Message message) {
+    /**
+     * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
+     *
+     * @return the number of sessions it goes to
+     */
+    public int publish(Message message) {
         if (message.retain()) {
             retained.put(message);
         }
@@ -49,6 +53,7 @@ public final class Router {
             QoS qos = QoS.min(message.qos(), targets.qos[i]);
             targets.sessions[i].submit(new Delivery(message, qos, retainFlag, targets.subscriptionIds(i)));
         }
+        return targets.size;
     }
 
     /** Adds the session's subscription to routing (the session's own map is updated by the caller). */

@@ -1,6 +1,7 @@
 package io.ternmq.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,25 +12,29 @@ import java.util.function.Consumer;
  * the work each CONNECT implies (close the old connection, move ownership, attach) is queued to the session's inbox
  * inside that same compute, so the inbox sees takeovers in the order the map decided them.
  */
-public final class LocalSessionRegistry implements SessionRegistry {
+public final class LocalSessionRegistry implements SessionRegistry, SessionHost {
 
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final SessionLimits limits;
     private final BrokerMetrics metrics;
     private final Consumer<Session> onSessionEnd;
+    private final Consumer<Message> willPublisher;
 
     /**
-     * @param onSessionEnd called on the session's owner loop when a session ends, to drop its subscriptions from
-     *                     routing
+     * @param onSessionEnd  called on the session's owner loop when a session ends, to drop its subscriptions from
+     *                      routing
+     * @param willPublisher routes will messages
      */
-    public LocalSessionRegistry(SessionLimits limits, BrokerMetrics metrics, Consumer<Session> onSessionEnd) {
+    public LocalSessionRegistry(SessionLimits limits, BrokerMetrics metrics, Consumer<Session> onSessionEnd,
+                                Consumer<Message> willPublisher) {
         this.limits = limits;
         this.metrics = metrics;
         this.onSessionEnd = onSessionEnd;
+        this.willPublisher = willPublisher;
     }
 
     @Override
-    public void connect(String clientId, boolean cleanStart, boolean persistent, EventExecutor connectionLoop,
+    public void connect(String clientId, boolean cleanStart, long expiryInterval, EventExecutor connectionLoop,
                         SessionConnection connection) {
         // Tasks are post()ed, never run inline, because they may close channels and end sessions, which must not
         // happen inside the map's compute.
@@ -42,9 +47,9 @@ public final class LocalSessionRegistry implements SessionRegistry {
                 existing.post((Runnable) () -> {
                     if (existing.isEnded()) {
                         // it ended between this compute and now; end() has unregistered it, so start afresh
-                        connect(clientId, cleanStart, persistent, connectionLoop, connection);
+                        connect(clientId, cleanStart, expiryInterval, connectionLoop, connection);
                     } else {
-                        existing.attach(connection, true, persistent);
+                        existing.attach(connection, true, expiryInterval);
                     }
                 });
                 return existing;
@@ -52,14 +57,11 @@ public final class LocalSessionRegistry implements SessionRegistry {
             if (existing != null) {
                 existing.post((Runnable) () -> {
                     existing.detachForTakeover();
-                    if (!existing.isEnded()) {
-                        existing.end();
-                        onSessionEnd.accept(existing);
-                    }
+                    finish(existing);
                 });
             }
-            Session fresh = new Session(id, persistent, connectionLoop, limits, metrics);
-            fresh.post((Runnable) () -> fresh.attach(connection, false, persistent));
+            Session fresh = new Session(id, expiryInterval, connectionLoop, limits, metrics, this);
+            fresh.post((Runnable) () -> fresh.attach(connection, false, expiryInterval));
             return fresh;
         });
     }
@@ -67,10 +69,31 @@ public final class LocalSessionRegistry implements SessionRegistry {
     @Override
     public void end(Session session) {
         sessions.remove(session.clientId(), session);
-        if (!session.isEnded()) {
-            session.end();
-            onSessionEnd.accept(session);
+        finish(session);
+    }
+
+    private void finish(Session session) {
+        if (session.isEnded()) {
+            return;
         }
+        Message will = session.end();
+        onSessionEnd.accept(session);
+        if (will != null) {
+            willPublisher.accept(will);
+        }
+    }
+
+    @Override
+    public void endSession(Session session) {
+        if (session.expiryInterval() != 0) {
+            metrics.sessionsExpired.increment();
+        }
+        end(session);
+    }
+
+    @Override
+    public void publishWill(Message will) {
+        willPublisher.accept(will);
     }
 
     @Override

@@ -1,7 +1,9 @@
 package io.ternmq.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.codec.QoS;
 import org.slf4j.Logger;
@@ -19,6 +21,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,17 +39,27 @@ public final class Session {
     private static final AtomicLong LAST_DROP_LOG_MILLIS = new AtomicLong();
     private static final long DROP_LOG_INTERVAL_MILLIS = 10_000;
 
+    /** Session Expiry Interval meaning "never": MQTT 5's 0xFFFFFFFF, and every MQTT 3.x persistent session. */
+    public static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
+
     private final String clientId;
     private final SessionLimits limits;
     private final BrokerMetrics metrics;
+    private final SessionHost host;
 
     private volatile EventExecutor owner;
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
     // Owner-thread state below.
-    private boolean persistent;
+    /** Seconds the session outlives its connection: 0 ends it with the connection, NEVER_EXPIRES never. */
+    private long expiryInterval;
     private boolean ended;
+    /** Counts attaches, so timers and late notices from an earlier connection can tell they are stale. */
+    private int attachGeneration;
+    private Message pendingWill;
+    private ScheduledFuture<?> willTimer;
+    private ScheduledFuture<?> expiryTimer;
     private SessionConnection connection;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
@@ -55,13 +68,14 @@ public final class Session {
     private int lastPacketId;
     private long droppedMessages;
 
-    public Session(String clientId, boolean persistent, EventExecutor owner, SessionLimits limits,
-                   BrokerMetrics metrics) {
+    public Session(String clientId, long expiryInterval, EventExecutor owner, SessionLimits limits,
+                   BrokerMetrics metrics, SessionHost host) {
         this.clientId = clientId;
-        this.persistent = persistent;
+        this.expiryInterval = expiryInterval;
         this.owner = owner;
         this.limits = limits;
         this.metrics = metrics;
+        this.host = host;
     }
 
     public String clientId() {
@@ -140,39 +154,106 @@ public final class Session {
         }
     }
 
-    /** Attaches a connection: CONNACK first, then resend what was in flight [MQTT-4.4.0-1], then the queue. */
-    void attach(SessionConnection c, boolean sessionPresent, boolean persistent) {
-        this.persistent = persistent;
+    /**
+     * Attaches a connection: CONNACK first, then resend what was in flight [MQTT-4.4.0-1], then the queue. A will
+     * still waiting for its delay is dropped: the session was resumed in time [MQTT-3.1.3-9].
+     */
+    void attach(SessionConnection c, boolean sessionPresent, long newExpiryInterval) {
+        expiryInterval = newExpiryInterval;
+        attachGeneration++;
+        cancelTimers();
+        pendingWill = null;
         if (!c.sessionReady(this, sessionPresent)) {
             return;
         }
         connection = c;
-        for (Map.Entry<Integer, Inflight> e : inflight.entrySet()) {
+        Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Integer, Inflight> e = it.next();
             Inflight f = e.getValue();
             if (f.awaitingPubcomp) {
                 c.sendPubrel(e.getKey());
-            } else {
-                c.sendPublish(e.getKey(), f.delivery, true);
+            } else if (!c.sendPublish(e.getKey(), f.delivery, true)) {
+                it.remove();
             }
         }
         pump();
         c.requestFlush();
     }
 
+    /** The attach generation of the connection attached now; a connection remembers it for {@link #closed}. */
+    public int attachGeneration() {
+        return attachGeneration;
+    }
+
     /**
-     * Detaches this connection if it is still the attached one.
+     * The connection attached at {@code generation} has closed. Detaches it if it is still attached; takes its will
+     * (whose publication the connection decided to delay) unless a newer connection resumed the session meanwhile;
+     * then ends the session if it does not outlive its connection, or starts its expiry clock.
      *
-     * @return true if it was attached (false after a takeover, when a newer connection has the session)
+     * @param will the will to publish after {@code willDelaySeconds} (or when the session ends), or null
      */
-    public boolean detach(SessionConnection c) {
-        if (connection != c) {
-            return false;
+    public void closed(SessionConnection c, int generation, Message will, long willDelaySeconds) {
+        if (ended) {
+            // a Clean Start elsewhere ended this session first: nothing delays the will any more
+            if (will != null) {
+                host.publishWill(will);
+            }
+            return;
+        }
+        if (generation != attachGeneration || connection != c) {
+            return; // taken over and resumed: a delayed will is not published [MQTT-3.1.3-9]
         }
         connection = null;
         if (!limits.queueQos0Messages()) {
             queue.removeIf(d -> d.qos() == QoS.AT_MOST_ONCE);
         }
-        return true;
+        int gen = attachGeneration;
+        if (will != null) {
+            pendingWill = will;
+            long delay = Math.min(willDelaySeconds, expiryInterval);
+            willTimer = owner.schedule(() -> submit((Runnable) () -> willDelayElapsed(gen)), delay, TimeUnit.SECONDS);
+        }
+        if (expiryInterval == 0) {
+            host.endSession(this);
+        } else if (expiryInterval != NEVER_EXPIRES) {
+            expiryTimer = owner.schedule(() -> submit((Runnable) () -> expiryElapsed(gen)), expiryInterval,
+                    TimeUnit.SECONDS);
+        }
+    }
+
+    private void willDelayElapsed(int generation) {
+        if (generation == attachGeneration && connection == null && pendingWill != null && !ended) {
+            Message w = pendingWill;
+            pendingWill = null;
+            host.publishWill(w);
+        }
+    }
+
+    private void expiryElapsed(int generation) {
+        if (generation == attachGeneration && connection == null && !ended) {
+            host.endSession(this);
+        }
+    }
+
+    /** MQTT 5: a DISCONNECT may change the expiry interval (never from 0 to more, which the caller refuses). */
+    public void setExpiryInterval(long seconds) {
+        expiryInterval = seconds;
+    }
+
+    public long expiryInterval() {
+        return expiryInterval;
+    }
+
+    private void cancelTimers() {
+        if (willTimer != null) {
+            willTimer.cancel(false);
+            willTimer = null;
+        }
+        if (expiryTimer != null) {
+            expiryTimer.cancel(false);
+            expiryTimer = null;
+        }
     }
 
     public boolean isConnected() {
@@ -180,16 +261,24 @@ public final class Session {
     }
 
     public boolean isPersistent() {
-        return persistent;
+        return expiryInterval != 0;
     }
 
-    /** Forgets all state; later deliveries are dropped. The caller removes the subscriptions from routing. */
-    void end() {
+    /**
+     * Forgets all state; later deliveries are dropped. The caller removes the subscriptions from routing.
+     *
+     * @return the will that was waiting for its delay, to publish now that the session ends, or null
+     */
+    Message end() {
         ended = true;
         connection = null;
+        cancelTimers();
         inflight.clear();
         queue.clear();
         awaitingPubrel.clear();
+        Message w = pendingWill;
+        pendingWill = null;
+        return w;
     }
 
     public boolean isEnded() {
@@ -228,9 +317,13 @@ public final class Session {
         if (ended) {
             return;
         }
+        if (d.message().expires() && d.message().isExpired(System.currentTimeMillis())) {
+            metrics.expiredMessages.increment();
+            return;
+        }
         SessionConnection c = connection;
         if (c == null) {
-            if (!persistent) {
+            if (expiryInterval == 0) {
                 return;
             }
             if (d.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
@@ -256,7 +349,10 @@ public final class Session {
         }
         int id = nextPacketId();
         inflight.put(id, new Inflight(d));
-        c.sendPublish(id, d, false);
+        if (!c.sendPublish(id, d, false)) {
+            // too large for this client: dropped as if delivered [MQTT-3.1.2-25]
+            inflight.remove(id);
+        }
     }
 
     private void enqueue(Delivery d) {
@@ -286,7 +382,19 @@ public final class Session {
             return;
         }
         Delivery d;
+        long now = 0;
         while ((d = queue.peek()) != null) {
+            if (d.message().expires()) {
+                if (now == 0) {
+                    now = System.currentTimeMillis();
+                }
+                if (d.message().isExpired(now)) {
+                    // an expired message is never delivered from a queue [MQTT-3.3.2-5]
+                    queue.poll();
+                    metrics.expiredMessages.increment();
+                    continue;
+                }
+            }
             if (d.qos() != QoS.AT_MOST_ONCE && inflight.size() >= c.maxInflight()) {
                 return;
             }
@@ -325,6 +433,15 @@ public final class Session {
         return true;
     }
 
+    /** MQTT 5 PUBREC with an error code: the client refused the message; the flow ends there. */
+    public void onPubrecError(int packetId) {
+        Inflight f = inflight.get(packetId);
+        if (f != null && f.delivery.qos() == QoS.EXACTLY_ONCE && !f.awaitingPubcomp) {
+            inflight.remove(packetId);
+            pumpAndFlush();
+        }
+    }
+
     /** PUBCOMP from the client. @return false if no PUBREL awaited it */
     public boolean onPubcomp(int packetId) {
         Inflight f = inflight.get(packetId);
@@ -346,6 +463,10 @@ public final class Session {
         }
     }
 
+    public int awaitingPubrelCount() {
+        return awaitingPubrel.size();
+    }
+
     public int inflightCount() {
         return inflight.size();
     }
@@ -363,6 +484,10 @@ public final class Session {
      */
     public boolean markAwaitingPubrel(int packetId) {
         return awaitingPubrel.add(packetId);
+    }
+
+    public boolean isAwaitingPubrel(int packetId) {
+        return awaitingPubrel.contains(packetId);
     }
 
     /** @return false if no PUBLISH with that id awaited PUBREL */

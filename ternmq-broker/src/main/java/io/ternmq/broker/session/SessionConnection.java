@@ -16,8 +16,12 @@ public interface SessionConnection {
      */
     boolean sessionReady(Session session, boolean sessionPresent);
 
-    /** Writes a PUBLISH (without flushing; see {@link #requestFlush()}). */
-    void sendPublish(int packetId, Delivery delivery, boolean dup);
+    /**
+     * Writes a PUBLISH (without flushing; see {@link #requestFlush()}).
+     *
+     * @return false if the message was dropped instead, being larger than the client's Maximum Packet Size
+     */
+    boolean sendPublish(int packetId, Delivery delivery, boolean dup);
 
     /** Writes a PUBREL for an outbound QoS 2 message whose PUBREC arrived. */
     void sendPubrel(int packetId);

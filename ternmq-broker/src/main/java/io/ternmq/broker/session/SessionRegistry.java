@@ -13,13 +13,15 @@ public interface SessionRegistry {
      * {@code connectionLoop}, which becomes the session's owner. An existing session is taken over: its connection
      * is closed first. With {@code cleanStart} any existing session is ended and a new one made.
      * {@link SessionConnection#sessionReady} is called on {@code connectionLoop} when done.
+     *
+     * @param expiryInterval seconds the session outlives the connection (0: not at all; {@link Session#NEVER_EXPIRES})
      */
-    void connect(String clientId, boolean cleanStart, boolean persistent, EventExecutor connectionLoop,
+    void connect(String clientId, boolean cleanStart, long expiryInterval, EventExecutor connectionLoop,
                  SessionConnection connection);
 
     /**
-     * Ends a session whose connection closed and that does not persist, if it is still the registered one. Must run
-     * on the session's owner loop.
+     * Ends a session, if it is still the registered one: drops its subscriptions and publishes a will that was
+     * waiting for its delay. Must run on the session's owner loop.
      */
     void end(Session session);
 

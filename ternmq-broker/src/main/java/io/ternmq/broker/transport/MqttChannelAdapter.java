@@ -70,6 +70,11 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
         ctx.close();
     }
 
+    /** The broker is stopping; runs on this channel's event loop. */
+    void serverShutdown() {
+        connection.onServerShutdown();
+    }
+
     // ------------------------------------------------------------------ ClientChannel
 
     @Override

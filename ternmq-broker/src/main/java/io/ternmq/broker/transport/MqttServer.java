@@ -16,7 +16,10 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ListenerConfig;
 import io.ternmq.broker.protocol.BrokerContext;
@@ -43,6 +46,8 @@ public final class MqttServer implements AutoCloseable {
     private final EventLoopGroup ioGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final List<Channel> serverChannels = new ArrayList<>();
+    /** Every client connection, so that a shutdown can tell MQTT 5 clients why it closes them. */
+    private final ChannelGroup clientChannels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     public MqttServer(BrokerConfig config, BrokerContext broker) {
         this.config = config;
@@ -89,6 +94,7 @@ public final class MqttServer implements AutoCloseable {
     }
 
     private void initPipeline(ChannelPipeline p) {
+        clientChannels.add(p.channel());
         p.addLast("decoder", new MqttDecoder(config.maxPacketSize()));
         p.addLast("encoder", new MqttEncoder());
         p.addLast("mqtt", new MqttChannelAdapter(broker));
@@ -100,6 +106,13 @@ public final class MqttServer implements AutoCloseable {
             ch.close().awaitUninterruptibly();
         }
         serverChannels.clear();
+        for (Channel ch : clientChannels) {
+            MqttChannelAdapter adapter = ch.pipeline().get(MqttChannelAdapter.class);
+            if (adapter != null) {
+                ch.eventLoop().execute(adapter::serverShutdown);
+            }
+        }
+        clientChannels.newCloseFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
         acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }

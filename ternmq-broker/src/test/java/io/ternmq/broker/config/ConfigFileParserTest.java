@@ -49,6 +49,22 @@ class ConfigFileParserTest {
         SAMPLES.put("max_connections", new Sample("100", BrokerConfig::maxConnections, 100));
         SAMPLES.put("max_subscriptions_per_client",
                 new Sample("50", BrokerConfig::maxSubscriptionsPerClient, 50));
+        SAMPLES.put("max_keepalive", new Sample("600", BrokerConfig::maxKeepAlive, 600));
+        SAMPLES.put("receive_maximum", new Sample("32", BrokerConfig::receiveMaximum, 32));
+        SAMPLES.put("max_qos", new Sample("1", BrokerConfig::maxQos, 1));
+        SAMPLES.put("retain_available", new Sample("false", BrokerConfig::retainAvailable, false));
+        SAMPLES.put("wildcard_subscription_available",
+                new Sample("false", BrokerConfig::wildcardSubscriptionAvailable, false));
+        SAMPLES.put("subscription_identifier_available",
+                new Sample("false", BrokerConfig::subscriptionIdentifierAvailable, false));
+        SAMPLES.put("shared_subscription_available",
+                new Sample("false", BrokerConfig::sharedSubscriptionAvailable, false));
+        SAMPLES.put("max_topic_alias", new Sample("0", BrokerConfig::maxTopicAlias, 0));
+        SAMPLES.put("max_session_expiry_interval",
+                new Sample("86400", BrokerConfig::maxSessionExpiryInterval, 86400L));
+        SAMPLES.put("response_information", new Sample("reply/", BrokerConfig::responseInformation, "reply/"));
+        SAMPLES.put("shared_subscription_strategy",
+                new Sample("sticky", BrokerConfig::sharedSubscriptionStrategy, "sticky"));
         SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
     }
 
@@ -82,7 +98,11 @@ class ConfigFileParserTest {
     @Test
     void defaultsWhenAbsent() {
         BrokerConfig config = parse();
-        assertThat(config).isEqualTo(BrokerConfig.builder().build());
+        BrokerConfig defaults = BrokerConfig.builder().build();
+        for (Map.Entry<String, Sample> e : SAMPLES.entrySet()) {
+            assertThat(e.getValue().getter().apply(config)).as(e.getKey())
+                    .isEqualTo(e.getValue().getter().apply(defaults));
+        }
         assertThat(config.listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
         assertThat(config.dataDir()).isEqualTo(Path.of("data"));
         assertThat(config.maxPacketSize()).isEqualTo(1024 * 1024);
@@ -94,6 +114,17 @@ class ConfigFileParserTest {
         assertThat(config.autoIdPrefix()).isEqualTo("auto-");
         assertThat(config.maxConnections()).as("no cap").isEqualTo(-1);
         assertThat(config.maxSubscriptionsPerClient()).as("no cap").isEqualTo(-1);
+        assertThat(config.maxKeepAlive()).isEqualTo(65535);
+        assertThat(config.receiveMaximum()).isEqualTo(100);
+        assertThat(config.maxQos()).isEqualTo(2);
+        assertThat(config.retainAvailable()).isTrue();
+        assertThat(config.wildcardSubscriptionAvailable()).isTrue();
+        assertThat(config.subscriptionIdentifierAvailable()).isTrue();
+        assertThat(config.sharedSubscriptionAvailable()).isTrue();
+        assertThat(config.maxTopicAlias()).isEqualTo(10);
+        assertThat(config.maxSessionExpiryInterval()).isEqualTo(0xFFFFFFFFL);
+        assertThat(config.responseInformation()).isEmpty();
+        assertThat(config.sharedSubscriptionStrategy()).isEqualTo("round_robin");
         assertThat(config.logLevel()).isEqualTo("info");
     }
 
@@ -241,7 +272,10 @@ class ConfigFileParserTest {
     @ParameterizedTest
     @ValueSource(strings = {"data_dir", "max_packet_size", "max_inflight_messages", "max_queued_messages",
             "queue_qos0_messages", "connect_timeout", "allow_zero_length_clientid", "auto_id_prefix", "max_connections",
-            "max_subscriptions_per_client", "log_level"})
+            "max_subscriptions_per_client", "max_keepalive", "receive_maximum", "max_qos", "retain_available",
+            "wildcard_subscription_available", "subscription_identifier_available", "shared_subscription_available",
+            "max_topic_alias", "max_session_expiry_interval", "response_information", "shared_subscription_strategy",
+            "log_level"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");

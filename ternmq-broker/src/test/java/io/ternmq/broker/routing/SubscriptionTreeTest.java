@@ -31,8 +31,9 @@ class SubscriptionTreeTest {
     private final SubscriptionTree tree = new SubscriptionTree();
 
     static Session session(String clientId) {
-        return new Session(clientId, false, ImmediateEventExecutor.INSTANCE, new SessionLimits(1000, false),
-                new BrokerMetrics());
+        // routing only needs the session's identity: no host, it never ends here
+        return new Session(clientId, 0, ImmediateEventExecutor.INSTANCE, new SessionLimits(1000, false),
+                new BrokerMetrics(), null);
     }
 
     /** "clientId filter" of every visit, sorted, duplicates kept (a session is visited once per matching filter). */

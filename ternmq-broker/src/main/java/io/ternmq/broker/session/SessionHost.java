@@ -1,0 +1,13 @@
+package io.ternmq.broker.session;
+
+import io.ternmq.broker.message.Message;
+
+/** What a session needs from the broker around it; the session registry provides it. */
+public interface SessionHost {
+
+    /** The session ended (expired, or its connection closed and it does not persist): forget it. Owner loop. */
+    void endSession(Session session);
+
+    /** Routes a will message whose time has come. */
+    void publishWill(Message will);
+}
