@@ -5,6 +5,7 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.retain.MemoryRetainedStore;
 import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.routing.SharedGroup;
 import io.ternmq.broker.routing.SubscriptionTree;
 import io.ternmq.broker.security.AnonymousAuthenticator;
 import io.ternmq.broker.security.Authenticator;
@@ -35,10 +36,11 @@ public final class Broker implements AutoCloseable {
 
     private Broker(BrokerConfig config, Authenticator authenticator) {
         this.config = config;
-        this.router = new Router(new SubscriptionTree(), new MemoryRetainedStore(), metrics);
+        this.router = new Router(new SubscriptionTree(SharedGroup.Strategy.of(config.sharedSubscriptionStrategy()),
+                config.maxQueuedMessages()), new MemoryRetainedStore(), metrics);
         this.sessions = new LocalSessionRegistry(
                 new SessionLimits(config.maxQueuedMessages(), config.queueQos0Messages()), metrics,
-                router::removeAll, this::publishWill);
+                router, this::publishWill);
         this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics, authenticator,
                 new ConnectionLimit(config.maxConnections())));
     }

@@ -433,6 +433,7 @@ public final class MqttConnection implements SessionConnection {
         if (state != State.CONNECTED) {
             return;
         }
+        broker.router().sessionOnline(session);
         ArrayDeque<MqttPacket> held = parked;
         parked = null;
         if (held != null) {
@@ -639,13 +640,6 @@ public final class MqttConnection implements SessionConnection {
                         "wildcard subscription while wildcard_subscription_available is false");
                 return;
             }
-            if (shared) {
-                // shared subscriptions come with their own routing (not yet here)
-                codes.add(version.isV5() ? ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED
-                        : ReasonCode.V3_SUBACK_FAILURE);
-                refusedAny = true;
-                continue;
-            }
             int maxSubscriptions = config.maxSubscriptionsPerClient();
             if (maxSubscriptions >= 0 && session.subscription(filter) == null
                     && session.subscriptionCount() >= maxSubscriptions) {
@@ -660,7 +654,8 @@ public final class MqttConnection implements SessionConnection {
             Subscription previous = session.putSubscription(sub);
             broker.router().subscribe(session, sub);
             codes.add(granted.value());
-            boolean sendRetained = switch (ts.retainHandling()) {
+            // retained messages are not sent when a shared subscription is made (MQTT 5.0 section 4.8.2)
+            boolean sendRetained = !shared && switch (ts.retainHandling()) {
                 case 0 -> true;
                 case 1 -> previous == null;
                 default -> false;

@@ -5,18 +5,24 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.retain.RetainedStore;
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionEvents;
 import io.ternmq.broker.session.Subscription;
 import io.ternmq.codec.QoS;
+import io.ternmq.codec.TopicSyntax;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import java.util.List;
 
 /**
  * Takes a published message to every session whose subscriptions match it, once per session at the highest
- * matching QoS (capped by the message's QoS), and keeps the retained store current. Runs on the publisher's event
- * loop; hands each delivery to the target session's inbox.
+ * matching QoS (capped by the message's QoS), and to one member of every matching shared subscription group; keeps
+ * the retained store current. Runs on the publisher's event loop; hands each delivery to the target session's
+ * inbox.
  */
-public final class Router {
+public final class Router implements SessionEvents {
+    private static final int[] NO_IDS = new int[0];
 
     private final SubscriptionTable subscriptions;
     private final RetainedStore retained;
@@ -39,7 +45,7 @@ public final class Router {
     /**
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      *
-     * @return the number of sessions it goes to
+     * @return the number of sessions and shared groups it goes to
      */
     public int publish(Message message) {
         if (message.retain()) {
@@ -53,31 +59,99 @@ public final class Router {
             QoS qos = QoS.min(message.qos(), targets.qos[i]);
             targets.sessions[i].submit(new Delivery(message, qos, retainFlag, targets.subscriptionIds(i)));
         }
-        return targets.size;
+        List<SharedGroup> groups = targets.groups;
+        if (groups == null) {
+            return targets.size;
+        }
+        for (SharedGroup group : groups) {
+            routeShared(group, message);
+        }
+        return targets.size + groups.size();
     }
 
     /** Adds the session's subscription to routing (the session's own map is updated by the caller). */
     public boolean subscribe(Session session, Subscription subscription) {
-        return subscriptions.subscribe(session, subscription);
+        boolean added = subscriptions.subscribe(session, subscription);
+        if (TopicSyntax.isSharedSubscription(subscription.filter())) {
+            drainHeld(subscriptions.sharedGroup(subscription.filter()), session);
+        }
+        return added;
     }
 
     public boolean unsubscribe(Session session, String filter) {
         return subscriptions.unsubscribe(session, filter);
     }
 
-    /** Drops every subscription of an ended session; runs on the session's owner loop. */
-    public void removeAll(Session session) {
+    /** A session came online: it takes what its shared groups held while no member was online. Owner loop. */
+    public void sessionOnline(Session session) {
+        for (Subscription s : session.subscriptions()) {
+            if (TopicSyntax.isSharedSubscription(s.filter())) {
+                drainHeld(subscriptions.sharedGroup(s.filter()), session);
+            }
+        }
+    }
+
+    @Override
+    public void sessionEnded(Session session, List<Delivery> sharedLeftovers) {
         for (Subscription s : session.subscriptions()) {
             subscriptions.unsubscribe(session, s.filter());
         }
+        for (Delivery d : sharedLeftovers) {
+            redirectShared(d);
+        }
+    }
+
+    @Override
+    public void redirectShared(Delivery delivery) {
+        routeShared((SharedGroup) delivery.sharedGroup(), delivery.message());
+    }
+
+    private void routeShared(SharedGroup group, Message message) {
+        SharedGroup.Member member = group.pick(message.publisherId());
+        if (member != null) {
+            deliverShared(group, member, message);
+            return;
+        }
+        if (group.isEmpty()) {
+            return; // the last member left: the group is gone
+        }
+        if (!group.hold(message)) {
+            metrics.queueOverflowDrops.increment();
+            return;
+        }
+        // a member may have come online between the pick and the hold, and drained before the hold
+        member = group.pick(message.publisherId());
+        if (member != null) {
+            drainHeld(group, member.session());
+        }
+    }
+
+    private void drainHeld(SharedGroup group, Session session) {
+        if (group == null) {
+            return;
+        }
+        SharedGroup.Member member = group.memberOf(session);
+        if (member == null) {
+            return;
+        }
+        Message m;
+        while ((m = group.nextHeld()) != null) {
+            deliverShared(group, member, m);
+        }
+    }
+
+    private static void deliverShared(SharedGroup group, SharedGroup.Member member, Message message) {
+        Subscription sub = member.subscription();
+        int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
+        boolean retainFlag = message.retain() && sub.retainAsPublished();
+        member.session().submit(new Delivery(message, QoS.min(message.qos(), sub.qos()), retainFlag, ids, group));
     }
 
     /**
      * The sessions one message goes to. Overlapping subscriptions of one session merge into one entry with the
      * highest QoS and all their subscription identifiers: we send one copy, which the standard allows.
      */
-    private static final class Targets implements SubscriptionTree.MatchVisitor {
-        private static final int[] NO_IDS = new int[0];
+    private static final class Targets implements SubscriptionTable.MatchVisitor {
         private static final int LINEAR_SCAN_LIMIT = 8;
 
         private final String publisherId;
@@ -86,6 +160,7 @@ public final class Router {
         boolean[] retainAsPublished = new boolean[4];
         int[][] ids = new int[4][];
         int size;
+        List<SharedGroup> groups;
         private IdentityHashMap<Session, Integer> index;
 
         Targets(String publisherId) {
@@ -94,6 +169,7 @@ public final class Router {
 
         @Override
         public void visit(Session session, Subscription sub) {
+            // [MQTT-3.8.3-3] no local: not to the connection that published it
             if (sub.noLocal() && session.clientId().equals(publisherId)) {
                 return;
             }
@@ -110,6 +186,14 @@ public final class Router {
                 grown[old.length] = sub.subscriptionId();
                 ids[i] = grown;
             }
+        }
+
+        @Override
+        public void visitShared(SharedGroup group) {
+            if (groups == null) {
+                groups = new ArrayList<>(2);
+            }
+            groups.add(group);
         }
 
         private int indexOf(Session session) {

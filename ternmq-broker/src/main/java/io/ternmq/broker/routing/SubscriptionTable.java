@@ -4,19 +4,37 @@ import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.Subscription;
 
 /**
- * Topic filters to the sessions subscribed with them. {@link SubscriptionTree} holds this node's subscriptions; a
- * cluster-wide table implements the same contract later.
+ * Topic filters to the sessions subscribed with them, and shared subscription groups. {@link SubscriptionTree} holds
+ * this node's; a cluster-wide table implements the same contract later.
  */
 public interface SubscriptionTable {
 
-    /** @return true if the session had no subscription to this filter before (otherwise it is replaced) */
+    /** What {@link #match} reports. */
+    interface MatchVisitor {
+        /** An ordinary subscription that matches (a session with overlapping filters is visited per filter). */
+        void visit(Session session, Subscription subscription);
+
+        /** A shared subscription group whose filter matches: exactly one of its members gets the message. */
+        default void visitShared(SharedGroup group) {
+        }
+    }
+
+    /**
+     * Adds or replaces the session's subscription; a {@code $share/{group}/{filter}} one joins that group.
+     *
+     * @return true if the session had no subscription to this filter before
+     */
     boolean subscribe(Session session, Subscription subscription);
 
     /** @return true if the session had a subscription to this filter */
     boolean unsubscribe(Session session, String filter);
 
-    /** Visits every subscription whose filter matches the topic name; safe from any thread. */
-    void match(String topic, SubscriptionTree.MatchVisitor visitor);
+    /** Visits every subscription and shared group whose filter matches the topic name; safe from any thread. */
+    void match(String topic, MatchVisitor visitor);
 
+    /** @return the shared group of a {@code $share/...} filter, or null if it has no members */
+    SharedGroup sharedGroup(String sharedFilter);
+
+    /** Ordinary subscriptions plus shared group memberships. */
     long size();
 }

@@ -1,9 +1,11 @@
 package io.ternmq.broker.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -17,19 +19,18 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final SessionLimits limits;
     private final BrokerMetrics metrics;
-    private final Consumer<Session> onSessionEnd;
+    private final SessionEvents events;
     private final Consumer<Message> willPublisher;
 
     /**
-     * @param onSessionEnd  called on the session's owner loop when a session ends, to drop its subscriptions from
-     *                      routing
+     * @param events        told when a session ends, to drop its subscriptions from routing
      * @param willPublisher routes will messages
      */
-    public LocalSessionRegistry(SessionLimits limits, BrokerMetrics metrics, Consumer<Session> onSessionEnd,
+    public LocalSessionRegistry(SessionLimits limits, BrokerMetrics metrics, SessionEvents events,
                                 Consumer<Message> willPublisher) {
         this.limits = limits;
         this.metrics = metrics;
-        this.onSessionEnd = onSessionEnd;
+        this.events = events;
         this.willPublisher = willPublisher;
     }
 
@@ -76,8 +77,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         if (session.isEnded()) {
             return;
         }
+        List<Delivery> leftovers = session.takeSharedDeliveries();
         Message will = session.end();
-        onSessionEnd.accept(session);
+        events.sessionEnded(session, leftovers);
         if (will != null) {
             willPublisher.accept(will);
         }
@@ -94,6 +96,11 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     @Override
     public void publishWill(Message will) {
         willPublisher.accept(will);
+    }
+
+    @Override
+    public void redirectShared(Delivery delivery) {
+        events.redirectShared(delivery);
     }
 
     @Override

@@ -10,12 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
@@ -48,6 +50,8 @@ public final class Session {
     private final SessionHost host;
 
     private volatile EventExecutor owner;
+    /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
+    private volatile boolean online;
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
@@ -148,6 +152,7 @@ public final class Session {
     void detachForTakeover() {
         SessionConnection c = connection;
         connection = null;
+        online = false;
         if (c != null) {
             metrics.sessionTakeovers.increment();
             c.closeTakenOver();
@@ -167,6 +172,7 @@ public final class Session {
             return;
         }
         connection = c;
+        online = true;
         Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Integer, Inflight> e = it.next();
@@ -205,6 +211,7 @@ public final class Session {
             return; // taken over and resumed: a delayed will is not published [MQTT-3.1.3-9]
         }
         connection = null;
+        online = false;
         if (!limits.queueQos0Messages()) {
             queue.removeIf(d -> d.qos() == QoS.AT_MOST_ONCE);
         }
@@ -260,6 +267,11 @@ public final class Session {
         return connection != null;
     }
 
+    /** Safe from any thread; a hint that may be a moment stale. */
+    public boolean isOnline() {
+        return online;
+    }
+
     public boolean isPersistent() {
         return expiryInterval != 0;
     }
@@ -272,6 +284,7 @@ public final class Session {
     Message end() {
         ended = true;
         connection = null;
+        online = false;
         cancelTimers();
         inflight.clear();
         queue.clear();
@@ -315,6 +328,9 @@ public final class Session {
     /** Sends the message now if the window allows, or queues it; offline, keeps it only if the session persists. */
     public void deliver(Delivery d) {
         if (ended) {
+            if (d.sharedGroup() != null) {
+                host.redirectShared(d);
+            }
             return;
         }
         if (d.message().expires() && d.message().isExpired(System.currentTimeMillis())) {
@@ -323,8 +339,8 @@ public final class Session {
         }
         SessionConnection c = connection;
         if (c == null) {
-            if (expiryInterval == 0) {
-                return;
+            if (expiryInterval == 0 && d.sharedGroup() == null) {
+                return; // ends with its connection; a shared delivery waits here until the end hands it on
             }
             if (d.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
                 metrics.offlineQos0Drops.increment();
@@ -461,6 +477,32 @@ public final class Session {
                 c.requestFlush();
             }
         }
+    }
+
+    /**
+     * Takes out what this session holds through shared subscriptions and may go to another member: queued messages,
+     * and QoS 1 messages in flight. A QoS 2 message in flight stays: the standard forbids sending it elsewhere.
+     * Called when the session ends.
+     */
+    public List<Delivery> takeSharedDeliveries() {
+        List<Delivery> out = new ArrayList<>();
+        Iterator<Inflight> it = inflight.values().iterator();
+        while (it.hasNext()) {
+            Delivery d = it.next().delivery;
+            if (d.sharedGroup() != null && d.qos() == QoS.AT_LEAST_ONCE) {
+                out.add(d);
+                it.remove();
+            }
+        }
+        Iterator<Delivery> q = queue.iterator();
+        while (q.hasNext()) {
+            Delivery d = q.next();
+            if (d.sharedGroup() != null) {
+                out.add(d);
+                q.remove();
+            }
+        }
+        return out;
     }
 
     public int awaitingPubrelCount() {

@@ -1,5 +1,6 @@
 package io.ternmq.broker.session;
 
+import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 
 /** What a session needs from the broker around it; the session registry provides it. */
@@ -10,4 +11,7 @@ public interface SessionHost {
 
     /** Routes a will message whose time has come. */
     void publishWill(Message will);
+
+    /** A shared-subscription delivery reached this session after it ended: route it to another member. */
+    void redirectShared(Delivery delivery);
 }

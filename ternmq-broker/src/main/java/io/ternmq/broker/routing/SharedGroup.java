@@ -1,0 +1,161 @@
+package io.ternmq.broker.routing;
+
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.Subscription;
+
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One shared subscription group, {@code $share/{name}/{filter}}: its members, the strategy that picks the member
+ * each message goes to, and the messages held for the group while no member is online. Members change under the
+ * group's lock (copy-on-write); picking reads the current array without locking, from any event loop.
+ */
+public final class SharedGroup {
+
+    /** A member: a session and its subscription (QoS, subscription identifier) to this group. */
+    public record Member(Session session, Subscription subscription) {
+    }
+
+    /** How a group picks a member; configured with {@code shared_subscription_strategy}. */
+    public enum Strategy {
+        ROUND_ROBIN, RANDOM, STICKY, HASH_CLIENT_ID;
+
+        public static Strategy of(String configValue) {
+            return valueOf(configValue.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    private static final Member[] NONE = new Member[0];
+
+    private final String name;
+    private final String filter;
+    private final Strategy strategy;
+    private final int maxPending;
+    private volatile Member[] members = NONE;
+    private final AtomicInteger cursor = new AtomicInteger();
+    private volatile Member sticky;
+    private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger pendingCount = new AtomicInteger();
+
+    SharedGroup(String name, String filter, Strategy strategy, int maxPending) {
+        this.name = name;
+        this.filter = filter;
+        this.strategy = strategy;
+        this.maxPending = maxPending;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The topic filter after {@code $share/{name}/}. */
+    public String filter() {
+        return filter;
+    }
+
+    /** Adds or replaces a member. */
+    synchronized void put(Session session, Subscription subscription) {
+        Member[] current = members;
+        for (int i = 0; i < current.length; i++) {
+            if (current[i].session() == session) {
+                Member[] copy = current.clone();
+                copy[i] = new Member(session, subscription);
+                members = copy;
+                return;
+            }
+        }
+        Member[] grown = Arrays.copyOf(current, current.length + 1);
+        grown[current.length] = new Member(session, subscription);
+        members = grown;
+    }
+
+    /** @return true if it was a member */
+    synchronized boolean remove(Session session) {
+        Member[] current = members;
+        for (int i = 0; i < current.length; i++) {
+            if (current[i].session() == session) {
+                Member[] shrunk = new Member[current.length - 1];
+                System.arraycopy(current, 0, shrunk, 0, i);
+                System.arraycopy(current, i + 1, shrunk, i, current.length - i - 1);
+                members = shrunk;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    synchronized boolean isEmpty() {
+        return members.length == 0;
+    }
+
+    int memberCount() {
+        return members.length;
+    }
+
+    /** @return the member of this session, or null */
+    Member memberOf(Session session) {
+        for (Member m : members) {
+            if (m.session() == session) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /** Picks an online member for a message from {@code publisherId}, or null if no member is online. */
+    Member pick(String publisherId) {
+        Member[] ms = members;
+        int n = ms.length;
+        if (n == 0) {
+            return null;
+        }
+        if (strategy == Strategy.STICKY) {
+            Member s = sticky;
+            if (s != null && s.session().isOnline() && memberOf(s.session()) != null) {
+                return s;
+            }
+        }
+        int start = switch (strategy) {
+            case ROUND_ROBIN, STICKY -> Math.floorMod(cursor.getAndIncrement(), n);
+            case RANDOM -> ThreadLocalRandom.current().nextInt(n);
+            case HASH_CLIENT_ID -> Math.floorMod(publisherId == null ? 0 : publisherId.hashCode(), n);
+        };
+        for (int i = 0; i < n; i++) {
+            Member m = ms[(start + i) % n];
+            if (m.session().isOnline()) {
+                if (strategy == Strategy.STICKY) {
+                    sticky = m;
+                }
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /** Holds a message for the group while no member is online. @return false if the group's queue is full */
+    boolean hold(Message message) {
+        if (pendingCount.incrementAndGet() > maxPending) {
+            pendingCount.decrementAndGet();
+            return false;
+        }
+        pending.add(message);
+        return true;
+    }
+
+    /** @return the next held message, or null */
+    Message nextHeld() {
+        Message m = pending.poll();
+        if (m != null) {
+            pendingCount.decrementAndGet();
+        }
+        return m;
+    }
+
+    public int heldCount() {
+        return pendingCount.get();
+    }
+}
