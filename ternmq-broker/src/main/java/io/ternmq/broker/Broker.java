@@ -10,6 +10,7 @@ import io.ternmq.broker.routing.SubscriptionTree;
 import io.ternmq.broker.security.AnonymousAuthenticator;
 import io.ternmq.broker.security.Authenticator;
 import io.ternmq.broker.security.ConnectionLimit;
+import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.session.SessionLimits;
 import io.ternmq.broker.session.SessionRegistry;
@@ -21,7 +22,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** A running broker: wires routing, sessions and retained messages to the listeners. Embeddable; tests use it. */
 public final class Broker implements AutoCloseable {
@@ -34,15 +38,19 @@ public final class Broker implements AutoCloseable {
     private final MqttServer server;
     private List<InetSocketAddress> addresses = List.of();
 
-    private Broker(BrokerConfig config, Authenticator authenticator) {
+    private Broker(BrokerConfig config, Authenticator authenticator, Collection<EnhancedAuthenticator> enhanced) {
         this.config = config;
         this.router = new Router(new SubscriptionTree(SharedGroup.Strategy.of(config.sharedSubscriptionStrategy()),
                 config.maxQueuedMessages()), new MemoryRetainedStore(), metrics);
         this.sessions = new LocalSessionRegistry(
                 new SessionLimits(config.maxQueuedMessages(), config.queueQos0Messages()), metrics,
                 router, this::publishWill);
+        Map<String, EnhancedAuthenticator> byMethod = new HashMap<>();
+        for (EnhancedAuthenticator e : enhanced) {
+            byMethod.put(e.method(), e);
+        }
         this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics, authenticator,
-                new ConnectionLimit(config.maxConnections())));
+                Map.copyOf(byMethod), new ConnectionLimit(config.maxConnections())));
     }
 
     /** Creates the data directory, binds every listener and returns the running broker. */
@@ -52,13 +60,19 @@ public final class Broker implements AutoCloseable {
 
     /** Starts with an authenticator of the embedder's choice. */
     public static Broker start(BrokerConfig config, Authenticator authenticator) throws InterruptedException {
+        return start(config, authenticator, List.of());
+    }
+
+    /** Starts with an authenticator and MQTT 5 enhanced authentication methods of the embedder's choice. */
+    public static Broker start(BrokerConfig config, Authenticator authenticator,
+                               Collection<EnhancedAuthenticator> enhancedAuthenticators) throws InterruptedException {
         long t0 = System.nanoTime();
         try {
             Files.createDirectories(config.dataDir());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create data directory " + config.dataDir() + ": " + e, e);
         }
-        Broker broker = new Broker(config, authenticator);
+        Broker broker = new Broker(config, authenticator, enhancedAuthenticators);
         broker.addresses = broker.server.start();
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
                 config.dataDir().toAbsolutePath().normalize());

@@ -5,11 +5,15 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
+import io.ternmq.broker.security.AuthExchange;
 import io.ternmq.broker.security.AuthRequest;
 import io.ternmq.broker.security.AuthResult;
+import io.ternmq.broker.security.AuthStep;
+import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.Subscription;
+import io.ternmq.codec.Auth;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;
 import io.ternmq.codec.DecodeFailure;
@@ -93,6 +97,12 @@ public final class MqttConnection implements SessionConnection {
     private OutboundTopicAliases outboundAliases;
     private MqttProperties connackProperties = MqttProperties.EMPTY;
 
+    // MQTT 5 enhanced authentication (section 4.12): the method named in CONNECT and the exchange under way.
+    private String authMethod;
+    private AuthExchange authExchange;
+    private Connect pendingConnect;
+    private byte[] authSuccessData;
+
     public MqttConnection(ClientChannel channel, BrokerContext broker) {
         this.channel = channel;
         this.broker = broker;
@@ -130,7 +140,9 @@ public final class MqttConnection implements SessionConnection {
                 }
             }
             case AUTHENTICATING, ATTACHING -> {
-                if (packet instanceof Connect) {
+                if (packet instanceof Auth auth && state == State.AUTHENTICATING && authExchange != null) {
+                    onAuthBeforeConnack(auth);
+                } else if (packet instanceof Connect) {
                     disconnect(ReasonCode.PROTOCOL_ERROR, "second CONNECT [MQTT-3.1.0-2]");
                 } else {
                     // clients may send before CONNACK; hold packets until the session is attached
@@ -274,6 +286,11 @@ public final class MqttConnection implements SessionConnection {
         }
         holdsConnectionSlot = true;
         state = State.AUTHENTICATING;
+        String method = version.isV5() ? connect.properties().getString(PropertyId.AUTHENTICATION_METHOD) : null;
+        if (method != null) {
+            startEnhancedAuthentication(connect, method);
+            return;
+        }
         channel.setAutoRead(false);
         broker.authenticator()
                 .authenticate(new AuthRequest(id, connect.username(), connect.password(), channel.remoteAddress(),
@@ -309,6 +326,106 @@ public final class MqttConnection implements SessionConnection {
             return false;
         }
         return true;
+    }
+
+    // ------------------------------------------------------------------ enhanced authentication (MQTT 5)
+
+    private void startEnhancedAuthentication(Connect connect, String method) {
+        EnhancedAuthenticator authenticator = broker.enhancedAuthenticators().get(method);
+        if (authenticator == null) {
+            refuse(ReasonCode.BAD_AUTHENTICATION_METHOD, "unsupported authentication method '" + method + "'");
+            return;
+        }
+        authMethod = method;
+        pendingConnect = connect;
+        authExchange = authenticator.start(new AuthRequest(clientId, connect.username(), connect.password(),
+                channel.remoteAddress(), version));
+        exchangeStep(connect.properties().getBinary(PropertyId.AUTHENTICATION_DATA), false);
+    }
+
+    /** Feeds client data to the exchange and acts on the answer, on this loop. */
+    private void exchangeStep(byte[] clientData, boolean reauthentication) {
+        AuthExchange exchange = authExchange;
+        exchange.respond(clientData).whenComplete((step, error) -> {
+            if (loop.inEventLoop()) {
+                onAuthStep(exchange, step, error, reauthentication);
+            } else {
+                loop.execute(() -> onAuthStep(exchange, step, error, reauthentication));
+            }
+        });
+    }
+
+    private void onAuthStep(AuthExchange exchange, AuthStep step, Throwable error, boolean reauthentication) {
+        if (exchange != authExchange || state == State.CLOSED) {
+            return; // closed, or superseded, meanwhile
+        }
+        if (error != null) {
+            LOG.warn("Enhanced authentication of client '{}' failed with an error", clientId, error);
+            step = AuthStep.failure(ReasonCode.UNSPECIFIED_ERROR);
+        }
+        MqttProperties.Builder props = MqttProperties.builder().set(PropertyId.AUTHENTICATION_METHOD, authMethod);
+        if (step.data() != null) {
+            props.set(PropertyId.AUTHENTICATION_DATA, step.data());
+        }
+        switch (step.outcome()) {
+            case CONTINUE -> {
+                send(new Auth(ReasonCode.CONTINUE_AUTHENTICATION, props.build()));
+                requestFlush();
+            }
+            case SUCCESS -> {
+                authExchange = null;
+                if (reauthentication) {
+                    send(new Auth(ReasonCode.SUCCESS, props.build()));
+                    requestFlush();
+                } else {
+                    authSuccessData = step.data();
+                    Connect connect = pendingConnect;
+                    pendingConnect = null;
+                    authenticated(connect, AuthResult.ACCEPTED, null);
+                }
+            }
+            case FAILURE -> {
+                authExchange = null;
+                if (reauthentication) {
+                    disconnect(step.reasonCode(), "re-authentication failed");
+                } else {
+                    refuse(step.reasonCode(), "enhanced authentication (" + authMethod + ") failed");
+                }
+            }
+        }
+    }
+
+    /** AUTH from the client before CONNACK: its answer to our challenge. */
+    private void onAuthBeforeConnack(Auth auth) {
+        if (auth.reasonCode() != ReasonCode.CONTINUE_AUTHENTICATION
+                || !authMethod.equals(auth.properties().getString(PropertyId.AUTHENTICATION_METHOD))) {
+            authExchange = null;
+            refuse(ReasonCode.PROTOCOL_ERROR, "AUTH before CONNACK must continue the same authentication method");
+            return;
+        }
+        exchangeStep(auth.properties().getBinary(PropertyId.AUTHENTICATION_DATA), false);
+    }
+
+    /** AUTH after CONNACK: a re-authentication, started with 0x19 and continued with 0x18. */
+    private void onAuth(Auth auth) {
+        String method = auth.properties().getString(PropertyId.AUTHENTICATION_METHOD);
+        if (authMethod == null || !authMethod.equals(method)) {
+            disconnect(ReasonCode.PROTOCOL_ERROR, authMethod == null
+                    ? "AUTH on a connection that did not use enhanced authentication"
+                    : "re-authentication must use the CONNECT's method '" + authMethod + "'");
+            return;
+        }
+        byte[] data = auth.properties().getBinary(PropertyId.AUTHENTICATION_DATA);
+        if (auth.reasonCode() == ReasonCode.RE_AUTHENTICATE) {
+            authExchange = broker.enhancedAuthenticators().get(authMethod).start(new AuthRequest(clientId, null, null,
+                    channel.remoteAddress(), version));
+            exchangeStep(data, true);
+        } else if (auth.reasonCode() == ReasonCode.CONTINUE_AUTHENTICATION && authExchange != null) {
+            exchangeStep(data, true);
+        } else {
+            disconnect(ReasonCode.PROTOCOL_ERROR, "unexpected AUTH reason code 0x"
+                    + Integer.toHexString(auth.reasonCode()));
+        }
     }
 
     private void authenticated(Connect connect, AuthResult result, Throwable error) {
@@ -393,6 +510,12 @@ public final class MqttConnection implements SessionConnection {
         }
         if (keepAlive != connect.keepAliveSeconds()) {
             b.set(PropertyId.SERVER_KEEP_ALIVE, keepAlive);
+        }
+        if (authMethod != null) {
+            b.set(PropertyId.AUTHENTICATION_METHOD, authMethod);
+            if (authSuccessData != null) {
+                b.set(PropertyId.AUTHENTICATION_DATA, authSuccessData);
+            }
         }
         Integer wantsResponseInfo = connect.properties().getInt(PropertyId.REQUEST_RESPONSE_INFORMATION);
         if (wantsResponseInfo != null && wantsResponseInfo == 1 && !config.responseInformation().isEmpty()) {
@@ -480,8 +603,7 @@ public final class MqttConnection implements SessionConnection {
             }
             case DISCONNECT -> onDisconnect((Disconnect) packet);
             case CONNECT -> disconnect(ReasonCode.PROTOCOL_ERROR, "second CONNECT [MQTT-3.1.0-2]");
-            case AUTH -> disconnect(ReasonCode.PROTOCOL_ERROR,
-                    "AUTH on a connection that did not start enhanced authentication");
+            case AUTH -> onAuth((Auth) packet);
             case CONNACK, SUBACK, UNSUBACK, PINGRESP ->
                     disconnect(ReasonCode.PROTOCOL_ERROR, packet.type() + " is sent by servers, not clients");
         }
