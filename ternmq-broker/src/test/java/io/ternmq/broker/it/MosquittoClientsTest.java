@@ -30,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -99,7 +98,9 @@ class MosquittoClientsTest {
     @CsvSource({"0,mqttv311", "1,mqttv311", "2,mqttv311", "0,mqttv31", "1,mqttv31", "2,mqttv31"})
     @DisplayName("mosquitto_sub -t '#' -v receives what mosquitto_pub publishes at QoS 0, 1 and 2 (MQTT 3.1.1 and 3.1)")
     void pubToSubAtEveryQos(int qos, String version) {
-        Cli sub = subscribed(1, "-V", version, "-t", "#", "-q", "2", "-v", "-C", "1");
+        // no -i: an empty client id (MQTT 3.1.1) or a generated "mosq-..." one (MQTT 3.1); the first subscription
+        Cli sub = sub(broker.port(), "-V", version, "-t", "#", "-q", "2", "-v", "-C", "1");
+        await().until(() -> broker.broker().router().subscriptions().size() == 1 || !sub.process.isAlive());
         pub(broker.port(), "-V", version, "-q", String.valueOf(qos), "-t", "cli/qos" + qos, "-m", "hello at qos " + qos);
         assertThat(sub.awaitSuccess()).containsExactly("cli/qos" + qos + " hello at qos " + qos);
     }
@@ -107,18 +108,18 @@ class MosquittoClientsTest {
     @Test
     @DisplayName("[MQTT-3.8.4-6] mosquitto_sub -F shows the delivered QoS as the minimum of publish and subscription QoS")
     void deliveredQosIsMinimum() {
-        Cli q1 = subscribed(1, "-t", "min/#", "-q", "1", "-F", "%q %t %p", "-C", "3");
-        for (int qos = 0; qos <= 2; qos++) {
-            // QoS 1 and 2 publishes are acknowledged only after routing, so the order below is the arrival order
-            pub(broker.port(), "-q", String.valueOf(Math.max(qos, 1)), "-t", "min/" + qos, "-m", "p" + qos);
+        Cli q1 = subscribed("-t", "min/#", "-q", "1", "-F", "%q %t %p", "-C", "3");
+        // QoS 1 and 2 publishes are acknowledged after routing, so the publish order is the arrival order
+        for (int qos = 2; qos >= 0; qos--) {
+            pub(broker.port(), "-q", String.valueOf(qos), "-t", "min/" + qos, "-m", "p" + qos);
         }
-        assertThat(q1.awaitSuccess()).containsExactly("1 min/0 p0", "1 min/1 p1", "1 min/2 p2");
+        assertThat(q1.awaitSuccess()).containsExactly("1 min/2 p2", "1 min/1 p1", "0 min/0 p0");
     }
 
     @Test
     @DisplayName("mosquitto_sub receives many messages in publish order from one mosquitto_pub -l session at QoS 2")
     void lineModeKeepsOrder() throws IOException {
-        Cli sub = subscribed(1, "-t", "lines/t", "-q", "2", "-v", "-C", "50");
+        Cli sub = subscribed("-t", "lines/t", "-q", "2", "-v", "-C", "50");
         Path input = tmp.resolve("lines.txt");
         List<String> payloads = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
@@ -136,7 +137,7 @@ class MosquittoClientsTest {
     @Test
     @DisplayName("[MQTT-4.7.1-3][MQTT-4.7.2-1] '+' matches exactly one level, including an empty one, but not a leading '$'")
     void singleLevelWildcard() {
-        Cli sub = subscribed(2, "-t", "sensor/+/temp", "-t", "+/status", "-q", "1", "-v", "-C", "4");
+        Cli sub = subscribed("-t", "sensor/+/temp", "-t", "+/status", "-q", "1", "-v", "-C", "4");
         String[][] published = {
                 {"sensor/a/temp", "21.5"},
                 {"sensor/b/humidity", "no"},
@@ -170,7 +171,7 @@ class MosquittoClientsTest {
     @DisplayName("[MQTT-3.3.1-9] mosquitto_sub -R skips retained messages; a live retained publish arrives with RETAIN=0")
     void noRetainedFlagSkipsStaleMessages() {
         pub(broker.port(), "-r", "-q", "1", "-t", "retained/old", "-m", "stale");
-        Cli sub = subscribed(1, "-t", "retained/#", "-q", "1", "-R", "-F", "%r %t %p", "-C", "1");
+        Cli sub = subscribed("-t", "retained/#", "-q", "1", "-R", "-F", "%r %t %p", "-C", "1");
         pub(broker.port(), "-r", "-q", "1", "-t", "retained/new", "-m", "fresh");
         assertThat(sub.awaitSuccess()).containsExactly("0 retained/new fresh");
     }
@@ -182,7 +183,8 @@ class MosquittoClientsTest {
         pub(broker.port(), "-r", "-q", "2", "-t", "retained/b", "-m", "B");
         pub(broker.port(), "-r", "-q", "0", "-t", "retained/c", "-m", "C");
         await().until(() -> broker.broker().router().retained().size() == 3);
-        Cli sub = subscribed(1, "-t", "retained/#", "-q", "2", "-v", "--retained-only");
+        // at QoS 1: a QoS 2 message is handed on only at PUBREL, so the live one could overtake it and end the run
+        Cli sub = subscribed("-t", "retained/#", "-q", "1", "-v", "--retained-only");
         pub(broker.port(), "-q", "1", "-t", "retained/live", "-m", "ends it");
         assertThat(sub.awaitSuccess()).containsExactlyInAnyOrder("retained/a A", "retained/b B", "retained/c C");
     }
@@ -192,13 +194,13 @@ class MosquittoClientsTest {
     void deleteRetainedWithEmptyPayload() {
         pub(broker.port(), "-r", "-q", "1", "-t", "retained/del", "-m", "doomed");
         pub(broker.port(), "-r", "-q", "1", "-t", "retained/keep", "-m", "survivor");
-        Cli live = subscribed(1, "-t", "retained/del", "-q", "1", "-F", "%r %l %t %p", "-C", "2");
+        Cli live = subscribed("-t", "retained/del", "-q", "1", "-F", "%r %l %t %p", "-C", "2");
         pub(broker.port(), "-r", "-n", "-q", "1", "-t", "retained/del");
         // first the retained copy on subscribing, then the deleting message forwarded live with an empty payload
         assertThat(live.awaitSuccess()).containsExactly("1 6 retained/del doomed", "0 0 retained/del ");
         await().until(() -> broker.broker().router().retained().get("retained/del") == null);
 
-        Cli later = subscribed(1, "-t", "retained/#", "-q", "1", "-v", "--retained-only");
+        Cli later = subscribed("-t", "retained/#", "-q", "1", "-v", "--retained-only");
         pub(broker.port(), "-q", "1", "-t", "retained/live", "-m", "ends it");
         assertThat(later.awaitSuccess()).containsExactly("retained/keep survivor");
     }
@@ -207,11 +209,16 @@ class MosquittoClientsTest {
     @DisplayName("mosquitto_sub --remove-retained clears the retained messages it receives")
     void removeRetained() {
         pub(broker.port(), "-r", "-q", "1", "-t", "retained/x", "-m", "to be removed");
-        await().until(() -> broker.broker().router().retained().size() == 1);
-        // the removing (empty, retained) publish comes back to it as a live message, which ends --retained-only
-        Cli sub = sub(broker.port(), "-t", "retained/#", "-q", "1", "-v", "--remove-retained", "--retained-only");
-        assertThat(sub.awaitSuccess()).containsExactly("retained/x to be removed");
-        await().until(() -> broker.broker().router().retained().size() == 0);
+        pub(broker.port(), "-r", "-q", "1", "-t", "other/y", "-m", "not matched");
+        await().until(() -> broker.broker().router().retained().size() == 2);
+        Cli sub = sub(broker.port(), "-t", "retained/#", "-q", "1", "-v", "--remove-retained", "-C", "1");
+        await().until(() -> broker.broker().router().retained().get("retained/x") == null);
+        await().until(() -> sub.lines().contains("retained/x to be removed"));
+        // mosquitto_sub 2.0.11 sends DISCONNECT after removing but then only exits at its -W timeout (also against
+        // Mosquitto), so it is stopped here
+        sub.process.destroyForcibly();
+        assertThat(sub.lines()).containsExactly("retained/x to be removed");
+        assertThat(broker.broker().router().retained().get("other/y")).isNotNull();
     }
 
     // ---------------------------------------------------------------------------------------------------- wills
@@ -220,8 +227,8 @@ class MosquittoClientsTest {
     @ValueSource(strings = {"mqttv311", "mqttv31"})
     @DisplayName("[MQTT-3.1.2-8] the will of a killed mosquitto_sub reaches another mosquitto_sub")
     void willOfKilledClient(String version) {
-        Cli watcher = subscribed(1, "-t", "will/#", "-q", "1", "-F", "%q %r %t %p", "-C", "1");
-        Cli dying = subscribed(1, "-V", version, "-i", "dying-" + version, "-t", "some/topic",
+        Cli watcher = subscribed("-t", "will/#", "-q", "1", "-F", "%q %r %t %p", "-C", "1");
+        Cli dying = subscribed("-V", version, "-i", "dying-" + version, "-t", "some/topic",
                 "--will-topic", "will/dying", "--will-payload", "dying gasp", "--will-qos", "1");
         dying.process.destroyForcibly();
         assertThat(watcher.awaitSuccess()).containsExactly("1 0 will/dying dying gasp");
@@ -231,8 +238,8 @@ class MosquittoClientsTest {
     @Test
     @DisplayName("[MQTT-3.1.2-10] mosquitto_sub exiting by itself after -C 1 sends DISCONNECT: no will is published")
     void noWillAfterCleanExit() {
-        Cli watcher = subscribed(1, "-t", "will/#", "-q", "1", "-v", "-C", "1");
-        Cli polite = subscribed(1, "-i", "polite", "-t", "ping", "-v", "-C", "1",
+        Cli watcher = subscribed("-t", "will/#", "-q", "1", "-v", "-C", "1");
+        Cli polite = subscribed("-i", "polite", "-t", "ping", "-v", "-C", "1",
                 "--will-topic", "will/polite", "--will-payload", "should never be seen", "--will-qos", "1");
         pub(broker.port(), "-q", "1", "-t", "ping", "-m", "bye");
         assertThat(polite.awaitSuccess()).containsExactly("ping bye");
@@ -265,7 +272,7 @@ class MosquittoClientsTest {
         assertThat(first.awaitSuccess()).isEmpty();
         await().until(() -> broker.broker().sessions().get("transient") == null);
         pub(broker.port(), "-q", "1", "-t", "transient/t", "-m", "lost");
-        Cli again = subscribed(1, "-i", "transient", "-q", "1", "-t", "transient/t", "-v", "-C", "1");
+        Cli again = subscribed("-i", "transient", "-q", "1", "-t", "transient/t", "-v", "-C", "1");
         pub(broker.port(), "-q", "1", "-t", "transient/t", "-m", "live");
         assertThat(again.awaitSuccess()).containsExactly("transient/t live");
     }
@@ -283,7 +290,7 @@ class MosquittoClientsTest {
     @Test
     @DisplayName("a message from Paho (Java) reaches mosquitto_sub")
     void pahoToMosquittoSub() {
-        Cli sub = subscribed(1, "-t", "paho/#", "-q", "2", "-F", "%q %t %p", "-C", "3");
+        Cli sub = subscribed("-t", "paho/#", "-q", "2", "-F", "%q %t %p", "-C", "3");
         try (PahoClient paho = PahoClient.connect(broker, "paho-pub", true)) {
             paho.publish("paho/q0", "from paho 0", 0, false);
             paho.publish("paho/q1", "from paho 1", 1, false);
@@ -334,11 +341,8 @@ class MosquittoClientsTest {
             return () -> await("Mosquitto's SUBACK to " + clientId)
                     .until(() -> countOccurrences(read(brokerLog), marker) > before);
         });
-        String actual = scenario(broker.port(), clientId -> {
-            long before = broker.broker().router().subscriptions().size();
-            return () -> await("TernMQ subscription of " + clientId)
-                    .until(() -> broker.broker().router().subscriptions().size() > before);
-        });
+        String actual = scenario(broker.port(), clientId -> () -> await("TernMQ subscription of " + clientId)
+                .until(() -> hasSubscriptions(clientId, List.of(clientId.equals("cmp-check") ? "#" : "cmp/#"))));
         assertThat(actual).as("TernMQ's transcript (expected: Mosquitto's)").isEqualTo(expected);
     }
 
@@ -347,7 +351,8 @@ class MosquittoClientsTest {
         Runnable waitFor(String clientId);
     }
 
-    private static final Pattern MESSAGE_ID = Pattern.compile("(?<=[(, ])m\\d+(?=[,)])");
+    /** Packet identifiers as mosquitto_sub -d prints them ("m3", "Mid: 3"): chosen freely by each broker. */
+    private static final Pattern MESSAGE_ID = Pattern.compile("(?<=[(, ])m\\d+(?=[,)])|(?<=Mid: )\\d+");
 
     /**
      * Runs one fixed scenario against the broker on {@code port} and returns the transcript: the normalized debug
@@ -359,7 +364,8 @@ class MosquittoClientsTest {
         pub(port, "-r", "-q", "2", "-t", "cmp/retained", "-m", "new");
         pub(port, "-r", "-q", "0", "-t", "cmp/gone", "-m", "bye");
         pub(port, "-r", "-q", "1", "-n", "-t", "cmp/gone");
-        pub(port, "-r", "-q", "1", "-V", "mqttv31", "-t", "cmp/v31/retained", "-m", "retained over 3.1");
+        // outside the capture's filter (the order of several retained messages is up to the broker); checked last
+        pub(port, "-r", "-q", "1", "-V", "mqttv31", "-t", "v31/retained", "-m", "retained over 3.1");
 
         String[][] live = {
                 {"-q", "0", "-t", "cmp/q0", "-m", "zero"},
@@ -369,12 +375,12 @@ class MosquittoClientsTest {
                 {"-q", "1", "-r", "-t", "cmp/retained/live", "-m", "live retained"},
                 {"-q", "2", "-V", "mqttv31", "-t", "cmp/v31", "-m", "over MQTT 3.1"},
                 {"-q", "1", "-t", "cmp/empty", "-n"},
-                {"-q", "2", "-t", "cmp/spaces and/ünïcode", "-m", "a b  c ✓"},
+                {"-q", "2", "-t", "cmp/with space", "-m", "a b  c"},
                 {"-q", "1", "-r", "-n", "-t", "cmp/retained"},
         };
         String[] liveTopics = {"cmp/q0", "cmp/q1", "cmp/q2", null, "cmp/retained/live", "cmp/v31", "cmp/empty",
-                "cmp/spaces and/ünïcode", "cmp/retained"};
-        int expectedMessages = 2; // cmp/retained "new" and cmp/v31/retained, on subscribing
+                "cmp/with space", "cmp/retained"};
+        int expectedMessages = 1; // cmp/retained "new", on subscribing
         for (String t : liveTopics) {
             expectedMessages += t == null ? 0 : 1;
         }
@@ -383,7 +389,7 @@ class MosquittoClientsTest {
         Cli capture = sub(port, "-i", "cmp-sub", "-t", "cmp/#", "-q", "2", "-v", "-d",
                 "-C", String.valueOf(expectedMessages));
         subscribed.run();
-        int received = 2;
+        int received = 1;
         awaitMessageLines(capture, received);
         for (int i = 0; i < live.length; i++) {
             pub(port, live[i]);
@@ -395,10 +401,10 @@ class MosquittoClientsTest {
         int captureExit = capture.awaitExit();
         List<String> transcript = new ArrayList<>();
         transcript.add("# capture (exit " + captureExit + ")");
-        capture.lines().stream().map(l -> MESSAGE_ID.matcher(l).replaceAll("m#")).forEach(transcript::add);
+        capture.lines().stream().map(l -> MESSAGE_ID.matcher(l).replaceAll("#")).forEach(transcript::add);
 
         Runnable checkSubscribed = waiter.waitFor("cmp-check");
-        Cli check = sub(port, "-i", "cmp-check", "-t", "cmp/#", "-q", "1", "-v", "--retained-only");
+        Cli check = sub(port, "-i", "cmp-check", "-t", "#", "-q", "1", "-v", "--retained-only");
         checkSubscribed.run();
         pub(port, "-q", "1", "-t", "cmp/end", "-m", "end");
         int checkExit = check.awaitExit();
@@ -409,8 +415,7 @@ class MosquittoClientsTest {
 
     /** Waits until mosquitto_sub has printed n messages (lines printed for messages are flushed at once). */
     private static void awaitMessageLines(Cli sub, int n) {
-        Supplier<Long> printed = () -> sub.lines().stream()
-                .filter(l -> !l.startsWith("Client ") && !l.startsWith("Subscribed (")).count();
+        Supplier<Long> printed = () -> sub.lines().stream().filter(l -> l.startsWith("cmp/")).count();
         try {
             await().atMost(Duration.ofSeconds(5)).until(() -> printed.get() >= n || !sub.process.isAlive());
         } catch (ConditionTimeoutException e) {
@@ -427,7 +432,7 @@ class MosquittoClientsTest {
                     "listener " + port + " 127.0.0.1",
                     "allow_anonymous true",
                     "persistence false",
-                    "log_dest stdout",
+                    "log_dest stderr", // flushed line by line, unlike stdout
                     "log_type all",
                     ""));
             ProcessBuilder pb = new ProcessBuilder(MOSQUITTO_BROKER.toString(), "-c", conf.toString())
@@ -490,15 +495,52 @@ class MosquittoClientsTest {
         return start(cmd, null);
     }
 
-    /** Starts mosquitto_sub against TernMQ and waits until its {@code filters} subscriptions are in the table. */
-    private Cli subscribed(int filters, String... args) {
-        long before = broker.broker().router().subscriptions().size();
-        Cli sub = sub(broker.port(), args);
-        await("mosquitto_sub subscribed: " + String.join(" ", args))
-                .until(() -> broker.broker().router().subscriptions().size() >= before + filters
-                        || !sub.process.isAlive());
+    /**
+     * Starts mosquitto_sub against TernMQ (with a client id of its own unless -i is given) and waits until the
+     * broker has handled its SUBSCRIBE: the session is connected and has every -t filter.
+     */
+    private Cli subscribed(String... args) {
+        List<String> argList = new ArrayList<>(List.of(args));
+        int i = argList.indexOf("-i");
+        String clientId;
+        if (i >= 0) {
+            clientId = argList.get(i + 1);
+        } else {
+            clientId = "sub-" + fileCounter.incrementAndGet();
+            argList.add("-i");
+            argList.add(clientId);
+        }
+        List<String> filters = new ArrayList<>();
+        for (int t = argList.indexOf("-t"); t >= 0; t = indexOf(argList, "-t", t + 1)) {
+            filters.add(argList.get(t + 1));
+        }
+        Cli sub = sub(broker.port(), argList.toArray(String[]::new));
+        await("mosquitto_sub " + clientId + " subscribed to " + filters)
+                .until(() -> hasSubscriptions(clientId, filters) || !sub.process.isAlive());
         assertThat(sub.process.isAlive()).as("mosquitto_sub still running: %s", sub.describe()).isTrue();
         return sub;
+    }
+
+    private static int indexOf(List<String> list, String element, int from) {
+        for (int i = from; i < list.size(); i++) {
+            if (list.get(i).equals(element)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether the client is connected with all these subscriptions. Asked on the session's owner loop, so a true
+     * answer also means that the SUBSCRIBE that made them has been handled completely (retained messages sent).
+     */
+    private boolean hasSubscriptions(String clientId, List<String> filters) {
+        Session s = broker.broker().sessions().get(clientId);
+        if (s == null) {
+            return false;
+        }
+        return s.owner().submit(() -> s.isConnected() && filters.stream().allMatch(f -> s.subscription(f) != null))
+                .syncUninterruptibly().getNow();
     }
 
     private static List<String> command(String tool, int port, String... args) {
@@ -547,12 +589,7 @@ class MosquittoClientsTest {
     private record Cli(List<String> command, Process process, Path out, Path err) {
 
         List<String> lines() {
-            String text = read(out);
-            if (text.isEmpty()) {
-                return List.of();
-            }
-            return List.of(text.split("\n", -1)).stream().limit(text.endsWith("\n")
-                    ? text.split("\n", -1).length - 1 : Long.MAX_VALUE).collect(Collectors.toList());
+            return read(out).lines().toList();
         }
 
         /** Waits for the process to end (killing it after the timeout, which fails the test); the exit code. */
