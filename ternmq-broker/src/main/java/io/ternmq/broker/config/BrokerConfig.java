@@ -35,6 +35,15 @@ public final class BrokerConfig {
     private final long maxSessionExpiryInterval;
     private final String responseInformation;
     private final String sharedSubscriptionStrategy;
+    private final String storageType;
+    private final String storageDurability;
+    private final int storageSyncIntervalMillis;
+    private final long maxQueuedBytes;
+    private final String queueOverflowPolicy;
+    private final String queueOverflowV3Action;
+    private final long retainedMaxCount;
+    private final long retainedMaxBytes;
+    private final long persistentClientExpiration;
     private final String logLevel;
 
     private BrokerConfig(Builder b) {
@@ -61,6 +70,15 @@ public final class BrokerConfig {
         this.maxSessionExpiryInterval = b.maxSessionExpiryInterval;
         this.responseInformation = b.responseInformation;
         this.sharedSubscriptionStrategy = b.sharedSubscriptionStrategy;
+        this.storageType = b.storageType;
+        this.storageDurability = b.storageDurability;
+        this.storageSyncIntervalMillis = b.storageSyncIntervalMillis;
+        this.maxQueuedBytes = b.maxQueuedBytes;
+        this.queueOverflowPolicy = b.queueOverflowPolicy;
+        this.queueOverflowV3Action = b.queueOverflowV3Action;
+        this.retainedMaxCount = b.retainedMaxCount;
+        this.retainedMaxBytes = b.retainedMaxBytes;
+        this.persistentClientExpiration = b.persistentClientExpiration;
         this.logLevel = b.logLevel;
     }
 
@@ -177,6 +195,51 @@ public final class BrokerConfig {
         return sharedSubscriptionStrategy;
     }
 
+    /** Where sessions, queues and retained messages live: rocksdb (on disk under data_dir) or memory. */
+    public String storageType() {
+        return storageType;
+    }
+
+    /** When a write counts as stored: fsync (synced before acknowledging), periodic, or none. */
+    public String storageDurability() {
+        return storageDurability;
+    }
+
+    /** With storage.durability periodic: how often the write-ahead log is synced. */
+    public int storageSyncIntervalMillis() {
+        return storageSyncIntervalMillis;
+    }
+
+    /** Payload bytes a session queues beyond the in-flight window; 0: no byte limit. */
+    public long maxQueuedBytes() {
+        return maxQueuedBytes;
+    }
+
+    /** When a session's queue is full: refuse_new drops the new message, drop_oldest the oldest queued. */
+    public String queueOverflowPolicy() {
+        return queueOverflowPolicy;
+    }
+
+    /** What a full queue means to an MQTT 3.x QoS 1/2 publisher: ack (acknowledge, count the drop) or disconnect. */
+    public String queueOverflowV3Action() {
+        return queueOverflowV3Action;
+    }
+
+    /** Retained messages kept at most; negative: no cap. */
+    public long retainedMaxCount() {
+        return retainedMaxCount;
+    }
+
+    /** Retained payload bytes kept at most; negative: no cap. */
+    public long retainedMaxBytes() {
+        return retainedMaxBytes;
+    }
+
+    /** Seconds after which an MQTT 3.x persistent session that stays offline is removed; 0: never. */
+    public long persistentClientExpiration() {
+        return persistentClientExpiration;
+    }
+
     /** Root log level. */
     public String logLevel() {
         return logLevel;
@@ -206,6 +269,15 @@ public final class BrokerConfig {
         private long maxSessionExpiryInterval = 0xFFFFFFFFL;
         private String responseInformation = "";
         private String sharedSubscriptionStrategy = "round_robin";
+        private String storageType = "rocksdb";
+        private String storageDurability = "fsync";
+        private int storageSyncIntervalMillis = 100;
+        private long maxQueuedBytes = 0L;
+        private String queueOverflowPolicy = "refuse_new";
+        private String queueOverflowV3Action = "ack";
+        private long retainedMaxCount = -1L;
+        private long retainedMaxBytes = -1L;
+        private long persistentClientExpiration = 0L;
         private String logLevel = "info";
 
         private Builder() {
@@ -328,6 +400,51 @@ public final class BrokerConfig {
 
         public Builder sharedSubscriptionStrategy(String sharedSubscriptionStrategy) {
             this.sharedSubscriptionStrategy = sharedSubscriptionStrategy;
+            return this;
+        }
+
+        public Builder storageType(String storageType) {
+            this.storageType = storageType;
+            return this;
+        }
+
+        public Builder storageDurability(String storageDurability) {
+            this.storageDurability = storageDurability;
+            return this;
+        }
+
+        public Builder storageSyncIntervalMillis(int storageSyncIntervalMillis) {
+            this.storageSyncIntervalMillis = storageSyncIntervalMillis;
+            return this;
+        }
+
+        public Builder maxQueuedBytes(long maxQueuedBytes) {
+            this.maxQueuedBytes = maxQueuedBytes;
+            return this;
+        }
+
+        public Builder queueOverflowPolicy(String queueOverflowPolicy) {
+            this.queueOverflowPolicy = queueOverflowPolicy;
+            return this;
+        }
+
+        public Builder queueOverflowV3Action(String queueOverflowV3Action) {
+            this.queueOverflowV3Action = queueOverflowV3Action;
+            return this;
+        }
+
+        public Builder retainedMaxCount(long retainedMaxCount) {
+            this.retainedMaxCount = retainedMaxCount;
+            return this;
+        }
+
+        public Builder retainedMaxBytes(long retainedMaxBytes) {
+            this.retainedMaxBytes = retainedMaxBytes;
+            return this;
+        }
+
+        public Builder persistentClientExpiration(long persistentClientExpiration) {
+            this.persistentClientExpiration = persistentClientExpiration;
             return this;
         }
 

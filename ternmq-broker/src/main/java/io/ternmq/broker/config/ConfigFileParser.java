@@ -43,6 +43,17 @@ public final class ConfigFileParser {
             Map.entry("response_information", (b, v) -> b.responseInformation(v)),
             Map.entry("shared_subscription_strategy", (b, v) -> b.sharedSubscriptionStrategy(
                     oneOf(v, "round_robin", "random", "sticky", "hash_client_id"))),
+            Map.entry("storage.type", (b, v) -> b.storageType(oneOf(v, "rocksdb", "memory"))),
+            Map.entry("storage.durability", (b, v) -> b.storageDurability(oneOf(v, "fsync", "periodic", "none"))),
+            Map.entry("storage.sync_interval_ms", (b, v) -> b.storageSyncIntervalMillis(intIn(v, 1, 60_000))),
+            Map.entry("max_queued_bytes", (b, v) -> b.maxQueuedBytes(longIn(v, 0, Long.MAX_VALUE))),
+            Map.entry("queue_overflow_policy",
+                    (b, v) -> b.queueOverflowPolicy(oneOf(v, "refuse_new", "drop_oldest"))),
+            Map.entry("queue_overflow_v3_action", (b, v) -> b.queueOverflowV3Action(oneOf(v, "ack", "disconnect"))),
+            Map.entry("retained_max_count", (b, v) -> b.retainedMaxCount(longIn(v, -1, Long.MAX_VALUE))),
+            Map.entry("retained_max_bytes", (b, v) -> b.retainedMaxBytes(longIn(v, -1, Long.MAX_VALUE))),
+            Map.entry("persistent_client_expiration",
+                    (b, v) -> b.persistentClientExpiration(longIn(v, 0, Long.MAX_VALUE / 1000))),
             Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))));
 
     private ConfigFileParser() {

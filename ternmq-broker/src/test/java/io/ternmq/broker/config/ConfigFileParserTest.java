@@ -65,6 +65,19 @@ class ConfigFileParserTest {
         SAMPLES.put("response_information", new Sample("reply/", BrokerConfig::responseInformation, "reply/"));
         SAMPLES.put("shared_subscription_strategy",
                 new Sample("sticky", BrokerConfig::sharedSubscriptionStrategy, "sticky"));
+        SAMPLES.put("storage.type", new Sample("memory", BrokerConfig::storageType, "memory"));
+        SAMPLES.put("storage.durability", new Sample("periodic", BrokerConfig::storageDurability, "periodic"));
+        SAMPLES.put("storage.sync_interval_ms",
+                new Sample("250", BrokerConfig::storageSyncIntervalMillis, 250));
+        SAMPLES.put("max_queued_bytes", new Sample("1048576", BrokerConfig::maxQueuedBytes, 1048576L));
+        SAMPLES.put("queue_overflow_policy",
+                new Sample("drop_oldest", BrokerConfig::queueOverflowPolicy, "drop_oldest"));
+        SAMPLES.put("queue_overflow_v3_action",
+                new Sample("disconnect", BrokerConfig::queueOverflowV3Action, "disconnect"));
+        SAMPLES.put("retained_max_count", new Sample("5000", BrokerConfig::retainedMaxCount, 5000L));
+        SAMPLES.put("retained_max_bytes", new Sample("1000000", BrokerConfig::retainedMaxBytes, 1000000L));
+        SAMPLES.put("persistent_client_expiration",
+                new Sample("86400", BrokerConfig::persistentClientExpiration, 86400L));
         SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
     }
 
@@ -275,7 +288,9 @@ class ConfigFileParserTest {
             "max_subscriptions_per_client", "max_keepalive", "receive_maximum", "max_qos", "retain_available",
             "wildcard_subscription_available", "subscription_identifier_available", "shared_subscription_available",
             "max_topic_alias", "max_session_expiry_interval", "response_information", "shared_subscription_strategy",
-            "log_level"})
+            "storage.type", "storage.durability", "storage.sync_interval_ms", "max_queued_bytes",
+            "queue_overflow_policy", "queue_overflow_v3_action", "retained_max_count", "retained_max_bytes",
+            "persistent_client_expiration", "log_level"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");
