@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
  * scenario run side by side against a real Mosquitto broker with identical output expected.
  */
 class MosquittoClientsTest {
-    static final String INSTALL_HINT =
+    private static final String INSTALL_HINT =
             "run `apt-get install -y mosquitto mosquitto-clients python3-paho-mqtt` (as .ci/run does)";
     private static final Path MOSQUITTO_BROKER = Path.of("/usr/sbin/mosquitto");
     /** Longest any client process may run; every mosquitto_sub also gets its own -W below this. */
