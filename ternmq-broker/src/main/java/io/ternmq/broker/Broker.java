@@ -7,13 +7,21 @@ import io.ternmq.broker.retain.MemoryRetainedStore;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.routing.SharedGroup;
 import io.ternmq.broker.routing.SubscriptionTree;
-import io.ternmq.broker.security.AnonymousAuthenticator;
 import io.ternmq.broker.security.Authenticator;
+import io.ternmq.broker.security.BrokerSecurity;
 import io.ternmq.broker.security.ConnectionLimit;
 import io.ternmq.broker.security.EnhancedAuthenticator;
+import io.ternmq.broker.security.ListenerSecurity;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.session.SessionLimits;
 import io.ternmq.broker.session.SessionRegistry;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.store.MemoryStore;
+import io.ternmq.broker.store.Recovered;
+import io.ternmq.broker.store.RocksStore;
+import io.ternmq.broker.store.Store;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +31,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** A running broker: wires routing, sessions and retained messages to the listeners. Embeddable; tests use it. */
 public final class Broker implements AutoCloseable {
@@ -36,26 +42,38 @@ public final class Broker implements AutoCloseable {
     private final Router router;
     private final SessionRegistry sessions;
     private final MqttServer server;
+    private final Store store;
+    private final BrokerSecurity security;
     private List<InetSocketAddress> addresses = List.of();
 
+    /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
     private Broker(BrokerConfig config, Authenticator authenticator, Collection<EnhancedAuthenticator> enhanced) {
         this.config = config;
+        this.security = authenticator == null ? BrokerSecurity.fromConfig(config, metrics)
+                : BrokerSecurity.fixed(config, authenticator, enhanced);
+        this.store = openStore(config);
+        SessionLimits limits = new SessionLimits(config.maxQueuedMessages(), config.maxQueuedBytes(),
+                config.queueQos0Messages(), config.queueOverflowPolicy().equals("drop_oldest"),
+                config.maxInflightMessages());
         this.router = new Router(new SubscriptionTree(SharedGroup.Strategy.of(config.sharedSubscriptionStrategy()),
-                config.maxQueuedMessages()), new MemoryRetainedStore(), metrics);
-        this.sessions = new LocalSessionRegistry(
-                new SessionLimits(config.maxQueuedMessages(), config.queueQos0Messages()), metrics,
-                router, this::publishWill);
-        Map<String, EnhancedAuthenticator> byMethod = new HashMap<>();
-        for (EnhancedAuthenticator e : enhanced) {
-            byMethod.put(e.method(), e);
-        }
-        this.server = new MqttServer(config, new BrokerContext(config, sessions, router, metrics, authenticator,
-                Map.copyOf(byMethod), new ConnectionLimit(config.maxConnections())));
+                config.maxQueuedMessages()), new MemoryRetainedStore(), store, limits, config.retainedMaxCount(),
+                config.retainedMaxBytes(), metrics);
+        this.sessions = new LocalSessionRegistry(limits, metrics, router, this::publishWill, store);
+        ConnectionLimit connectionLimit = new ConnectionLimit(config.maxConnections());
+        // one context per listener: its authenticator, enhanced methods and authorizer
+        this.server = new MqttServer(config, metrics, security, i -> {
+            ListenerSecurity ls = security.listener(i);
+            return new BrokerContext(config, sessions, router, metrics, ls.authenticator(),
+                    ls.enhancedAuthenticators(), connectionLimit, ls.authorizer());
+        });
     }
 
-    /** Creates the data directory, binds every listener and returns the running broker. */
+    /**
+     * Creates the data directory, binds every listener and returns the running broker. Each listener authenticates
+     * and authorizes as configured (allow_anonymous, password_file, acl_file, plugins).
+     */
     public static Broker start(BrokerConfig config) throws InterruptedException {
-        return start(config, new AnonymousAuthenticator());
+        return start(config, null, List.of());
     }
 
     /** Starts with an authenticator of the embedder's choice. */
@@ -63,7 +81,10 @@ public final class Broker implements AutoCloseable {
         return start(config, authenticator, List.of());
     }
 
-    /** Starts with an authenticator and MQTT 5 enhanced authentication methods of the embedder's choice. */
+    /**
+     * Starts with an authenticator and MQTT 5 enhanced authentication methods of the embedder's choice, used on every
+     * listener instead of the configured ones (null: the configured ones, as {@link #start(BrokerConfig)}).
+     */
     public static Broker start(BrokerConfig config, Authenticator authenticator,
                                Collection<EnhancedAuthenticator> enhancedAuthenticators) throws InterruptedException {
         long t0 = System.nanoTime();
@@ -73,13 +94,65 @@ public final class Broker implements AutoCloseable {
             throw new UncheckedIOException("cannot create data directory " + config.dataDir() + ": " + e, e);
         }
         Broker broker = new Broker(config, authenticator, enhancedAuthenticators);
-        broker.addresses = broker.server.start();
+        try {
+            broker.recover();
+            broker.addresses = broker.server.start();
+        } catch (RuntimeException | InterruptedException e) {
+            broker.close();
+            throw e;
+        }
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
                 config.dataDir().toAbsolutePath().normalize());
         return broker;
     }
 
-    private void publishWill(io.ternmq.broker.message.Message will) {
+    private static Store openStore(BrokerConfig config) {
+        if (config.storageType().equals("memory")) {
+            return new MemoryStore();
+        }
+        RocksStore.Durability durability = RocksStore.Durability.valueOf(
+                config.storageDurability().toUpperCase(java.util.Locale.ROOT));
+        return new RocksStore(config.dataDir().resolve("store"), durability, config.storageSyncIntervalMillis());
+    }
+
+    /** Brings back what the store held: sessions (offline), their subscriptions, retained and held messages. */
+    private void recover() {
+        long t0 = System.nanoTime();
+        Recovered r = store.recover();
+        for (String d : r.dropped) {
+            LOG.warn("Store: left out an unreadable record: {}", d);
+        }
+        long queued = 0;
+        for (Recovered.StoredSession stored : r.sessions) {
+            Session s = ((LocalSessionRegistry) sessions).restore(stored, server.nextLoop());
+            for (Subscription sub : stored.subscriptions()) {
+                router.subscribe(s, sub);
+            }
+            queued += stored.queuedCount();
+        }
+        for (Message m : r.retained) {
+            router.retained().put(m);
+        }
+        for (Recovered.HeldMessage h : r.held) {
+            SharedGroup group = router.subscriptions().sharedGroup(h.group());
+            if (group == null) {
+                // no member subscribes any more: the message has nowhere to go
+                store.submit(w -> w.deleteHeld(h.group(), h.seq(), h.messageId()));
+            } else {
+                group.recovered(h.seq(), h.messageId(), h.message());
+            }
+        }
+        if (store.persistent()) {
+            LOG.info("Recovered {} sessions, {} queued messages, {} retained and {} held messages in {} ms",
+                    r.sessions.size(), queued, r.retained.size(), r.held.size(), (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    private void publishWill(Message will) {
         metrics.willsPublished.increment();
         router.publish(will);
     }
@@ -109,9 +182,25 @@ public final class Broker implements AutoCloseable {
         return router;
     }
 
+    /** Re-reads certificates, keys, password and ACL files now, as SIGHUP does; connected clients stay. */
+    public void reload() {
+        security.reload();
+        server.reloadTls();
+    }
+
+    public BrokerSecurity security() {
+        return security;
+    }
+
+    public MqttServer server() {
+        return server;
+    }
+
     @Override
     public void close() {
         server.close();
+        security.close();
+        store.close();
         LOG.info("TernMQ stopped");
     }
 }

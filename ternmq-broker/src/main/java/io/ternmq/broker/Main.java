@@ -44,6 +44,7 @@ public final class Main implements Callable<Integer> {
 
     static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("passwd", new PasswdCommand());
         return cl.execute(args);
     }
 
@@ -60,10 +61,14 @@ public final class Main implements Callable<Integer> {
         Broker broker;
         try {
             broker = Broker.start(config);
+        } catch (ConfigException e) {
+            System.err.println("ternmq: " + e.getMessage());
+            return 2;
         } catch (RuntimeException e) {
             System.err.println("ternmq: " + e.getMessage());
             return 1;
         }
+        onSighup(broker::reload);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             broker.close();
@@ -80,9 +85,9 @@ public final class Main implements Callable<Integer> {
                 throw new ConfigException("--port: " + port + " is out of range 0..65535");
             }
             List<ListenerConfig> ls = b.listeners();
-            ListenerConfig first = ls.isEmpty()
-                    ? new ListenerConfig(BrokerConfig.DEFAULT_BIND, BrokerConfig.DEFAULT_PORT) : ls.get(0);
-            ListenerConfig changed = new ListenerConfig(bind != null ? bind : first.bindAddress(),
+            // the first listener keeps its TLS and authentication settings; only where it listens changes
+            ListenerConfig first = ls.isEmpty() ? b.defaultListener() : ls.get(0);
+            ListenerConfig changed = first.withAddress(bind != null ? bind : first.bindAddress(),
                     port != null ? port : first.port());
             if (ls.isEmpty()) {
                 ls.add(changed);
@@ -94,6 +99,37 @@ public final class Main implements Callable<Integer> {
             b.dataDir(dataDir);
         }
         return b.build();
+    }
+
+    /**
+     * Reloads certificates, password and ACL files on SIGHUP, as Mosquitto does. Uses sun.misc.Signal where the JDK
+     * has it (through reflection: it is not a supported API); without it, file watching alone reloads.
+     */
+    static boolean onSighup(Runnable reload) {
+        try {
+            Class<?> signalClass = Class.forName("sun.misc.Signal");
+            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
+            Object hup = signalClass.getConstructor(String.class).newInstance("HUP");
+            Object handler = java.lang.reflect.Proxy.newProxyInstance(Main.class.getClassLoader(),
+                    new Class<?>[] {handlerClass}, (proxy, method, args) -> switch (method.getName()) {
+                        case "handle" -> {
+                            Thread t = new Thread(reload, "ternmq-sighup");
+                            t.setDaemon(true);
+                            t.start();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        case "toString" -> "ternmq SIGHUP handler";
+                        default -> null;
+                    });
+            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            LoggerFactory.getLogger(Main.class).info("No SIGHUP reload ({}); changed files are still picked up",
+                    e.toString());
+            return false;
+        }
     }
 
     private static void setLogLevel(String level) {

@@ -84,11 +84,11 @@ public class TopicMatchBenchmark {
     public void setUp() {
         tree = new SubscriptionTree();
         BrokerMetrics metrics = new BrokerMetrics();
-        SessionLimits limits = new SessionLimits(1000, false);
+        SessionLimits limits = SessionLimits.of(1000);
         sessions = new Session[SESSIONS];
         for (int i = 0; i < SESSIONS; i++) {
             sessions[i] = new Session("client-" + i, Session.NEVER_EXPIRES, ImmediateEventExecutor.INSTANCE,
-                    limits, metrics, null);
+                    limits, metrics, null, null);
         }
         int s = 0;
         for (int n = 0; n < SITES; n++) {

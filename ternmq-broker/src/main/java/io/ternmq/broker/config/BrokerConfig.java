@@ -3,6 +3,7 @@ package io.ternmq.broker.config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Everything the broker is configured with, immutable. Defaults follow Mosquitto 2 where it has the same setting;
@@ -45,10 +46,24 @@ public final class BrokerConfig {
     private final long retainedMaxBytes;
     private final long persistentClientExpiration;
     private final String logLevel;
+    private final boolean listenersConfigured;
+    private final int connectionRatePerAddress;
+    private final int authFailureDelayMillis;
+    private final int authFailureDelayMaxMillis;
+    private final int maxOutboundBuffer;
+    private final String slowConsumerPolicy;
+    private final int slowConsumerTimeoutSeconds;
 
     private BrokerConfig(Builder b) {
         this.listeners = List.copyOf(b.listeners.isEmpty()
-                ? List.of(new ListenerConfig(DEFAULT_BIND, DEFAULT_PORT)) : b.listeners);
+                ? List.of(b.defaultListener()) : b.listeners);
+        this.listenersConfigured = b.listenersConfigured;
+        this.connectionRatePerAddress = b.connectionRatePerAddress;
+        this.authFailureDelayMillis = b.authFailureDelayMillis;
+        this.authFailureDelayMaxMillis = b.authFailureDelayMaxMillis;
+        this.maxOutboundBuffer = b.maxOutboundBuffer;
+        this.slowConsumerPolicy = b.slowConsumerPolicy;
+        this.slowConsumerTimeoutSeconds = b.slowConsumerTimeoutSeconds;
         this.dataDir = b.dataDir;
         this.maxPacketSize = b.maxPacketSize;
         this.maxInflightMessages = b.maxInflightMessages;
@@ -88,6 +103,56 @@ public final class BrokerConfig {
 
     public List<ListenerConfig> listeners() {
         return listeners;
+    }
+
+    /**
+     * Whether the listeners were given explicitly (by {@code listener} lines or {@link Builder#listener}) rather than
+     * being the loopback-only default. Decides {@link #allowAnonymous} for listeners that do not say.
+     */
+    public boolean listenersConfigured() {
+        return listenersConfigured;
+    }
+
+    /**
+     * Whether clients without a user name may connect through this listener: its {@code allow_anonymous}, else (like
+     * Mosquitto 2) yes only in the default loopback-only mode, where the configuration defines no listener.
+     */
+    public boolean allowAnonymous(ListenerConfig listener) {
+        Boolean explicit = listener.auth().allowAnonymous();
+        return explicit != null ? explicit : !listenersConfigured;
+    }
+
+    /** New TCP connections accepted per second from one source address (a token bucket of that size); 0: no cap. */
+    public int connectionRatePerAddress() {
+        return connectionRatePerAddress;
+    }
+
+    /** Delay before a CONNACK refusing credentials, doubled for each further failure from the same address; 0: off. */
+    public int authFailureDelayMillis() {
+        return authFailureDelayMillis;
+    }
+
+    /** Upper bound of that delay. */
+    public int authFailureDelayMaxMillis() {
+        return authFailureDelayMaxMillis;
+    }
+
+    /**
+     * Bytes that may wait to be written to one connection; beyond it, a QoS 0 PUBLISH to that client is dropped
+     * (or the client disconnected, per {@link #slowConsumerPolicy}).
+     */
+    public int maxOutboundBuffer() {
+        return maxOutboundBuffer;
+    }
+
+    /** What a QoS 0 PUBLISH to a client past max_outbound_buffer does: drop_qos0 (dropped, counted) or disconnect. */
+    public String slowConsumerPolicy() {
+        return slowConsumerPolicy;
+    }
+
+    /** A connection that cannot be written to (a full socket buffer and more waiting) this long is closed; 0: never. */
+    public int slowConsumerTimeoutSeconds() {
+        return slowConsumerTimeoutSeconds;
     }
 
     /** Where the broker keeps its data. */
@@ -279,17 +344,87 @@ public final class BrokerConfig {
         private long retainedMaxBytes = -1L;
         private long persistentClientExpiration = 0L;
         private String logLevel = "info";
+        private final ListenerSettings listenerDefaults = new ListenerSettings();
+        private boolean listenersConfigured;
+        private int connectionRatePerAddress = 100;
+        private int authFailureDelayMillis = 1000;
+        private int authFailureDelayMaxMillis = 8000;
+        private int maxOutboundBuffer = 8 * 1024 * 1024;
+        private String slowConsumerPolicy = "drop_qos0";
+        private int slowConsumerTimeoutSeconds = 60;
 
         private Builder() {
         }
 
+        /** Adds a listener with the per-listener defaults ({@link #listenerDefaults()}). */
         public Builder listener(String bindAddress, int port) {
-            listeners.add(new ListenerConfig(bindAddress, port));
+            listenersConfigured = true;
+            listeners.add(listenerDefaults.build(bindAddress, port));
+            return this;
+        }
+
+        /** Adds a listener with settings of its own, starting from a copy of {@link #listenerDefaults()}. */
+        public Builder listener(String bindAddress, int port, Consumer<ListenerSettings> settings) {
+            ListenerSettings s = listenerDefaults.copy();
+            settings.accept(s);
+            listenersConfigured = true;
+            listeners.add(s.build(bindAddress, port));
+            return this;
+        }
+
+        /** Adds a listener that is already built. */
+        public Builder listener(ListenerConfig listener) {
+            listenersConfigured = true;
+            listeners.add(listener);
+            return this;
+        }
+
+        /**
+         * The per-listener settings given before any listener (global ones, in Mosquitto's terms): every listener
+         * added later starts from them, and so does the default listener.
+         */
+        public ListenerSettings listenerDefaults() {
+            return listenerDefaults;
+        }
+
+        /** The listener used when none is configured: 127.0.0.1:1883 with the per-listener defaults. */
+        public ListenerConfig defaultListener() {
+            return listenerDefaults.build(DEFAULT_BIND, DEFAULT_PORT);
+        }
+
+        public Builder connectionRatePerAddress(int perSecond) {
+            this.connectionRatePerAddress = perSecond;
+            return this;
+        }
+
+        public Builder authFailureDelayMillis(int millis) {
+            this.authFailureDelayMillis = millis;
+            return this;
+        }
+
+        public Builder authFailureDelayMaxMillis(int millis) {
+            this.authFailureDelayMaxMillis = millis;
+            return this;
+        }
+
+        public Builder maxOutboundBuffer(int bytes) {
+            this.maxOutboundBuffer = bytes;
+            return this;
+        }
+
+        public Builder slowConsumerPolicy(String policy) {
+            this.slowConsumerPolicy = policy;
+            return this;
+        }
+
+        public Builder slowConsumerTimeoutSeconds(int seconds) {
+            this.slowConsumerTimeoutSeconds = seconds;
             return this;
         }
 
         public Builder clearListeners() {
             listeners.clear();
+            listenersConfigured = false;
             return this;
         }
 

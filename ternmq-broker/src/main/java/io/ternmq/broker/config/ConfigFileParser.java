@@ -4,19 +4,61 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.BiConsumer;
 
 /**
  * Reads the Mosquitto-style configuration format: one {@code key value} per line, {@code #} comments, blank lines
  * ignored. Every problem is reported as "file:line: key: what is wrong" and stops the broker before it starts.
+ * <p>
+ * Sections work like Mosquitto's with {@code per_listener_settings true}: a {@code listener} line starts a listener,
+ * and the per-listener keys ({@link #listenerKeys()}) that follow it apply to it alone. Per-listener keys before the
+ * first {@code listener} line are defaults for every listener (and for the default listener when there is none).
+ * Global keys apply to the whole broker wherever they appear; {@code max_connections} is global before the first
+ * listener and per listener after it.
  */
 public final class ConfigFileParser {
 
     private interface Setting extends BiConsumer<BrokerConfig.Builder, String> {
     }
+
+    private interface ListenerSetting extends BiConsumer<ListenerSettings, String> {
+    }
+
+    /** Prefix of the options passed to the listener's plugins, like Mosquitto's. */
+    public static final String PLUGIN_OPTION_PREFIX = "plugin_opt_";
+
+    private static final Map<String, ListenerSetting> LISTENER_SETTINGS = Map.ofEntries(
+            Map.entry("allow_anonymous", (l, v) -> l.allowAnonymous(bool(v))),
+            Map.entry("password_file", (l, v) -> l.passwordFile(Path.of(v))),
+            Map.entry("acl_file", (l, v) -> l.aclFile(Path.of(v))),
+            Map.entry("plugin", (l, v) -> l.plugin(name(v))),
+            Map.entry("max_connections", (l, v) -> l.maxConnections(intIn(v, -1, Integer.MAX_VALUE))),
+            Map.entry("certfile", (l, v) -> l.certFile(Path.of(v))),
+            Map.entry("keyfile", (l, v) -> l.keyFile(Path.of(v))),
+            Map.entry("keystore", (l, v) -> l.keystore(Path.of(v), l.keystorePassword)),
+            Map.entry("keystore_password", (l, v) -> l.keystorePassword(v)),
+            Map.entry("cafile", (l, v) -> l.caFile(Path.of(v))),
+            Map.entry("crlfile", (l, v) -> l.crlFile(Path.of(v))),
+            Map.entry("require_certificate", (l, v) -> l.requireCertificate(
+                    switch (oneOf(v, "true", "false", "optional")) {
+                        case "true" -> TlsSettings.ClientCertificates.REQUIRED;
+                        case "optional" -> TlsSettings.ClientCertificates.OPTIONAL;
+                        default -> TlsSettings.ClientCertificates.NONE;
+                    })),
+            Map.entry("use_identity_as_username", (l, v) -> l.useIdentityAsUsername(bool(v))),
+            Map.entry("use_subject_as_username", (l, v) -> l.useSubjectAsUsername(bool(v))),
+            Map.entry("certificate_identity",
+                    (l, v) -> l.certificateIdentity(TlsSettings.CertificateIdentity.of(oneOf(v, "cn", "san")))),
+            Map.entry("tls_version", (l, v) -> l.minTlsVersion(
+                    oneOf(v, "tlsv1.2", "tlsv1.3").equals("tlsv1.3") ? "TLSv1.3" : "TLSv1.2")),
+            Map.entry("ciphers", (l, v) -> l.ciphers(list(v))),
+            Map.entry("ciphers_tls1.3", (l, v) -> l.ciphersTls13(list(v))),
+            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, "jdk", "openssl"))));
 
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),
@@ -54,14 +96,36 @@ public final class ConfigFileParser {
             Map.entry("retained_max_bytes", (b, v) -> b.retainedMaxBytes(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("persistent_client_expiration",
                     (b, v) -> b.persistentClientExpiration(longIn(v, 0, Long.MAX_VALUE / 1000))),
-            Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))));
+            Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))),
+            Map.entry("connection_rate_per_address",
+                    (b, v) -> b.connectionRatePerAddress(intIn(v, 0, 1_000_000))),
+            Map.entry("auth_failure_delay", (b, v) -> b.authFailureDelayMillis(intIn(v, 0, 60_000))),
+            Map.entry("auth_failure_delay_max", (b, v) -> b.authFailureDelayMaxMillis(intIn(v, 0, 60_000))),
+            Map.entry("max_outbound_buffer", (b, v) -> b.maxOutboundBuffer(intIn(v, 1024, 1 << 30))),
+            Map.entry("slow_consumer_policy", (b, v) -> b.slowConsumerPolicy(oneOf(v, "drop_qos0", "disconnect"))),
+            Map.entry("slow_consumer_timeout", (b, v) -> b.slowConsumerTimeoutSeconds(intIn(v, 0, 86_400))));
 
     private ConfigFileParser() {
     }
 
-    /** The keys this parser understands, for documentation tests. */
+    /** The global keys this parser understands, for documentation tests. */
     public static List<String> keys() {
         return SETTINGS.keySet().stream().sorted().toList();
+    }
+
+    /**
+     * The per-listener keys: after a {@code listener} line they apply to that listener, before the first one they
+     * are defaults for every listener. Besides these, {@code plugin_opt_<name>} passes an option to the plugins.
+     */
+    public static List<String> listenerKeys() {
+        return LISTENER_SETTINGS.keySet().stream().sorted().toList();
+    }
+
+    /** Every key, global or per listener, {@code listener} itself excluded. */
+    public static List<String> allKeys() {
+        TreeSet<String> all = new TreeSet<>(SETTINGS.keySet());
+        all.addAll(LISTENER_SETTINGS.keySet());
+        return List.copyOf(all);
     }
 
     public static BrokerConfig.Builder parse(Path file) {
@@ -74,8 +138,13 @@ public final class ConfigFileParser {
         return parse(file.toString(), lines);
     }
 
+    /** A listener section being read: its line, address and the settings collected so far. */
+    private record Section(String where, String bindAddress, int port, ListenerSettings settings) {
+    }
+
     public static BrokerConfig.Builder parse(String source, List<String> lines) {
         BrokerConfig.Builder builder = BrokerConfig.builder();
+        Section section = null;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -87,31 +156,77 @@ public final class ConfigFileParser {
             String where = source + ":" + (i + 1) + ": " + key;
             try {
                 if (key.equals("listener")) {
-                    listener(builder, value);
+                    endSection(builder, section);
+                    section = listener(builder, value, where);
+                    continue;
+                }
+                ListenerSettings target = section != null ? section.settings() : builder.listenerDefaults();
+                if (key.startsWith(PLUGIN_OPTION_PREFIX) && key.length() > PLUGIN_OPTION_PREFIX.length()) {
+                    if (value.isEmpty()) {
+                        throw new IllegalArgumentException("missing value");
+                    }
+                    target.pluginOption(key.substring(PLUGIN_OPTION_PREFIX.length()), value);
                     continue;
                 }
                 Setting setting = SETTINGS.get(key);
-                if (setting == null) {
+                ListenerSetting listenerSetting = LISTENER_SETTINGS.get(key);
+                if (setting == null && listenerSetting == null) {
                     throw new IllegalArgumentException("unknown key");
                 }
                 if (value.isEmpty()) {
                     throw new IllegalArgumentException("missing value");
                 }
-                setting.accept(builder, value);
+                if (listenerSetting != null && (section != null || setting == null)) {
+                    listenerSetting.accept(target, value);
+                } else {
+                    setting.accept(builder, value);
+                }
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(where + ": " + e.getMessage());
+            }
+        }
+        endSection(builder, section);
+        if (builder.listeners().isEmpty()) {
+            try {
+                builder.defaultListener();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source + ": " + e.getMessage());
             }
         }
         return builder;
     }
 
-    private static void listener(BrokerConfig.Builder builder, String value) {
+    private static Section listener(BrokerConfig.Builder builder, String value, String where) {
         String[] parts = value.split("\\s+");
         if (value.isEmpty() || parts.length > 2) {
             throw new IllegalArgumentException("expected 'listener <port> [<bind address>]'");
         }
         int port = intIn(parts[0], 0, 65_535);
-        builder.listener(parts.length == 2 ? parts[1] : "0.0.0.0", port);
+        return new Section(where, parts.length == 2 ? parts[1] : "0.0.0.0", port, builder.listenerDefaults().copy());
+    }
+
+    private static void endSection(BrokerConfig.Builder builder, Section section) {
+        if (section == null) {
+            return;
+        }
+        try {
+            builder.listener(section.settings().build(section.bindAddress(), section.port()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(section.where() + ": " + e.getMessage());
+        }
+    }
+
+    /** A plugin name: letters, digits, '.', '_' and '-'. */
+    private static String name(String v) {
+        if (!v.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("'" + v + "' is not a plugin name");
+        }
+        return v;
+    }
+
+    /** A list separated by ':' (OpenSSL's way), ',' or spaces. */
+    static List<String> list(String v) {
+        return Arrays.stream(v.split("[:,\\s]+")).filter(x -> !x.isEmpty()).toList();
     }
 
     private static int indexOfWhitespace(String s) {

@@ -6,10 +6,10 @@ import io.ternmq.codec.QoS;
  * One message on its way to one session: the QoS it is delivered at (min of publish and subscription QoS), the
  * RETAIN flag it carries (set only for retained messages sent on subscribe, or with retain-as-published), the
  * subscription identifiers of the matching subscriptions (MQTT 5.0), and, when it came through a shared
- * subscription, the group (as an opaque token that routing understands), so that it can go to another member if
- * this session ends before acknowledging it.
+ * subscription, that subscription's filter ({@code $share/{group}/{filter}}), so that it can go to another member
+ * if this session ends before acknowledging it.
  */
-public record Delivery(Message message, QoS qos, boolean retain, int[] subscriptionIds, Object sharedGroup) {
+public record Delivery(Message message, QoS qos, boolean retain, int[] subscriptionIds, String sharedGroup) {
     private static final int[] NONE = new int[0];
 
     public Delivery(Message message, QoS qos, boolean retain, int[] subscriptionIds) {

@@ -23,8 +23,26 @@ public final class BrokerMetrics {
     public final LongAdder expiredMessages = new LongAdder();
     /** Messages not sent to a client because they exceed its Maximum Packet Size. */
     public final LongAdder oversizedDrops = new LongAdder();
+    /** Retained messages not kept because retained_max_count or retained_max_bytes was reached. */
+    public final LongAdder retainedRefused = new LongAdder();
     /** Sessions ended because their expiry interval elapsed. */
     public final LongAdder sessionsExpired = new LongAdder();
     /** QoS 0 messages not kept for an offline session (queue_qos0_messages false). */
     public final LongAdder offlineQos0Drops = new LongAdder();
+
+    // ------------------------------------------------------------------ transport limits and security
+    /** Connections closed at accept because their listener's max_connections was reached. */
+    public final LongAdder listenerConnectionsRefused = new LongAdder();
+    /** Connections closed at accept because their source address exceeded connection_rate_per_address. */
+    public final LongAdder connectionsRateLimited = new LongAdder();
+    /** CONNACK refusals of credentials held back by the auth failure delay. */
+    public final LongAdder authFailuresDelayed = new LongAdder();
+    /** QoS 0 messages dropped because the client's outbound buffer was past max_outbound_buffer. */
+    public final LongAdder slowConsumerDrops = new LongAdder();
+    /** Clients disconnected as slow consumers (slow_consumer_policy disconnect, or slow_consumer_timeout). */
+    public final LongAdder slowConsumerDisconnects = new LongAdder();
+    /** TLS handshakes that failed (bad, expired, untrusted or revoked certificates, protocol mismatches). */
+    public final LongAdder tlsHandshakeFailures = new LongAdder();
+    /** TLS contexts rebuilt after their certificate or key files changed. */
+    public final LongAdder tlsReloads = new LongAdder();
 }

@@ -31,4 +31,26 @@ public interface ClientChannel {
 
     /** For logs: "address:port" of the peer. */
     String remoteAddress();
+
+    /**
+     * The Common Name of the client's verified TLS certificate, or null (plain TCP, or no certificate presented).
+     * For {@code ClientIdentity.certificateCommonName}.
+     */
+    default String certificateCommonName() {
+        return null;
+    }
+
+    /** The listener the client came through ("address:port" as configured), for {@code ClientIdentity.listener}. */
+    default String listenerName() {
+        return null;
+    }
+
+    /**
+     * Whether the connection takes more writes without queueing past its write buffer's high water mark. A session
+     * may hold back queued QoS 1/2 messages while this is false; the transport drops QoS 0 messages and disconnects
+     * clients that stay unwritable per max_outbound_buffer, slow_consumer_policy and slow_consumer_timeout.
+     */
+    default boolean isWritable() {
+        return true;
+    }
 }

@@ -10,7 +10,9 @@ import io.ternmq.broker.security.AuthRequest;
 import io.ternmq.broker.security.AuthResult;
 import io.ternmq.broker.security.AuthStep;
 import io.ternmq.broker.security.EnhancedAuthenticator;
+import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionRequest;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.Subscription;
 import io.ternmq.codec.Auth;
@@ -96,6 +98,9 @@ public final class MqttConnection implements SessionConnection {
     private InboundTopicAliases inboundAliases;
     private OutboundTopicAliases outboundAliases;
     private MqttProperties connackProperties = MqttProperties.EMPTY;
+    private final ArrayDeque<Response> responses = new ArrayDeque<>();
+    /** QoS 1 PUBLISHes routed but not yet acknowledged (waiting for the store): they count against Receive Maximum. */
+    private int pendingQos1Acks;
 
     // MQTT 5 enhanced authentication (section 4.12): the method named in CONNECT and the exchange under way.
     private String authMethod;
@@ -474,7 +479,11 @@ public final class MqttConnection implements SessionConnection {
         }
         connackProperties = version.isV5() ? connackProperties(connect, keepAlive) : MqttProperties.EMPTY;
         state = State.ATTACHING;
-        broker.sessions().connect(clientId, connect.cleanStart(), sessionExpiry, loop, this);
+        Message willMessage = will == null ? null : willMessage(will);
+        Long willDelay = will == null || !version.isV5() ? null
+                : will.properties().getLong(PropertyId.WILL_DELAY_INTERVAL);
+        broker.sessions().connect(new SessionRequest(clientId, connect.cleanStart(), sessionExpiry, version.level(),
+                willMessage, willDelay == null ? 0 : willDelay), loop, this);
     }
 
     private MqttProperties connackProperties(Connect connect, int keepAlive) {
@@ -589,10 +598,10 @@ public final class MqttConnection implements SessionConnection {
             case PUBREC -> onPubrec((Pubrec) packet);
             case PUBREL -> {
                 int id = ((Pubrel) packet).packetId();
-                boolean known = session.releasePubrel(id);
-                send(new Pubcomp(id, known || !version.isV5() ? ReasonCode.SUCCESS
-                        : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND, MqttProperties.EMPTY));
-                requestFlush();
+                Response r = reserveResponse();
+                // PUBCOMP only once the id is forgotten durably: else a crash could drop a new message that reuses it
+                session.releasePubrel(id, known -> complete(r, new Pubcomp(id, known || !version.isV5()
+                        ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND, MqttProperties.EMPTY), null));
             }
             case PUBCOMP -> session.onPubcomp(((Pubcomp) packet).packetId());
             case SUBSCRIBE -> onSubscribe((Subscribe) packet);
@@ -616,11 +625,13 @@ public final class MqttConnection implements SessionConnection {
             session.onPubrecError(id);
             return;
         }
-        boolean known = session.onPubrec(id);
-        // answered even for an unknown id, so the client can finish its side of the flow
-        send(new Pubrel(id, known || !version.isV5() ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND,
-                MqttProperties.EMPTY));
-        requestFlush();
+        if (!session.onPubrec(id)) {
+            // answered even for an unknown id, so the client can finish its side of the flow; the session answers
+            // known ones itself, once their new state is stored
+            send(new Pubrel(id, version.isV5() ? ReasonCode.PACKET_IDENTIFIER_NOT_FOUND : ReasonCode.SUCCESS,
+                    MqttProperties.EMPTY));
+            requestFlush();
+        }
     }
 
     private void onPublish(Publish p) {
@@ -655,7 +666,7 @@ public final class MqttConnection implements SessionConnection {
             return;
         }
         if (p.qos() != QoS.AT_MOST_ONCE && version.isV5()
-                && session.awaitingPubrelCount() >= config.receiveMaximum()
+                && pendingQos1Acks + session.awaitingPubrelCount() >= config.receiveMaximum()
                 && !(p.qos() == QoS.EXACTLY_ONCE && session.isAwaitingPubrel(p.packetId()))) {
             disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum ("
                     + config.receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
@@ -676,25 +687,53 @@ public final class MqttConnection implements SessionConnection {
         switch (p.qos()) {
             case AT_MOST_ONCE -> broker.router().publish(message(p, topic, props));
             case AT_LEAST_ONCE -> {
-                int matched = broker.router().publish(message(p, topic, props));
-                send(new Puback(p.packetId(), ackCode(matched), MqttProperties.EMPTY));
-                requestFlush();
+                int id = p.packetId();
+                Response r = reserveResponse();
+                pendingQos1Acks++;
+                broker.router().publish(message(p, topic, props), new Router.Origin(session, 0, loop),
+                        (matched, quotaExceeded) -> {
+                            pendingQos1Acks--;
+                            acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
+                                    MqttProperties.EMPTY));
+                        });
             }
             case EXACTLY_ONCE -> {
+                int id = p.packetId();
+                Response r = reserveResponse();
                 // a resent PUBLISH whose id still awaits PUBREL was routed already: acknowledge only
-                int matched = -1;
-                if (session.markAwaitingPubrel(p.packetId())) {
-                    matched = broker.router().publish(message(p, topic, props));
+                if (!session.markAwaitingPubrel(id)) {
+                    complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
+                    return;
                 }
-                send(new Pubrec(p.packetId(), ackCode(matched), MqttProperties.EMPTY));
-                requestFlush();
+                broker.router().publish(message(p, topic, props), new Router.Origin(session, id, loop),
+                        (matched, quotaExceeded) -> acknowledge(r, quotaExceeded,
+                                new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }
         }
     }
 
+    /**
+     * Sends a PUBACK/PUBREC in order. A message that every subscriber's queue refused is a quota problem: MQTT 5 says
+     * so with 0x97; MQTT 3.x has no negative acknowledgement, so by {@code queue_overflow_v3_action} the publisher
+     * is either acknowledged (the drop is counted) or disconnected.
+     */
+    private void acknowledge(Response r, boolean quotaExceeded, MqttPacket ack) {
+        if (quotaExceeded && !version.isV5() && config.queueOverflowV3Action().equals("disconnect")) {
+            disconnect(ReasonCode.QUOTA_EXCEEDED, "subscribers' queues are full (queue_overflow_v3_action disconnect)");
+            return;
+        }
+        complete(r, ack, null);
+    }
+
     /** MQTT 5 acknowledgements say when nobody was subscribed (0x10); MQTT 3.x just acknowledges. */
-    private int ackCode(int matched) {
-        return version.isV5() && matched == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+    private int ackCode(int matched, boolean quotaExceeded) {
+        if (!version.isV5()) {
+            return ReasonCode.SUCCESS;
+        }
+        if (quotaExceeded) {
+            return ReasonCode.QUOTA_EXCEEDED;
+        }
+        return matched == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
     }
 
     /** @return the topic the alias stands for (setting it if the PUBLISH names one), or null after disconnecting */
@@ -743,6 +782,7 @@ public final class MqttConnection implements SessionConnection {
         }
         List<Integer> codes = new ArrayList<>(requested.size());
         List<Subscription> retainedFor = new ArrayList<>(requested.size());
+        List<Subscription> added = new ArrayList<>(requested.size());
         boolean refusedAny = false;
         for (TopicSubscription ts : requested) {
             String filter = ts.filter();
@@ -775,6 +815,7 @@ public final class MqttConnection implements SessionConnection {
                     ts.retainHandling(), subscriptionId);
             Subscription previous = session.putSubscription(sub);
             broker.router().subscribe(session, sub);
+            added.add(sub);
             codes.add(granted.value());
             // retained messages are not sent when a shared subscription is made (MQTT 5.0 section 4.8.2)
             boolean sendRetained = !shared && switch (ts.retainHandling()) {
@@ -790,18 +831,15 @@ public final class MqttConnection implements SessionConnection {
             disconnect(ReasonCode.UNSPECIFIED_ERROR, "refused a subscription, and MQTT 3.1 has no SUBACK failure code");
             return;
         }
-        send(new Suback(subscribe.packetId(), codes, MqttProperties.EMPTY));
-        // [MQTT-3.3.1-6] retained messages follow the SUBACK, with RETAIN set, on every matching SUBSCRIBE
-        long now = System.currentTimeMillis();
-        for (Subscription sub : retainedFor) {
-            int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
-            broker.router().retained().match(sub.filter(), m -> {
-                if (!m.isExpired(now)) {
-                    session.deliver(new Delivery(m, QoS.min(m.qos(), sub.qos()), true, ids));
-                }
-            });
-        }
-        requestFlush();
+        // routing has the subscriptions already; the SUBACK waits until a stored session has them on disk, and the
+        // retained messages follow it, with RETAIN set, on every matching SUBSCRIBE [MQTT-3.3.1-6]
+        Response r = reserveResponse();
+        Suback suback = new Suback(subscribe.packetId(), codes, MqttProperties.EMPTY);
+        session.storeSubscriptions(added, List.of(), () -> complete(r, suback, () -> {
+            for (Subscription sub : retainedFor) {
+                broker.router().sendRetained(session, sub);
+            }
+        }));
     }
 
     private static int subscriptionIdentifier(MqttProperties props) {
@@ -810,18 +848,21 @@ public final class MqttConnection implements SessionConnection {
 
     private void onUnsubscribe(Unsubscribe unsubscribe) {
         List<Integer> codes = version.isV5() ? new ArrayList<>() : List.of();
+        List<String> removed = new ArrayList<>();
         for (String filter : unsubscribe.filters()) {
             boolean had = session.removeSubscription(filter) != null;
             if (had) {
                 broker.router().unsubscribe(session, filter);
+                removed.add(filter);
             }
             if (version.isV5()) {
                 codes.add(had ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
             }
         }
         // [MQTT-3.10.4-5] UNSUBACK even when nothing was subscribed
-        send(new Unsuback(unsubscribe.packetId(), codes, MqttProperties.EMPTY));
-        requestFlush();
+        Response r = reserveResponse();
+        Unsuback unsuback = new Unsuback(unsubscribe.packetId(), codes, MqttProperties.EMPTY);
+        session.storeSubscriptions(List.of(), removed, () -> complete(r, unsuback, null));
     }
 
     private void onDisconnect(Disconnect disconnect) {
@@ -842,6 +883,43 @@ public final class MqttConnection implements SessionConnection {
             will = null;
         }
         channel.close();
+    }
+
+    // ------------------------------------------------------------------ responses in order
+
+    /**
+     * A response to a client packet that may have to wait (for the store, say). Responses go out in the order the
+     * packets came in, as MQTT requires of PUBACK and PUBREC [MQTT-4.6.0-2][MQTT-4.6.0-3], whichever is ready first.
+     */
+    private static final class Response {
+        MqttPacket packet;
+        Runnable after;
+        boolean ready;
+    }
+
+    private Response reserveResponse() {
+        Response r = new Response();
+        responses.add(r);
+        return r;
+    }
+
+    /** Fills a reserved response and sends every ready one at the head; {@code after} runs right after sending. */
+    private void complete(Response r, MqttPacket packet, Runnable after) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        r.packet = packet;
+        r.after = after;
+        r.ready = true;
+        Response head;
+        while ((head = responses.peek()) != null && head.ready) {
+            responses.poll();
+            send(head.packet);
+            if (head.after != null) {
+                head.after.run();
+            }
+        }
+        requestFlush();
     }
 
     // ------------------------------------------------------------------ SessionConnection

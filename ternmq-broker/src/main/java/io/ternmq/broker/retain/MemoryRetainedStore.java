@@ -18,14 +18,17 @@ public final class MemoryRetainedStore implements RetainedStore {
     private final Node root = new Node(null, "");
     private final Object writeLock = new Object();
     private final AtomicLong size = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
 
     @Override
     public void put(Message message) {
         String topic = message.topic();
         synchronized (writeLock) {
             if (message.payload().length == 0) {
-                if (byTopic.remove(topic) != null) {
+                Message old = byTopic.remove(topic);
+                if (old != null) {
                     size.decrementAndGet();
+                    bytes.addAndGet(-old.payload().length);
                     Node node = find(topic);
                     if (node != null) {
                         node.message = null;
@@ -34,9 +37,13 @@ public final class MemoryRetainedStore implements RetainedStore {
                 }
                 return;
             }
-            if (byTopic.put(topic, message) == null) {
+            Message old = byTopic.put(topic, message);
+            if (old == null) {
                 size.incrementAndGet();
+            } else {
+                bytes.addAndGet(-old.payload().length);
             }
+            bytes.addAndGet(message.payload().length);
             Node node = root;
             int start = 0;
             while (true) {
@@ -71,6 +78,11 @@ public final class MemoryRetainedStore implements RetainedStore {
     @Override
     public long size() {
         return size.get();
+    }
+
+    @Override
+    public long bytes() {
+        return bytes.get();
     }
 
     private static void matchLevel(Node node, String filter, int start, boolean firstLevel, Consumer<Message> visitor) {

@@ -20,4 +20,7 @@ public interface RetainedStore {
     Message get(String topic);
 
     long size();
+
+    /** Sum of the retained payload sizes. */
+    long bytes();
 }

@@ -1,12 +1,19 @@
 package io.ternmq.broker.routing;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.retain.RetainedStore;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionEvents;
+import io.ternmq.broker.session.SessionLimits;
 import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.Store;
+import io.ternmq.broker.store.StoreOp;
+import io.ternmq.broker.store.StoreWriter;
+import io.ternmq.broker.store.StoredEntry;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
 
@@ -18,19 +25,47 @@ import java.util.List;
 /**
  * Takes a published message to every session whose subscriptions match it, once per session at the highest
  * matching QoS (capped by the message's QoS), and to one member of every matching shared subscription group; keeps
- * the retained store current. Runs on the publisher's event loop; hands each delivery to the target session's
- * inbox.
+ * the retained store current. Runs on the publisher's event loop.
+ *
+ * <p>Deliveries that need no store go straight to the target session's inbox. QoS 1/2 deliveries to stored
+ * (persistent) sessions, retained changes, held shared-group messages and the publisher's inbound QoS 2 state are
+ * written in one {@link StoreOp}: the message once, an entry per session queue. Only when that op is durable are
+ * the entries handed to their sessions (in the store's order, which numbers them) and is the publisher told, so that
+ * its PUBACK/PUBREC never promises what a crash could lose.
  */
 public final class Router implements SessionEvents {
     private static final int[] NO_IDS = new int[0];
 
+    /** What the publisher's side learns once its message is routed and stored; runs on the publisher's loop. */
+    @FunctionalInterface
+    public interface PublishCallback {
+        /**
+         * @param matched       sessions and shared groups the message went to
+         * @param quotaExceeded true if it matched but every stored target refused it for its queue limits
+         */
+        void routed(int matched, boolean quotaExceeded);
+    }
+
+    /** Where a PUBLISH came from: its session (for inbound QoS 2 state), packet id (QoS 2) and event loop. */
+    public record Origin(Session publisher, int qos2PacketId, EventExecutor loop) {
+    }
+
     private final SubscriptionTable subscriptions;
     private final RetainedStore retained;
+    private final Store store;
+    private final SessionLimits limits;
+    private final long retainedMaxCount;
+    private final long retainedMaxBytes;
     private final BrokerMetrics metrics;
 
-    public Router(SubscriptionTable subscriptions, RetainedStore retained, BrokerMetrics metrics) {
+    public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, SessionLimits limits,
+                  long retainedMaxCount, long retainedMaxBytes, BrokerMetrics metrics) {
         this.subscriptions = subscriptions;
         this.retained = retained;
+        this.store = store;
+        this.limits = limits;
+        this.retainedMaxCount = retainedMaxCount;
+        this.retainedMaxBytes = retainedMaxBytes;
         this.metrics = metrics;
     }
 
@@ -42,32 +77,193 @@ public final class Router implements SessionEvents {
         return subscriptions;
     }
 
+    /** Routes a will or another message nobody waits on. */
+    public void publish(Message message) {
+        publish(message, null, null);
+    }
+
     /**
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
-     *
-     * @return the number of sessions and shared groups it goes to
+     * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
      */
-    public int publish(Message message) {
-        if (message.retain()) {
-            retained.put(message);
-        }
+    public void publish(Message message, Origin origin, PublishCallback callback) {
+        boolean retainChanged = message.retain() && updateRetained(message);
         Targets targets = new Targets(message.publisherId());
         subscriptions.match(message.topic(), targets);
+        Storing storing = null;
         for (int i = 0; i < targets.size; i++) {
             // [MQTT-3.3.1-9] RETAIN is 0 on delivery to established subscriptions unless retain-as-published
             boolean retainFlag = message.retain() && targets.retainAsPublished[i];
             QoS qos = QoS.min(message.qos(), targets.qos[i]);
-            targets.sessions[i].submit(new Delivery(message, qos, retainFlag, targets.subscriptionIds(i)));
+            Session session = targets.sessions[i];
+            Delivery d = new Delivery(message, qos, retainFlag, targets.subscriptionIds(i));
+            if (qos != QoS.AT_MOST_ONCE && session.isStored()) {
+                storing = storing == null ? new Storing(message) : storing;
+                storing.targets.add(new Target(session, d));
+            } else {
+                session.submit(d);
+            }
         }
-        List<SharedGroup> groups = targets.groups;
-        if (groups == null) {
-            return targets.size;
+        int matched = targets.size;
+        if (targets.groups != null) {
+            for (SharedGroup group : targets.groups) {
+                matched++;
+                SharedGroup.Member member = group.pick(message.publisherId());
+                if (member == null) {
+                    if (!group.reserveHold()) {
+                        metrics.queueOverflowDrops.increment();
+                    } else if (store.persistent()) {
+                        storing = storing == null ? new Storing(message) : storing;
+                        storing.held.add(group);
+                    } else {
+                        group.hold(new SharedGroup.Held(0, 0, message));
+                        drainIfMemberOnline(group, message.publisherId());
+                    }
+                    continue;
+                }
+                Delivery d = sharedDelivery(group, member, message);
+                if (d.qos() != QoS.AT_MOST_ONCE && member.session().isStored()) {
+                    storing = storing == null ? new Storing(message) : storing;
+                    storing.targets.add(new Target(member.session(), d));
+                } else {
+                    member.session().submit(d);
+                }
+            }
         }
-        for (SharedGroup group : groups) {
-            routeShared(group, message);
+        boolean storeRetained = retainChanged && store.persistent();
+        boolean storeInbound = origin != null && origin.qos2PacketId() != 0 && origin.publisher().isStored();
+        if (storing == null && !storeRetained && !storeInbound) {
+            if (callback != null) {
+                callback.routed(matched, false);
+            }
+            return;
         }
-        return targets.size + groups.size();
+        if (storing == null) {
+            storing = new Storing(message);
+        }
+        storing.retained = storeRetained;
+        storing.origin = storeInbound ? origin : null;
+        storing.callback = callback;
+        storing.callbackLoop = origin == null ? null : origin.loop();
+        storing.matched = matched;
+        store.submit(storing);
     }
+
+    /** Updates the in-memory retained index now (so that new subscribers see it at once); @return if it changed */
+    private boolean updateRetained(Message message) {
+        boolean clearing = message.payload().length == 0;
+        if (!clearing && retained.get(message.topic()) == null
+                && ((retainedMaxCount >= 0 && retained.size() >= retainedMaxCount)
+                || (retainedMaxBytes >= 0 && retained.bytes() + message.payload().length > retainedMaxBytes))) {
+            metrics.retainedRefused.increment();
+            return false;
+        }
+        if (clearing && retained.get(message.topic()) == null) {
+            return false;
+        }
+        retained.put(message);
+        return true;
+    }
+
+    /** One target session of a stored publish. */
+    private record Target(Session session, Delivery delivery) {
+    }
+
+    /** The store operation of one publish. */
+    private final class Storing implements StoreOp {
+        final Message message;
+        final List<Target> targets = new ArrayList<>(2);
+        final List<SharedGroup> held = new ArrayList<>(0);
+        boolean retained;
+        Origin origin;
+        PublishCallback callback;
+        EventExecutor callbackLoop;
+        int matched;
+        private final List<Object[]> accepted = new ArrayList<>(2);
+        private final List<SharedGroup.Held> heldEntries = new ArrayList<>(0);
+        private int refused;
+
+        Storing(Message message) {
+            this.message = message;
+        }
+
+        @Override
+        public void prepare(StoreWriter w) {
+            long messageId = 0;
+            int references = 0;
+            int size = message.payload().length;
+            for (Target t : targets) {
+                Session s = t.session();
+                if (overLimits(s, size)) {
+                    if (!limits.dropOldest()) {
+                        s.countRefused();
+                        refused++;
+                        continue;
+                    }
+                    s.dropOldestStored();
+                }
+                if (messageId == 0) {
+                    messageId = w.newMessageId();
+                }
+                Delivery d = t.delivery();
+                QueueEntry entry = new QueueEntry(s.nextStoreSeq(), messageId, d.qos(), d.retain(),
+                        d.subscriptionIds(), d.sharedGroup() == null ? "" : d.sharedGroup(), false, size);
+                w.putQueueEntry(s.clientId(), entry);
+                s.countStored(size);
+                references++;
+                accepted.add(new Object[] {s, entry});
+            }
+            for (SharedGroup group : held) {
+                if (messageId == 0) {
+                    messageId = w.newMessageId();
+                }
+                long seq = group.nextHeldSeq();
+                w.putHeld(group.key(), seq, messageId);
+                references++;
+                heldEntries.add(new SharedGroup.Held(seq, messageId, message));
+            }
+            if (references > 0) {
+                w.putMessage(messageId, message, references);
+            }
+            if (retained) {
+                if (message.payload().length == 0) {
+                    w.deleteRetained(message.topic());
+                } else {
+                    w.putRetained(message);
+                }
+            }
+            if (origin != null) {
+                w.putInboundQos2(origin.publisher().clientId(), origin.qos2PacketId());
+            }
+        }
+
+        @Override
+        public void applied() {
+            for (Object[] a : accepted) {
+                ((Session) a[0]).post(new StoredEntry((QueueEntry) a[1], message));
+            }
+            for (int i = 0; i < heldEntries.size(); i++) {
+                SharedGroup group = held.get(i);
+                group.hold(heldEntries.get(i));
+                drainIfMemberOnline(group, message.publisherId());
+            }
+            if (callback != null) {
+                boolean quotaExceeded = refused > 0 && refused == matched;
+                if (callbackLoop == null) {
+                    callback.routed(matched, quotaExceeded);
+                } else {
+                    callbackLoop.execute(() -> callback.routed(matched, quotaExceeded));
+                }
+            }
+        }
+    }
+
+    private boolean overLimits(Session s, int size) {
+        return s.storedQueued() >= limits.maxQueuedMessages()
+                || (limits.maxQueuedBytes() > 0 && s.storedBytes() + size > limits.maxQueuedBytes());
+    }
+
+    // ------------------------------------------------------------------ subscriptions
 
     /** Adds the session's subscription to routing (the session's own map is updated by the caller). */
     public boolean subscribe(Session session, Subscription subscription) {
@@ -80,6 +276,32 @@ public final class Router implements SessionEvents {
 
     public boolean unsubscribe(Session session, String filter) {
         return subscriptions.unsubscribe(session, filter);
+    }
+
+    /**
+     * Sends the retained messages matching a new subscription to its session, with RETAIN set [MQTT-3.3.1-6]: QoS
+     * 1/2 ones through the store for a stored session, like any other delivery. Runs on the session's owner loop.
+     */
+    public void sendRetained(Session session, Subscription sub) {
+        int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
+        long now = System.currentTimeMillis();
+        List<Target> stored = new ArrayList<>();
+        retained.match(sub.filter(), m -> {
+            if (m.isExpired(now)) {
+                return; // an expired retained message is not delivered [MQTT-3.3.2-5]
+            }
+            Delivery d = new Delivery(m, QoS.min(m.qos(), sub.qos()), true, ids);
+            if (d.qos() != QoS.AT_MOST_ONCE && session.isStored()) {
+                stored.add(new Target(session, d));
+            } else {
+                session.deliver(d);
+            }
+        });
+        for (Target t : stored) {
+            Storing op = new Storing(t.delivery().message());
+            op.targets.add(t);
+            store.submit(op);
+        }
     }
 
     /** A session came online: it takes what its shared groups held while no member was online. Owner loop. */
@@ -103,24 +325,26 @@ public final class Router implements SessionEvents {
 
     @Override
     public void redirectShared(Delivery delivery) {
-        routeShared((SharedGroup) delivery.sharedGroup(), delivery.message());
+        SharedGroup group = subscriptions.sharedGroup(delivery.sharedGroup());
+        if (group == null) {
+            return; // the group has no members left
+        }
+        SharedGroup.Member member = group.pick(delivery.message().publisherId());
+        if (member == null) {
+            if (group.reserveHold()) {
+                group.hold(new SharedGroup.Held(0, 0, delivery.message()));
+                drainIfMemberOnline(group, delivery.message().publisherId());
+            } else {
+                metrics.queueOverflowDrops.increment();
+            }
+            return;
+        }
+        deliverShared(group, member, new SharedGroup.Held(0, 0, delivery.message()));
     }
 
-    private void routeShared(SharedGroup group, Message message) {
-        SharedGroup.Member member = group.pick(message.publisherId());
-        if (member != null) {
-            deliverShared(group, member, message);
-            return;
-        }
-        if (group.isEmpty()) {
-            return; // the last member left: the group is gone
-        }
-        if (!group.hold(message)) {
-            metrics.queueOverflowDrops.increment();
-            return;
-        }
+    private void drainIfMemberOnline(SharedGroup group, String publisherId) {
         // a member may have come online between the pick and the hold, and drained before the hold
-        member = group.pick(message.publisherId());
+        SharedGroup.Member member = group.pick(publisherId);
         if (member != null) {
             drainHeld(group, member.session());
         }
@@ -134,17 +358,55 @@ public final class Router implements SessionEvents {
         if (member == null) {
             return;
         }
-        Message m;
-        while ((m = group.nextHeld()) != null) {
-            deliverShared(group, member, m);
+        SharedGroup.Held h;
+        while ((h = group.nextHeld()) != null) {
+            deliverShared(group, member, h);
         }
     }
 
-    private static void deliverShared(SharedGroup group, SharedGroup.Member member, Message message) {
+    private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held) {
+        Delivery d = sharedDelivery(group, member, held.message());
+        Session s = member.session();
+        boolean toStore = d.qos() != QoS.AT_MOST_ONCE && s.isStored();
+        if (!toStore && !held.stored()) {
+            s.submit(d);
+            return;
+        }
+        store.submit(new StoreOp() {
+            private QueueEntry entry;
+
+            @Override
+            public void prepare(StoreWriter w) {
+                int size = held.message().payload().length;
+                if (toStore) {
+                    long messageId = held.stored() ? held.messageId() : w.newMessageId();
+                    entry = new QueueEntry(s.nextStoreSeq(), messageId, d.qos(), d.retain(), d.subscriptionIds(),
+                            group.key(), false, size);
+                    w.putQueueEntry(s.clientId(), entry);
+                    s.countStored(size);
+                    w.putMessage(messageId, held.message(), 1);
+                }
+                if (held.stored()) {
+                    w.deleteHeld(group.key(), held.seq(), held.messageId());
+                }
+            }
+
+            @Override
+            public void applied() {
+                if (entry != null) {
+                    s.post(new StoredEntry(entry, held.message()));
+                } else {
+                    s.post(d);
+                }
+            }
+        });
+    }
+
+    private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message) {
         Subscription sub = member.subscription();
         int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
         boolean retainFlag = message.retain() && sub.retainAsPublished();
-        member.session().submit(new Delivery(message, QoS.min(message.qos(), sub.qos()), retainFlag, ids, group));
+        return new Delivery(message, QoS.min(message.qos(), sub.qos()), retainFlag, ids, group.key());
     }
 
     /**
@@ -169,7 +431,7 @@ public final class Router implements SessionEvents {
 
         @Override
         public void visit(Session session, Subscription sub) {
-            // [MQTT-3.8.3-3] no local: not to the connection that published it
+            // no local: not to the connection that published it
             if (sub.noLocal() && session.clientId().equals(publisherId)) {
                 return;
             }

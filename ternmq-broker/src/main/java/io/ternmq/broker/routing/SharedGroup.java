@@ -20,6 +20,13 @@ public final class SharedGroup {
     public record Member(Session session, Subscription subscription) {
     }
 
+    /** A message held for the group; {@code seq} and {@code messageId} are 0 unless it is in the store. */
+    record Held(long seq, long messageId, Message message) {
+        boolean stored() {
+            return messageId != 0;
+        }
+    }
+
     /** How a group picks a member; configured with {@code shared_subscription_strategy}. */
     public enum Strategy {
         ROUND_ROBIN, RANDOM, STICKY, HASH_CLIENT_ID;
@@ -38,8 +45,9 @@ public final class SharedGroup {
     private volatile Member[] members = NONE;
     private final AtomicInteger cursor = new AtomicInteger();
     private volatile Member sticky;
-    private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Held> pending = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pendingCount = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong nextHeldSeq = new java.util.concurrent.atomic.AtomicLong(1);
 
     SharedGroup(String name, String filter, Strategy strategy, int maxPending) {
         this.name = name;
@@ -55,6 +63,11 @@ public final class SharedGroup {
     /** The topic filter after {@code $share/{name}/}. */
     public String filter() {
         return filter;
+    }
+
+    /** The whole shared filter, {@code $share/{name}/{filter}}: how deliveries and the store name the group. */
+    public String key() {
+        return io.ternmq.codec.TopicSyntax.SHARE_PREFIX + name + "/" + filter;
     }
 
     /** Adds or replaces a member. */
@@ -136,23 +149,39 @@ public final class SharedGroup {
         return null;
     }
 
-    /** Holds a message for the group while no member is online. @return false if the group's queue is full */
-    boolean hold(Message message) {
+    /** Reserves room for a held message. @return false if the group's queue is full */
+    boolean reserveHold() {
         if (pendingCount.incrementAndGet() > maxPending) {
             pendingCount.decrementAndGet();
             return false;
         }
-        pending.add(message);
         return true;
     }
 
+    /** Holds a message for which {@link #reserveHold} made room. */
+    void hold(Held held) {
+        pending.add(held);
+    }
+
+    /** The seq of the next held message in the store (given out in the store's order). */
+    long nextHeldSeq() {
+        return nextHeldSeq.getAndIncrement();
+    }
+
+    /** A held message read back from the store at start-up. */
+    public void recovered(long seq, long messageId, Message message) {
+        pendingCount.incrementAndGet();
+        pending.add(new Held(seq, messageId, message));
+        nextHeldSeq.accumulateAndGet(seq + 1, Math::max);
+    }
+
     /** @return the next held message, or null */
-    Message nextHeld() {
-        Message m = pending.poll();
-        if (m != null) {
+    Held nextHeld() {
+        Held h = pending.poll();
+        if (h != null) {
             pendingCount.decrementAndGet();
         }
-        return m;
+        return h;
     }
 
     public int heldCount() {

@@ -4,6 +4,9 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.store.Recovered;
+import io.ternmq.broker.store.SessionRecord;
+import io.ternmq.broker.store.Store;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,13 +24,16 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     private final BrokerMetrics metrics;
     private final SessionEvents events;
     private final Consumer<Message> willPublisher;
+    private final Store store;
 
     /**
      * @param events        told when a session ends, to drop its subscriptions from routing
      * @param willPublisher routes will messages
+     * @param store         where persistent sessions are kept
      */
     public LocalSessionRegistry(SessionLimits limits, BrokerMetrics metrics, SessionEvents events,
-                                Consumer<Message> willPublisher) {
+                                Consumer<Message> willPublisher, Store store) {
+        this.store = store;
         this.limits = limits;
         this.metrics = metrics;
         this.events = events;
@@ -35,8 +41,10 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     @Override
-    public void connect(String clientId, boolean cleanStart, long expiryInterval, EventExecutor connectionLoop,
-                        SessionConnection connection) {
+    public void connect(SessionRequest request, EventExecutor connectionLoop, SessionConnection connection) {
+        String clientId = request.clientId();
+        boolean cleanStart = request.cleanStart();
+        long expiryInterval = request.expiryInterval();
         // Tasks are post()ed, never run inline, because they may close channels and end sessions, which must not
         // happen inside the map's compute.
         sessions.compute(clientId, (id, existing) -> {
@@ -48,9 +56,10 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 existing.post((Runnable) () -> {
                     if (existing.isEnded()) {
                         // it ended between this compute and now; end() has unregistered it, so start afresh
-                        connect(clientId, cleanStart, expiryInterval, connectionLoop, connection);
+                        connect(request, connectionLoop, connection);
                     } else {
-                        existing.attach(connection, true, expiryInterval);
+                        existing.attach(connection, true, expiryInterval, request.protocolLevel(), request.will(),
+                                request.willDelaySeconds());
                     }
                 });
                 return existing;
@@ -61,8 +70,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                     finish(existing);
                 });
             }
-            Session fresh = new Session(id, expiryInterval, connectionLoop, limits, metrics, this);
-            fresh.post((Runnable) () -> fresh.attach(connection, false, expiryInterval));
+            Session fresh = new Session(id, expiryInterval, connectionLoop, limits, metrics, this, store);
+            fresh.post((Runnable) () -> fresh.attach(connection, false, expiryInterval, request.protocolLevel(),
+                    request.will(), request.willDelaySeconds()));
             return fresh;
         });
     }
@@ -101,6 +111,22 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     @Override
     public void redirectShared(Delivery delivery) {
         events.redirectShared(delivery);
+    }
+
+    /**
+     * Re-creates a stored session at start-up, offline, owned by {@code owner}; the caller restores its
+     * subscriptions into routing.
+     */
+    public Session restore(Recovered.StoredSession stored, EventExecutor owner) {
+        SessionRecord r = stored.record();
+        Session s = new Session(r.clientId(), r.expiryInterval(), owner, limits, metrics, this, store);
+        sessions.put(r.clientId(), s);
+        for (Subscription sub : stored.subscriptions()) {
+            s.putSubscription(sub);
+        }
+        s.post((Runnable) () -> s.recover(r, stored.inboundQos2(), stored.queuedCount(), stored.queuedBytes(),
+                stored.firstSeq(), stored.nextSeq()));
+        return s;
     }
 
     @Override

@@ -5,30 +5,28 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
-import io.ternmq.codec.QoS;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.ternmq.broker.store.SessionRecord;
+import io.ternmq.broker.store.Store;
+import io.ternmq.broker.store.StoreOp;
+import io.ternmq.broker.store.StoreWriter;
+import io.ternmq.broker.store.StoredEntry;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The server side of one client's session: subscriptions, the outbound in-flight window and queue, packet ids, and
- * inbound QoS 2 state. It outlives network connections when persistent.
+ * The server side of one client's session: subscriptions, the outbound queue and in-flight window ({@link Outbox}),
+ * inbound QoS 2 state, the will waiting for its delay, and the expiry clock. It outlives network connections when
+ * persistent; a persistent session with a store keeps all of that in the store too.
  *
  * <p><b>Threading.</b> One event loop, the owner, touches this state: the attached connection's loop, or the last one
  * while offline. Other threads never call the state methods; they {@link #submit} work, which lands in an inbox
@@ -37,17 +35,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * loop owns the session next drains the same queue.
  */
 public final class Session {
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    private static final AtomicLong LAST_DROP_LOG_MILLIS = new AtomicLong();
-    private static final long DROP_LOG_INTERVAL_MILLIS = 10_000;
 
-    /** Session Expiry Interval meaning "never": MQTT 5's 0xFFFFFFFF, and every MQTT 3.x persistent session. */
+    /** Session Expiry Interval meaning "never": MQTT 5's 0xFFFFFFFF, and MQTT 3.x persistent sessions by default. */
     public static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
 
     private final String clientId;
-    private final SessionLimits limits;
     private final BrokerMetrics metrics;
     private final SessionHost host;
+    /** Set when the session is persistent at creation and the broker has a store: then it lives in the store too. */
+    private final Store store;
+    private final Outbox outbox;
 
     private volatile EventExecutor owner;
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
@@ -61,25 +58,28 @@ public final class Session {
     private boolean ended;
     /** Counts attaches, so timers and late notices from an earlier connection can tell they are stale. */
     private int attachGeneration;
-    private Message pendingWill;
+    private SessionConnection connection;
+    private int protocolLevel;
+    private Message will;
+    private long willDelaySeconds;
+    private boolean willPending;
     private ScheduledFuture<?> willTimer;
     private ScheduledFuture<?> expiryTimer;
-    private SessionConnection connection;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final LinkedHashMap<Integer, Inflight> inflight = new LinkedHashMap<>();
-    private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
     private final Set<Integer> awaitingPubrel = new HashSet<>();
-    private int lastPacketId;
-    private long droppedMessages;
 
+    /**
+     * @param store the broker's store; used only if the session is persistent ({@code expiryInterval != 0})
+     */
     public Session(String clientId, long expiryInterval, EventExecutor owner, SessionLimits limits,
-                   BrokerMetrics metrics, SessionHost host) {
+                   BrokerMetrics metrics, SessionHost host, Store store) {
         this.clientId = clientId;
         this.expiryInterval = expiryInterval;
         this.owner = owner;
-        this.limits = limits;
         this.metrics = metrics;
         this.host = host;
+        this.store = expiryInterval != 0 ? store : null;
+        this.outbox = new Outbox(this, this.store, limits, metrics);
     }
 
     public String clientId() {
@@ -90,25 +90,27 @@ public final class Session {
         return owner;
     }
 
+    /** Whether this session keeps its state in the store: QoS 1/2 deliveries must be stored before they arrive. */
+    public boolean isStored() {
+        return store != null;
+    }
+
     // ---------------------------------------------------------------- inbox
 
     /**
-     * Runs a task or hands a {@link Delivery} to this session on its owner loop, in submission order. Safe from any
-     * thread. On the owner loop with nothing waiting, it runs at once.
+     * Runs a task, or hands a {@link Delivery} or {@link StoredEntry} to this session, on its owner loop in
+     * submission order. Safe from any thread. On the owner loop with nothing waiting, it runs at once.
      */
     public void submit(Object work) {
         if (owner.inEventLoop() && inbox.isEmpty() && !drainScheduled.get()) {
             handle(work);
             return;
         }
-        inbox.offer(work);
-        if (drainScheduled.compareAndSet(false, true)) {
-            owner.execute(this::drain);
-        }
+        post(work);
     }
 
     /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
-    void post(Object work) {
+    public void post(Object work) {
         inbox.offer(work);
         if (drainScheduled.compareAndSet(false, true)) {
             owner.execute(this::drain);
@@ -136,6 +138,16 @@ public final class Session {
     private void handle(Object work) {
         if (work instanceof Delivery d) {
             deliver(d);
+        } else if (work instanceof StoredEntry e) {
+            if (ended) {
+                if (e.entry().sharedGroup().isEmpty()) {
+                    return;
+                }
+                host.redirectShared(new Delivery(e.message(), e.entry().qos(), e.entry().retain(),
+                        e.entry().subscriptionIds(), e.entry().sharedGroup()));
+                return;
+            }
+            outbox.stored(e);
         } else {
             ((Runnable) work).run();
         }
@@ -154,37 +166,61 @@ public final class Session {
         connection = null;
         online = false;
         if (c != null) {
+            outbox.detached();
             metrics.sessionTakeovers.increment();
             c.closeTakenOver();
         }
     }
 
     /**
-     * Attaches a connection: CONNACK first, then resend what was in flight [MQTT-4.4.0-1], then the queue. A will
-     * still waiting for its delay is dropped: the session was resumed in time [MQTT-3.1.3-9].
+     * Attaches a connection. A stored session first makes its record durable (so a resumed client finds the session
+     * after a crash); then CONNACK, then what was in flight is resent [MQTT-4.4.0-1], then the queue. A will still
+     * waiting for its delay is dropped: the session was resumed in time [MQTT-3.1.3-9].
      */
-    void attach(SessionConnection c, boolean sessionPresent, long newExpiryInterval) {
+    void attach(SessionConnection c, boolean sessionPresent, long newExpiryInterval, int level, Message newWill,
+                long newWillDelay) {
         expiryInterval = newExpiryInterval;
+        protocolLevel = level;
         attachGeneration++;
         cancelTimers();
-        pendingWill = null;
+        willPending = false;
+        will = newWill;
+        willDelaySeconds = newWillDelay;
+        int generation = attachGeneration;
+        if (store == null) {
+            finishAttach(c, sessionPresent, generation);
+            return;
+        }
+        SessionRecord record = record(0);
+        store.submit(new StoreOp() {
+            @Override
+            public void prepare(StoreWriter w) {
+                w.putSession(record);
+            }
+
+            @Override
+            public void applied() {
+                submit((Runnable) () -> finishAttach(c, sessionPresent, generation));
+            }
+        });
+    }
+
+    private void finishAttach(SessionConnection c, boolean sessionPresent, int generation) {
+        if (generation != attachGeneration || ended) {
+            c.closeTakenOver(); // another connection took the session while this one waited for the store
+            return;
+        }
         if (!c.sessionReady(this, sessionPresent)) {
             return;
         }
         connection = c;
         online = true;
-        Iterator<Map.Entry<Integer, Inflight>> it = inflight.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<Integer, Inflight> e = it.next();
-            Inflight f = e.getValue();
-            if (f.awaitingPubcomp) {
-                c.sendPubrel(e.getKey());
-            } else if (!c.sendPublish(e.getKey(), f.delivery, true)) {
-                it.remove();
-            }
-        }
-        pump();
-        c.requestFlush();
+        outbox.attached(c);
+    }
+
+    private SessionRecord record(long disconnectedAt) {
+        return new SessionRecord(clientId, protocolLevel, expiryInterval, disconnectedAt, will,
+                willDelaySeconds);
     }
 
     /** The attach generation of the connection attached now; a connection remembers it for {@link #closed}. */
@@ -197,13 +233,13 @@ public final class Session {
      * (whose publication the connection decided to delay) unless a newer connection resumed the session meanwhile;
      * then ends the session if it does not outlive its connection, or starts its expiry clock.
      *
-     * @param will the will to publish after {@code willDelaySeconds} (or when the session ends), or null
+     * @param delayedWill the will to publish after {@code delaySeconds} (or when the session ends), or null
      */
-    public void closed(SessionConnection c, int generation, Message will, long willDelaySeconds) {
+    public void closed(SessionConnection c, int generation, Message delayedWill, long delaySeconds) {
         if (ended) {
             // a Clean Start elsewhere ended this session first: nothing delays the will any more
-            if (will != null) {
-                host.publishWill(will);
+            if (delayedWill != null) {
+                host.publishWill(delayedWill);
             }
             return;
         }
@@ -212,34 +248,77 @@ public final class Session {
         }
         connection = null;
         online = false;
-        if (!limits.queueQos0Messages()) {
-            queue.removeIf(d -> d.qos() == QoS.AT_MOST_ONCE);
-        }
+        outbox.detached();
         int gen = attachGeneration;
-        if (will != null) {
-            pendingWill = will;
-            long delay = Math.min(willDelaySeconds, expiryInterval);
+        will = delayedWill;
+        willDelaySeconds = delaySeconds;
+        if (delayedWill != null) {
+            willPending = true;
+            long delay = Math.min(delaySeconds, expiryInterval);
             willTimer = owner.schedule(() -> submit((Runnable) () -> willDelayElapsed(gen)), delay, TimeUnit.SECONDS);
         }
         if (expiryInterval == 0) {
             host.endSession(this);
-        } else if (expiryInterval != NEVER_EXPIRES) {
-            expiryTimer = owner.schedule(() -> submit((Runnable) () -> expiryElapsed(gen)), expiryInterval,
+            return;
+        }
+        if (store != null) {
+            SessionRecord record = record(System.currentTimeMillis());
+            store.submit(w -> w.putSession(record));
+        }
+        startExpiryClock(expiryInterval);
+    }
+
+    private void startExpiryClock(long seconds) {
+        if (seconds != NEVER_EXPIRES) {
+            int gen = attachGeneration;
+            expiryTimer = owner.schedule(() -> submit((Runnable) () -> expiryElapsed(gen)), seconds,
                     TimeUnit.SECONDS);
         }
     }
 
     private void willDelayElapsed(int generation) {
-        if (generation == attachGeneration && connection == null && pendingWill != null && !ended) {
-            Message w = pendingWill;
-            pendingWill = null;
-            host.publishWill(w);
+        if (generation == attachGeneration && connection == null && willPending && !ended) {
+            Message due = will;
+            willPending = false;
+            will = null;
+            if (store != null) {
+                SessionRecord record = record(System.currentTimeMillis());
+                store.submit(w -> w.putSession(record));
+            }
+            host.publishWill(due);
         }
     }
 
     private void expiryElapsed(int generation) {
         if (generation == attachGeneration && connection == null && !ended) {
             host.endSession(this);
+        }
+    }
+
+    /**
+     * Restores a stored session at start-up, offline: its subscriptions are re-added by the caller; here the queue
+     * summary, inbound QoS 2 ids, and the clocks. A will that was waiting (or whose client was connected when the
+     * broker stopped) is pending again with what is left of its delay; the expiry clock starts from the last
+     * disconnection, or from now if the client was connected.
+     */
+    public void recover(SessionRecord record, List<Integer> inboundQos2, long queuedCount, long queuedBytes,
+                        long firstSeq, long nextSeq) {
+        protocolLevel = record.protocolLevel();
+        awaitingPubrel.addAll(inboundQos2);
+        outbox.recovered(queuedCount, queuedBytes, firstSeq, nextSeq);
+        long now = System.currentTimeMillis();
+        long disconnectedAt = record.disconnectedAtMillis() == 0 ? now : record.disconnectedAtMillis();
+        long offlineSeconds = Math.max(0, (now - disconnectedAt) / 1000);
+        if (record.will() != null) {
+            will = record.will();
+            willDelaySeconds = record.willDelaySeconds();
+            willPending = true;
+            long left = Math.max(0, Math.min(willDelaySeconds, expiryInterval) - offlineSeconds);
+            int gen = attachGeneration;
+            willTimer = owner.schedule(() -> submit((Runnable) () -> willDelayElapsed(gen)), left, TimeUnit.SECONDS);
+        }
+        if (expiryInterval != NEVER_EXPIRES) {
+            startExpiryClock(Math.max(0, expiryInterval - offlineSeconds));
         }
     }
 
@@ -277,7 +356,8 @@ public final class Session {
     }
 
     /**
-     * Forgets all state; later deliveries are dropped. The caller removes the subscriptions from routing.
+     * Forgets all state, in memory and in the store; later deliveries are dropped (or, through a shared
+     * subscription, redirected). The caller removes the subscriptions from routing.
      *
      * @return the will that was waiting for its delay, to publish now that the session ends, or null
      */
@@ -286,11 +366,14 @@ public final class Session {
         connection = null;
         online = false;
         cancelTimers();
-        inflight.clear();
-        queue.clear();
+        outbox.clear();
         awaitingPubrel.clear();
-        Message w = pendingWill;
-        pendingWill = null;
+        if (store != null) {
+            store.submit(w -> w.deleteSession(clientId));
+        }
+        Message w = willPending ? will : null;
+        willPending = false;
+        will = null;
         return w;
     }
 
@@ -323,9 +406,29 @@ public final class Session {
         return Collections.unmodifiableCollection(subscriptions.values());
     }
 
+    /** Stores subscription changes of a stored session; {@code then} runs on the owner loop once they are durable. */
+    public void storeSubscriptions(List<Subscription> added, List<String> removed, Runnable then) {
+        if (store == null) {
+            then.run();
+            return;
+        }
+        store.submit(new StoreOp() {
+            @Override
+            public void prepare(StoreWriter w) {
+                added.forEach(s -> w.putSubscription(clientId, s));
+                removed.forEach(f -> w.deleteSubscription(clientId, f));
+            }
+
+            @Override
+            public void applied() {
+                submit(then);
+            }
+        });
+    }
+
     // ---------------------------------------------------------------- outbound (owner thread)
 
-    /** Sends the message now if the window allows, or queues it; offline, keeps it only if the session persists. */
+    /** A delivery that is not stored (QoS 0, or a session without a store): send now, queue, or drop. */
     public void deliver(Delivery d) {
         if (ended) {
             if (d.sharedGroup() != null) {
@@ -333,194 +436,75 @@ public final class Session {
             }
             return;
         }
-        if (d.message().expires() && d.message().isExpired(System.currentTimeMillis())) {
-            metrics.expiredMessages.increment();
-            return;
-        }
-        SessionConnection c = connection;
-        if (c == null) {
-            if (expiryInterval == 0 && d.sharedGroup() == null) {
-                return; // ends with its connection; a shared delivery waits here until the end hands it on
-            }
-            if (d.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
-                metrics.offlineQos0Drops.increment();
-                return;
-            }
-            enqueue(d);
-            return;
-        }
-        // Anything already queued goes first, QoS 0 included, so that order per topic holds.
-        if (!queue.isEmpty() || (d.qos() != QoS.AT_MOST_ONCE && inflight.size() >= c.maxInflight())) {
-            enqueue(d);
-            return;
-        }
-        send(c, d);
-        c.requestFlush();
+        // a session that ends with its connection keeps nothing offline; a shared delivery waits for the end to
+        // hand it on
+        outbox.deliver(d, expiryInterval != 0 || d.sharedGroup() != null);
     }
 
-    private void send(SessionConnection c, Delivery d) {
-        if (d.qos() == QoS.AT_MOST_ONCE) {
-            c.sendPublish(0, d, false);
-            return;
-        }
-        int id = nextPacketId();
-        inflight.put(id, new Inflight(d));
-        if (!c.sendPublish(id, d, false)) {
-            // too large for this client: dropped as if delivered [MQTT-3.1.2-25]
-            inflight.remove(id);
-        }
-    }
-
-    private void enqueue(Delivery d) {
-        if (queue.size() >= limits.maxQueuedMessages()) {
-            droppedMessages++;
-            metrics.queueOverflowDrops.increment();
-            logDrop();
-            return;
-        }
-        queue.add(d);
-    }
-
-    private void logDrop() {
-        long now = System.currentTimeMillis();
-        long last = LAST_DROP_LOG_MILLIS.get();
-        if (now - last >= DROP_LOG_INTERVAL_MILLIS && LAST_DROP_LOG_MILLIS.compareAndSet(last, now)) {
-            LOG.warn("Queue of client '{}' is full ({} messages): dropped a message ({} dropped for this client, "
-                    + "{} in total; max_queued_messages sets the bound)", clientId, limits.maxQueuedMessages(),
-                    droppedMessages, metrics.queueOverflowDrops.sum());
-        }
-    }
-
-    /** Sends queued messages while the window has room. */
-    private void pump() {
-        SessionConnection c = connection;
-        if (c == null) {
-            return;
-        }
-        Delivery d;
-        long now = 0;
-        while ((d = queue.peek()) != null) {
-            if (d.message().expires()) {
-                if (now == 0) {
-                    now = System.currentTimeMillis();
-                }
-                if (d.message().isExpired(now)) {
-                    // an expired message is never delivered from a queue [MQTT-3.3.2-5]
-                    queue.poll();
-                    metrics.expiredMessages.increment();
-                    continue;
-                }
-            }
-            if (d.qos() != QoS.AT_MOST_ONCE && inflight.size() >= c.maxInflight()) {
-                return;
-            }
-            queue.poll();
-            send(c, d);
-        }
-    }
-
-    private int nextPacketId() {
-        int id = lastPacketId;
-        do {
-            id = id == 0xFFFF ? 1 : id + 1;
-        } while (inflight.containsKey(id));
-        lastPacketId = id;
-        return id;
-    }
-
-    /** PUBACK from the client. @return false if no QoS 1 message awaited it */
     public boolean onPuback(int packetId) {
-        Inflight f = inflight.get(packetId);
-        if (f == null || f.delivery.qos() != QoS.AT_LEAST_ONCE) {
-            return false;
-        }
-        inflight.remove(packetId);
-        pumpAndFlush();
-        return true;
+        return outbox.onPuback(packetId);
     }
 
-    /** PUBREC from the client: the message is delivered; from now on only PUBREL is resent, never the PUBLISH. */
     public boolean onPubrec(int packetId) {
-        Inflight f = inflight.get(packetId);
-        if (f == null || f.delivery.qos() != QoS.EXACTLY_ONCE) {
-            return false;
-        }
-        f.awaitingPubcomp = true;
-        return true;
+        return outbox.onPubrec(packetId);
     }
 
-    /** MQTT 5 PUBREC with an error code: the client refused the message; the flow ends there. */
     public void onPubrecError(int packetId) {
-        Inflight f = inflight.get(packetId);
-        if (f != null && f.delivery.qos() == QoS.EXACTLY_ONCE && !f.awaitingPubcomp) {
-            inflight.remove(packetId);
-            pumpAndFlush();
-        }
+        outbox.onPubrecError(packetId);
     }
 
-    /** PUBCOMP from the client. @return false if no PUBREL awaited it */
     public boolean onPubcomp(int packetId) {
-        Inflight f = inflight.get(packetId);
-        if (f == null || !f.awaitingPubcomp) {
-            return false;
-        }
-        inflight.remove(packetId);
-        pumpAndFlush();
-        return true;
+        return outbox.onPubcomp(packetId);
     }
 
-    private void pumpAndFlush() {
-        if (!queue.isEmpty()) {
-            pump();
-            SessionConnection c = connection;
-            if (c != null) {
-                c.requestFlush();
-            }
-        }
+    /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
+    public void dropOldestStored() {
+        submit((Runnable) outbox::dropOldestStored);
     }
 
-    /**
-     * Takes out what this session holds through shared subscriptions and may go to another member: queued messages,
-     * and QoS 1 messages in flight. A QoS 2 message in flight stays: the standard forbids sending it elsewhere.
-     * Called when the session ends.
-     */
+    /** Called by routing, in the store's order, when it refused to store a message for this session. */
+    public void countRefused() {
+        metrics.queueOverflowDrops.increment();
+        submit((Runnable) outbox::droppedNoted);
+    }
+
+    /** Assigns the next stored-queue seq; only from a store operation, which runs in the store's single order. */
+    public long nextStoreSeq() {
+        return outbox.nextStoreSeq.getAndIncrement();
+    }
+
+    /** Stored entries waiting to be sent (not in flight), as limits count them; safe from any thread. */
+    public long storedQueued() {
+        return outbox.storedCount.get() - outbox.inflightStored.get();
+    }
+
+    public long storedBytes() {
+        return outbox.storedBytes.get();
+    }
+
+    /** Routing stored an entry for this session (in the store's order). */
+    public void countStored(int payloadBytes) {
+        outbox.storedCount.incrementAndGet();
+        outbox.storedBytes.addAndGet(payloadBytes);
+    }
+
+    /** What may go to another member of a shared group when this session ends. */
     public List<Delivery> takeSharedDeliveries() {
-        List<Delivery> out = new ArrayList<>();
-        Iterator<Inflight> it = inflight.values().iterator();
-        while (it.hasNext()) {
-            Delivery d = it.next().delivery;
-            if (d.sharedGroup() != null && d.qos() == QoS.AT_LEAST_ONCE) {
-                out.add(d);
-                it.remove();
-            }
-        }
-        Iterator<Delivery> q = queue.iterator();
-        while (q.hasNext()) {
-            Delivery d = q.next();
-            if (d.sharedGroup() != null) {
-                out.add(d);
-                q.remove();
-            }
-        }
-        return out;
-    }
-
-    public int awaitingPubrelCount() {
-        return awaitingPubrel.size();
+        return outbox.takeShared();
     }
 
     public int inflightCount() {
-        return inflight.size();
+        return outbox.inflightCount();
     }
 
     public int queuedCount() {
-        return queue.size();
+        return outbox.queuedCount();
     }
 
     // ---------------------------------------------------------------- inbound QoS 2 (owner thread)
 
     /**
-     * Records an inbound QoS 2 packet id until its PUBREL.
+     * Records an inbound QoS 2 packet id until its PUBREL (a stored session stores it with the message's routing).
      *
      * @return false if the id was already recorded: the PUBLISH is a resend and must not be routed again
      */
@@ -532,22 +516,31 @@ public final class Session {
         return awaitingPubrel.contains(packetId);
     }
 
-    /** @return false if no PUBLISH with that id awaited PUBREL */
-    public boolean releasePubrel(int packetId) {
-        return awaitingPubrel.remove(packetId);
+    public int awaitingPubrelCount() {
+        return awaitingPubrel.size();
     }
 
-    /** Snapshot for tests and diagnostics: packet ids in flight, in send order. */
-    public Iterator<Integer> inflightIds() {
-        return inflight.keySet().iterator();
-    }
-
-    private static final class Inflight {
-        final Delivery delivery;
-        boolean awaitingPubcomp;
-
-        Inflight(Delivery delivery) {
-            this.delivery = delivery;
+    /**
+     * PUBREL: forgets the id; {@code then} runs on the owner loop once that is durable, and gets whether the id was
+     * known. Until it is durable the PUBCOMP must wait, or a crash could make a new message with the same id look
+     * like a resend.
+     */
+    public void releasePubrel(int packetId, java.util.function.Consumer<Boolean> then) {
+        boolean known = awaitingPubrel.remove(packetId);
+        if (store == null || !known) {
+            then.accept(known);
+            return;
         }
+        store.submit(new StoreOp() {
+            @Override
+            public void prepare(StoreWriter w) {
+                w.deleteInboundQos2(clientId, packetId);
+            }
+
+            @Override
+            public void applied() {
+                submit((Runnable) () -> then.accept(true));
+            }
+        });
     }
 }

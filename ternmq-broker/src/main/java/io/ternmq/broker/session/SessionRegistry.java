@@ -9,15 +9,12 @@ import io.netty.util.concurrent.EventExecutor;
 public interface SessionRegistry {
 
     /**
-     * Finds or creates the session of {@code clientId} for a new connection and attaches the connection to it on
+     * Finds or creates the session for a new connection and attaches the connection to it on
      * {@code connectionLoop}, which becomes the session's owner. An existing session is taken over: its connection
-     * is closed first. With {@code cleanStart} any existing session is ended and a new one made.
+     * is closed first. With Clean Start any existing session is ended and a new one made.
      * {@link SessionConnection#sessionReady} is called on {@code connectionLoop} when done.
-     *
-     * @param expiryInterval seconds the session outlives the connection (0: not at all; {@link Session#NEVER_EXPIRES})
      */
-    void connect(String clientId, boolean cleanStart, long expiryInterval, EventExecutor connectionLoop,
-                 SessionConnection connection);
+    void connect(SessionRequest request, EventExecutor connectionLoop, SessionConnection connection);
 
     /**
      * Ends a session, if it is still the registered one: drops its subscriptions and publishes a will that was

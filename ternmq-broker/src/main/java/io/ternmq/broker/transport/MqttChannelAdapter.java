@@ -4,33 +4,58 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.ClientChannel;
 import io.ternmq.broker.protocol.MqttConnection;
+import io.ternmq.broker.security.CertificateInfo;
+import io.ternmq.broker.security.RateLimitedLog;
+import io.ternmq.codec.Connack;
+import io.ternmq.codec.Connect;
 import io.ternmq.codec.DecodeFailure;
 import io.ternmq.codec.MqttEncoder;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttVersion;
+import io.ternmq.codec.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLPeerUnverifiedException;
 import java.io.IOException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The thin adapter between a Netty channel and {@link MqttConnection}: forwards decoded packets and channel events
  * in, and exposes the channel through {@link ClientChannel}. The last handler of the pipeline.
+ * <p>
+ * Transport-level security lives here too: the verified client certificate of a TLS connection is recorded for the
+ * listener's authenticator, and on listeners with {@code use_identity_as_username} it replaces the CONNECT's user
+ * name (and the password is dropped) before the protocol sees it; a CONNACK refusing credentials is held back by the
+ * auth failure delay.
  */
 final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements ClientChannel {
     private static final Logger LOG = LoggerFactory.getLogger(MqttChannelAdapter.class);
+    private static final RateLimitedLog HANDSHAKE_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final BrokerContext broker;
+    private final ListenerRuntime listener;
     private ChannelHandlerContext ctx;
     private MqttConnection connection;
+    private MqttVersion version = MqttVersion.MQTT_3_1_1;
+    private CertificateInfo certificate;
+    private String remoteAddress;
+    /** A refusing CONNACK is waiting out the auth failure delay; the close it is followed by waits too. */
+    private boolean refusalDelayed;
 
-    MqttChannelAdapter(BrokerContext broker) {
+    MqttChannelAdapter(BrokerContext broker, ListenerRuntime listener) {
         this.broker = broker;
+        this.listener = listener;
     }
 
     @Override
@@ -45,8 +70,42 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (done.isSuccess()) {
+                recordPeerCertificate();
+            } else {
+                broker.metrics().tlsHandshakeFailures.increment();
+                HANDSHAKE_LOG.warn("TLS handshake with {} on listener {} failed: {}", remoteAddress(),
+                        listener.name, String.valueOf(done.cause()));
+            }
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    private void recordPeerCertificate() {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl == null) {
+            return;
+        }
+        try {
+            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate x509) {
+                certificate = CertificateInfo.of(x509);
+                listener.certificates.put(remoteAddress(), certificate);
+            }
+        } catch (SSLPeerUnverifiedException e) {
+            // no client certificate (require_certificate false or optional)
+        }
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof MqttPacket packet) {
+            if (packet instanceof Connect connect && listener.usernameFromCertificate != CertificateIdentity.NONE
+                    && certificate != null) {
+                packet = withCertificateIdentity(connect);
+            }
             connection.onPacket(packet);
         } else if (msg instanceof DecodeFailure failure) {
             connection.onDecodeFailure(failure);
@@ -55,14 +114,24 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
         }
     }
 
+    /** Mosquitto's use_identity_as_username: the certificate says who the client is; its password is not used. */
+    private Connect withCertificateIdentity(Connect c) {
+        String identity = certificate.identity(listener.usernameFromCertificate);
+        return new Connect(c.version(), c.clientId(), c.cleanStart(), c.keepAliveSeconds(), identity, null, c.will(),
+                c.properties());
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         connection.onClosed();
+        if (certificate != null) {
+            listener.certificates.remove(remoteAddress());
+        }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
             LOG.debug("I/O error on {}: {}", remoteAddress(), cause.toString());
         } else {
             LOG.warn("Unexpected error on {}; closing it", remoteAddress(), cause);
@@ -84,16 +153,42 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
 
     @Override
     public void write(MqttPacket packet) {
+        if (packet instanceof Connack connack && refusesCredentials(connack.reasonCode())) {
+            long delay = listener.authFailureDelay.failed(remoteAddress());
+            if (delay > 0) {
+                broker.metrics().authFailuresDelayed.increment();
+                refusalDelayed = true;
+                ctx.channel().config().setAutoRead(false);
+                ctx.executor().schedule(() -> {
+                    ctx.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+                }, delay, TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
+        if (refusalDelayed) {
+            return; // nothing follows a refusal but the close
+        }
         ctx.write(packet, ctx.voidPromise());
+    }
+
+    private boolean refusesCredentials(int code) {
+        return version.isV5()
+                ? code == ReasonCode.BAD_USER_NAME_OR_PASSWORD || code == ReasonCode.NOT_AUTHORIZED
+                : code == ReasonCode.V3_BAD_USER_NAME_OR_PASSWORD || code == ReasonCode.V3_NOT_AUTHORIZED;
     }
 
     @Override
     public void flush() {
-        ctx.flush();
+        if (!refusalDelayed) {
+            ctx.flush();
+        }
     }
 
     @Override
     public void close() {
+        if (refusalDelayed) {
+            return; // closed after the delayed CONNACK
+        }
         // written packets (a CONNACK with an error, a DISCONNECT) reach the socket before it closes
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -105,6 +200,7 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
 
     @Override
     public void setProtocolVersion(MqttVersion version) {
+        this.version = version;
         MqttEncoder encoder = ctx.pipeline().get(MqttEncoder.class);
         if (encoder != null) {
             encoder.setVersion(version);
@@ -113,12 +209,35 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
 
     @Override
     public void setAutoRead(boolean autoRead) {
-        ctx.channel().config().setAutoRead(autoRead);
+        if (!refusalDelayed) {
+            ctx.channel().config().setAutoRead(autoRead);
+        }
     }
 
     @Override
     public String remoteAddress() {
-        Object a = ctx.channel().remoteAddress();
-        return a == null ? "?" : a.toString().replaceFirst("^/", "");
+        if (remoteAddress == null) {
+            Object a = ctx.channel().remoteAddress();
+            if (a == null) {
+                return "?";
+            }
+            remoteAddress = a.toString().replaceFirst("^/", "");
+        }
+        return remoteAddress;
+    }
+
+    @Override
+    public String certificateCommonName() {
+        return certificate == null ? null : certificate.commonName();
+    }
+
+    @Override
+    public String listenerName() {
+        return listener.name;
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
     }
 }

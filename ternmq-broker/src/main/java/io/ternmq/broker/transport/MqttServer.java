@@ -22,36 +22,62 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ListenerConfig;
+import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
+import io.ternmq.broker.security.BrokerSecurity;
+import io.ternmq.broker.security.ListenerSecurity;
+import io.ternmq.broker.security.RateLimitedLog;
 import io.ternmq.codec.MqttDecoder;
 import io.ternmq.codec.MqttEncoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * Network listeners: event loop groups (epoll when the platform has it, NIO otherwise), one server channel per
- * configured listener, and the one place where a connection's pipeline is assembled.
+ * configured listener, and the one place where a connection's pipeline is assembled:
+ * <pre>
+ * [tls] → decoder → encoder → outbound limits → mqtt (MqttChannelAdapter → MqttConnection)
+ * </pre>
+ * Connections beyond a listener's {@code max_connections}, or from an address that opens more than
+ * {@code connection_rate_per_address} a second, are closed at accept.
  */
 public final class MqttServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MqttServer.class);
+    private static final RateLimitedLog LIMIT_LOG = new RateLimitedLog(LOG, 10_000);
+    private static final RateLimitedLog RATE_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final BrokerConfig config;
-    private final BrokerContext broker;
+    private final BrokerMetrics metrics;
+    private final BrokerSecurity security;
+    private final IntFunction<BrokerContext> contexts;
+    private final ConnectionRateLimiter rateLimiter;
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final List<Channel> serverChannels = new ArrayList<>();
+    private final List<ListenerRuntime> listeners = new ArrayList<>();
     /** Every client connection, so that a shutdown can tell MQTT 5 clients why it closes them. */
     private final ChannelGroup clientChannels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
-    public MqttServer(BrokerConfig config, BrokerContext broker) {
+    /**
+     * @param security the listeners' authentication, by index of {@link BrokerConfig#listeners()}
+     * @param contexts the collaborators of the listener at an index
+     */
+    public MqttServer(BrokerConfig config, BrokerMetrics metrics, BrokerSecurity security,
+                      IntFunction<BrokerContext> contexts) {
         this.config = config;
-        this.broker = broker;
+        this.metrics = metrics;
+        this.security = security;
+        this.contexts = contexts;
+        this.rateLimiter = new ConnectionRateLimiter(config.connectionRatePerAddress());
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -61,10 +87,29 @@ public final class MqttServer implements AutoCloseable {
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
     }
 
-    /** Binds every listener. @return the bound addresses, in configuration order (port 0 resolved) */
+    /**
+     * Binds every listener.
+     *
+     * @return the bound addresses, in configuration order (port 0 resolved)
+     * @throws io.ternmq.broker.config.ConfigException if a listener's TLS files are unusable
+     */
     public List<InetSocketAddress> start() throws InterruptedException {
         List<InetSocketAddress> bound = new ArrayList<>();
-        for (ListenerConfig listener : config.listeners()) {
+        List<ListenerConfig> configured = config.listeners();
+        for (int i = 0; i < configured.size(); i++) {
+            ListenerConfig listenerConfig = configured.get(i);
+            ListenerSecurity listenerSecurity = security.listener(i);
+            ServerTlsContext tls;
+            try {
+                tls = listenerConfig.isTls() ? new ServerTlsContext(listenerConfig,
+                        config.connectTimeoutSeconds() * 1000, security.watcher(), metrics) : null;
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+            ListenerRuntime listener = new ListenerRuntime(listenerConfig, contexts.apply(i), tls,
+                    listenerSecurity.certificates(), security.authFailureDelay());
+            listeners.add(listener);
             ServerBootstrap b = new ServerBootstrap()
                     .group(acceptGroup, ioGroup)
                     .channel(serverChannelClass)
@@ -75,29 +120,100 @@ public final class MqttServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            initPipeline(ch.pipeline());
+                            initPipeline(listener, ch);
                         }
                     });
             Channel ch;
             try {
-                ch = b.bind(listener.bindAddress(), listener.port()).sync().channel();
+                ch = b.bind(listenerConfig.bindAddress(), listenerConfig.port()).sync().channel();
             } catch (Exception e) {
                 close();
-                throw new IllegalStateException("cannot listen on " + listener + ": " + e.getMessage(), e);
+                throw new IllegalStateException("cannot listen on " + listenerConfig + ": " + e.getMessage(), e);
             }
             serverChannels.add(ch);
             InetSocketAddress address = (InetSocketAddress) ch.localAddress();
             bound.add(address);
-            LOG.info("Listening for MQTT on {}:{}", address.getHostString(), address.getPort());
+            logExposure(listener, listenerSecurity, address);
         }
         return bound;
     }
 
-    private void initPipeline(ChannelPipeline p) {
-        clientChannels.add(p.channel());
+    /** Says, for each listener, what is exposed and how: address, TLS or not, authentication. */
+    private void logExposure(ListenerRuntime listener, ListenerSecurity listenerSecurity, InetSocketAddress address) {
+        ListenerConfig l = listener.config;
+        String transport = listener.tls == null ? "plain TCP (no TLS)" : listener.tls.describe();
+        String limits = l.maxConnections() >= 0 ? "; at most " + l.maxConnections() + " connections" : "";
+        LOG.info("Listening for MQTT on {}:{}: {}; {}{}", address.getHostString(), address.getPort(), transport,
+                listenerSecurity.describe(), limits);
+        boolean loopback = isLoopback(l.bindAddress());
+        if (!loopback && config.allowAnonymous(l) && listenerSecurity.describe().contains("anonymous ALLOWED")) {
+            LOG.warn("Listener {}:{} accepts anonymous clients from the network; set allow_anonymous false and a "
+                    + "password_file to require credentials", address.getHostString(), address.getPort());
+        }
+        if (!loopback && listener.tls == null) {
+            LOG.warn("Listener {}:{} is not encrypted: passwords and messages cross the network in clear text",
+                    address.getHostString(), address.getPort());
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private void initPipeline(ListenerRuntime listener, SocketChannel ch) {
+        ChannelPipeline p = ch.pipeline();
+        InetSocketAddress remote = ch.remoteAddress();
+        if (!rateLimiter.tryAcquire(remote == null ? null : remote.getAddress())) {
+            metrics.connectionsRateLimited.increment();
+            RATE_LOG.warn("Closing connections from {}: more than {} new connections a second "
+                    + "(connection_rate_per_address)", remote == null ? "?" : remote.getAddress().getHostAddress(),
+                    config.connectionRatePerAddress());
+            ch.close();
+            return;
+        }
+        if (!listener.tryOpen()) {
+            metrics.listenerConnectionsRefused.increment();
+            LIMIT_LOG.warn("Listener {} holds its maximum of {} connections; closing new ones", listener.name,
+                    listener.config.maxConnections());
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> listener.closed());
+        clientChannels.add(ch);
+        if (listener.tls != null) {
+            p.addLast("tls", listener.tls.newHandler(ch.alloc()));
+        }
         p.addLast("decoder", new MqttDecoder(config.maxPacketSize()));
         p.addLast("encoder", new MqttEncoder());
-        p.addLast("mqtt", new MqttChannelAdapter(broker));
+        p.addLast("outbound-limits", new OutboundLimitHandler(config.maxOutboundBuffer(),
+                config.slowConsumerPolicy().equals("disconnect"), config.slowConsumerTimeoutSeconds() * 1000L,
+                metrics));
+        p.addLast("mqtt", new MqttChannelAdapter(listener.context, listener));
+    }
+
+    /** Rebuilds every TLS listener's context from its files now (SIGHUP). @return whether all succeeded */
+    public boolean reloadTls() {
+        boolean ok = true;
+        for (ListenerRuntime l : listeners) {
+            if (l.tls != null) {
+                ok &= l.tls.reload();
+            }
+        }
+        return ok;
+    }
+
+    /** An I/O event loop, round robin: the owner of a session restored from the store until its client returns. */
+    public io.netty.channel.EventLoop nextLoop() {
+        return ioGroup.next();
+    }
+
+    /** Open TCP connections of the listener at this index (tests). */
+    public int connections(int listenerIndex) {
+        return listeners.get(listenerIndex).connections.get();
     }
 
     @Override
@@ -113,6 +229,11 @@ public final class MqttServer implements AutoCloseable {
             }
         }
         clientChannels.newCloseFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        for (ListenerRuntime l : listeners) {
+            if (l.tls != null) {
+                l.tls.close();
+            }
+        }
         acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }

@@ -79,6 +79,14 @@ class ConfigFileParserTest {
         SAMPLES.put("persistent_client_expiration",
                 new Sample("86400", BrokerConfig::persistentClientExpiration, 86400L));
         SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
+        SAMPLES.put("connection_rate_per_address",
+                new Sample("10", BrokerConfig::connectionRatePerAddress, 10));
+        SAMPLES.put("auth_failure_delay", new Sample("500", BrokerConfig::authFailureDelayMillis, 500));
+        SAMPLES.put("auth_failure_delay_max", new Sample("2000", BrokerConfig::authFailureDelayMaxMillis, 2000));
+        SAMPLES.put("max_outbound_buffer", new Sample("65536", BrokerConfig::maxOutboundBuffer, 65536));
+        SAMPLES.put("slow_consumer_policy",
+                new Sample("disconnect", BrokerConfig::slowConsumerPolicy, "disconnect"));
+        SAMPLES.put("slow_consumer_timeout", new Sample("5", BrokerConfig::slowConsumerTimeoutSeconds, 5));
     }
 
     // ------------------------------------------------------------------ keys and defaults
@@ -290,7 +298,8 @@ class ConfigFileParserTest {
             "max_topic_alias", "max_session_expiry_interval", "response_information", "shared_subscription_strategy",
             "storage.type", "storage.durability", "storage.sync_interval_ms", "max_queued_bytes",
             "queue_overflow_policy", "queue_overflow_v3_action", "retained_max_count", "retained_max_bytes",
-            "persistent_client_expiration", "log_level"})
+            "persistent_client_expiration", "log_level", "connection_rate_per_address", "auth_failure_delay",
+            "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");

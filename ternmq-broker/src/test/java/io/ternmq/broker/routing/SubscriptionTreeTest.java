@@ -32,8 +32,8 @@ class SubscriptionTreeTest {
 
     static Session session(String clientId) {
         // routing only needs the session's identity: no host, it never ends here
-        return new Session(clientId, 0, ImmediateEventExecutor.INSTANCE, new SessionLimits(1000, false),
-                new BrokerMetrics(), null);
+        return new Session(clientId, 0, ImmediateEventExecutor.INSTANCE, SessionLimits.of(1000),
+                new BrokerMetrics(), null, null);
     }
 
     /** "clientId filter" of every visit, sorted, duplicates kept (a session is visited once per matching filter). */

@@ -206,7 +206,12 @@ public final class Paho5Client implements AutoCloseable {
     public void close() {
         try {
             if (client.isConnected()) {
-                client.disconnectForcibly(100, 100, false);
+                // a normal DISCONNECT after what is in flight, so that teardown does not race the client's own acks
+                try {
+                    client.disconnect(200, null, null, 0, new MqttProperties()).waitForCompletion(1000);
+                } catch (MqttException e) {
+                    client.disconnectForcibly(100, 100, false);
+                }
             }
             client.close(true);
         } catch (MqttException ignored) {

@@ -42,6 +42,19 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Over a socket connected already: a TLS socket, or one bound to another local address. */
+    public RawClient(Socket connected) {
+        try {
+            socket = connected;
+            socket.setSoTimeout(5000);
+            socket.setTcpNoDelay(true);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public RawClient version(MqttVersion version) {
         this.version = version;
         return this;

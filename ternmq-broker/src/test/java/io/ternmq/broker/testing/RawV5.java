@@ -138,6 +138,27 @@ public final class RawV5 {
         }
     }
 
+    /**
+     * Reads every packet the server sends until it closes the connection.
+     *
+     * @throws AssertionError if the connection stays open without a packet for 5 s
+     */
+    public static List<MqttPacket> readUntilClosed(RawClient c) {
+        List<MqttPacket> packets = new java.util.ArrayList<>();
+        while (true) {
+            try {
+                packets.add(c.read());
+            } catch (AssertionError e) {
+                if (e.getMessage() != null && e.getMessage().startsWith("connection closed")) {
+                    return packets;
+                }
+                throw e;
+            } catch (java.io.UncheckedIOException e) {
+                return packets; // reset: closed as well
+            }
+        }
+    }
+
     /** The connection is alive and served: PINGREQ gets PINGRESP. */
     public static void assertAlive(RawClient c) {
         c.send(Pingreq.INSTANCE);

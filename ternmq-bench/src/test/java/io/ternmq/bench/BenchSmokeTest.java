@@ -1,0 +1,74 @@
+package io.ternmq.bench;
+
+import io.ternmq.broker.Broker;
+import io.ternmq.broker.config.BrokerConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Runs the bench tool once, tiny, against an in-process broker: it must connect, move every message and count it.
+ * Speed is never asserted here.
+ */
+class BenchSmokeTest {
+    @TempDir
+    static Path dataDir;
+    static Broker broker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = Broker.start(BrokerConfig.builder().listener("127.0.0.1", 0).dataDir(dataDir).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    private String[] common(String... args) {
+        String[] base = {"-p", Integer.toString(broker.port()), "--threads", "1", "--quiet"};
+        String[] all = new String[args.length + base.length];
+        System.arraycopy(args, 0, all, 0, args.length);
+        System.arraycopy(base, 0, all, args.length, base.length);
+        return all;
+    }
+
+    @Test
+    void pairsAtQos1DeliversEverything() {
+        BenchMain.Result r = BenchMain.execute(common("pairs", "-c", "2", "-q", "1", "-d", "2", "-r", "200"));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.fields()).containsEntry("scenario", "pairs").containsEntry("ok", true);
+        assertThat(r.getLong("sent")).isPositive();
+        assertThat(r.getLong("received")).isEqualTo(r.getLong("sent"));
+        assertThat(r.getLong("expected")).isEqualTo(r.getLong("sent"));
+        assertThat(r.getLong("lost")).isZero();
+        assertThat(r.getLong("duplicated")).isZero();
+        assertThat(r.getLong("acked")).isEqualTo(r.getLong("sent"));
+        assertThat(r.getLong("latency_samples")).isEqualTo(r.getLong("sent"));
+    }
+
+    @Test
+    void fanoutAtQos2WithTheCodecDecoderAndMqtt5() {
+        BenchMain.Result r = BenchMain.execute(common("fanout", "-c", "3", "-q", "2", "-n", "100", "-r", "200",
+                "-V", "5", "--codec-decode"));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.getLong("sent")).isEqualTo(100);
+        assertThat(r.getLong("received")).isEqualTo(300);
+        assertThat(r.getLong("lost")).isZero();
+    }
+
+    @Test
+    void connHoldsFiftyConnections() {
+        BenchMain.Result r = BenchMain.execute(common("conn", "-c", "50", "-d", "1", "--settle", "0"));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.getLong("connected")).isEqualTo(50);
+        assertThat(r.getLong("failed")).isZero();
+    }
+}

@@ -1,0 +1,221 @@
+package io.ternmq.broker.config;
+
+import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
+import io.ternmq.broker.config.TlsSettings.ClientCertificates;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The per-listener settings while they are being collected: the defaults given before the first {@code listener}
+ * line, then a copy of them for each listener, changed by the keys that follow its line. {@link #build} checks that
+ * they fit together.
+ */
+public final class ListenerSettings {
+    Boolean allowAnonymous;
+    Path passwordFile;
+    Path aclFile;
+    final List<String> plugins = new ArrayList<>();
+    final Map<String, String> pluginOptions = new LinkedHashMap<>();
+    int maxConnections = -1;
+
+    Path certFile;
+    Path keyFile;
+    Path keystore;
+    String keystorePassword;
+    Path caFile;
+    Path crlFile;
+    ClientCertificates requireCertificate;
+    CertificateIdentity usernameFromCertificate = CertificateIdentity.NONE;
+    /** Set by certificate_identity: which identity use_identity_as_username takes. */
+    CertificateIdentity identityKind = CertificateIdentity.CN;
+    String minVersion = "TLSv1.2";
+    List<String> ciphers = List.of();
+    List<String> ciphersTls13 = List.of();
+    String provider = "jdk";
+
+    public ListenerSettings() {
+    }
+
+    ListenerSettings copy() {
+        ListenerSettings c = new ListenerSettings();
+        c.allowAnonymous = allowAnonymous;
+        c.passwordFile = passwordFile;
+        c.aclFile = aclFile;
+        c.plugins.addAll(plugins);
+        c.pluginOptions.putAll(pluginOptions);
+        c.maxConnections = maxConnections;
+        c.certFile = certFile;
+        c.keyFile = keyFile;
+        c.keystore = keystore;
+        c.keystorePassword = keystorePassword;
+        c.caFile = caFile;
+        c.crlFile = crlFile;
+        c.requireCertificate = requireCertificate;
+        c.usernameFromCertificate = usernameFromCertificate;
+        c.identityKind = identityKind;
+        c.minVersion = minVersion;
+        c.ciphers = ciphers;
+        c.ciphersTls13 = ciphersTls13;
+        c.provider = provider;
+        return c;
+    }
+
+    public ListenerSettings allowAnonymous(boolean allow) {
+        this.allowAnonymous = allow;
+        return this;
+    }
+
+    public ListenerSettings passwordFile(Path file) {
+        this.passwordFile = file;
+        return this;
+    }
+
+    public ListenerSettings aclFile(Path file) {
+        this.aclFile = file;
+        return this;
+    }
+
+    public ListenerSettings plugin(String name) {
+        this.plugins.add(name);
+        return this;
+    }
+
+    public ListenerSettings pluginOption(String name, String value) {
+        this.pluginOptions.put(name, value);
+        return this;
+    }
+
+    public ListenerSettings maxConnections(int max) {
+        this.maxConnections = max;
+        return this;
+    }
+
+    /** PEM certificate chain and PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC, unencrypted). */
+    public ListenerSettings certificate(Path certFile, Path keyFile) {
+        this.certFile = certFile;
+        this.keyFile = keyFile;
+        return this;
+    }
+
+    public ListenerSettings certFile(Path file) {
+        this.certFile = file;
+        return this;
+    }
+
+    public ListenerSettings keyFile(Path file) {
+        this.keyFile = file;
+        return this;
+    }
+
+    /** A PKCS#12 key store holding the server's key and certificate chain. */
+    public ListenerSettings keystore(Path file, String password) {
+        this.keystore = file;
+        this.keystorePassword = password;
+        return this;
+    }
+
+    public ListenerSettings keystorePassword(String password) {
+        this.keystorePassword = password;
+        return this;
+    }
+
+    public ListenerSettings caFile(Path file) {
+        this.caFile = file;
+        return this;
+    }
+
+    public ListenerSettings crlFile(Path file) {
+        this.crlFile = file;
+        return this;
+    }
+
+    public ListenerSettings requireCertificate(ClientCertificates mode) {
+        this.requireCertificate = mode;
+        return this;
+    }
+
+    /** Which part of the client certificate becomes the user name (NONE: the CONNECT's). */
+    public ListenerSettings usernameFromCertificate(CertificateIdentity identity) {
+        this.usernameFromCertificate = identity;
+        return this;
+    }
+
+    void useIdentityAsUsername(boolean use) {
+        this.usernameFromCertificate = use ? identityKind : CertificateIdentity.NONE;
+    }
+
+    void useSubjectAsUsername(boolean use) {
+        this.usernameFromCertificate = use ? CertificateIdentity.SUBJECT : CertificateIdentity.NONE;
+    }
+
+    void certificateIdentity(CertificateIdentity kind) {
+        this.identityKind = kind;
+        if (usernameFromCertificate == CertificateIdentity.CN || usernameFromCertificate == CertificateIdentity.SAN) {
+            usernameFromCertificate = kind;
+        }
+    }
+
+    /** "TLSv1.2" or "TLSv1.3": the lowest version accepted. */
+    public ListenerSettings minTlsVersion(String version) {
+        this.minVersion = version;
+        return this;
+    }
+
+    public ListenerSettings ciphers(List<String> suites) {
+        this.ciphers = List.copyOf(suites);
+        return this;
+    }
+
+    public ListenerSettings ciphersTls13(List<String> suites) {
+        this.ciphersTls13 = List.copyOf(suites);
+        return this;
+    }
+
+    /** "jdk" or "openssl". */
+    public ListenerSettings tlsProvider(String name) {
+        this.provider = name;
+        return this;
+    }
+
+    /**
+     * The listener these settings describe.
+     *
+     * @throws IllegalArgumentException when settings contradict each other, e.g. a key file without a certificate
+     */
+    public ListenerConfig build(String bindAddress, int port) {
+        TlsSettings tls = null;
+        boolean pem = certFile != null || keyFile != null;
+        if (pem && keystore != null) {
+            throw new IllegalArgumentException("certfile/keyfile and keystore both given; use one");
+        }
+        if (pem && (certFile == null || keyFile == null)) {
+            throw new IllegalArgumentException(certFile == null ? "keyfile needs certfile" : "certfile needs keyfile");
+        }
+        if (pem || keystore != null) {
+            ClientCertificates clientCerts = requireCertificate == null ? ClientCertificates.NONE : requireCertificate;
+            if (clientCerts != ClientCertificates.NONE && caFile == null) {
+                throw new IllegalArgumentException("require_certificate needs cafile (the CAs client certificates "
+                        + "are checked against)");
+            }
+            if (usernameFromCertificate != CertificateIdentity.NONE && clientCerts == ClientCertificates.NONE) {
+                throw new IllegalArgumentException("use_identity_as_username/use_subject_as_username need "
+                        + "require_certificate true or optional");
+            }
+            if (crlFile != null && caFile == null) {
+                throw new IllegalArgumentException("crlfile needs cafile");
+            }
+            tls = new TlsSettings(certFile, keyFile, keystore, keystorePassword, caFile, crlFile, clientCerts,
+                    usernameFromCertificate, minVersion, ciphers, ciphersTls13, provider);
+        } else if (caFile != null || crlFile != null || requireCertificate != null
+                || usernameFromCertificate != CertificateIdentity.NONE) {
+            throw new IllegalArgumentException("cafile/crlfile/require_certificate/use_identity_as_username need a "
+                    + "TLS listener: give certfile and keyfile, or keystore");
+        }
+        AuthSettings auth = new AuthSettings(allowAnonymous, passwordFile, aclFile, plugins, pluginOptions);
+        return new ListenerConfig(bindAddress, port, tls, auth, maxConnections);
+    }
+}

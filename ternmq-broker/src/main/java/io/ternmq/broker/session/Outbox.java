@@ -1,0 +1,548 @@
+package io.ternmq.broker.session;
+
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.Store;
+import io.ternmq.broker.store.StoreOp;
+import io.ternmq.broker.store.StoreWriter;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.QoS;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A session's outbound side: the messages waiting to be sent, the in-flight window, and packet ids. Owner-thread
+ * state, except the stored-queue counters that routing reads and advances in the store's order.
+ *
+ * <p><b>Stored sessions</b> (persistent at creation, with a store) keep every QoS 1/2 delivery in the store first:
+ * routing writes the queue entry, numbered by {@code seq} in the store's single order, and only then posts it here.
+ * In memory this class keeps a bounded window of those entries ({@code loadedUpTo} marks how far); the rest stay on
+ * disk and are read back a page at a time while the client is online, so an offline session costs no heap for its
+ * queue. The packet id of an entry follows from its seq, so after a restart a message is resent with the id it
+ * first had.
+ *
+ * <p><b>Other sessions</b> keep their queue in memory, bounded by {@code max_queued_messages}.
+ */
+final class Outbox {
+    private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
+    private static final AtomicLong LAST_DROP_LOG_MILLIS = new AtomicLong();
+    private static final long DROP_LOG_INTERVAL_MILLIS = 10_000;
+    private static final int PAGE = 256;
+
+    /** One message on its way: its seq (0 for QoS 0), stored message id (0 when not stored), and PUBREC state. */
+    static final class Entry {
+        final long seq;
+        final long messageId;
+        final Delivery delivery;
+        final int payloadBytes;
+        boolean awaitingPubcomp;
+
+        Entry(long seq, long messageId, Delivery delivery) {
+            this.seq = seq;
+            this.messageId = messageId;
+            this.delivery = delivery;
+            this.payloadBytes = delivery.message().payload().length;
+        }
+
+        boolean stored() {
+            return messageId != 0;
+        }
+    }
+
+    private final Session session;
+    private final Store store;
+    private final SessionLimits limits;
+    private final BrokerMetrics metrics;
+    private final int memoryWindow;
+
+    private final ArrayDeque<Entry> pending = new ArrayDeque<>();
+    private final LinkedHashMap<Integer, Entry> inflight = new LinkedHashMap<>();
+    private SessionConnection connection;
+    private long localSeq;
+    private long droppedMessages;
+
+    // Stored queue: seqs are given out in the store's order (routing), counters are read there too.
+    final AtomicLong nextStoreSeq = new AtomicLong(1);
+    final AtomicLong storedCount = new AtomicLong();
+    final AtomicLong storedBytes = new AtomicLong();
+    /** Stored entries in flight: routing subtracts them, since limits bound what waits, as in Mosquitto. */
+    final java.util.concurrent.atomic.AtomicInteger inflightStored = new java.util.concurrent.atomic.AtomicInteger();
+    private long loadedUpTo = 1;
+    private long lastAnnounced;
+    private boolean loading;
+
+    Outbox(Session session, Store store, SessionLimits limits, BrokerMetrics metrics) {
+        this.session = session;
+        this.store = store;
+        this.limits = limits;
+        this.metrics = metrics;
+        this.memoryWindow = Math.max(PAGE, limits.maxInflight() * 2);
+    }
+
+    /** After recovery: the stored queue holds {@code count} entries from {@code firstSeq} to {@code nextSeq - 1}. */
+    void recovered(long count, long bytes, long firstSeq, long nextSeq) {
+        storedCount.set(count);
+        storedBytes.set(bytes);
+        nextStoreSeq.set(Math.max(nextSeq, 1));
+        loadedUpTo = count == 0 ? Math.max(nextSeq, 1) : firstSeq;
+        lastAnnounced = nextSeq - 1;
+    }
+
+    boolean stored() {
+        return store != null;
+    }
+
+    // ------------------------------------------------------------------ connection
+
+    void attached(SessionConnection c) {
+        connection = c;
+        Iterator<Map.Entry<Integer, Entry>> it = inflight.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Integer, Entry> e = it.next();
+            Entry entry = e.getValue();
+            if (entry.awaitingPubcomp) {
+                c.sendPubrel(e.getKey());
+            } else if (!c.sendPublish(e.getKey(), entry.delivery, true)) {
+                it.remove();
+                if (entry.stored()) {
+                    inflightStored.decrementAndGet();
+                }
+                forget(entry);
+            }
+        }
+        pump();
+        c.requestFlush();
+    }
+
+    void detached() {
+        connection = null;
+        // Keep what is in flight (resent on resume); let go of what a store keeps anyway, and of QoS 0.
+        Iterator<Entry> it = pending.iterator();
+        long firstStored = 0;
+        while (it.hasNext()) {
+            Entry e = it.next();
+            if (e.stored()) {
+                if (firstStored == 0) {
+                    firstStored = e.seq;
+                }
+                it.remove();
+            } else if (e.delivery.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
+                it.remove();
+            }
+        }
+        if (firstStored != 0) {
+            loadedUpTo = Math.min(loadedUpTo, firstStored);
+        }
+    }
+
+    // ------------------------------------------------------------------ arrivals
+
+    /** A delivery that is not stored: QoS 0, or any QoS for a session without a store. */
+    void deliver(Delivery d, boolean keepWhileOffline) {
+        if (d.message().expires() && d.message().isExpired(System.currentTimeMillis())) {
+            metrics.expiredMessages.increment();
+            return;
+        }
+        SessionConnection c = connection;
+        if (c == null) {
+            if (!keepWhileOffline) {
+                return;
+            }
+            if (d.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
+                metrics.offlineQos0Drops.increment();
+                return;
+            }
+        }
+        long seq = d.qos() == QoS.AT_MOST_ONCE ? 0 : ++localSeq;
+        Entry e = new Entry(seq, 0, d);
+        if (c != null && pending.isEmpty() && (seq == 0 || canSend(c, e))) {
+            send(c, e);
+            c.requestFlush();
+            return;
+        }
+        enqueueInMemory(e);
+        if (c != null) {
+            pump();
+        }
+    }
+
+    /** A stored entry, posted by routing in seq order once it is durable. */
+    void stored(StoredEntry se) {
+        QueueEntry qe = se.entry();
+        lastAnnounced = Math.max(lastAnnounced, qe.seq());
+        if (qe.seq() < loadedUpTo) {
+            return; // already read back from the store
+        }
+        SessionConnection c = connection;
+        if (c != null && !loading && qe.seq() == loadedUpTo && pending.size() < memoryWindow) {
+            loadedUpTo = qe.seq() + 1;
+            accept(qe, se.message());
+            pump();
+            c.requestFlush();
+        } else {
+            maybeLoad();
+        }
+    }
+
+    private void accept(QueueEntry qe, Message m) {
+        Entry e = new Entry(qe.seq(), qe.messageId(), new Delivery(m, qe.qos(), qe.retain(), qe.subscriptionIds(),
+                qe.sharedGroup().isEmpty() ? null : qe.sharedGroup()));
+        if (qe.released()) {
+            // PUBREC arrived before a restart: only the PUBREL is left to send
+            e.awaitingPubcomp = true;
+            int id = packetId(e.seq);
+            putInflight(id, e);
+            if (connection != null) {
+                connection.sendPubrel(id);
+            }
+            return;
+        }
+        pending.add(e);
+    }
+
+    /** Reads the next page of stored entries when the client is online and the in-memory window has room. */
+    private void maybeLoad() {
+        if (connection == null || loading || lastAnnounced < loadedUpTo || pending.size() > memoryWindow / 2) {
+            return;
+        }
+        loading = true;
+        long from = loadedUpTo;
+        long upTo = lastAnnounced;
+        int generation = session.attachGeneration();
+        store.readQueue(session.clientId(), from, PAGE, entries ->
+                session.submit((Runnable) () -> page(entries, from, upTo, generation)));
+    }
+
+    private void page(List<StoredEntry> entries, long from, long upTo, int generation) {
+        loading = false;
+        if (generation != session.attachGeneration() || from != loadedUpTo) {
+            maybeLoad(); // the session detached or moved on meanwhile: read again from where it stands
+            return;
+        }
+        long now = System.currentTimeMillis();
+        for (StoredEntry se : entries) {
+            QueueEntry qe = se.entry();
+            if (qe.seq() < loadedUpTo) {
+                continue;
+            }
+            loadedUpTo = qe.seq() + 1;
+            if (!qe.released() && se.message().isExpired(now)) {
+                // never delivered from a queue once expired [MQTT-3.3.2-5]
+                metrics.expiredMessages.increment();
+                deleteStored(qe.seq(), qe.messageId(), qe.payloadBytes());
+                continue;
+            }
+            accept(qe, se.message());
+        }
+        if (entries.size() < PAGE) {
+            // every entry announced before the read was in the store when it ran: none is left below upTo + 1
+            loadedUpTo = Math.max(loadedUpTo, upTo + 1);
+        }
+        if (connection != null) {
+            pump();
+            connection.requestFlush();
+        }
+        maybeLoad();
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private boolean canSend(SessionConnection c, Entry e) {
+        return inflight.size() < c.maxInflight() && !inflight.containsKey(packetId(e.seq));
+    }
+
+    private void putInflight(int id, Entry e) {
+        inflight.put(id, e);
+        if (e.stored()) {
+            inflightStored.incrementAndGet();
+        }
+    }
+
+    private void removeInflight(int id) {
+        Entry e = inflight.remove(id);
+        if (e != null && e.stored()) {
+            inflightStored.decrementAndGet();
+        }
+    }
+
+    /** Packet ids follow from seqs, so a resent message keeps its id, even across a restart. */
+    private static int packetId(long seq) {
+        return (int) (seq % 0xFFFF) + 1;
+    }
+
+    private void send(SessionConnection c, Entry e) {
+        if (e.delivery.qos() == QoS.AT_MOST_ONCE) {
+            c.sendPublish(0, e.delivery, false);
+            forget(e);
+            return;
+        }
+        int id = packetId(e.seq);
+        putInflight(id, e);
+        if (!c.sendPublish(id, e.delivery, false)) {
+            // too large for this client: dropped as if delivered [MQTT-3.1.2-25]
+            removeInflight(id);
+            forget(e);
+        }
+    }
+
+    /** Sends waiting messages while the window has room. */
+    void pump() {
+        SessionConnection c = connection;
+        if (c == null) {
+            return;
+        }
+        long now = 0;
+        Entry e;
+        while ((e = pending.peek()) != null) {
+            if (e.delivery.message().expires()) {
+                if (now == 0) {
+                    now = System.currentTimeMillis();
+                }
+                if (e.delivery.message().isExpired(now)) {
+                    // an expired message is never delivered from a queue [MQTT-3.3.2-5]
+                    pending.poll();
+                    metrics.expiredMessages.increment();
+                    forget(e);
+                    continue;
+                }
+            }
+            if (e.delivery.qos() != QoS.AT_MOST_ONCE && !canSend(c, e)) {
+                break;
+            }
+            pending.poll();
+            send(c, e);
+        }
+        maybeLoad();
+    }
+
+    // ------------------------------------------------------------------ acknowledgements
+
+    /** @return false if no QoS 1 message awaited this PUBACK */
+    boolean onPuback(int packetId) {
+        Entry e = inflight.get(packetId);
+        if (e == null || e.delivery.qos() != QoS.AT_LEAST_ONCE) {
+            return false;
+        }
+        removeInflight(packetId);
+        forget(e);
+        pumpAndFlush();
+        return true;
+    }
+
+    /**
+     * PUBREC: the message is delivered; from now on only PUBREL is resent, never the PUBLISH. For a stored entry
+     * that state is made durable before the PUBREL goes out.
+     *
+     * @return false if no QoS 2 message awaited it
+     */
+    boolean onPubrec(int packetId) {
+        Entry e = inflight.get(packetId);
+        if (e == null || e.delivery.qos() != QoS.EXACTLY_ONCE) {
+            return false;
+        }
+        if (e.awaitingPubcomp) {
+            connection.sendPubrel(packetId); // a repeated PUBREC: answer again
+            connection.requestFlush();
+            return true;
+        }
+        e.awaitingPubcomp = true;
+        if (!e.stored()) {
+            connection.sendPubrel(packetId);
+            connection.requestFlush();
+            return true;
+        }
+        int generation = session.attachGeneration();
+        store.submit(new StoreOp() {
+            @Override
+            public void prepare(StoreWriter w) {
+                w.markReleased(session.clientId(), e.seq);
+            }
+
+            @Override
+            public void applied() {
+                session.submit((Runnable) () -> {
+                    if (connection != null && generation == session.attachGeneration()
+                            && inflight.get(packetId) == e) {
+                        connection.sendPubrel(packetId);
+                        connection.requestFlush();
+                    }
+                });
+            }
+        });
+        return true;
+    }
+
+    /** MQTT 5 PUBREC with an error code: the client refused the message; the flow ends there. */
+    void onPubrecError(int packetId) {
+        Entry e = inflight.get(packetId);
+        if (e != null && e.delivery.qos() == QoS.EXACTLY_ONCE && !e.awaitingPubcomp) {
+            removeInflight(packetId);
+            forget(e);
+            pumpAndFlush();
+        }
+    }
+
+    /** @return false if no PUBREL awaited this PUBCOMP */
+    boolean onPubcomp(int packetId) {
+        Entry e = inflight.get(packetId);
+        if (e == null || !e.awaitingPubcomp) {
+            return false;
+        }
+        removeInflight(packetId);
+        forget(e);
+        pumpAndFlush();
+        return true;
+    }
+
+    private void pumpAndFlush() {
+        if (!pending.isEmpty() || lastAnnounced >= loadedUpTo) {
+            pump();
+            if (connection != null) {
+                connection.requestFlush();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ limits and removal
+
+    private void enqueueInMemory(Entry e) {
+        if (pending.size() >= limits.maxQueuedMessages()) {
+            if (limits.dropOldest() && dropOldestInMemory()) {
+                pending.add(e);
+            } else {
+                dropped();
+            }
+            return;
+        }
+        pending.add(e);
+    }
+
+    private boolean dropOldestInMemory() {
+        Iterator<Entry> it = pending.iterator();
+        if (!it.hasNext()) {
+            return false;
+        }
+        Entry oldest = it.next();
+        it.remove();
+        forget(oldest);
+        dropped();
+        return true;
+    }
+
+    /** Routing stored one entry too many for this session's limits: make room by dropping the oldest queued. */
+    void dropOldestStored() {
+        for (Iterator<Entry> it = pending.iterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.stored()) {
+                it.remove();
+                forget(e);
+                dropped();
+                return;
+            }
+        }
+        long from = loadedUpTo;
+        store.submit(new StoreOp() {
+            @Override
+            public void prepare(StoreWriter w) {
+                QueueEntry gone = w.deleteFirstQueueEntry(session.clientId(), from);
+                if (gone != null) {
+                    storedCount.decrementAndGet();
+                    storedBytes.addAndGet(-gone.payloadBytes());
+                }
+            }
+        });
+        dropped();
+    }
+
+    /** Counts (and, at a bounded rate, logs) a message this session could not keep. */
+    void dropped() {
+        metrics.queueOverflowDrops.increment();
+        droppedNoted();
+    }
+
+    /** The per-session side of a drop whose broker-wide count routing already made. */
+    void droppedNoted() {
+        droppedMessages++;
+        long now = System.currentTimeMillis();
+        long last = LAST_DROP_LOG_MILLIS.get();
+        if (now - last >= DROP_LOG_INTERVAL_MILLIS && LAST_DROP_LOG_MILLIS.compareAndSet(last, now)) {
+            LOG.warn("Queue of client '{}' is full: dropped a message ({} dropped for this client, {} in total; "
+                            + "max_queued_messages/max_queued_bytes set the bound)", session.clientId(),
+                    droppedMessages, metrics.queueOverflowDrops.sum());
+        }
+    }
+
+    /** A message is done with (acknowledged, expired, dropped, too large): remove it from the store if it is there. */
+    private void forget(Entry e) {
+        if (e.stored()) {
+            deleteStored(e.seq, e.messageId, e.payloadBytes);
+        }
+    }
+
+    private void deleteStored(long seq, long messageId, int payloadBytes) {
+        storedCount.decrementAndGet();
+        storedBytes.addAndGet(-payloadBytes);
+        store.submit(w -> w.deleteQueueEntry(session.clientId(), seq, messageId));
+    }
+
+    // ------------------------------------------------------------------ ending
+
+    /**
+     * What may go to another shared-subscription member when this session ends: queued messages, and QoS 1 ones in
+     * flight. A QoS 2 message in flight stays: the standard forbids sending it elsewhere.
+     */
+    List<Delivery> takeShared() {
+        List<Delivery> out = new ArrayList<>();
+        for (Iterator<Entry> it = inflight.values().iterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.delivery.sharedGroup() != null && e.delivery.qos() == QoS.AT_LEAST_ONCE) {
+                out.add(e.delivery);
+                it.remove();
+                if (e.stored()) {
+                    inflightStored.decrementAndGet();
+                }
+            }
+        }
+        for (Iterator<Entry> it = pending.iterator(); it.hasNext(); ) {
+            Delivery d = it.next().delivery;
+            if (d.sharedGroup() != null) {
+                out.add(d);
+                it.remove();
+            }
+        }
+        return out;
+    }
+
+    void clear() {
+        pending.clear();
+        inflight.clear();
+        inflightStored.set(0);
+        connection = null;
+    }
+
+    int inflightCount() {
+        return inflight.size();
+    }
+
+    int queuedCount() {
+        return pending.size() + (int) Math.max(0, storedCount.get() - inflightStored() - pendingStored());
+    }
+
+    private long inflightStored() {
+        return inflight.values().stream().filter(Entry::stored).count();
+    }
+
+    private long pendingStored() {
+        return pending.stream().filter(Entry::stored).count();
+    }
+}

@@ -1,0 +1,30 @@
+package io.ternmq.broker.store;
+
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.session.Subscription;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a store held at start: every persistent session with its subscriptions, inbound QoS 2 ids and a summary of
+ * its queue (the entries themselves are read when the session comes back online), retained messages, and messages
+ * held for shared groups.
+ */
+public final class Recovered {
+
+    /** One persistent session as stored. {@code nextSeq} is one past its highest queue entry. */
+    public record StoredSession(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
+                                long queuedCount, long queuedBytes, long firstSeq, long nextSeq) {
+    }
+
+    /** A message held for a shared group ({@code group} is "shareName NUL filter"). */
+    public record HeldMessage(String group, long seq, long messageId, Message message) {
+    }
+
+    public final List<StoredSession> sessions = new ArrayList<>();
+    public final List<Message> retained = new ArrayList<>();
+    public final List<HeldMessage> held = new ArrayList<>();
+    /** Records that could not be read and were left out, each described for the log. */
+    public final List<String> dropped = new ArrayList<>();
+}

@@ -1,0 +1,33 @@
+package io.ternmq.broker.store;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where persistent sessions, their queues and in-flight state, inbound QoS 2 state, retained messages and shared
+ * groups' held messages live. {@link RocksStore} keeps them on disk; {@link MemoryStore} in memory (nothing survives
+ * a restart). Both honour the same contract, which {@code StoreContractTest} checks.
+ *
+ * <p>All writes go through {@link #submit} as {@link StoreOp}s, run in one order; {@link StoreOp#applied} runs, in
+ * that order, once the writes are durable. This single order is what lets the broker number queue entries and hand
+ * them to sessions in the order they were stored.
+ */
+public interface Store extends AutoCloseable {
+
+    void submit(StoreOp op);
+
+    /** Reads everything back; called once, before any client connects. */
+    Recovered recover();
+
+    /**
+     * Reads a session's queue entries with {@code seq >= fromSeq}, at most {@code max}, in order, with their
+     * messages, and hands them to {@code callback} (on a store thread, or at once for a memory store).
+     */
+    void readQueue(String clientId, long fromSeq, int max, Consumer<List<StoredEntry>> callback);
+
+    /** Whether what it holds survives a restart. */
+    boolean persistent();
+
+    @Override
+    void close();
+}
