@@ -152,9 +152,11 @@ public final class Broker implements AutoCloseable {
         return store;
     }
 
+    /** Publishes a will whose delay is over; its Message Expiry Interval starts now, at publication (MQTT 5.0 3.1.3.2.4). */
     private void publishWill(Message will) {
         metrics.willsPublished.increment();
-        router.publish(will);
+        router.publish(new Message(will.topic(), will.qos(), will.retain(), will.payload(), will.properties(),
+                will.publisherId(), System.currentTimeMillis()));
     }
 
     public List<InetSocketAddress> addresses() {

@@ -94,6 +94,8 @@ public final class MqttConnection implements SessionConnection {
     // What an MQTT 5 client asked for in CONNECT (3.x clients keep these defaults).
     private int clientReceiveMaximum = 65_535;
     private int clientMaximumPacketSize = UNLIMITED;
+    /** The Session Expiry Interval the CONNECT asked for, before any cap: what DISCONNECT's rule looks at. */
+    private long requestedSessionExpiry;
     private boolean requestProblemInformation = true;
     private InboundTopicAliases inboundAliases;
     private OutboundTopicAliases outboundAliases;
@@ -248,6 +250,13 @@ public final class MqttConnection implements SessionConnection {
     private void onConnect(Connect connect) {
         version = connect.version();
         channel.setProtocolVersion(version);
+        if (version.isV5()) {
+            // known before any answer, so that even a refusing CONNACK respects it [MQTT-3.1.2-24]
+            Long maxPacket = connect.properties().getLong(PropertyId.MAXIMUM_PACKET_SIZE);
+            clientMaximumPacketSize = maxPacket == null ? UNLIMITED : (int) Math.min(maxPacket, UNLIMITED);
+            Long requested = connect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
+            requestedSessionExpiry = requested == null ? 0 : requested;
+        }
         String id = connect.clientId();
         boolean assigned = false;
         if (id.isEmpty()) {
@@ -453,8 +462,6 @@ public final class MqttConnection implements SessionConnection {
             sessionExpiry = Math.min(expiry == null ? 0 : expiry, config.maxSessionExpiryInterval());
             Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
             clientReceiveMaximum = receiveMaximum == null ? 65_535 : receiveMaximum;
-            Long maxPacket = props.getLong(PropertyId.MAXIMUM_PACKET_SIZE);
-            clientMaximumPacketSize = maxPacket == null ? UNLIMITED : (int) Math.min(maxPacket, UNLIMITED);
             Integer problems = props.getInt(PropertyId.REQUEST_PROBLEM_INFORMATION);
             requestProblemInformation = problems == null || problems == 1;
             Integer aliasMax = props.getInt(PropertyId.TOPIC_ALIAS_MAXIMUM);
@@ -869,7 +876,7 @@ public final class MqttConnection implements SessionConnection {
         if (version.isV5()) {
             Long expiry = disconnect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
             if (expiry != null) {
-                if (sessionExpiry == 0 && expiry != 0) {
+                if (requestedSessionExpiry == 0 && expiry != 0) {
                     disconnect(ReasonCode.PROTOCOL_ERROR,
                             "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 [MQTT-3.14.2-2]");
                     return;
@@ -953,9 +960,19 @@ public final class MqttConnection implements SessionConnection {
             return false;
         }
         if (outboundAliases != null) {
-            int alias = outboundAliases.aliasFor(topic);
-            MqttProperties withAlias = props.toBuilder().set(PropertyId.TOPIC_ALIAS, Math.abs(alias)).build();
-            publish = new Publish(alias > 0 ? "" : topic, d.qos(), d.retain(), dup, packetId, m.payload(), withAlias);
+            int known = outboundAliases.known(topic);
+            int alias = known > 0 ? known : outboundAliases.next(topic);
+            MqttProperties withAlias = props.toBuilder().set(PropertyId.TOPIC_ALIAS, alias).build();
+            Publish aliased = new Publish(known > 0 ? "" : topic, d.qos(), d.retain(), dup, packetId, m.payload(),
+                    withAlias);
+            // the alias must not push the packet past the client's limit: then it goes out without one
+            if (clientMaximumPacketSize == UNLIMITED
+                    || MqttPacketEncoder.encodedSize(aliased, version) <= clientMaximumPacketSize) {
+                if (known == 0) {
+                    outboundAliases.assign(topic, alias);
+                }
+                publish = aliased;
+            }
         }
         channel.write(publish);
         broker.metrics().publishesSent.increment();

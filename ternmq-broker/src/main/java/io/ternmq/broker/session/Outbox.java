@@ -46,6 +46,8 @@ final class Outbox {
         final Delivery delivery;
         final int payloadBytes;
         boolean awaitingPubcomp;
+        /** Sent on the current connection (false after a reconnect until resent). */
+        boolean sent;
 
         Entry(long seq, long messageId, Delivery delivery) {
             this.seq = seq;
@@ -68,6 +70,8 @@ final class Outbox {
     private final ArrayDeque<Entry> pending = new ArrayDeque<>();
     private final LinkedHashMap<Integer, Entry> inflight = new LinkedHashMap<>();
     private SessionConnection connection;
+    /** After a reconnect, some in-flight messages wait to be resent: nothing new may overtake them. */
+    private boolean resendPending;
     private long localSeq;
     private long droppedMessages;
 
@@ -106,22 +110,53 @@ final class Outbox {
 
     void attached(SessionConnection c) {
         connection = c;
-        Iterator<Map.Entry<Integer, Entry>> it = inflight.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<Integer, Entry> e = it.next();
-            Entry entry = e.getValue();
-            if (entry.awaitingPubcomp) {
-                c.sendPubrel(e.getKey());
-            } else if (!c.sendPublish(e.getKey(), entry.delivery, true)) {
-                it.remove();
-                if (entry.stored()) {
-                    inflightStored.decrementAndGet();
-                }
-                forget(entry);
-            }
+        for (Entry e : inflight.values()) {
+            e.sent = false;
         }
+        resendPending = !inflight.isEmpty();
         pump();
         c.requestFlush();
+    }
+
+    /**
+     * Resends, in their original order, what was in flight when the last connection ended [MQTT-4.4.0-1]: PUBRELs
+     * all, PUBLISHes (DUP set, same packet id) as far as this connection's window allows [MQTT-3.3.4-9].
+     *
+     * @return true if everything in flight has been sent on this connection
+     */
+    private boolean resendInflight(SessionConnection c) {
+        int sent = 0;
+        for (Entry e : inflight.values()) {
+            if (e.sent) {
+                sent++;
+            }
+        }
+        boolean all = true;
+        Iterator<Map.Entry<Integer, Entry>> it = inflight.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Integer, Entry> me = it.next();
+            Entry e = me.getValue();
+            if (e.sent) {
+                continue;
+            }
+            if (e.awaitingPubcomp) {
+                c.sendPubrel(me.getKey());
+            } else if (sent >= c.maxInflight()) {
+                all = false;
+                continue;
+            } else if (!c.sendPublish(me.getKey(), e.delivery, true)) {
+                it.remove();
+                if (e.stored()) {
+                    inflightStored.decrementAndGet();
+                }
+                forget(e);
+                continue;
+            }
+            e.sent = true;
+            sent++;
+        }
+        resendPending = !all;
+        return all;
     }
 
     void detached() {
@@ -200,11 +235,7 @@ final class Outbox {
         if (qe.released()) {
             // PUBREC arrived before a restart: only the PUBREL is left to send
             e.awaitingPubcomp = true;
-            int id = packetId(e.seq);
-            putInflight(id, e);
-            if (connection != null) {
-                connection.sendPubrel(id);
-            }
+            putInflight(packetId(e.seq), e); // pump() sends the PUBREL
             return;
         }
         pending.add(e);
@@ -258,7 +289,7 @@ final class Outbox {
     // ------------------------------------------------------------------ sending
 
     private boolean canSend(SessionConnection c, Entry e) {
-        return inflight.size() < c.maxInflight() && !inflight.containsKey(packetId(e.seq));
+        return !resendPending && inflight.size() < c.maxInflight() && !inflight.containsKey(packetId(e.seq));
     }
 
     private void putInflight(int id, Entry e) {
@@ -288,6 +319,7 @@ final class Outbox {
         }
         int id = packetId(e.seq);
         putInflight(id, e);
+        e.sent = true;
         if (!c.sendPublish(id, e.delivery, false)) {
             // too large for this client: dropped as if delivered [MQTT-3.1.2-25]
             removeInflight(id);
@@ -300,6 +332,9 @@ final class Outbox {
         SessionConnection c = connection;
         if (c == null) {
             return;
+        }
+        if (resendPending && !resendInflight(c)) {
+            return; // older messages still wait for room: nothing new may overtake them
         }
         long now = 0;
         Entry e;

@@ -139,7 +139,8 @@ class ConnectV5Test {
     }
 
     @Test
-    @DisplayName("CONNACK announces Maximum Packet Size, Topic Alias Maximum and Receive Maximum from the configuration")
+    @DisplayName("CONNACK announces Maximum Packet Size, Topic Alias Maximum and Receive Maximum from the "
+            + "configuration")
     void limitsAnnounced() {
         start(b -> b.maxPacketSize(4096).maxTopicAlias(7).receiveMaximum(5));
         MqttProperties p = connack(MqttProperties.EMPTY).properties();
@@ -161,7 +162,8 @@ class ConnectV5Test {
     }
 
     @Test
-    @DisplayName("[MQTT-3.2.2-18] with max_topic_alias 0 CONNACK carries no Topic Alias Maximum (the client may use none)")
+    @DisplayName("[MQTT-3.2.2-18] with max_topic_alias 0 CONNACK carries no Topic Alias Maximum (the client may "
+            + "use none)")
     void noTopicAliasMaximumWhenZero() {
         start(b -> b.maxTopicAlias(0));
         assertThat(connack(MqttProperties.EMPTY).properties().contains(PropertyId.TOPIC_ALIAS_MAXIMUM)).isFalse();

@@ -139,7 +139,8 @@ class FeatureSwitchTest {
     }
 
     @Test
-    @DisplayName("(3.2.2.3.12) a SUBSCRIBE with a Subscription Identifier while Subscription Identifier Available is 0: "
+    @DisplayName("(3.2.2.3.12) a SUBSCRIBE with a Subscription Identifier while Subscription Identifier "
+            + "Available is 0: "
             + "DISCONNECT 0xA1")
     void subscriptionIdentifier() {
         try (RawClient c = RawV5.connected(broker, "identifier")) {

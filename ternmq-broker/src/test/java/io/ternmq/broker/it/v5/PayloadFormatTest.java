@@ -84,7 +84,8 @@ class PayloadFormatTest {
     }
 
     @Test
-    @DisplayName("(3.3.2.3.2) QoS 1 PUBLISH with Payload Format Indicator 1 and a payload that is not UTF-8: PUBACK 0x99, "
+    @DisplayName("(3.3.2.3.2) QoS 1 PUBLISH with Payload Format Indicator 1 and a payload that is not UTF-8: "
+            + "PUBACK 0x99, "
             + "the connection stays")
     void qos1() {
         RawClient c = publisher();
@@ -96,7 +97,8 @@ class PayloadFormatTest {
     }
 
     @Test
-    @DisplayName("(3.3.2.3.2) QoS 2 PUBLISH with Payload Format Indicator 1 and a payload that is not UTF-8: PUBREC 0x99, "
+    @DisplayName("(3.3.2.3.2) QoS 2 PUBLISH with Payload Format Indicator 1 and a payload that is not UTF-8: "
+            + "PUBREC 0x99, "
             + "the connection stays")
     void qos2() {
         RawClient c = publisher();

@@ -157,7 +157,8 @@ class PublishV5Test {
     void crossClientProperties() {
         Mqtt5BlockingClient pub = hive("cross-pub");
         try (Paho5Client sub = Paho5Client.connect(broker, "cross-sub").subscribe("cross/#", 2)) {
-            pub.publishWith().topic("cross/x").qos(MqttQos.EXACTLY_ONCE).payload("hello".getBytes(StandardCharsets.UTF_8))
+            pub.publishWith().topic("cross/x").qos(MqttQos.EXACTLY_ONCE)
+                    .payload("hello".getBytes(StandardCharsets.UTF_8))
                     .contentType("text/plain").responseTopic("cross/reply").correlationData(new byte[] {9})
                     .userProperties().add("b", "1").add("a", "2").add("b", "3").applyUserProperties()
                     .send();
@@ -326,7 +327,8 @@ class PublishV5Test {
     @Test
     @DisplayName("[MQTT-3.3.4-6] a PUBLISH from a client carrying a Subscription Identifier: DISCONNECT 0x82")
     void clientPublishWithSubscriptionIdentifier() {
-        try (RawClient c = RawV5.connected(broker, "sid-offender"); RawClient bystander = RawV5.connected(broker, "by")) {
+        try (RawClient c = RawV5.connected(broker, "sid-offender");
+             RawClient bystander = RawV5.connected(broker, "by")) {
             c.send(RawV5.publish("a", QoS.AT_MOST_ONCE, 0, "x",
                     MqttProperties.builder().subscriptionIdentifier(3).build()));
             assertThat(RawV5.disconnectReason(c)).isEqualTo(ReasonCode.PROTOCOL_ERROR);

@@ -173,7 +173,8 @@ class ReasonCodeTest {
     }
 
     @Test
-    @DisplayName("(4.13) broker shutdown: a connected MQTT 5 client gets DISCONNECT 0x8B; a 3.1.1 client is just closed")
+    @DisplayName("(4.13) broker shutdown: a connected MQTT 5 client gets DISCONNECT 0x8B; a 3.1.1 client is "
+            + "just closed")
     void serverShuttingDown() {
         TestBroker stopping = TestBroker.start();
         try (RawClient v5 = RawV5.connected(stopping, "rc-v5");

@@ -205,7 +205,8 @@ class SubscribeOptionsTest {
     }
 
     @Test
-    @DisplayName("SUBACK 0x97 once max_subscriptions_per_client (2) is reached; replacing an existing filter still works")
+    @DisplayName("SUBACK 0x97 once max_subscriptions_per_client (2) is reached; replacing an existing filter "
+            + "still works")
     void quotaExceeded() {
         try (RawClient c = RawV5.connected(broker, "quota")) {
             List<Integer> codes = RawV5.subscribe(c, rawSub(1,

@@ -259,7 +259,8 @@ class TopicAliasTest {
     }
 
     @Test
-    @DisplayName("[MQTT-3.3.2-11] with 3 topics and Topic Alias Maximum 2 the broker reassigns an alias (least recently "
+    @DisplayName("[MQTT-3.3.2-11] with 3 topics and Topic Alias Maximum 2 the broker reassigns an alias (least "
+            + "recently "
             + "used), sending its new topic with it, and never exceeds 2")
     void brokerAliasReassigned() {
         try (RawClient sub = subscriberWithAliases("lru-sub", 2, "lru/#");

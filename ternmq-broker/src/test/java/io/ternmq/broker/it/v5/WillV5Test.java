@@ -147,7 +147,8 @@ class WillV5Test {
     }
 
     @Test
-    @DisplayName("[MQTT-3.1.2-8] with Session Expiry 0 the session ends with the connection, so a delayed will goes out "
+    @DisplayName("[MQTT-3.1.2-8] with Session Expiry 0 the session ends with the connection, so a delayed will "
+            + "goes out "
             + "at once")
     void publishedAtOnceWhenSessionEndsWithConnection() {
         RawClient c = withWill("no-session", true, 30, 0);
@@ -299,7 +300,7 @@ class WillV5Test {
             + "Will Delay Interval")
     void pahoWillProperties() {
         MqttConnectionOptions o = Paho5Client.options(true);
-        org.eclipse.paho.mqttv5.common.packet.MqttProperties wp = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+        var wp = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
         wp.setContentType("application/json");
         wp.setUserProperties(List.of(new UserProperty("x", "1"), new UserProperty("x", "2")));
         wp.setWillDelayInterval(0L);
