@@ -235,7 +235,8 @@ final class Outbox {
         if (qe.released()) {
             // PUBREC arrived before a restart: only the PUBREL is left to send
             e.awaitingPubcomp = true;
-            putInflight(packetId(e.seq), e); // pump() sends the PUBREL
+            putInflight(packetId(e.seq), e);
+            resendPending = true; // pump() sends the PUBREL
             return;
         }
         pending.add(e);

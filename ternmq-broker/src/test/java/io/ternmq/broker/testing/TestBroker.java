@@ -13,12 +13,23 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 
-/** A real broker on 127.0.0.1 and a random port, with its own temporary data directory. */
+/**
+ * A real broker on 127.0.0.1 and a random port, with its own temporary data directory (deleted on close). It can be
+ * restarted on the same port and data directory, to test what survives.
+ */
 public final class TestBroker implements AutoCloseable {
-    private final Broker broker;
+    private final Path dataDir;
+    private final Consumer<BrokerConfig.Builder> customizer;
+    private final Authenticator authenticator;
+    private final List<EnhancedAuthenticator> enhanced;
+    private Broker broker;
 
-    private TestBroker(Broker broker) {
-        this.broker = broker;
+    private TestBroker(Path dataDir, Consumer<BrokerConfig.Builder> customizer, Authenticator authenticator,
+                       List<EnhancedAuthenticator> enhanced) {
+        this.dataDir = dataDir;
+        this.customizer = customizer;
+        this.authenticator = authenticator;
+        this.enhanced = enhanced;
     }
 
     public static TestBroker start() {
@@ -36,16 +47,40 @@ public final class TestBroker implements AutoCloseable {
     public static TestBroker start(Consumer<BrokerConfig.Builder> customizer, Authenticator authenticator,
                                    List<EnhancedAuthenticator> enhanced) {
         try {
-            Path dataDir = Files.createTempDirectory("ternmq-test-");
-            BrokerConfig.Builder b = BrokerConfig.builder().listener("127.0.0.1", 0).dataDir(dataDir);
-            customizer.accept(b);
-            return new TestBroker(Broker.start(b.build(), authenticator, enhanced));
+            TestBroker t = new TestBroker(Files.createTempDirectory("ternmq-test-"), customizer, authenticator,
+                    enhanced);
+            t.startOn(0);
+            return t;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private void startOn(int port) {
+        // no auth failure delay: protocol tests refuse credentials on purpose (TransportLimitsTest covers the delay)
+        BrokerConfig.Builder b = BrokerConfig.builder().listener("127.0.0.1", port).dataDir(dataDir)
+                .authFailureDelayMillis(0);
+        customizer.accept(b);
+        if (port != 0) {
+            b.clearListeners().listener("127.0.0.1", port);
+        }
+        try {
+            broker = Broker.start(b.build(), authenticator, enhanced);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Stops the broker and starts a new one on the same port and data directory. */
+    public void restart() {
+        int port = port();
+        broker.close();
+        startOn(port);
+    }
+
+    public Path dataDir() {
+        return dataDir;
     }
 
     public Broker broker() {
@@ -64,5 +99,10 @@ public final class TestBroker implements AutoCloseable {
     @Override
     public void close() {
         broker.close();
+        try (var files = Files.walk(dataDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a leftover temporary directory is harmless
+        }
     }
 }
