@@ -55,6 +55,16 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Changes how long {@link #read()} waits (5 s unless told). */
+    public RawClient socketTimeout(Duration timeout) {
+        try {
+            socket.setSoTimeout((int) timeout.toMillis());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
     public RawClient version(MqttVersion version) {
         this.version = version;
         return this;
@@ -122,6 +132,16 @@ public final class RawClient implements AutoCloseable {
         } catch (MalformedPacketException e) {
             throw new AssertionError("server sent a malformed packet: " + e.getMessage(), e);
         }
+    }
+
+    /** Reads the next packet, waiting as long as it takes; fails (unchecked) when the connection closes. */
+    public MqttPacket readBlocking() {
+        try {
+            socket.setSoTimeout(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return read();
     }
 
     @SuppressWarnings("unchecked")
