@@ -194,6 +194,9 @@ public final class Router implements SessionEvents {
             int size = message.payload().length;
             for (Target t : targets) {
                 Session s = t.session();
+                if (s.isEnded()) {
+                    continue; // it ended since the match; its state is being purged
+                }
                 if (overLimits(s, size)) {
                     if (!limits.dropOldest()) {
                         s.countRefused();
@@ -208,7 +211,7 @@ public final class Router implements SessionEvents {
                 Delivery d = t.delivery();
                 QueueEntry entry = new QueueEntry(s.nextStoreSeq(), messageId, d.qos(), d.retain(),
                         d.subscriptionIds(), d.sharedGroup() == null ? "" : d.sharedGroup(), false, size);
-                w.putQueueEntry(s.clientId(), entry);
+                w.putQueueEntry(s.storeOwner(), entry);
                 s.countStored(size);
                 references++;
                 accepted.add(new Object[] {s, entry});
@@ -233,7 +236,7 @@ public final class Router implements SessionEvents {
                 }
             }
             if (origin != null) {
-                w.putInboundQos2(origin.publisher().clientId(), origin.qos2PacketId());
+                w.putInboundQos2(origin.publisher().storeOwner(), origin.qos2PacketId());
             }
         }
 
@@ -382,7 +385,7 @@ public final class Router implements SessionEvents {
                     long messageId = held.stored() ? held.messageId() : w.newMessageId();
                     entry = new QueueEntry(s.nextStoreSeq(), messageId, d.qos(), d.retain(), d.subscriptionIds(),
                             group.key(), false, size);
-                    w.putQueueEntry(s.clientId(), entry);
+                    w.putQueueEntry(s.storeOwner(), entry);
                     s.countStored(size);
                     w.putMessage(messageId, held.message(), 1);
                 }

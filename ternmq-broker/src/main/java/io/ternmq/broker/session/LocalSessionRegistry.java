@@ -119,7 +119,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      */
     public Session restore(Recovered.StoredSession stored, EventExecutor owner) {
         SessionRecord r = stored.record();
-        Session s = new Session(r.clientId(), r.expiryInterval(), owner, limits, metrics, this, store);
+        Session s = new Session(r.clientId(), r.expiryInterval(), owner, limits, metrics, this, store, r.epoch());
         sessions.put(r.clientId(), s);
         for (Subscription sub : stored.subscriptions()) {
             s.putSubscription(sub);

@@ -251,7 +251,7 @@ final class Outbox {
         long from = loadedUpTo;
         long upTo = lastAnnounced;
         int generation = session.attachGeneration();
-        store.readQueue(session.clientId(), from, PAGE, entries ->
+        store.readQueue(session.storeOwner(), from, PAGE, entries ->
                 session.submit((Runnable) () -> page(entries, from, upTo, generation)));
     }
 
@@ -401,7 +401,7 @@ final class Outbox {
         store.submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
-                w.markReleased(session.clientId(), e.seq);
+                w.markReleased(session.storeOwner(), e.seq);
             }
 
             @Override
@@ -490,7 +490,7 @@ final class Outbox {
         store.submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
-                QueueEntry gone = w.deleteFirstQueueEntry(session.clientId(), from);
+                QueueEntry gone = w.deleteFirstQueueEntry(session.storeOwner(), from);
                 if (gone != null) {
                     storedCount.decrementAndGet();
                     storedBytes.addAndGet(-gone.payloadBytes());
@@ -528,7 +528,7 @@ final class Outbox {
     private void deleteStored(long seq, long messageId, int payloadBytes) {
         storedCount.decrementAndGet();
         storedBytes.addAndGet(-payloadBytes);
-        store.submit(w -> w.deleteQueueEntry(session.clientId(), seq, messageId));
+        store.submit(w -> w.deleteQueueEntry(session.storeOwner(), seq, messageId));
     }
 
     // ------------------------------------------------------------------ ending

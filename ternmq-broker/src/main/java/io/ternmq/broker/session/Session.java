@@ -5,6 +5,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.store.StoreOwner;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.store.StoreOp;
@@ -45,6 +46,11 @@ public final class Session {
     /** Set when the session is persistent at creation and the broker has a store: then it lives in the store too. */
     private final Store store;
     private final Outbox outbox;
+    /**
+     * Tells this incarnation of the client's session from earlier ones in the store: its state is stored under
+     * (client id, epoch), so a new session never sees what an ended one left while it is still being purged.
+     */
+    private final long epoch;
 
     private volatile EventExecutor owner;
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
@@ -55,7 +61,8 @@ public final class Session {
     // Owner-thread state below.
     /** Seconds the session outlives its connection: 0 ends it with the connection, NEVER_EXPIRES never. */
     private long expiryInterval;
-    private boolean ended;
+    /** Written by the owner; read by routing's store operations, which skip ended sessions. */
+    private volatile boolean ended;
     /** Counts attaches, so timers and late notices from an earlier connection can tell they are stale. */
     private int attachGeneration;
     private SessionConnection connection;
@@ -73,6 +80,14 @@ public final class Session {
      */
     public Session(String clientId, long expiryInterval, EventExecutor owner, SessionLimits limits,
                    BrokerMetrics metrics, SessionHost host, Store store) {
+        this(clientId, expiryInterval, owner, limits, metrics, host, store,
+                java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+    }
+
+    /** A session of a known incarnation, as restored from the store. */
+    public Session(String clientId, long expiryInterval, EventExecutor owner, SessionLimits limits,
+                   BrokerMetrics metrics, SessionHost host, Store store, long epoch) {
+        this.epoch = epoch;
         this.clientId = clientId;
         this.expiryInterval = expiryInterval;
         this.owner = owner;
@@ -88,6 +103,15 @@ public final class Session {
 
     public EventExecutor owner() {
         return owner;
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Whose stored state is this session's: client id and epoch. */
+    public String storeOwner() {
+        return StoreOwner.of(clientId, epoch);
     }
 
     /** Whether this session keeps its state in the store: QoS 1/2 deliveries must be stored before they arrive. */
@@ -219,7 +243,7 @@ public final class Session {
     }
 
     private SessionRecord record(long disconnectedAt) {
-        return new SessionRecord(clientId, protocolLevel, expiryInterval, disconnectedAt, will,
+        return new SessionRecord(clientId, epoch, protocolLevel, expiryInterval, disconnectedAt, will,
                 willDelaySeconds);
     }
 
@@ -369,7 +393,7 @@ public final class Session {
         outbox.clear();
         awaitingPubrel.clear();
         if (store != null) {
-            store.submit(w -> w.deleteSession(clientId));
+            store.submit(w -> w.deleteSession(clientId, storeOwner()));
         }
         Message w = willPending ? will : null;
         willPending = false;
@@ -415,8 +439,8 @@ public final class Session {
         store.submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
-                added.forEach(s -> w.putSubscription(clientId, s));
-                removed.forEach(f -> w.deleteSubscription(clientId, f));
+                added.forEach(s -> w.putSubscription(storeOwner(), s));
+                removed.forEach(f -> w.deleteSubscription(storeOwner(), f));
             }
 
             @Override
@@ -534,7 +558,7 @@ public final class Session {
         store.submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
-                w.deleteInboundQos2(clientId, packetId);
+                w.deleteInboundQos2(storeOwner(), packetId);
             }
 
             @Override

@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 public final class MemoryStore implements Store {
 
     private final Map<String, SessionRecord> sessions = new HashMap<>();
+    // keyed by StoreOwner (client id and epoch)
     private final Map<String, Map<String, Subscription>> subscriptions = new HashMap<>();
     private final Map<String, TreeMap<Long, QueueEntry>> queues = new HashMap<>();
     private final Map<String, Set<Integer>> inbound = new HashMap<>();
@@ -42,7 +43,7 @@ public final class MemoryStore implements Store {
     public synchronized Recovered recover() {
         Recovered r = new Recovered();
         for (SessionRecord s : sessions.values()) {
-            String id = s.clientId();
+            String id = StoreOwner.of(s.clientId(), s.epoch());
             TreeMap<Long, QueueEntry> q = queues.getOrDefault(id, new TreeMap<>());
             long bytes = q.values().stream().mapToLong(QueueEntry::payloadBytes).sum();
             r.sessions.add(new Recovered.StoredSession(s,
@@ -57,9 +58,9 @@ public final class MemoryStore implements Store {
     }
 
     @Override
-    public synchronized void readQueue(String clientId, long fromSeq, int max, Consumer<List<StoredEntry>> callback) {
+    public synchronized void readQueue(String owner, long fromSeq, int max, Consumer<List<StoredEntry>> callback) {
         List<StoredEntry> out = new ArrayList<>();
-        TreeMap<Long, QueueEntry> q = queues.get(clientId);
+        TreeMap<Long, QueueEntry> q = queues.get(owner);
         if (q != null) {
             for (QueueEntry e : q.tailMap(fromSeq, true).values()) {
                 if (out.size() == max) {
@@ -113,53 +114,56 @@ public final class MemoryStore implements Store {
         }
 
         @Override
-        public void deleteSession(String clientId) {
-            sessions.remove(clientId);
-            subscriptions.remove(clientId);
-            inbound.remove(clientId);
-            TreeMap<Long, QueueEntry> q = queues.remove(clientId);
+        public void deleteSession(String clientId, String owner) {
+            SessionRecord r = sessions.get(clientId);
+            if (r != null && StoreOwner.of(clientId, r.epoch()).equals(owner)) {
+                sessions.remove(clientId);
+            }
+            subscriptions.remove(owner);
+            inbound.remove(owner);
+            TreeMap<Long, QueueEntry> q = queues.remove(owner);
             if (q != null) {
                 q.values().forEach(e -> releaseMessage(e.messageId(), 1));
             }
         }
 
         @Override
-        public void putSubscription(String clientId, Subscription s) {
-            subscriptions.computeIfAbsent(clientId, k -> new HashMap<>()).put(s.filter(), s);
+        public void putSubscription(String owner, Subscription s) {
+            subscriptions.computeIfAbsent(owner, k -> new HashMap<>()).put(s.filter(), s);
         }
 
         @Override
-        public void deleteSubscription(String clientId, String filter) {
-            Map<String, Subscription> m = subscriptions.get(clientId);
+        public void deleteSubscription(String owner, String filter) {
+            Map<String, Subscription> m = subscriptions.get(owner);
             if (m != null) {
                 m.remove(filter);
             }
         }
 
         @Override
-        public void putQueueEntry(String clientId, QueueEntry entry) {
-            queues.computeIfAbsent(clientId, k -> new TreeMap<>()).put(entry.seq(), entry);
+        public void putQueueEntry(String owner, QueueEntry entry) {
+            queues.computeIfAbsent(owner, k -> new TreeMap<>()).put(entry.seq(), entry);
         }
 
         @Override
-        public void markReleased(String clientId, long seq) {
-            NavigableMap<Long, QueueEntry> q = queues.get(clientId);
+        public void markReleased(String owner, long seq) {
+            NavigableMap<Long, QueueEntry> q = queues.get(owner);
             if (q != null) {
                 q.computeIfPresent(seq, (k, e) -> e.asReleased());
             }
         }
 
         @Override
-        public void deleteQueueEntry(String clientId, long seq, long messageId) {
-            TreeMap<Long, QueueEntry> q = queues.get(clientId);
+        public void deleteQueueEntry(String owner, long seq, long messageId) {
+            TreeMap<Long, QueueEntry> q = queues.get(owner);
             if (q != null && q.remove(seq) != null) {
                 releaseMessage(messageId, 1);
             }
         }
 
         @Override
-        public QueueEntry deleteFirstQueueEntry(String clientId, long fromSeq) {
-            TreeMap<Long, QueueEntry> q = queues.get(clientId);
+        public QueueEntry deleteFirstQueueEntry(String owner, long fromSeq) {
+            TreeMap<Long, QueueEntry> q = queues.get(owner);
             Map.Entry<Long, QueueEntry> first = q == null ? null : q.ceilingEntry(fromSeq);
             if (first == null) {
                 return null;
@@ -170,13 +174,13 @@ public final class MemoryStore implements Store {
         }
 
         @Override
-        public void putInboundQos2(String clientId, int packetId) {
-            inbound.computeIfAbsent(clientId, k -> new TreeSet<>()).add(packetId);
+        public void putInboundQos2(String owner, int packetId) {
+            inbound.computeIfAbsent(owner, k -> new TreeSet<>()).add(packetId);
         }
 
         @Override
-        public void deleteInboundQos2(String clientId, int packetId) {
-            Set<Integer> ids = inbound.get(clientId);
+        public void deleteInboundQos2(String owner, int packetId) {
+            Set<Integer> ids = inbound.get(owner);
             if (ids != null) {
                 ids.remove(packetId);
             }

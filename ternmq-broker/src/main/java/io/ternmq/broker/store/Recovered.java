@@ -27,4 +27,6 @@ public final class Recovered {
     public final List<HeldMessage> held = new ArrayList<>();
     /** Records that could not be read and were left out, each described for the log. */
     public final List<String> dropped = new ArrayList<>();
+    /** Ended sessions whose leftovers (a purge a crash cut short) the store is purging in the background. */
+    public int leftoverOwners;
 }

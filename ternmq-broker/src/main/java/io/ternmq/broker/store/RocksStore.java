@@ -207,11 +207,14 @@ public final class RocksStore implements Store {
         private final Map<ByteBuffer, Long> batchQueue = new HashMap<>();
         /** Queue entries put in this batch, for deleteFirstQueueEntry. */
         private final Map<ByteBuffer, QueueEntry> pendingEntries = new HashMap<>();
+        /** Session records put in this batch, so that deleteSession compares epochs with the newest. */
+        private final Map<String, SessionRecord> batchSessions = new HashMap<>();
 
         void begin(WriteBatch b) {
             batch = b;
             batchQueue.clear();
             pendingEntries.clear();
+            batchSessions.clear();
         }
 
         private void put(ColumnFamilyHandle cf, byte[] k, byte[] v) {
@@ -257,33 +260,26 @@ public final class RocksStore implements Store {
         @Override
         public void putSession(SessionRecord session) {
             put(sessions, StoreCodec.utf8(session.clientId()), StoreCodec.session(session));
+            batchSessions.put(session.clientId(), session);
         }
 
         @Override
-        public void deleteSession(String clientId) {
-            delete(sessions, StoreCodec.utf8(clientId));
-            byte[] prefix = StoreCodec.prefix(clientId);
-            deletePrefix(subscriptions, prefix);
-            deletePrefix(inbound, prefix);
-            // release every message the queue references: stored entries, and this batch's own writes
-            Map<ByteBuffer, Long> entries = new HashMap<>();
-            try (RocksIterator it = db.newIterator(queues)) {
-                for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
-                    entries.put(ByteBuffer.wrap(it.key()), StoreCodec.entry(0, it.value()).messageId());
+        public void deleteSession(String clientId, String owner) {
+            try {
+                SessionRecord newest = batchSessions.get(clientId);
+                if (newest == null && !batchSessions.containsKey(clientId)) {
+                    byte[] stored = db.get(sessions, StoreCodec.utf8(clientId));
+                    newest = stored == null ? null : StoreCodec.session(clientId, stored);
                 }
+                // only this incarnation's record: a new session of the same client may have written its own
+                if (newest != null && StoreOwner.of(clientId, newest.epoch()).equals(owner)) {
+                    delete(sessions, StoreCodec.utf8(clientId));
+                    batchSessions.put(clientId, null);
+                }
+            } catch (RocksDBException e) {
+                throw new StoreException("read session " + clientId + ": " + e.getMessage(), e);
             }
-            batchQueue.forEach((k, v) -> {
-                if (startsWith(k.array(), prefix)) {
-                    entries.put(k, v);
-                }
-            });
-            entries.forEach((k, messageId) -> {
-                if (messageId >= 0) {
-                    delete(queues, k.array());
-                    releaseMessage(messageId, 1);
-                }
-                batchQueue.put(k, -1L);
-            });
+            new PurgeOwner(owner).prepare(this);
         }
 
         private void deletePrefix(ColumnFamilyHandle cf, byte[] prefix) {
@@ -295,26 +291,26 @@ public final class RocksStore implements Store {
         }
 
         @Override
-        public void putSubscription(String clientId, Subscription s) {
-            put(subscriptions, StoreCodec.key(clientId, s.filter()), StoreCodec.subscription(s));
+        public void putSubscription(String owner, Subscription s) {
+            put(subscriptions, StoreCodec.key(owner, s.filter()), StoreCodec.subscription(s));
         }
 
         @Override
-        public void deleteSubscription(String clientId, String filter) {
-            delete(subscriptions, StoreCodec.key(clientId, filter));
+        public void deleteSubscription(String owner, String filter) {
+            delete(subscriptions, StoreCodec.key(owner, filter));
         }
 
         @Override
-        public void putQueueEntry(String clientId, QueueEntry entry) {
-            byte[] k = StoreCodec.key(clientId, entry.seq());
+        public void putQueueEntry(String owner, QueueEntry entry) {
+            byte[] k = StoreCodec.key(owner, entry.seq());
             put(queues, k, StoreCodec.entry(entry));
             batchQueue.put(ByteBuffer.wrap(k), entry.messageId());
             pendingEntries.put(ByteBuffer.wrap(k), entry);
         }
 
         @Override
-        public void markReleased(String clientId, long seq) {
-            byte[] k = StoreCodec.key(clientId, seq);
+        public void markReleased(String owner, long seq) {
+            byte[] k = StoreCodec.key(owner, seq);
             try {
                 byte[] v = db.get(queues, k);
                 if (v != null) {
@@ -326,20 +322,20 @@ public final class RocksStore implements Store {
         }
 
         @Override
-        public void deleteQueueEntry(String clientId, long seq, long messageId) {
-            byte[] k = StoreCodec.key(clientId, seq);
+        public void deleteQueueEntry(String owner, long seq, long messageId) {
+            byte[] k = StoreCodec.key(owner, seq);
             delete(queues, k);
             releaseMessage(messageId, 1);
             batchQueue.put(ByteBuffer.wrap(k), -1L);
         }
 
         @Override
-        public QueueEntry deleteFirstQueueEntry(String clientId, long fromSeq) {
-            byte[] prefix = StoreCodec.prefix(clientId);
+        public QueueEntry deleteFirstQueueEntry(String owner, long fromSeq) {
+            byte[] prefix = StoreCodec.prefix(owner);
             // the oldest stored entry not touched by this batch, and the oldest this batch put: whichever is first
             QueueEntry first = null;
             try (RocksIterator it = db.newIterator(queues)) {
-                for (it.seek(StoreCodec.key(clientId, fromSeq)); it.isValid() && startsWith(it.key(), prefix);
+                for (it.seek(StoreCodec.key(owner, fromSeq)); it.isValid() && startsWith(it.key(), prefix);
                      it.next()) {
                     if (!batchQueue.containsKey(ByteBuffer.wrap(it.key()))) {
                         first = StoreCodec.entry(StoreCodec.seqOf(it.key()), it.value());
@@ -355,19 +351,19 @@ public final class RocksStore implements Store {
                 }
             }
             if (first != null) {
-                deleteQueueEntry(clientId, first.seq(), first.messageId());
+                deleteQueueEntry(owner, first.seq(), first.messageId());
             }
             return first;
         }
 
         @Override
-        public void putInboundQos2(String clientId, int packetId) {
-            put(inbound, StoreCodec.key(clientId, packetId), new byte[0]);
+        public void putInboundQos2(String owner, int packetId) {
+            put(inbound, StoreCodec.key(owner, packetId), new byte[0]);
         }
 
         @Override
-        public void deleteInboundQos2(String clientId, int packetId) {
-            delete(inbound, StoreCodec.key(clientId, packetId));
+        public void deleteInboundQos2(String owner, int packetId) {
+            delete(inbound, StoreCodec.key(owner, packetId));
         }
 
         @Override
@@ -415,26 +411,73 @@ public final class RocksStore implements Store {
         }
     }
 
+    /**
+     * Deletes what an ended session left (subscriptions, inbound ids, queue entries, releasing their messages), a
+     * bounded slice per operation, queueing the next slice behind other writes until nothing is left.
+     */
+    private final class PurgeOwner implements StoreOp {
+        private static final int SLICE = 2000;
+        private final String owner;
+
+        PurgeOwner(String owner) {
+            this.owner = owner;
+        }
+
+        @Override
+        public void prepare(StoreWriter w) {
+            Writer writer = (Writer) w;
+            byte[] prefix = StoreCodec.prefix(owner);
+            int budget = SLICE;
+            for (ColumnFamilyHandle cf : List.of(subscriptions, inbound, queues)) {
+                try (RocksIterator it = db.newIterator(cf)) {
+                    for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix) && budget > 0; it.next()) {
+                        if (cf == queues) {
+                            if (writer.batchQueue.containsKey(ByteBuffer.wrap(it.key()))) {
+                                continue; // already deleted in this batch
+                            }
+                            writer.deleteQueueEntry(owner, StoreCodec.seqOf(it.key()),
+                                    StoreCodec.entry(0, it.value()).messageId());
+                        } else {
+                            writer.delete(cf, it.key());
+                        }
+                        budget--;
+                    }
+                }
+            }
+            if (budget == 0) {
+                pending.add(new PurgeOwner(owner)); // more left: continue behind whatever is waiting
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ reading
 
     @Override
     public Recovered recover() {
         Recovered r = new Recovered();
         Map<String, List<Subscription>> subs = new HashMap<>();
+        java.util.Set<String> owners = new java.util.HashSet<>();
         forEach(subscriptions, (k, v) -> {
             try {
-                subs.computeIfAbsent(StoreCodec.owner(k), x -> new ArrayList<>()).add(StoreCodec.subscription(v));
+                String owner = StoreCodec.storeOwner(k);
+                owners.add(owner);
+                subs.computeIfAbsent(owner, x -> new ArrayList<>()).add(StoreCodec.subscription(v));
             } catch (RuntimeException e) {
                 r.dropped.add("subscription " + printable(k) + ": " + e.getMessage());
             }
         });
         Map<String, List<Integer>> inboundIds = new HashMap<>();
-        forEach(inbound, (k, v) -> inboundIds.computeIfAbsent(StoreCodec.owner(k), x -> new ArrayList<>())
-                .add(StoreCodec.packetIdOf(k)));
+        forEach(inbound, (k, v) -> {
+            String owner = StoreCodec.storeOwner(k);
+            owners.add(owner);
+            inboundIds.computeIfAbsent(owner, x -> new ArrayList<>()).add(StoreCodec.packetIdOf(k));
+        });
         Map<String, long[]> queueSummary = new HashMap<>();
         forEach(queues, (k, v) -> {
-            long[] q = queueSummary.computeIfAbsent(StoreCodec.owner(k), x -> new long[] {0, 0, Long.MAX_VALUE, 0});
             try {
+                String owner = StoreCodec.storeOwner(k);
+                owners.add(owner);
+                long[] q = queueSummary.computeIfAbsent(owner, x -> new long[] {0, 0, Long.MAX_VALUE, 0});
                 QueueEntry e = StoreCodec.entry(StoreCodec.seqOf(k), v);
                 q[0]++;
                 q[1] += e.payloadBytes();
@@ -447,14 +490,21 @@ public final class RocksStore implements Store {
         forEach(sessions, (k, v) -> {
             String id = StoreCodec.string(k);
             try {
-                long[] q = queueSummary.getOrDefault(id, new long[] {0, 0, 0, 0});
-                r.sessions.add(new Recovered.StoredSession(StoreCodec.session(id, v),
-                        subs.getOrDefault(id, List.of()), inboundIds.getOrDefault(id, List.of()), q[0], q[1],
-                        q[0] == 0 ? 0 : q[2], q[3]));
+                SessionRecord record = StoreCodec.session(id, v);
+                String owner = StoreOwner.of(id, record.epoch());
+                owners.remove(owner);
+                long[] q = queueSummary.getOrDefault(owner, new long[] {0, 0, 0, 0});
+                r.sessions.add(new Recovered.StoredSession(record, subs.getOrDefault(owner, List.of()),
+                        inboundIds.getOrDefault(owner, List.of()), q[0], q[1], q[0] == 0 ? 0 : q[2], q[3]));
             } catch (RuntimeException e) {
                 r.dropped.add("session " + id + ": " + e.getMessage());
             }
         });
+        // what ended sessions left (a purge cut short by a crash): finish purging it in the background
+        for (String owner : owners) {
+            submit(new PurgeOwner(owner));
+        }
+        r.leftoverOwners = owners.size();
         forEach(retained, (k, v) -> {
             try {
                 r.retained.add(StoreCodec.message(v));
@@ -475,24 +525,24 @@ public final class RocksStore implements Store {
     }
 
     @Override
-    public void readQueue(String clientId, long fromSeq, int max, Consumer<List<StoredEntry>> callback) {
+    public void readQueue(String owner, long fromSeq, int max, Consumer<List<StoredEntry>> callback) {
         reader.execute(() -> {
             List<StoredEntry> out = new ArrayList<>();
-            byte[] prefix = StoreCodec.prefix(clientId);
+            byte[] prefix = StoreCodec.prefix(owner);
             try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(queues, ro)) {
-                for (it.seek(StoreCodec.key(clientId, fromSeq)); it.isValid() && out.size() < max
+                for (it.seek(StoreCodec.key(owner, fromSeq)); it.isValid() && out.size() < max
                         && startsWith(it.key(), prefix); it.next()) {
                     QueueEntry e = StoreCodec.entry(StoreCodec.seqOf(it.key()), it.value());
                     Message m = readMessage(e.messageId());
                     if (m == null) {
-                        LOG.error("Queue entry {} of client '{}' refers to missing message {}; skipped", e.seq(),
-                                clientId, e.messageId());
+                        LOG.error("Queue entry {} of '{}' refers to missing message {}; skipped", e.seq(),
+                                printable(StoreCodec.utf8(owner)), e.messageId());
                         continue;
                     }
                     out.add(new StoredEntry(e, m));
                 }
             } catch (RuntimeException e) {
-                LOG.error("Reading the queue of client '{}' failed", clientId, e);
+                LOG.error("Reading the queue of '{}' failed", printable(StoreCodec.utf8(owner)), e);
             }
             callback.accept(out);
         });

@@ -20,10 +20,10 @@ public interface Store extends AutoCloseable {
     Recovered recover();
 
     /**
-     * Reads a session's queue entries with {@code seq >= fromSeq}, at most {@code max}, in order, with their
+     * Reads a session's queue entries (by its {@link StoreOwner}) with {@code seq >= fromSeq}, at most {@code max}, in order, with their
      * messages, and hands them to {@code callback} (on a store thread, or at once for a memory store).
      */
-    void readQueue(String clientId, long fromSeq, int max, Consumer<List<StoredEntry>> callback);
+    void readQueue(String storeOwner, long fromSeq, int max, Consumer<List<StoredEntry>> callback);
 
     /** Whether what it holds survives a restart. */
     boolean persistent();

@@ -76,7 +76,26 @@ final class StoreCodec {
         return s;
     }
 
-    /** The owner (client id or group) of a key "owner NUL suffix". */
+    /** The {@link StoreOwner} (client id NUL epoch) of a key "owner NUL suffix". */
+    static String storeOwner(byte[] key) {
+        int first = indexOf(key, 0);
+        int second = first < 0 ? -1 : indexOf(key, first + 1);
+        if (second < 0) {
+            throw new StoreException("key without owner and epoch");
+        }
+        return new String(key, 0, second, StandardCharsets.UTF_8);
+    }
+
+    private static int indexOf(byte[] key, int from) {
+        for (int i = from; i < key.length; i++) {
+            if (key[i] == 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The owner (shared group) of a key "owner NUL suffix". */
     static String owner(byte[] key) {
         for (int i = 0; i < key.length; i++) {
             if (key[i] == 0) {
@@ -177,22 +196,23 @@ final class StoreCodec {
 
     static byte[] session(SessionRecord s) {
         byte[] will = s.will() == null ? new byte[0] : message(s.will());
-        return ByteBuffer.allocate(1 + 1 + 8 + 8 + 8 + 4 + will.length).put(VERSION).put((byte) s.protocolLevel())
-                .putLong(s.expiryInterval()).putLong(s.disconnectedAtMillis()).putLong(s.willDelaySeconds())
+        return ByteBuffer.allocate(1 + 8 + 1 + 8 + 8 + 8 + 4 + will.length).put(VERSION).putLong(s.epoch())
+                .put((byte) s.protocolLevel()).putLong(s.expiryInterval()).putLong(s.disconnectedAtMillis()).putLong(s.willDelaySeconds())
                 .putInt(will.length).put(will).array();
     }
 
     static SessionRecord session(String clientId, byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         checkVersion(b, "session");
+        long epoch = b.getLong();
         int level = b.get();
         long expiry = b.getLong();
         long disconnectedAt = b.getLong();
         long willDelay = b.getLong();
         byte[] will = new byte[b.getInt()];
         b.get(will);
-        return new SessionRecord(clientId, level, expiry, disconnectedAt, will.length == 0 ? null : message(will),
-                willDelay);
+        return new SessionRecord(clientId, epoch, level, expiry, disconnectedAt,
+                will.length == 0 ? null : message(will), willDelay);
     }
 
     private static void checkVersion(ByteBuffer b, String what) {

@@ -18,30 +18,37 @@ public interface StoreWriter {
 
     void putSession(SessionRecord session);
 
-    /** Removes the session with its subscriptions, queue (releasing its messages) and inbound QoS 2 ids. */
-    void deleteSession(String clientId);
+    /**
+     * Removes the session record (if it is still this incarnation's), then its subscriptions, inbound QoS 2 ids and
+     * queue (releasing its messages) in bounded slices, so that a huge queue never stalls other writes.
+     *
+     * @param owner the session's {@link StoreOwner}
+     */
+    void deleteSession(String clientId, String owner);
 
-    void putSubscription(String clientId, Subscription subscription);
+    // Everything below is keyed by the session's {@link StoreOwner} (client id and epoch).
 
-    void deleteSubscription(String clientId, String filter);
+    void putSubscription(String owner, Subscription subscription);
 
-    void putQueueEntry(String clientId, QueueEntry entry);
+    void deleteSubscription(String owner, String filter);
+
+    void putQueueEntry(String owner, QueueEntry entry);
 
     /** The outbound QoS 2 message got its PUBREC: after a restart only its PUBREL is resent. */
-    void markReleased(String clientId, long seq);
+    void markReleased(String owner, long seq);
 
     /** Removes an entry and releases its message. */
-    void deleteQueueEntry(String clientId, long seq, long messageId);
+    void deleteQueueEntry(String owner, long seq, long messageId);
 
     /**
      * Removes the session's first queue entry with {@code seq >= fromSeq} (the oldest not yet in memory), releasing
      * its message. @return the removed entry, or null if there is none
      */
-    QueueEntry deleteFirstQueueEntry(String clientId, long fromSeq);
+    QueueEntry deleteFirstQueueEntry(String owner, long fromSeq);
 
-    void putInboundQos2(String clientId, int packetId);
+    void putInboundQos2(String owner, int packetId);
 
-    void deleteInboundQos2(String clientId, int packetId);
+    void deleteInboundQos2(String owner, int packetId);
 
     void putRetained(Message message);
 
