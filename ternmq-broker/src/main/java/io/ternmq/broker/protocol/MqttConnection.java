@@ -878,7 +878,7 @@ public final class MqttConnection implements SessionConnection {
             if (expiry != null) {
                 if (requestedSessionExpiry == 0 && expiry != 0) {
                     disconnect(ReasonCode.PROTOCOL_ERROR,
-                            "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 [MQTT-3.14.2-2]");
+                            "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 (MQTT 5.0 3.14.2.2.2)");
                     return;
                 }
                 sessionExpiry = Math.min(expiry, config.maxSessionExpiryInterval());
@@ -1024,6 +1024,16 @@ public final class MqttConnection implements SessionConnection {
         if (version.isV5() && clientMaximumPacketSize != UNLIMITED && hasDiagnostics(packet)
                 && MqttPacketEncoder.encodedSize(packet, version) > clientMaximumPacketSize) {
             packet = withoutDiagnostics(packet);
+        }
+        if (version.isV5() && clientMaximumPacketSize != UNLIMITED && packet instanceof Connack c
+                && MqttPacketEncoder.encodedSize(c, version) > clientMaximumPacketSize) {
+            // a tiny limit: keep only what the client cannot do without [MQTT-3.1.2-24]
+            MqttProperties.Builder b = MqttProperties.builder();
+            for (PropertyId id : List.of(PropertyId.ASSIGNED_CLIENT_IDENTIFIER, PropertyId.AUTHENTICATION_METHOD,
+                    PropertyId.AUTHENTICATION_DATA)) {
+                b.set(id, c.properties().get(id));
+            }
+            packet = new Connack(c.sessionPresent(), c.reasonCode(), b.build());
         }
         channel.write(packet);
     }

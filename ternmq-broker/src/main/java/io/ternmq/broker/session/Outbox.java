@@ -441,7 +441,7 @@ final class Outbox {
     }
 
     private void pumpAndFlush() {
-        if (!pending.isEmpty() || lastAnnounced >= loadedUpTo) {
+        if (!pending.isEmpty() || lastAnnounced >= loadedUpTo || resendPending) {
             pump();
             if (connection != null) {
                 connection.requestFlush();

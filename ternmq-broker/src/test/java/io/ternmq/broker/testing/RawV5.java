@@ -62,7 +62,12 @@ public final class RawV5 {
     /** Sends CONNECT and returns the CONNACK, whatever its reason code. */
     public static Connack connack(RawClient c, Connect connect) {
         c.send(connect);
-        return c.read(Connack.class);
+        Connack ack = c.read(Connack.class);
+        if (ack.reasonCode() != ReasonCode.SUCCESS && ack.sessionPresent()) {
+            throw new AssertionError("[MQTT-3.2.2-6] CONNACK 0x" + Integer.toHexString(ack.reasonCode())
+                    + " with Session Present 1");
+        }
+        return ack;
     }
 
     /** A client connected with this CONNECT, which must be accepted (CONNACK 0x00). */
@@ -120,8 +125,20 @@ public final class RawV5 {
         if (!(p instanceof Disconnect d)) {
             throw new AssertionError("expected DISCONNECT but got " + p);
         }
+        checkServerDisconnect(d);
         c.assertClosedByServer();
         return d.reasonCode();
+    }
+
+    /** Rules every DISCONNECT from the server keeps, checked wherever a test reads one. */
+    private static void checkServerDisconnect(Disconnect d) {
+        if (d.properties().contains(PropertyId.SESSION_EXPIRY_INTERVAL)) {
+            throw new AssertionError("[MQTT-3.14.2-2] the server sent a Session Expiry Interval in DISCONNECT");
+        }
+        if (!ReasonCode.isError(d.reasonCode()) && d.reasonCode() != ReasonCode.NORMAL_DISCONNECTION) {
+            throw new AssertionError("[MQTT-3.14.2-1] DISCONNECT reason 0x" + Integer.toHexString(d.reasonCode())
+                    + " is not one a server sends");
+        }
     }
 
     /** Like {@link #disconnectReason(RawClient)} but skips PUBLISHes that may arrive first. */
@@ -129,6 +146,7 @@ public final class RawV5 {
         while (true) {
             MqttPacket p = c.read();
             if (p instanceof Disconnect d) {
+                checkServerDisconnect(d);
                 c.assertClosedByServer();
                 return d;
             }

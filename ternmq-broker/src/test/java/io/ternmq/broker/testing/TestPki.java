@@ -89,7 +89,7 @@ public final class TestPki {
 
     /** A client certificate with this CN (and an e-mail SAN {@code <cn>@example.com}), issued by the CA. */
     public Issued client(String cn) {
-        return issue(ca, "CN=" + cn + ",O=TernMQ Tests", cn, true, Instant.now().minus(Duration.ofDays(1)),
+        return issue(ca, "O=TernMQ Tests,CN=" + cn, cn, true, Instant.now().minus(Duration.ofDays(1)),
                 Instant.now().plus(Duration.ofDays(30)),
                 new GeneralName[] {new GeneralName(GeneralName.rfc822Name, cn + "@example.com")});
     }

@@ -325,6 +325,17 @@ class PublishV5Test {
     }
 
     @Test
+    @DisplayName("[MQTT-3.3.4-3] the largest Subscription Identifier (268,435,455, four bytes) comes back intact (raw)")
+    void largestSubscriptionIdentifier() {
+        try (RawClient sub = RawV5.connected(broker, "sid-max"); RawClient pub = RawV5.connected(broker, "sid-max-pub")) {
+            MqttProperties sid = MqttProperties.builder().subscriptionIdentifier(268_435_455).build();
+            RawV5.subscribe(sub, new Subscribe(2, List.of(new TopicSubscription("sidmax/#", QoS.AT_MOST_ONCE)), sid));
+            pub.send(RawV5.publish("sidmax/a", QoS.AT_MOST_ONCE, 0, "x"));
+            assertThat(sub.read(Publish.class).properties().subscriptionIdentifiers()).containsExactly(268_435_455);
+        }
+    }
+
+    @Test
     @DisplayName("[MQTT-3.3.4-6] a PUBLISH from a client carrying a Subscription Identifier: DISCONNECT 0x82")
     void clientPublishWithSubscriptionIdentifier() {
         try (RawClient c = RawV5.connected(broker, "sid-offender");

@@ -32,7 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Regression tests for MQTT 5.0 rules the broker once broke (found by the MQTT 5 test work): a will's expiry counted
  * from CONNECT, a topic alias pushing a packet past the client's limit, resends ignoring a smaller Receive Maximum,
- * a refusing CONNACK above the client's limit, and a capped Session Expiry Interval taken for a protocol error.
+ * a refusing CONNACK above the client's limit, a capped Session Expiry Interval taken for a protocol error, and
+ * resends that stalled after the first when a resumed client's Receive Maximum was smaller than before.
  */
 class RegressionV5Test {
     private TestBroker broker;
@@ -152,6 +153,44 @@ class RegressionV5Test {
             List<MqttPacket> got = RawV5.readUntilClosed(c);
             assertThat(got).as("the broker's answer to a valid DISCONNECT").isEmpty();
             assertThat(watcher.poll(700)).as("will after DISCONNECT 0x00").isNull();
+        }
+    }
+
+    @Test
+    @DisplayName("[MQTT-4.4.0-1][MQTT-3.3.4-9] on resumption with Receive Maximum 1 every unacknowledged QoS 1 message "
+            + "is resent (DUP 1, same packet identifier), the next one after each PUBACK")
+    void resumeResendsEverythingWithinNewReceiveMaximum() {
+        MqttProperties first = MqttProperties.builder().set(PropertyId.SESSION_EXPIRY_INTERVAL, 60L)
+                .set(PropertyId.RECEIVE_MAXIMUM, 5).build();
+        List<Integer> ids = new ArrayList<>();
+        try (RawClient sub = RawV5.connected(broker, RawV5.connect("bug-resume", true, 60, first));
+             RawClient pub = RawV5.connected(broker, "bug-resume-pub")) {
+            RawV5.subscribe(sub, "bugresume/#", QoS.AT_LEAST_ONCE);
+            for (int i = 1; i <= 3; i++) {
+                pub.send(RawV5.publish("bugresume/t", QoS.AT_LEAST_ONCE, i, "m" + i));
+                pub.read(Puback.class);
+            }
+            for (int i = 1; i <= 3; i++) {
+                ids.add(sub.read(Publish.class).packetId()); // never acknowledged on this connection
+            }
+        }
+        MqttProperties second = MqttProperties.builder().set(PropertyId.SESSION_EXPIRY_INTERVAL, 60L)
+                .set(PropertyId.RECEIVE_MAXIMUM, 1).build();
+        try (RawClient sub = RawV5.open(broker)) {
+            assertThat(RawV5.connack(sub, RawV5.connect("bug-resume", false, 60, second)).sessionPresent()).isTrue();
+            for (int i = 1; i <= 3; i++) {
+                Publish p;
+                try {
+                    p = sub.read(Publish.class);
+                } catch (AssertionError e) {
+                    throw new AssertionError("resend of m" + i + " (after " + (i - 1) + " PUBACKs): " + e.getMessage(),
+                            e);
+                }
+                assertThat(RawV5.payload(p)).isEqualTo("m" + i);
+                assertThat(p.dup()).as("[MQTT-3.3.1-1] a resend has DUP 1").isTrue();
+                assertThat(p.packetId()).isEqualTo(ids.get(i - 1));
+                sub.send(new Puback(p.packetId()));
+            }
         }
     }
 }
