@@ -3,7 +3,7 @@
 # against each in turn (TernMQ, Mosquitto, TernMQ, Mosquitto, ... for each scenario, every round), and writes a
 # Markdown report of medians and TernMQ/Mosquitto ratios into docs/benchmarks.md (between the side-by-side markers).
 #
-#   bench/side-by-side.sh                          # full list, 3 rounds, 10 s per scenario (about 40 minutes)
+#   bench/side-by-side.sh                          # full list, 3 rounds, 10 s per scenario (about 50 minutes)
 #   bench/side-by-side.sh --rounds 1 --duration 3 --quick --out /tmp/report.md    # a couple of minutes
 #   bench/side-by-side.sh --only 'pairs|conn'      # scenarios whose label matches an extended regex
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-ORIG_ARGS=$(printf '%q ' "$@")
+ORIG_ARGS=$(python3 -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "$@" 2>/dev/null || echo "$*")
 
 ROUNDS=3
 DURATION=10
@@ -33,7 +33,7 @@ TERNMQ_STORAGE=${TERNMQ_STORAGE:-memory}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   cat <<EOF
 Options:
   --rounds N         rounds (default $ROUNDS; the report takes medians over rounds)
@@ -85,12 +85,16 @@ mkdir -p "$WORK/logs"
 echo "side-by-side: working in $WORK (logs, configs, raw results)"
 
 # ------------------------------------------------------------------ brokers
+# connection_rate_per_address 0: Mosquitto has no such limit (TernMQ's default, 100/s per source address, would
+# also cut the conn scenarios short). allow_anonymous is per listener, so it follows the listener line.
 cat > "$WORK/ternmq.conf" <<EOF
-listener $TERNMQ_PORT 127.0.0.1
 max_inflight_messages 20
 max_queued_messages 1000
 storage.type $TERNMQ_STORAGE
+connection_rate_per_address 0
 log_level warn
+listener $TERNMQ_PORT 127.0.0.1
+allow_anonymous true
 EOF
 cat > "$WORK/mosquitto.conf" <<EOF
 listener $MOSQUITTO_PORT 127.0.0.1
@@ -142,6 +146,16 @@ start_mosquitto() {
   wait_port "$MOSQUITTO_PORT" "$MOSQUITTO_PID" > /dev/null || { echo "Mosquitto did not start: $WORK/logs/mosquitto-$STARTS.log" >&2; exit 1; }
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   echo "{\"broker\":\"mosquitto\",\"startup_ms\":$ms}" >> "$WORK/startup.jsonl"
+}
+
+check_broker() { # name port: one message through the broker, or stop here (a refused CONNECT would spoil every run)
+  local name=$1 port=$2
+  if ! "$ROOT/bin/ternmq-bench" pairs -c 1 -q 1 -n 5 -r 100 -p "$port" --quiet > "$WORK/logs/check-$name.out" \
+      2> "$WORK/logs/check-$name.err"; then
+    echo "side-by-side: $name on port $port does not pass a one-message check:" >&2
+    grep -m3 -E 'failed|lost|refused' "$WORK/logs/check-$name.err" >&2 || true
+    exit 1
+  fi
 }
 
 stop_pid() {
@@ -210,6 +224,11 @@ run_bench() { # broker round label kind args port pid
     "$result" >> "$RESULTS"
   sleep 1
 }
+
+start_ternmq; start_mosquitto
+check_broker ternmq "$TERNMQ_PORT"; check_broker mosquitto "$MOSQUITTO_PORT"
+stop_brokers
+: > "$WORK/startup.jsonl"
 
 START_DATE=$(date -u +%Y-%m-%dT%H:%MZ)
 for round in $(seq 1 "$ROUNDS"); do

@@ -35,6 +35,9 @@ final class TrafficRun {
                 int publishers, IntFunction<String> publisherTopic, long receiversPerMessage) {
     }
 
+    /** A --count run without --duration that moves no message for this long is over. */
+    static final int STALL_SECONDS = 30;
+
     private final Plan plan;
     private final ClientOptions co;
     private final TrafficOptions to;
@@ -116,9 +119,24 @@ final class TrafficRun {
         double brokerCpu0 = to.brokerPid == null ? -1 : ProcessProbe.cpuSeconds(to.brokerPid);
         boolean endedByCount = false;
         long measureEnd = measureStart + (Double.isInfinite(duration) ? Long.MAX_VALUE / 4 : (long) (duration * 1e9));
+        if (livePubs.isEmpty() && plan.publishers() > 0) {
+            err.println("no publisher connected: nothing to measure");
+            measureEnd = System.nanoTime();
+        }
+        long lastMove = System.nanoTime();
+        long lastCount = -1;
         while (true) {
             long now = System.nanoTime();
             if (now >= measureEnd) {
+                break;
+            }
+            Stats.Totals moved = run.stats.totals();
+            long count = moved.sent + moved.acked + moved.received;
+            if (count != lastCount) {
+                lastCount = count;
+                lastMove = now;
+            } else if (Double.isInfinite(duration) && now - lastMove > TimeUnit.SECONDS.toNanos(STALL_SECONDS)) {
+                err.printf("nothing sent, acknowledged or received for %d s: stopping%n", STALL_SECONDS);
                 break;
             }
             if (!livePubs.isEmpty() && allDone(livePubs)) {

@@ -119,6 +119,7 @@ public final class Broker implements AutoCloseable {
     private void recover() {
         long t0 = System.nanoTime();
         Recovered r = store.recover();
+        long read = System.nanoTime();
         for (String d : r.dropped) {
             LOG.warn("Store: left out an unreadable record: {}", d);
         }
@@ -130,6 +131,7 @@ public final class Broker implements AutoCloseable {
             }
             queued += stored.queuedCount();
         }
+        long restored = System.nanoTime();
         for (Message m : r.retained) {
             router.retained().put(m);
         }
@@ -143,8 +145,11 @@ public final class Broker implements AutoCloseable {
             }
         }
         if (store.persistent()) {
-            LOG.info("Recovered {} sessions, {} queued messages, {} retained and {} held messages in {} ms",
-                    r.sessions.size(), queued, r.retained.size(), r.held.size(), (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("Recovered {} sessions, {} queued messages, {} retained and {} held messages in {} ms "
+                            + "(reading {} ms, sessions {} ms, retained {} ms){}", r.sessions.size(), queued,
+                    r.retained.size(), r.held.size(), (System.nanoTime() - t0) / 1_000_000,
+                    (read - t0) / 1_000_000, (restored - read) / 1_000_000, (System.nanoTime() - restored) / 1_000_000,
+                    r.leftoverOwners == 0 ? "" : "; purging what " + r.leftoverOwners + " ended sessions left");
         }
     }
 
