@@ -23,6 +23,12 @@ public final class BrokerMetrics {
     public final LongAdder expiredMessages = new LongAdder();
     /** Messages not sent to a client because they exceed its Maximum Packet Size. */
     public final LongAdder oversizedDrops = new LongAdder();
+    /** PUBLISHes the authorizer refused (acknowledged as the version requires, then discarded). */
+    public final LongAdder publishesDenied = new LongAdder();
+    /** Topic filters the authorizer refused in SUBSCRIBE. */
+    public final LongAdder subscriptionsDenied = new LongAdder();
+    /** Messages not delivered because the receiving client may not read their topic. */
+    public final LongAdder deliveriesDenied = new LongAdder();
     /** Retained messages not kept because retained_max_count or retained_max_bytes was reached. */
     public final LongAdder retainedRefused = new LongAdder();
     /** Sessions ended because their expiry interval elapsed. */

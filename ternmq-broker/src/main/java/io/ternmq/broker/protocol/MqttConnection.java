@@ -9,6 +9,8 @@ import io.ternmq.broker.security.AuthExchange;
 import io.ternmq.broker.security.AuthRequest;
 import io.ternmq.broker.security.AuthResult;
 import io.ternmq.broker.security.AuthStep;
+import io.ternmq.broker.security.ClientIdentity;
+import io.ternmq.broker.security.RateLimitedLog;
 import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
@@ -49,6 +51,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,6 +62,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MqttConnection implements SessionConnection {
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+    private static final RateLimitedLog DENIED_LOG = new RateLimitedLog(LOG, 10_000);
     /** MQTT 3.1 limits client identifiers to 1..23 characters. */
     private static final int MQTT_3_1_MAX_CLIENT_ID_LENGTH = 23;
     private static final int UNLIMITED = Integer.MAX_VALUE;
@@ -85,6 +90,9 @@ public final class MqttConnection implements SessionConnection {
     private long sessionExpiry;
     private Will will;
     private ArrayDeque<MqttPacket> parked;
+    /** Set while a packet waits for an asynchronous authorization answer: later packets wait behind it. */
+    private boolean inputHeld;
+    private ClientIdentity identity;
     private long keepAliveNanos;
     private long lastPacketNanos;
     private ScheduledFuture<?> timer;
@@ -152,14 +160,16 @@ public final class MqttConnection implements SessionConnection {
                 } else if (packet instanceof Connect) {
                     disconnect(ReasonCode.PROTOCOL_ERROR, "second CONNECT [MQTT-3.1.0-2]");
                 } else {
-                    // clients may send before CONNACK; hold packets until the session is attached
-                    if (parked == null) {
-                        parked = new ArrayDeque<>();
-                    }
-                    parked.add(packet);
+                    park(packet); // clients may send before CONNACK; hold packets until the session is attached
                 }
             }
-            case CONNECTED -> dispatch(packet);
+            case CONNECTED -> {
+                if (inputHeld) {
+                    park(packet); // an earlier packet waits for an authorization answer: keep the order
+                } else {
+                    dispatch(packet);
+                }
+            }
             case CLOSED -> {
                 // bytes that were already decoded when the close began
             }
@@ -454,6 +464,36 @@ public final class MqttConnection implements SessionConnection {
             refuse(result.connackCode(version), "authentication: " + result);
             return;
         }
+        identity = new ClientIdentity(clientId, connect.username(), channel.certificateCommonName(),
+                channel.remoteAddress(), channel.listenerName());
+        if (connect.will() != null) {
+            // the will is a publication like any other: it needs the right to publish on its topic
+            broker.authorizer().mayPublish(identity, connect.will().topic()).whenComplete((ok, failure) -> {
+                boolean allowed = ok != null && ok && failure == null;
+                if (loop.inEventLoop()) {
+                    willAuthorized(connect, allowed);
+                } else {
+                    loop.execute(() -> willAuthorized(connect, allowed));
+                }
+            });
+            return;
+        }
+        proceedAuthenticated(connect);
+    }
+
+    private void willAuthorized(Connect connect, boolean allowed) {
+        if (state != State.AUTHENTICATING) {
+            return;
+        }
+        if (!allowed) {
+            refuse(version.isV5() ? ReasonCode.NOT_AUTHORIZED : ReasonCode.V3_NOT_AUTHORIZED,
+                    "not authorized to publish its will on '" + connect.will().topic() + "'");
+            return;
+        }
+        proceedAuthenticated(connect);
+    }
+
+    private void proceedAuthenticated(Connect connect) {
         cancelTimer();
         will = connect.will();
         MqttProperties props = connect.properties();
@@ -573,15 +613,51 @@ public final class MqttConnection implements SessionConnection {
             return;
         }
         broker.router().sessionOnline(session);
-        ArrayDeque<MqttPacket> held = parked;
-        parked = null;
-        if (held != null) {
-            MqttPacket p;
-            while ((p = held.poll()) != null && state == State.CONNECTED) {
-                dispatch(p);
-            }
+        dispatchParked();
+    }
+
+    private void park(MqttPacket packet) {
+        if (parked == null) {
+            parked = new ArrayDeque<>();
         }
-        channel.setAutoRead(true);
+        parked.add(packet);
+    }
+
+    /** Processes held packets in order, until one has to wait again; reads again once none is held. */
+    private void dispatchParked() {
+        ArrayDeque<MqttPacket> held = parked;
+        MqttPacket p;
+        while (!inputHeld && held != null && (p = held.poll()) != null && state == State.CONNECTED) {
+            dispatch(p);
+        }
+        if (!inputHeld && state == State.CONNECTED) {
+            channel.setAutoRead(true);
+        }
+    }
+
+    /**
+     * Runs {@code then} with an asynchronous answer (an authorization backend's): at once if it is already known,
+     * else once it comes, holding back the client's later packets meanwhile so that they keep their order.
+     */
+    private <T> void whenAnswered(CompletionStage<T> answer, T onError, java.util.function.Consumer<T> then) {
+        CompletableFuture<T> f = answer.toCompletableFuture();
+        if (f.isDone() && !inputHeld) {
+            then.accept(f.isCompletedExceptionally() ? onError : f.join());
+            return;
+        }
+        inputHeld = true;
+        channel.setAutoRead(false);
+        f.whenComplete((value, error) -> loop.execute(() -> {
+            if (state != State.CONNECTED) {
+                return;
+            }
+            if (error != null) {
+                LOG.warn("Authorization for client '{}' failed with an error; denying", clientId, error);
+            }
+            inputHeld = false;
+            then.accept(error != null ? onError : value);
+            dispatchParked();
+        }));
     }
 
     private void refuse(int returnCode, String why) {
@@ -691,6 +767,40 @@ public final class MqttConnection implements SessionConnection {
             requestFlush();
             return;
         }
+        String resolved = topic;
+        whenAnswered(broker.authorizer().mayPublish(identity, resolved), false, allowed -> {
+            if (allowed) {
+                route(p, resolved, props);
+            } else {
+                denyPublish(p, resolved);
+            }
+        });
+    }
+
+    /**
+     * A publication the client may not make. MQTT 5: PUBACK/PUBREC 0x87 (QoS 1/2), dropped (QoS 0). MQTT 3.x has no
+     * negative acknowledgement: acknowledged as its QoS requires and discarded, the standard's alternative to closing
+     * the connection [MQTT-3.3.5-2].
+     */
+    private void denyPublish(Publish p, String topic) {
+        broker.metrics().publishesDenied.increment();
+        DENIED_LOG.warn("Client '{}' may not publish to '{}': discarded", clientId, topic);
+        int code = version.isV5() ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
+        switch (p.qos()) {
+            case AT_MOST_ONCE -> {
+            }
+            case AT_LEAST_ONCE -> complete(reserveResponse(), new Puback(p.packetId(), code, MqttProperties.EMPTY),
+                    null);
+            case EXACTLY_ONCE -> {
+                if (!version.isV5()) {
+                    session.markAwaitingPubrel(p.packetId()); // its PUBREL must still find the flow
+                }
+                complete(reserveResponse(), new Pubrec(p.packetId(), code, MqttProperties.EMPTY), null);
+            }
+        }
+    }
+
+    private void route(Publish p, String topic, MqttProperties props) {
         switch (p.qos()) {
             case AT_MOST_ONCE -> broker.router().publish(message(p, topic, props));
             case AT_LEAST_ONCE -> {
@@ -780,6 +890,20 @@ public final class MqttConnection implements SessionConnection {
     }
 
     private void onSubscribe(Subscribe subscribe) {
+        // ask the authorizer about every well-formed filter first; the answers may take a while
+        List<TopicSubscription> requested = subscribe.subscriptions();
+        List<CompletableFuture<Boolean>> answers = new ArrayList<>(requested.size());
+        for (TopicSubscription ts : requested) {
+            answers.add(TopicSyntax.isValidTopicFilter(ts.filter())
+                    ? broker.authorizer().maySubscribe(identity, ts.filter()).toCompletableFuture()
+                    : CompletableFuture.completedFuture(true));
+        }
+        CompletionStage<List<Boolean>> all = CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
+                .thenApply(x -> answers.stream().map(CompletableFuture::join).toList());
+        whenAnswered(all, answers.stream().map(a -> false).toList(), allowed -> subscribe(subscribe, allowed));
+    }
+
+    private void subscribe(Subscribe subscribe, List<Boolean> allowed) {
         List<TopicSubscription> requested = subscribe.subscriptions();
         int subscriptionId = subscriptionIdentifier(subscribe.properties());
         if (subscriptionId != 0 && !config.subscriptionIdentifierAvailable()) {
@@ -791,7 +915,8 @@ public final class MqttConnection implements SessionConnection {
         List<Subscription> retainedFor = new ArrayList<>(requested.size());
         List<Subscription> added = new ArrayList<>(requested.size());
         boolean refusedAny = false;
-        for (TopicSubscription ts : requested) {
+        for (int i = 0; i < requested.size(); i++) {
+            TopicSubscription ts = requested.get(i);
             String filter = ts.filter();
             boolean shared = TopicSyntax.isSharedSubscription(filter);
             if (!TopicSyntax.isValidTopicFilter(filter)) {
@@ -808,6 +933,13 @@ public final class MqttConnection implements SessionConnection {
                 disconnect(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "wildcard subscription while wildcard_subscription_available is false");
                 return;
+            }
+            if (!allowed.get(i)) {
+                broker.metrics().subscriptionsDenied.increment();
+                DENIED_LOG.warn("Client '{}' may not subscribe to '{}'", clientId, filter);
+                codes.add(version.isV5() ? ReasonCode.NOT_AUTHORIZED : ReasonCode.V3_SUBACK_FAILURE);
+                refusedAny = true;
+                continue;
             }
             int maxSubscriptions = config.maxSubscriptionsPerClient();
             if (maxSubscriptions >= 0 && session.subscription(filter) == null
@@ -935,6 +1067,11 @@ public final class MqttConnection implements SessionConnection {
     public boolean sendPublish(int packetId, Delivery d, boolean dup) {
         Message m = d.message();
         String topic = m.topic();
+        if (!broker.authorizer().mayReceive(identity, topic)) {
+            // a wide subscription never delivers a topic this client may not read; dropped as if delivered
+            broker.metrics().deliveriesDenied.increment();
+            return false;
+        }
         MqttProperties props = MqttProperties.EMPTY;
         if (version.isV5()) {
             props = m.properties();
