@@ -27,11 +27,11 @@ import java.util.concurrent.Callable;
  * move between the two brokers), with a higher default cost and optional SCRAM-SHA-256 credentials.
  */
 @Command(name = "passwd", mixinStandardHelpOptions = true,
-        description = {"Manage a TernMQ (and Mosquitto) password file.", "",
-                "  ternmq passwd [-c | -D] passwordfile username      add/update (asks for the password twice)",
-                "  ternmq passwd [-c] -b passwordfile username password",
-                "  ternmq passwd -U passwordfile                        hash a plain text user:password file",
-                "  ternmq passwd -l passwordfile                        list users", ""},
+        description = {"Manage a password file (Mosquitto's format; mosquitto_passwd's options).", "",
+                "  passwd [-c|-D] FILE USER        add, update or delete a user (asks twice)",
+                "  passwd [-c] -b FILE USER PASS   the same, password on the command line",
+                "  passwd -U FILE                  hash a plain text user:password file",
+                "  passwd -l FILE                  list the users", ""},
         sortOptions = false)
 final class PasswdCommand implements Callable<Integer> {
 

@@ -36,17 +36,25 @@ public final class FileWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FileWatcher.class);
     private static final long DEBOUNCE_MILLIS = 100;
 
-    private final ScheduledExecutorService executor;
+    private final long pollSeconds;
     private final List<Registration> registrations = new CopyOnWriteArrayList<>();
     private final Set<Path> watchedDirectories = new HashSet<>();
+    /** Threads start with the first {@link #watch}: a broker without files to watch has none. */
+    private ScheduledExecutorService executor;
     private WatchService watchService;
-    private Thread watchThread;
     private ScheduledFuture<?> pendingCheck;
     private volatile boolean closed;
 
     /** @param pollSeconds how often files are also checked without an event; 0: never */
     public FileWatcher(long pollSeconds) {
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.pollSeconds = pollSeconds;
+    }
+
+    private void startThreads() {
+        if (executor != null) {
+            return;
+        }
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ternmq-file-watch");
             t.setDaemon(true);
             return t;
@@ -56,7 +64,7 @@ public final class FileWatcher implements AutoCloseable {
         }
         try {
             watchService = FileSystems.getDefault().newWatchService();
-            watchThread = new Thread(this::watchLoop, "ternmq-file-events");
+            Thread watchThread = new Thread(this::watchLoop, "ternmq-file-events");
             watchThread.setDaemon(true);
             watchThread.start();
         } catch (IOException | UnsupportedOperationException e) {
@@ -98,6 +106,10 @@ public final class FileWatcher implements AutoCloseable {
 
     /** Watches the files (missing ones too: their appearance is a change); {@code onChange} runs on change. */
     public synchronized Registration watch(List<Path> files, Runnable onChange) {
+        if (closed) {
+            throw new IllegalStateException("file watcher closed");
+        }
+        startThreads();
         List<Path> absolute = files.stream().map(f -> f.toAbsolutePath().normalize()).toList();
         Registration r = new Registration(absolute, onChange);
         registrations.add(r);
@@ -131,6 +143,10 @@ public final class FileWatcher implements AutoCloseable {
 
     /** Runs every registration's callback now, changed or not (SIGHUP). Returns when they have run. */
     public void reloadAll() {
+        ScheduledExecutorService executor = executor();
+        if (executor == null) {
+            return;
+        }
         try {
             executor.submit(() -> registrations.forEach(r -> r.check(true))).get();
         } catch (InterruptedException e) {
@@ -142,6 +158,10 @@ public final class FileWatcher implements AutoCloseable {
 
     /** Checks every registration now and returns when done (tests, and callers that just wrote a file). */
     public void checkNow() {
+        ScheduledExecutorService executor = executor();
+        if (executor == null) {
+            return;
+        }
         try {
             executor.submit(this::checkAll).get();
         } catch (InterruptedException e) {
@@ -149,6 +169,10 @@ public final class FileWatcher implements AutoCloseable {
         } catch (Exception e) {
             LOG.error("File check failed", e);
         }
+    }
+
+    private synchronized ScheduledExecutorService executor() {
+        return executor;
     }
 
     private void checkAll() {
@@ -205,9 +229,11 @@ public final class FileWatcher implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
-        executor.shutdownNow();
+        if (executor != null) {
+            executor.shutdownNow();
+        }
         if (watchService != null) {
             try {
                 watchService.close();

@@ -141,18 +141,17 @@ public final class MqttServer implements AutoCloseable {
     /** Says, for each listener, what is exposed and how: address, TLS or not, authentication. */
     private void logExposure(ListenerRuntime listener, ListenerSecurity listenerSecurity, InetSocketAddress address) {
         ListenerConfig l = listener.config;
+        String where = l.bindAddress() + ":" + address.getPort(); // as configured: epoll prints 0.0.0.0 as ::
         String transport = listener.tls == null ? "plain TCP (no TLS)" : listener.tls.describe();
         String limits = l.maxConnections() >= 0 ? "; at most " + l.maxConnections() + " connections" : "";
-        LOG.info("Listening for MQTT on {}:{}: {}; {}{}", address.getHostString(), address.getPort(), transport,
-                listenerSecurity.describe(), limits);
+        LOG.info("Listening for MQTT on {}: {}; {}{}", where, transport, listenerSecurity.describe(), limits);
         boolean loopback = isLoopback(l.bindAddress());
         if (!loopback && config.allowAnonymous(l) && listenerSecurity.describe().contains("anonymous ALLOWED")) {
-            LOG.warn("Listener {}:{} accepts anonymous clients from the network; set allow_anonymous false and a "
-                    + "password_file to require credentials", address.getHostString(), address.getPort());
+            LOG.warn("Listener {} accepts anonymous clients from the network; set allow_anonymous false and a "
+                    + "password_file to require credentials", where);
         }
         if (!loopback && listener.tls == null) {
-            LOG.warn("Listener {}:{} is not encrypted: passwords and messages cross the network in clear text",
-                    address.getHostString(), address.getPort());
+            LOG.warn("Listener {} is not encrypted: passwords and messages cross the network in clear text", where);
         }
     }
 

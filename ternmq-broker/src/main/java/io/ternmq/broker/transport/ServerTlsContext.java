@@ -165,7 +165,7 @@ final class ServerTlsContext implements AutoCloseable {
             }
         }
         b.sslProvider(provider).protocols(tls.protocols())
-                .ciphers(cipherSuites(), SupportedCipherSuiteFilter.INSTANCE);
+                .ciphers(cipherSuites(supportedSuites(provider)), SupportedCipherSuiteFilter.INSTANCE);
         if (tls.caFile() != null) {
             b.trustManager(trustManager());
         }
@@ -194,30 +194,38 @@ final class ServerTlsContext implements AutoCloseable {
         throw new IllegalArgumentException("the keystore holds no private key with a certificate");
     }
 
-    /** The configured suites, OpenSSL names translated, with safe defaults for the part not configured. */
-    List<String> cipherSuites() {
+    /**
+     * The configured suites, OpenSSL names translated, with safe defaults for the part not configured.
+     *
+     * @throws IllegalArgumentException naming a configured suite the provider does not support
+     */
+    List<String> cipherSuites(java.util.Set<String> supported) {
         List<String> suites = new ArrayList<>();
-        suites.addAll(tls.ciphersTls13().isEmpty() ? DEFAULT_TLS13 : javaNames(tls.ciphersTls13()));
+        suites.addAll(tls.ciphersTls13().isEmpty() ? DEFAULT_TLS13 : javaNames(tls.ciphersTls13(), supported));
         if (!tls.minVersion().equals("TLSv1.3")) {
-            suites.addAll(tls.ciphers().isEmpty() ? DEFAULT_TLS12 : javaNames(tls.ciphers()));
+            suites.addAll(tls.ciphers().isEmpty() ? DEFAULT_TLS12 : javaNames(tls.ciphers(), supported));
         }
         return suites;
     }
 
-    private static List<String> javaNames(List<String> names) {
+    private static List<String> javaNames(List<String> names, java.util.Set<String> supported) {
         List<String> out = new ArrayList<>();
         for (String n : names) {
-            if (n.startsWith("TLS_") || n.startsWith("SSL_")) {
-                out.add(n);
-            } else {
-                String java = CipherSuiteConverter.toJava(n, "TLS");
-                if (java == null) {
-                    throw new IllegalArgumentException("unknown cipher suite '" + n + "'");
-                }
-                out.add(java);
+            String java = n.startsWith("TLS_") || n.startsWith("SSL_") ? n : CipherSuiteConverter.toJava(n, "TLS");
+            if (java == null || !supported.contains(java)) {
+                throw new IllegalArgumentException("unsupported cipher suite '" + n + "'");
             }
+            out.add(java);
         }
         return out;
+    }
+
+    private static java.util.Set<String> supportedSuites(SslProvider provider) throws GeneralSecurityException {
+        if (provider == SslProvider.JDK) {
+            return java.util.Set.of(javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters()
+                    .getCipherSuites());
+        }
+        return OpenSsl.availableJavaCipherSuites();
     }
 
     /** PKIX against cafile; with crlfile, the client certificate is checked against the CRLs (required). */
