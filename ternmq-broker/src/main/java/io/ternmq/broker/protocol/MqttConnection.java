@@ -441,8 +441,9 @@ public final class MqttConnection implements SessionConnection {
         }
         byte[] data = auth.properties().getBinary(PropertyId.AUTHENTICATION_DATA);
         if (auth.reasonCode() == ReasonCode.RE_AUTHENTICATE) {
-            authExchange = broker.enhancedAuthenticators().get(authMethod).start(new AuthRequest(clientId, null, null,
-                    channel.remoteAddress(), version));
+            // the same user as at CONNECT: a re-authentication must not become someone else
+            authExchange = broker.enhancedAuthenticators().get(authMethod).start(new AuthRequest(clientId,
+                    identity == null ? null : identity.username(), null, channel.remoteAddress(), version));
             exchangeStep(data, true);
         } else if (auth.reasonCode() == ReasonCode.CONTINUE_AUTHENTICATION && authExchange != null) {
             exchangeStep(data, true);
