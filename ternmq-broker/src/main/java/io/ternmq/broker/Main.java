@@ -123,7 +123,13 @@ public final class Main implements Callable<Integer> {
                         case "toString" -> "ternmq SIGHUP handler";
                         default -> null;
                     });
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+            Object previous = signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
+            if (previous == handlerClass.getField("SIG_IGN").get(null)) {
+                // the JVM keeps an ignored SIGHUP ignored (a process started under nohup): no handler was installed
+                LoggerFactory.getLogger(Main.class).info("SIGHUP is ignored by this process (nohup?): no reload on "
+                        + "SIGHUP; changed files are still picked up");
+                return false;
+            }
             return true;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LoggerFactory.getLogger(Main.class).info("No SIGHUP reload ({}); changed files are still picked up",

@@ -45,6 +45,9 @@ public final class BrokerConfig {
     private final long retainedMaxCount;
     private final long retainedMaxBytes;
     private final long persistentClientExpiration;
+    private final int maxTopicLength;
+    private final int maxTopicLevels;
+    private final int maxPublishRate;
     private final String logLevel;
     private final boolean listenersConfigured;
     private final int connectionRatePerAddress;
@@ -94,6 +97,9 @@ public final class BrokerConfig {
         this.retainedMaxCount = b.retainedMaxCount;
         this.retainedMaxBytes = b.retainedMaxBytes;
         this.persistentClientExpiration = b.persistentClientExpiration;
+        this.maxTopicLength = b.maxTopicLength;
+        this.maxTopicLevels = b.maxTopicLevels;
+        this.maxPublishRate = b.maxPublishRate;
         this.logLevel = b.logLevel;
     }
 
@@ -305,6 +311,21 @@ public final class BrokerConfig {
         return persistentClientExpiration;
     }
 
+    /** Longest topic name or filter accepted, in UTF-8 bytes. */
+    public int maxTopicLength() {
+        return maxTopicLength;
+    }
+
+    /** Most levels (parts between '/') a topic name or filter may have. */
+    public int maxTopicLevels() {
+        return maxTopicLevels;
+    }
+
+    /** PUBLISH packets per second one client may send; above it the broker stops reading from it for a while. 0: no limit. */
+    public int maxPublishRate() {
+        return maxPublishRate;
+    }
+
     /** Root log level. */
     public String logLevel() {
         return logLevel;
@@ -343,6 +364,9 @@ public final class BrokerConfig {
         private long retainedMaxCount = -1L;
         private long retainedMaxBytes = -1L;
         private long persistentClientExpiration = 0L;
+        private int maxTopicLength = 4096;
+        private int maxTopicLevels = 128;
+        private int maxPublishRate = 0;
         private String logLevel = "info";
         private final ListenerSettings listenerDefaults = new ListenerSettings();
         private boolean listenersConfigured;
@@ -580,6 +604,21 @@ public final class BrokerConfig {
 
         public Builder persistentClientExpiration(long persistentClientExpiration) {
             this.persistentClientExpiration = persistentClientExpiration;
+            return this;
+        }
+
+        public Builder maxTopicLength(int maxTopicLength) {
+            this.maxTopicLength = maxTopicLength;
+            return this;
+        }
+
+        public Builder maxTopicLevels(int maxTopicLevels) {
+            this.maxTopicLevels = maxTopicLevels;
+            return this;
+        }
+
+        public Builder maxPublishRate(int maxPublishRate) {
+            this.maxPublishRate = maxPublishRate;
             return this;
         }
 

@@ -92,6 +92,9 @@ public final class MqttConnection implements SessionConnection {
     private ArrayDeque<MqttPacket> parked;
     /** Set while a packet waits for an asynchronous authorization answer: later packets wait behind it. */
     private boolean inputHeld;
+    private double publishTokens = Double.MAX_VALUE;
+    private long publishRefillNanos = System.nanoTime();
+    private boolean throttled;
     private ClientIdentity identity;
     private long keepAliveNanos;
     private long lastPacketNanos;
@@ -164,8 +167,10 @@ public final class MqttConnection implements SessionConnection {
                 }
             }
             case CONNECTED -> {
-                if (inputHeld) {
-                    park(packet); // an earlier packet waits for an authorization answer: keep the order
+                if (inputHeld || throttled) {
+                    // an earlier packet waits for an authorization answer, or the client is over its publish rate:
+                    // later packets wait behind, in order
+                    park(packet);
                 } else {
                     dispatch(packet);
                 }
@@ -332,6 +337,11 @@ public final class MqttConnection implements SessionConnection {
     private boolean checkWill(Will w) {
         if (w == null) {
             return true;
+        }
+        if (exceedsTopicLimits(w.topic())) {
+            refuse(version.isV5() ? ReasonCode.TOPIC_NAME_INVALID : ReasonCode.V3_NOT_AUTHORIZED,
+                    "will topic beyond max_topic_length or max_topic_levels");
+            return false;
         }
         if (w.qos().value() > config.maxQos()) {
             // [MQTT-3.2.2-12]; MQTT 3.x has no such code, so it is refused as not authorized
@@ -628,10 +638,10 @@ public final class MqttConnection implements SessionConnection {
     private void dispatchParked() {
         ArrayDeque<MqttPacket> held = parked;
         MqttPacket p;
-        while (!inputHeld && held != null && (p = held.poll()) != null && state == State.CONNECTED) {
+        while (!inputHeld && !throttled && held != null && (p = held.poll()) != null && state == State.CONNECTED) {
             dispatch(p);
         }
-        if (!inputHeld && state == State.CONNECTED) {
+        if (!inputHeld && !throttled && state == State.CONNECTED) {
             channel.setAutoRead(true);
         }
     }
@@ -720,6 +730,9 @@ public final class MqttConnection implements SessionConnection {
 
     private void onPublish(Publish p) {
         broker.metrics().publishesReceived.increment();
+        if (config.maxPublishRate() > 0) {
+            throttle();
+        }
         if (p.qos().value() > config.maxQos()) {
             disconnect(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + p.qos().value() + " above max_qos "
                     + config.maxQos() + " [MQTT-3.2.2-11]");
@@ -747,6 +760,11 @@ public final class MqttConnection implements SessionConnection {
             }
         } else if (version.isV5() && topic.isEmpty()) {
             disconnect(ReasonCode.PROTOCOL_ERROR, "PUBLISH with an empty topic and no Topic Alias [MQTT-3.3.2-8]");
+            return;
+        }
+        if (exceedsTopicLimits(topic)) {
+            disconnect(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length (" + config.maxTopicLength()
+                    + " bytes) or deeper than max_topic_levels (" + config.maxTopicLevels() + ")");
             return;
         }
         if (p.qos() != QoS.AT_MOST_ONCE && version.isV5()
@@ -843,6 +861,45 @@ public final class MqttConnection implements SessionConnection {
         complete(r, ack, null);
     }
 
+    /** Topic names and filters beyond the configured size: a client must not fill the broker's tables with them. */
+    private boolean exceedsTopicLimits(String topic) {
+        int levels = 1;
+        for (int i = 0; i < topic.length(); i++) {
+            if (topic.charAt(i) == '/') {
+                levels++;
+            }
+        }
+        if (levels > config.maxTopicLevels()) {
+            return true;
+        }
+        return topic.length() > config.maxTopicLength() / 3
+                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config.maxTopicLength();
+    }
+
+    /**
+     * A token bucket of {@code max_publish_rate} PUBLISHes per second (one second's worth at most): a client that
+     * goes over it is not read from until its budget has refilled, so it slows down instead of crowding out others.
+     */
+    private void throttle() {
+        long now = System.nanoTime();
+        double rate = config.maxPublishRate();
+        publishTokens = Math.min(rate, publishTokens + (now - publishRefillNanos) * rate / 1e9);
+        publishRefillNanos = now;
+        publishTokens -= 1;
+        if (publishTokens < 0 && !throttled) {
+            throttled = true;
+            broker.metrics().publishesThrottled.increment();
+            channel.setAutoRead(false);
+            long waitNanos = (long) (-publishTokens / rate * 1e9);
+            loop.schedule(() -> {
+                throttled = false;
+                if (state == State.CONNECTED) {
+                    dispatchParked();
+                }
+            }, Math.max(waitNanos, 1_000_000), TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** MQTT 5 acknowledgements say when nobody was subscribed (0x10); MQTT 3.x just acknowledges. */
     private int ackCode(int matched, boolean quotaExceeded) {
         if (!version.isV5()) {
@@ -934,6 +991,11 @@ public final class MqttConnection implements SessionConnection {
                 disconnect(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "wildcard subscription while wildcard_subscription_available is false");
                 return;
+            }
+            if (exceedsTopicLimits(filter)) {
+                codes.add(version.isV5() ? ReasonCode.TOPIC_FILTER_INVALID : ReasonCode.V3_SUBACK_FAILURE);
+                refusedAny = true;
+                continue;
             }
             if (!allowed.get(i)) {
                 broker.metrics().subscriptionsDenied.increment();
