@@ -25,6 +25,8 @@ public final class BrokerMetrics {
     public final LongAdder oversizedDrops = new LongAdder();
     /** PUBLISHes the authorizer refused (acknowledged as the version requires, then discarded). */
     public final LongAdder publishesDenied = new LongAdder();
+    /** Times a publisher was held back because a subscriber's queue was filling while it kept consuming. */
+    public final LongAdder publishesBackpressured = new LongAdder();
     /** Times a client went over max_publish_rate and was not read from for a while. */
     public final LongAdder publishesThrottled = new LongAdder();
     /** Topic filters the authorizer refused in SUBSCRIBE. */

@@ -820,13 +820,14 @@ public final class MqttConnection implements SessionConnection {
     }
 
     private void route(Publish p, String topic, MqttProperties props) {
+        boolean congested = false;
         switch (p.qos()) {
-            case AT_MOST_ONCE -> broker.router().publish(message(p, topic, props));
+            case AT_MOST_ONCE -> congested = broker.router().publish(message(p, topic, props), null, null);
             case AT_LEAST_ONCE -> {
                 int id = p.packetId();
                 Response r = reserveResponse();
                 pendingQos1Acks++;
-                broker.router().publish(message(p, topic, props), new Router.Origin(session, 0, loop),
+                congested = broker.router().publish(message(p, topic, props), new Router.Origin(session, 0, loop),
                         (matched, quotaExceeded) -> {
                             pendingQos1Acks--;
                             acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
@@ -841,11 +842,33 @@ public final class MqttConnection implements SessionConnection {
                     complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
                     return;
                 }
-                broker.router().publish(message(p, topic, props), new Router.Origin(session, id, loop),
+                congested = broker.router().publish(message(p, topic, props), new Router.Origin(session, id, loop),
                         (matched, quotaExceeded) -> acknowledge(r, quotaExceeded,
                                 new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }
         }
+        if (congested) {
+            backOff();
+        }
+    }
+
+    /**
+     * A subscriber of this message is falling behind but consuming: stop reading from this publisher for a moment
+     * (its later packets wait, in order) instead of queueing more than the subscriber can take and dropping it.
+     */
+    private void backOff() {
+        if (throttled) {
+            return;
+        }
+        throttled = true;
+        broker.metrics().publishesBackpressured.increment();
+        channel.setAutoRead(false);
+        loop.schedule(() -> {
+            throttled = false;
+            if (state == State.CONNECTED) {
+                dispatchParked();
+            }
+        }, 2, TimeUnit.MILLISECONDS);
     }
 
     /**

@@ -83,11 +83,17 @@ public final class Router implements SessionEvents {
     }
 
     /**
+     * @return true if a target session's queue is filling while its client keeps consuming: the publisher should
+     *         slow down rather than have the broker drop what it already acknowledged
+     */
+
+    /**
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
      */
-    public void publish(Message message, Origin origin, PublishCallback callback) {
+    public boolean publish(Message message, Origin origin, PublishCallback callback) {
         boolean retainChanged = message.retain() && updateRetained(message);
+        boolean congested = false;
         Targets targets = new Targets(message.publisherId());
         subscriptions.match(message.topic(), targets);
         Storing storing = null;
@@ -96,6 +102,7 @@ public final class Router implements SessionEvents {
             boolean retainFlag = message.retain() && targets.retainAsPublished[i];
             QoS qos = QoS.min(message.qos(), targets.qos[i]);
             Session session = targets.sessions[i];
+            congested |= session.wantsBackpressure();
             Delivery d = new Delivery(message, qos, retainFlag, targets.subscriptionIds(i));
             if (qos != QoS.AT_MOST_ONCE && session.isStored()) {
                 storing = storing == null ? new Storing(message) : storing;
@@ -122,6 +129,7 @@ public final class Router implements SessionEvents {
                     continue;
                 }
                 Delivery d = sharedDelivery(group, member, message);
+                congested |= member.session().wantsBackpressure();
                 if (d.qos() != QoS.AT_MOST_ONCE && member.session().isStored()) {
                     storing = storing == null ? new Storing(message) : storing;
                     storing.targets.add(new Target(member.session(), d));
@@ -136,7 +144,7 @@ public final class Router implements SessionEvents {
             if (callback != null) {
                 callback.routed(matched, false);
             }
-            return;
+            return congested;
         }
         if (storing == null) {
             storing = new Storing(message);
@@ -147,6 +155,7 @@ public final class Router implements SessionEvents {
         storing.callbackLoop = origin == null ? null : origin.loop();
         storing.matched = matched;
         store.submit(storing);
+        return congested;
     }
 
     /** Updates the in-memory retained index now (so that new subscribers see it at once); @return if it changed */

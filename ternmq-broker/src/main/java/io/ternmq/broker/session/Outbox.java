@@ -81,6 +81,11 @@ final class Outbox {
     final AtomicLong storedBytes = new AtomicLong();
     /** Stored entries in flight: routing subtracts them, since limits bound what waits, as in Mosquitto. */
     final java.util.concurrent.atomic.AtomicInteger inflightStored = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set while the in-memory queue is above half its bound; cleared below a quarter (hysteresis). */
+    private volatile boolean congested;
+    /** When the client last took a message off the queue (an acknowledgement, or a QoS 0 send). */
+    private volatile long progressNanos = System.nanoTime();
+    private static final long STUCK_NANOS = 2_000_000_000L;
     private long loadedUpTo = 1;
     private long lastAnnounced;
     private boolean loading;
@@ -110,6 +115,7 @@ final class Outbox {
 
     void attached(SessionConnection c) {
         connection = c;
+        progressNanos = System.nanoTime();
         for (Entry e : inflight.values()) {
             e.sent = false;
         }
@@ -301,6 +307,7 @@ final class Outbox {
     }
 
     private void removeInflight(int id) {
+        progressNanos = System.nanoTime();
         Entry e = inflight.remove(id);
         if (e != null && e.stored()) {
             inflightStored.decrementAndGet();
@@ -357,6 +364,9 @@ final class Outbox {
             }
             pending.poll();
             send(c, e);
+        }
+        if (congested) {
+            updateCongestion();
         }
         maybeLoad();
     }
@@ -451,6 +461,24 @@ final class Outbox {
 
     // ------------------------------------------------------------------ limits and removal
 
+    /**
+     * See {@link Session#wantsBackpressure()}; {@code waiting} counts deliveries not in the in-memory queue yet (in
+     * the inbox, or a stored session's entries on disk).
+     */
+    boolean congested(long waiting) {
+        boolean filling = congested || waiting >= limits.maxQueuedMessages() / 2;
+        return filling && session.isOnline() && System.nanoTime() - progressNanos < STUCK_NANOS;
+    }
+
+    private void updateCongestion() {
+        int size = pending.size();
+        if (!congested && size >= limits.maxQueuedMessages() / 2) {
+            congested = true;
+        } else if (congested && size <= limits.maxQueuedMessages() / 4) {
+            congested = false;
+        }
+    }
+
     private void enqueueInMemory(Entry e) {
         if (pending.size() >= limits.maxQueuedMessages()) {
             if (limits.dropOldest() && dropOldestInMemory()) {
@@ -461,6 +489,7 @@ final class Outbox {
             return;
         }
         pending.add(e);
+        updateCongestion();
     }
 
     private boolean dropOldestInMemory() {

@@ -56,6 +56,9 @@ public final class Session {
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
     private volatile boolean online;
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
+    /** Deliveries waiting in the inbox: they count towards congestion before the owner has queued them. */
+    private final java.util.concurrent.atomic.AtomicInteger inboxDeliveries =
+            new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
     // Owner-thread state below.
@@ -135,6 +138,9 @@ public final class Session {
 
     /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
     public void post(Object work) {
+        if (work instanceof Delivery || work instanceof StoredEntry) {
+            inboxDeliveries.incrementAndGet();
+        }
         inbox.offer(work);
         if (drainScheduled.compareAndSet(false, true)) {
             owner.execute(this::drain);
@@ -150,6 +156,9 @@ public final class Session {
         drainScheduled.set(false);
         Object work;
         while ((work = inbox.poll()) != null) {
+            if (work instanceof Delivery || work instanceof StoredEntry) {
+                inboxDeliveries.decrementAndGet();
+            }
             handle(work);
             if (owner != o) {
                 // a takeover moved the session: the new owner drains the rest
@@ -479,6 +488,16 @@ public final class Session {
 
     public boolean onPubcomp(int packetId) {
         return outbox.onPubcomp(packetId);
+    }
+
+    /**
+     * Whether publishers to this session should slow down: its queue is half full and its client is still
+     * consuming. A client that stopped consuming altogether does not hold publishers back; its queue overflows and
+     * drops instead, so that one stuck client never stalls the others. Safe from any thread.
+     */
+    public boolean wantsBackpressure() {
+        return outbox.congested(inboxDeliveries.get()
+                + (store == null ? 0 : outbox.storedCount.get() - outbox.inflightStored.get()));
     }
 
     /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
