@@ -111,7 +111,7 @@ public final class MqttConnection implements SessionConnection {
     private InboundTopicAliases inboundAliases;
     private OutboundTopicAliases outboundAliases;
     private MqttProperties connackProperties = MqttProperties.EMPTY;
-    private final ArrayDeque<Response> responses = new ArrayDeque<>();
+    private final ArrayDeque<Response> responses = new ArrayDeque<>(2);
     /** QoS 1 PUBLISHes routed but not yet acknowledged (waiting for the store): they count against Receive Maximum. */
     private int pendingQos1Acks;
 

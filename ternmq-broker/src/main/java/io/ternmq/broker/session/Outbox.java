@@ -67,7 +67,8 @@ final class Outbox {
     private final BrokerMetrics metrics;
     private final int memoryWindow;
 
-    private final ArrayDeque<Entry> pending = new ArrayDeque<>();
+    // sized for the common case, an idle or keeping-up client: most connections never queue more than a few
+    private final ArrayDeque<Entry> pending = new ArrayDeque<>(2);
     private final LinkedHashMap<Integer, Entry> inflight = new LinkedHashMap<>();
     private SessionConnection connection;
     /** After a reconnect, some in-flight messages wait to be resent: nothing new may overtake them. */
@@ -76,11 +77,9 @@ final class Outbox {
     private long droppedMessages;
 
     // Stored queue: seqs are given out in the store's order (routing), counters are read there too.
-    final AtomicLong nextStoreSeq = new AtomicLong(1);
-    final AtomicLong storedCount = new AtomicLong();
-    final AtomicLong storedBytes = new AtomicLong();
+    final StoredCounters stored;
     /** Stored entries in flight: routing subtracts them, since limits bound what waits, as in Mosquitto. */
-    final java.util.concurrent.atomic.AtomicInteger inflightStored = new java.util.concurrent.atomic.AtomicInteger();
+
     /** Set while the in-memory queue is above half its bound; cleared below a quarter (hysteresis). */
     private volatile boolean congested;
     /** When the client last took a message off the queue (an acknowledgement, or a QoS 0 send). */
@@ -93,6 +92,7 @@ final class Outbox {
     Outbox(Session session, Store store, SessionLimits limits, BrokerMetrics metrics) {
         this.session = session;
         this.store = store;
+        this.stored = store == null ? null : new StoredCounters();
         this.limits = limits;
         this.metrics = metrics;
         this.memoryWindow = Math.max(PAGE, limits.maxInflight() * 2);
@@ -100,15 +100,26 @@ final class Outbox {
 
     /** After recovery: the stored queue holds {@code count} entries from {@code firstSeq} to {@code nextSeq - 1}. */
     void recovered(long count, long bytes, long firstSeq, long nextSeq) {
-        storedCount.set(count);
-        storedBytes.set(bytes);
-        nextStoreSeq.set(Math.max(nextSeq, 1));
+        stored.count.set(count);
+        stored.bytes.set(bytes);
+        stored.nextSeq.set(Math.max(nextSeq, 1));
         loadedUpTo = count == 0 ? Math.max(nextSeq, 1) : firstSeq;
         lastAnnounced = nextSeq - 1;
     }
 
-    boolean stored() {
+    boolean isStored() {
         return store != null;
+    }
+
+    /**
+     * A stored session's queue counters, written by routing (in the store's order) and by the owner, read from any
+     * thread. Created only for stored sessions: a clean session never needs them.
+     */
+    static final class StoredCounters {
+        final AtomicLong nextSeq = new AtomicLong(1);
+        final AtomicLong count = new AtomicLong();
+        final AtomicLong bytes = new AtomicLong();
+        final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
     }
 
     // ------------------------------------------------------------------ connection
@@ -153,7 +164,7 @@ final class Outbox {
             } else if (!c.sendPublish(me.getKey(), e.delivery, true)) {
                 it.remove();
                 if (e.stored()) {
-                    inflightStored.decrementAndGet();
+                    stored.inflight.decrementAndGet();
                 }
                 forget(e);
                 continue;
@@ -302,7 +313,7 @@ final class Outbox {
     private void putInflight(int id, Entry e) {
         inflight.put(id, e);
         if (e.stored()) {
-            inflightStored.incrementAndGet();
+            stored.inflight.incrementAndGet();
         }
     }
 
@@ -310,7 +321,7 @@ final class Outbox {
         progressNanos = System.nanoTime();
         Entry e = inflight.remove(id);
         if (e != null && e.stored()) {
-            inflightStored.decrementAndGet();
+            stored.inflight.decrementAndGet();
         }
     }
 
@@ -521,8 +532,8 @@ final class Outbox {
             public void prepare(StoreWriter w) {
                 QueueEntry gone = w.deleteFirstQueueEntry(session.storeOwner(), from);
                 if (gone != null) {
-                    storedCount.decrementAndGet();
-                    storedBytes.addAndGet(-gone.payloadBytes());
+                    stored.count.decrementAndGet();
+                    stored.bytes.addAndGet(-gone.payloadBytes());
                 }
             }
         });
@@ -555,8 +566,8 @@ final class Outbox {
     }
 
     private void deleteStored(long seq, long messageId, int payloadBytes) {
-        storedCount.decrementAndGet();
-        storedBytes.addAndGet(-payloadBytes);
+        stored.count.decrementAndGet();
+        stored.bytes.addAndGet(-payloadBytes);
         store.submit(w -> w.deleteQueueEntry(session.storeOwner(), seq, messageId));
     }
 
@@ -574,7 +585,7 @@ final class Outbox {
                 out.add(e.delivery);
                 it.remove();
                 if (e.stored()) {
-                    inflightStored.decrementAndGet();
+                    stored.inflight.decrementAndGet();
                 }
             }
         }
@@ -591,7 +602,9 @@ final class Outbox {
     void clear() {
         pending.clear();
         inflight.clear();
-        inflightStored.set(0);
+        if (stored != null) {
+            stored.inflight.set(0);
+        }
         connection = null;
     }
 
@@ -600,10 +613,11 @@ final class Outbox {
     }
 
     int queuedCount() {
-        return pending.size() + (int) Math.max(0, storedCount.get() - inflightStored() - pendingStored());
+        return stored == null ? pending.size()
+                : pending.size() + (int) Math.max(0, stored.count.get() - inflightStoredCount() - pendingStored());
     }
 
-    private long inflightStored() {
+    private long inflightStoredCount() {
         return inflight.values().stream().filter(Entry::stored).count();
     }
 

@@ -76,7 +76,7 @@ public final class Session {
     private ScheduledFuture<?> willTimer;
     private ScheduledFuture<?> expiryTimer;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final Set<Integer> awaitingPubrel = new HashSet<>();
+    private final Set<Integer> awaitingPubrel = new HashSet<>(2);
 
     /**
      * @param store the broker's store; used only if the session is persistent ({@code expiryInterval != 0})
@@ -497,7 +497,7 @@ public final class Session {
      */
     public boolean wantsBackpressure() {
         return outbox.congested(inboxDeliveries.get()
-                + (store == null ? 0 : outbox.storedCount.get() - outbox.inflightStored.get()));
+                + (store == null ? 0 : outbox.stored.count.get() - outbox.stored.inflight.get()));
     }
 
     /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
@@ -513,22 +513,22 @@ public final class Session {
 
     /** Assigns the next stored-queue seq; only from a store operation, which runs in the store's single order. */
     public long nextStoreSeq() {
-        return outbox.nextStoreSeq.getAndIncrement();
+        return outbox.stored.nextSeq.getAndIncrement();
     }
 
     /** Stored entries waiting to be sent (not in flight), as limits count them; safe from any thread. */
     public long storedQueued() {
-        return outbox.storedCount.get() - outbox.inflightStored.get();
+        return outbox.stored.count.get() - outbox.stored.inflight.get();
     }
 
     public long storedBytes() {
-        return outbox.storedBytes.get();
+        return outbox.stored.bytes.get();
     }
 
     /** Routing stored an entry for this session (in the store's order). */
     public void countStored(int payloadBytes) {
-        outbox.storedCount.incrementAndGet();
-        outbox.storedBytes.addAndGet(payloadBytes);
+        outbox.stored.count.incrementAndGet();
+        outbox.stored.bytes.addAndGet(payloadBytes);
     }
 
     /** What may go to another member of a shared group when this session ends. */
