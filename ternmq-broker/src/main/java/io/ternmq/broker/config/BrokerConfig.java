@@ -48,6 +48,7 @@ public final class BrokerConfig {
     private final int maxTopicLength;
     private final int maxTopicLevels;
     private final int maxPublishRate;
+    private final int ioThreads;
     private final String logLevel;
     private final boolean listenersConfigured;
     private final int connectionRatePerAddress;
@@ -100,6 +101,7 @@ public final class BrokerConfig {
         this.maxTopicLength = b.maxTopicLength;
         this.maxTopicLevels = b.maxTopicLevels;
         this.maxPublishRate = b.maxPublishRate;
+        this.ioThreads = b.ioThreads;
         this.logLevel = b.logLevel;
     }
 
@@ -326,6 +328,11 @@ public final class BrokerConfig {
         return maxPublishRate;
     }
 
+    /** I/O event loops (threads serving connections); 0: one per core. */
+    public int ioThreads() {
+        return ioThreads;
+    }
+
     /** Root log level. */
     public String logLevel() {
         return logLevel;
@@ -367,6 +374,7 @@ public final class BrokerConfig {
         private int maxTopicLength = 4096;
         private int maxTopicLevels = 128;
         private int maxPublishRate = 0;
+        private int ioThreads = 0;
         private String logLevel = "info";
         private final ListenerSettings listenerDefaults = new ListenerSettings();
         private boolean listenersConfigured;
@@ -619,6 +627,11 @@ public final class BrokerConfig {
 
         public Builder maxPublishRate(int maxPublishRate) {
             this.maxPublishRate = maxPublishRate;
+            return this;
+        }
+
+        public Builder ioThreads(int ioThreads) {
+            this.ioThreads = ioThreads;
             return this;
         }
 

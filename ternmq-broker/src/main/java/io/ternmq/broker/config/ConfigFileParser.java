@@ -99,6 +99,7 @@ public final class ConfigFileParser {
             Map.entry("max_topic_length", (b, v) -> b.maxTopicLength(intIn(v, 1, 65_535))),
             Map.entry("max_topic_levels", (b, v) -> b.maxTopicLevels(intIn(v, 1, 65_535))),
             Map.entry("max_publish_rate", (b, v) -> b.maxPublishRate(intIn(v, 0, Integer.MAX_VALUE))),
+            Map.entry("io_threads", (b, v) -> b.ioThreads(intIn(v, 0, 1024))),
             Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))),
             Map.entry("connection_rate_per_address",
                     (b, v) -> b.connectionRatePerAddress(intIn(v, 0, 1_000_000))),

@@ -53,12 +53,6 @@ public record Message(String topic, QoS qos, boolean retain, byte[] payload, Mqt
         return left <= 0 ? 0 : (left + 999) / 1000;
     }
 
-    /** The same message with other RETAIN flag: retained copies are stored as published. */
-    public Message withRetain(boolean newRetain) {
-        return newRetain == retain ? this
-                : new Message(topic, qos, newRetain, payload, properties, publisherId, createdAtMillis, expiryAtMillis);
-    }
-
     @Override
     public String toString() {
         return "Message[topic=" + topic + ", qos=" + qos.value() + ", retain=" + retain + ", payload="

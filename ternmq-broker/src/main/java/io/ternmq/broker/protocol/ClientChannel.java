@@ -50,6 +50,11 @@ public interface ClientChannel {
      * may hold back queued QoS 1/2 messages while this is false; the transport drops QoS 0 messages and disconnects
      * clients that stay unwritable per max_outbound_buffer, slow_consumer_policy and slow_consumer_timeout.
      */
+    /** Bytes waiting to be written to the socket (above the low water mark); for telling a slow reader from a stuck one. */
+    default long unwrittenBytes() {
+        return 0;
+    }
+
     default boolean isWritable() {
         return true;
     }

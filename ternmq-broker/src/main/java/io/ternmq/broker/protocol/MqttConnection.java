@@ -10,7 +10,7 @@ import io.ternmq.broker.security.AuthRequest;
 import io.ternmq.broker.security.AuthResult;
 import io.ternmq.broker.security.AuthStep;
 import io.ternmq.broker.security.ClientIdentity;
-import io.ternmq.broker.security.RateLimitedLog;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
@@ -95,6 +95,9 @@ public final class MqttConnection implements SessionConnection {
     private double publishTokens = Double.MAX_VALUE;
     private long publishRefillNanos = System.nanoTime();
     private boolean throttled;
+    /** When the socket last changed writability or was seen draining while backed up. */
+    private volatile long drainedNanos = System.nanoTime();
+    private volatile long lastUnwritten;
     private ClientIdentity identity;
     private long keepAliveNanos;
     private long lastPacketNanos;
@@ -820,7 +823,7 @@ public final class MqttConnection implements SessionConnection {
     }
 
     private void route(Publish p, String topic, MqttProperties props) {
-        boolean congested = false;
+        Session congested = null;
         switch (p.qos()) {
             case AT_MOST_ONCE -> congested = broker.router().publish(message(p, topic, props), null, null);
             case AT_LEAST_ONCE -> {
@@ -847,8 +850,8 @@ public final class MqttConnection implements SessionConnection {
                                 new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }
         }
-        if (congested) {
-            backOff();
+        if (congested != null) {
+            backOff(congested);
         }
     }
 
@@ -856,19 +859,27 @@ public final class MqttConnection implements SessionConnection {
      * A subscriber of this message is falling behind but consuming: stop reading from this publisher for a moment
      * (its later packets wait, in order) instead of queueing more than the subscriber can take and dropping it.
      */
-    private void backOff() {
+    private void backOff(Session slow) {
         if (throttled) {
             return;
         }
         throttled = true;
         broker.metrics().publishesBackpressured.increment();
         channel.setAutoRead(false);
-        loop.schedule(() -> {
-            throttled = false;
-            if (state == State.CONNECTED) {
-                dispatchParked();
-            }
-        }, 2, TimeUnit.MILLISECONDS);
+        loop.schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
+    }
+
+    /** Resumes reading once the slow subscriber caught up (or stopped consuming, which holds nobody back). */
+    private void resumeWhenCaughtUp(Session slow) {
+        if (state != State.CONNECTED) {
+            return;
+        }
+        if (slow.wantsBackpressure()) {
+            loop.schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        throttled = false;
+        dispatchParked();
     }
 
     /**
@@ -1224,6 +1235,35 @@ public final class MqttConnection implements SessionConnection {
     public int maxInflight() {
         // the client's Receive Maximum caps what we send unacknowledged [MQTT-3.3.4-9]
         return Math.min(config.maxInflightMessages(), clientReceiveMaximum);
+    }
+
+    /**
+     * From the transport: the socket's write buffer crossed a water mark. Either way the clock of "not draining"
+     * restarts: becoming unwritable starts a backed-up period, becoming writable ends one.
+     */
+    public void onWritabilityChanged(boolean writable) {
+        drainedNanos = System.nanoTime();
+    }
+
+    @Override
+    public boolean reading() {
+        return channel.isWritable() || socketBackedUp();
+    }
+
+    @Override
+    public boolean socketBackedUp() {
+        if (channel.isWritable()) {
+            return false;
+        }
+        // draining is progress: a client that reads, however slowly, holds its publishers back; one that stopped
+        // reading altogether does not (the transport drops its QoS 0 messages and disconnects it if it stays stuck)
+        long unwritten = channel.unwrittenBytes();
+        long now = System.nanoTime();
+        if (unwritten < lastUnwritten) {
+            drainedNanos = now;
+        }
+        lastUnwritten = unwritten;
+        return now - drainedNanos < 2_000_000_000L;
     }
 
     @Override

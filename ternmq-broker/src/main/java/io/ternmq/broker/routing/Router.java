@@ -83,17 +83,18 @@ public final class Router implements SessionEvents {
     }
 
     /**
-     * @return true if a target session's queue is filling while its client keeps consuming: the publisher should
-     *         slow down rather than have the broker drop what it already acknowledged
+     * @return a target session that falls behind while its client keeps consuming (its queue filling, or its socket
+     *         backed up), or null: the publisher should wait for it rather than have the broker drop what it
+     *         already acknowledged
      */
 
     /**
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
      */
-    public boolean publish(Message message, Origin origin, PublishCallback callback) {
+    public Session publish(Message message, Origin origin, PublishCallback callback) {
         boolean retainChanged = message.retain() && updateRetained(message);
-        boolean congested = false;
+        Session congested = null;
         Targets targets = new Targets(message.publisherId());
         subscriptions.match(message.topic(), targets);
         Storing storing = null;
@@ -102,7 +103,9 @@ public final class Router implements SessionEvents {
             boolean retainFlag = message.retain() && targets.retainAsPublished[i];
             QoS qos = QoS.min(message.qos(), targets.qos[i]);
             Session session = targets.sessions[i];
-            congested |= session.wantsBackpressure();
+            if (congested == null && session.wantsBackpressure()) {
+                congested = session;
+            }
             Delivery d = new Delivery(message, qos, retainFlag, targets.subscriptionIds(i));
             if (qos != QoS.AT_MOST_ONCE && session.isStored()) {
                 storing = storing == null ? new Storing(message) : storing;
@@ -129,7 +132,9 @@ public final class Router implements SessionEvents {
                     continue;
                 }
                 Delivery d = sharedDelivery(group, member, message);
-                congested |= member.session().wantsBackpressure();
+                if (congested == null && member.session().wantsBackpressure()) {
+                    congested = member.session();
+                }
                 if (d.qos() != QoS.AT_MOST_ONCE && member.session().isStored()) {
                     storing = storing == null ? new Storing(message) : storing;
                     storing.targets.add(new Target(member.session(), d));

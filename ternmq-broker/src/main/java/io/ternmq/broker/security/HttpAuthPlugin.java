@@ -1,5 +1,7 @@
 package io.ternmq.broker.security;
 
+import io.ternmq.broker.metrics.RateLimitedLog;
+
 import io.ternmq.broker.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

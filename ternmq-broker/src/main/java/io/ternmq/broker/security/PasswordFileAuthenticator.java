@@ -1,5 +1,7 @@
 package io.ternmq.broker.security;
 
+import io.ternmq.broker.metrics.RateLimitedLog;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

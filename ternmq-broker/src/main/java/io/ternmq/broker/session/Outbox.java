@@ -3,6 +3,7 @@ package io.ternmq.broker.session;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.store.QueueEntry;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.store.StoreOp;
@@ -35,8 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
-    private static final AtomicLong LAST_DROP_LOG_MILLIS = new AtomicLong();
-    private static final long DROP_LOG_INTERVAL_MILLIS = 10_000;
+    private static final RateLimitedLog DROP_LOG = new RateLimitedLog(LOG, 10_000);
     private static final int PAGE = 256;
 
     /** One message on its way: its seq (0 for QoS 0), stored message id (0 when not stored), and PUBREC state. */
@@ -70,7 +70,8 @@ final class Outbox {
     // sized for the common case, an idle or keeping-up client: most connections never queue more than a few
     private final ArrayDeque<Entry> pending = new ArrayDeque<>(2);
     private final LinkedHashMap<Integer, Entry> inflight = new LinkedHashMap<>();
-    private SessionConnection connection;
+    /** Volatile: routing on other loops asks it whether the client's socket is backed up. */
+    private volatile SessionConnection connection;
     /** After a reconnect, some in-flight messages wait to be resent: nothing new may overtake them. */
     private boolean resendPending;
     private long localSeq;
@@ -477,8 +478,20 @@ final class Outbox {
      * the inbox, or a stored session's entries on disk).
      */
     boolean congested(long waiting) {
-        boolean filling = congested || waiting >= limits.maxQueuedMessages() / 2;
-        return filling && session.isOnline() && System.nanoTime() - progressNanos < STUCK_NANOS;
+        SessionConnection c = connection;
+        if (c == null || !session.isOnline()) {
+            return false; // an offline session's queue just fills (and overflows)
+        }
+        // QoS 1/2 backlog: the client consumes if it acknowledges
+        boolean acknowledging = System.nanoTime() - progressNanos < STUCK_NANOS;
+        if (congested && acknowledging) {
+            return true;
+        }
+        // deliveries not queued yet: the client consumes if it acknowledges or its socket drains
+        if (waiting >= limits.maxQueuedMessages() / 2 && (acknowledging || c.reading())) {
+            return true;
+        }
+        return c.socketBackedUp();
     }
 
     private void updateCongestion() {
@@ -549,13 +562,9 @@ final class Outbox {
     /** The per-session side of a drop whose broker-wide count routing already made. */
     void droppedNoted() {
         droppedMessages++;
-        long now = System.currentTimeMillis();
-        long last = LAST_DROP_LOG_MILLIS.get();
-        if (now - last >= DROP_LOG_INTERVAL_MILLIS && LAST_DROP_LOG_MILLIS.compareAndSet(last, now)) {
-            LOG.warn("Queue of client '{}' is full: dropped a message ({} dropped for this client, {} in total; "
-                            + "max_queued_messages/max_queued_bytes set the bound)", session.clientId(),
-                    droppedMessages, metrics.queueOverflowDrops.sum());
-        }
+        DROP_LOG.warn("Queue of client '{}' is full: dropped a message ({} dropped for this client, {} in total; "
+                        + "max_queued_messages/max_queued_bytes set the bound)", session.clientId(), droppedMessages,
+                metrics.queueOverflowDrops.sum());
     }
 
     /** A message is done with (acknowledged, expired, dropped, too large): remove it from the store if it is there. */

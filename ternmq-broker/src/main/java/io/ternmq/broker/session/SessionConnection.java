@@ -32,6 +32,15 @@ public interface SessionConnection {
     /** The outbound in-flight window: QoS 1/2 messages sent and not yet acknowledged. */
     int maxInflight();
 
+    /**
+     * Whether the client's socket is backed up (more waits to be written than the write buffer's high water mark)
+     * while the client keeps reading: publishers to it should slow down. Safe from any thread.
+     */
+    boolean socketBackedUp();
+
+    /** Whether the client reads what is written to it: its socket is not backed up, or drained lately. */
+    boolean reading();
+
     /** Another connection took the session over: close this one [MQTT-3.1.4-2]. */
     void closeTakenOver();
 }

@@ -13,7 +13,7 @@ import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.ClientChannel;
 import io.ternmq.broker.protocol.MqttConnection;
 import io.ternmq.broker.security.CertificateInfo;
-import io.ternmq.broker.security.RateLimitedLog;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;
 import io.ternmq.codec.DecodeFailure;
@@ -239,5 +239,16 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
     @Override
     public boolean isWritable() {
         return ctx.channel().isWritable();
+    }
+
+    @Override
+    public long unwrittenBytes() {
+        return ctx.channel().bytesBeforeWritable();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        connection.onWritabilityChanged(ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
     }
 }

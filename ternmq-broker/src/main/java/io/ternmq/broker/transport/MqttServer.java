@@ -26,7 +26,7 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.security.BrokerSecurity;
 import io.ternmq.broker.security.ListenerSecurity;
-import io.ternmq.broker.security.RateLimitedLog;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.codec.MqttDecoder;
 import io.ternmq.codec.MqttEncoder;
 import org.slf4j.Logger;
@@ -83,7 +83,10 @@ public final class MqttServer implements AutoCloseable {
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-accept"), io);
         // one I/O loop per core: each connection, and the session attached to it, lives on one of them
-        this.ioGroup = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("ternmq-io"), io);
+        // one loop per core (Netty's default is two): with fewer threads than a busy machine has runnable ones, a
+        // message crosses fewer context switches on its way
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        this.ioGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("ternmq-io"), io);
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
     }
 

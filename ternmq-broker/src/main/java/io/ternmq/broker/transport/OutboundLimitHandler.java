@@ -6,7 +6,7 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.metrics.BrokerMetrics;
-import io.ternmq.broker.security.RateLimitedLog;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.codec.Publish;
 import io.ternmq.codec.QoS;
 import org.slf4j.Logger;

@@ -81,6 +81,7 @@ class ConfigFileParserTest {
         SAMPLES.put("max_topic_length", new Sample("256", BrokerConfig::maxTopicLength, 256));
         SAMPLES.put("max_topic_levels", new Sample("8", BrokerConfig::maxTopicLevels, 8));
         SAMPLES.put("max_publish_rate", new Sample("500", BrokerConfig::maxPublishRate, 500));
+        SAMPLES.put("io_threads", new Sample("3", BrokerConfig::ioThreads, 3));
         SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
         SAMPLES.put("connection_rate_per_address",
                 new Sample("10", BrokerConfig::connectionRatePerAddress, 10));
@@ -301,7 +302,7 @@ class ConfigFileParserTest {
             "max_topic_alias", "max_session_expiry_interval", "response_information", "shared_subscription_strategy",
             "storage.type", "storage.durability", "storage.sync_interval_ms", "max_queued_bytes",
             "queue_overflow_policy", "queue_overflow_v3_action", "retained_max_count", "retained_max_bytes",
-            "persistent_client_expiration", "log_level", "max_topic_length", "max_topic_levels", "max_publish_rate",
+            "persistent_client_expiration", "log_level", "max_topic_length", "max_topic_levels", "max_publish_rate", "io_threads",
             "connection_rate_per_address", "auth_failure_delay",
             "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout"})
     void missingValue(String key) {

@@ -1,4 +1,4 @@
-package io.ternmq.broker.security;
+package io.ternmq.broker.metrics;
 
 import org.slf4j.Logger;
 
