@@ -18,8 +18,11 @@ import java.util.Objects;
  * The packet size limit is checked from the fixed header alone, before any of the body is buffered: a packet larger
  * than {@code maxPacketSize} fails with reason code 0x95 (Packet Too Large) at once. Decoded packets hold copies of
  * their bytes, never slices of the cumulation buffer. Not sharable: it holds per-connection state.
+ * <p>
+ * Decoded packets go down the pipeline; a subclass may take them itself instead by overriding {@link #decoded}
+ * (a server does, to spare each connection a handler of its own).
  */
-public final class MqttDecoder extends ByteToMessageDecoder {
+public class MqttDecoder extends ByteToMessageDecoder {
     private volatile MqttVersion version = MqttVersion.MQTT_3_1_1;
     private volatile int maxPacketSize;
     private boolean versionLearnt;
@@ -67,7 +70,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
-        if (firstByte < 0 && !readFixedHeader(in, out)) {
+        if (firstByte < 0 && !readFixedHeader(ctx, in, out)) {
             return;
         }
         if (in.readableBytes() < bodyLength) {
@@ -83,9 +86,9 @@ public final class MqttDecoder extends ByteToMessageDecoder {
                 version = connect.version();
                 versionLearnt = true;
             }
-            out.add(packet);
+            decoded(ctx, packet, out);
         } catch (MalformedPacketException e) {
-            fail(in, out, type, type == PacketType.CONNECT ? connectVersion(body, e) : version, e);
+            fail(ctx, in, out, type, type == PacketType.CONNECT ? connectVersion(body, e) : version, e);
         }
     }
 
@@ -94,7 +97,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
      *
      * @return false if more bytes are needed or the packet was refused
      */
-    private boolean readFixedHeader(ByteBuf in, List<Object> out) {
+    private boolean readFixedHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (!in.isReadable()) {
             return false;
         }
@@ -104,7 +107,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
         try {
             header = MqttPacketDecoder.peekFixedHeader(in, version);
         } catch (MalformedPacketException e) {
-            fail(in, out, type, type == PacketType.CONNECT ? null : version, e);
+            fail(ctx, in, out, type, type == PacketType.CONNECT ? null : version, e);
             return false;
         }
         if (header == MqttPacketDecoder.NEED_MORE) {
@@ -117,7 +120,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
             // For an oversized CONNECT, report the version it asks for if that much of it has arrived already.
             MqttVersion concerned = type == PacketType.CONNECT
                     ? MqttPacketDecoder.peekConnectVersion(in, in.readerIndex() + headerLength) : version;
-            fail(in, out, type, concerned, new MalformedPacketException(ReasonCode.PACKET_TOO_LARGE, null,
+            fail(ctx, in, out, type, concerned, new MalformedPacketException(ReasonCode.PACKET_TOO_LARGE, null,
                     "packet of " + packetSize + " bytes exceeds the maximum of " + maxPacketSize));
             return false;
         }
@@ -135,11 +138,19 @@ public final class MqttDecoder extends ByteToMessageDecoder {
         return MqttPacketDecoder.peekConnectVersion(body, 0);
     }
 
-    private void fail(ByteBuf in, List<Object> out, PacketType type, MqttVersion concerned,
-                      MalformedPacketException e) {
+    private void fail(ChannelHandlerContext ctx, ByteBuf in, List<Object> out, PacketType type,
+                      MqttVersion concerned, MalformedPacketException e) {
         failed = true;
         in.skipBytes(in.readableBytes());
-        out.add(new DecodeFailure(type, concerned, e.reasonCode(), e.getMessage(),
-                e instanceof UnsupportedProtocolVersionException));
+        decoded(ctx, new DecodeFailure(type, concerned, e.reasonCode(), e.getMessage(),
+                e instanceof UnsupportedProtocolVersionException), out);
+    }
+
+    /**
+     * Receives each decoded {@link MqttPacket}, and the {@link DecodeFailure} that ends the stream, in order. This
+     * one adds it to {@code out}, which passes it to the next handler.
+     */
+    protected void decoded(ChannelHandlerContext ctx, Object packetOrFailure, List<Object> out) {
+        out.add(packetOrFailure);
     }
 }

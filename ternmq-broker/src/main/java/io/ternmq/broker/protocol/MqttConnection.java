@@ -1,7 +1,6 @@
 package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
@@ -101,7 +100,10 @@ public final class MqttConnection implements SessionConnection {
     private ClientIdentity identity;
     private long keepAliveNanos;
     private long lastPacketNanos;
-    private ScheduledFuture<?> timer;
+    /** When CONNECT and its authentication must be done by. */
+    private long connectDeadlineNanos;
+    /** This connection's place in its loop's {@link ConnectionDeadlines}, or -1 while nothing is watched. */
+    private int deadlineSlot = -1;
     private boolean flushPending;
     private boolean shuttingDown;
 
@@ -114,7 +116,8 @@ public final class MqttConnection implements SessionConnection {
     private InboundTopicAliases inboundAliases;
     private OutboundTopicAliases outboundAliases;
     private MqttProperties connackProperties = MqttProperties.EMPTY;
-    private final ArrayDeque<Response> responses = new ArrayDeque<>(2);
+    /** Null until the first packet that needs an answer: idle connections never get one. */
+    private ArrayDeque<Response> responses;
     /** QoS 1 PUBLISHes routed but not yet acknowledged (waiting for the store): they count against Receive Maximum. */
     private int pendingQos1Acks;
 
@@ -136,17 +139,58 @@ public final class MqttConnection implements SessionConnection {
     public void onOpen() {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
-        int timeout = config.connectTimeoutSeconds();
         // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
-        timer = loop.schedule(() -> {
-            if (state == State.AWAIT_CONNECT) {
-                LOG.info("Connection from {} sent no CONNECT within {} s; closing", channel.remoteAddress(), timeout);
-                channel.close();
-            } else if (state == State.AUTHENTICATING) {
-                refuse(version.isV5() ? ReasonCode.SERVER_UNAVAILABLE : ReasonCode.V3_SERVER_UNAVAILABLE,
-                        "authentication did not answer within connect_timeout (" + timeout + " s)");
+        connectDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.connectTimeoutSeconds());
+        watchDeadlines();
+    }
+
+    /** Called by this loop's {@link ConnectionDeadlines} sweep. */
+    void checkDeadline(long now) {
+        switch (state) {
+            case AWAIT_CONNECT, AUTHENTICATING -> {
+                if (now - connectDeadlineNanos >= 0) {
+                    unwatchDeadlines();
+                    connectTimedOut();
+                }
             }
-        }, timeout, TimeUnit.SECONDS);
+            case ATTACHING, CONNECTED -> {
+                long silent = now - lastPacketNanos;
+                if (silent >= keepAliveNanos) {
+                    unwatchDeadlines();
+                    keepAliveTimedOut(silent);
+                }
+            }
+            case CLOSED -> unwatchDeadlines();
+        }
+    }
+
+    /** The sweep moved this connection to another slot. */
+    void deadlineSlotMoved(int slot) {
+        deadlineSlot = slot;
+    }
+
+    private void watchDeadlines() {
+        if (deadlineSlot < 0) {
+            deadlineSlot = ConnectionDeadlines.of(loop).add(this);
+        }
+    }
+
+    private void unwatchDeadlines() {
+        if (deadlineSlot >= 0) {
+            ConnectionDeadlines.of(loop).remove(deadlineSlot);
+            deadlineSlot = -1;
+        }
+    }
+
+    private void connectTimedOut() {
+        int timeout = config.connectTimeoutSeconds();
+        if (state == State.AWAIT_CONNECT) {
+            LOG.info("Connection from {} sent no CONNECT within {} s; closing", channel.remoteAddress(), timeout);
+            channel.close();
+        } else if (state == State.AUTHENTICATING) {
+            refuse(version.isV5() ? ReasonCode.SERVER_UNAVAILABLE : ReasonCode.V3_SERVER_UNAVAILABLE,
+                    "authentication did not answer within connect_timeout (" + timeout + " s)");
+        }
     }
 
     public void onPacket(MqttPacket packet) {
@@ -213,7 +257,7 @@ public final class MqttConnection implements SessionConnection {
         }
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
-        cancelTimer();
+        unwatchDeadlines();
         releaseConnectionSlot();
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
@@ -508,7 +552,7 @@ public final class MqttConnection implements SessionConnection {
     }
 
     private void proceedAuthenticated(Connect connect) {
-        cancelTimer();
+        unwatchDeadlines(); // the connect timeout is over; the keep alive may start below
         will = connect.will();
         MqttProperties props = connect.properties();
         if (version.isV5()) {
@@ -536,7 +580,7 @@ public final class MqttConnection implements SessionConnection {
         if (keepAlive > 0) {
             // [MQTT-3.1.2-24] disconnect after one and a half keep-alive periods of silence
             keepAliveNanos = TimeUnit.SECONDS.toNanos(keepAlive) * 3 / 2;
-            scheduleKeepAliveCheck(keepAliveNanos);
+            watchDeadlines();
         }
         connackProperties = version.isV5() ? connackProperties(connect, keepAlive) : MqttProperties.EMPTY;
         state = State.ATTACHING;
@@ -1135,6 +1179,9 @@ public final class MqttConnection implements SessionConnection {
 
     private Response reserveResponse() {
         Response r = new Response();
+        if (responses == null) {
+            responses = new ArrayDeque<>(4);
+        }
         responses.add(r);
         return r;
     }
@@ -1148,7 +1195,7 @@ public final class MqttConnection implements SessionConnection {
         r.after = after;
         r.ready = true;
         Response head;
-        while ((head = responses.peek()) != null && head.ready) {
+        while (responses != null && (head = responses.peek()) != null && head.ready) {
             responses.poll();
             send(head.packet);
             if (head.after != null) {
@@ -1372,33 +1419,14 @@ public final class MqttConnection implements SessionConnection {
         channel.close();
     }
 
-    private void scheduleKeepAliveCheck(long delayNanos) {
-        timer = loop.schedule(this::checkKeepAlive, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void checkKeepAlive() {
-        if (state == State.CLOSED) {
-            return;
+    private void keepAliveTimedOut(long silentNanos) {
+        broker.metrics().keepAliveTimeouts.increment();
+        LOG.info("Client '{}' sent nothing for {} ms (1.5 x keep alive); closing", clientId,
+                TimeUnit.NANOSECONDS.toMillis(silentNanos));
+        if (version.isV5() && state == State.CONNECTED) {
+            send(new Disconnect(ReasonCode.KEEP_ALIVE_TIMEOUT, MqttProperties.EMPTY));
         }
-        long silent = System.nanoTime() - lastPacketNanos;
-        if (silent >= keepAliveNanos) {
-            broker.metrics().keepAliveTimeouts.increment();
-            LOG.info("Client '{}' sent nothing for {} ms (1.5 x keep alive); closing", clientId,
-                    TimeUnit.NANOSECONDS.toMillis(silent));
-            if (version.isV5() && state == State.CONNECTED) {
-                send(new Disconnect(ReasonCode.KEEP_ALIVE_TIMEOUT, MqttProperties.EMPTY));
-            }
-            channel.close();
-        } else {
-            scheduleKeepAliveCheck(keepAliveNanos - silent);
-        }
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        channel.close();
     }
 
     /** For tests and logs. */

@@ -67,9 +67,22 @@ final class Outbox {
     private final BrokerMetrics metrics;
     private final int memoryWindow;
 
-    // sized for the common case, an idle or keeping-up client: most connections never queue more than a few
-    private final ArrayDeque<Entry> pending = new ArrayDeque<>(2);
-    private final LinkedHashMap<Integer, Entry> inflight = new LinkedHashMap<>();
+    // Most connections are idle or keep up: they start with shared empty collections (never written: the methods
+    // that add replace them first) and get their own, small, on the first message.
+    private static final ArrayDeque<Entry> NO_PENDING = new ArrayDeque<>(0) {
+        @Override
+        public void addLast(Entry e) {
+            throw new IllegalStateException("the shared empty queue is read-only");
+        }
+    };
+    private static final LinkedHashMap<Integer, Entry> NO_INFLIGHT = new LinkedHashMap<>(0) {
+        @Override
+        public Entry put(Integer key, Entry value) {
+            throw new IllegalStateException("the shared empty window is read-only");
+        }
+    };
+    private ArrayDeque<Entry> pending = NO_PENDING;
+    private LinkedHashMap<Integer, Entry> inflight = NO_INFLIGHT;
     /** Volatile: routing on other loops asks it whether the client's socket is backed up. */
     private volatile SessionConnection connection;
     /** After a reconnect, some in-flight messages wait to be resent: nothing new may overtake them. */
@@ -257,7 +270,7 @@ final class Outbox {
             resendPending = true; // pump() sends the PUBREL
             return;
         }
-        pending.add(e);
+        ownPending().add(e);
     }
 
     /** Reads the next page of stored entries when the client is online and the in-memory window has room. */
@@ -311,7 +324,17 @@ final class Outbox {
         return !resendPending && inflight.size() < c.maxInflight() && !inflight.containsKey(packetId(e.seq));
     }
 
+    private ArrayDeque<Entry> ownPending() {
+        if (pending == NO_PENDING) {
+            pending = new ArrayDeque<>(4);
+        }
+        return pending;
+    }
+
     private void putInflight(int id, Entry e) {
+        if (inflight == NO_INFLIGHT) {
+            inflight = new LinkedHashMap<>(8);
+        }
         inflight.put(id, e);
         if (e.stored()) {
             stored.inflight.incrementAndGet();
@@ -506,13 +529,13 @@ final class Outbox {
     private void enqueueInMemory(Entry e) {
         if (pending.size() >= limits.maxQueuedMessages()) {
             if (limits.dropOldest() && dropOldestInMemory()) {
-                pending.add(e);
+                ownPending().add(e);
             } else {
                 dropped();
             }
             return;
         }
-        pending.add(e);
+        ownPending().add(e);
         updateCongestion();
     }
 
@@ -609,8 +632,8 @@ final class Outbox {
     }
 
     void clear() {
-        pending.clear();
-        inflight.clear();
+        pending = NO_PENDING;
+        inflight = NO_INFLIGHT;
         if (stored != null) {
             stored.inflight.set(0);
         }

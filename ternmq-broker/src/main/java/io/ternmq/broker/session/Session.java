@@ -12,17 +12,16 @@ import io.ternmq.broker.store.StoreOp;
 import io.ternmq.broker.store.StoreWriter;
 import io.ternmq.broker.store.StoredEntry;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The server side of one client's session: subscriptions, the outbound queue and in-flight window ({@link Outbox}),
@@ -55,11 +54,17 @@ public final class Session {
     private volatile EventExecutor owner;
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
     private volatile boolean online;
-    private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
+    /**
+     * The inbox, newest first: producers push with a CAS, the owner takes the whole stack and reverses it into
+     * {@link #batch}. Inline fields rather than a queue object, because every connection has a session and an empty
+     * inbox should cost nothing.
+     */
+    private volatile InboxNode pushed;
+    /** Taken from the inbox, oldest first, not yet handled; owner only (a takeover hands it to the new owner). */
+    private InboxNode batch;
     /** Deliveries waiting in the inbox: they count towards congestion before the owner has queued them. */
-    private final java.util.concurrent.atomic.AtomicInteger inboxDeliveries =
-            new java.util.concurrent.atomic.AtomicInteger();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private volatile int inboxDeliveries;
+    private volatile boolean drainScheduled;
 
     // Owner-thread state below.
     /** Seconds the session outlives its connection: 0 ends it with the connection, NEVER_EXPIRES never. */
@@ -75,8 +80,34 @@ public final class Session {
     private boolean willPending;
     private ScheduledFuture<?> willTimer;
     private ScheduledFuture<?> expiryTimer;
-    private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final Set<Integer> awaitingPubrel = new HashSet<>(2);
+    /** Null until the first subscription (many clients only publish). */
+    private Map<String, Subscription> subscriptions;
+    /** Null until the first inbound QoS 2 message. */
+    private Set<Integer> awaitingPubrel;
+
+    private static final VarHandle PUSHED;
+    private static final VarHandle INBOX_DELIVERIES;
+    private static final VarHandle DRAIN_SCHEDULED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PUSHED = lookup.findVarHandle(Session.class, "pushed", InboxNode.class);
+            INBOX_DELIVERIES = lookup.findVarHandle(Session.class, "inboxDeliveries", int.class);
+            DRAIN_SCHEDULED = lookup.findVarHandle(Session.class, "drainScheduled", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final class InboxNode {
+        final Object work;
+        InboxNode next;
+
+        InboxNode(Object work) {
+            this.work = work;
+        }
+    }
 
     /**
      * @param store the broker's store; used only if the session is persistent ({@code expiryInterval != 0})
@@ -129,7 +160,7 @@ public final class Session {
      * submission order. Safe from any thread. On the owner loop with nothing waiting, it runs at once.
      */
     public void submit(Object work) {
-        if (owner.inEventLoop() && inbox.isEmpty() && !drainScheduled.get()) {
+        if (owner.inEventLoop() && batch == null && pushed == null && !drainScheduled) {
             handle(work);
             return;
         }
@@ -139,10 +170,15 @@ public final class Session {
     /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
     public void post(Object work) {
         if (work instanceof Delivery || work instanceof StoredEntry) {
-            inboxDeliveries.incrementAndGet();
+            INBOX_DELIVERIES.getAndAdd(this, 1);
         }
-        inbox.offer(work);
-        if (drainScheduled.compareAndSet(false, true)) {
+        InboxNode node = new InboxNode(work);
+        InboxNode head;
+        do {
+            head = pushed;
+            node.next = head;
+        } while (!PUSHED.compareAndSet(this, head, node));
+        if (DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
             owner.execute(this::drain);
         }
     }
@@ -153,19 +189,39 @@ public final class Session {
             o.execute(this::drain);
             return;
         }
-        drainScheduled.set(false);
-        Object work;
-        while ((work = inbox.poll()) != null) {
+        drainScheduled = false;
+        while (true) {
+            InboxNode node = batch;
+            if (node == null) {
+                node = reverse((InboxNode) PUSHED.getAndSet(this, (InboxNode) null));
+                if (node == null) {
+                    return;
+                }
+            }
+            batch = node.next;
+            Object work = node.work;
             if (work instanceof Delivery || work instanceof StoredEntry) {
-                inboxDeliveries.decrementAndGet();
+                INBOX_DELIVERIES.getAndAdd(this, -1);
             }
             handle(work);
             if (owner != o) {
-                // a takeover moved the session: the new owner drains the rest
+                // a takeover moved the session (batch was updated before handling): the new owner drains the rest
                 owner.execute(this::drain);
                 return;
             }
         }
+    }
+
+    /** Newest-first stack to oldest-first list. */
+    private static InboxNode reverse(InboxNode newestFirst) {
+        InboxNode oldestFirst = null;
+        while (newestFirst != null) {
+            InboxNode next = newestFirst.next;
+            newestFirst.next = oldestFirst;
+            oldestFirst = newestFirst;
+            newestFirst = next;
+        }
+        return oldestFirst;
     }
 
     private void handle(Object work) {
@@ -337,7 +393,9 @@ public final class Session {
     public void recover(SessionRecord record, List<Integer> inboundQos2, long queuedCount, long queuedBytes,
                         long firstSeq, long nextSeq) {
         protocolLevel = record.protocolLevel();
-        awaitingPubrel.addAll(inboundQos2);
+        if (!inboundQos2.isEmpty()) {
+            awaitingPubrel().addAll(inboundQos2);
+        }
         outbox.recovered(queuedCount, queuedBytes, firstSeq, nextSeq);
         long now = System.currentTimeMillis();
         long disconnectedAt = record.disconnectedAtMillis() == 0 ? now : record.disconnectedAtMillis();
@@ -400,7 +458,7 @@ public final class Session {
         online = false;
         cancelTimers();
         outbox.clear();
-        awaitingPubrel.clear();
+        awaitingPubrel = null;
         if (store != null) {
             store.submit(w -> w.deleteSession(clientId, storeOwner()));
         }
@@ -418,25 +476,28 @@ public final class Session {
 
     /** @return the subscription it replaces, or null */
     public Subscription putSubscription(Subscription s) {
+        if (subscriptions == null) {
+            subscriptions = new HashMap<>(4);
+        }
         return subscriptions.put(s.filter(), s);
     }
 
     /** @return the removed subscription, or null if there was none */
     public Subscription removeSubscription(String filter) {
-        return subscriptions.remove(filter);
+        return subscriptions == null ? null : subscriptions.remove(filter);
     }
 
     /** @return the subscription to exactly this filter, or null */
     public Subscription subscription(String filter) {
-        return subscriptions.get(filter);
+        return subscriptions == null ? null : subscriptions.get(filter);
     }
 
     public int subscriptionCount() {
-        return subscriptions.size();
+        return subscriptions == null ? 0 : subscriptions.size();
     }
 
     public Collection<Subscription> subscriptions() {
-        return Collections.unmodifiableCollection(subscriptions.values());
+        return subscriptions == null ? List.of() : Collections.unmodifiableCollection(subscriptions.values());
     }
 
     /** Stores subscription changes of a stored session; {@code then} runs on the owner loop once they are durable. */
@@ -496,7 +557,7 @@ public final class Session {
      * drops instead, so that one stuck client never stalls the others. Safe from any thread.
      */
     public boolean wantsBackpressure() {
-        return outbox.congested(inboxDeliveries.get()
+        return outbox.congested(inboxDeliveries
                 + (store == null ? 0 : outbox.stored.count.get() - outbox.stored.inflight.get()));
     }
 
@@ -552,15 +613,22 @@ public final class Session {
      * @return false if the id was already recorded: the PUBLISH is a resend and must not be routed again
      */
     public boolean markAwaitingPubrel(int packetId) {
-        return awaitingPubrel.add(packetId);
+        return awaitingPubrel().add(packetId);
     }
 
     public boolean isAwaitingPubrel(int packetId) {
-        return awaitingPubrel.contains(packetId);
+        return awaitingPubrel != null && awaitingPubrel.contains(packetId);
     }
 
     public int awaitingPubrelCount() {
-        return awaitingPubrel.size();
+        return awaitingPubrel == null ? 0 : awaitingPubrel.size();
+    }
+
+    private Set<Integer> awaitingPubrel() {
+        if (awaitingPubrel == null) {
+            awaitingPubrel = new HashSet<>(4);
+        }
+        return awaitingPubrel;
     }
 
     /**
@@ -569,7 +637,7 @@ public final class Session {
      * like a resend.
      */
     public void releasePubrel(int packetId, java.util.function.Consumer<Boolean> then) {
-        boolean known = awaitingPubrel.remove(packetId);
+        boolean known = awaitingPubrel != null && awaitingPubrel.remove(packetId);
         if (store == null || !known) {
             then.accept(known);
             return;

@@ -1,13 +1,13 @@
 package io.ternmq.broker.transport;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.ClientChannel;
@@ -17,9 +17,11 @@ import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;
 import io.ternmq.codec.DecodeFailure;
-import io.ternmq.codec.MqttEncoder;
+import io.ternmq.codec.MqttDecoder;
 import io.ternmq.codec.MqttPacket;
+import io.ternmq.codec.MqttPacketEncoder;
 import io.ternmq.codec.MqttVersion;
+import io.ternmq.codec.Publish;
 import io.ternmq.codec.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,23 +30,28 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import java.io.IOException;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The thin adapter between a Netty channel and {@link MqttConnection}: forwards decoded packets and channel events
- * in, and exposes the channel through {@link ClientChannel}. The last handler of the pipeline.
+ * in, and exposes the channel through {@link ClientChannel}. The last handler of the pipeline, and its only one besides
+ * TLS: it decodes (as an {@link MqttDecoder} taking the packets itself) and encodes what the connection sends (checked
+ * by {@link OutboundLimits} first). Separate decoder, encoder and limits handlers would cost every idle connection
+ * three more pipeline contexts.
  * <p>
  * Transport-level security lives here too: the verified client certificate of a TLS connection is recorded for the
  * listener's authenticator, and on listeners with {@code use_identity_as_username} it replaces the CONNECT's user
  * name (and the password is dropped) before the protocol sees it; a CONNACK refusing credentials is held back by the
  * auth failure delay.
  */
-final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements ClientChannel {
+final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private static final Logger LOG = LoggerFactory.getLogger(MqttChannelAdapter.class);
     private static final RateLimitedLog HANDSHAKE_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final BrokerContext broker;
     private final ListenerRuntime listener;
+    private final OutboundLimits limits;
     private ChannelHandlerContext ctx;
     private MqttConnection connection;
     private MqttVersion version = MqttVersion.MQTT_3_1_1;
@@ -52,16 +59,26 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
     private String remoteAddress;
     /** A refusing CONNACK is waiting out the auth failure delay; the close it is followed by waits too. */
     private boolean refusalDelayed;
+    /** Closes the connection if it stays unwritable too long; null while it is writable. */
+    private ScheduledFuture<?> unwritableTimer;
 
-    MqttChannelAdapter(BrokerContext broker, ListenerRuntime listener) {
+    MqttChannelAdapter(BrokerContext broker, ListenerRuntime listener, OutboundLimits limits, int maxPacketSize) {
+        super(maxPacketSize);
         this.broker = broker;
         this.listener = listener;
+        this.limits = limits;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.connection = new MqttConnection(this, broker);
+    }
+
+    /** The pipeline is torn down once the channel is closed and deregistered: give the listener its slot back. */
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        listener.closed();
     }
 
     @Override
@@ -100,17 +117,15 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof MqttPacket packet) {
+    protected void decoded(ChannelHandlerContext ctx, Object packetOrFailure, List<Object> out) {
+        if (packetOrFailure instanceof MqttPacket packet) {
             if (packet instanceof Connect connect && listener.usernameFromCertificate != CertificateIdentity.NONE
                     && certificate != null) {
                 packet = withCertificateIdentity(connect);
             }
             connection.onPacket(packet);
-        } else if (msg instanceof DecodeFailure failure) {
+        } else if (packetOrFailure instanceof DecodeFailure failure) {
             connection.onDecodeFailure(failure);
-        } else {
-            ReferenceCountUtil.release(msg);
         }
     }
 
@@ -122,7 +137,10 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        super.channelInactive(ctx); // decodes what is left
+        OutboundLimits.cancel(unwritableTimer);
+        unwritableTimer = null;
         connection.onClosed();
         if (certificate != null) {
             listener.certificates.remove(remoteAddress());
@@ -160,7 +178,10 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
                 refusalDelayed = true;
                 ctx.channel().config().setAutoRead(false);
                 ctx.executor().schedule(() -> {
-                    ctx.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+                    ByteBuf bytes = encode(packet);
+                    if (bytes != null) {
+                        ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
+                    }
                 }, delay, TimeUnit.MILLISECONDS);
                 return;
             }
@@ -168,7 +189,30 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
         if (refusalDelayed) {
             return; // nothing follows a refusal but the close
         }
-        ctx.write(packet, ctx.voidPromise());
+        if (packet instanceof Publish p && !limits.admit(ctx.channel(), p)) {
+            return;
+        }
+        ByteBuf bytes = encode(packet);
+        if (bytes != null) {
+            ctx.write(bytes, ctx.voidPromise());
+        }
+    }
+
+    /** @return the packet's bytes, sized exactly, or null if it cannot be encoded (then the connection closes) */
+    private ByteBuf encode(MqttPacket packet) {
+        ByteBuf out = null;
+        try {
+            out = ctx.alloc().ioBuffer(MqttPacketEncoder.encodedSize(packet, version));
+            MqttPacketEncoder.encode(out, packet, version);
+            return out;
+        } catch (RuntimeException e) {
+            if (out != null) {
+                out.release();
+            }
+            LOG.warn("Cannot encode {} for {}; closing the connection", packet.type(), remoteAddress(), e);
+            ctx.close();
+            return null;
+        }
     }
 
     private boolean refusesCredentials(int code) {
@@ -201,10 +245,6 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
     @Override
     public void setProtocolVersion(MqttVersion version) {
         this.version = version;
-        MqttEncoder encoder = ctx.pipeline().get(MqttEncoder.class);
-        if (encoder != null) {
-            encoder.setVersion(version);
-        }
     }
 
     @Override
@@ -248,6 +288,7 @@ final class MqttChannelAdapter extends ChannelInboundHandlerAdapter implements C
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        unwritableTimer = limits.writabilityChanged(ctx.channel(), unwritableTimer);
         connection.onWritabilityChanged(ctx.channel().isWritable());
         ctx.fireChannelWritabilityChanged();
     }

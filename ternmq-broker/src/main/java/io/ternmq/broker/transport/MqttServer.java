@@ -2,12 +2,14 @@ package io.ternmq.broker.transport;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
@@ -27,8 +29,6 @@ import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.security.BrokerSecurity;
 import io.ternmq.broker.security.ListenerSecurity;
 import io.ternmq.broker.metrics.RateLimitedLog;
-import io.ternmq.codec.MqttDecoder;
-import io.ternmq.codec.MqttEncoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +59,9 @@ public final class MqttServer implements AutoCloseable {
     private final BrokerSecurity security;
     private final IntFunction<BrokerContext> contexts;
     private final ConnectionRateLimiter rateLimiter;
+    private final OutboundLimits outboundLimits;
+    /** Shared: it holds only settings, and Netty would otherwise give every connection its own. */
+    private final RecvByteBufAllocator receiveAllocator = new AdaptiveRecvByteBufAllocator();
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
@@ -78,13 +81,16 @@ public final class MqttServer implements AutoCloseable {
         this.security = security;
         this.contexts = contexts;
         this.rateLimiter = new ConnectionRateLimiter(config.connectionRatePerAddress());
+        this.outboundLimits = new OutboundLimits(config.maxOutboundBuffer(),
+                config.slowConsumerPolicy().equals("disconnect"), config.slowConsumerTimeoutSeconds() * 1000L,
+                metrics);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-accept"), io);
-        // one I/O loop per core: each connection, and the session attached to it, lives on one of them
-        // one loop per core (Netty's default is two): with fewer threads than a busy machine has runnable ones, a
-        // message crosses fewer context switches on its way
+        // one I/O loop per core (Netty's default is two): each connection, and the session attached to it, lives on
+        // one of them; with fewer threads than a busy machine has runnable ones, a message crosses fewer context
+        // switches on its way
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         this.ioGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("ternmq-io"), io);
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
@@ -119,6 +125,7 @@ public final class MqttServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, receiveAllocator)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -184,17 +191,11 @@ public final class MqttServer implements AutoCloseable {
             ch.close();
             return;
         }
-        ch.closeFuture().addListener(f -> listener.closed());
         clientChannels.add(ch);
         if (listener.tls != null) {
             p.addLast("tls", listener.tls.newHandler(ch.alloc()));
         }
-        p.addLast("decoder", new MqttDecoder(config.maxPacketSize()));
-        p.addLast("encoder", new MqttEncoder());
-        p.addLast("outbound-limits", new OutboundLimitHandler(config.maxOutboundBuffer(),
-                config.slowConsumerPolicy().equals("disconnect"), config.slowConsumerTimeoutSeconds() * 1000L,
-                metrics));
-        p.addLast("mqtt", new MqttChannelAdapter(listener.context, listener));
+        p.addLast("mqtt", new MqttChannelAdapter(listener.context, listener, outboundLimits, config.maxPacketSize()));
     }
 
     /** Rebuilds every TLS listener's context from its files now (SIGHUP). @return whether all succeeded */

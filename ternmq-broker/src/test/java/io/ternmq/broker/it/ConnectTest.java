@@ -170,6 +170,54 @@ class ConnectTest {
     }
 
     @Test
+    @DisplayName("[MQTT-3.1.2-24] among many connections of one loop, only the silent ones are closed, while others "
+            + "come and go")
+    void keepAliveAmongMany() {
+        java.util.List<RawClient> pinging = new java.util.ArrayList<>();
+        java.util.List<RawClient> silent = new java.util.ArrayList<>();
+        java.util.List<RawClient> leaving = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 30; i++) {
+                RawClient c = new RawClient(broker.port());
+                c.send(connect(MqttVersion.MQTT_3_1_1, "many-" + i, true, 1));
+                c.read(Connack.class);
+                (i % 3 == 0 ? pinging : i % 3 == 1 ? silent : leaving).add(c);
+            }
+            // for 3 s (twice the 1.5 s deadline): pings keep two thirds open, of which one half leaves one by one,
+            // which moves connections around in the loop's deadline sweep; the last third says nothing
+            long end = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < end) {
+                for (RawClient c : pinging) {
+                    c.send(Pingreq.INSTANCE);
+                    assertThat(c.read()).isEqualTo(Pingresp.INSTANCE);
+                }
+                for (RawClient c : leaving) {
+                    c.send(Pingreq.INSTANCE);
+                    assertThat(c.read()).isEqualTo(Pingresp.INSTANCE);
+                }
+                if (!leaving.isEmpty()) {
+                    RawClient c = leaving.remove(leaving.size() - 1);
+                    c.send(new io.ternmq.codec.Disconnect(ReasonCode.SUCCESS, MqttProperties.EMPTY));
+                    c.close();
+                }
+                await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+            }
+            for (RawClient c : silent) {
+                c.assertClosedByServer(Duration.ofSeconds(1));
+            }
+            for (RawClient c : pinging) {
+                c.send(Pingreq.INSTANCE);
+                assertThat(c.read()).isEqualTo(Pingresp.INSTANCE);
+            }
+            assertThat(broker.broker().metrics().keepAliveTimeouts.sum()).isEqualTo(silent.size());
+        } finally {
+            pinging.forEach(RawClient::close);
+            silent.forEach(RawClient::close);
+            leaving.forEach(RawClient::close);
+        }
+    }
+
+    @Test
     @DisplayName("a connection that sends no CONNECT within connect_timeout is closed")
     void connectTimeout() {
         try (RawClient c = new RawClient(broker.port())) {
