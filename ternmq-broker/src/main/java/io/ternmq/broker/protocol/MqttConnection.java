@@ -1,7 +1,6 @@
 package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.AuthExchange;
@@ -59,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  * sends, for MQTT 3.1, 3.1.1 and 5.0. Knows the network only through {@link ClientChannel}. Runs entirely on the
  * connection's event loop, which also owns the attached {@link Session}.
  */
-public final class MqttConnection implements SessionConnection {
+public final class MqttConnection implements SessionConnection, Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
     private static final RateLimitedLog DENIED_LOG = new RateLimitedLog(LOG, 10_000);
     /** MQTT 3.1 limits client identifiers to 1..23 characters. */
@@ -75,9 +74,7 @@ public final class MqttConnection implements SessionConnection {
 
     private final ClientChannel channel;
     private final BrokerContext broker;
-    private final BrokerConfig config;
     private final EventExecutor loop;
-    private final Runnable flushTask = this::flushNow;
 
     private State state = State.AWAIT_CONNECT;
     private MqttVersion version = MqttVersion.MQTT_3_1_1;
@@ -91,19 +88,21 @@ public final class MqttConnection implements SessionConnection {
     private ArrayDeque<MqttPacket> parked;
     /** Set while a packet waits for an asynchronous authorization answer: later packets wait behind it. */
     private boolean inputHeld;
-    private double publishTokens = Double.MAX_VALUE;
-    private long publishRefillNanos = System.nanoTime();
+    /** Only with max_publish_rate. */
+    private PublishRateLimit publishRate;
     private boolean throttled;
     /** When the socket last changed writability or was seen draining while backed up. */
     private volatile long drainedNanos = System.nanoTime();
-    private volatile long lastUnwritten;
+    private volatile int lastUnwritten;
     private ClientIdentity identity;
     private long keepAliveNanos;
     private long lastPacketNanos;
     /** When CONNECT and its authentication must be done by. */
     private long connectDeadlineNanos;
-    /** This connection's place in its loop's {@link ConnectionDeadlines}, or -1 while nothing is watched. */
-    private int deadlineSlot = -1;
+    /** Once CONNECT is authenticated, or the deadline has passed. */
+    private boolean connectDeadlineOver;
+    /** This connection's place in its loop's {@link LoopConnections}, or -1 once closed. */
+    private int slot = -1;
     private boolean flushPending;
     private boolean shuttingDown;
 
@@ -130,7 +129,6 @@ public final class MqttConnection implements SessionConnection {
     public MqttConnection(ClientChannel channel, BrokerContext broker) {
         this.channel = channel;
         this.broker = broker;
-        this.config = broker.config();
         this.loop = channel.executor();
     }
 
@@ -140,50 +138,39 @@ public final class MqttConnection implements SessionConnection {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
         // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
-        connectDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.connectTimeoutSeconds());
-        watchDeadlines();
+        connectDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(broker.config().connectTimeoutSeconds());
+        slot = LoopConnections.of(loop).add(this);
     }
 
-    /** Called by this loop's {@link ConnectionDeadlines} sweep. */
+    /** Called by this loop's {@link LoopConnections} sweep. */
     void checkDeadline(long now) {
         switch (state) {
             case AWAIT_CONNECT, AUTHENTICATING -> {
-                if (now - connectDeadlineNanos >= 0) {
-                    unwatchDeadlines();
+                if (!connectDeadlineOver && now - connectDeadlineNanos >= 0) {
+                    connectDeadlineOver = true;
                     connectTimedOut();
                 }
             }
             case ATTACHING, CONNECTED -> {
                 long silent = now - lastPacketNanos;
-                if (silent >= keepAliveNanos) {
-                    unwatchDeadlines();
+                if (keepAliveNanos > 0 && silent >= keepAliveNanos) {
+                    keepAliveNanos = 0; // once
                     keepAliveTimedOut(silent);
                 }
             }
-            case CLOSED -> unwatchDeadlines();
+            case CLOSED -> {
+                // leaves at channel close
+            }
         }
     }
 
-    /** The sweep moved this connection to another slot. */
-    void deadlineSlotMoved(int slot) {
-        deadlineSlot = slot;
-    }
-
-    private void watchDeadlines() {
-        if (deadlineSlot < 0) {
-            deadlineSlot = ConnectionDeadlines.of(loop).add(this);
-        }
-    }
-
-    private void unwatchDeadlines() {
-        if (deadlineSlot >= 0) {
-            ConnectionDeadlines.of(loop).remove(deadlineSlot);
-            deadlineSlot = -1;
-        }
+    /** {@link LoopConnections} moved this connection to another slot. */
+    void slotMoved(int slot) {
+        this.slot = slot;
     }
 
     private void connectTimedOut() {
-        int timeout = config.connectTimeoutSeconds();
+        int timeout = broker.config().connectTimeoutSeconds();
         if (state == State.AWAIT_CONNECT) {
             LOG.info("Connection from {} sent no CONNECT within {} s; closing", channel.remoteAddress(), timeout);
             channel.close();
@@ -251,13 +238,16 @@ public final class MqttConnection implements SessionConnection {
     }
 
     public void onClosed() {
+        if (slot >= 0) {
+            LoopConnections.of(loop).remove(slot);
+            slot = -1;
+        }
         State previous = state;
         if (previous == State.CLOSED) {
             return;
         }
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
-        unwatchDeadlines();
         releaseConnectionSlot();
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
@@ -331,12 +321,12 @@ public final class MqttConnection implements SessionConnection {
                         "empty client identifier without clean session [MQTT-3.1.3-8]");
                 return;
             }
-            if (!config.allowZeroLengthClientId()) {
+            if (!broker.config().allowZeroLengthClientId()) {
                 refuse(version.isV5() ? ReasonCode.CLIENT_IDENTIFIER_NOT_VALID : ReasonCode.V3_IDENTIFIER_REJECTED,
                         "empty client identifier (allow_zero_length_clientid is false)");
                 return;
             }
-            id = config.autoIdPrefix() + UUID.randomUUID();
+            id = broker.config().autoIdPrefix() + UUID.randomUUID();
             assigned = true;
         } else if (version == MqttVersion.MQTT_3_1 && id.length() > MQTT_3_1_MAX_CLIENT_ID_LENGTH) {
             refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "MQTT 3.1 client identifiers are at most 23 characters");
@@ -345,7 +335,7 @@ public final class MqttConnection implements SessionConnection {
         clientId = id;
         assignedClientId = assigned;
         int keepAlive = connect.keepAliveSeconds();
-        int maxKeepAlive = config.maxKeepAlive();
+        int maxKeepAlive = broker.config().maxKeepAlive();
         if (!version.isV5() && (keepAlive > maxKeepAlive || (keepAlive == 0 && maxKeepAlive < 65_535))) {
             // MQTT 3.x cannot be told another keep alive; refuse as Mosquitto does
             refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "keep alive " + keepAlive + " s is above max_keepalive "
@@ -357,7 +347,7 @@ public final class MqttConnection implements SessionConnection {
         }
         if (!broker.connectionLimit().tryAcquire()) {
             refuse(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SERVER_UNAVAILABLE,
-                    "max_connections (" + config.maxConnections() + ") reached");
+                    "max_connections (" + broker.config().maxConnections() + ") reached");
             return;
         }
         holdsConnectionSlot = true;
@@ -390,13 +380,13 @@ public final class MqttConnection implements SessionConnection {
                     "will topic beyond max_topic_length or max_topic_levels");
             return false;
         }
-        if (w.qos().value() > config.maxQos()) {
+        if (w.qos().value() > broker.config().maxQos()) {
             // [MQTT-3.2.2-12]; MQTT 3.x has no such code, so it is refused as not authorized
             refuse(version.isV5() ? ReasonCode.QOS_NOT_SUPPORTED : ReasonCode.V3_NOT_AUTHORIZED,
-                    "will QoS " + w.qos().value() + " above max_qos " + config.maxQos());
+                    "will QoS " + w.qos().value() + " above max_qos " + broker.config().maxQos());
             return false;
         }
-        if (w.retain() && !config.retainAvailable()) {
+        if (w.retain() && !broker.config().retainAvailable()) {
             // [MQTT-3.2.2-13]
             refuse(version.isV5() ? ReasonCode.RETAIN_NOT_SUPPORTED : ReasonCode.V3_NOT_AUTHORIZED,
                     "retained will while retain_available is false");
@@ -552,12 +542,12 @@ public final class MqttConnection implements SessionConnection {
     }
 
     private void proceedAuthenticated(Connect connect) {
-        unwatchDeadlines(); // the connect timeout is over; the keep alive may start below
+        connectDeadlineOver = true; // the keep alive, if any, starts below
         will = connect.will();
         MqttProperties props = connect.properties();
         if (version.isV5()) {
             Long expiry = props.getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
-            sessionExpiry = Math.min(expiry == null ? 0 : expiry, config.maxSessionExpiryInterval());
+            sessionExpiry = Math.min(expiry == null ? 0 : expiry, broker.config().maxSessionExpiryInterval());
             Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
             clientReceiveMaximum = receiveMaximum == null ? 65_535 : receiveMaximum;
             Integer problems = props.getInt(PropertyId.REQUEST_PROBLEM_INFORMATION);
@@ -566,21 +556,20 @@ public final class MqttConnection implements SessionConnection {
             if (aliasMax != null && aliasMax > 0) {
                 outboundAliases = new OutboundTopicAliases(aliasMax);
             }
-            if (config.maxTopicAlias() > 0) {
-                inboundAliases = new InboundTopicAliases(config.maxTopicAlias());
+            if (broker.config().maxTopicAlias() > 0) {
+                inboundAliases = new InboundTopicAliases(broker.config().maxTopicAlias());
             }
         } else {
             // MQTT 3.x: a persistent session never expires, a clean one ends with the connection
             sessionExpiry = connect.cleanStart() ? 0 : Session.NEVER_EXPIRES;
         }
         int keepAlive = connect.keepAliveSeconds();
-        if (version.isV5() && (keepAlive > config.maxKeepAlive() || keepAlive == 0 && config.maxKeepAlive() < 65_535)) {
-            keepAlive = config.maxKeepAlive(); // announced as Server Keep Alive [MQTT-3.2.2-21]
+        if (version.isV5() && (keepAlive > broker.config().maxKeepAlive() || keepAlive == 0 && broker.config().maxKeepAlive() < 65_535)) {
+            keepAlive = broker.config().maxKeepAlive(); // announced as Server Keep Alive [MQTT-3.2.2-21]
         }
         if (keepAlive > 0) {
             // [MQTT-3.1.2-24] disconnect after one and a half keep-alive periods of silence
             keepAliveNanos = TimeUnit.SECONDS.toNanos(keepAlive) * 3 / 2;
-            watchDeadlines();
         }
         connackProperties = version.isV5() ? connackProperties(connect, keepAlive) : MqttProperties.EMPTY;
         state = State.ATTACHING;
@@ -597,29 +586,29 @@ public final class MqttConnection implements SessionConnection {
         if (requested != null && requested != sessionExpiry) {
             b.set(PropertyId.SESSION_EXPIRY_INTERVAL, sessionExpiry);
         }
-        if (config.receiveMaximum() < 65_535) {
-            b.set(PropertyId.RECEIVE_MAXIMUM, config.receiveMaximum());
+        if (broker.config().receiveMaximum() < 65_535) {
+            b.set(PropertyId.RECEIVE_MAXIMUM, broker.config().receiveMaximum());
         }
-        if (config.maxQos() < 2) {
-            b.set(PropertyId.MAXIMUM_QOS, config.maxQos());
+        if (broker.config().maxQos() < 2) {
+            b.set(PropertyId.MAXIMUM_QOS, broker.config().maxQos());
         }
-        if (!config.retainAvailable()) {
+        if (!broker.config().retainAvailable()) {
             b.set(PropertyId.RETAIN_AVAILABLE, 0);
         }
-        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) config.maxPacketSize());
+        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) broker.config().maxPacketSize());
         if (assignedClientId) {
             b.set(PropertyId.ASSIGNED_CLIENT_IDENTIFIER, clientId);
         }
-        if (config.maxTopicAlias() > 0) {
-            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, config.maxTopicAlias());
+        if (broker.config().maxTopicAlias() > 0) {
+            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, broker.config().maxTopicAlias());
         }
-        if (!config.wildcardSubscriptionAvailable()) {
+        if (!broker.config().wildcardSubscriptionAvailable()) {
             b.set(PropertyId.WILDCARD_SUBSCRIPTION_AVAILABLE, 0);
         }
-        if (!config.subscriptionIdentifierAvailable()) {
+        if (!broker.config().subscriptionIdentifierAvailable()) {
             b.set(PropertyId.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
         }
-        if (!config.sharedSubscriptionAvailable()) {
+        if (!broker.config().sharedSubscriptionAvailable()) {
             b.set(PropertyId.SHARED_SUBSCRIPTION_AVAILABLE, 0);
         }
         if (keepAlive != connect.keepAliveSeconds()) {
@@ -632,8 +621,8 @@ public final class MqttConnection implements SessionConnection {
             }
         }
         Integer wantsResponseInfo = connect.properties().getInt(PropertyId.REQUEST_RESPONSE_INFORMATION);
-        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !config.responseInformation().isEmpty()) {
-            b.set(PropertyId.RESPONSE_INFORMATION, config.responseInformation() + clientId);
+        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !broker.config().responseInformation().isEmpty()) {
+            b.set(PropertyId.RESPONSE_INFORMATION, broker.config().responseInformation() + clientId);
         }
         return b.build();
     }
@@ -777,15 +766,15 @@ public final class MqttConnection implements SessionConnection {
 
     private void onPublish(Publish p) {
         broker.metrics().publishesReceived.increment();
-        if (config.maxPublishRate() > 0) {
+        if (broker.config().maxPublishRate() > 0) {
             throttle();
         }
-        if (p.qos().value() > config.maxQos()) {
+        if (p.qos().value() > broker.config().maxQos()) {
             disconnect(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + p.qos().value() + " above max_qos "
-                    + config.maxQos() + " [MQTT-3.2.2-11]");
+                    + broker.config().maxQos() + " [MQTT-3.2.2-11]");
             return;
         }
-        if (p.retain() && !config.retainAvailable()) {
+        if (p.retain() && !broker.config().retainAvailable()) {
             disconnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retained PUBLISH while retain_available is false "
                     + "[MQTT-3.2.2-14]");
             return;
@@ -810,15 +799,15 @@ public final class MqttConnection implements SessionConnection {
             return;
         }
         if (exceedsTopicLimits(topic)) {
-            disconnect(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length (" + config.maxTopicLength()
-                    + " bytes) or deeper than max_topic_levels (" + config.maxTopicLevels() + ")");
+            disconnect(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length (" + broker.config().maxTopicLength()
+                    + " bytes) or deeper than max_topic_levels (" + broker.config().maxTopicLevels() + ")");
             return;
         }
         if (p.qos() != QoS.AT_MOST_ONCE && version.isV5()
-                && pendingQos1Acks + session.awaitingPubrelCount() >= config.receiveMaximum()
+                && pendingQos1Acks + session.awaitingPubrelCount() >= broker.config().receiveMaximum()
                 && !(p.qos() == QoS.EXACTLY_ONCE && session.isAwaitingPubrel(p.packetId()))) {
             disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum ("
-                    + config.receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
+                    + broker.config().receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
             return;
         }
         if (version.isV5() && isUtf8Payload(props) && !Utf8.isWellFormed(p.payload())) {
@@ -932,7 +921,7 @@ public final class MqttConnection implements SessionConnection {
      * is either acknowledged (the drop is counted) or disconnected.
      */
     private void acknowledge(Response r, boolean quotaExceeded, MqttPacket ack) {
-        if (quotaExceeded && !version.isV5() && config.queueOverflowV3Action().equals("disconnect")) {
+        if (quotaExceeded && !version.isV5() && broker.config().queueOverflowV3Action().equals("disconnect")) {
             disconnect(ReasonCode.QUOTA_EXCEEDED, "subscribers' queues are full (queue_overflow_v3_action disconnect)");
             return;
         }
@@ -947,28 +936,26 @@ public final class MqttConnection implements SessionConnection {
                 levels++;
             }
         }
-        if (levels > config.maxTopicLevels()) {
+        if (levels > broker.config().maxTopicLevels()) {
             return true;
         }
-        return topic.length() > config.maxTopicLength() / 3
-                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config.maxTopicLength();
+        return topic.length() > broker.config().maxTopicLength() / 3
+                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > broker.config().maxTopicLength();
     }
 
     /**
-     * A token bucket of {@code max_publish_rate} PUBLISHes per second (one second's worth at most): a client that
-     * goes over it is not read from until its budget has refilled, so it slows down instead of crowding out others.
+     * {@code max_publish_rate}: a client that goes over it is not read from until its budget has refilled, so it
+     * slows down instead of crowding out others.
      */
     private void throttle() {
-        long now = System.nanoTime();
-        double rate = config.maxPublishRate();
-        publishTokens = Math.min(rate, publishTokens + (now - publishRefillNanos) * rate / 1e9);
-        publishRefillNanos = now;
-        publishTokens -= 1;
-        if (publishTokens < 0 && !throttled) {
+        if (publishRate == null) {
+            publishRate = new PublishRateLimit(broker.config().maxPublishRate(), System.nanoTime());
+        }
+        long waitNanos = publishRate.take(System.nanoTime());
+        if (waitNanos > 0 && !throttled) {
             throttled = true;
             broker.metrics().publishesThrottled.increment();
             channel.setAutoRead(false);
-            long waitNanos = (long) (-publishTokens / rate * 1e9);
             loop.schedule(() -> {
                 throttled = false;
                 if (state == State.CONNECTED) {
@@ -993,7 +980,7 @@ public final class MqttConnection implements SessionConnection {
     private String resolveAlias(int alias, String topic) {
         if (inboundAliases == null || !inboundAliases.inRange(alias)) {
             disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " is 0 or above the maximum "
-                    + config.maxTopicAlias() + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
+                    + broker.config().maxTopicAlias() + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
             return null;
         }
         if (!topic.isEmpty()) {
@@ -1042,7 +1029,7 @@ public final class MqttConnection implements SessionConnection {
     private void subscribe(Subscribe subscribe, List<Boolean> allowed) {
         List<TopicSubscription> requested = subscribe.subscriptions();
         int subscriptionId = subscriptionIdentifier(subscribe.properties());
-        if (subscriptionId != 0 && !config.subscriptionIdentifierAvailable()) {
+        if (subscriptionId != 0 && !broker.config().subscriptionIdentifierAvailable()) {
             disconnect(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
                     "Subscription Identifier while subscription_identifier_available is false");
             return;
@@ -1060,12 +1047,12 @@ public final class MqttConnection implements SessionConnection {
                 refusedAny = true;
                 continue;
             }
-            if (shared && !config.sharedSubscriptionAvailable()) {
+            if (shared && !broker.config().sharedSubscriptionAvailable()) {
                 disconnect(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "shared subscription while shared_subscription_available is false");
                 return;
             }
-            if (!config.wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
+            if (!broker.config().wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
                 disconnect(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "wildcard subscription while wildcard_subscription_available is false");
                 return;
@@ -1082,7 +1069,7 @@ public final class MqttConnection implements SessionConnection {
                 refusedAny = true;
                 continue;
             }
-            int maxSubscriptions = config.maxSubscriptionsPerClient();
+            int maxSubscriptions = broker.config().maxSubscriptionsPerClient();
             if (maxSubscriptions >= 0 && session.subscription(filter) == null
                     && session.subscriptionCount() >= maxSubscriptions) {
                 codes.add(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
@@ -1090,7 +1077,7 @@ public final class MqttConnection implements SessionConnection {
                 continue;
             }
             // the broker may grant less than asked: never above its maximum QoS
-            QoS granted = ts.qos().value() > config.maxQos() ? QoS.of(config.maxQos()) : ts.qos();
+            QoS granted = ts.qos().value() > broker.config().maxQos() ? QoS.of(broker.config().maxQos()) : ts.qos();
             Subscription sub = new Subscription(filter, granted, ts.noLocal(), ts.retainAsPublished(),
                     ts.retainHandling(), subscriptionId);
             Subscription previous = session.putSubscription(sub);
@@ -1154,7 +1141,7 @@ public final class MqttConnection implements SessionConnection {
                             "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 (MQTT 5.0 3.14.2.2.2)");
                     return;
                 }
-                sessionExpiry = Math.min(expiry, config.maxSessionExpiryInterval());
+                sessionExpiry = Math.min(expiry, broker.config().maxSessionExpiryInterval());
                 session.setExpiryInterval(sessionExpiry);
             }
         }
@@ -1269,11 +1256,16 @@ public final class MqttConnection implements SessionConnection {
     public void requestFlush() {
         if (!flushPending) {
             flushPending = true;
-            loop.execute(flushTask);
+            loop.execute(this); // run(): one flush for the batch
         }
     }
 
-    private void flushNow() {
+    /**
+     * The flush {@link #requestFlush} asked for. The connection is its own flush task: a separate Runnable would cost
+     * every connection another object.
+     */
+    @Override
+    public void run() {
         flushPending = false;
         channel.flush();
     }
@@ -1281,7 +1273,7 @@ public final class MqttConnection implements SessionConnection {
     @Override
     public int maxInflight() {
         // the client's Receive Maximum caps what we send unacknowledged [MQTT-3.3.4-9]
-        return Math.min(config.maxInflightMessages(), clientReceiveMaximum);
+        return Math.min(broker.config().maxInflightMessages(), clientReceiveMaximum);
     }
 
     /**
@@ -1309,7 +1301,7 @@ public final class MqttConnection implements SessionConnection {
         if (unwritten < lastUnwritten) {
             drainedNanos = now;
         }
-        lastUnwritten = unwritten;
+        lastUnwritten = (int) Math.min(unwritten, Integer.MAX_VALUE);
         return now - drainedNanos < 2_000_000_000L;
     }
 

@@ -62,10 +62,7 @@ final class Outbox {
     }
 
     private final Session session;
-    private final Store store;
     private final SessionLimits limits;
-    private final BrokerMetrics metrics;
-    private final int memoryWindow;
 
     // Most connections are idle or keep up: they start with shared empty collections (never written: the methods
     // that add replace them first) and get their own, small, on the first message.
@@ -103,13 +100,24 @@ final class Outbox {
     private long lastAnnounced;
     private boolean loading;
 
-    Outbox(Session session, Store store, SessionLimits limits, BrokerMetrics metrics) {
+    Outbox(Session session, Store store, SessionLimits limits) {
         this.session = session;
-        this.store = store;
         this.stored = store == null ? null : new StoredCounters();
         this.limits = limits;
-        this.metrics = metrics;
-        this.memoryWindow = Math.max(PAGE, limits.maxInflight() * 2);
+    }
+
+    // Reached through the session rather than kept: every connection has an outbox.
+    private Store store() {
+        return session.store();
+    }
+
+    private BrokerMetrics metrics() {
+        return session.metrics();
+    }
+
+    /** Entries of a stored queue held in memory at most. */
+    private int memoryWindow() {
+        return Math.max(PAGE, limits.maxInflight() * 2);
     }
 
     /** After recovery: the stored queue holds {@code count} entries from {@code firstSeq} to {@code nextSeq - 1}. */
@@ -122,7 +130,7 @@ final class Outbox {
     }
 
     boolean isStored() {
-        return store != null;
+        return store() != null;
     }
 
     /**
@@ -216,7 +224,7 @@ final class Outbox {
     /** A delivery that is not stored: QoS 0, or any QoS for a session without a store. */
     void deliver(Delivery d, boolean keepWhileOffline) {
         if (d.message().expires() && d.message().isExpired(System.currentTimeMillis())) {
-            metrics.expiredMessages.increment();
+            metrics().expiredMessages.increment();
             return;
         }
         SessionConnection c = connection;
@@ -225,7 +233,7 @@ final class Outbox {
                 return;
             }
             if (d.qos() == QoS.AT_MOST_ONCE && !limits.queueQos0Messages()) {
-                metrics.offlineQos0Drops.increment();
+                metrics().offlineQos0Drops.increment();
                 return;
             }
         }
@@ -250,7 +258,7 @@ final class Outbox {
             return; // already read back from the store
         }
         SessionConnection c = connection;
-        if (c != null && !loading && qe.seq() == loadedUpTo && pending.size() < memoryWindow) {
+        if (c != null && !loading && qe.seq() == loadedUpTo && pending.size() < memoryWindow()) {
             loadedUpTo = qe.seq() + 1;
             accept(qe, se.message());
             pump();
@@ -275,14 +283,14 @@ final class Outbox {
 
     /** Reads the next page of stored entries when the client is online and the in-memory window has room. */
     private void maybeLoad() {
-        if (connection == null || loading || lastAnnounced < loadedUpTo || pending.size() > memoryWindow / 2) {
+        if (connection == null || loading || lastAnnounced < loadedUpTo || pending.size() > memoryWindow() / 2) {
             return;
         }
         loading = true;
         long from = loadedUpTo;
         long upTo = lastAnnounced;
         int generation = session.attachGeneration();
-        store.readQueue(session.storeOwner(), from, PAGE, entries ->
+        store().readQueue(session.storeOwner(), from, PAGE, entries ->
                 session.submit((Runnable) () -> page(entries, from, upTo, generation)));
     }
 
@@ -301,7 +309,7 @@ final class Outbox {
             loadedUpTo = qe.seq() + 1;
             if (!qe.released() && se.message().isExpired(now)) {
                 // never delivered from a queue once expired [MQTT-3.3.2-5]
-                metrics.expiredMessages.increment();
+                metrics().expiredMessages.increment();
                 deleteStored(qe.seq(), qe.messageId(), qe.payloadBytes());
                 continue;
             }
@@ -389,7 +397,7 @@ final class Outbox {
                 if (e.delivery.message().isExpired(now)) {
                     // an expired message is never delivered from a queue [MQTT-3.3.2-5]
                     pending.poll();
-                    metrics.expiredMessages.increment();
+                    metrics().expiredMessages.increment();
                     forget(e);
                     continue;
                 }
@@ -443,7 +451,7 @@ final class Outbox {
             return true;
         }
         int generation = session.attachGeneration();
-        store.submit(new StoreOp() {
+        store().submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
                 w.markReleased(session.storeOwner(), e.seq);
@@ -563,7 +571,7 @@ final class Outbox {
             }
         }
         long from = loadedUpTo;
-        store.submit(new StoreOp() {
+        store().submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
                 QueueEntry gone = w.deleteFirstQueueEntry(session.storeOwner(), from);
@@ -578,7 +586,7 @@ final class Outbox {
 
     /** Counts (and, at a bounded rate, logs) a message this session could not keep. */
     void dropped() {
-        metrics.queueOverflowDrops.increment();
+        metrics().queueOverflowDrops.increment();
         droppedNoted();
     }
 
@@ -587,7 +595,7 @@ final class Outbox {
         droppedMessages++;
         DROP_LOG.warn("Queue of client '{}' is full: dropped a message ({} dropped for this client, {} in total; "
                         + "max_queued_messages/max_queued_bytes set the bound)", session.clientId(), droppedMessages,
-                metrics.queueOverflowDrops.sum());
+                metrics().queueOverflowDrops.sum());
     }
 
     /** A message is done with (acknowledged, expired, dropped, too large): remove it from the store if it is there. */
@@ -600,7 +608,7 @@ final class Outbox {
     private void deleteStored(long seq, long messageId, int payloadBytes) {
         stored.count.decrementAndGet();
         stored.bytes.addAndGet(-payloadBytes);
-        store.submit(w -> w.deleteQueueEntry(session.storeOwner(), seq, messageId));
+        store().submit(w -> w.deleteQueueEntry(session.storeOwner(), seq, messageId));
     }
 
     // ------------------------------------------------------------------ ending

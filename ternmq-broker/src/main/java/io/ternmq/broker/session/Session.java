@@ -128,11 +128,20 @@ public final class Session {
         this.metrics = metrics;
         this.host = host;
         this.store = expiryInterval != 0 ? store : null;
-        this.outbox = new Outbox(this, this.store, limits, metrics);
+        this.outbox = new Outbox(this, this.store, limits);
     }
 
     public String clientId() {
         return clientId;
+    }
+
+    /** The store, if this session is stored; else null. */
+    Store store() {
+        return store;
+    }
+
+    BrokerMetrics metrics() {
+        return metrics;
     }
 
     public EventExecutor owner() {

@@ -16,17 +16,19 @@ final class ListenerRuntime {
     final ServerTlsContext tls;
     final PeerCertificates certificates;
     final AuthFailureDelay authFailureDelay;
+    final OutboundLimits outboundLimits;
     final CertificateIdentity usernameFromCertificate;
     final String name;
     final AtomicInteger connections = new AtomicInteger();
 
     ListenerRuntime(ListenerConfig config, BrokerContext context, ServerTlsContext tls,
-                    PeerCertificates certificates, AuthFailureDelay authFailureDelay) {
+                    PeerCertificates certificates, AuthFailureDelay authFailureDelay, OutboundLimits outboundLimits) {
         this.config = config;
         this.context = context;
         this.tls = tls;
         this.certificates = certificates;
         this.authFailureDelay = authFailureDelay;
+        this.outboundLimits = outboundLimits;
         this.usernameFromCertificate = config.isTls() ? config.tls().usernameFromCertificate()
                 : CertificateIdentity.NONE;
         this.name = config.toString();

@@ -9,7 +9,6 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
-import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.ClientChannel;
 import io.ternmq.broker.protocol.MqttConnection;
 import io.ternmq.broker.security.CertificateInfo;
@@ -49,30 +48,24 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private static final Logger LOG = LoggerFactory.getLogger(MqttChannelAdapter.class);
     private static final RateLimitedLog HANDSHAKE_LOG = new RateLimitedLog(LOG, 10_000);
 
-    private final BrokerContext broker;
     private final ListenerRuntime listener;
-    private final OutboundLimits limits;
     private ChannelHandlerContext ctx;
     private MqttConnection connection;
-    private MqttVersion version = MqttVersion.MQTT_3_1_1;
     private CertificateInfo certificate;
-    private String remoteAddress;
     /** A refusing CONNACK is waiting out the auth failure delay; the close it is followed by waits too. */
     private boolean refusalDelayed;
     /** Closes the connection if it stays unwritable too long; null while it is writable. */
     private ScheduledFuture<?> unwritableTimer;
 
-    MqttChannelAdapter(BrokerContext broker, ListenerRuntime listener, OutboundLimits limits, int maxPacketSize) {
+    MqttChannelAdapter(ListenerRuntime listener, int maxPacketSize) {
         super(maxPacketSize);
-        this.broker = broker;
         this.listener = listener;
-        this.limits = limits;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.connection = new MqttConnection(this, broker);
+        this.connection = new MqttConnection(this, listener.context);
     }
 
     /** The pipeline is torn down once the channel is closed and deregistered: give the listener its slot back. */
@@ -92,7 +85,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
             if (done.isSuccess()) {
                 recordPeerCertificate();
             } else {
-                broker.metrics().tlsHandshakeFailures.increment();
+                listener.context.metrics().tlsHandshakeFailures.increment();
                 HANDSHAKE_LOG.warn("TLS handshake with {} on listener {} failed: {}", remoteAddress(),
                         listener.name, String.valueOf(done.cause()));
             }
@@ -157,11 +150,6 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         ctx.close();
     }
 
-    /** The broker is stopping; runs on this channel's event loop. */
-    void serverShutdown() {
-        connection.onServerShutdown();
-    }
-
     // ------------------------------------------------------------------ ClientChannel
 
     @Override
@@ -174,7 +162,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         if (packet instanceof Connack connack && refusesCredentials(connack.reasonCode())) {
             long delay = listener.authFailureDelay.failed(remoteAddress());
             if (delay > 0) {
-                broker.metrics().authFailuresDelayed.increment();
+                listener.context.metrics().authFailuresDelayed.increment();
                 refusalDelayed = true;
                 ctx.channel().config().setAutoRead(false);
                 ctx.executor().schedule(() -> {
@@ -189,7 +177,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         if (refusalDelayed) {
             return; // nothing follows a refusal but the close
         }
-        if (packet instanceof Publish p && !limits.admit(ctx.channel(), p)) {
+        if (packet instanceof Publish p && !listener.outboundLimits.admit(ctx.channel(), p)) {
             return;
         }
         ByteBuf bytes = encode(packet);
@@ -202,6 +190,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private ByteBuf encode(MqttPacket packet) {
         ByteBuf out = null;
         try {
+            MqttVersion version = version();
             out = ctx.alloc().ioBuffer(MqttPacketEncoder.encodedSize(packet, version));
             MqttPacketEncoder.encode(out, packet, version);
             return out;
@@ -216,7 +205,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     }
 
     private boolean refusesCredentials(int code) {
-        return version.isV5()
+        return version().isV5()
                 ? code == ReasonCode.BAD_USER_NAME_OR_PASSWORD || code == ReasonCode.NOT_AUTHORIZED
                 : code == ReasonCode.V3_BAD_USER_NAME_OR_PASSWORD || code == ReasonCode.V3_NOT_AUTHORIZED;
     }
@@ -244,7 +233,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void setProtocolVersion(MqttVersion version) {
-        this.version = version;
+        setVersion(version); // the decoder's, which the encoding uses too
     }
 
     @Override
@@ -256,14 +245,9 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public String remoteAddress() {
-        if (remoteAddress == null) {
-            Object a = ctx.channel().remoteAddress();
-            if (a == null) {
-                return "?";
-            }
-            remoteAddress = a.toString().replaceFirst("^/", "");
-        }
-        return remoteAddress;
+        // not kept: an idle connection would carry the string; logs and authentication ask for it rarely
+        Object a = ctx.channel().remoteAddress();
+        return a == null ? "?" : a.toString().replaceFirst("^/", "");
     }
 
     @Override
@@ -288,7 +272,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        unwritableTimer = limits.writabilityChanged(ctx.channel(), unwritableTimer);
+        unwritableTimer = listener.outboundLimits.writabilityChanged(ctx.channel(), unwritableTimer);
         connection.onWritabilityChanged(ctx.channel().isWritable());
         ctx.fireChannelWritabilityChanged();
     }

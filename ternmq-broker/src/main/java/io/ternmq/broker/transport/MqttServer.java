@@ -2,7 +2,6 @@ package io.ternmq.broker.transport;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -18,14 +17,14 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Promise;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ListenerConfig;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
+import io.ternmq.broker.protocol.LoopConnections;
 import io.ternmq.broker.security.BrokerSecurity;
 import io.ternmq.broker.security.ListenerSecurity;
 import io.ternmq.broker.metrics.RateLimitedLog;
@@ -37,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
@@ -61,14 +61,12 @@ public final class MqttServer implements AutoCloseable {
     private final ConnectionRateLimiter rateLimiter;
     private final OutboundLimits outboundLimits;
     /** Shared: it holds only settings, and Netty would otherwise give every connection its own. */
-    private final RecvByteBufAllocator receiveAllocator = new AdaptiveRecvByteBufAllocator();
+    private final RecvByteBufAllocator receiveAllocator = new CompactReceiveAllocator();
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final List<Channel> serverChannels = new ArrayList<>();
     private final List<ListenerRuntime> listeners = new ArrayList<>();
-    /** Every client connection, so that a shutdown can tell MQTT 5 clients why it closes them. */
-    private final ChannelGroup clientChannels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     /**
      * @param security the listeners' authentication, by index of {@link BrokerConfig#listeners()}
@@ -117,7 +115,7 @@ public final class MqttServer implements AutoCloseable {
                 throw e;
             }
             ListenerRuntime listener = new ListenerRuntime(listenerConfig, contexts.apply(i), tls,
-                    listenerSecurity.certificates(), security.authFailureDelay());
+                    listenerSecurity.certificates(), security.authFailureDelay(), outboundLimits);
             listeners.add(listener);
             ServerBootstrap b = new ServerBootstrap()
                     .group(acceptGroup, ioGroup)
@@ -191,11 +189,10 @@ public final class MqttServer implements AutoCloseable {
             ch.close();
             return;
         }
-        clientChannels.add(ch);
         if (listener.tls != null) {
             p.addLast("tls", listener.tls.newHandler(ch.alloc()));
         }
-        p.addLast("mqtt", new MqttChannelAdapter(listener.context, listener, outboundLimits, config.maxPacketSize()));
+        p.addLast("mqtt", new MqttChannelAdapter(listener, config.maxPacketSize()));
     }
 
     /** Rebuilds every TLS listener's context from its files now (SIGHUP). @return whether all succeeded */
@@ -225,13 +222,21 @@ public final class MqttServer implements AutoCloseable {
             ch.close().awaitUninterruptibly();
         }
         serverChannels.clear();
-        for (Channel ch : clientChannels) {
-            MqttChannelAdapter adapter = ch.pipeline().get(MqttChannelAdapter.class);
-            if (adapter != null) {
-                ch.eventLoop().execute(adapter::serverShutdown);
+        // every loop tells its connections (MQTT 5 clients learn why), then up to 2 s for them to close
+        List<Promise<Void>> closed = new ArrayList<>();
+        for (EventExecutor loop : ioGroup) {
+            Promise<Void> done = loop.newPromise();
+            closed.add(done);
+            try {
+                loop.execute(() -> LoopConnections.serverShutdown(done));
+            } catch (RejectedExecutionException e) {
+                done.trySuccess(null); // already stopping
             }
         }
-        clientChannels.newCloseFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (Promise<Void> done : closed) {
+            done.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
         for (ListenerRuntime l : listeners) {
             if (l.tls != null) {
                 l.tls.close();
