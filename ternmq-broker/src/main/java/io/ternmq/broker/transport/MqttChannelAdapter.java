@@ -122,6 +122,18 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         }
     }
 
+    /**
+     * Not ByteToMessageDecoder's: it asks for another read whenever reading is paused and it passed nothing down the
+     * pipeline, which here is always (packets are taken in {@link #decoded}), so it would undo every pause the
+     * connection makes (backpressure, publish rate, authentication). Paused with half a packet buffered, the rest is
+     * read when reading resumes.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        discardSomeReadBytes();
+        ctx.fireChannelReadComplete();
+    }
+
     /** Mosquitto's use_identity_as_username: the certificate says who the client is; its password is not used. */
     private Connect withCertificateIdentity(Connect c) {
         String identity = certificate.identity(listener.usernameFromCertificate);

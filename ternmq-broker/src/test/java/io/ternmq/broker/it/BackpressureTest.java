@@ -59,12 +59,17 @@ class BackpressureTest {
             });
             publisher.start();
             for (int i = 0; i < 2000; i++) {
+                if (i == 10) {
+                    // a pause, shorter than the 2 s after which a silent subscriber counts as stuck: its queue fills
+                    // and the publisher must be held back
+                    await().atMost(Duration.ofSeconds(1))
+                            .until(() -> broker.broker().metrics().publishesBackpressured.sum() > 0);
+                }
                 Publish p = slow.read(Publish.class);
                 assertThat(new String(p.payload())).isEqualTo(Integer.toString(i));
                 slow.send(new Puback(p.packetId()));
             }
             assertThat(broker.broker().metrics().queueOverflowDrops.sum()).isZero();
-            assertThat(broker.broker().metrics().publishesBackpressured.sum()).isPositive();
         }
     }
 

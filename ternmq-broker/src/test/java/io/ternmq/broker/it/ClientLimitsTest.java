@@ -96,4 +96,38 @@ class ClientLimitsTest {
             assertThat(broker.broker().metrics().publishesThrottled.sum()).isPositive();
         }
     }
+
+    @Test
+    @DisplayName("a publisher held back (here by max_publish_rate) is not read from: its bytes wait in its own socket, "
+            + "not in the broker")
+    void heldBackPublisherIsNotRead() throws Exception {
+        broker = TestBroker.start(b -> b.maxPublishRate(10));
+        RawClient flooder = connected("flooder");
+        byte[] publish = RawClient.encode(new Publish("flood/t", QoS.AT_MOST_ONCE, false, 0, new byte[1024]),
+                MqttVersion.MQTT_3_1_1);
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = new Thread(() -> {
+            try {
+                for (int i = 0; i < 64 * 1024; i++) { // 64 MiB, far more than the sockets' buffers hold
+                    flooder.send(publish);
+                    written.addAndGet(publish.length);
+                }
+            } catch (RuntimeException closed) {
+                // the test closes the socket under the blocked writer
+            }
+        }, "flooder");
+        writer.setDaemon(true);
+        writer.start();
+        try (RawClient bystander = connected("bystander")) {
+            // once the socket buffers are full the writer blocks, because the broker stopped reading
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                    .until(() -> written.get() < 32L * 1024 * 1024);
+            assertThat(writer.isAlive()).isTrue();
+            bystander.send(Pingreq.INSTANCE);
+            assertThat(bystander.read()).isEqualTo(Pingresp.INSTANCE);
+        } finally {
+            flooder.close();
+            writer.join(5000);
+        }
+    }
 }

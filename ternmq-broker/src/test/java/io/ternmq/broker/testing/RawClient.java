@@ -87,11 +87,16 @@ public final class RawClient implements AutoCloseable {
 
     /** Encodes and sends a packet with this client's protocol version. */
     public RawClient send(MqttPacket packet) {
+        return send(encode(packet, version));
+    }
+
+    /** The packet's bytes in the given version. */
+    public static byte[] encode(MqttPacket packet, MqttVersion version) {
         ByteBuf buf = MqttPacketEncoder.encode(ByteBufAllocator.DEFAULT, packet, version);
         try {
             byte[] bytes = new byte[buf.readableBytes()];
             buf.readBytes(bytes);
-            return send(bytes);
+            return bytes;
         } finally {
             buf.release();
         }

@@ -201,7 +201,9 @@ class TransportLimitsTest {
     @Test
     @DisplayName("slow consumer, drop_qos0: its QoS 0 messages are dropped past the buffer, then it is disconnected")
     void slowConsumerDropsThenTimesOut() throws Exception {
-        try (SecureBroker b = SecureBroker.fromConfig("max_outbound_buffer 262144", "slow_consumer_timeout 2",
+        // the timeout is longer than the 2 s after which a subscriber that drains nothing stops holding its
+        // publishers back: only then does the flood outrun the buffer and get dropped, before the disconnect
+        try (SecureBroker b = SecureBroker.fromConfig("max_outbound_buffer 262144", "slow_consumer_timeout 4",
                 "connection_rate_per_address 0", "listener 0 127.0.0.1", "allow_anonymous true")) {
             BlockingQueue<String> done = new LinkedBlockingQueue<>();
             MqttClient good = paho("tcp", b.port(), "good", options(null, null, null));
