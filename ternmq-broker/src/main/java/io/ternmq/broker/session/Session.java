@@ -566,8 +566,13 @@ public final class Session {
      * drops instead, so that one stuck client never stalls the others. Safe from any thread.
      */
     public boolean wantsBackpressure() {
-        return outbox.congested(inboxDeliveries
-                + (store == null ? 0 : outbox.stored.count.get() - outbox.stored.inflight.get()));
+        if (store == null) {
+            // the inbox adds to the in-memory queue, which may hold up to half the bound before it counts as
+            // congested: so the inbox may hold a quarter at most, or both together could reach the bound and drop
+            return outbox.congested(2L * inboxDeliveries);
+        }
+        // the stored backlog already counts what the in-memory queue holds
+        return outbox.congested(inboxDeliveries + outbox.stored.count.get() - outbox.stored.inflight.get());
     }
 
     /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
