@@ -1,6 +1,7 @@
 package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.AuthExchange;
@@ -126,6 +127,11 @@ public final class MqttConnection implements SessionConnection, Runnable {
     private Connect pendingConnect;
     private byte[] authSuccessData;
 
+    /** Through the context rather than a field: every connection would carry the reference. */
+    private BrokerConfig config() {
+        return broker.config();
+    }
+
     public MqttConnection(ClientChannel channel, BrokerContext broker) {
         this.channel = channel;
         this.broker = broker;
@@ -138,7 +144,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
         // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
-        connectDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(broker.config().connectTimeoutSeconds());
+        connectDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(config().connectTimeoutSeconds());
         slot = LoopConnections.of(loop).add(this);
     }
 
@@ -170,7 +176,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
     }
 
     private void connectTimedOut() {
-        int timeout = broker.config().connectTimeoutSeconds();
+        int timeout = config().connectTimeoutSeconds();
         if (state == State.AWAIT_CONNECT) {
             LOG.info("Connection from {} sent no CONNECT within {} s; closing", channel.remoteAddress(), timeout);
             channel.close();
@@ -321,12 +327,12 @@ public final class MqttConnection implements SessionConnection, Runnable {
                         "empty client identifier without clean session [MQTT-3.1.3-8]");
                 return;
             }
-            if (!broker.config().allowZeroLengthClientId()) {
+            if (!config().allowZeroLengthClientId()) {
                 refuse(version.isV5() ? ReasonCode.CLIENT_IDENTIFIER_NOT_VALID : ReasonCode.V3_IDENTIFIER_REJECTED,
                         "empty client identifier (allow_zero_length_clientid is false)");
                 return;
             }
-            id = broker.config().autoIdPrefix() + UUID.randomUUID();
+            id = config().autoIdPrefix() + UUID.randomUUID();
             assigned = true;
         } else if (version == MqttVersion.MQTT_3_1 && id.length() > MQTT_3_1_MAX_CLIENT_ID_LENGTH) {
             refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "MQTT 3.1 client identifiers are at most 23 characters");
@@ -335,7 +341,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         clientId = id;
         assignedClientId = assigned;
         int keepAlive = connect.keepAliveSeconds();
-        int maxKeepAlive = broker.config().maxKeepAlive();
+        int maxKeepAlive = config().maxKeepAlive();
         if (!version.isV5() && (keepAlive > maxKeepAlive || (keepAlive == 0 && maxKeepAlive < 65_535))) {
             // MQTT 3.x cannot be told another keep alive; refuse as Mosquitto does
             refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "keep alive " + keepAlive + " s is above max_keepalive "
@@ -347,7 +353,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         }
         if (!broker.connectionLimit().tryAcquire()) {
             refuse(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SERVER_UNAVAILABLE,
-                    "max_connections (" + broker.config().maxConnections() + ") reached");
+                    "max_connections (" + config().maxConnections() + ") reached");
             return;
         }
         holdsConnectionSlot = true;
@@ -380,13 +386,13 @@ public final class MqttConnection implements SessionConnection, Runnable {
                     "will topic beyond max_topic_length or max_topic_levels");
             return false;
         }
-        if (w.qos().value() > broker.config().maxQos()) {
+        if (w.qos().value() > config().maxQos()) {
             // [MQTT-3.2.2-12]; MQTT 3.x has no such code, so it is refused as not authorized
             refuse(version.isV5() ? ReasonCode.QOS_NOT_SUPPORTED : ReasonCode.V3_NOT_AUTHORIZED,
-                    "will QoS " + w.qos().value() + " above max_qos " + broker.config().maxQos());
+                    "will QoS " + w.qos().value() + " above max_qos " + config().maxQos());
             return false;
         }
-        if (w.retain() && !broker.config().retainAvailable()) {
+        if (w.retain() && !config().retainAvailable()) {
             // [MQTT-3.2.2-13]
             refuse(version.isV5() ? ReasonCode.RETAIN_NOT_SUPPORTED : ReasonCode.V3_NOT_AUTHORIZED,
                     "retained will while retain_available is false");
@@ -547,7 +553,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         MqttProperties props = connect.properties();
         if (version.isV5()) {
             Long expiry = props.getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
-            sessionExpiry = Math.min(expiry == null ? 0 : expiry, broker.config().maxSessionExpiryInterval());
+            sessionExpiry = Math.min(expiry == null ? 0 : expiry, config().maxSessionExpiryInterval());
             Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
             clientReceiveMaximum = receiveMaximum == null ? 65_535 : receiveMaximum;
             Integer problems = props.getInt(PropertyId.REQUEST_PROBLEM_INFORMATION);
@@ -556,16 +562,17 @@ public final class MqttConnection implements SessionConnection, Runnable {
             if (aliasMax != null && aliasMax > 0) {
                 outboundAliases = new OutboundTopicAliases(aliasMax);
             }
-            if (broker.config().maxTopicAlias() > 0) {
-                inboundAliases = new InboundTopicAliases(broker.config().maxTopicAlias());
+            if (config().maxTopicAlias() > 0) {
+                inboundAliases = new InboundTopicAliases(config().maxTopicAlias());
             }
         } else {
             // MQTT 3.x: a persistent session never expires, a clean one ends with the connection
             sessionExpiry = connect.cleanStart() ? 0 : Session.NEVER_EXPIRES;
         }
         int keepAlive = connect.keepAliveSeconds();
-        if (version.isV5() && (keepAlive > broker.config().maxKeepAlive() || keepAlive == 0 && broker.config().maxKeepAlive() < 65_535)) {
-            keepAlive = broker.config().maxKeepAlive(); // announced as Server Keep Alive [MQTT-3.2.2-21]
+        int maxKeepAlive = config().maxKeepAlive();
+        if (version.isV5() && (keepAlive > maxKeepAlive || keepAlive == 0 && maxKeepAlive < 65_535)) {
+            keepAlive = maxKeepAlive; // announced as Server Keep Alive [MQTT-3.2.2-21]
         }
         if (keepAlive > 0) {
             // [MQTT-3.1.2-24] disconnect after one and a half keep-alive periods of silence
@@ -586,29 +593,29 @@ public final class MqttConnection implements SessionConnection, Runnable {
         if (requested != null && requested != sessionExpiry) {
             b.set(PropertyId.SESSION_EXPIRY_INTERVAL, sessionExpiry);
         }
-        if (broker.config().receiveMaximum() < 65_535) {
-            b.set(PropertyId.RECEIVE_MAXIMUM, broker.config().receiveMaximum());
+        if (config().receiveMaximum() < 65_535) {
+            b.set(PropertyId.RECEIVE_MAXIMUM, config().receiveMaximum());
         }
-        if (broker.config().maxQos() < 2) {
-            b.set(PropertyId.MAXIMUM_QOS, broker.config().maxQos());
+        if (config().maxQos() < 2) {
+            b.set(PropertyId.MAXIMUM_QOS, config().maxQos());
         }
-        if (!broker.config().retainAvailable()) {
+        if (!config().retainAvailable()) {
             b.set(PropertyId.RETAIN_AVAILABLE, 0);
         }
-        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) broker.config().maxPacketSize());
+        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) config().maxPacketSize());
         if (assignedClientId) {
             b.set(PropertyId.ASSIGNED_CLIENT_IDENTIFIER, clientId);
         }
-        if (broker.config().maxTopicAlias() > 0) {
-            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, broker.config().maxTopicAlias());
+        if (config().maxTopicAlias() > 0) {
+            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, config().maxTopicAlias());
         }
-        if (!broker.config().wildcardSubscriptionAvailable()) {
+        if (!config().wildcardSubscriptionAvailable()) {
             b.set(PropertyId.WILDCARD_SUBSCRIPTION_AVAILABLE, 0);
         }
-        if (!broker.config().subscriptionIdentifierAvailable()) {
+        if (!config().subscriptionIdentifierAvailable()) {
             b.set(PropertyId.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
         }
-        if (!broker.config().sharedSubscriptionAvailable()) {
+        if (!config().sharedSubscriptionAvailable()) {
             b.set(PropertyId.SHARED_SUBSCRIPTION_AVAILABLE, 0);
         }
         if (keepAlive != connect.keepAliveSeconds()) {
@@ -621,8 +628,8 @@ public final class MqttConnection implements SessionConnection, Runnable {
             }
         }
         Integer wantsResponseInfo = connect.properties().getInt(PropertyId.REQUEST_RESPONSE_INFORMATION);
-        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !broker.config().responseInformation().isEmpty()) {
-            b.set(PropertyId.RESPONSE_INFORMATION, broker.config().responseInformation() + clientId);
+        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !config().responseInformation().isEmpty()) {
+            b.set(PropertyId.RESPONSE_INFORMATION, config().responseInformation() + clientId);
         }
         return b.build();
     }
@@ -766,15 +773,15 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     private void onPublish(Publish p) {
         broker.metrics().publishesReceived.increment();
-        if (broker.config().maxPublishRate() > 0) {
+        if (config().maxPublishRate() > 0) {
             throttle();
         }
-        if (p.qos().value() > broker.config().maxQos()) {
+        if (p.qos().value() > config().maxQos()) {
             disconnect(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + p.qos().value() + " above max_qos "
-                    + broker.config().maxQos() + " [MQTT-3.2.2-11]");
+                    + config().maxQos() + " [MQTT-3.2.2-11]");
             return;
         }
-        if (p.retain() && !broker.config().retainAvailable()) {
+        if (p.retain() && !config().retainAvailable()) {
             disconnect(ReasonCode.RETAIN_NOT_SUPPORTED, "retained PUBLISH while retain_available is false "
                     + "[MQTT-3.2.2-14]");
             return;
@@ -799,15 +806,15 @@ public final class MqttConnection implements SessionConnection, Runnable {
             return;
         }
         if (exceedsTopicLimits(topic)) {
-            disconnect(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length (" + broker.config().maxTopicLength()
-                    + " bytes) or deeper than max_topic_levels (" + broker.config().maxTopicLevels() + ")");
+            disconnect(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length (" + config().maxTopicLength()
+                    + " bytes) or deeper than max_topic_levels (" + config().maxTopicLevels() + ")");
             return;
         }
         if (p.qos() != QoS.AT_MOST_ONCE && version.isV5()
-                && pendingQos1Acks + session.awaitingPubrelCount() >= broker.config().receiveMaximum()
+                && pendingQos1Acks + session.awaitingPubrelCount() >= config().receiveMaximum()
                 && !(p.qos() == QoS.EXACTLY_ONCE && session.isAwaitingPubrel(p.packetId()))) {
             disconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum ("
-                    + broker.config().receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
+                    + config().receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
             return;
         }
         if (version.isV5() && isUtf8Payload(props) && !Utf8.isWellFormed(p.payload())) {
@@ -921,7 +928,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
      * is either acknowledged (the drop is counted) or disconnected.
      */
     private void acknowledge(Response r, boolean quotaExceeded, MqttPacket ack) {
-        if (quotaExceeded && !version.isV5() && broker.config().queueOverflowV3Action().equals("disconnect")) {
+        if (quotaExceeded && !version.isV5() && config().queueOverflowV3Action().equals("disconnect")) {
             disconnect(ReasonCode.QUOTA_EXCEEDED, "subscribers' queues are full (queue_overflow_v3_action disconnect)");
             return;
         }
@@ -936,11 +943,11 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 levels++;
             }
         }
-        if (levels > broker.config().maxTopicLevels()) {
+        if (levels > config().maxTopicLevels()) {
             return true;
         }
-        return topic.length() > broker.config().maxTopicLength() / 3
-                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > broker.config().maxTopicLength();
+        return topic.length() > config().maxTopicLength() / 3
+                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config().maxTopicLength();
     }
 
     /**
@@ -949,7 +956,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
      */
     private void throttle() {
         if (publishRate == null) {
-            publishRate = new PublishRateLimit(broker.config().maxPublishRate(), System.nanoTime());
+            publishRate = new PublishRateLimit(config().maxPublishRate(), System.nanoTime());
         }
         long waitNanos = publishRate.take(System.nanoTime());
         if (waitNanos > 0 && !throttled) {
@@ -980,7 +987,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
     private String resolveAlias(int alias, String topic) {
         if (inboundAliases == null || !inboundAliases.inRange(alias)) {
             disconnect(ReasonCode.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " is 0 or above the maximum "
-                    + broker.config().maxTopicAlias() + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
+                    + config().maxTopicAlias() + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
             return null;
         }
         if (!topic.isEmpty()) {
@@ -1029,7 +1036,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
     private void subscribe(Subscribe subscribe, List<Boolean> allowed) {
         List<TopicSubscription> requested = subscribe.subscriptions();
         int subscriptionId = subscriptionIdentifier(subscribe.properties());
-        if (subscriptionId != 0 && !broker.config().subscriptionIdentifierAvailable()) {
+        if (subscriptionId != 0 && !config().subscriptionIdentifierAvailable()) {
             disconnect(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
                     "Subscription Identifier while subscription_identifier_available is false");
             return;
@@ -1047,12 +1054,12 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 refusedAny = true;
                 continue;
             }
-            if (shared && !broker.config().sharedSubscriptionAvailable()) {
+            if (shared && !config().sharedSubscriptionAvailable()) {
                 disconnect(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "shared subscription while shared_subscription_available is false");
                 return;
             }
-            if (!broker.config().wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
+            if (!config().wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
                 disconnect(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "wildcard subscription while wildcard_subscription_available is false");
                 return;
@@ -1069,7 +1076,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 refusedAny = true;
                 continue;
             }
-            int maxSubscriptions = broker.config().maxSubscriptionsPerClient();
+            int maxSubscriptions = config().maxSubscriptionsPerClient();
             if (maxSubscriptions >= 0 && session.subscription(filter) == null
                     && session.subscriptionCount() >= maxSubscriptions) {
                 codes.add(version.isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
@@ -1077,7 +1084,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 continue;
             }
             // the broker may grant less than asked: never above its maximum QoS
-            QoS granted = ts.qos().value() > broker.config().maxQos() ? QoS.of(broker.config().maxQos()) : ts.qos();
+            QoS granted = ts.qos().value() > config().maxQos() ? QoS.of(config().maxQos()) : ts.qos();
             Subscription sub = new Subscription(filter, granted, ts.noLocal(), ts.retainAsPublished(),
                     ts.retainHandling(), subscriptionId);
             Subscription previous = session.putSubscription(sub);
@@ -1141,7 +1148,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                             "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 (MQTT 5.0 3.14.2.2.2)");
                     return;
                 }
-                sessionExpiry = Math.min(expiry, broker.config().maxSessionExpiryInterval());
+                sessionExpiry = Math.min(expiry, config().maxSessionExpiryInterval());
                 session.setExpiryInterval(sessionExpiry);
             }
         }
@@ -1273,7 +1280,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
     @Override
     public int maxInflight() {
         // the client's Receive Maximum caps what we send unacknowledged [MQTT-3.3.4-9]
-        return Math.min(broker.config().maxInflightMessages(), clientReceiveMaximum);
+        return Math.min(config().maxInflightMessages(), clientReceiveMaximum);
     }
 
     /**
