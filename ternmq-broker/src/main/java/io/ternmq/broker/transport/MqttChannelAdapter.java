@@ -2,6 +2,7 @@ package io.ternmq.broker.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
@@ -200,16 +201,9 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     /** @return the packet's bytes, sized exactly, or null if it cannot be encoded (then the connection closes) */
     private ByteBuf encode(MqttPacket packet) {
-        ByteBuf out = null;
         try {
-            MqttVersion version = version();
-            out = ctx.alloc().ioBuffer(MqttPacketEncoder.encodedSize(packet, version));
-            MqttPacketEncoder.encode(out, packet, version);
-            return out;
+            return MqttPacketEncoder.encode(ctx.alloc(), packet, version());
         } catch (RuntimeException e) {
-            if (out != null) {
-                out.release();
-            }
             LOG.warn("Cannot encode {} for {}; closing the connection", packet.type(), remoteAddress(), e);
             ctx.close();
             return null;
@@ -258,7 +252,12 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     @Override
     public String remoteAddress() {
         // not kept: an idle connection would carry the string; logs and authentication ask for it rarely
-        Object a = ctx.channel().remoteAddress();
+        return remoteAddress(ctx.channel());
+    }
+
+    /** "host:port" of the channel's peer, for logs and authentication; "?" if unknown. */
+    static String remoteAddress(Channel ch) {
+        Object a = ch.remoteAddress();
         return a == null ? "?" : a.toString().replaceFirst("^/", "");
     }
 

@@ -50,14 +50,14 @@ final class OutboundLimits {
         if (disconnectPolicy) {
             metrics.slowConsumerDisconnects.increment();
             DISCONNECT_LOG.warn("Disconnecting slow consumer {}: more than {} bytes wait to be written to it",
-                    remote(ch), maxOutboundBytes);
+                    MqttChannelAdapter.remoteAddress(ch), maxOutboundBytes);
             ch.close();
             return false;
         }
         if (p.qos() == QoS.AT_MOST_ONCE) {
             metrics.slowConsumerDrops.increment();
             DROP_LOG.warn("Dropping QoS 0 messages to slow consumer {}: more than {} bytes wait to be written "
-                    + "to it", remote(ch), maxOutboundBytes);
+                    + "to it", MqttChannelAdapter.remoteAddress(ch), maxOutboundBytes);
             return false;
         }
         return true;
@@ -84,7 +84,7 @@ final class OutboundLimits {
             if (!ch.isWritable() && ch.isActive()) {
                 metrics.slowConsumerDisconnects.increment();
                 DISCONNECT_LOG.warn("Disconnecting slow consumer {}: nothing could be written to it for {} ms",
-                        remote(ch), timeoutMillis);
+                        MqttChannelAdapter.remoteAddress(ch), timeoutMillis);
                 ch.close();
             }
         }, timeoutMillis, TimeUnit.MILLISECONDS);
@@ -99,10 +99,5 @@ final class OutboundLimits {
     private static long pendingBytes(Channel ch) {
         ChannelOutboundBuffer buffer = ch.unsafe().outboundBuffer();
         return buffer == null ? 0 : buffer.totalPendingWriteBytes();
-    }
-
-    private static String remote(Channel ch) {
-        Object a = ch.remoteAddress();
-        return a == null ? "?" : a.toString().replaceFirst("^/", "");
     }
 }

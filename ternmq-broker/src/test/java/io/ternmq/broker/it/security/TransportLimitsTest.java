@@ -203,36 +203,30 @@ class TransportLimitsTest {
     void slowConsumerDropsThenTimesOut() throws Exception {
         // the timeout is longer than the 2 s after which a subscriber that drains nothing stops holding its
         // publishers back: only then does the flood outrun the buffer and get dropped, before the disconnect
-        try (SecureBroker b = SecureBroker.fromConfig("max_outbound_buffer 262144", "slow_consumer_timeout 4",
-                "connection_rate_per_address 0", "listener 0 127.0.0.1", "allow_anonymous true")) {
-            BlockingQueue<String> done = new LinkedBlockingQueue<>();
-            MqttClient good = paho("tcp", b.port(), "good", options(null, null, null));
-            try (Socket stalled = stalledSubscriber(b.port());
-                 RawClient publisher = connected("127.0.0.1", b.port(), "publisher")) {
-                // the well-behaved client does not take the flood (Paho might not keep up with loopback speed and
-                // would be a slow consumer itself), only what follows it
-                good.subscribe("flood/end", 0, (IMqttMessageListener) (t, m) ->
-                        done.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
-                flood(publisher, 3000, 8192);
-                await().atMost(Duration.ofSeconds(30)).until(() -> b.broker().metrics().slowConsumerDrops.sum() > 0);
-                await().atMost(Duration.ofSeconds(30))
-                        .until(() -> b.broker().metrics().slowConsumerDisconnects.sum() == 1);
-                publisher.send(new Publish("flood/end", QoS.AT_MOST_ONCE, false, 0,
-                        "done".getBytes(StandardCharsets.UTF_8)));
-                assertThat(done.poll(20, TimeUnit.SECONDS)).isEqualTo("done");
-                assertThat(good.isConnected()).isTrue();
-                ping(publisher);
-                drainUntilClosed(stalled);
-            } finally {
-                close(good);
-            }
-        }
+        slowConsumer("slow_consumer_timeout 4", b -> {
+            await().atMost(Duration.ofSeconds(30)).until(() -> b.broker().metrics().slowConsumerDrops.sum() > 0);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> b.broker().metrics().slowConsumerDisconnects.sum() == 1);
+        });
     }
 
     @Test
     @DisplayName("slow consumer, policy disconnect: cut off as soon as its buffer is full; others keep receiving")
     void slowConsumerDisconnectPolicy() throws Exception {
-        try (SecureBroker b = SecureBroker.fromConfig("max_outbound_buffer 262144", "slow_consumer_policy disconnect",
+        slowConsumer("slow_consumer_policy disconnect", b -> {
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> b.broker().metrics().slowConsumerDisconnects.sum() >= 1);
+            assertThat(b.broker().metrics().slowConsumerDisconnects.sum()).as("only the stalled one").isEqualTo(1);
+        });
+    }
+
+    /**
+     * A subscriber that stopped reading, a publisher flooding it, and a well-behaved client: once {@code afterFlood}
+     * has seen the broker deal with the stalled one, the others carry on and the stalled one is closed.
+     */
+    private static void slowConsumer(String policy, java.util.function.Consumer<SecureBroker> afterFlood)
+            throws Exception {
+        try (SecureBroker b = SecureBroker.fromConfig("max_outbound_buffer 262144", policy,
                 "connection_rate_per_address 0", "listener 0 127.0.0.1", "allow_anonymous true")) {
             BlockingQueue<String> done = new LinkedBlockingQueue<>();
             MqttClient good = paho("tcp", b.port(), "good", options(null, null, null));
@@ -243,13 +237,12 @@ class TransportLimitsTest {
                 good.subscribe("flood/end", 0, (IMqttMessageListener) (t, m) ->
                         done.add(new String(m.getPayload(), StandardCharsets.UTF_8)));
                 flood(publisher, 3000, 8192);
-                await().atMost(Duration.ofSeconds(30))
-                        .until(() -> b.broker().metrics().slowConsumerDisconnects.sum() >= 1);
-                assertThat(b.broker().metrics().slowConsumerDisconnects.sum()).as("only the stalled one").isEqualTo(1);
+                afterFlood.accept(b);
                 publisher.send(new Publish("flood/end", QoS.AT_MOST_ONCE, false, 0,
                         "done".getBytes(StandardCharsets.UTF_8)));
                 assertThat(done.poll(20, TimeUnit.SECONDS)).isEqualTo("done");
                 assertThat(good.isConnected()).isTrue();
+                ping(publisher);
                 drainUntilClosed(stalled);
             } finally {
                 close(good);
