@@ -40,6 +40,28 @@ public final class MqttPacketEncoder {
         }
     }
 
+    /**
+     * A PUBLISH up to its payload: fixed header (whose remaining length counts the payload), topic, packet identifier
+     * and properties. Sent with the payload's bytes right behind it, it is the whole packet; this lets one copy of the
+     * payload serve every receiver while each gets its own few header bytes.
+     *
+     * @return a new buffer, sized exactly; the caller owns (and releases) it
+     */
+    public static ByteBuf encodePublishHeader(ByteBufAllocator alloc, Publish publish, MqttVersion version) {
+        int remainingLength = remainingLength(publish, version);
+        int size = 1 + variableByteIntSize(remainingLength) + remainingLength - publish.payload().length;
+        ByteBuf out = alloc.buffer(size);
+        try {
+            out.writeByte(firstByte(publish));
+            PropertiesCodec.writeVariableByteInt(out, remainingLength);
+            writePublishHeader(out, publish, version.isV5());
+            return out;
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+    }
+
     /** Appends the whole packet to {@code out}; if it cannot be encoded, {@code out} is left as it was. */
     public static void encode(ByteBuf out, MqttPacket packet, MqttVersion version) {
         int remainingLength = remainingLength(packet, version);
@@ -73,11 +95,7 @@ public final class MqttPacketEncoder {
             }
             case PUBLISH -> {
                 Publish p = (Publish) packet;
-                writeUtf8(out, p.topic());
-                if (p.qos() != QoS.AT_MOST_ONCE) {
-                    out.writeShort(checkUnsigned16(p.packetId(), "packet identifier"));
-                }
-                writeProperties(out, p.properties(), v5);
+                writePublishHeader(out, p, v5);
                 out.writeBytes(p.payload());
             }
             case PUBACK -> writeAck(out, ((Puback) packet).packetId(), ((Puback) packet).reasonCode(),
@@ -139,6 +157,14 @@ public final class MqttPacketEncoder {
                 }
             }
         }
+    }
+
+    private static void writePublishHeader(ByteBuf out, Publish p, boolean v5) {
+        writeUtf8(out, p.topic());
+        if (p.qos() != QoS.AT_MOST_ONCE) {
+            out.writeShort(checkUnsigned16(p.packetId(), "packet identifier"));
+        }
+        writeProperties(out, p.properties(), v5);
     }
 
     private static int firstByte(MqttPacket packet) {

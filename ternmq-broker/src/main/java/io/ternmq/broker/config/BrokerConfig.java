@@ -328,7 +328,7 @@ public final class BrokerConfig {
         return maxPublishRate;
     }
 
-    /** I/O event loops (threads serving connections); 0: one per core. */
+    /** I/O event loops (threads serving connections); 0: one per core but one, at least one. */
     public int ioThreads() {
         return ioThreads;
     }

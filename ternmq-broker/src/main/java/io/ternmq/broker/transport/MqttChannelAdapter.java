@@ -190,7 +190,10 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         if (refusalDelayed) {
             return; // nothing follows a refusal but the close
         }
-        if (packet instanceof Publish p && !listener.outboundLimits.admit(ctx.channel(), p)) {
+        if (packet instanceof Publish p) {
+            if (listener.outboundLimits.admit(ctx.channel(), p)) {
+                writePublish(p);
+            }
             return;
         }
         ByteBuf bytes = encode(packet);
@@ -199,15 +202,41 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         }
     }
 
+    /** A payload other receivers on this loop get too is not copied again: only this receiver's header is built. */
+    private void writePublish(Publish p) {
+        ByteBuf payload = SharedPayloads.sharedCopy(p.payload(), ctx.alloc(), ctx.executor());
+        if (payload == null) {
+            ByteBuf bytes = encode(p);
+            if (bytes != null) {
+                ctx.write(bytes, ctx.voidPromise());
+            }
+            return;
+        }
+        ByteBuf header;
+        try {
+            header = MqttPacketEncoder.encodePublishHeader(ctx.alloc(), p, version());
+        } catch (RuntimeException e) {
+            payload.release();
+            cannotEncode(p, e);
+            return;
+        }
+        ctx.write(header, ctx.voidPromise());
+        ctx.write(payload, ctx.voidPromise());
+    }
+
     /** @return the packet's bytes, sized exactly, or null if it cannot be encoded (then the connection closes) */
     private ByteBuf encode(MqttPacket packet) {
         try {
             return MqttPacketEncoder.encode(ctx.alloc(), packet, version());
         } catch (RuntimeException e) {
-            LOG.warn("Cannot encode {} for {}; closing the connection", packet.type(), remoteAddress(), e);
-            ctx.close();
+            cannotEncode(packet, e);
             return null;
         }
+    }
+
+    private void cannotEncode(MqttPacket packet, RuntimeException e) {
+        LOG.warn("Cannot encode {} for {}; closing the connection", packet.type(), remoteAddress(), e);
+        ctx.close();
     }
 
     private boolean refusesCredentials(int code) {

@@ -58,8 +58,10 @@ public final class TestBroker implements AutoCloseable {
 
     private void startOn(int port) {
         // no auth failure delay: protocol tests refuse credentials on purpose (TransportLimitsTest covers the delay)
+        // two event loops whatever the machine (the default is one on 2 cores): deliveries and session takeovers
+        // cross loops, as they do on every multi-core server
         BrokerConfig.Builder b = BrokerConfig.builder().listener("127.0.0.1", port).dataDir(dataDir)
-                .authFailureDelayMillis(0);
+                .authFailureDelayMillis(0).ioThreads(2);
         customizer.accept(b);
         if (port != 0) {
             b.clearListeners().listener("127.0.0.1", port);

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -92,6 +93,41 @@ class TlsTest {
         } finally {
             close(sub);
             close(pub);
+        }
+    }
+
+    @Test
+    @DisplayName("server TLS: a large payload fanned out on one event loop (one shared copy) arrives whole at every subscriber")
+    void sharedPayloadOverTls() throws Exception {
+        try (SecureBroker b = SecureBroker.start(c -> c.ioThreads(1).listener("127.0.0.1", 0,
+                l -> l.certificate(server.certFile(), server.keyFile()).allowAnonymous(true)))) {
+            List<MqttClient> subs = new ArrayList<>();
+            List<BlockingQueue<byte[]>> got = new ArrayList<>();
+            MqttClient pub = paho("ssl", b.port(), "big-pub", options(pki.socketFactory(null), null, null));
+            try {
+                for (int i = 0; i < 4; i++) {
+                    BlockingQueue<byte[]> q = new LinkedBlockingQueue<>();
+                    MqttClient sub = paho("ssl", b.port(), "big-sub" + i, options(pki.socketFactory(null), null, null));
+                    subs.add(sub);
+                    got.add(q);
+                    sub.subscribe("big/#", 1, (IMqttMessageListener) (t, m) -> q.add(m.getPayload()));
+                }
+                List<byte[]> sent = new ArrayList<>();
+                for (int n = 0; n < 3; n++) {
+                    byte[] payload = new byte[4096 + n];
+                    new java.util.Random(n).nextBytes(payload);
+                    sent.add(payload);
+                    pub.publish("big/" + n, payload, 1, false);
+                }
+                for (BlockingQueue<byte[]> q : got) {
+                    for (byte[] expected : sent) {
+                        assertThat(q.poll(10, TimeUnit.SECONDS)).isEqualTo(expected);
+                    }
+                }
+            } finally {
+                close(pub);
+                subs.forEach(TlsClients::close);
+            }
         }
     }
 
