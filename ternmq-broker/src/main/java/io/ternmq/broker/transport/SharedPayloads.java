@@ -5,6 +5,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 
+import java.util.concurrent.RejectedExecutionException;
+
 /**
  * One pooled copy of a message's payload per event loop, shared by reference count between every receiver of the
  * message on that loop: each receiver's PUBLISH is its own few header bytes followed by a retained duplicate of the
@@ -50,8 +52,12 @@ final class SharedPayloads implements Runnable {
 
     ByteBuf share(byte[] payload, ByteBufAllocator alloc, EventExecutor loop) {
         if (!releaseScheduled) {
+            try {
+                loop.execute(this); // after the tasks queued now: those deliver this message to the loop's receivers
+            } catch (RejectedExecutionException e) {
+                return null; // the loop is shutting down: nothing to share with
+            }
             releaseScheduled = true;
-            loop.execute(this); // after the tasks queued now: those deliver this message to the loop's receivers
         }
         if (payload != last) {
             release();
