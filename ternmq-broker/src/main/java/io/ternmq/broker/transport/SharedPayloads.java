@@ -50,7 +50,7 @@ final class SharedPayloads implements Runnable {
         return PER_LOOP.get().share(payload, alloc, loop);
     }
 
-    ByteBuf share(byte[] payload, ByteBufAllocator alloc, EventExecutor loop) {
+    private ByteBuf share(byte[] payload, ByteBufAllocator alloc, EventExecutor loop) {
         if (!releaseScheduled) {
             try {
                 loop.execute(this); // after the tasks queued now: those deliver this message to the loop's receivers
