@@ -100,9 +100,9 @@ final class Outbox {
     private long lastAnnounced;
     private boolean loading;
 
-    Outbox(Session session, Store store, SessionLimits limits) {
+    Outbox(Session session, SessionLimits limits) {
         this.session = session;
-        this.stored = store == null ? null : new StoredCounters();
+        this.stored = session.store() == null ? null : new StoredCounters();
         this.limits = limits;
     }
 

@@ -128,7 +128,7 @@ public final class Session {
         this.metrics = metrics;
         this.host = host;
         this.store = expiryInterval != 0 ? store : null;
-        this.outbox = new Outbox(this, this.store, limits);
+        this.outbox = new Outbox(this, limits); // after the store is set: the outbox asks for it
     }
 
     public String clientId() {

@@ -196,20 +196,14 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
             }
             return;
         }
-        ByteBuf bytes = encode(packet);
-        if (bytes != null) {
-            ctx.write(bytes, ctx.voidPromise());
-        }
+        writeWhole(packet);
     }
 
     /** A payload other receivers on this loop get too is not copied again: only this receiver's header is built. */
     private void writePublish(Publish p) {
         ByteBuf payload = SharedPayloads.sharedCopy(p.payload(), ctx.alloc(), ctx.executor());
         if (payload == null) {
-            ByteBuf bytes = encode(p);
-            if (bytes != null) {
-                ctx.write(bytes, ctx.voidPromise());
-            }
+            writeWhole(p);
             return;
         }
         ByteBuf header;
@@ -222,6 +216,13 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         }
         ctx.write(header, ctx.voidPromise());
         ctx.write(payload, ctx.voidPromise());
+    }
+
+    private void writeWhole(MqttPacket packet) {
+        ByteBuf bytes = encode(packet);
+        if (bytes != null) {
+            ctx.write(bytes, ctx.voidPromise());
+        }
     }
 
     /** @return the packet's bytes, sized exactly, or null if it cannot be encoded (then the connection closes) */

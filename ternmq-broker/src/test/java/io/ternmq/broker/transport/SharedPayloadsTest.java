@@ -8,6 +8,10 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.AbstractEventExecutor;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -16,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /** {@link SharedPayloads}: one pooled copy per loop and batch, shared by reference count, never leaked. */
 class SharedPayloadsTest {
@@ -24,7 +30,7 @@ class SharedPayloadsTest {
 
     @AfterEach
     void stop() {
-        loop.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        loop.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private <T> T onLoop(Callable<T> task) throws Exception {
@@ -99,6 +105,63 @@ class SharedPayloadsTest {
         assertThat(copyOfB.refCnt()).isEqualTo(1);
         got[2].release();
         assertThat(copyOfB.refCnt()).isZero();
+    }
+
+    @Test
+    @DisplayName("a loop that no longer takes tasks (the last drain of a shutdown) shares nothing and keeps nothing")
+    void loopRefusingTasks() throws Exception {
+        byte[] payload = payload(4096, 6);
+        // on a loop thread, but asking an executor that refuses the end-of-batch release, as a stopped loop does
+        EventExecutor refusing = new AbstractEventExecutor() {
+            @Override
+            public boolean inEventLoop(Thread thread) {
+                return true;
+            }
+
+            @Override
+            public void execute(Runnable task) {
+                throw new RejectedExecutionException("stopped");
+            }
+
+            @Override
+            public boolean isShuttingDown() {
+                return true;
+            }
+
+            @Override
+            public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
+                return terminationFuture();
+            }
+
+            @Override
+            public Future<?> terminationFuture() {
+                return ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
+            }
+
+            @Override
+            @Deprecated
+            public void shutdown() {
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return true;
+            }
+
+            @Override
+            public boolean isTerminated() {
+                return true;
+            }
+
+            @Override
+            public boolean awaitTermination(long timeout, TimeUnit unit) {
+                return true;
+            }
+        };
+        assertThat(onLoop(() -> new Object[] {SharedPayloads.sharedCopy(payload, alloc, refusing),
+                SharedPayloads.sharedCopy(payload, alloc, refusing)})).containsOnlyNulls();
+        // nothing was remembered either: on the real loop the same payload starts over as a first receiver
+        assertThat(onLoop(() -> SharedPayloads.sharedCopy(payload, alloc, loop))).isNull();
     }
 
     @Test
