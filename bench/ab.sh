@@ -69,7 +69,7 @@ for round in $(seq 1 "$ROUNDS"); do
       $(pin "$BROKER_CPU") /usr/sbin/mosquitto -c "$WORK/mosquitto.conf" >/dev/null 2>&1 & PID=$!
     else
       port=$TPORT; jar="$ROOT/ternmq-broker/target/ternmq.jar"; jvm=""
-      printf 'listener %s 127.0.0.1\nallow_anonymous true\nconnection_rate_per_address 0\nstorage.type memory\n' \
+      printf 'listener %s 127.0.0.1\nallow_anonymous true\nstorage.type memory\n' \
         "$TPORT" > "$WORK/ternmq.conf"
       IFS=';' read -ra settings <<< "$variant"
       for s in "${settings[@]:1}"; do

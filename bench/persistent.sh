@@ -28,7 +28,6 @@ MPORT=22884
 cat > "$WORK/ternmq.conf" <<EOF
 listener $TPORT 127.0.0.1
 allow_anonymous true
-connection_rate_per_address 0
 max_inflight_messages 20
 max_queued_messages 1000
 data_dir $WORK/ternmq-data

@@ -85,13 +85,11 @@ mkdir -p "$WORK/logs"
 echo "side-by-side: working in $WORK (logs, configs, raw results)"
 
 # ------------------------------------------------------------------ brokers
-# connection_rate_per_address 0: Mosquitto has no such limit (TernMQ's default, 100/s per source address, would
-# also cut the conn scenarios short). allow_anonymous is per listener, so it follows the listener line.
+# allow_anonymous is per listener, so it follows the listener line.
 cat > "$WORK/ternmq.conf" <<EOF
 max_inflight_messages 20
 max_queued_messages 1000
 storage.type $TERNMQ_STORAGE
-connection_rate_per_address 0
 log_level warn
 listener $TERNMQ_PORT 127.0.0.1
 allow_anonymous true

@@ -51,7 +51,6 @@ public final class BrokerConfig {
     private final int ioThreads;
     private final String logLevel;
     private final boolean listenersConfigured;
-    private final int connectionRatePerAddress;
     private final int authFailureDelayMillis;
     private final int authFailureDelayMaxMillis;
     private final int maxOutboundBuffer;
@@ -62,7 +61,6 @@ public final class BrokerConfig {
         this.listeners = List.copyOf(b.listeners.isEmpty()
                 ? List.of(b.defaultListener()) : b.listeners);
         this.listenersConfigured = b.listenersConfigured;
-        this.connectionRatePerAddress = b.connectionRatePerAddress;
         this.authFailureDelayMillis = b.authFailureDelayMillis;
         this.authFailureDelayMaxMillis = b.authFailureDelayMaxMillis;
         this.maxOutboundBuffer = b.maxOutboundBuffer;
@@ -128,11 +126,6 @@ public final class BrokerConfig {
     public boolean allowAnonymous(ListenerConfig listener) {
         Boolean explicit = listener.auth().allowAnonymous();
         return explicit != null ? explicit : !listenersConfigured;
-    }
-
-    /** New TCP connections accepted per second from one source address (a token bucket of that size); 0: no cap. */
-    public int connectionRatePerAddress() {
-        return connectionRatePerAddress;
     }
 
     /** Delay before a CONNACK refusing credentials, doubled for each further failure from the same address; 0: off. */
@@ -371,14 +364,13 @@ public final class BrokerConfig {
         private long retainedMaxCount = -1L;
         private long retainedMaxBytes = -1L;
         private long persistentClientExpiration = 0L;
-        private int maxTopicLength = 4096;
-        private int maxTopicLevels = 128;
+        private int maxTopicLength = 65_535;
+        private int maxTopicLevels = 201;
         private int maxPublishRate = 0;
         private int ioThreads = 0;
         private String logLevel = "info";
         private final ListenerSettings listenerDefaults = new ListenerSettings();
         private boolean listenersConfigured;
-        private int connectionRatePerAddress = 100;
         private int authFailureDelayMillis = 1000;
         private int authFailureDelayMaxMillis = 8000;
         private int maxOutboundBuffer = 8 * 1024 * 1024;
@@ -422,11 +414,6 @@ public final class BrokerConfig {
         /** The listener used when none is configured: 127.0.0.1:1883 with the per-listener defaults. */
         public ListenerConfig defaultListener() {
             return listenerDefaults.build(DEFAULT_BIND, DEFAULT_PORT);
-        }
-
-        public Builder connectionRatePerAddress(int perSecond) {
-            this.connectionRatePerAddress = perSecond;
-            return this;
         }
 
         public Builder authFailureDelayMillis(int millis) {

@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param auth           authentication and authorization settings
  * @param maxConnections TCP connections this listener holds at most (further ones are closed at accept); negative:
  *                       no cap
+ * @param connectionRatePerAddress new TCP connections per second one source address may open on this listener
+ *                       (further ones are closed at accept); 0: no limit
  */
-public record ListenerConfig(String bindAddress, int port, TlsSettings tls, AuthSettings auth, int maxConnections) {
+public record ListenerConfig(String bindAddress, int port, TlsSettings tls, AuthSettings auth, int maxConnections,
+                             int connectionRatePerAddress) {
     public ListenerConfig {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, not " + port);
@@ -23,7 +26,7 @@ public record ListenerConfig(String bindAddress, int port, TlsSettings tls, Auth
 
     /** A plain TCP listener with default settings. */
     public ListenerConfig(String bindAddress, int port) {
-        this(bindAddress, port, null, AuthSettings.DEFAULT, -1);
+        this(bindAddress, port, null, AuthSettings.DEFAULT, -1, 0);
     }
 
     public boolean isTls() {
@@ -32,7 +35,7 @@ public record ListenerConfig(String bindAddress, int port, TlsSettings tls, Auth
 
     /** The same listener on another address and port (the command line's --bind and --port). */
     public ListenerConfig withAddress(String newBindAddress, int newPort) {
-        return new ListenerConfig(newBindAddress, newPort, tls, auth, maxConnections);
+        return new ListenerConfig(newBindAddress, newPort, tls, auth, maxConnections, connectionRatePerAddress);
     }
 
     @Override

@@ -21,6 +21,8 @@ public final class ListenerSettings {
     final List<String> plugins = new ArrayList<>();
     final Map<String, String> pluginOptions = new LinkedHashMap<>();
     int maxConnections = -1;
+    /** Off by default: everything behind one NAT, load balancer or host shares an address (Mosquitto has no limit). */
+    int connectionRatePerAddress;
 
     Path certFile;
     Path keyFile;
@@ -48,6 +50,7 @@ public final class ListenerSettings {
         c.plugins.addAll(plugins);
         c.pluginOptions.putAll(pluginOptions);
         c.maxConnections = maxConnections;
+        c.connectionRatePerAddress = connectionRatePerAddress;
         c.certFile = certFile;
         c.keyFile = keyFile;
         c.keystore = keystore;
@@ -91,6 +94,11 @@ public final class ListenerSettings {
 
     public ListenerSettings maxConnections(int max) {
         this.maxConnections = max;
+        return this;
+    }
+
+    public ListenerSettings connectionRatePerAddress(int perSecond) {
+        this.connectionRatePerAddress = perSecond;
         return this;
     }
 
@@ -216,6 +224,6 @@ public final class ListenerSettings {
                     + "TLS listener: give certfile and keyfile, or keystore");
         }
         AuthSettings auth = new AuthSettings(allowAnonymous, passwordFile, aclFile, plugins, pluginOptions);
-        return new ListenerConfig(bindAddress, port, tls, auth, maxConnections);
+        return new ListenerConfig(bindAddress, port, tls, auth, maxConnections, connectionRatePerAddress);
     }
 }

@@ -20,6 +20,8 @@ final class ListenerRuntime {
     final CertificateIdentity usernameFromCertificate;
     final String name;
     final AtomicInteger connections = new AtomicInteger();
+    /** Null without connection_rate_per_address. */
+    final ConnectionRateLimiter rateLimiter;
 
     ListenerRuntime(ListenerConfig config, BrokerContext context, ServerTlsContext tls,
                     PeerCertificates certificates, AuthFailureDelay authFailureDelay, OutboundLimits outboundLimits) {
@@ -32,6 +34,8 @@ final class ListenerRuntime {
         this.usernameFromCertificate = config.isTls() ? config.tls().usernameFromCertificate()
                 : CertificateIdentity.NONE;
         this.name = config.toString();
+        this.rateLimiter = config.connectionRatePerAddress() > 0
+                ? new ConnectionRateLimiter(config.connectionRatePerAddress()) : null;
     }
 
     /** Reserves a place for a new connection. @return false when max_connections of this listener is reached */

@@ -46,7 +46,7 @@ import java.util.function.IntFunction;
  * <pre>
  * [tls] → decoder → encoder → outbound limits → mqtt (MqttChannelAdapter → MqttConnection)
  * </pre>
- * Connections beyond a listener's {@code max_connections}, or from an address that opens more than
+ * Connections beyond a listener's {@code max_connections}, or from an address that opens more than the listener's
  * {@code connection_rate_per_address} a second, are closed at accept.
  */
 public final class MqttServer implements AutoCloseable {
@@ -58,7 +58,6 @@ public final class MqttServer implements AutoCloseable {
     private final BrokerMetrics metrics;
     private final BrokerSecurity security;
     private final IntFunction<BrokerContext> contexts;
-    private final ConnectionRateLimiter rateLimiter;
     private final OutboundLimits outboundLimits;
     /** Shared: it holds only settings, and Netty would otherwise give every connection its own. */
     private final RecvByteBufAllocator receiveAllocator = new CompactReceiveAllocator();
@@ -78,7 +77,6 @@ public final class MqttServer implements AutoCloseable {
         this.metrics = metrics;
         this.security = security;
         this.contexts = contexts;
-        this.rateLimiter = new ConnectionRateLimiter(config.connectionRatePerAddress());
         this.outboundLimits = new OutboundLimits(config.maxOutboundBuffer(),
                 config.slowConsumerPolicy().equals("disconnect"), config.slowConsumerTimeoutSeconds() * 1000L,
                 metrics);
@@ -160,7 +158,9 @@ public final class MqttServer implements AutoCloseable {
         ListenerConfig l = listener.config;
         String where = l.bindAddress() + ":" + address.getPort(); // as configured: epoll prints 0.0.0.0 as ::
         String transport = listener.tls == null ? "plain TCP (no TLS)" : listener.tls.describe();
-        String limits = l.maxConnections() >= 0 ? "; at most " + l.maxConnections() + " connections" : "";
+        String limits = (l.maxConnections() >= 0 ? "; at most " + l.maxConnections() + " connections" : "")
+                + (l.connectionRatePerAddress() > 0 ? "; at most " + l.connectionRatePerAddress()
+                + " new connections a second per address" : "");
         LOG.info("Listening for MQTT on {}: {}; {}{}", where, transport, listenerSecurity.describe(), limits);
         boolean loopback = isLoopback(l.bindAddress());
         if (!loopback && config.allowAnonymous(l) && listenerSecurity.describe().contains("anonymous ALLOWED")) {
@@ -183,11 +183,12 @@ public final class MqttServer implements AutoCloseable {
     private void initPipeline(ListenerRuntime listener, SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
         InetSocketAddress remote = ch.remoteAddress();
-        if (!rateLimiter.tryAcquire(remote == null ? null : remote.getAddress())) {
+        ConnectionRateLimiter rate = listener.rateLimiter;
+        if (rate != null && !rate.tryAcquire(remote == null ? null : remote.getAddress())) {
             metrics.connectionsRateLimited.increment();
             RATE_LOG.warn("Closing connections from {}: more than {} new connections a second "
                     + "(connection_rate_per_address)", remote == null ? "?" : remote.getAddress().getHostAddress(),
-                    config.connectionRatePerAddress());
+                    listener.config.connectionRatePerAddress());
             ch.close();
             return;
         }

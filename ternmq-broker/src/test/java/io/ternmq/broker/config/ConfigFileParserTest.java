@@ -83,8 +83,6 @@ class ConfigFileParserTest {
         SAMPLES.put("max_publish_rate", new Sample("500", BrokerConfig::maxPublishRate, 500));
         SAMPLES.put("io_threads", new Sample("3", BrokerConfig::ioThreads, 3));
         SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
-        SAMPLES.put("connection_rate_per_address",
-                new Sample("10", BrokerConfig::connectionRatePerAddress, 10));
         SAMPLES.put("auth_failure_delay", new Sample("500", BrokerConfig::authFailureDelayMillis, 500));
         SAMPLES.put("auth_failure_delay_max", new Sample("2000", BrokerConfig::authFailureDelayMaxMillis, 2000));
         SAMPLES.put("max_outbound_buffer", new Sample("65536", BrokerConfig::maxOutboundBuffer, 65536));
@@ -303,7 +301,7 @@ class ConfigFileParserTest {
             "storage.type", "storage.durability", "storage.sync_interval_ms", "max_queued_bytes",
             "queue_overflow_policy", "queue_overflow_v3_action", "retained_max_count", "retained_max_bytes",
             "persistent_client_expiration", "log_level", "max_topic_length", "max_topic_levels", "max_publish_rate", "io_threads",
-            "connection_rate_per_address", "auth_failure_delay",
+            "auth_failure_delay",
             "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);

@@ -106,6 +106,26 @@ class ListenerSettingsTest {
     }
 
     @Test
+    @DisplayName("connection_rate_per_address is off by default and set per listener; before the first listener it is "
+            + "every listener's default")
+    void connectionRatePerListener() {
+        assertThat(parse().listeners().get(0).connectionRatePerAddress()).as("default: no limit").isZero();
+        assertThat(parse("listener 1883").listeners().get(0).connectionRatePerAddress()).isZero();
+        BrokerConfig c = parse(
+                "connection_rate_per_address 20",
+                "listener 1883 127.0.0.1",
+                "connection_rate_per_address 0",
+                "listener 8883",
+                "certfile a",
+                "keyfile b",
+                "listener 8884",
+                "connection_rate_per_address 5");
+        assertThat(c.listeners()).extracting(ListenerConfig::connectionRatePerAddress).containsExactly(0, 20, 5);
+        assertThatThrownBy(() -> parse("listener 1", "connection_rate_per_address -1")).hasMessage(
+                "test.conf:2: connection_rate_per_address: -1 is out of range 0..1000000");
+    }
+
+    @Test
     @DisplayName("without listener lines, the default loopback listener takes the defaults and allows anonymous")
     void defaultListener() {
         BrokerConfig c = parse("password_file /etc/p");

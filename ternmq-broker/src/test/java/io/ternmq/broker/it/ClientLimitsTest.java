@@ -61,6 +61,27 @@ class ClientLimitsTest {
     }
 
     @Test
+    @DisplayName("by default, topics Mosquitto accepts are accepted: 201 levels, 60,000 bytes; 202 levels are not")
+    void defaultTopicLimitsAreMosquittos() {
+        broker = TestBroker.start(b -> { });
+        String deep = "l/".repeat(200) + "x"; // 200 separators: Mosquitto's TOPIC_HIERARCHY_LIMIT
+        String wide = "w".repeat(60_000);
+        try (RawClient sub = connected("subscriber");
+             RawClient pub = connected("publisher");
+             RawClient tooDeep = connected("too-deep")) {
+            sub.send(new Subscribe(1, List.of(new TopicSubscription(deep, QoS.AT_MOST_ONCE),
+                    new TopicSubscription(wide, QoS.AT_MOST_ONCE)), MqttProperties.EMPTY));
+            assertThat(sub.read(Suback.class).reasonCodes()).containsExactly(0, 0);
+            pub.send(new Publish(deep, QoS.AT_MOST_ONCE, false, 0, "d".getBytes()));
+            pub.send(new Publish(wide, QoS.AT_MOST_ONCE, false, 0, "w".getBytes()));
+            assertThat(sub.read(Publish.class).topic()).isEqualTo(deep);
+            assertThat(sub.read(Publish.class).topic()).isEqualTo(wide);
+            tooDeep.send(new Publish("l/" + deep, QoS.AT_MOST_ONCE, false, 0, "d".getBytes()));
+            tooDeep.assertClosedByServer();
+        }
+    }
+
+    @Test
     @DisplayName("a topic filter beyond the limits gets SUBACK 0x80 (3.1.1) / 0x8F (5.0); the others are granted")
     void filterLimits() {
         broker = TestBroker.start(b -> b.maxTopicLevels(3));

@@ -101,34 +101,77 @@ class TransportLimitsTest {
     }
 
     @Test
+    @DisplayName("default configuration: 300 sockets opened at once from one address, then one more client, none "
+            + "refused (Mosquitto has no connection rate limit either)")
+    void noConnectionRateLimitByDefault() throws IOException {
+        try (SecureBroker b = SecureBroker.fromConfig("listener 0 127.0.0.1", "allow_anonymous true")) {
+            List<Socket> idle = new ArrayList<>();
+            try {
+                for (int i = 0; i < 300; i++) {
+                    idle.add(from("127.0.0.2", b.port()));
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> b.broker().server().connections(0) == 300);
+                try (RawClient late = connected("127.0.0.2", b.port(), "late")) {
+                    ping(late);
+                }
+                assertThat(b.broker().metrics().connectionsRateLimited.sum()).isZero();
+            } finally {
+                for (Socket s : idle) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("connection_rate_per_address is per listener: a flood is cut off on the limited listener only")
+    void connectionRatePerListener() throws IOException {
+        try (SecureBroker b = SecureBroker.fromConfig("allow_anonymous true",
+                "listener 0 127.0.0.1", "connection_rate_per_address 5",
+                "listener 0 127.0.0.1")) {
+            assertThat(floodClosed(b.port(1), 30)).as("unlimited listener").isZero();
+            assertThat(floodClosed(b.port(0), 30)).as("limited listener").isGreaterThanOrEqualTo(20);
+            try (RawClient other = connected("127.0.0.2", b.port(1), "other")) {
+                ping(other);
+            }
+        }
+    }
+
+    /** Opens {@code n} sockets from 127.0.0.2 at once. @return how many the broker closed at accept */
+    private static int floodClosed(int port, int n) throws IOException {
+        int closed = 0;
+        List<Socket> flood = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                flood.add(from("127.0.0.2", port));
+            }
+            for (Socket s : flood) {
+                s.setSoTimeout(200);
+                try (InputStream in = s.getInputStream()) {
+                    if (in.read() < 0) {
+                        closed++;
+                    }
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    // accepted: waits for CONNECT
+                } catch (IOException reset) {
+                    closed++;
+                }
+            }
+        } finally {
+            for (Socket s : flood) {
+                s.close();
+            }
+        }
+        return closed;
+    }
+
+    @Test
     @DisplayName("connection_rate_per_address: a client opening connections in a loop is cut off, others are not")
     void connectionRatePerAddress() throws IOException {
         try (SecureBroker b = SecureBroker.fromConfig("connection_rate_per_address 5", "listener 0 127.0.0.1",
                 "allow_anonymous true")) {
             try (RawClient good = connected("127.0.0.1", b.port(), "good")) {
-                int closed = 0;
-                List<Socket> flood = new ArrayList<>();
-                try {
-                    for (int i = 0; i < 30; i++) {
-                        flood.add(from("127.0.0.2", b.port()));
-                    }
-                    for (Socket s : flood) {
-                        s.setSoTimeout(200);
-                        try (InputStream in = s.getInputStream()) {
-                            if (in.read() < 0) {
-                                closed++;
-                            }
-                        } catch (java.net.SocketTimeoutException stillOpen) {
-                            // accepted: waits for CONNECT
-                        } catch (IOException reset) {
-                            closed++;
-                        }
-                    }
-                } finally {
-                    for (Socket s : flood) {
-                        s.close();
-                    }
-                }
+                int closed = floodClosed(b.port(), 30);
                 assertThat(closed).isGreaterThanOrEqualTo(20);
                 assertThat(b.broker().metrics().connectionsRateLimited.sum()).isGreaterThanOrEqualTo(20);
                 ping(good);
@@ -227,7 +270,7 @@ class TransportLimitsTest {
     private static void slowConsumer(String policy, java.util.function.Consumer<SecureBroker> afterFlood)
             throws Exception {
         try (SecureBroker b = SecureBroker.fromConfig("max_outbound_buffer 262144", policy,
-                "connection_rate_per_address 0", "listener 0 127.0.0.1", "allow_anonymous true")) {
+                "listener 0 127.0.0.1", "allow_anonymous true")) {
             BlockingQueue<String> done = new LinkedBlockingQueue<>();
             MqttClient good = paho("tcp", b.port(), "good", options(null, null, null));
             try (Socket stalled = stalledSubscriber(b.port());
