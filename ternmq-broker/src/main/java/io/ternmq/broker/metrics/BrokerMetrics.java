@@ -51,6 +51,16 @@ public final class BrokerMetrics {
     public final LongAdder slowConsumerDrops = new LongAdder();
     /** Clients disconnected as slow consumers (slow_consumer_policy disconnect, or slow_consumer_timeout). */
     public final LongAdder slowConsumerDisconnects = new LongAdder();
+    /**
+     * Connections the broker closed by flushing what was left for the client, shutting down its output and discarding
+     * input until the client closed too.
+     */
+    public final LongAdder lingeringCloses = new LongAdder();
+    /**
+     * Broker-ended connections closed at a bound instead: the client did not take what was left for it within 10 s,
+     * or neither closed nor stopped sending within a second after that.
+     */
+    public final LongAdder lingeringCloseCutOffs = new LongAdder();
     /** TLS handshakes that failed (bad, expired, untrusted or revoked certificates, protocol mismatches). */
     public final LongAdder tlsHandshakeFailures = new LongAdder();
     /** TLS contexts rebuilt after their certificate or key files changed. */

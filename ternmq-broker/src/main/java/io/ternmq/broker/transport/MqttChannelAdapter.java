@@ -1,9 +1,7 @@
 package io.ternmq.broker.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -55,6 +53,8 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private CertificateInfo certificate;
     /** A refusing CONNACK is waiting out the auth failure delay; the close it is followed by waits too. */
     private boolean refusalDelayed;
+    /** The close has begun ({@link LingeringClose}): nothing more is decoded or written. */
+    private boolean closing;
     /** Closes the connection if it stays unwritable too long; null while it is writable. */
     private ScheduledFuture<?> unwritableTimer;
 
@@ -112,6 +112,9 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     protected void decoded(ChannelHandlerContext ctx, Object packetOrFailure, List<Object> out) {
+        if (closing) {
+            return; // decoded from bytes that arrived before the close began
+        }
         if (packetOrFailure instanceof MqttPacket packet) {
             if (packet instanceof Connect connect && listener.usernameFromCertificate != CertificateIdentity.NONE
                     && certificate != null) {
@@ -181,14 +184,15 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
                 ctx.executor().schedule(() -> {
                     ByteBuf bytes = encode(packet);
                     if (bytes != null) {
-                        ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
+                        ctx.write(bytes, ctx.voidPromise());
+                        beginClose();
                     }
                 }, delay, TimeUnit.MILLISECONDS);
                 return;
             }
         }
-        if (refusalDelayed) {
-            return; // nothing follows a refusal but the close
+        if (refusalDelayed || closing) {
+            return; // nothing follows a refusal or a close
         }
         if (packet instanceof Publish p) {
             if (listener.outboundLimits.admit(ctx.channel(), p)) {
@@ -248,7 +252,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void flush() {
-        if (!refusalDelayed) {
+        if (!refusalDelayed && !closing) {
             ctx.flush();
         }
     }
@@ -258,8 +262,24 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         if (refusalDelayed) {
             return; // closed after the delayed CONNACK
         }
-        // written packets (a CONNACK with an error, a DISCONNECT) reach the socket before it closes
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        beginClose();
+    }
+
+    /**
+     * Written packets (a DISCONNECT, a refusing CONNACK) reach the client before the connection closes, and the client
+     * can read them even if it is still sending ({@link LingeringClose}). The protocol side is told at once, in a task
+     * of its own (the caller may be in the middle of its own close), rather than when the socket finally closes.
+     */
+    private void beginClose() {
+        if (closing || !ctx.channel().isActive()) {
+            if (!closing) {
+                ctx.close();
+            }
+            return;
+        }
+        closing = true;
+        LingeringClose.begin(ctx, listener.context.metrics());
+        ctx.executor().execute(connection::onClosed);
     }
 
     @Override
@@ -274,7 +294,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void setAutoRead(boolean autoRead) {
-        if (!refusalDelayed) {
+        if (!refusalDelayed && !closing) {
             ctx.channel().config().setAutoRead(autoRead);
         }
     }

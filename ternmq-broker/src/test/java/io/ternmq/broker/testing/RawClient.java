@@ -56,6 +56,11 @@ public final class RawClient implements AutoCloseable {
     }
 
     /** Changes how long {@link #read()} waits (5 s unless told). */
+    /** The socket itself, for tests that write from another thread while this client reads. */
+    public Socket socket() {
+        return socket;
+    }
+
     public RawClient socketTimeout(Duration timeout) {
         try {
             socket.setSoTimeout((int) timeout.toMillis());

@@ -343,6 +343,59 @@ class TlsTest {
     }
 
     @Test
+    @DisplayName("over TLS (JDK and BoringSSL), a client still sending reads its DISCONNECT, then close_notify and EOF")
+    void lingeringCloseOverTls() throws Exception {
+        List<String> providers = new ArrayList<>(List.of("jdk"));
+        if (OpenSsl.isAvailable()) {
+            providers.add("openssl");
+        }
+        for (String provider : providers) {
+            try (SecureBroker b = SecureBroker.start(c -> c.listener("127.0.0.1", 0, l -> l
+                    .certificate(server.certFile(), server.keyFile()).tlsProvider(provider).allowAnonymous(true)))) {
+                for (int round = 0; round < 20; round++) {
+                    javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) pki.socketFactory(null)
+                            .createSocket("127.0.0.1", b.port());
+                    io.ternmq.broker.testing.RawClient c = new io.ternmq.broker.testing.RawClient(socket)
+                            .version(io.ternmq.codec.MqttVersion.MQTT_5);
+                    io.ternmq.codec.Connect connect = io.ternmq.broker.testing.RawV5.connect("tls-" + round);
+                    assertThat(io.ternmq.broker.testing.RawV5.connack(c, connect).reasonCode()).isZero();
+                    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+                    byte[] again = io.ternmq.broker.testing.RawClient.encode(connect,
+                            io.ternmq.codec.MqttVersion.MQTT_5);
+                    Thread writer = new Thread(() -> {
+                        try {
+                            socket.getOutputStream().write(again);
+                            byte[] pings = new byte[4096];
+                            for (int i = 0; i < pings.length; i += 2) {
+                                pings[i] = (byte) 0xC0;
+                            }
+                            while (!done.get()) {
+                                socket.getOutputStream().write(pings);
+                            }
+                        } catch (java.io.IOException expected) {
+                            // closed by the broker
+                        }
+                    });
+                    writer.setDaemon(true);
+                    writer.start();
+                    try {
+                        io.ternmq.codec.Disconnect d = c.read(io.ternmq.codec.Disconnect.class);
+                        assertThat(d.reasonCode()).as(provider + " round " + round)
+                                .isEqualTo(io.ternmq.codec.ReasonCode.PROTOCOL_ERROR);
+                        socket.setSoTimeout(5000);
+                        assertThat(socket.getInputStream().read()).as("close_notify: end of stream").isEqualTo(-1);
+                    } finally {
+                        done.set(true);
+                        c.close();
+                        writer.join(5000);
+                    }
+                }
+                assertThat(b.broker().metrics().lingeringCloses.sum()).isEqualTo(20);
+            }
+        }
+    }
+
+    @Test
     @DisplayName("a PKCS#12 keystore serves like PEM files")
     void pkcs12() throws Exception {
         Path p12 = pki.pkcs12(server, "changeit");
