@@ -49,6 +49,25 @@ public final class TopicSyntax {
         return filter.startsWith(SHARE_PREFIX);
     }
 
+    /**
+     * The topic filter a subscription applies to messages: the part after "$share/{ShareName}/" of a shared
+     * subscription, any other filter as it is.
+     */
+    public static String messageFilter(String filter) {
+        if (isSharedSubscription(filter)) {
+            int slash = filter.indexOf('/', SHARE_PREFIX.length());
+            if (slash > 0) {
+                return filter.substring(slash + 1);
+            }
+        }
+        return filter;
+    }
+
+    /** The ShareName of a valid shared subscription's filter, "$share/{ShareName}/{filter}". */
+    public static String shareName(String sharedFilter) {
+        return sharedFilter.substring(SHARE_PREFIX.length(), sharedFilter.indexOf('/', SHARE_PREFIX.length()));
+    }
+
     /** @return true if the string contains a wildcard character ('+' or '#') */
     public static boolean hasWildcard(String topic) {
         return topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0;

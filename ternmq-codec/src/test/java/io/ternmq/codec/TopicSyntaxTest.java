@@ -87,4 +87,13 @@ class TopicSyntaxTest {
         assertThat(TopicSyntax.hasWildcard("#")).isTrue();
         assertThat(TopicSyntax.hasWildcard("a/b")).isFalse();
     }
+
+    @Test
+    void sharedSubscriptionParts() {
+        assertThat(TopicSyntax.shareName("$share/g/a/#")).isEqualTo("g");
+        assertThat(TopicSyntax.messageFilter("$share/g/a/#")).isEqualTo("a/#");
+        assertThat(TopicSyntax.messageFilter("$share/group/x")).isEqualTo("x");
+        assertThat(TopicSyntax.messageFilter("a/#")).isEqualTo("a/#");
+        assertThat(TopicSyntax.messageFilter("$shared/a")).isEqualTo("$shared/a");
+    }
 }

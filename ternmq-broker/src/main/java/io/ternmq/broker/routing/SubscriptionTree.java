@@ -96,9 +96,7 @@ public final class SubscriptionTree implements SubscriptionTable {
     /** {@code $share/{group}/{filter}} split into its parts. */
     private record SharedFilter(String group, String filter) {
         static SharedFilter parse(String shared) {
-            int groupStart = TopicSyntax.SHARE_PREFIX.length();
-            int slash = shared.indexOf('/', groupStart);
-            return new SharedFilter(shared.substring(groupStart, slash), shared.substring(slash + 1));
+            return new SharedFilter(TopicSyntax.shareName(shared), TopicSyntax.messageFilter(shared));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.ternmq.broker.security;
 
+import io.ternmq.broker.routing.TopicMatch;
 import io.ternmq.codec.TopicSyntax;
 
 import java.io.IOException;
@@ -122,7 +123,7 @@ public final class AclFile {
         // a pattern is checked after substitution; here only its shape
         String check = pattern ? filter.replace("%u", "u").replace("%c", "c") : filter;
         require(TopicSyntax.isValidTopicFilter(check), where + "'" + filter + "' is not a valid topic filter");
-        return new Rule(access, filter, TopicPatterns.levels(filter));
+        return new Rule(access, filter, TopicMatch.levels(filter));
     }
 
     private static void require(boolean ok, String message) {
@@ -147,7 +148,7 @@ public final class AclFile {
     }
 
     public boolean maySubscribe(String username, String clientId, String filter) {
-        return rules(username, clientId).maySubscribe(TopicPatterns.effectiveFilter(filter));
+        return rules(username, clientId).maySubscribe(TopicSyntax.messageFilter(filter));
     }
 
     public boolean mayReceive(String username, String clientId, String topic) {
@@ -194,7 +195,7 @@ public final class AclFile {
                 }
                 f = f.replace("%c", clientId);
             }
-            all.add(new Rule(p.access(), f, TopicPatterns.levels(f)));
+            all.add(new Rule(p.access(), f, TopicMatch.levels(f)));
         }
         return new Rules(all);
     }
@@ -238,14 +239,14 @@ public final class AclFile {
         }
 
         boolean maySubscribe(String filter) {
-            String[] f = TopicPatterns.levels(filter);
+            String[] f = TopicMatch.levels(filter);
             for (Rule d : denies) {
-                if (TopicPatterns.covers(d.levels(), f)) {
+                if (TopicMatch.covers(d.levels(), f)) {
                     return false;
                 }
             }
             for (Rule s : subscribes) {
-                if (TopicPatterns.covers(s.levels(), f)) {
+                if (TopicMatch.covers(s.levels(), f)) {
                     return true;
                 }
             }
@@ -254,7 +255,7 @@ public final class AclFile {
 
         private static boolean anyMatches(Rule[] rules, String topic) {
             for (Rule r : rules) {
-                if (TopicPatterns.matches(r.levels(), topic)) {
+                if (TopicMatch.matches(r.levels(), topic)) {
                     return true;
                 }
             }

@@ -72,13 +72,9 @@ class MemoryRetainedStoreTest {
 
     /** Whether the trie has no node below the root: deleting every message must prune every branch. */
     static boolean trieIsEmpty(MemoryRetainedStore store) throws ReflectiveOperationException {
-        Field rootField = MemoryRetainedStore.class.getDeclaredField("root");
-        rootField.setAccessible(true);
-        Object root = rootField.get(store);
-        Field childrenField = root.getClass().getDeclaredField("children");
-        childrenField.setAccessible(true);
-        Map<?, ?> children = (Map<?, ?>) childrenField.get(root);
-        return children == null || children.isEmpty();
+        Field trieField = MemoryRetainedStore.class.getDeclaredField("byLevel");
+        trieField.setAccessible(true);
+        return ((io.ternmq.broker.routing.TopicTrie<?>) trieField.get(store)).isEmpty();
     }
 
     // ------------------------------------------------------------------ put, replace, delete
