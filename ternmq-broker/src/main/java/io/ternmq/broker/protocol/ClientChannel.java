@@ -1,6 +1,7 @@
 package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.security.CertificateInfo;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttVersion;
 
@@ -32,11 +33,8 @@ public interface ClientChannel {
     /** For logs: "address:port" of the peer. */
     String remoteAddress();
 
-    /**
-     * The Common Name of the client's verified TLS certificate, or null (plain TCP, or no certificate presented).
-     * For {@code ClientIdentity.certificateCommonName}.
-     */
-    default String certificateCommonName() {
+    /** The client's verified TLS certificate, or null (plain TCP, or no certificate presented). */
+    default CertificateInfo certificate() {
         return null;
     }
 

@@ -366,7 +366,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         channel.setAutoRead(false);
         broker.authenticator()
                 .authenticate(new AuthRequest(id, connect.username(), connect.password(), channel.remoteAddress(),
-                        version))
+                        version, channel.certificate()))
                 .whenComplete((result, error) -> {
                     if (loop.inEventLoop()) {
                         authenticated(connect, result, error);
@@ -416,7 +416,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         authMethod = method;
         pendingConnect = connect;
         authExchange = authenticator.start(new AuthRequest(clientId, connect.username(), connect.password(),
-                channel.remoteAddress(), version));
+                channel.remoteAddress(), version, channel.certificate()));
         exchangeStep(connect.properties().getBinary(PropertyId.AUTHENTICATION_DATA), false);
     }
 
@@ -496,7 +496,8 @@ public final class MqttConnection implements SessionConnection, Runnable {
         if (auth.reasonCode() == ReasonCode.RE_AUTHENTICATE) {
             // the same user as at CONNECT: a re-authentication must not become someone else
             authExchange = broker.enhancedAuthenticators().get(authMethod).start(new AuthRequest(clientId,
-                    identity == null ? null : identity.username(), null, channel.remoteAddress(), version));
+                    identity == null ? null : identity.username(), null, channel.remoteAddress(), version,
+                    channel.certificate()));
             exchangeStep(data, true);
         } else if (auth.reasonCode() == ReasonCode.CONTINUE_AUTHENTICATION && authExchange != null) {
             exchangeStep(data, true);
@@ -518,8 +519,9 @@ public final class MqttConnection implements SessionConnection, Runnable {
             refuse(result.connackCode(version), "authentication: " + result);
             return;
         }
-        identity = new ClientIdentity(clientId, connect.username(), channel.certificateCommonName(),
-                channel.remoteAddress(), channel.listenerName());
+        identity = new ClientIdentity(clientId, connect.username(),
+                channel.certificate() == null ? null : channel.certificate().commonName(), channel.remoteAddress(),
+                channel.listenerName());
         if (connect.will() != null) {
             // the will is a publication like any other: it needs the right to publish on its topic
             broker.authorizer().mayPublish(identity, connect.will().topic()).whenComplete((ok, failure) -> {

@@ -86,8 +86,7 @@ public final class BrokerSecurity implements AutoCloseable {
         List<ListenerSecurity> built = new ArrayList<>();
         try {
             for (ListenerConfig l : config.listeners()) {
-                PeerCertificates certs = new PeerCertificates();
-                SecurityContext ctx = new SecurityContext(l, watcher, certs, hashing, metrics, shared);
+                SecurityContext ctx = new SecurityContext(l, watcher, hashing, metrics, shared);
                 List<SecurityPlugin> plugins = new ArrayList<>();
                 List<String> names = new ArrayList<>();
                 for (SecurityProvider p : byName.values()) {
@@ -107,7 +106,7 @@ public final class BrokerSecurity implements AutoCloseable {
                 for (String name : names) {
                     plugins.add(byName.get(name).create(ctx));
                 }
-                built.add(ListenerSecurity.assemble(l, config.allowAnonymous(l), certs, plugins));
+                built.add(ListenerSecurity.assemble(l, config.allowAnonymous(l), plugins));
             }
         } catch (RuntimeException e) {
             built.forEach(ListenerSecurity::close);

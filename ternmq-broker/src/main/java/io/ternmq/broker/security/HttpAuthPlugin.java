@@ -169,7 +169,7 @@ public final class HttpAuthPlugin implements SecurityPlugin {
         }
         body.put("remote_address", request.remoteAddress());
         body.put("listener", context.listener().toString());
-        CertificateInfo cert = context.certificates().get(request.remoteAddress());
+        CertificateInfo cert = request.certificate();
         if (cert != null) {
             Map<String, Object> c = new LinkedHashMap<>();
             c.put("cn", cert.commonName());

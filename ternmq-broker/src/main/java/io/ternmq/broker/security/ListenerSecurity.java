@@ -28,18 +28,16 @@ public final class ListenerSecurity implements AutoCloseable {
             CompletableFuture.completedFuture(AuthResult.NOT_AUTHORIZED);
 
     private final ListenerConfig listener;
-    private final PeerCertificates certificates;
     private final Authenticator authenticator;
     private final Authorizer authorizer;
     private final Map<String, EnhancedAuthenticator> enhanced;
     private final List<SecurityPlugin> plugins;
     private final String description;
 
-    private ListenerSecurity(ListenerConfig listener, PeerCertificates certificates, Authenticator authenticator,
+    private ListenerSecurity(ListenerConfig listener, Authenticator authenticator,
                              Authorizer authorizer, Map<String, EnhancedAuthenticator> enhanced,
                              List<SecurityPlugin> plugins, String description) {
         this.listener = listener;
-        this.certificates = certificates;
         this.authenticator = authenticator;
         this.authorizer = authorizer;
         this.enhanced = Map.copyOf(enhanced);
@@ -54,13 +52,12 @@ public final class ListenerSecurity implements AutoCloseable {
         for (EnhancedAuthenticator e : enhanced) {
             byMethod.putIfAbsent(e.method(), e);
         }
-        return new ListenerSecurity(listener, new PeerCertificates(), authenticator, Authorizer.ALLOW_ALL, byMethod,
+        return new ListenerSecurity(listener, authenticator, Authorizer.ALLOW_ALL, byMethod,
                 List.of(), "authentication by " + authenticator.getClass().getSimpleName());
     }
 
     /** From the listener's settings and the plugins built for it. */
-    static ListenerSecurity assemble(ListenerConfig listener, boolean allowAnonymous, PeerCertificates certificates,
-                                     List<SecurityPlugin> plugins) {
+    static ListenerSecurity assemble(ListenerConfig listener, boolean allowAnonymous, List<SecurityPlugin> plugins) {
         List<Authenticator> authenticators = new ArrayList<>();
         List<Authorizer> authorizers = new ArrayList<>();
         Map<String, EnhancedAuthenticator> byMethod = new LinkedHashMap<>();
@@ -77,8 +74,7 @@ public final class ListenerSecurity implements AutoCloseable {
         }
         CertificateIdentity identity = listener.isTls() ? listener.tls().usernameFromCertificate()
                 : CertificateIdentity.NONE;
-        Authenticator authenticator = new Combined(List.copyOf(authenticators), allowAnonymous, identity,
-                certificates);
+        Authenticator authenticator = new Combined(List.copyOf(authenticators), allowAnonymous, identity);
         Authorizer authorizer = authorizers.isEmpty() ? Authorizer.ALLOW_ALL
                 : authorizers.size() == 1 ? authorizers.get(0) : new AllOf(List.copyOf(authorizers));
         StringBuilder d = new StringBuilder();
@@ -94,7 +90,7 @@ public final class ListenerSecurity implements AutoCloseable {
         if (authorizers.isEmpty()) {
             d.append("; no ACL (everything allowed)");
         }
-        return new ListenerSecurity(listener, certificates, authenticator, authorizer, byMethod, plugins,
+        return new ListenerSecurity(listener, authenticator, authorizer, byMethod, plugins,
                 d.toString());
     }
 
@@ -114,10 +110,6 @@ public final class ListenerSecurity implements AutoCloseable {
         return enhanced;
     }
 
-    /** The verified client certificates of this listener's connections; the transport fills it. */
-    public PeerCertificates certificates() {
-        return certificates;
-    }
 
     /** For the start-up log. */
     public String describe() {
@@ -134,12 +126,12 @@ public final class ListenerSecurity implements AutoCloseable {
     }
 
     /** The authentication rules above. */
-    private record Combined(List<Authenticator> chain, boolean allowAnonymous, CertificateIdentity identity,
-                            PeerCertificates certificates) implements Authenticator {
+    private record Combined(List<Authenticator> chain, boolean allowAnonymous, CertificateIdentity identity)
+            implements Authenticator {
         @Override
         public CompletionStage<AuthResult> authenticate(AuthRequest request) {
             if (identity != CertificateIdentity.NONE && request.username() != null) {
-                CertificateInfo cert = certificates.get(request.remoteAddress());
+                CertificateInfo cert = request.certificate();
                 if (cert != null && request.username().equals(cert.identity(identity))) {
                     return ACCEPT;
                 }

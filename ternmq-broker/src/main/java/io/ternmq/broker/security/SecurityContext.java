@@ -12,13 +12,11 @@ import java.util.concurrent.Executor;
  *
  * @param listener       the listener, with its {@code password_file}, {@code acl_file} and plugin options
  * @param watcher        calls back when files change, for reloading without a restart
- * @param certificates   the verified client certificates of this listener's connections, by remote address
  * @param blockingWork   a small pool for work that must not run on an event loop (password hashing, file reads)
  * @param metrics        the broker's counters
  * @param shared         loaded files and other things shared between listeners and plugins
  */
-public record SecurityContext(ListenerConfig listener, FileWatcher watcher, PeerCertificates certificates,
-                              Executor blockingWork, BrokerMetrics metrics, SharedResources shared) {
+public record SecurityContext(ListenerConfig listener, FileWatcher watcher, Executor blockingWork, BrokerMetrics metrics, SharedResources shared) {
 
     /** The listener's {@code plugin_opt_<name>} settings, names without the prefix. */
     public Map<String, String> options() {

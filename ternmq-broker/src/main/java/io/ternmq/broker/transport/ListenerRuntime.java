@@ -4,7 +4,6 @@ import io.ternmq.broker.config.ListenerConfig;
 import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.security.AuthFailureDelay;
-import io.ternmq.broker.security.PeerCertificates;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,7 +13,6 @@ final class ListenerRuntime {
     final BrokerContext context;
     /** Null for plain TCP. */
     final ServerTlsContext tls;
-    final PeerCertificates certificates;
     final AuthFailureDelay authFailureDelay;
     final OutboundLimits outboundLimits;
     final CertificateIdentity usernameFromCertificate;
@@ -24,11 +22,10 @@ final class ListenerRuntime {
     final ConnectionRateLimiter rateLimiter;
 
     ListenerRuntime(ListenerConfig config, BrokerContext context, ServerTlsContext tls,
-                    PeerCertificates certificates, AuthFailureDelay authFailureDelay, OutboundLimits outboundLimits) {
+                    AuthFailureDelay authFailureDelay, OutboundLimits outboundLimits) {
         this.config = config;
         this.context = context;
         this.tls = tls;
-        this.certificates = certificates;
         this.authFailureDelay = authFailureDelay;
         this.outboundLimits = outboundLimits;
         this.usernameFromCertificate = config.isTls() ? config.tls().usernameFromCertificate()

@@ -38,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  * by {@link OutboundLimits} first). Separate decoder, encoder and limits handlers would cost every idle connection
  * three more pipeline contexts.
  * <p>
- * Transport-level security lives here too: the verified client certificate of a TLS connection is recorded for the
- * listener's authenticator, and on listeners with {@code use_identity_as_username} it replaces the CONNECT's user
+ * Transport-level security lives here too: the verified client certificate of a TLS connection is kept for the
+ * authentication request, and on listeners with {@code use_identity_as_username} it replaces the CONNECT's user
  * name (and the password is dropped) before the protocol sees it; a CONNACK refusing credentials is held back by the
  * auth failure delay.
  */
@@ -103,7 +103,6 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
             Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
             if (chain.length > 0 && chain[0] instanceof X509Certificate x509) {
                 certificate = CertificateInfo.of(x509);
-                listener.certificates.put(remoteAddress(), certificate);
             }
         } catch (SSLPeerUnverifiedException e) {
             // no client certificate (require_certificate false or optional)
@@ -151,9 +150,6 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         OutboundLimits.cancel(unwritableTimer);
         unwritableTimer = null;
         connection.onClosed();
-        if (certificate != null) {
-            listener.certificates.remove(remoteAddress());
-        }
     }
 
     @Override
@@ -312,8 +308,8 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     }
 
     @Override
-    public String certificateCommonName() {
-        return certificate == null ? null : certificate.commonName();
+    public CertificateInfo certificate() {
+        return certificate;
     }
 
     @Override

@@ -122,7 +122,7 @@ public final class MqttServer implements AutoCloseable {
                 throw e;
             }
             ListenerRuntime listener = new ListenerRuntime(listenerConfig, contexts.apply(i), tls,
-                    listenerSecurity.certificates(), security.authFailureDelay(), outboundLimits);
+                    security.authFailureDelay(), outboundLimits);
             listeners.add(listener);
             ServerBootstrap b = new ServerBootstrap()
                     .group(acceptGroup, ioGroup)
