@@ -15,6 +15,7 @@ import io.ternmq.broker.security.ListenerSecurity;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.session.SessionLimits;
 import io.ternmq.broker.session.SessionRegistry;
+import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.Subscription;
@@ -40,7 +41,8 @@ public final class Broker implements AutoCloseable {
     private final BrokerConfig config;
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final Router router;
-    private final SessionRegistry sessions;
+    private final LocalSessionRegistry sessions;
+    private final BrokerService service;
     private final MqttServer server;
     private final Store store;
     private final BrokerSecurity security;
@@ -58,12 +60,14 @@ public final class Broker implements AutoCloseable {
         this.router = new Router(new SubscriptionTree(SharedGroup.Strategy.of(config.sharedSubscriptionStrategy()),
                 config.maxQueuedMessages()), new MemoryRetainedStore(), store, limits, config.retainedMaxCount(),
                 config.retainedMaxBytes(), metrics);
-        this.sessions = new LocalSessionRegistry(limits, metrics, router, this::publishWill, store);
+        // the registry hands wills whose time has come to the service, which is made with the registry
+        this.sessions = new LocalSessionRegistry(limits, metrics, router, will -> service().publishWill(will), store);
+        this.service = new BrokerService(sessions, router, metrics);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
             ListenerSecurity ls = security.listener(i);
-            return new BrokerContext(config, sessions, router, metrics, ls.authenticator(),
+            return new BrokerContext(config, service, metrics, ls.authenticator(),
                     ls.enhancedAuthenticators(), connectionLimit, ls.authorizer());
         });
     }
@@ -125,7 +129,7 @@ public final class Broker implements AutoCloseable {
         }
         long queued = 0;
         for (Recovered.StoredSession stored : r.sessions) {
-            Session s = ((LocalSessionRegistry) sessions).restore(stored, server.nextLoop());
+            Session s = sessions.restore(stored, server.nextLoop());
             for (Subscription sub : stored.subscriptions()) {
                 router.subscribe(s, sub);
             }
@@ -157,13 +161,6 @@ public final class Broker implements AutoCloseable {
         return store;
     }
 
-    /** Publishes a will whose delay is over; its Message Expiry Interval starts now, at publication (MQTT 5.0 3.1.3.2.4). */
-    private void publishWill(Message will) {
-        metrics.willsPublished.increment();
-        router.publish(new Message(will.topic(), will.qos(), will.retain(), will.payload(), will.properties(),
-                will.publisherId(), System.currentTimeMillis()));
-    }
-
     public List<InetSocketAddress> addresses() {
         return addresses;
     }
@@ -179,6 +176,11 @@ public final class Broker implements AutoCloseable {
 
     public BrokerMetrics metrics() {
         return metrics;
+    }
+
+    /** What the broker does, for every entry point (admin API, bridges, extensions) besides MQTT connections. */
+    public BrokerService service() {
+        return service;
     }
 
     public SessionRegistry sessions() {

@@ -11,7 +11,10 @@ public final class BrokerMetrics {
     public final AtomicLong connectionsOpen = new AtomicLong();
     public final LongAdder connectionsAccepted = new LongAdder();
     public final LongAdder connectsRefused = new LongAdder();
+    /** Connections closed because the client broke the protocol (one per connection). */
     public final LongAdder protocolViolations = new LongAdder();
+    /** Connections the broker closed for a reason of its own: a limit, a quota, a failed re-authentication. */
+    public final LongAdder serverDisconnects = new LongAdder();
     public final LongAdder keepAliveTimeouts = new LongAdder();
     public final LongAdder sessionTakeovers = new LongAdder();
     public final LongAdder publishesReceived = new LongAdder();

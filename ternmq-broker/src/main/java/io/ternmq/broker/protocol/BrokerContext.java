@@ -2,28 +2,20 @@ package io.ternmq.broker.protocol;
 
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.metrics.BrokerMetrics;
-import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.security.Authenticator;
 import io.ternmq.broker.security.Authorizer;
 import io.ternmq.broker.security.ConnectionLimit;
 import io.ternmq.broker.security.EnhancedAuthenticator;
 
+import io.ternmq.broker.service.BrokerService;
+
 import java.util.Map;
-import io.ternmq.broker.session.SessionRegistry;
 
 /**
  * The collaborators every connection needs, wired once at start. One per listener: the authenticator, enhanced
  * authentication methods and authorizer are the listener's; the rest is shared by all.
  */
-public record BrokerContext(BrokerConfig config, SessionRegistry sessions, Router router, BrokerMetrics metrics,
+public record BrokerContext(BrokerConfig config, BrokerService service, BrokerMetrics metrics,
                             Authenticator authenticator, Map<String, EnhancedAuthenticator> enhancedAuthenticators,
                             ConnectionLimit connectionLimit, Authorizer authorizer) {
-
-    /** Without an authorizer: everything is allowed. */
-    public BrokerContext(BrokerConfig config, SessionRegistry sessions, Router router, BrokerMetrics metrics,
-                         Authenticator authenticator, Map<String, EnhancedAuthenticator> enhancedAuthenticators,
-                         ConnectionLimit connectionLimit) {
-        this(config, sessions, router, metrics, authenticator, enhancedAuthenticators, connectionLimit,
-                Authorizer.ALLOW_ALL);
-    }
 }

@@ -19,15 +19,19 @@ public interface ClientChannel {
 
     void flush();
 
-    /** Flushes what was written, then closes. */
+    /**
+     * Flushes what was written, then closes; a client still sending reads it first. The connection hears of it in
+     * {@link MqttConnection#onClosed}, in a task of its own.
+     */
     void close();
-
-    boolean isOpen();
 
     /** Switches the codec to the version the client's CONNECT asked for. */
     void setProtocolVersion(MqttVersion version);
 
-    /** Pauses or resumes reading from the socket (back-pressure while a session is being attached). */
+    /**
+     * Pauses or resumes the broker's reading from the socket: while a session is being attached, while a packet waits
+     * for an answer, while the client is held back.
+     */
     void setAutoRead(boolean autoRead);
 
     /** For logs: "address:port" of the peer. */
@@ -43,16 +47,16 @@ public interface ClientChannel {
         return null;
     }
 
-    /**
-     * Whether the connection takes more writes without queueing past its write buffer's high water mark. A session
-     * may hold back queued QoS 1/2 messages while this is false; the transport drops QoS 0 messages and disconnects
-     * clients that stay unwritable per max_outbound_buffer, slow_consumer_policy and slow_consumer_timeout.
-     */
     /** Bytes waiting to be written to the socket (above the low water mark); for telling a slow reader from a stuck one. */
     default long unwrittenBytes() {
         return 0;
     }
 
+    /**
+     * Whether the connection takes more writes without queueing past its write buffer's high water mark. A session
+     * may hold back queued QoS 1/2 messages while this is false; the transport drops QoS 0 messages and disconnects
+     * clients that stay unwritable per max_outbound_buffer, slow_consumer_policy and slow_consumer_timeout.
+     */
     default boolean isWritable() {
         return true;
     }

@@ -77,20 +77,13 @@ public final class Router implements SessionEvents {
         return subscriptions;
     }
 
-    /** Routes a will or another message nobody waits on. */
-    public void publish(Message message) {
-        publish(message, null, null);
-    }
-
-    /**
-     * @return a target session that falls behind while its client keeps consuming (its queue filling, or its socket
-     *         backed up), or null: the publisher should wait for it rather than have the broker drop what it
-     *         already acknowledged
-     */
-
     /**
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
+     *
+     * @return a target session that falls behind while its client keeps consuming (its queue filling, or its socket
+     *         backed up), or null: the publisher should wait for it rather than have the broker drop what it
+     *         already acknowledged
      */
     public Session publish(Message message, Origin origin, PublishCallback callback) {
         boolean retainChanged = message.retain() && updateRetained(message);

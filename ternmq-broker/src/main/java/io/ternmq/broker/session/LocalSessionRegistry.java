@@ -135,6 +135,11 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     @Override
+    public java.util.Collection<Session> all() {
+        return List.copyOf(sessions.values());
+    }
+
+    @Override
     public int size() {
         return sessions.size();
     }

@@ -519,7 +519,7 @@ final class Outbox {
             return true;
         }
         // deliveries not queued yet: the client consumes if it acknowledges or its socket drains
-        if (waiting >= limits.maxQueuedMessages() / 2 && (acknowledging || c.reading())) {
+        if (waiting >= limits.maxQueuedMessages() / 2 && (acknowledging || c.clientConsuming())) {
             return true;
         }
         return c.socketBackedUp();

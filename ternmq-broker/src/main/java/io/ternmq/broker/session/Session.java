@@ -11,6 +11,7 @@ import io.ternmq.broker.store.Store;
 import io.ternmq.broker.store.StoreOp;
 import io.ternmq.broker.store.StoreWriter;
 import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.ReasonCode;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -176,6 +177,11 @@ public final class Session {
         post(work);
     }
 
+    /** Runs a task on the owner loop, in submission order with everything else this session is handed. */
+    public void submit(Runnable task) {
+        submit((Object) task);
+    }
+
     /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
     public void post(Object work) {
         if (work instanceof Delivery || work instanceof StoredEntry) {
@@ -266,7 +272,7 @@ public final class Session {
         if (c != null) {
             outbox.detached();
             metrics.sessionTakeovers.increment();
-            c.closeTakenOver();
+            c.closeByServer(ReasonCode.SESSION_TAKEN_OVER, "taken over by a new connection");
         }
     }
 
@@ -305,7 +311,8 @@ public final class Session {
 
     private void finishAttach(SessionConnection c, boolean sessionPresent, int generation) {
         if (generation != attachGeneration || ended) {
-            c.closeTakenOver(); // another connection took the session while this one waited for the store
+            // another connection took the session while this one waited for the store
+            c.closeByServer(ReasonCode.SESSION_TAKEN_OVER, "taken over by a new connection");
             return;
         }
         if (!c.sessionReady(this, sessionPresent)) {
@@ -444,6 +451,28 @@ public final class Session {
 
     public boolean isConnected() {
         return connection != null;
+    }
+
+    /**
+     * Ends the attached connection for a reason of the server's (MQTT 5 clients are told {@code reasonCode}); the
+     * session then lives on, or ends, as its expiry says. Owner loop.
+     *
+     * @return whether a connection was attached
+     */
+    public boolean disconnect(int reasonCode, String why) {
+        SessionConnection c = connection;
+        if (c == null) {
+            return false;
+        }
+        c.closeByServer(reasonCode, why);
+        return true;
+    }
+
+    /** What listings show of this session; owner loop. */
+    public SessionInfo info() {
+        SessionConnection c = connection;
+        return new SessionInfo(clientId, c == null ? null : c.info(), expiryInterval, subscriptionCount(),
+                inflightCount(), queuedCount());
     }
 
     /** Safe from any thread; a hint that may be a moment stale. */

@@ -38,9 +38,15 @@ public interface SessionConnection {
      */
     boolean socketBackedUp();
 
-    /** Whether the client reads what is written to it: its socket is not backed up, or drained lately. */
-    boolean reading();
+    /** Whether the client takes what is written to it: its socket is not backed up, or drained lately. */
+    boolean clientConsuming();
 
-    /** Another connection took the session over: close this one [MQTT-3.1.4-2]. */
-    void closeTakenOver();
+    /**
+     * Closes this connection for a reason of the server's: another connection took the session over
+     * [MQTT-3.1.4-2], or an administrator ended it. MQTT 5 clients get a DISCONNECT with {@code reasonCode}.
+     */
+    void closeByServer(int reasonCode, String why);
+
+    /** The connection as listings show it. */
+    ConnectionInfo info();
 }

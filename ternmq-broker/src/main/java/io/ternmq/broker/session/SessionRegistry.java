@@ -25,5 +25,8 @@ public interface SessionRegistry {
     /** @return the registered session of this client, or null */
     Session get(String clientId);
 
+    /** The registered sessions at this moment. */
+    java.util.Collection<Session> all();
+
     int size();
 }

@@ -279,11 +279,6 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     }
 
     @Override
-    public boolean isOpen() {
-        return ctx.channel().isActive();
-    }
-
-    @Override
     public void setProtocolVersion(MqttVersion version) {
         setVersion(version); // the decoder's, which the encoding uses too
     }
@@ -330,7 +325,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         unwritableTimer = listener.outboundLimits.writabilityChanged(ctx.channel(), unwritableTimer);
-        connection.onWritabilityChanged(ctx.channel().isWritable());
+        connection.onWritabilityChanged();
         ctx.fireChannelWritabilityChanged();
     }
 }

@@ -1,0 +1,280 @@
+package io.ternmq.broker.protocol;
+
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.metrics.RateLimitedLog;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.session.Session;
+import io.ternmq.codec.MqttPacket;
+import io.ternmq.codec.MqttProperties;
+import io.ternmq.codec.PropertyId;
+import io.ternmq.codec.Puback;
+import io.ternmq.codec.Pubrec;
+import io.ternmq.codec.Publish;
+import io.ternmq.codec.QoS;
+import io.ternmq.codec.ReasonCode;
+import io.ternmq.codec.Utf8;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A client's PUBLISHes: the rules a PUBLISH must meet (maximum QoS, retain, topic alias, topic limits, Receive
+ * Maximum, payload format, authorization), the pace the broker reads them at (max_publish_rate, backpressure from
+ * slow subscribers) and the acknowledgement each gets. The message itself goes to the broker service. A new rule for
+ * inbound PUBLISH goes in {@link #onPublish}. Created on a connection's first PUBLISH; its state (topic aliases, the
+ * rate bucket, QoS 1 messages awaiting the store) is this connection's, on its loop.
+ */
+final class InboundPublishFlow {
+    private static final Logger LOG = LoggerFactory.getLogger(InboundPublishFlow.class);
+    private static final RateLimitedLog DENIED_LOG = new RateLimitedLog(LOG, 10_000);
+
+    private final MqttConnection c;
+    /** Null until the client sets an alias. */
+    private InboundTopicAliases aliases;
+    /** Only with max_publish_rate. */
+    private PublishRateLimit rate;
+    /** QoS 1 PUBLISHes routed but not yet acknowledged (waiting for the store): they count against Receive Maximum. */
+    private int pendingQos1Acks;
+
+    InboundPublishFlow(MqttConnection connection) {
+        this.c = connection;
+    }
+
+    void onPublish(Publish p) {
+        c.broker.metrics().publishesReceived.increment();
+        if (c.config().maxPublishRate() > 0) {
+            throttle();
+        }
+        if (p.qos().value() > c.config().maxQos()) {
+            c.protocolViolation(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + p.qos().value() + " above max_qos "
+                    + c.config().maxQos() + " [MQTT-3.2.2-11]");
+            return;
+        }
+        if (p.retain() && !c.config().retainAvailable()) {
+            c.protocolViolation(ReasonCode.RETAIN_NOT_SUPPORTED, "retained PUBLISH while retain_available is false "
+                    + "[MQTT-3.2.2-14]");
+            return;
+        }
+        String topic = p.topic();
+        MqttProperties props = p.properties();
+        boolean v5 = c.dialect.isV5();
+        if (v5 && !props.isEmpty()) {
+            if (props.contains(PropertyId.SUBSCRIPTION_IDENTIFIER)) {
+                c.protocolViolation(ReasonCode.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription "
+                        + "Identifier [MQTT-3.3.4-6]");
+                return;
+            }
+            Integer alias = props.getInt(PropertyId.TOPIC_ALIAS);
+            if (alias != null) {
+                topic = resolveAlias(alias, topic);
+                if (topic == null) {
+                    return;
+                }
+            }
+        } else if (v5 && topic.isEmpty()) {
+            c.protocolViolation(ReasonCode.PROTOCOL_ERROR, "PUBLISH with an empty topic and no Topic Alias "
+                    + "[MQTT-3.3.2-8]");
+            return;
+        }
+        if (c.beyondTopicLimits(topic)) {
+            c.endConnection(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length ("
+                    + c.config().maxTopicLength() + " bytes) or deeper than max_topic_levels ("
+                    + c.config().maxTopicLevels() + ")");
+            return;
+        }
+        Session session = c.session;
+        if (p.qos() != QoS.AT_MOST_ONCE && v5
+                && pendingQos1Acks + session.awaitingPubrelCount() >= c.config().receiveMaximum()
+                && !(p.qos() == QoS.EXACTLY_ONCE && session.isAwaitingPubrel(p.packetId()))) {
+            c.protocolViolation(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum ("
+                    + c.config().receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
+            return;
+        }
+        if (v5 && isUtf8Payload(props) && !Utf8.isWellFormed(p.payload())) {
+            String why = "payload is not UTF-8 but its Payload Format Indicator says it is";
+            switch (p.qos()) {
+                case AT_MOST_ONCE -> c.protocolViolation(ReasonCode.PAYLOAD_FORMAT_INVALID, why);
+                case AT_LEAST_ONCE -> c.send(new Puback(p.packetId(), ReasonCode.PAYLOAD_FORMAT_INVALID,
+                        c.problem(why)));
+                case EXACTLY_ONCE -> c.send(new Pubrec(p.packetId(), ReasonCode.PAYLOAD_FORMAT_INVALID,
+                        c.problem(why)));
+            }
+            c.requestFlush();
+            return;
+        }
+        String resolved = topic;
+        c.whenAnswered(c.broker.authorizer().mayPublish(c.identity, resolved), false, allowed -> {
+            if (allowed) {
+                route(p, resolved, props);
+            } else {
+                deny(p, resolved);
+            }
+        });
+    }
+
+    /** @return the topic the alias stands for (setting it if the PUBLISH names one), or null after disconnecting */
+    private String resolveAlias(int alias, String topic) {
+        int maximum = c.config().maxTopicAlias();
+        if (alias < 1 || alias > maximum) {
+            c.protocolViolation(ReasonCode.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " is 0 or above the maximum "
+                    + maximum + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
+            return null;
+        }
+        if (aliases == null) {
+            aliases = new InboundTopicAliases(maximum);
+        }
+        if (!topic.isEmpty()) {
+            aliases.set(alias, topic);
+            return topic;
+        }
+        String known = aliases.get(alias);
+        if (known == null) {
+            c.protocolViolation(ReasonCode.PROTOCOL_ERROR, "Topic Alias " + alias + " was never set on this "
+                    + "connection");
+        }
+        return known;
+    }
+
+    /**
+     * A publication the client may not make. MQTT 5: PUBACK/PUBREC 0x87 (QoS 1/2), dropped (QoS 0). MQTT 3.x has no
+     * negative acknowledgement: acknowledged as its QoS requires and discarded, the standard's alternative to closing
+     * the connection [MQTT-3.3.5-2].
+     */
+    private void deny(Publish p, String topic) {
+        c.broker.metrics().publishesDenied.increment();
+        DENIED_LOG.warn("Client '{}' may not publish to '{}': discarded", c.clientId, topic);
+        int code = c.dialect.publishAck(ReasonCode.NOT_AUTHORIZED);
+        switch (p.qos()) {
+            case AT_MOST_ONCE -> {
+            }
+            case AT_LEAST_ONCE -> c.complete(c.reserveResponse(), new Puback(p.packetId(), code, MqttProperties.EMPTY),
+                    null);
+            case EXACTLY_ONCE -> {
+                if (!c.dialect.isV5()) {
+                    c.session.markAwaitingPubrel(p.packetId()); // its PUBREL must still find the flow
+                }
+                c.complete(c.reserveResponse(), new Pubrec(p.packetId(), code, MqttProperties.EMPTY), null);
+            }
+        }
+    }
+
+    private void route(Publish p, String topic, MqttProperties props) {
+        Session congested = null;
+        Session session = c.session;
+        switch (p.qos()) {
+            case AT_MOST_ONCE -> congested = c.broker.service().publish(message(p, topic, props), null, null);
+            case AT_LEAST_ONCE -> {
+                int id = p.packetId();
+                ResponseQueue.Response r = c.reserveResponse();
+                pendingQos1Acks++;
+                congested = c.broker.service().publish(message(p, topic, props),
+                        new Router.Origin(session, 0, c.loop), (matched, quotaExceeded) -> {
+                            pendingQos1Acks--;
+                            acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
+                                    MqttProperties.EMPTY));
+                        });
+            }
+            case EXACTLY_ONCE -> {
+                int id = p.packetId();
+                ResponseQueue.Response r = c.reserveResponse();
+                // a resent PUBLISH whose id still awaits PUBREL was routed already: acknowledge only
+                if (!session.markAwaitingPubrel(id)) {
+                    c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
+                    return;
+                }
+                congested = c.broker.service().publish(message(p, topic, props),
+                        new Router.Origin(session, id, c.loop), (matched, quotaExceeded) -> acknowledge(r,
+                                quotaExceeded, new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
+            }
+        }
+        if (congested != null) {
+            backOff(congested);
+        }
+    }
+
+    /**
+     * A subscriber of this message is falling behind but consuming: stop reading from this publisher for a moment
+     * (its later packets wait, in order) instead of queueing more than the subscriber can take and dropping it.
+     */
+    private void backOff(Session slow) {
+        if (c.inputPaused()) {
+            return;
+        }
+        c.pauseInput();
+        c.broker.metrics().publishesBackpressured.increment();
+        c.loop.schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
+    }
+
+    /** Resumes reading once the slow subscriber caught up (or stopped consuming, which holds nobody back). */
+    private void resumeWhenCaughtUp(Session slow) {
+        if (!c.isConnected()) {
+            return;
+        }
+        if (slow.wantsBackpressure()) {
+            c.loop.schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        c.resumeInput();
+    }
+
+    /**
+     * {@code max_publish_rate}: a client that goes over it is not read from until its budget has refilled, so it
+     * slows down instead of crowding out others.
+     */
+    private void throttle() {
+        if (rate == null) {
+            rate = new PublishRateLimit(c.config().maxPublishRate(), System.nanoTime());
+        }
+        long waitNanos = rate.take(System.nanoTime());
+        if (waitNanos > 0 && !c.inputPaused()) {
+            c.pauseInput();
+            c.broker.metrics().publishesThrottled.increment();
+            c.loop.schedule(() -> {
+                if (c.isConnected()) {
+                    c.resumeInput();
+                }
+            }, Math.max(waitNanos, 1_000_000), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Sends a PUBACK/PUBREC in order. A message that every subscriber's queue refused is a quota problem: MQTT 5 says
+     * so with 0x97; MQTT 3.x has no negative acknowledgement, so by {@code queue_overflow_v3_action} the publisher
+     * is either acknowledged (the drop is counted) or disconnected.
+     */
+    private void acknowledge(ResponseQueue.Response r, boolean quotaExceeded, MqttPacket ack) {
+        if (quotaExceeded && !c.dialect.isV5() && c.config().queueOverflowV3Action().equals("disconnect")) {
+            c.endConnection(ReasonCode.QUOTA_EXCEEDED,
+                    "subscribers' queues are full (queue_overflow_v3_action disconnect)");
+            return;
+        }
+        c.complete(r, ack, null);
+    }
+
+    /** MQTT 5 acknowledgements say when nobody was subscribed (0x10) or every queue was full (0x97). */
+    private int ackCode(int matched, boolean quotaExceeded) {
+        if (quotaExceeded) {
+            return c.dialect.publishAck(ReasonCode.QUOTA_EXCEEDED);
+        }
+        return c.dialect.publishAck(matched == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
+    }
+
+    private Message message(Publish p, String topic, MqttProperties props) {
+        return new Message(topic, p.qos(), p.retain(), p.payload(), forwarded(props), c.clientId,
+                System.currentTimeMillis());
+    }
+
+    static boolean isUtf8Payload(MqttProperties props) {
+        Integer pfi = props.isEmpty() ? null : props.getInt(PropertyId.PAYLOAD_FORMAT_INDICATOR);
+        return pfi != null && pfi == 1;
+    }
+
+    /** Properties that travel on with the message: everything but those that only concern this hop. */
+    private static MqttProperties forwarded(MqttProperties props) {
+        if (props.isEmpty() || !props.contains(PropertyId.TOPIC_ALIAS)) {
+            return props;
+        }
+        return props.toBuilder().set(PropertyId.TOPIC_ALIAS, null).build();
+    }
+}

@@ -1,0 +1,140 @@
+package io.ternmq.broker.protocol;
+
+import io.ternmq.broker.metrics.RateLimitedLog;
+import io.ternmq.broker.session.Subscription;
+import io.ternmq.codec.MqttProperties;
+import io.ternmq.codec.MqttVersion;
+import io.ternmq.codec.QoS;
+import io.ternmq.codec.ReasonCode;
+import io.ternmq.codec.Suback;
+import io.ternmq.codec.Subscribe;
+import io.ternmq.codec.TopicSubscription;
+import io.ternmq.codec.TopicSyntax;
+import io.ternmq.codec.Unsuback;
+import io.ternmq.codec.Unsubscribe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * SUBSCRIBE and UNSUBSCRIBE of a connected client: which filters the broker grants (syntax, features it offers,
+ * topic limits, authorization, the subscription quota) and at which QoS, and the acknowledgement of each. Adding
+ * and removing the subscriptions themselves is the broker service's; a new check on a SUBSCRIBE goes in
+ * {@link #subscribe}. Stateless; runs on the connection's loop.
+ */
+final class SubscribeFlow {
+    private static final Logger LOG = LoggerFactory.getLogger(SubscribeFlow.class);
+    private static final RateLimitedLog DENIED_LOG = new RateLimitedLog(LOG, 10_000);
+
+    private SubscribeFlow() {
+    }
+
+    static void onSubscribe(MqttConnection c, Subscribe subscribe) {
+        // ask the authorizer about every well-formed filter first; the answers may take a while
+        List<TopicSubscription> requested = subscribe.subscriptions();
+        List<CompletableFuture<Boolean>> answers = new ArrayList<>(requested.size());
+        for (TopicSubscription ts : requested) {
+            answers.add(TopicSyntax.isValidTopicFilter(ts.filter())
+                    ? c.broker.authorizer().maySubscribe(c.identity, ts.filter()).toCompletableFuture()
+                    : CompletableFuture.completedFuture(true));
+        }
+        CompletionStage<List<Boolean>> all = CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
+                .thenApply(x -> answers.stream().map(CompletableFuture::join).toList());
+        c.whenAnswered(all, answers.stream().map(a -> false).toList(), allowed -> subscribe(c, subscribe, allowed));
+    }
+
+    private static void subscribe(MqttConnection c, Subscribe subscribe, List<Boolean> allowed) {
+        List<TopicSubscription> requested = subscribe.subscriptions();
+        int subscriptionId = subscriptionIdentifier(subscribe.properties());
+        if (subscriptionId != 0 && !c.config().subscriptionIdentifierAvailable()) {
+            c.protocolViolation(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+                    "Subscription Identifier while subscription_identifier_available is false");
+            return;
+        }
+        Dialect dialect = c.dialect;
+        List<Integer> codes = new ArrayList<>(requested.size());
+        List<Subscription> granted = new ArrayList<>(requested.size());
+        // filters granted here that the session does not hold yet: they count against the quota at once
+        java.util.Set<String> added = new java.util.HashSet<>();
+        boolean refusedAny = false;
+        for (int i = 0; i < requested.size(); i++) {
+            TopicSubscription ts = requested.get(i);
+            String filter = ts.filter();
+            if (!TopicSyntax.isValidTopicFilter(filter)) {
+                codes.add(dialect.subscriptionRefused(ReasonCode.TOPIC_FILTER_INVALID));
+                refusedAny = true;
+                continue;
+            }
+            if (TopicSyntax.isSharedSubscription(filter) && !c.config().sharedSubscriptionAvailable()) {
+                c.protocolViolation(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
+                        "shared subscription while shared_subscription_available is false");
+                return;
+            }
+            if (!c.config().wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
+                c.protocolViolation(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
+                        "wildcard subscription while wildcard_subscription_available is false");
+                return;
+            }
+            if (c.beyondTopicLimits(filter)) {
+                codes.add(dialect.subscriptionRefused(ReasonCode.TOPIC_FILTER_INVALID));
+                refusedAny = true;
+                continue;
+            }
+            if (!allowed.get(i)) {
+                c.broker.metrics().subscriptionsDenied.increment();
+                DENIED_LOG.warn("Client '{}' may not subscribe to '{}'", c.clientId, filter);
+                codes.add(dialect.subscriptionRefused(ReasonCode.NOT_AUTHORIZED));
+                refusedAny = true;
+                continue;
+            }
+            int maxSubscriptions = c.config().maxSubscriptionsPerClient();
+            boolean held = c.session.subscription(filter) != null || added.contains(filter);
+            if (maxSubscriptions >= 0 && !held && c.session.subscriptionCount() + added.size() >= maxSubscriptions) {
+                codes.add(dialect.subscriptionRefused(ReasonCode.QUOTA_EXCEEDED));
+                refusedAny = true;
+                continue;
+            }
+            // the broker may grant less than asked: never above its maximum QoS
+            QoS qos = ts.qos().value() > c.config().maxQos() ? QoS.of(c.config().maxQos()) : ts.qos();
+            granted.add(new Subscription(filter, qos, ts.noLocal(), ts.retainAsPublished(), ts.retainHandling(),
+                    subscriptionId));
+            if (!held) {
+                added.add(filter);
+            }
+            codes.add(qos.value());
+        }
+        if (refusedAny && c.version == MqttVersion.MQTT_3_1) {
+            c.endConnection(ReasonCode.UNSPECIFIED_ERROR,
+                    "refused a subscription, and MQTT 3.1 has no SUBACK failure code");
+            return;
+        }
+        // routing has the subscriptions at once; the SUBACK waits until a stored session has them on disk, and the
+        // retained messages follow it, with RETAIN set, on every matching SUBSCRIBE [MQTT-3.3.1-6]
+        ResponseQueue.Response r = c.reserveResponse();
+        Suback suback = new Suback(subscribe.packetId(), codes, MqttProperties.EMPTY);
+        c.broker.service().subscribe(c.session, granted, sendRetained -> c.complete(r, suback, sendRetained));
+    }
+
+    private static int subscriptionIdentifier(MqttProperties props) {
+        return props.subscriptionIdentifierCount() == 0 ? 0 : props.subscriptionIdentifier(0);
+    }
+
+    static void onUnsubscribe(MqttConnection c, Unsubscribe unsubscribe) {
+        // [MQTT-3.10.4-5] UNSUBACK even when nothing was subscribed
+        ResponseQueue.Response r = c.reserveResponse();
+        c.broker.service().unsubscribe(c.session, unsubscribe.filters(), had -> {
+            List<Integer> codes = List.of();
+            if (c.dialect.isV5()) {
+                codes = new ArrayList<>(had.size());
+                for (boolean h : had) {
+                    codes.add(h ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+                }
+            }
+            c.complete(r, new Unsuback(unsubscribe.packetId(), codes, MqttProperties.EMPTY), null);
+        });
+    }
+}

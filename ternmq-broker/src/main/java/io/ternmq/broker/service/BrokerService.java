@@ -1,0 +1,193 @@
+package io.ternmq.broker.service;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionConnection;
+import io.ternmq.broker.session.SessionInfo;
+import io.ternmq.broker.session.SessionRegistry;
+import io.ternmq.broker.session.SessionRequest;
+import io.ternmq.broker.session.Subscription;
+import io.ternmq.codec.TopicSyntax;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * What the broker does, for every entry point: MQTT connections today; the admin API, {@code $SYS}, bridges,
+ * extensions and the cluster next. Each operation enters here once (a publish, a will, a subscription, an attach,
+ * a kick), so that whatever must see every one of them (interceptors, counters, a cluster) has one place to sit.
+ * Protocol rules (what a client may send, which reason code answers it) stay with the protocol; this class does what
+ * the broker does once they are met.
+ *
+ * <p>Threading: operations on a {@link Session} run on its owner loop (the caller's, for a connection's own session);
+ * callbacks come back there. Listings may be called from any thread and complete on the sessions' loops.
+ */
+public final class BrokerService {
+    private final SessionRegistry sessions;
+    private final Router router;
+    private final BrokerMetrics metrics;
+
+    public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {
+        this.sessions = sessions;
+        this.router = router;
+        this.metrics = metrics;
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    /**
+     * Finds or creates the client's session and attaches the connection to it on {@code loop}, taking it over from
+     * an earlier connection; {@link SessionConnection#sessionReady} answers on {@code loop}.
+     */
+    public void connect(SessionRequest request, EventExecutor loop, SessionConnection connection) {
+        sessions.connect(request, loop, connection);
+    }
+
+    /** The session is attached and CONNACK sent: it takes what its shared groups held meanwhile. Owner loop. */
+    public void attached(Session session) {
+        router.sessionOnline(session);
+    }
+
+    /** A session was made for a connection that closed before it was ready: a session that ends with it ends now. */
+    public void abandoned(Session session) {
+        if (!session.isPersistent()) {
+            sessions.end(session);
+        }
+    }
+
+    /**
+     * Ends the client's connection, as an administrator would: MQTT 5 clients are told {@code reasonCode} and
+     * {@code why}. The session stays, or ends, as its expiry says.
+     *
+     * @return whether the client was connected
+     */
+    public CompletionStage<Boolean> disconnect(String clientId, int reasonCode, String why) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        s.submit(() -> done.complete(s.disconnect(reasonCode, why)));
+        return done;
+    }
+
+    // ------------------------------------------------------------------ publishing
+
+    /**
+     * Routes a message to every matching subscriber (and the retained store); {@code callback} runs on
+     * {@code origin}'s loop once everything that must be stored is.
+     *
+     * @return a subscriber that falls behind while still consuming, which the publisher should wait for; or null
+     */
+    public Session publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
+        return router.publish(message, origin, callback);
+    }
+
+    /** Publishes a will whose time has come; its Message Expiry Interval starts now (MQTT 5.0 3.1.3.2.4). */
+    public void publishWill(Message will) {
+        metrics.willsPublished.increment();
+        router.publish(new Message(will.topic(), will.qos(), will.retain(), will.payload(), will.properties(),
+                will.publisherId(), System.currentTimeMillis()), null, null);
+    }
+
+    /**
+     * PUBREL of an inbound QoS 2 message: forgets its packet id; {@code then} gets whether the id was known, once
+     * that is durable (on the session's loop).
+     */
+    public void release(Session session, int packetId, Consumer<Boolean> then) {
+        session.releasePubrel(packetId, then);
+    }
+
+    // ------------------------------------------------------------------ subscriptions
+
+    /**
+     * Adds or replaces subscriptions of a session (owner loop): routing at once, the store next; then {@code stored}
+     * gets the continuation that sends the retained messages these subscriptions ask for [MQTT-3.3.1-6], to run
+     * once the acknowledgement has gone out.
+     *
+     * @param subscriptions valid, authorized subscriptions
+     */
+    public void subscribe(Session session, List<Subscription> subscriptions, Consumer<Runnable> stored) {
+        List<Subscription> retainedFor = new ArrayList<>(subscriptions.size());
+        for (Subscription sub : subscriptions) {
+            Subscription previous = session.putSubscription(sub);
+            router.subscribe(session, sub);
+            // retained messages are not sent when a shared subscription is made (MQTT 5.0 section 4.8.2)
+            boolean sendRetained = !TopicSyntax.isSharedSubscription(sub.filter()) && switch (sub.retainHandling()) {
+                case 0 -> true;
+                case 1 -> previous == null;
+                default -> false;
+            };
+            if (sendRetained) {
+                retainedFor.add(sub);
+            }
+        }
+        session.storeSubscriptions(subscriptions, List.of(), () -> stored.accept(() -> {
+            for (Subscription sub : retainedFor) {
+                router.sendRetained(session, sub);
+            }
+        }));
+    }
+
+    /**
+     * Removes subscriptions of a session (owner loop); {@code stored} gets, per filter, whether it was subscribed,
+     * once the removal is durable.
+     */
+    public void unsubscribe(Session session, List<String> filters, Consumer<List<Boolean>> stored) {
+        List<Boolean> had = new ArrayList<>(filters.size());
+        List<String> removed = new ArrayList<>(filters.size());
+        for (String filter : filters) {
+            boolean was = session.removeSubscription(filter) != null;
+            if (was) {
+                router.unsubscribe(session, filter);
+                removed.add(filter);
+            }
+            had.add(was);
+        }
+        session.storeSubscriptions(List.of(), removed, () -> stored.accept(had));
+    }
+
+    // ------------------------------------------------------------------ listings (any thread)
+
+    /** Every session of this broker, online or not, as each owner loop sees it now. */
+    public CompletionStage<List<SessionInfo>> sessions() {
+        return collect(sessions.all(), Session::info);
+    }
+
+    /** The subscriptions of one client's session; empty if it has none or no session. */
+    public CompletionStage<List<Subscription>> subscriptions(String clientId) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        CompletableFuture<List<Subscription>> done = new CompletableFuture<>();
+        s.submit(() -> done.complete(List.copyOf(s.subscriptions())));
+        return done;
+    }
+
+    /** The retained messages a filter matches. */
+    public List<Message> retained(String filter) {
+        List<Message> found = new ArrayList<>();
+        router.retained().match(filter, found::add);
+        return found;
+    }
+
+    private static <T> CompletionStage<List<T>> collect(Collection<Session> all,
+                                                        java.util.function.Function<Session, T> read) {
+        List<CompletableFuture<T>> parts = new ArrayList<>(all.size());
+        for (Session s : all) {
+            CompletableFuture<T> part = new CompletableFuture<>();
+            s.submit(() -> part.complete(read.apply(s)));
+            parts.add(part);
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]))
+                .thenApply(x -> parts.stream().map(CompletableFuture::join).toList());
+    }
+}
