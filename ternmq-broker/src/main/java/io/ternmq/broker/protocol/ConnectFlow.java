@@ -11,6 +11,8 @@ import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionRequest;
 import io.ternmq.codec.Auth;
 import io.ternmq.codec.Connect;
+import io.ternmq.codec.DecodeFailure;
+import io.ternmq.codec.PacketType;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.MqttVersion;
 import io.ternmq.codec.PropertyId;
@@ -315,11 +317,9 @@ final class ConnectFlow {
         c.authenticated(connect.will(), sessionExpiry, keepAlive, clientReceiveMaximum, clientTopicAliasMaximum,
                 c.dialect.isV5() ? connackProperties(connect, keepAlive, sessionExpiry) : MqttProperties.EMPTY);
         Will will = connect.will();
-        Message willMessage = will == null ? null : c.willMessage(will);
-        Long willDelay = will == null || !c.dialect.isV5() ? null
-                : will.properties().getLong(PropertyId.WILL_DELAY_INTERVAL);
+        Message willMessage = will == null ? null : willMessage(will, c.clientId);
         c.broker.service().connect(new SessionRequest(c.clientId, connect.cleanStart(), sessionExpiry,
-                c.version.level(), willMessage, willDelay == null ? 0 : willDelay), c.loop, c);
+                c.version.level(), willMessage, will == null ? 0 : willDelaySeconds(will, c.dialect)), c.loop, c);
     }
 
     private MqttProperties connackProperties(Connect connect, int keepAlive, long sessionExpiry) {
@@ -367,6 +367,41 @@ final class ConnectFlow {
             b.set(PropertyId.RESPONSE_INFORMATION, c.config().responseInformation() + c.clientId);
         }
         return b.build();
+    }
+
+    /** The will as the message it becomes: its properties, all but the will delay, travel with it. */
+    static Message willMessage(Will w, String clientId) {
+        MqttProperties props = w.properties();
+        if (props.contains(PropertyId.WILL_DELAY_INTERVAL)) {
+            props = props.toBuilder().set(PropertyId.WILL_DELAY_INTERVAL, null).build();
+        }
+        return new Message(w.topic(), w.qos(), w.retain(), w.payload(), props, clientId, System.currentTimeMillis());
+    }
+
+    /** MQTT 5's Will Delay Interval; 0 without one, and always for MQTT 3.x. */
+    static long willDelaySeconds(Will w, Dialect dialect) {
+        Long delay = dialect.isV5() ? w.properties().getLong(PropertyId.WILL_DELAY_INTERVAL) : null;
+        return delay == null ? 0 : delay;
+    }
+
+    /**
+     * A CONNECT the decoder could not read: [MQTT-3.1.2-2] an unsupported protocol version gets CONNACK 0x01 in the
+     * 3.1.1 format, which every version understands; a broken 5.0 CONNECT a 5.0 CONNACK with the reason
+     * [MQTT-4.13.1-1]. Counted as a protocol violation. @return false if neither applies
+     */
+    static boolean refusedBrokenConnect(MqttConnection c, DecodeFailure failure) {
+        if (failure.unsupportedProtocolVersion()) {
+            c.broker.metrics().protocolViolations.increment();
+            c.refuse(ReasonCode.V3_UNACCEPTABLE_PROTOCOL_VERSION, failure.message());
+            return true;
+        }
+        if (failure.version() == MqttVersion.MQTT_5 && failure.packetType() == PacketType.CONNECT) {
+            c.broker.metrics().protocolViolations.increment();
+            c.setVersion(MqttVersion.MQTT_5);
+            c.refuse(failure.reasonCode(), failure.message());
+            return true;
+        }
+        return false;
     }
 
     /** The connect deadline passed while the authenticator had not answered. */

@@ -8,7 +8,9 @@ import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.PropertyId;
 import io.ternmq.codec.Puback;
+import io.ternmq.codec.Pubcomp;
 import io.ternmq.codec.Pubrec;
+import io.ternmq.codec.Pubrel;
 import io.ternmq.codec.Publish;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.ReasonCode;
@@ -21,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A client's PUBLISHes: the rules a PUBLISH must meet (maximum QoS, retain, topic alias, topic limits, Receive
  * Maximum, payload format, authorization), the pace the broker reads them at (max_publish_rate, backpressure from
- * slow subscribers) and the acknowledgement each gets. The message itself goes to the broker service. A new rule for
+ * slow subscribers) and the acknowledgement each gets, PUBREL's PUBCOMP included. The message itself goes to the broker service. A new rule for
  * inbound PUBLISH goes in {@link #onPublish}. Created on a connection's first PUBLISH; its state (topic aliases, the
  * rate bucket, QoS 1 messages awaiting the store) is this connection's, on its loop.
  */
@@ -111,6 +113,14 @@ final class InboundPublishFlow {
                 deny(p, resolved);
             }
         });
+    }
+
+    /** PUBREL: the PUBCOMP waits until the id is forgotten durably, or a crash could drop a new message reusing it. */
+    void onPubrel(Pubrel pubrel) {
+        int id = pubrel.packetId();
+        ResponseQueue.Response r = c.reserveResponse();
+        c.broker.service().release(c.session, id, known -> c.complete(r, new Pubcomp(id, known
+                ? ReasonCode.SUCCESS : c.dialect.unknownPacketId(), MqttProperties.EMPTY), null));
     }
 
     /** @return the topic the alias stands for (setting it if the PUBLISH names one), or null after disconnecting */
@@ -263,6 +273,21 @@ final class InboundPublishFlow {
     private Message message(Publish p, String topic, MqttProperties props) {
         return new Message(topic, p.qos(), p.retain(), p.payload(), forwarded(props), c.clientId,
                 System.currentTimeMillis());
+    }
+
+    /** Whether a topic name or filter is longer or deeper than max_topic_length and max_topic_levels allow. */
+    static boolean beyondTopicLimits(io.ternmq.broker.config.BrokerConfig config, String topic) {
+        int levels = 1;
+        for (int i = 0; i < topic.length(); i++) {
+            if (topic.charAt(i) == '/') {
+                levels++;
+            }
+        }
+        if (levels > config.maxTopicLevels()) {
+            return true;
+        }
+        return topic.length() > config.maxTopicLength() / 3
+                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config.maxTopicLength();
     }
 
     static boolean isUtf8Payload(MqttProperties props) {

@@ -16,7 +16,6 @@ import io.ternmq.codec.Disconnect;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.MqttVersion;
-import io.ternmq.codec.PacketType;
 import io.ternmq.codec.Pingresp;
 import io.ternmq.codec.PropertyId;
 import io.ternmq.codec.Puback;
@@ -87,9 +86,6 @@ public final class MqttConnection implements SessionConnection, Runnable {
     private boolean awaitingAnswer;
     /** Set while the client is held back (publish rate, a slow subscriber): later packets wait. */
     private boolean paused;
-    /** When the socket last changed writability or was seen draining while backed up. */
-    private volatile long drainedNanos = System.nanoTime();
-    private volatile int lastUnwritten;
     private long keepAliveNanos;
     private long lastPacketNanos;
     /** When CONNECT and its authentication must be done by. */
@@ -203,20 +199,8 @@ public final class MqttConnection implements SessionConnection, Runnable {
         if (state == State.CLOSED) {
             return;
         }
-        if (state == State.AWAIT_CONNECT) {
-            if (failure.unsupportedProtocolVersion()) {
-                // [MQTT-3.1.2-2] answer CONNACK 0x01 in the 3.1.1 format, which every version understands
-                broker.metrics().protocolViolations.increment();
-                refuse(ReasonCode.V3_UNACCEPTABLE_PROTOCOL_VERSION, failure.message());
-                return;
-            }
-            if (failure.version() == MqttVersion.MQTT_5 && failure.packetType() == PacketType.CONNECT) {
-                // a broken 5.0 CONNECT may be answered with a CONNACK carrying the reason [MQTT-4.13.1-1]
-                broker.metrics().protocolViolations.increment();
-                setVersion(MqttVersion.MQTT_5);
-                refuse(failure.reasonCode(), failure.message());
-                return;
-            }
+        if (state == State.AWAIT_CONNECT && ConnectFlow.refusedBrokenConnect(this, failure)) {
+            return;
         }
         protocolViolation(failure.reasonCode(), failure.message());
     }
@@ -236,37 +220,24 @@ public final class MqttConnection implements SessionConnection, Runnable {
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
         }
-        if (shuttingDown) {
-            will = null; // the broker is stopping, not the client failing
-        }
-        Message delayedWill = null;
-        long willDelay = 0;
-        Will w = will;
+        Will w = shuttingDown ? null : will; // the broker stopping is not the client failing
         will = null;
-        if (w != null) {
-            Long delay = dialect.isV5() ? w.properties().getLong(PropertyId.WILL_DELAY_INTERVAL) : null;
-            Message m = willMessage(w);
-            if (delay == null || delay == 0) {
-                broker.service().publishWill(m);
-            } else {
-                delayedWill = m;
-                willDelay = delay;
-            }
+        Message willMessage = w == null ? null : ConnectFlow.willMessage(w, clientId);
+        long willDelay = w == null ? 0 : ConnectFlow.willDelaySeconds(w, dialect);
+        if (willMessage != null && (willDelay == 0 || previous == State.ATTACHING)) {
+            // without a delay; or sessionReady() sees CLOSED and finishes the session's side: a delayed will goes now
+            broker.service().publishWill(willMessage);
+            willMessage = null;
         }
         if (previous == State.ATTACHING) {
-            // sessionReady() sees CLOSED and finishes the session's side; a delayed will goes out now
-            if (delayedWill != null) {
-                broker.service().publishWill(delayedWill);
-            }
             return;
         }
         LOG.debug("Client '{}' disconnected", clientId);
         Session s = session;
         int generation = sessionGeneration;
-        Message sessionWill = delayedWill;
-        long sessionWillDelay = willDelay;
+        Message delayedWill = willMessage;
         // the session may have moved to another loop if it was taken over, so go through its inbox
-        s.submit(() -> s.closed(this, generation, sessionWill, sessionWillDelay));
+        s.submit(() -> s.closed(this, generation, delayedWill, willDelay));
     }
 
     /** The broker is stopping: tell MQTT 5 clients why (DISCONNECT 0x8B), then close without publishing wills. */
@@ -281,12 +252,12 @@ public final class MqttConnection implements SessionConnection, Runnable {
         channel.close();
     }
 
-    /**
-     * From the transport: the socket's write buffer crossed a water mark. Either way the clock of "not draining"
-     * restarts: becoming unwritable starts a backed-up period, becoming writable ends one.
-     */
+    /** From the transport: the socket's write buffer crossed a water mark. */
     public void onWritabilityChanged() {
-        drainedNanos = System.nanoTime();
+        OutboundPublishFlow out = outboundPublishes;
+        if (out != null) {
+            out.writabilityChanged();
+        }
     }
 
     // ------------------------------------------------------------------ state, for the flows
@@ -353,17 +324,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     /** Topic names and filters beyond the configured size: a client must not fill the broker's tables with them. */
     boolean beyondTopicLimits(String topic) {
-        int levels = 1;
-        for (int i = 0; i < topic.length(); i++) {
-            if (topic.charAt(i) == '/') {
-                levels++;
-            }
-        }
-        if (levels > config().maxTopicLevels()) {
-            return true;
-        }
-        return topic.length() > config().maxTopicLength() / 3
-                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config().maxTopicLength();
+        return InboundPublishFlow.beyondTopicLimits(config(), topic);
     }
 
     // ------------------------------------------------------------------ attaching
@@ -466,21 +427,10 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     private void dispatch(MqttPacket packet) {
         switch (packet.type()) {
-            case PUBLISH -> {
-                if (inboundPublishes == null) {
-                    inboundPublishes = new InboundPublishFlow(this);
-                }
-                inboundPublishes.onPublish((Publish) packet);
-            }
+            case PUBLISH -> inboundPublishes().onPublish((Publish) packet);
+            case PUBREL -> inboundPublishes().onPubrel((Pubrel) packet);
             case PUBACK -> session.onPuback(((Puback) packet).packetId());
-            case PUBREC -> onPubrec((Pubrec) packet);
-            case PUBREL -> {
-                int id = ((Pubrel) packet).packetId();
-                ResponseQueue.Response r = reserveResponse();
-                // PUBCOMP only once the id is forgotten durably: else a crash could drop a new message that reuses it
-                broker.service().release(session, id, known -> complete(r, new Pubcomp(id, known
-                        ? ReasonCode.SUCCESS : dialect.unknownPacketId(), MqttProperties.EMPTY), null));
-            }
+            case PUBREC -> outboundPublishes.onPubrec((Pubrec) packet);
             case PUBCOMP -> session.onPubcomp(((Pubcomp) packet).packetId());
             case SUBSCRIBE -> SubscribeFlow.onSubscribe(this, (Subscribe) packet);
             case UNSUBSCRIBE -> SubscribeFlow.onUnsubscribe(this, (Unsubscribe) packet);
@@ -503,19 +453,11 @@ public final class MqttConnection implements SessionConnection, Runnable {
         }
     }
 
-    private void onPubrec(Pubrec pubrec) {
-        int id = pubrec.packetId();
-        if (dialect.isV5() && ReasonCode.isError(pubrec.reasonCode())) {
-            // a PUBREC with an error code ends the flow: no PUBREL follows
-            session.onPubrecError(id);
-            return;
+    private InboundPublishFlow inboundPublishes() {
+        if (inboundPublishes == null) {
+            inboundPublishes = new InboundPublishFlow(this);
         }
-        if (!session.onPubrec(id)) {
-            // answered even for an unknown id, so the client can finish its side of the flow; the session answers
-            // known ones itself, once their new state is stored
-            send(new Pubrel(id, dialect.unknownPacketId(), MqttProperties.EMPTY));
-            requestFlush();
-        }
+        return inboundPublishes;
     }
 
     private void onDisconnect(Disconnect disconnect) {
@@ -607,23 +549,12 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     @Override
     public boolean clientConsuming() {
-        return channel.isWritable() || socketBackedUp();
+        return outboundPublishes.clientConsuming();
     }
 
     @Override
     public boolean socketBackedUp() {
-        if (channel.isWritable()) {
-            return false;
-        }
-        // draining is progress: a client that reads, however slowly, holds its publishers back; one that stopped
-        // reading altogether does not (the transport drops its QoS 0 messages and disconnects it if it stays stuck)
-        long unwritten = channel.unwrittenBytes();
-        long now = System.nanoTime();
-        if (unwritten < lastUnwritten) {
-            drainedNanos = now;
-        }
-        lastUnwritten = (int) Math.min(unwritten, Integer.MAX_VALUE);
-        return now - drainedNanos < 2_000_000_000L;
+        return outboundPublishes.socketBackedUp();
     }
 
     @Override
@@ -639,19 +570,6 @@ public final class MqttConnection implements SessionConnection, Runnable {
     public ConnectionInfo info() {
         return new ConnectionInfo(channel.remoteAddress(), channel.listenerName(),
                 identity == null ? null : identity.username(), version.level(), connectedAtMillis);
-    }
-
-    // ------------------------------------------------------------------ wills
-
-    Message willMessage(Will w) {
-        return new Message(w.topic(), w.qos(), w.retain(), w.payload(), w.properties().isEmpty() ? w.properties()
-                : willForwarded(w.properties()), clientId, System.currentTimeMillis());
-    }
-
-    /** Will properties that become the message's properties: all but the will delay. */
-    private static MqttProperties willForwarded(MqttProperties props) {
-        return props.contains(PropertyId.WILL_DELAY_INTERVAL)
-                ? props.toBuilder().set(PropertyId.WILL_DELAY_INTERVAL, null).build() : props;
     }
 
     // ------------------------------------------------------------------ the ways a connection ends

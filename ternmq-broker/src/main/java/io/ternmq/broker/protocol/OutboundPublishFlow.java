@@ -6,13 +6,17 @@ import io.ternmq.codec.MqttPacketEncoder;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.PropertyId;
 import io.ternmq.codec.Publish;
+import io.ternmq.codec.Pubrec;
+import io.ternmq.codec.Pubrel;
+import io.ternmq.codec.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The PUBLISH a delivery becomes for one client: never a topic the client may not read, MQTT 5 properties for this
  * receiver (the lifetime left, its subscription identifiers, a topic alias of its own), and never above the client's
- * Maximum Packet Size. One per connected client.
+ * Maximum Packet Size; the PUBREC of an outbound QoS 2 message; and whether the client keeps up with what is written
+ * to it. One per connected client.
  */
 final class OutboundPublishFlow {
     private static final Logger LOG = LoggerFactory.getLogger(OutboundPublishFlow.class);
@@ -20,10 +24,61 @@ final class OutboundPublishFlow {
     private final MqttConnection c;
     /** Null unless the client announced a Topic Alias Maximum. */
     private final OutboundTopicAliases aliases;
+    /** When the socket last changed writability or was seen draining while backed up; read from any thread. */
+    private volatile long drainedNanos = System.nanoTime();
+    private volatile int lastUnwritten;
 
     OutboundPublishFlow(MqttConnection connection, int clientTopicAliasMaximum) {
         this.c = connection;
         this.aliases = clientTopicAliasMaximum > 0 ? new OutboundTopicAliases(clientTopicAliasMaximum) : null;
+    }
+
+    /**
+     * PUBREC of an outbound QoS 2 message. An MQTT 5 PUBREC with an error code ends the flow (no PUBREL follows); an
+     * unknown id is answered anyway, so the client can finish its side; the session answers known ones itself, once
+     * their new state is stored.
+     */
+    void onPubrec(Pubrec pubrec) {
+        int id = pubrec.packetId();
+        if (c.dialect.isV5() && ReasonCode.isError(pubrec.reasonCode())) {
+            c.session.onPubrecError(id);
+            return;
+        }
+        if (!c.session.onPubrec(id)) {
+            c.send(new Pubrel(id, c.dialect.unknownPacketId(), MqttProperties.EMPTY));
+            c.requestFlush();
+        }
+    }
+
+    /**
+     * The socket's write buffer crossed a water mark. Either way the clock of "not draining" restarts: becoming
+     * unwritable starts a backed-up period, becoming writable ends one.
+     */
+    void writabilityChanged() {
+        drainedNanos = System.nanoTime();
+    }
+
+    /** Whether the client takes what is written to it: its socket is not backed up, or drained lately. */
+    boolean clientConsuming() {
+        return c.channel.isWritable() || socketBackedUp();
+    }
+
+    /**
+     * Whether the socket is backed up while the client keeps reading. Draining is progress: a client that reads,
+     * however slowly, holds its publishers back; one that stopped reading altogether does not (the transport drops
+     * its QoS 0 messages and disconnects it if it stays stuck). Safe from any thread.
+     */
+    boolean socketBackedUp() {
+        if (c.channel.isWritable()) {
+            return false;
+        }
+        long unwritten = c.channel.unwrittenBytes();
+        long now = System.nanoTime();
+        if (unwritten < lastUnwritten) {
+            drainedNanos = now;
+        }
+        lastUnwritten = (int) Math.min(unwritten, Integer.MAX_VALUE);
+        return now - drainedNanos < 2_000_000_000L;
     }
 
     /** @return false if the message was dropped for this client instead (not authorized, or too large) */
