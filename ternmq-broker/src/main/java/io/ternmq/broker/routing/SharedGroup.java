@@ -105,10 +105,6 @@ public final class SharedGroup {
         return members.length == 0;
     }
 
-    int memberCount() {
-        return members.length;
-    }
-
     /** @return the member of this session, or null */
     Member memberOf(Session session) {
         for (Member m : members) {

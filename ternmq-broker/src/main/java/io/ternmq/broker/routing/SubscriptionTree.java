@@ -88,11 +88,6 @@ public final class SubscriptionTree implements SubscriptionTable {
         return sessions.size() + sharedMembers.get();
     }
 
-    /** For tests: true when no node or map is left behind, i.e. removals pruned everything. */
-    boolean holdsNothing() {
-        return sessions.holdsNothing() && groups.holdsNothing();
-    }
-
     /** {@code $share/{group}/{filter}} split into its parts. */
     private record SharedFilter(String group, String filter) {
         static SharedFilter parse(String shared) {

@@ -109,12 +109,8 @@ final class TopicFilterTree<K, V> {
         return size.get();
     }
 
+    /** True when no filter is held; removals prune every map and level a filter leaves behind. */
     boolean isEmpty() {
-        return size.get() == 0;
-    }
-
-    /** True when not even an empty node or map is left: removals prune everything. */
-    boolean holdsNothing() {
         return exact.isEmpty() && wildcards.isEmpty();
     }
 }

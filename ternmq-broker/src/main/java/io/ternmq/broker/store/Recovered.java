@@ -18,7 +18,7 @@ public final class Recovered {
                                 long queuedCount, long queuedBytes, long firstSeq, long nextSeq) {
     }
 
-    /** A message held for a shared group ({@code group} is "shareName NUL filter"). */
+    /** A message held for a shared group ({@code group} is its whole filter, {@code $share/{name}/{filter}}). */
     public record HeldMessage(String group, long seq, long messageId, Message message) {
     }
 

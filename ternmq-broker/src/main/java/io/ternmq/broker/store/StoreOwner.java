@@ -12,12 +12,4 @@ public final class StoreOwner {
     public static String of(String clientId, long epoch) {
         return clientId + '\0' + Long.toHexString(epoch);
     }
-
-    public static String clientId(String owner) {
-        return owner.substring(0, owner.indexOf('\0'));
-    }
-
-    public static long epoch(String owner) {
-        return Long.parseUnsignedLong(owner.substring(owner.indexOf('\0') + 1), 16);
-    }
 }
