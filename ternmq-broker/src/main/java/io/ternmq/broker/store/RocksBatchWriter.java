@@ -1,0 +1,293 @@
+package io.ternmq.broker.store;
+
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.session.Subscription;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The {@link StoreWriter} of a {@link RocksStore}: fills one write batch at a time on the store's writer thread, and
+ * remembers the batch's queue writes so that a session deletion in the same batch sees them too. Also the two
+ * housekeeping operations that run in the writer's order: reclaiming unreferenced messages and purging what ended
+ * sessions left, each a bounded slice at a time.
+ */
+final class RocksBatchWriter implements StoreWriter {
+    private static final int GC_SLICE = 2000;
+
+    private final RocksColumns c;
+    /** Where an operation that has more to do queues its next slice: behind whatever waits already. */
+    private final Consumer<StoreOp> resubmit;
+    private long lastMessageId;
+    /** Where the next garbage collection slice starts; null: from the beginning. */
+    private byte[] gcCursor;
+
+    private WriteBatch batch;
+    /** Queue keys written in this batch: message id, or -1 for deleted. */
+    private final Map<ByteBuffer, Long> batchQueue = new HashMap<>();
+    /** Queue entries put in this batch, for deleteFirstQueueEntry. */
+    private final Map<ByteBuffer, QueueEntry> pendingEntries = new HashMap<>();
+    /** Session records put in this batch, so that deleteSession compares epochs with the newest. */
+    private final Map<String, SessionRecord> batchSessions = new HashMap<>();
+
+    RocksBatchWriter(RocksColumns columns, Consumer<StoreOp> resubmit) {
+        this.c = columns;
+        this.resubmit = resubmit;
+        this.lastMessageId = columns.lastKeyAsLong(columns.messages);
+    }
+
+    /** Restarts garbage collection from the first message (a full pass, for tests that count messages). */
+    void restartGarbageCollection() {
+        gcCursor = null;
+    }
+
+    /** Whether the last garbage collection slice reached the end. */
+    boolean garbageCollectionDone() {
+        return gcCursor == null;
+    }
+
+    void begin(WriteBatch b) {
+        batch = b;
+        batchQueue.clear();
+        pendingEntries.clear();
+        batchSessions.clear();
+    }
+
+    private void put(ColumnFamilyHandle cf, byte[] k, byte[] v) {
+        try {
+            batch.put(cf, k, v);
+        } catch (RocksDBException e) {
+            throw new StoreException("write batch: " + e.getMessage(), e);
+        }
+    }
+
+    private void delete(ColumnFamilyHandle cf, byte[] k) {
+        try {
+            batch.delete(cf, k);
+        } catch (RocksDBException e) {
+            throw new StoreException("write batch: " + e.getMessage(), e);
+        }
+    }
+
+    private void addReferences(long id, long delta) {
+        try {
+            batch.merge(c.references, StoreCodec.id(id), RocksColumns.uint64(delta));
+        } catch (RocksDBException e) {
+            throw new StoreException("write batch: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long newMessageId() {
+        return ++lastMessageId;
+    }
+
+    @Override
+    public void putMessage(long id, Message message, int refs) {
+        put(c.messages, StoreCodec.id(id), StoreCodec.message(message));
+        addReferences(id, refs);
+    }
+
+    @Override
+    public void releaseMessage(long id, int refs) {
+        addReferences(id, -refs);
+    }
+
+    @Override
+    public void putSession(SessionRecord session) {
+        put(c.sessions, StoreCodec.utf8(session.clientId()), StoreCodec.session(session));
+        batchSessions.put(session.clientId(), session);
+    }
+
+    @Override
+    public void deleteSession(String clientId, String owner) {
+        try {
+            SessionRecord newest = batchSessions.get(clientId);
+            if (newest == null && !batchSessions.containsKey(clientId)) {
+                byte[] stored = c.db.get(c.sessions, StoreCodec.utf8(clientId));
+                newest = stored == null ? null : StoreCodec.session(clientId, stored);
+            }
+            // only this incarnation's record: a new session of the same client may have written its own
+            if (newest != null && StoreOwner.of(clientId, newest.epoch()).equals(owner)) {
+                delete(c.sessions, StoreCodec.utf8(clientId));
+                batchSessions.put(clientId, null);
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException("read session " + clientId + ": " + e.getMessage(), e);
+        }
+        new PurgeOwner(owner).prepare(this);
+    }
+
+    private void deletePrefix(ColumnFamilyHandle cf, byte[] prefix) {
+        try (RocksIterator it = c.db.newIterator(cf)) {
+            for (it.seek(prefix); it.isValid() && RocksColumns.startsWith(it.key(), prefix); it.next()) {
+                delete(cf, it.key());
+            }
+        }
+    }
+
+    @Override
+    public void putSubscription(String owner, Subscription s) {
+        put(c.subscriptions, StoreCodec.key(owner, s.filter()), StoreCodec.subscription(s));
+    }
+
+    @Override
+    public void deleteSubscription(String owner, String filter) {
+        delete(c.subscriptions, StoreCodec.key(owner, filter));
+    }
+
+    @Override
+    public void putQueueEntry(String owner, QueueEntry entry) {
+        byte[] k = StoreCodec.key(owner, entry.seq());
+        put(c.queues, k, StoreCodec.entry(entry));
+        batchQueue.put(ByteBuffer.wrap(k), entry.messageId());
+        pendingEntries.put(ByteBuffer.wrap(k), entry);
+    }
+
+    @Override
+    public void markReleased(String owner, long seq) {
+        byte[] k = StoreCodec.key(owner, seq);
+        try {
+            byte[] v = c.db.get(c.queues, k);
+            if (v != null) {
+                put(c.queues, k, StoreCodec.entry(StoreCodec.entry(seq, v).asReleased()));
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException("read queue entry: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void deleteQueueEntry(String owner, long seq, long messageId) {
+        byte[] k = StoreCodec.key(owner, seq);
+        delete(c.queues, k);
+        releaseMessage(messageId, 1);
+        batchQueue.put(ByteBuffer.wrap(k), -1L);
+    }
+
+    @Override
+    public QueueEntry deleteFirstQueueEntry(String owner, long fromSeq) {
+        byte[] prefix = StoreCodec.prefix(owner);
+        // the oldest stored entry not touched by this batch, and the oldest this batch put: whichever is first
+        QueueEntry first = null;
+        try (RocksIterator it = c.db.newIterator(c.queues)) {
+            for (it.seek(StoreCodec.key(owner, fromSeq)); it.isValid() && RocksColumns.startsWith(it.key(), prefix);
+                 it.next()) {
+                if (!batchQueue.containsKey(ByteBuffer.wrap(it.key()))) {
+                    first = StoreCodec.entry(StoreCodec.seqOf(it.key()), it.value());
+                    break;
+                }
+            }
+        }
+        for (Map.Entry<ByteBuffer, QueueEntry> e : pendingEntries.entrySet()) {
+            QueueEntry q = e.getValue();
+            if (RocksColumns.startsWith(e.getKey().array(), prefix) && q.seq() >= fromSeq
+                    && batchQueue.get(e.getKey()) >= 0 && (first == null || q.seq() < first.seq())) {
+                first = q;
+            }
+        }
+        if (first != null) {
+            deleteQueueEntry(owner, first.seq(), first.messageId());
+        }
+        return first;
+    }
+
+    @Override
+    public void putInboundQos2(String owner, int packetId) {
+        put(c.inbound, StoreCodec.key(owner, packetId), new byte[0]);
+    }
+
+    @Override
+    public void deleteInboundQos2(String owner, int packetId) {
+        delete(c.inbound, StoreCodec.key(owner, packetId));
+    }
+
+    @Override
+    public void putRetained(Message message) {
+        put(c.retained, StoreCodec.utf8(message.topic()), StoreCodec.message(message));
+    }
+
+    @Override
+    public void deleteRetained(String topic) {
+        delete(c.retained, StoreCodec.utf8(topic));
+    }
+
+    @Override
+    public void putHeld(String group, long seq, long messageId) {
+        put(c.held, StoreCodec.key(group, seq), StoreCodec.id(messageId));
+    }
+
+    @Override
+    public void deleteHeld(String group, long seq, long messageId) {
+        delete(c.held, StoreCodec.key(group, seq));
+        releaseMessage(messageId, 1);
+    }
+
+    /** Deletes messages whose reference count reached zero, one slice per run, resuming where the last stopped. */
+    final class CollectGarbage implements StoreOp {
+        @Override
+        public void prepare(StoreWriter w) {
+            int seen = 0;
+            try (RocksIterator it = c.db.newIterator(c.references)) {
+                if (gcCursor == null) {
+                    it.seekToFirst();
+                } else {
+                    it.seek(gcCursor);
+                }
+                for (; it.isValid() && seen < GC_SLICE; it.next(), seen++) {
+                    if (RocksColumns.uint64(it.value()) <= 0) {
+                        delete(c.messages, it.key());
+                        delete(c.references, it.key());
+                    }
+                }
+                gcCursor = it.isValid() ? it.key() : null;
+            }
+        }
+    }
+
+    /**
+     * Deletes what an ended session left (subscriptions, inbound ids, queue entries, releasing their messages), a
+     * bounded slice per operation, queueing the next slice behind other writes until nothing is left.
+     */
+    final class PurgeOwner implements StoreOp {
+        private static final int SLICE = 2000;
+        private final String owner;
+
+        PurgeOwner(String owner) {
+            this.owner = owner;
+        }
+
+        @Override
+        public void prepare(StoreWriter w) {
+            byte[] prefix = StoreCodec.prefix(owner);
+            int budget = SLICE;
+            for (ColumnFamilyHandle cf : List.of(c.subscriptions, c.inbound, c.queues)) {
+                try (RocksIterator it = c.db.newIterator(cf)) {
+                    for (it.seek(prefix); it.isValid() && RocksColumns.startsWith(it.key(), prefix) && budget > 0;
+                         it.next()) {
+                        if (cf == c.queues) {
+                            if (batchQueue.containsKey(ByteBuffer.wrap(it.key()))) {
+                                continue; // already deleted in this batch
+                            }
+                            deleteQueueEntry(owner, StoreCodec.seqOf(it.key()),
+                                    StoreCodec.entry(0, it.value()).messageId());
+                        } else {
+                            delete(cf, it.key());
+                        }
+                        budget--;
+                    }
+                }
+            }
+            if (budget == 0) {
+                resubmit.accept(new PurgeOwner(owner)); // more left: continue behind whatever is waiting
+            }
+        }
+    }
+}
