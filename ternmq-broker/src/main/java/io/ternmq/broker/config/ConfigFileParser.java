@@ -1,5 +1,8 @@
 package io.ternmq.broker.config;
 
+import io.ternmq.broker.routing.SharedGroup;
+import io.ternmq.broker.store.RocksStore;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
 
 /**
  * Reads the Mosquitto-style configuration format: one {@code key value} per line, {@code #} comments, blank lines
@@ -84,15 +88,16 @@ public final class ConfigFileParser {
             Map.entry("max_session_expiry_interval",
                     (b, v) -> b.maxSessionExpiryInterval(longIn(v, 0, 0xFFFF_FFFFL))),
             Map.entry("response_information", (b, v) -> b.responseInformation(v)),
-            Map.entry("shared_subscription_strategy", (b, v) -> b.sharedSubscriptionStrategy(
-                    oneOf(v, "round_robin", "random", "sticky", "hash_client_id"))),
-            Map.entry("storage.type", (b, v) -> b.storageType(oneOf(v, "rocksdb", "memory"))),
-            Map.entry("storage.durability", (b, v) -> b.storageDurability(oneOf(v, "fsync", "periodic", "none"))),
+            Map.entry("shared_subscription_strategy",
+                    (b, v) -> b.sharedSubscriptionStrategy(oneOf(v, SharedGroup.Strategy.class))),
+            Map.entry("storage.type", (b, v) -> b.storageType(oneOf(v, StorageSettings.Type.class))),
+            Map.entry("storage.durability", (b, v) -> b.storageDurability(oneOf(v, RocksStore.Durability.class))),
             Map.entry("storage.sync_interval_ms", (b, v) -> b.storageSyncIntervalMillis(intIn(v, 1, 60_000))),
             Map.entry("max_queued_bytes", (b, v) -> b.maxQueuedBytes(longIn(v, 0, Long.MAX_VALUE))),
             Map.entry("queue_overflow_policy",
-                    (b, v) -> b.queueOverflowPolicy(oneOf(v, "refuse_new", "drop_oldest"))),
-            Map.entry("queue_overflow_v3_action", (b, v) -> b.queueOverflowV3Action(oneOf(v, "ack", "disconnect"))),
+                    (b, v) -> b.queueOverflowPolicy(oneOf(v, QueueSettings.OverflowPolicy.class))),
+            Map.entry("queue_overflow_v3_action",
+                    (b, v) -> b.queueOverflowV3Action(oneOf(v, QueueSettings.V3OverflowAction.class))),
             Map.entry("retained_max_count", (b, v) -> b.retainedMaxCount(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("retained_max_bytes", (b, v) -> b.retainedMaxBytes(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("persistent_client_expiration",
@@ -101,11 +106,12 @@ public final class ConfigFileParser {
             Map.entry("max_topic_levels", (b, v) -> b.maxTopicLevels(intIn(v, 1, 65_535))),
             Map.entry("max_publish_rate", (b, v) -> b.maxPublishRate(intIn(v, 0, Integer.MAX_VALUE))),
             Map.entry("io_threads", (b, v) -> b.ioThreads(intIn(v, 0, 1024))),
-            Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))),
+            Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, LogLevel.class))),
             Map.entry("auth_failure_delay", (b, v) -> b.authFailureDelayMillis(intIn(v, 0, 60_000))),
             Map.entry("auth_failure_delay_max", (b, v) -> b.authFailureDelayMaxMillis(intIn(v, 0, 60_000))),
             Map.entry("max_outbound_buffer", (b, v) -> b.maxOutboundBuffer(intIn(v, 1024, 1 << 30))),
-            Map.entry("slow_consumer_policy", (b, v) -> b.slowConsumerPolicy(oneOf(v, "drop_qos0", "disconnect"))),
+            Map.entry("slow_consumer_policy",
+                    (b, v) -> b.slowConsumerPolicy(oneOf(v, TransportSettings.SlowConsumerPolicy.class))),
             Map.entry("slow_consumer_timeout", (b, v) -> b.slowConsumerTimeoutSeconds(intIn(v, 0, 86_400))));
 
     private ConfigFileParser() {
@@ -268,6 +274,26 @@ public final class ConfigFileParser {
             case "false" -> false;
             default -> throw new IllegalArgumentException("'" + v + "' is not true or false");
         };
+    }
+
+    /**
+     * The constant of {@code type} that {@code v} names, case ignored: in the file, an enum constant is written in
+     * lower case ({@code DROP_OLDEST} as {@code drop_oldest}).
+     */
+    static <E extends Enum<E>> E oneOf(String v, Class<E> type) {
+        E[] constants = type.getEnumConstants();
+        for (E e : constants) {
+            if (keyword(e).equalsIgnoreCase(v)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("'" + v + "' is not one of "
+                + Arrays.stream(constants).map(ConfigFileParser::keyword).collect(Collectors.joining(", ")));
+    }
+
+    /** How the file writes an enum constant. */
+    static String keyword(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     static String oneOf(String v, String... allowed) {

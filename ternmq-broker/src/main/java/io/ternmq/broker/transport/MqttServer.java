@@ -22,6 +22,8 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ListenerConfig;
+import io.ternmq.broker.config.TransportSettings;
+import io.ternmq.broker.config.TransportSettings.SlowConsumerPolicy;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.LoopConnections;
@@ -68,7 +70,7 @@ public final class MqttServer implements AutoCloseable {
     private final List<ListenerRuntime> listeners = new ArrayList<>();
 
     /**
-     * @param security the listeners' authentication, by index of {@link BrokerConfig#listeners()}
+     * @param security the listeners' authentication, by index of {@link TransportSettings#listeners()}
      * @param contexts the collaborators of the listener at an index
      */
     public MqttServer(BrokerConfig config, BrokerMetrics metrics, BrokerSecurity security,
@@ -77,14 +79,15 @@ public final class MqttServer implements AutoCloseable {
         this.metrics = metrics;
         this.security = security;
         this.contexts = contexts;
-        this.outboundLimits = new OutboundLimits(config.maxOutboundBuffer(),
-                config.slowConsumerPolicy().equals("disconnect"), config.slowConsumerTimeoutSeconds() * 1000L,
-                metrics);
+        TransportSettings transport = config.transport();
+        this.outboundLimits = new OutboundLimits(transport.maxOutboundBuffer(),
+                transport.slowConsumerPolicy() == SlowConsumerPolicy.DISCONNECT,
+                transport.slowConsumerTimeoutSeconds() * 1000L, metrics);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-accept"), io);
-        int threads = config.ioThreads() > 0 ? config.ioThreads()
+        int threads = transport.ioThreads() > 0 ? transport.ioThreads()
                 : defaultIoThreads(Runtime.getRuntime().availableProcessors());
         this.ioGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("ternmq-io"), io);
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
@@ -109,14 +112,14 @@ public final class MqttServer implements AutoCloseable {
      */
     public List<InetSocketAddress> start() throws InterruptedException {
         List<InetSocketAddress> bound = new ArrayList<>();
-        List<ListenerConfig> configured = config.listeners();
+        List<ListenerConfig> configured = config.transport().listeners();
         for (int i = 0; i < configured.size(); i++) {
             ListenerConfig listenerConfig = configured.get(i);
             ListenerSecurity listenerSecurity = security.listener(i);
             ServerTlsContext tls;
             try {
                 tls = listenerConfig.isTls() ? new ServerTlsContext(listenerConfig,
-                        config.connectTimeoutSeconds() * 1000, security.watcher(), metrics) : null;
+                        config.transport().connectTimeoutSeconds() * 1000, security.watcher(), metrics) : null;
             } catch (RuntimeException e) {
                 close();
                 throw e;
@@ -202,7 +205,7 @@ public final class MqttServer implements AutoCloseable {
         if (listener.tls != null) {
             p.addLast("tls", listener.tls.newHandler(ch.alloc()));
         }
-        p.addLast("mqtt", new MqttChannelAdapter(listener, config.maxPacketSize()));
+        p.addLast("mqtt", new MqttChannelAdapter(listener, config.mqtt().maxPacketSize()));
     }
 
     /** Rebuilds every TLS listener's context from its files now (SIGHUP). @return whether all succeeded */

@@ -51,14 +51,14 @@ class ListenerSettingsTest {
                 "plugin http",
                 "plugin_opt_http_url http://127.0.0.1:8080/auth",
                 "max_connections 5");
-        assertThat(c.listeners()).hasSize(3);
-        ListenerConfig plain = c.listeners().get(0);
+        assertThat(c.transport().listeners()).hasSize(3);
+        ListenerConfig plain = c.transport().listeners().get(0);
         assertThat(plain.isTls()).isFalse();
         assertThat(plain.maxConnections()).isEqualTo(10);
-        assertThat(c.maxConnections()).as("the global cap is untouched").isEqualTo(-1);
+        assertThat(c.security().maxConnections()).as("the global cap is untouched").isEqualTo(-1);
         assertThat(c.allowAnonymous(plain)).isTrue();
 
-        ListenerConfig tls = c.listeners().get(1);
+        ListenerConfig tls = c.transport().listeners().get(1);
         assertThat(tls.bindAddress()).isEqualTo("0.0.0.0");
         assertThat(tls.tls().certFile()).isEqualTo(Path.of("/tls/server.crt"));
         assertThat(tls.tls().keyFile()).isEqualTo(Path.of("/tls/server.key"));
@@ -74,7 +74,7 @@ class ListenerSettingsTest {
         assertThat(tls.maxConnections()).isEqualTo(-1);
         assertThat(c.allowAnonymous(tls)).as("Mosquitto 2: refused once listeners are configured").isFalse();
 
-        ListenerConfig p12 = c.listeners().get(2);
+        ListenerConfig p12 = c.transport().listeners().get(2);
         assertThat(p12.bindAddress()).isEqualTo("::1");
         assertThat(p12.tls().keystore()).isEqualTo(Path.of("/tls/server.p12"));
         assertThat(p12.tls().keystorePassword()).isEqualTo("changeit");
@@ -98,19 +98,19 @@ class ListenerSettingsTest {
                 "listener 1884",
                 "password_file /etc/q",
                 "allow_anonymous true");
-        assertThat(c.listeners().get(0).auth().passwordFile()).isEqualTo(Path.of("/etc/p"));
-        assertThat(c.listeners().get(0).auth().pluginOptions()).containsEntry("x", "1");
-        assertThat(c.allowAnonymous(c.listeners().get(0))).isFalse();
-        assertThat(c.listeners().get(1).auth().passwordFile()).isEqualTo(Path.of("/etc/q"));
-        assertThat(c.allowAnonymous(c.listeners().get(1))).isTrue();
+        assertThat(c.transport().listeners().get(0).auth().passwordFile()).isEqualTo(Path.of("/etc/p"));
+        assertThat(c.transport().listeners().get(0).auth().pluginOptions()).containsEntry("x", "1");
+        assertThat(c.allowAnonymous(c.transport().listeners().get(0))).isFalse();
+        assertThat(c.transport().listeners().get(1).auth().passwordFile()).isEqualTo(Path.of("/etc/q"));
+        assertThat(c.allowAnonymous(c.transport().listeners().get(1))).isTrue();
     }
 
     @Test
     @DisplayName("connection_rate_per_address is off by default and set per listener; before the first listener it is "
             + "every listener's default")
     void connectionRatePerListener() {
-        assertThat(parse().listeners().get(0).connectionRatePerAddress()).as("default: no limit").isZero();
-        assertThat(parse("listener 1883").listeners().get(0).connectionRatePerAddress()).isZero();
+        assertThat(parse().transport().listeners().get(0).connectionRatePerAddress()).as("default: no limit").isZero();
+        assertThat(parse("listener 1883").transport().listeners().get(0).connectionRatePerAddress()).isZero();
         BrokerConfig c = parse(
                 "connection_rate_per_address 20",
                 "listener 1883 127.0.0.1",
@@ -120,7 +120,8 @@ class ListenerSettingsTest {
                 "keyfile b",
                 "listener 8884",
                 "connection_rate_per_address 5");
-        assertThat(c.listeners()).extracting(ListenerConfig::connectionRatePerAddress).containsExactly(0, 20, 5);
+        assertThat(c.transport().listeners()).extracting(ListenerConfig::connectionRatePerAddress)
+                .containsExactly(0, 20, 5);
         assertThatThrownBy(() -> parse("listener 1", "connection_rate_per_address -1")).hasMessage(
                 "test.conf:2: connection_rate_per_address: -1 is out of range 0..1000000");
     }
@@ -129,22 +130,22 @@ class ListenerSettingsTest {
     @DisplayName("without listener lines, the default loopback listener takes the defaults and allows anonymous")
     void defaultListener() {
         BrokerConfig c = parse("password_file /etc/p");
-        assertThat(c.listeners()).singleElement().satisfies(l -> {
+        assertThat(c.transport().listeners()).singleElement().satisfies(l -> {
             assertThat(l.bindAddress()).isEqualTo("127.0.0.1");
             assertThat(l.port()).isEqualTo(1883);
             assertThat(l.auth().passwordFile()).isEqualTo(Path.of("/etc/p"));
         });
-        assertThat(c.listenersConfigured()).isFalse();
-        assertThat(c.allowAnonymous(c.listeners().get(0))).isTrue();
+        assertThat(c.transport().listenersConfigured()).isFalse();
+        assertThat(c.allowAnonymous(c.transport().listeners().get(0))).isTrue();
         BrokerConfig closed = parse("allow_anonymous false");
-        assertThat(closed.allowAnonymous(closed.listeners().get(0))).isFalse();
+        assertThat(closed.allowAnonymous(closed.transport().listeners().get(0))).isFalse();
     }
 
     @Test
     @DisplayName("a plain listener equals the two-argument ListenerConfig; withAddress keeps the settings")
     void recordCompatibility() {
-        assertThat(parse("listener 1883").listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
-        ListenerConfig tls = parse("listener 8883", "certfile a", "keyfile b").listeners().get(0);
+        assertThat(parse("listener 1883").transport().listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
+        ListenerConfig tls = parse("listener 8883", "certfile a", "keyfile b").transport().listeners().get(0);
         ListenerConfig moved = tls.withAddress("127.0.0.2", 9999);
         assertThat(moved.tls()).isEqualTo(tls.tls());
         assertThat(moved.toString()).isEqualTo("127.0.0.2:9999");
@@ -200,7 +201,7 @@ class ListenerSettingsTest {
     @DisplayName("ciphers take OpenSSL's ':' lists")
     void cipherLists() {
         ListenerConfig l = parse("listener 1", "certfile a", "keyfile b",
-                "ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384").listeners().get(0);
+                "ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384").transport().listeners().get(0);
         assertThat(l.tls().ciphers()).containsExactly("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384");
     }
 
