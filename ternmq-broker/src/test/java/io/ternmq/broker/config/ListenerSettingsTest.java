@@ -151,6 +151,16 @@ class ListenerSettingsTest {
         assertThat(moved.toString()).isEqualTo("127.0.0.2:9999");
     }
 
+    @Test
+    @DisplayName("a listener's transport kind follows from its settings: TLS with a certificate or key store, else TCP")
+    void transportKind() {
+        BrokerConfig c = parse("listener 1883", "listener 8883", "certfile a", "keyfile b", "listener 8884",
+                "keystore c");
+        assertThat(c.transport().listeners()).extracting(ListenerConfig::transport)
+                .containsExactly(TransportKind.TCP, TransportKind.TLS, TransportKind.TLS);
+        assertThat(new ListenerConfig("127.0.0.1", 0).transport()).isEqualTo(TransportKind.TCP);
+    }
+
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> contradictions() {
         return java.util.stream.Stream.<String[]>of(
                 new String[] {"certfile needs keyfile", "listener 8883", "certfile a"},
