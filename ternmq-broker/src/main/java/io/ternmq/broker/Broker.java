@@ -24,6 +24,7 @@ import io.ternmq.broker.session.Subscription;
 import io.ternmq.broker.store.MemoryStore;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.RocksStore;
+import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
@@ -131,7 +132,7 @@ public final class Broker implements AutoCloseable {
         }
         long queued = 0;
         for (Recovered.StoredSession stored : r.sessions) {
-            Session s = sessions.restore(stored, server.nextLoop());
+            Session s = sessions.restore(capExpiry(stored), server.nextLoop());
             for (Subscription sub : stored.subscriptions()) {
                 router.subscribe(s, sub);
             }
@@ -157,6 +158,18 @@ public final class Broker implements AutoCloseable {
                     (read - t0) / 1_000_000, (restored - read) / 1_000_000, (System.nanoTime() - restored) / 1_000_000,
                     r.leftoverOwners == 0 ? "" : "; purging what " + r.leftoverOwners + " ended sessions left");
         }
+    }
+
+    /** The stored session under today's persistent_client_expiration, which may be shorter than when it was stored. */
+    private Recovered.StoredSession capExpiry(Recovered.StoredSession stored) {
+        SessionRecord r = stored.record();
+        long expiry = config.sessions().capExpiry(r.expiryInterval());
+        if (expiry == r.expiryInterval()) {
+            return stored;
+        }
+        return new Recovered.StoredSession(new SessionRecord(r.clientId(), r.epoch(), r.protocolLevel(), expiry,
+                r.disconnectedAtMillis(), r.will(), r.willDelaySeconds()), stored.subscriptions(),
+                stored.inboundQos2(), stored.queuedCount(), stored.queuedBytes(), stored.firstSeq(), stored.nextSeq());
     }
 
     public Store store() {

@@ -101,7 +101,7 @@ public final class ConfigFileParser {
             Map.entry("retained_max_count", (b, v) -> b.retainedMaxCount(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("retained_max_bytes", (b, v) -> b.retainedMaxBytes(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("persistent_client_expiration",
-                    (b, v) -> b.persistentClientExpiration(longIn(v, 0, Long.MAX_VALUE / 1000))),
+                    (b, v) -> b.persistentClientExpiration(seconds(v, Long.MAX_VALUE / 1000))),
             Map.entry("max_topic_length", (b, v) -> b.maxTopicLength(intIn(v, 1, 65_535))),
             Map.entry("max_topic_levels", (b, v) -> b.maxTopicLevels(intIn(v, 1, 65_535))),
             Map.entry("max_publish_rate", (b, v) -> b.maxPublishRate(intIn(v, 0, Integer.MAX_VALUE))),
@@ -266,6 +266,42 @@ public final class ConfigFileParser {
             throw new IllegalArgumentException(v + " is out of range " + min + ".." + max);
         }
         return n;
+    }
+
+    /**
+     * A duration as Mosquitto writes {@code persistent_client_expiration}: a whole number followed by h (hours), d
+     * (days), w (weeks), m (months of 30 days) or y (years of 365 days). A bare number is seconds (Mosquitto refuses
+     * it; we accept it, as documented before the suffixes were).
+     *
+     * @return seconds, 0..max
+     */
+    static long seconds(String v, long max) {
+        long unit = switch (v.charAt(v.length() - 1)) {
+            case 'h' -> 3_600;
+            case 'd' -> 86_400;
+            case 'w' -> 7 * 86_400;
+            case 'm' -> 30 * 86_400;
+            case 'y' -> 365 * 86_400;
+            default -> 1;
+        };
+        String number = unit == 1 ? v : v.substring(0, v.length() - 1);
+        if (!number.matches("[+-]?[0-9]+")) {
+            throw new IllegalArgumentException("'" + v + "' is not a duration: seconds, or a whole number followed by "
+                    + "h, d, w, m (30 days) or y");
+        }
+        if (unit == 1) {
+            return longIn(v, 0, max);
+        }
+        long n;
+        try {
+            n = Long.parseLong(number);
+        } catch (NumberFormatException e) {
+            n = Long.MAX_VALUE; // too many digits: out of range below
+        }
+        if (n < 0 || n > max / unit) {
+            throw new IllegalArgumentException(v + " is out of range 0.." + max + " seconds");
+        }
+        return n * unit;
     }
 
     static boolean bool(String v) {

@@ -298,7 +298,7 @@ final class ConnectFlow {
         int clientTopicAliasMaximum = 0;
         if (c.dialect.isV5()) {
             Long expiry = props.getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
-            sessionExpiry = Math.min(expiry == null ? 0 : expiry, c.config().sessions().maxSessionExpiryInterval());
+            sessionExpiry = c.config().sessions().mqtt5Expiry(expiry == null ? 0 : expiry);
             Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
             clientReceiveMaximum = receiveMaximum == null ? 65_535 : receiveMaximum;
             Integer problems = props.getInt(PropertyId.REQUEST_PROBLEM_INFORMATION);
@@ -306,8 +306,9 @@ final class ConnectFlow {
             Integer aliasMax = props.getInt(PropertyId.TOPIC_ALIAS_MAXIMUM);
             clientTopicAliasMaximum = aliasMax == null ? 0 : aliasMax;
         } else {
-            // MQTT 3.x: a persistent session never expires, a clean one ends with the connection
-            sessionExpiry = connect.cleanStart() ? 0 : Session.NEVER_EXPIRES;
+            // MQTT 3.x: a persistent session lasts until persistent_client_expiration (without it, forever), a clean
+            // one ends with the connection
+            sessionExpiry = connect.cleanStart() ? 0 : c.config().sessions().capExpiry(Session.NEVER_EXPIRES);
         }
         int keepAlive = connect.keepAliveSeconds();
         int maxKeepAlive = c.config().mqtt().maxKeepAlive();

@@ -470,7 +470,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                             "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 (MQTT 5.0 3.14.2.2.2)");
                     return;
                 }
-                sessionExpiry = Math.min(expiry, config().sessions().maxSessionExpiryInterval());
+                sessionExpiry = config().sessions().mqtt5Expiry(expiry);
                 session.setExpiryInterval(sessionExpiry);
             }
         }

@@ -3,6 +3,7 @@ package io.ternmq.broker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -376,6 +377,44 @@ class ConfigFileParserTest {
                 "log_level verbose");
         assertError("test.conf:1: log_level: 'warning' is not one of error, warn, info, debug, trace",
                 "log_level warning");
+    }
+
+    // value, seconds
+    @ParameterizedTest
+    @CsvSource({"0, 0", "45, 45", "+45, 45", "2h, 7200", "3d, 259200", "1w, 604800", "1m, 2592000", "1y, 31536000",
+            "0d, 0", "9223372036854775, 9223372036854775", "292471208y, 9223372015488000"})
+    @DisplayName("persistent_client_expiration: Mosquitto's h, d, w, m (30 days) and y, or bare seconds")
+    void persistentClientExpirationSuffixes(String value, long seconds) {
+        assertThat(parse("persistent_client_expiration " + value).sessions().persistentClientExpiration())
+                .isEqualTo(seconds);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"10x", "h", "1.5d", "2H", "1 d", "ten", "1s", "0x10"})
+    @DisplayName("persistent_client_expiration: what is not a duration is refused")
+    void persistentClientExpirationNotADuration(String value) {
+        assertError("test.conf:1: persistent_client_expiration: '" + value + "' is not a duration: seconds, or a "
+                + "whole number followed by h, d, w, m (30 days) or y", "persistent_client_expiration " + value);
+    }
+
+    // value, what is wrong
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            -1                    | -1 is out of range 0..9223372036854775
+            9223372036854776      | 9223372036854776 is out of range 0..9223372036854775
+            -1h                   | -1h is out of range 0..9223372036854775 seconds
+            292471209y            | 292471209y is out of range 0..9223372036854775 seconds
+            99999999999999999999m | 99999999999999999999m is out of range 0..9223372036854775 seconds
+            """)
+    @DisplayName("persistent_client_expiration: a negative or too long duration is refused")
+    void persistentClientExpirationOutOfRange(String value, String problem) {
+        assertError("test.conf:1: persistent_client_expiration: " + problem, "persistent_client_expiration " + value);
+    }
+
+    @Test
+    void persistentClientExpirationNeedsAValue() {
+        assertError("test.conf:1: persistent_client_expiration: missing value", "persistent_client_expiration");
+        assertError("test.conf:1: persistent_client_expiration: missing value", "persistent_client_expiration   ");
     }
 
     @Test
