@@ -59,11 +59,13 @@ public final class ConfigFileParser {
             Map.entry("use_subject_as_username", (l, v) -> l.useSubjectAsUsername(bool(v))),
             Map.entry("certificate_identity",
                     (l, v) -> l.certificateIdentity(TlsSettings.CertificateIdentity.of(oneOf(v, "cn", "san")))),
-            Map.entry("tls_version", (l, v) -> l.minTlsVersion(
-                    oneOf(v, "tlsv1.2", "tlsv1.3").equals("tlsv1.3") ? "TLSv1.3" : "TLSv1.2")),
+            Map.entry("tls_version", (l, v) -> l.minTlsVersion(switch (oneOf(v, "tlsv1.2", "tlsv1.3")) {
+                case "tlsv1.3" -> TlsSettings.Version.TLS_1_3;
+                default -> TlsSettings.Version.TLS_1_2;
+            })),
             Map.entry("ciphers", (l, v) -> l.ciphers(list(v))),
             Map.entry("ciphers_tls1.3", (l, v) -> l.ciphersTls13(list(v))),
-            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, "jdk", "openssl"))));
+            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, TlsSettings.Provider.class))));
 
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),

@@ -68,7 +68,7 @@ class ListenerSettingsTest {
         assertThat(tls.tls().usernameFromCertificate()).isEqualTo(CertificateIdentity.CN);
         assertThat(tls.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(tls.tls().ciphersTls13()).containsExactly("TLS_AES_256_GCM_SHA384");
-        assertThat(tls.tls().provider()).isEqualTo("openssl");
+        assertThat(ConfigFileParser.keyword(tls.tls().provider())).isEqualTo("openssl");
         assertThat(tls.auth().passwordFile()).isEqualTo(Path.of("/etc/passwd.mqtt"));
         assertThat(tls.auth().aclFile()).isEqualTo(Path.of("/etc/acl.mqtt"));
         assertThat(tls.maxConnections()).isEqualTo(-1);
@@ -149,6 +149,27 @@ class ListenerSettingsTest {
         ListenerConfig moved = tls.withAddress("127.0.0.2", 9999);
         assertThat(moved.tls()).isEqualTo(tls.tls());
         assertThat(moved.toString()).isEqualTo("127.0.0.2:9999");
+    }
+
+    @Test
+    @DisplayName("tls_version and tls_provider are enums: the setters take them, or their names as strings")
+    void tlsVersionAndProvider() {
+        ListenerConfig l = new ListenerSettings().certFile(Path.of("a")).keyFile(Path.of("b"))
+                .minTlsVersion("TLSv1.3").tlsProvider("openssl").build("127.0.0.1", 0);
+        assertThat(l.tls().minVersion()).isEqualTo(TlsSettings.Version.TLS_1_3);
+        assertThat(l.tls().provider()).isEqualTo(TlsSettings.Provider.OPENSSL);
+        ListenerConfig defaults = new ListenerSettings().certFile(Path.of("a")).keyFile(Path.of("b"))
+                .build("127.0.0.1", 0);
+        assertThat(defaults.tls().minVersion()).isEqualTo(TlsSettings.Version.TLS_1_2);
+        assertThat(defaults.tls().provider()).isEqualTo(TlsSettings.Provider.JDK);
+        assertThatThrownBy(() -> new ListenerSettings().minTlsVersion("TLSv1.1"))
+                .hasMessage("'TLSv1.1' is not one of TLSv1.2, TLSv1.3");
+        assertThatThrownBy(() -> new ListenerSettings().tlsProvider("boringssl"))
+                .hasMessage("'boringssl' is not one of jdk, openssl");
+        assertThatThrownBy(() -> parse("listener 1", "tls_provider boringssl"))
+                .hasMessage("test.conf:2: tls_provider: 'boringssl' is not one of jdk, openssl");
+        assertThatThrownBy(() -> parse("listener 1", "tls_version tlsv1.1"))
+                .hasMessage("test.conf:2: tls_version: 'tlsv1.1' is not one of tlsv1.2, tlsv1.3");
     }
 
     @Test
