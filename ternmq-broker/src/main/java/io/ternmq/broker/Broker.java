@@ -1,6 +1,8 @@
 package io.ternmq.broker;
 
 import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.config.QueueSettings;
+import io.ternmq.broker.config.StorageSettings;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.retain.MemoryRetainedStore;
@@ -22,6 +24,7 @@ import io.ternmq.broker.session.Subscription;
 import io.ternmq.broker.store.MemoryStore;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.RocksStore;
+import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
@@ -53,17 +56,18 @@ public final class Broker implements AutoCloseable {
         this.config = config;
         this.security = authenticator == null ? BrokerSecurity.fromConfig(config, metrics)
                 : BrokerSecurity.fixed(config, authenticator, enhanced);
-        this.store = openStore(config);
-        SessionLimits limits = new SessionLimits(config.maxQueuedMessages(), config.maxQueuedBytes(),
-                config.queueQos0Messages(), config.queueOverflowPolicy().equals("drop_oldest"),
-                config.maxInflightMessages());
-        this.router = new Router(new SubscriptionTree(SharedGroup.Strategy.of(config.sharedSubscriptionStrategy()),
-                config.maxQueuedMessages()), new MemoryRetainedStore(), store, limits, config.retainedMaxCount(),
-                config.retainedMaxBytes(), metrics);
+        this.store = openStore(config.storage());
+        QueueSettings queues = config.queues();
+        SessionLimits limits = new SessionLimits(queues.maxQueuedMessages(), queues.maxQueuedBytes(),
+                queues.queueQos0Messages(), queues.overflowPolicy() == QueueSettings.OverflowPolicy.DROP_OLDEST,
+                queues.maxInflightMessages());
+        this.router = new Router(new SubscriptionTree(queues.sharedSubscriptionStrategy(), queues.maxQueuedMessages()),
+                new MemoryRetainedStore(), store, limits, config.retained().maxCount(), config.retained().maxBytes(),
+                metrics);
         // the registry hands wills whose time has come to the service, which is made with the registry
         this.sessions = new LocalSessionRegistry(limits, metrics, router, will -> service().publishWill(will), store);
         this.service = new BrokerService(sessions, router, metrics);
-        ConnectionLimit connectionLimit = new ConnectionLimit(config.maxConnections());
+        ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
             ListenerSecurity ls = security.listener(i);
@@ -93,9 +97,9 @@ public final class Broker implements AutoCloseable {
                                Collection<EnhancedAuthenticator> enhancedAuthenticators) throws InterruptedException {
         long t0 = System.nanoTime();
         try {
-            Files.createDirectories(config.dataDir());
+            Files.createDirectories(config.storage().dataDir());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create data directory " + config.dataDir() + ": " + e, e);
+            throw new UncheckedIOException("cannot create data directory " + config.storage().dataDir() + ": " + e, e);
         }
         Broker broker = new Broker(config, authenticator, enhancedAuthenticators);
         try {
@@ -106,17 +110,16 @@ public final class Broker implements AutoCloseable {
             throw e;
         }
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
-                config.dataDir().toAbsolutePath().normalize());
+                config.storage().dataDir().toAbsolutePath().normalize());
         return broker;
     }
 
-    private static Store openStore(BrokerConfig config) {
-        if (config.storageType().equals("memory")) {
-            return new MemoryStore();
-        }
-        RocksStore.Durability durability = RocksStore.Durability.valueOf(
-                config.storageDurability().toUpperCase(java.util.Locale.ROOT));
-        return new RocksStore(config.dataDir().resolve("store"), durability, config.storageSyncIntervalMillis());
+    private static Store openStore(StorageSettings storage) {
+        return switch (storage.type()) {
+            case MEMORY -> new MemoryStore();
+            case ROCKSDB -> new RocksStore(storage.dataDir().resolve("store"), storage.durability(),
+                    storage.syncIntervalMillis());
+        };
     }
 
     /** Brings back what the store held: sessions (offline), their subscriptions, retained and held messages. */
@@ -129,7 +132,7 @@ public final class Broker implements AutoCloseable {
         }
         long queued = 0;
         for (Recovered.StoredSession stored : r.sessions) {
-            Session s = sessions.restore(stored, server.nextLoop());
+            Session s = sessions.restore(capExpiry(stored), server.nextLoop());
             for (Subscription sub : stored.subscriptions()) {
                 router.subscribe(s, sub);
             }
@@ -155,6 +158,18 @@ public final class Broker implements AutoCloseable {
                     (read - t0) / 1_000_000, (restored - read) / 1_000_000, (System.nanoTime() - restored) / 1_000_000,
                     r.leftoverOwners == 0 ? "" : "; purging what " + r.leftoverOwners + " ended sessions left");
         }
+    }
+
+    /** The stored session under today's persistent_client_expiration, which may be shorter than when it was stored. */
+    private Recovered.StoredSession capExpiry(Recovered.StoredSession stored) {
+        SessionRecord r = stored.record();
+        long expiry = config.sessions().capExpiry(r.expiryInterval());
+        if (expiry == r.expiryInterval()) {
+            return stored;
+        }
+        return new Recovered.StoredSession(new SessionRecord(r.clientId(), r.epoch(), r.protocolLevel(), expiry,
+                r.disconnectedAtMillis(), r.will(), r.willDelaySeconds()), stored.subscriptions(),
+                stored.inboundQos2(), stored.queuedCount(), stored.queuedBytes(), stored.firstSeq(), stored.nextSeq());
     }
 
     public Store store() {

@@ -5,6 +5,7 @@ import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ConfigException;
 import io.ternmq.broker.config.ConfigFileParser;
 import io.ternmq.broker.config.ListenerConfig;
+import io.ternmq.broker.config.LogLevel;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -57,7 +58,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("ternmq: " + e.getMessage());
             return 2;
         }
-        setLogLevel(verbose ? "debug" : config.logLevel());
+        setLogLevel(verbose ? LogLevel.DEBUG : config.logLevel());
         Broker broker;
         try {
             broker = Broker.start(config);
@@ -138,9 +139,9 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private static void setLogLevel(String level) {
+    private static void setLogLevel(LogLevel level) {
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-            root.setLevel(Level.toLevel(level, Level.INFO));
+            root.setLevel(Level.toLevel(level.name(), Level.INFO));
         }
     }
 

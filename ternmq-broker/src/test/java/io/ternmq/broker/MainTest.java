@@ -31,11 +31,11 @@ class MainTest {
     @DisplayName("without arguments: 127.0.0.1:1883 and ./data, like Mosquitto 2's local-only default")
     void defaults() {
         BrokerConfig c = configFrom();
-        assertThat(c.listeners()).singleElement().satisfies(l -> {
+        assertThat(c.transport().listeners()).singleElement().satisfies(l -> {
             assertThat(l.bindAddress()).isEqualTo("127.0.0.1");
             assertThat(l.port()).isEqualTo(1883);
         });
-        assertThat(c.dataDir()).isEqualTo(Path.of("data"));
+        assertThat(c.storage().dataDir()).isEqualTo(Path.of("data"));
     }
 
     @Test
@@ -45,11 +45,11 @@ class MainTest {
         Files.writeString(file, "listener 1884 0.0.0.0\nlistener 1885\ndata_dir /var/lib/x\n");
         BrokerConfig c = configFrom("-c", file.toString(), "--port", "2000", "--bind", "127.0.0.2",
                 "--data-dir", dir.toString());
-        assertThat(c.listeners()).hasSize(2);
-        assertThat(c.listeners().get(0).port()).isEqualTo(2000);
-        assertThat(c.listeners().get(0).bindAddress()).isEqualTo("127.0.0.2");
-        assertThat(c.listeners().get(1).port()).isEqualTo(1885);
-        assertThat(c.dataDir()).isEqualTo(dir);
+        assertThat(c.transport().listeners()).hasSize(2);
+        assertThat(c.transport().listeners().get(0).port()).isEqualTo(2000);
+        assertThat(c.transport().listeners().get(0).bindAddress()).isEqualTo("127.0.0.2");
+        assertThat(c.transport().listeners().get(1).port()).isEqualTo(1885);
+        assertThat(c.storage().dataDir()).isEqualTo(dir);
     }
 
     @Test

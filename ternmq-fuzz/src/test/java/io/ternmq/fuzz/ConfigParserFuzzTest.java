@@ -28,6 +28,6 @@ class ConfigParserFuzzTest {
             }
             return;
         }
-        config.listeners().forEach(l -> config.allowAnonymous(l));
+        config.transport().listeners().forEach(l -> config.allowAnonymous(l));
     }
 }

@@ -1,122 +1,35 @@
 package io.ternmq.broker.config;
 
+import io.ternmq.broker.routing.SharedGroup;
+import io.ternmq.broker.store.RocksStore;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Everything the broker is configured with, immutable. Defaults follow Mosquitto 2 where it has the same setting;
- * docs/configuration.md lists each key, its default and why.
+ * Everything the broker is configured with, immutable, in one section per concern. Defaults follow Mosquitto 2 where
+ * it has the same setting; docs/configuration.md lists each key, its default and why.
+ *
+ * @param transport listeners, event loops, connect and slow-consumer bounds
+ * @param mqtt      what the broker allows and offers MQTT clients
+ * @param sessions  client identifiers and session expiry
+ * @param queues    in-flight window, session queues, shared subscription groups
+ * @param retained  bounds of the retained messages
+ * @param storage   data directory, store and durability
+ * @param security  broker-wide connection cap and the delay after failed authentication
+ * @param logLevel  the root log level
  */
-public final class BrokerConfig {
+public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
+                           QueueSettings queues, RetainedSettings retained, StorageSettings storage,
+                           SecuritySettings security, LogLevel logLevel) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
 
-    private final List<ListenerConfig> listeners;
-    private final Path dataDir;
-    private final int maxPacketSize;
-    private final int maxInflightMessages;
-    private final int maxQueuedMessages;
-    private final boolean queueQos0Messages;
-    private final int connectTimeoutSeconds;
-    private final boolean allowZeroLengthClientId;
-    private final String autoIdPrefix;
-    private final int maxConnections;
-    private final int maxSubscriptionsPerClient;
-    private final int maxKeepAlive;
-    private final int receiveMaximum;
-    private final int maxQos;
-    private final boolean retainAvailable;
-    private final boolean wildcardSubscriptionAvailable;
-    private final boolean subscriptionIdentifierAvailable;
-    private final boolean sharedSubscriptionAvailable;
-    private final int maxTopicAlias;
-    private final long maxSessionExpiryInterval;
-    private final String responseInformation;
-    private final String sharedSubscriptionStrategy;
-    private final String storageType;
-    private final String storageDurability;
-    private final int storageSyncIntervalMillis;
-    private final long maxQueuedBytes;
-    private final String queueOverflowPolicy;
-    private final String queueOverflowV3Action;
-    private final long retainedMaxCount;
-    private final long retainedMaxBytes;
-    private final long persistentClientExpiration;
-    private final int maxTopicLength;
-    private final int maxTopicLevels;
-    private final int maxPublishRate;
-    private final int ioThreads;
-    private final String logLevel;
-    private final boolean listenersConfigured;
-    private final int authFailureDelayMillis;
-    private final int authFailureDelayMaxMillis;
-    private final int maxOutboundBuffer;
-    private final String slowConsumerPolicy;
-    private final int slowConsumerTimeoutSeconds;
-
-    private BrokerConfig(Builder b) {
-        this.listeners = List.copyOf(b.listeners.isEmpty()
-                ? List.of(b.defaultListener()) : b.listeners);
-        this.listenersConfigured = b.listenersConfigured;
-        this.authFailureDelayMillis = b.authFailureDelayMillis;
-        this.authFailureDelayMaxMillis = b.authFailureDelayMaxMillis;
-        this.maxOutboundBuffer = b.maxOutboundBuffer;
-        this.slowConsumerPolicy = b.slowConsumerPolicy;
-        this.slowConsumerTimeoutSeconds = b.slowConsumerTimeoutSeconds;
-        this.dataDir = b.dataDir;
-        this.maxPacketSize = b.maxPacketSize;
-        this.maxInflightMessages = b.maxInflightMessages;
-        this.maxQueuedMessages = b.maxQueuedMessages;
-        this.queueQos0Messages = b.queueQos0Messages;
-        this.connectTimeoutSeconds = b.connectTimeoutSeconds;
-        this.allowZeroLengthClientId = b.allowZeroLengthClientId;
-        this.autoIdPrefix = b.autoIdPrefix;
-        this.maxConnections = b.maxConnections;
-        this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
-        this.maxKeepAlive = b.maxKeepAlive;
-        this.receiveMaximum = b.receiveMaximum;
-        this.maxQos = b.maxQos;
-        this.retainAvailable = b.retainAvailable;
-        this.wildcardSubscriptionAvailable = b.wildcardSubscriptionAvailable;
-        this.subscriptionIdentifierAvailable = b.subscriptionIdentifierAvailable;
-        this.sharedSubscriptionAvailable = b.sharedSubscriptionAvailable;
-        this.maxTopicAlias = b.maxTopicAlias;
-        this.maxSessionExpiryInterval = b.maxSessionExpiryInterval;
-        this.responseInformation = b.responseInformation;
-        this.sharedSubscriptionStrategy = b.sharedSubscriptionStrategy;
-        this.storageType = b.storageType;
-        this.storageDurability = b.storageDurability;
-        this.storageSyncIntervalMillis = b.storageSyncIntervalMillis;
-        this.maxQueuedBytes = b.maxQueuedBytes;
-        this.queueOverflowPolicy = b.queueOverflowPolicy;
-        this.queueOverflowV3Action = b.queueOverflowV3Action;
-        this.retainedMaxCount = b.retainedMaxCount;
-        this.retainedMaxBytes = b.retainedMaxBytes;
-        this.persistentClientExpiration = b.persistentClientExpiration;
-        this.maxTopicLength = b.maxTopicLength;
-        this.maxTopicLevels = b.maxTopicLevels;
-        this.maxPublishRate = b.maxPublishRate;
-        this.ioThreads = b.ioThreads;
-        this.logLevel = b.logLevel;
-    }
-
     public static Builder builder() {
         return new Builder();
-    }
-
-    public List<ListenerConfig> listeners() {
-        return listeners;
-    }
-
-    /**
-     * Whether the listeners were given explicitly (by {@code listener} lines or {@link Builder#listener}) rather than
-     * being the loopback-only default. Decides {@link #allowAnonymous} for listeners that do not say.
-     */
-    public boolean listenersConfigured() {
-        return listenersConfigured;
     }
 
     /**
@@ -125,213 +38,14 @@ public final class BrokerConfig {
      */
     public boolean allowAnonymous(ListenerConfig listener) {
         Boolean explicit = listener.auth().allowAnonymous();
-        return explicit != null ? explicit : !listenersConfigured;
-    }
-
-    /** Delay before a CONNACK refusing credentials, doubled for each further failure from the same address; 0: off. */
-    public int authFailureDelayMillis() {
-        return authFailureDelayMillis;
-    }
-
-    /** Upper bound of that delay. */
-    public int authFailureDelayMaxMillis() {
-        return authFailureDelayMaxMillis;
+        return explicit != null ? explicit : !transport.listenersConfigured();
     }
 
     /**
-     * Bytes that may wait to be written to one connection; beyond it, a QoS 0 PUBLISH to that client is dropped
-     * (or the client disconnected, per {@link #slowConsumerPolicy}).
+     * Mutable collector of settings, one setter per configuration key; {@link #build()} sorts them into sections and
+     * fills in the default listener when none was given. A setter taking a keyword (as written in the file) refuses
+     * an unknown one with the file parser's message.
      */
-    public int maxOutboundBuffer() {
-        return maxOutboundBuffer;
-    }
-
-    /** What a QoS 0 PUBLISH to a client past max_outbound_buffer does: drop_qos0 (dropped, counted) or disconnect. */
-    public String slowConsumerPolicy() {
-        return slowConsumerPolicy;
-    }
-
-    /** A connection that cannot be written to (a full socket buffer and more waiting) this long is closed; 0: never. */
-    public int slowConsumerTimeoutSeconds() {
-        return slowConsumerTimeoutSeconds;
-    }
-
-    /** Where the broker keeps its data. */
-    public Path dataDir() {
-        return dataDir;
-    }
-
-    /** Largest packet accepted from a client, fixed header included. */
-    public int maxPacketSize() {
-        return maxPacketSize;
-    }
-
-    /** Outbound QoS 1/2 messages in flight per client (further capped by an MQTT 5 client's Receive Maximum). */
-    public int maxInflightMessages() {
-        return maxInflightMessages;
-    }
-
-    /** Messages a session queues beyond the in-flight window. */
-    public int maxQueuedMessages() {
-        return maxQueuedMessages;
-    }
-
-    /** Whether QoS 0 messages are queued for offline persistent sessions. */
-    public boolean queueQos0Messages() {
-        return queueQos0Messages;
-    }
-
-    /** Time allowed from TCP accept to a successful CONNECT, authentication included. */
-    public int connectTimeoutSeconds() {
-        return connectTimeoutSeconds;
-    }
-
-    /** Whether an empty client id gets an assigned one. */
-    public boolean allowZeroLengthClientId() {
-        return allowZeroLengthClientId;
-    }
-
-    /** Prefix of assigned client ids. */
-    public String autoIdPrefix() {
-        return autoIdPrefix;
-    }
-
-    /** Connected clients accepted; negative means no cap. */
-    public int maxConnections() {
-        return maxConnections;
-    }
-
-    /** Topic filters per session; negative means no cap. */
-    public int maxSubscriptionsPerClient() {
-        return maxSubscriptionsPerClient;
-    }
-
-    /** Largest keep alive accepted (MQTT 5: the Server Keep Alive sent instead; 3.x: CONNACK 0x02). */
-    public int maxKeepAlive() {
-        return maxKeepAlive;
-    }
-
-    /** MQTT 5 Receive Maximum the broker announces: QoS 1/2 PUBLISHes a client may have unacknowledged. */
-    public int receiveMaximum() {
-        return receiveMaximum;
-    }
-
-    /** Highest QoS the broker supports (MQTT 5 Maximum QoS). */
-    public int maxQos() {
-        return maxQos;
-    }
-
-    /** Whether retained messages are supported. */
-    public boolean retainAvailable() {
-        return retainAvailable;
-    }
-
-    /** Whether filters with + and # are allowed. */
-    public boolean wildcardSubscriptionAvailable() {
-        return wildcardSubscriptionAvailable;
-    }
-
-    /** Whether MQTT 5 subscription identifiers are supported. */
-    public boolean subscriptionIdentifierAvailable() {
-        return subscriptionIdentifierAvailable;
-    }
-
-    /** Whether $share/ subscriptions are supported. */
-    public boolean sharedSubscriptionAvailable() {
-        return sharedSubscriptionAvailable;
-    }
-
-    /** MQTT 5 Topic Alias Maximum the broker accepts from a client. */
-    public int maxTopicAlias() {
-        return maxTopicAlias;
-    }
-
-    /** Cap on an MQTT 5 client's Session Expiry Interval, seconds (4294967295 = no cap). */
-    public long maxSessionExpiryInterval() {
-        return maxSessionExpiryInterval;
-    }
-
-    /** Prefix for MQTT 5 Response Information (client id appended); empty: not offered. */
-    public String responseInformation() {
-        return responseInformation;
-    }
-
-    /** How a shared subscription group picks a member. */
-    public String sharedSubscriptionStrategy() {
-        return sharedSubscriptionStrategy;
-    }
-
-    /** Where sessions, queues and retained messages live: rocksdb (on disk under data_dir) or memory. */
-    public String storageType() {
-        return storageType;
-    }
-
-    /** When a write counts as stored: fsync (synced before acknowledging), periodic, or none. */
-    public String storageDurability() {
-        return storageDurability;
-    }
-
-    /** With storage.durability periodic: how often the write-ahead log is synced. */
-    public int storageSyncIntervalMillis() {
-        return storageSyncIntervalMillis;
-    }
-
-    /** Payload bytes a session queues beyond the in-flight window; 0: no byte limit. */
-    public long maxQueuedBytes() {
-        return maxQueuedBytes;
-    }
-
-    /** When a session's queue is full: refuse_new drops the new message, drop_oldest the oldest queued. */
-    public String queueOverflowPolicy() {
-        return queueOverflowPolicy;
-    }
-
-    /** What a full queue means to an MQTT 3.x QoS 1/2 publisher: ack (acknowledge, count the drop) or disconnect. */
-    public String queueOverflowV3Action() {
-        return queueOverflowV3Action;
-    }
-
-    /** Retained messages kept at most; negative: no cap. */
-    public long retainedMaxCount() {
-        return retainedMaxCount;
-    }
-
-    /** Retained payload bytes kept at most; negative: no cap. */
-    public long retainedMaxBytes() {
-        return retainedMaxBytes;
-    }
-
-    /** Seconds after which an MQTT 3.x persistent session that stays offline is removed; 0: never. */
-    public long persistentClientExpiration() {
-        return persistentClientExpiration;
-    }
-
-    /** Longest topic name or filter accepted, in UTF-8 bytes. */
-    public int maxTopicLength() {
-        return maxTopicLength;
-    }
-
-    /** Most levels (parts between '/') a topic name or filter may have. */
-    public int maxTopicLevels() {
-        return maxTopicLevels;
-    }
-
-    /** PUBLISH packets per second one client may send; above it the broker stops reading from it for a while. 0: no limit. */
-    public int maxPublishRate() {
-        return maxPublishRate;
-    }
-
-    /** I/O event loops (threads serving connections); 0: one per core but one, at least one. */
-    public int ioThreads() {
-        return ioThreads;
-    }
-
-    /** Root log level. */
-    public String logLevel() {
-        return logLevel;
-    }
-
-    /** Mutable collector of settings; {@link #build()} fills in the default listener when none was given. */
     public static final class Builder {
         private final List<ListenerConfig> listeners = new ArrayList<>();
         private Path dataDir = Path.of("data");
@@ -354,13 +68,13 @@ public final class BrokerConfig {
         private int maxTopicAlias = 10;
         private long maxSessionExpiryInterval = 0xFFFFFFFFL;
         private String responseInformation = "";
-        private String sharedSubscriptionStrategy = "round_robin";
-        private String storageType = "rocksdb";
-        private String storageDurability = "fsync";
+        private SharedGroup.Strategy sharedSubscriptionStrategy = SharedGroup.Strategy.ROUND_ROBIN;
+        private StorageSettings.Type storageType = StorageSettings.Type.ROCKSDB;
+        private RocksStore.Durability storageDurability = RocksStore.Durability.FSYNC;
         private int storageSyncIntervalMillis = 100;
         private long maxQueuedBytes = 0L;
-        private String queueOverflowPolicy = "refuse_new";
-        private String queueOverflowV3Action = "ack";
+        private QueueSettings.OverflowPolicy queueOverflowPolicy = QueueSettings.OverflowPolicy.REFUSE_NEW;
+        private QueueSettings.V3OverflowAction queueOverflowV3Action = QueueSettings.V3OverflowAction.ACK;
         private long retainedMaxCount = -1L;
         private long retainedMaxBytes = -1L;
         private long persistentClientExpiration = 0L;
@@ -368,13 +82,14 @@ public final class BrokerConfig {
         private int maxTopicLevels = 201;
         private int maxPublishRate = 0;
         private int ioThreads = 0;
-        private String logLevel = "info";
+        private LogLevel logLevel = LogLevel.INFO;
         private final ListenerSettings listenerDefaults = new ListenerSettings();
         private boolean listenersConfigured;
         private int authFailureDelayMillis = 1000;
         private int authFailureDelayMaxMillis = 8000;
         private int maxOutboundBuffer = 8 * 1024 * 1024;
-        private String slowConsumerPolicy = "drop_qos0";
+        private TransportSettings.SlowConsumerPolicy slowConsumerPolicy =
+                TransportSettings.SlowConsumerPolicy.DROP_QOS0;
         private int slowConsumerTimeoutSeconds = 60;
 
         private Builder() {
@@ -431,9 +146,14 @@ public final class BrokerConfig {
             return this;
         }
 
-        public Builder slowConsumerPolicy(String policy) {
+        public Builder slowConsumerPolicy(TransportSettings.SlowConsumerPolicy policy) {
             this.slowConsumerPolicy = policy;
             return this;
+        }
+
+        /** "drop_qos0" or "disconnect". */
+        public Builder slowConsumerPolicy(String policy) {
+            return slowConsumerPolicy(ConfigFileParser.oneOf(policy, TransportSettings.SlowConsumerPolicy.class));
         }
 
         public Builder slowConsumerTimeoutSeconds(int seconds) {
@@ -552,19 +272,34 @@ public final class BrokerConfig {
             return this;
         }
 
-        public Builder sharedSubscriptionStrategy(String sharedSubscriptionStrategy) {
-            this.sharedSubscriptionStrategy = sharedSubscriptionStrategy;
+        public Builder sharedSubscriptionStrategy(SharedGroup.Strategy strategy) {
+            this.sharedSubscriptionStrategy = strategy;
             return this;
         }
 
-        public Builder storageType(String storageType) {
-            this.storageType = storageType;
+        /** "round_robin", "random", "sticky" or "hash_client_id". */
+        public Builder sharedSubscriptionStrategy(String strategy) {
+            return sharedSubscriptionStrategy(ConfigFileParser.oneOf(strategy, SharedGroup.Strategy.class));
+        }
+
+        public Builder storageType(StorageSettings.Type type) {
+            this.storageType = type;
             return this;
         }
 
-        public Builder storageDurability(String storageDurability) {
-            this.storageDurability = storageDurability;
+        /** "rocksdb" or "memory". */
+        public Builder storageType(String type) {
+            return storageType(ConfigFileParser.oneOf(type, StorageSettings.Type.class));
+        }
+
+        public Builder storageDurability(RocksStore.Durability durability) {
+            this.storageDurability = durability;
             return this;
+        }
+
+        /** "fsync", "periodic" or "none". */
+        public Builder storageDurability(String durability) {
+            return storageDurability(ConfigFileParser.oneOf(durability, RocksStore.Durability.class));
         }
 
         public Builder storageSyncIntervalMillis(int storageSyncIntervalMillis) {
@@ -577,14 +312,24 @@ public final class BrokerConfig {
             return this;
         }
 
-        public Builder queueOverflowPolicy(String queueOverflowPolicy) {
-            this.queueOverflowPolicy = queueOverflowPolicy;
+        public Builder queueOverflowPolicy(QueueSettings.OverflowPolicy policy) {
+            this.queueOverflowPolicy = policy;
             return this;
         }
 
-        public Builder queueOverflowV3Action(String queueOverflowV3Action) {
-            this.queueOverflowV3Action = queueOverflowV3Action;
+        /** "refuse_new" or "drop_oldest". */
+        public Builder queueOverflowPolicy(String policy) {
+            return queueOverflowPolicy(ConfigFileParser.oneOf(policy, QueueSettings.OverflowPolicy.class));
+        }
+
+        public Builder queueOverflowV3Action(QueueSettings.V3OverflowAction action) {
+            this.queueOverflowV3Action = action;
             return this;
+        }
+
+        /** "ack" or "disconnect". */
+        public Builder queueOverflowV3Action(String action) {
+            return queueOverflowV3Action(ConfigFileParser.oneOf(action, QueueSettings.V3OverflowAction.class));
         }
 
         public Builder retainedMaxCount(long retainedMaxCount) {
@@ -597,8 +342,9 @@ public final class BrokerConfig {
             return this;
         }
 
-        public Builder persistentClientExpiration(long persistentClientExpiration) {
-            this.persistentClientExpiration = persistentClientExpiration;
+        /** Seconds; 0: no cap. */
+        public Builder persistentClientExpiration(long seconds) {
+            this.persistentClientExpiration = seconds;
             return this;
         }
 
@@ -622,13 +368,33 @@ public final class BrokerConfig {
             return this;
         }
 
-        public Builder logLevel(String logLevel) {
-            this.logLevel = logLevel;
+        public Builder logLevel(LogLevel level) {
+            this.logLevel = level;
             return this;
         }
 
+        /** "error", "warn", "info", "debug" or "trace". */
+        public Builder logLevel(String level) {
+            return logLevel(ConfigFileParser.oneOf(level, LogLevel.class));
+        }
+
         public BrokerConfig build() {
-            return new BrokerConfig(this);
+            return new BrokerConfig(
+                    new TransportSettings(listeners.isEmpty() ? List.of(defaultListener()) : listeners,
+                            listenersConfigured, ioThreads, connectTimeoutSeconds, maxOutboundBuffer,
+                            slowConsumerPolicy, slowConsumerTimeoutSeconds),
+                    new MqttSettings(maxPacketSize, maxKeepAlive, receiveMaximum, maxQos, retainAvailable,
+                            wildcardSubscriptionAvailable, subscriptionIdentifierAvailable,
+                            sharedSubscriptionAvailable, maxTopicAlias, maxTopicLength, maxTopicLevels,
+                            maxPublishRate, maxSubscriptionsPerClient, responseInformation),
+                    new SessionSettings(allowZeroLengthClientId, autoIdPrefix, maxSessionExpiryInterval,
+                            persistentClientExpiration),
+                    new QueueSettings(maxInflightMessages, maxQueuedMessages, maxQueuedBytes, queueQos0Messages,
+                            queueOverflowPolicy, queueOverflowV3Action, sharedSubscriptionStrategy),
+                    new RetainedSettings(retainedMaxCount, retainedMaxBytes),
+                    new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
+                    new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
+                    logLevel);
         }
     }
 }

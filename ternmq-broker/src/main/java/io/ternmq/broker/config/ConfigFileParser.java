@@ -1,5 +1,8 @@
 package io.ternmq.broker.config;
 
+import io.ternmq.broker.routing.SharedGroup;
+import io.ternmq.broker.store.RocksStore;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
 
 /**
  * Reads the Mosquitto-style configuration format: one {@code key value} per line, {@code #} comments, blank lines
@@ -55,11 +59,13 @@ public final class ConfigFileParser {
             Map.entry("use_subject_as_username", (l, v) -> l.useSubjectAsUsername(bool(v))),
             Map.entry("certificate_identity",
                     (l, v) -> l.certificateIdentity(TlsSettings.CertificateIdentity.of(oneOf(v, "cn", "san")))),
-            Map.entry("tls_version", (l, v) -> l.minTlsVersion(
-                    oneOf(v, "tlsv1.2", "tlsv1.3").equals("tlsv1.3") ? "TLSv1.3" : "TLSv1.2")),
+            Map.entry("tls_version", (l, v) -> l.minTlsVersion(switch (oneOf(v, "tlsv1.2", "tlsv1.3")) {
+                case "tlsv1.3" -> TlsSettings.Version.TLS_1_3;
+                default -> TlsSettings.Version.TLS_1_2;
+            })),
             Map.entry("ciphers", (l, v) -> l.ciphers(list(v))),
             Map.entry("ciphers_tls1.3", (l, v) -> l.ciphersTls13(list(v))),
-            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, "jdk", "openssl"))));
+            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, TlsSettings.Provider.class))));
 
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),
@@ -84,28 +90,30 @@ public final class ConfigFileParser {
             Map.entry("max_session_expiry_interval",
                     (b, v) -> b.maxSessionExpiryInterval(longIn(v, 0, 0xFFFF_FFFFL))),
             Map.entry("response_information", (b, v) -> b.responseInformation(v)),
-            Map.entry("shared_subscription_strategy", (b, v) -> b.sharedSubscriptionStrategy(
-                    oneOf(v, "round_robin", "random", "sticky", "hash_client_id"))),
-            Map.entry("storage.type", (b, v) -> b.storageType(oneOf(v, "rocksdb", "memory"))),
-            Map.entry("storage.durability", (b, v) -> b.storageDurability(oneOf(v, "fsync", "periodic", "none"))),
+            Map.entry("shared_subscription_strategy",
+                    (b, v) -> b.sharedSubscriptionStrategy(oneOf(v, SharedGroup.Strategy.class))),
+            Map.entry("storage.type", (b, v) -> b.storageType(oneOf(v, StorageSettings.Type.class))),
+            Map.entry("storage.durability", (b, v) -> b.storageDurability(oneOf(v, RocksStore.Durability.class))),
             Map.entry("storage.sync_interval_ms", (b, v) -> b.storageSyncIntervalMillis(intIn(v, 1, 60_000))),
             Map.entry("max_queued_bytes", (b, v) -> b.maxQueuedBytes(longIn(v, 0, Long.MAX_VALUE))),
             Map.entry("queue_overflow_policy",
-                    (b, v) -> b.queueOverflowPolicy(oneOf(v, "refuse_new", "drop_oldest"))),
-            Map.entry("queue_overflow_v3_action", (b, v) -> b.queueOverflowV3Action(oneOf(v, "ack", "disconnect"))),
+                    (b, v) -> b.queueOverflowPolicy(oneOf(v, QueueSettings.OverflowPolicy.class))),
+            Map.entry("queue_overflow_v3_action",
+                    (b, v) -> b.queueOverflowV3Action(oneOf(v, QueueSettings.V3OverflowAction.class))),
             Map.entry("retained_max_count", (b, v) -> b.retainedMaxCount(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("retained_max_bytes", (b, v) -> b.retainedMaxBytes(longIn(v, -1, Long.MAX_VALUE))),
             Map.entry("persistent_client_expiration",
-                    (b, v) -> b.persistentClientExpiration(longIn(v, 0, Long.MAX_VALUE / 1000))),
+                    (b, v) -> b.persistentClientExpiration(seconds(v, Long.MAX_VALUE / 1000))),
             Map.entry("max_topic_length", (b, v) -> b.maxTopicLength(intIn(v, 1, 65_535))),
             Map.entry("max_topic_levels", (b, v) -> b.maxTopicLevels(intIn(v, 1, 65_535))),
             Map.entry("max_publish_rate", (b, v) -> b.maxPublishRate(intIn(v, 0, Integer.MAX_VALUE))),
             Map.entry("io_threads", (b, v) -> b.ioThreads(intIn(v, 0, 1024))),
-            Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, "error", "warn", "info", "debug", "trace"))),
+            Map.entry("log_level", (b, v) -> b.logLevel(oneOf(v, LogLevel.class))),
             Map.entry("auth_failure_delay", (b, v) -> b.authFailureDelayMillis(intIn(v, 0, 60_000))),
             Map.entry("auth_failure_delay_max", (b, v) -> b.authFailureDelayMaxMillis(intIn(v, 0, 60_000))),
             Map.entry("max_outbound_buffer", (b, v) -> b.maxOutboundBuffer(intIn(v, 1024, 1 << 30))),
-            Map.entry("slow_consumer_policy", (b, v) -> b.slowConsumerPolicy(oneOf(v, "drop_qos0", "disconnect"))),
+            Map.entry("slow_consumer_policy",
+                    (b, v) -> b.slowConsumerPolicy(oneOf(v, TransportSettings.SlowConsumerPolicy.class))),
             Map.entry("slow_consumer_timeout", (b, v) -> b.slowConsumerTimeoutSeconds(intIn(v, 0, 86_400))));
 
     private ConfigFileParser() {
@@ -262,12 +270,68 @@ public final class ConfigFileParser {
         return n;
     }
 
+    /**
+     * A duration as Mosquitto writes {@code persistent_client_expiration}: a whole number followed by h (hours), d
+     * (days), w (weeks), m (months of 30 days) or y (years of 365 days). A bare number is seconds (Mosquitto refuses
+     * it; we accept it, as documented before the suffixes were).
+     *
+     * @return seconds, 0..max
+     */
+    static long seconds(String v, long max) {
+        long unit = switch (v.charAt(v.length() - 1)) {
+            case 'h' -> 3_600;
+            case 'd' -> 86_400;
+            case 'w' -> 7 * 86_400;
+            case 'm' -> 30 * 86_400;
+            case 'y' -> 365 * 86_400;
+            default -> 1;
+        };
+        String number = unit == 1 ? v : v.substring(0, v.length() - 1);
+        if (!number.matches("[+-]?[0-9]+")) {
+            throw new IllegalArgumentException("'" + v + "' is not a duration: seconds, or a whole number followed by "
+                    + "h, d, w, m (30 days) or y");
+        }
+        if (unit == 1) {
+            return longIn(v, 0, max);
+        }
+        long n;
+        try {
+            n = Long.parseLong(number);
+        } catch (NumberFormatException e) {
+            n = Long.MAX_VALUE; // too many digits: out of range below
+        }
+        if (n < 0 || n > max / unit) {
+            throw new IllegalArgumentException(v + " is out of range 0.." + max + " seconds");
+        }
+        return n * unit;
+    }
+
     static boolean bool(String v) {
         return switch (v.toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalArgumentException("'" + v + "' is not true or false");
         };
+    }
+
+    /**
+     * The constant of {@code type} that {@code v} names, case ignored: in the file, an enum constant is written in
+     * lower case ({@code DROP_OLDEST} as {@code drop_oldest}).
+     */
+    static <E extends Enum<E>> E oneOf(String v, Class<E> type) {
+        E[] constants = type.getEnumConstants();
+        for (E e : constants) {
+            if (keyword(e).equalsIgnoreCase(v)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("'" + v + "' is not one of "
+                + Arrays.stream(constants).map(ConfigFileParser::keyword).collect(Collectors.joining(", ")));
+    }
+
+    /** How the file writes an enum constant. */
+    static String keyword(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
     }
 
     static String oneOf(String v, String... allowed) {

@@ -33,6 +33,11 @@ public record ListenerConfig(String bindAddress, int port, TlsSettings tls, Auth
         return tls != null;
     }
 
+    /** What the listener speaks, which decides its connections' pipeline: TLS when it has TLS settings. */
+    public TransportKind transport() {
+        return tls == null ? TransportKind.TCP : TransportKind.TLS;
+    }
+
     /** The same listener on another address and port (the command line's --bind and --port). */
     public ListenerConfig withAddress(String newBindAddress, int newPort) {
         return new ListenerConfig(newBindAddress, newPort, tls, auth, maxConnections, connectionRatePerAddress);

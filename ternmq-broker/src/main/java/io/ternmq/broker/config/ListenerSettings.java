@@ -2,6 +2,8 @@ package io.ternmq.broker.config;
 
 import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
 import io.ternmq.broker.config.TlsSettings.ClientCertificates;
+import io.ternmq.broker.config.TlsSettings.Provider;
+import io.ternmq.broker.config.TlsSettings.Version;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,10 +36,10 @@ public final class ListenerSettings {
     CertificateIdentity usernameFromCertificate = CertificateIdentity.NONE;
     /** Set by certificate_identity: which identity use_identity_as_username takes. */
     CertificateIdentity identityKind = CertificateIdentity.CN;
-    String minVersion = "TLSv1.2";
+    Version minVersion = Version.TLS_1_2;
     List<String> ciphers = List.of();
     List<String> ciphersTls13 = List.of();
-    String provider = "jdk";
+    Provider provider = Provider.JDK;
 
     public ListenerSettings() {
     }
@@ -167,10 +169,20 @@ public final class ListenerSettings {
         }
     }
 
-    /** "TLSv1.2" or "TLSv1.3": the lowest version accepted. */
-    public ListenerSettings minTlsVersion(String version) {
+    /** The lowest version accepted. */
+    public ListenerSettings minTlsVersion(Version version) {
         this.minVersion = version;
         return this;
+    }
+
+    /** "TLSv1.2" or "TLSv1.3" (JSSE's names, case ignored): the lowest version accepted. */
+    public ListenerSettings minTlsVersion(String version) {
+        for (Version v : Version.values()) {
+            if (v.protocol().equalsIgnoreCase(version)) {
+                return minTlsVersion(v);
+            }
+        }
+        throw new IllegalArgumentException("'" + version + "' is not one of TLSv1.2, TLSv1.3");
     }
 
     public ListenerSettings ciphers(List<String> suites) {
@@ -183,10 +195,14 @@ public final class ListenerSettings {
         return this;
     }
 
+    public ListenerSettings tlsProvider(Provider provider) {
+        this.provider = provider;
+        return this;
+    }
+
     /** "jdk" or "openssl". */
     public ListenerSettings tlsProvider(String name) {
-        this.provider = name;
-        return this;
+        return tlsProvider(ConfigFileParser.oneOf(name, Provider.class));
     }
 
     /**

@@ -8,14 +8,39 @@ import java.util.Locale;
  * TLS on a listener. The server's certificate comes either from PEM files ({@code certfile} + {@code keyfile}) or from
  * a PKCS#12 key store ({@code keystore}); client certificates are checked against {@code cafile} (and {@code crlfile}).
  *
- * @param minVersion   lowest protocol accepted: "TLSv1.2" or "TLSv1.3"
+ * @param minVersion   lowest protocol accepted
  * @param ciphers      TLS 1.2 cipher suites (IANA or OpenSSL names); empty: Netty's secure defaults
  * @param ciphersTls13 TLS 1.3 cipher suites; empty: the provider's defaults
- * @param provider     "jdk" or "openssl" (BoringSSL through netty-tcnative, JDK when it cannot load)
+ * @param provider     whose TLS implementation is used
  */
 public record TlsSettings(Path certFile, Path keyFile, Path keystore, String keystorePassword, Path caFile,
                           Path crlFile, ClientCertificates clientCertificates, CertificateIdentity usernameFromCertificate,
-                          String minVersion, List<String> ciphers, List<String> ciphersTls13, String provider) {
+                          Version minVersion, List<String> ciphers, List<String> ciphersTls13, Provider provider) {
+
+    /** A TLS protocol version ({@code tls_version}); nothing below TLS 1.2 is ever offered. */
+    public enum Version {
+        TLS_1_2("TLSv1.2"),
+        TLS_1_3("TLSv1.3");
+
+        private final String protocol;
+
+        Version(String protocol) {
+            this.protocol = protocol;
+        }
+
+        /** The JSSE protocol name, e.g. "TLSv1.3". */
+        public String protocol() {
+            return protocol;
+        }
+    }
+
+    /** {@code tls_provider}: whose TLS implementation a listener uses. */
+    public enum Provider {
+        /** The JDK's. */
+        JDK,
+        /** BoringSSL through netty-tcnative; the JDK's where it cannot load. */
+        OPENSSL
+    }
 
     /** Whether clients must, may or may not present a certificate ({@code require_certificate}). */
     public enum ClientCertificates {
@@ -50,6 +75,6 @@ public record TlsSettings(Path certFile, Path keyFile, Path keystore, String key
 
     /** The protocols enabled: TLS 1.3 and, unless the minimum is 1.3, TLS 1.2. Never anything older. */
     public List<String> protocols() {
-        return minVersion.equals("TLSv1.3") ? List.of("TLSv1.3") : List.of("TLSv1.3", "TLSv1.2");
+        return minVersion == Version.TLS_1_3 ? List.of("TLSv1.3") : List.of("TLSv1.3", "TLSv1.2");
     }
 }

@@ -77,12 +77,12 @@ final class ConnectFlow {
                         "empty client identifier without clean session [MQTT-3.1.3-8]");
                 return;
             }
-            if (!c.config().allowZeroLengthClientId()) {
+            if (!c.config().sessions().allowZeroLengthClientId()) {
                 c.refuse(c.dialect.identifierRejected(), "empty client identifier (allow_zero_length_clientid is "
                         + "false)");
                 return;
             }
-            id = c.config().autoIdPrefix() + UUID.randomUUID();
+            id = c.config().sessions().autoIdPrefix() + UUID.randomUUID();
             assigned = true;
         } else if (version == MqttVersion.MQTT_3_1 && id.length() > MQTT_3_1_MAX_CLIENT_ID_LENGTH) {
             c.refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "MQTT 3.1 client identifiers are at most 23 characters");
@@ -91,7 +91,7 @@ final class ConnectFlow {
         c.clientId = id;
         c.assignedClientId = assigned;
         int keepAlive = connect.keepAliveSeconds();
-        int maxKeepAlive = c.config().maxKeepAlive();
+        int maxKeepAlive = c.config().mqtt().maxKeepAlive();
         if (!version.isV5() && (keepAlive > maxKeepAlive || (keepAlive == 0 && maxKeepAlive < 65_535))) {
             // MQTT 3.x cannot be told another keep alive; refuse as Mosquitto does
             c.refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "keep alive " + keepAlive + " s is above max_keepalive "
@@ -102,7 +102,7 @@ final class ConnectFlow {
             return;
         }
         if (!c.takeConnectionSlot()) {
-            c.refuse(c.dialect.connectionQuotaExceeded(), "max_connections (" + c.config().maxConnections()
+            c.refuse(c.dialect.connectionQuotaExceeded(), "max_connections (" + c.config().security().maxConnections()
                     + ") reached");
             return;
         }
@@ -129,13 +129,13 @@ final class ConnectFlow {
                     "will topic beyond max_topic_length or max_topic_levels");
             return false;
         }
-        if (w.qos().value() > c.config().maxQos()) {
+        if (w.qos().value() > c.config().mqtt().maxQos()) {
             // [MQTT-3.2.2-12]
             c.refuse(c.dialect.willRefused(ReasonCode.QOS_NOT_SUPPORTED),
-                    "will QoS " + w.qos().value() + " above max_qos " + c.config().maxQos());
+                    "will QoS " + w.qos().value() + " above max_qos " + c.config().mqtt().maxQos());
             return false;
         }
-        if (w.retain() && !c.config().retainAvailable()) {
+        if (w.retain() && !c.config().mqtt().retainAvailable()) {
             // [MQTT-3.2.2-13]
             c.refuse(c.dialect.willRefused(ReasonCode.RETAIN_NOT_SUPPORTED),
                     "retained will while retain_available is false");
@@ -298,7 +298,7 @@ final class ConnectFlow {
         int clientTopicAliasMaximum = 0;
         if (c.dialect.isV5()) {
             Long expiry = props.getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
-            sessionExpiry = Math.min(expiry == null ? 0 : expiry, c.config().maxSessionExpiryInterval());
+            sessionExpiry = c.config().sessions().mqtt5Expiry(expiry == null ? 0 : expiry);
             Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
             clientReceiveMaximum = receiveMaximum == null ? 65_535 : receiveMaximum;
             Integer problems = props.getInt(PropertyId.REQUEST_PROBLEM_INFORMATION);
@@ -306,11 +306,12 @@ final class ConnectFlow {
             Integer aliasMax = props.getInt(PropertyId.TOPIC_ALIAS_MAXIMUM);
             clientTopicAliasMaximum = aliasMax == null ? 0 : aliasMax;
         } else {
-            // MQTT 3.x: a persistent session never expires, a clean one ends with the connection
-            sessionExpiry = connect.cleanStart() ? 0 : Session.NEVER_EXPIRES;
+            // MQTT 3.x: a persistent session lasts until persistent_client_expiration (without it, forever), a clean
+            // one ends with the connection
+            sessionExpiry = connect.cleanStart() ? 0 : c.config().sessions().capExpiry(Session.NEVER_EXPIRES);
         }
         int keepAlive = connect.keepAliveSeconds();
-        int maxKeepAlive = c.config().maxKeepAlive();
+        int maxKeepAlive = c.config().mqtt().maxKeepAlive();
         if (c.dialect.isV5() && (keepAlive > maxKeepAlive || keepAlive == 0 && maxKeepAlive < 65_535)) {
             keepAlive = maxKeepAlive; // announced as Server Keep Alive [MQTT-3.2.2-21]
         }
@@ -328,29 +329,29 @@ final class ConnectFlow {
         if (requested != null && requested != sessionExpiry) {
             b.set(PropertyId.SESSION_EXPIRY_INTERVAL, sessionExpiry);
         }
-        if (c.config().receiveMaximum() < 65_535) {
-            b.set(PropertyId.RECEIVE_MAXIMUM, c.config().receiveMaximum());
+        if (c.config().mqtt().receiveMaximum() < 65_535) {
+            b.set(PropertyId.RECEIVE_MAXIMUM, c.config().mqtt().receiveMaximum());
         }
-        if (c.config().maxQos() < 2) {
-            b.set(PropertyId.MAXIMUM_QOS, c.config().maxQos());
+        if (c.config().mqtt().maxQos() < 2) {
+            b.set(PropertyId.MAXIMUM_QOS, c.config().mqtt().maxQos());
         }
-        if (!c.config().retainAvailable()) {
+        if (!c.config().mqtt().retainAvailable()) {
             b.set(PropertyId.RETAIN_AVAILABLE, 0);
         }
-        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) c.config().maxPacketSize());
+        b.set(PropertyId.MAXIMUM_PACKET_SIZE, (long) c.config().mqtt().maxPacketSize());
         if (c.assignedClientId) {
             b.set(PropertyId.ASSIGNED_CLIENT_IDENTIFIER, c.clientId);
         }
-        if (c.config().maxTopicAlias() > 0) {
-            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, c.config().maxTopicAlias());
+        if (c.config().mqtt().maxTopicAlias() > 0) {
+            b.set(PropertyId.TOPIC_ALIAS_MAXIMUM, c.config().mqtt().maxTopicAlias());
         }
-        if (!c.config().wildcardSubscriptionAvailable()) {
+        if (!c.config().mqtt().wildcardSubscriptionAvailable()) {
             b.set(PropertyId.WILDCARD_SUBSCRIPTION_AVAILABLE, 0);
         }
-        if (!c.config().subscriptionIdentifierAvailable()) {
+        if (!c.config().mqtt().subscriptionIdentifierAvailable()) {
             b.set(PropertyId.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
         }
-        if (!c.config().sharedSubscriptionAvailable()) {
+        if (!c.config().mqtt().sharedSubscriptionAvailable()) {
             b.set(PropertyId.SHARED_SUBSCRIPTION_AVAILABLE, 0);
         }
         if (keepAlive != connect.keepAliveSeconds()) {
@@ -363,8 +364,8 @@ final class ConnectFlow {
             }
         }
         Integer wantsResponseInfo = connect.properties().getInt(PropertyId.REQUEST_RESPONSE_INFORMATION);
-        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !c.config().responseInformation().isEmpty()) {
-            b.set(PropertyId.RESPONSE_INFORMATION, c.config().responseInformation() + c.clientId);
+        if (wantsResponseInfo != null && wantsResponseInfo == 1 && !c.config().mqtt().responseInformation().isEmpty()) {
+            b.set(PropertyId.RESPONSE_INFORMATION, c.config().mqtt().responseInformation() + c.clientId);
         }
         return b.build();
     }

@@ -1,5 +1,6 @@
 package io.ternmq.broker.protocol;
 
+import io.ternmq.broker.config.QueueSettings.V3OverflowAction;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.routing.Router;
@@ -45,15 +46,15 @@ final class InboundPublishFlow {
 
     void onPublish(Publish p) {
         c.broker.metrics().publishesReceived.increment();
-        if (c.config().maxPublishRate() > 0) {
+        if (c.config().mqtt().maxPublishRate() > 0) {
             throttle();
         }
-        if (p.qos().value() > c.config().maxQos()) {
+        if (p.qos().value() > c.config().mqtt().maxQos()) {
             c.protocolViolation(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + p.qos().value() + " above max_qos "
-                    + c.config().maxQos() + " [MQTT-3.2.2-11]");
+                    + c.config().mqtt().maxQos() + " [MQTT-3.2.2-11]");
             return;
         }
-        if (p.retain() && !c.config().retainAvailable()) {
+        if (p.retain() && !c.config().mqtt().retainAvailable()) {
             c.protocolViolation(ReasonCode.RETAIN_NOT_SUPPORTED, "retained PUBLISH while retain_available is false "
                     + "[MQTT-3.2.2-14]");
             return;
@@ -81,16 +82,16 @@ final class InboundPublishFlow {
         }
         if (c.beyondTopicLimits(topic)) {
             c.endConnection(ReasonCode.TOPIC_NAME_INVALID, "topic longer than max_topic_length ("
-                    + c.config().maxTopicLength() + " bytes) or deeper than max_topic_levels ("
-                    + c.config().maxTopicLevels() + ")");
+                    + c.config().mqtt().maxTopicLength() + " bytes) or deeper than max_topic_levels ("
+                    + c.config().mqtt().maxTopicLevels() + ")");
             return;
         }
         Session session = c.session;
         if (p.qos() != QoS.AT_MOST_ONCE && v5
-                && pendingQos1Acks + session.awaitingPubrelCount() >= c.config().receiveMaximum()
+                && pendingQos1Acks + session.awaitingPubrelCount() >= c.config().mqtt().receiveMaximum()
                 && !(p.qos() == QoS.EXACTLY_ONCE && session.isAwaitingPubrel(p.packetId()))) {
             c.protocolViolation(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum ("
-                    + c.config().receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
+                    + c.config().mqtt().receiveMaximum() + ") QoS 1/2 PUBLISHes unacknowledged [MQTT-3.3.4-9]");
             return;
         }
         if (v5 && isUtf8Payload(props) && !Utf8.isWellFormed(p.payload())) {
@@ -125,7 +126,7 @@ final class InboundPublishFlow {
 
     /** @return the topic the alias stands for (setting it if the PUBLISH names one), or null after disconnecting */
     private String resolveAlias(int alias, String topic) {
-        int maximum = c.config().maxTopicAlias();
+        int maximum = c.config().mqtt().maxTopicAlias();
         if (alias < 1 || alias > maximum) {
             c.protocolViolation(ReasonCode.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " is 0 or above the maximum "
                     + maximum + " [MQTT-3.3.2-9][MQTT-3.3.2-10]");
@@ -234,7 +235,7 @@ final class InboundPublishFlow {
      */
     private void throttle() {
         if (rate == null) {
-            rate = new PublishRateLimit(c.config().maxPublishRate(), System.nanoTime());
+            rate = new PublishRateLimit(c.config().mqtt().maxPublishRate(), System.nanoTime());
         }
         long waitNanos = rate.take(System.nanoTime());
         if (waitNanos > 0 && !c.inputPaused()) {
@@ -254,7 +255,8 @@ final class InboundPublishFlow {
      * is either acknowledged (the drop is counted) or disconnected.
      */
     private void acknowledge(ResponseQueue.Response r, boolean quotaExceeded, MqttPacket ack) {
-        if (quotaExceeded && !c.dialect.isV5() && c.config().queueOverflowV3Action().equals("disconnect")) {
+        if (quotaExceeded && !c.dialect.isV5()
+                && c.config().queues().overflowV3Action() == V3OverflowAction.DISCONNECT) {
             c.endConnection(ReasonCode.QUOTA_EXCEEDED,
                     "subscribers' queues are full (queue_overflow_v3_action disconnect)");
             return;
@@ -283,11 +285,11 @@ final class InboundPublishFlow {
                 levels++;
             }
         }
-        if (levels > config.maxTopicLevels()) {
+        if (levels > config.mqtt().maxTopicLevels()) {
             return true;
         }
-        return topic.length() > config.maxTopicLength() / 3
-                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config.maxTopicLength();
+        return topic.length() > config.mqtt().maxTopicLength() / 3
+                && topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > config.mqtt().maxTopicLength();
     }
 
     static boolean isUtf8Payload(MqttProperties props) {

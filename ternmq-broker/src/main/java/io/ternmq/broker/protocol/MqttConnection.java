@@ -123,7 +123,8 @@ public final class MqttConnection implements SessionConnection, Runnable {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
         // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
-        connectDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(config().connectTimeoutSeconds());
+        connectDeadlineNanos = System.nanoTime()
+                + TimeUnit.SECONDS.toNanos(config().transport().connectTimeoutSeconds());
         slot = LoopConnections.of(loop).add(this);
     }
 
@@ -133,7 +134,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
             case AWAIT_CONNECT, AUTHENTICATING -> {
                 if (!connectDeadlineOver && now - connectDeadlineNanos >= 0) {
                     connectDeadlineOver = true;
-                    int timeout = config().connectTimeoutSeconds();
+                    int timeout = config().transport().connectTimeoutSeconds();
                     if (state == State.AWAIT_CONNECT) {
                         LOG.info("Connection from {} sent no CONNECT within {} s; closing", channel.remoteAddress(),
                                 timeout);
@@ -469,7 +470,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                             "DISCONNECT sets a Session Expiry Interval after CONNECT set 0 (MQTT 5.0 3.14.2.2.2)");
                     return;
                 }
-                sessionExpiry = Math.min(expiry, config().maxSessionExpiryInterval());
+                sessionExpiry = config().sessions().mqtt5Expiry(expiry);
                 session.setExpiryInterval(sessionExpiry);
             }
         }
@@ -544,7 +545,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
     @Override
     public int maxInflight() {
         // the client's Receive Maximum caps what we send unacknowledged [MQTT-3.3.4-9]
-        return Math.min(config().maxInflightMessages(), clientReceiveMaximum);
+        return Math.min(config().queues().maxInflightMessages(), clientReceiveMaximum);
     }
 
     @Override

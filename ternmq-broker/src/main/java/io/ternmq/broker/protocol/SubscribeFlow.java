@@ -50,7 +50,7 @@ final class SubscribeFlow {
     private static void subscribe(MqttConnection c, Subscribe subscribe, List<Boolean> allowed) {
         List<TopicSubscription> requested = subscribe.subscriptions();
         int subscriptionId = subscriptionIdentifier(subscribe.properties());
-        if (subscriptionId != 0 && !c.config().subscriptionIdentifierAvailable()) {
+        if (subscriptionId != 0 && !c.config().mqtt().subscriptionIdentifierAvailable()) {
             c.protocolViolation(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
                     "Subscription Identifier while subscription_identifier_available is false");
             return;
@@ -69,12 +69,12 @@ final class SubscribeFlow {
                 refusedAny = true;
                 continue;
             }
-            if (TopicSyntax.isSharedSubscription(filter) && !c.config().sharedSubscriptionAvailable()) {
+            if (TopicSyntax.isSharedSubscription(filter) && !c.config().mqtt().sharedSubscriptionAvailable()) {
                 c.protocolViolation(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "shared subscription while shared_subscription_available is false");
                 return;
             }
-            if (!c.config().wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
+            if (!c.config().mqtt().wildcardSubscriptionAvailable() && TopicSyntax.hasWildcard(filter)) {
                 c.protocolViolation(ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
                         "wildcard subscription while wildcard_subscription_available is false");
                 return;
@@ -91,7 +91,7 @@ final class SubscribeFlow {
                 refusedAny = true;
                 continue;
             }
-            int maxSubscriptions = c.config().maxSubscriptionsPerClient();
+            int maxSubscriptions = c.config().mqtt().maxSubscriptionsPerClient();
             boolean held = c.session.subscription(filter) != null || added.contains(filter);
             if (maxSubscriptions >= 0 && !held && c.session.subscriptionCount() + added.size() >= maxSubscriptions) {
                 codes.add(dialect.subscriptionRefused(ReasonCode.QUOTA_EXCEEDED));
@@ -99,7 +99,7 @@ final class SubscribeFlow {
                 continue;
             }
             // the broker may grant less than asked: never above its maximum QoS
-            QoS qos = ts.qos().value() > c.config().maxQos() ? QoS.of(c.config().maxQos()) : ts.qos();
+            QoS qos = ts.qos().value() > c.config().mqtt().maxQos() ? QoS.of(c.config().mqtt().maxQos()) : ts.qos();
             granted.add(new Subscription(filter, qos, ts.noLocal(), ts.retainAsPublished(), ts.retainHandling(),
                     subscriptionId));
             if (!held) {

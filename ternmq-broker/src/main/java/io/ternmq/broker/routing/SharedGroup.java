@@ -29,11 +29,7 @@ public final class SharedGroup {
 
     /** How a group picks a member; configured with {@code shared_subscription_strategy}. */
     public enum Strategy {
-        ROUND_ROBIN, RANDOM, STICKY, HASH_CLIENT_ID;
-
-        public static Strategy of(String configValue) {
-            return valueOf(configValue.toUpperCase(java.util.Locale.ROOT));
-        }
+        ROUND_ROBIN, RANDOM, STICKY, HASH_CLIENT_ID
     }
 
     private static final Member[] NONE = new Member[0];

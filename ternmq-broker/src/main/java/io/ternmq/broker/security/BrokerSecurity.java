@@ -47,7 +47,7 @@ public final class BrokerSecurity implements AutoCloseable {
     public static BrokerSecurity fixed(BrokerConfig config, Authenticator authenticator,
                                        Collection<EnhancedAuthenticator> enhanced) {
         List<ListenerSecurity> ls = new ArrayList<>();
-        for (ListenerConfig l : config.listeners()) {
+        for (ListenerConfig l : config.transport().listeners()) {
             ls.add(ListenerSecurity.fixed(l, authenticator, enhanced));
         }
         return new BrokerSecurity(ls, new FileWatcher(FILE_POLL_SECONDS), null, new SharedResources(),
@@ -85,7 +85,7 @@ public final class BrokerSecurity implements AutoCloseable {
         SharedResources shared = new SharedResources();
         List<ListenerSecurity> built = new ArrayList<>();
         try {
-            for (ListenerConfig l : config.listeners()) {
+            for (ListenerConfig l : config.transport().listeners()) {
                 SecurityContext ctx = new SecurityContext(l, watcher, hashing, metrics, shared);
                 List<SecurityPlugin> plugins = new ArrayList<>();
                 List<String> names = new ArrayList<>();
@@ -119,10 +119,11 @@ public final class BrokerSecurity implements AutoCloseable {
     }
 
     private static AuthFailureDelay delay(BrokerConfig config) {
-        return new AuthFailureDelay(config.authFailureDelayMillis(), config.authFailureDelayMaxMillis());
+        return new AuthFailureDelay(config.security().authFailureDelayMillis(),
+                config.security().authFailureDelayMaxMillis());
     }
 
-    /** The security of the listener at this index of {@link BrokerConfig#listeners()}. */
+    /** The security of the listener at this index of {@link io.ternmq.broker.config.TransportSettings#listeners()}. */
     public ListenerSecurity listener(int index) {
         return listeners.get(index);
     }

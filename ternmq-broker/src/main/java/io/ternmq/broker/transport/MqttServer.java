@@ -4,7 +4,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -22,6 +21,9 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ListenerConfig;
+import io.ternmq.broker.config.TransportKind;
+import io.ternmq.broker.config.TransportSettings;
+import io.ternmq.broker.config.TransportSettings.SlowConsumerPolicy;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.LoopConnections;
@@ -42,9 +44,11 @@ import java.util.function.IntFunction;
 
 /**
  * Network listeners: event loop groups (epoll when the platform has it, NIO otherwise), one server channel per
- * configured listener, and the one place where a connection's pipeline is assembled:
+ * configured listener, and the one place where a connection's pipeline is assembled, by the {@link PipelineBuilder}
+ * of the listener's {@link TransportKind}:
  * <pre>
- * [tls] → decoder → encoder → outbound limits → mqtt (MqttChannelAdapter → MqttConnection)
+ * TCP: mqtt (MqttChannelAdapter → MqttConnection)
+ * TLS: tls → mqtt
  * </pre>
  * Connections beyond a listener's {@code max_connections}, or from an address that opens more than the listener's
  * {@code connection_rate_per_address} a second, are closed at accept.
@@ -68,7 +72,7 @@ public final class MqttServer implements AutoCloseable {
     private final List<ListenerRuntime> listeners = new ArrayList<>();
 
     /**
-     * @param security the listeners' authentication, by index of {@link BrokerConfig#listeners()}
+     * @param security the listeners' authentication, by index of {@link TransportSettings#listeners()}
      * @param contexts the collaborators of the listener at an index
      */
     public MqttServer(BrokerConfig config, BrokerMetrics metrics, BrokerSecurity security,
@@ -77,14 +81,15 @@ public final class MqttServer implements AutoCloseable {
         this.metrics = metrics;
         this.security = security;
         this.contexts = contexts;
-        this.outboundLimits = new OutboundLimits(config.maxOutboundBuffer(),
-                config.slowConsumerPolicy().equals("disconnect"), config.slowConsumerTimeoutSeconds() * 1000L,
-                metrics);
+        TransportSettings transport = config.transport();
+        this.outboundLimits = new OutboundLimits(transport.maxOutboundBuffer(),
+                transport.slowConsumerPolicy() == SlowConsumerPolicy.DISCONNECT,
+                transport.slowConsumerTimeoutSeconds() * 1000L, metrics);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-accept"), io);
-        int threads = config.ioThreads() > 0 ? config.ioThreads()
+        int threads = transport.ioThreads() > 0 ? transport.ioThreads()
                 : defaultIoThreads(Runtime.getRuntime().availableProcessors());
         this.ioGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("ternmq-io"), io);
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
@@ -109,14 +114,14 @@ public final class MqttServer implements AutoCloseable {
      */
     public List<InetSocketAddress> start() throws InterruptedException {
         List<InetSocketAddress> bound = new ArrayList<>();
-        List<ListenerConfig> configured = config.listeners();
+        List<ListenerConfig> configured = config.transport().listeners();
         for (int i = 0; i < configured.size(); i++) {
             ListenerConfig listenerConfig = configured.get(i);
             ListenerSecurity listenerSecurity = security.listener(i);
             ServerTlsContext tls;
             try {
                 tls = listenerConfig.isTls() ? new ServerTlsContext(listenerConfig,
-                        config.connectTimeoutSeconds() * 1000, security.watcher(), metrics) : null;
+                        config.transport().connectTimeoutSeconds() * 1000, security.watcher(), metrics) : null;
             } catch (RuntimeException e) {
                 close();
                 throw e;
@@ -124,6 +129,7 @@ public final class MqttServer implements AutoCloseable {
             ListenerRuntime listener = new ListenerRuntime(listenerConfig, contexts.apply(i), tls,
                     security.authFailureDelay(), outboundLimits);
             listeners.add(listener);
+            PipelineBuilder pipeline = pipelineBuilder(listener);
             ServerBootstrap b = new ServerBootstrap()
                     .group(acceptGroup, ioGroup)
                     .channel(serverChannelClass)
@@ -135,7 +141,7 @@ public final class MqttServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            initPipeline(listener, ch);
+                            initPipeline(listener, pipeline, ch);
                         }
                     });
             Channel ch;
@@ -180,8 +186,16 @@ public final class MqttServer implements AutoCloseable {
         }
     }
 
-    private void initPipeline(ListenerRuntime listener, SocketChannel ch) {
-        ChannelPipeline p = ch.pipeline();
+    /** The pipeline builder of the listener's transport kind. */
+    private PipelineBuilder pipelineBuilder(ListenerRuntime listener) {
+        PipelineBuilder tcp = new TcpPipelineBuilder(listener, config.mqtt().maxPacketSize());
+        return switch (listener.config.transport()) {
+            case TCP -> tcp;
+            case TLS -> new TlsPipelineBuilder(listener.tls, tcp);
+        };
+    }
+
+    private void initPipeline(ListenerRuntime listener, PipelineBuilder pipeline, SocketChannel ch) {
         InetSocketAddress remote = ch.remoteAddress();
         ConnectionRateLimiter rate = listener.rateLimiter;
         if (rate != null && !rate.tryAcquire(remote == null ? null : remote.getAddress())) {
@@ -199,10 +213,7 @@ public final class MqttServer implements AutoCloseable {
             ch.close();
             return;
         }
-        if (listener.tls != null) {
-            p.addLast("tls", listener.tls.newHandler(ch.alloc()));
-        }
-        p.addLast("mqtt", new MqttChannelAdapter(listener, config.maxPacketSize()));
+        pipeline.build(ch);
     }
 
     /** Rebuilds every TLS listener's context from its files now (SIGHUP). @return whether all succeeded */

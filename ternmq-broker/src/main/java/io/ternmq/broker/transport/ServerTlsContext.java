@@ -156,7 +156,7 @@ final class ServerTlsContext implements AutoCloseable {
             b = SslContextBuilder.forServer(key, chain);
         }
         SslProvider provider = SslProvider.JDK;
-        if (tls.provider().equals("openssl")) {
+        if (tls.provider() == TlsSettings.Provider.OPENSSL) {
             if (OpenSsl.isAvailable()) {
                 provider = SslProvider.OPENSSL;
             } else {
@@ -202,7 +202,7 @@ final class ServerTlsContext implements AutoCloseable {
     List<String> cipherSuites(java.util.Set<String> supported) {
         List<String> suites = new ArrayList<>();
         suites.addAll(tls.ciphersTls13().isEmpty() ? DEFAULT_TLS13 : javaNames(tls.ciphersTls13(), supported));
-        if (!tls.minVersion().equals("TLSv1.3")) {
+        if (tls.minVersion() != TlsSettings.Version.TLS_1_3) {
             suites.addAll(tls.ciphers().isEmpty() ? DEFAULT_TLS12 : javaNames(tls.ciphers(), supported));
         }
         return suites;

@@ -3,6 +3,7 @@ package io.ternmq.broker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -30,6 +32,11 @@ class ConfigFileParserTest {
                 .hasMessage(expectedMessage);
     }
 
+    /** How the file writes a setting's enum constant: STICKY as sticky. */
+    private static String keyword(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
     /** A sample value for every key, and how to read it back from the parsed configuration. */
     private record Sample(String value, Function<BrokerConfig, Object> getter, Object expected) {
     }
@@ -37,58 +44,61 @@ class ConfigFileParserTest {
     private static final Map<String, Sample> SAMPLES = new LinkedHashMap<>();
 
     static {
-        SAMPLES.put("data_dir", new Sample("/var/lib/ternmq", BrokerConfig::dataDir, Path.of("/var/lib/ternmq")));
-        SAMPLES.put("max_packet_size", new Sample("65536", BrokerConfig::maxPacketSize, 65536));
-        SAMPLES.put("max_inflight_messages", new Sample("5", BrokerConfig::maxInflightMessages, 5));
-        SAMPLES.put("max_queued_messages", new Sample("12345", BrokerConfig::maxQueuedMessages, 12345));
-        SAMPLES.put("queue_qos0_messages", new Sample("true", BrokerConfig::queueQos0Messages, true));
-        SAMPLES.put("connect_timeout", new Sample("30", BrokerConfig::connectTimeoutSeconds, 30));
+        SAMPLES.put("data_dir",
+                new Sample("/var/lib/ternmq", c -> c.storage().dataDir(), Path.of("/var/lib/ternmq")));
+        SAMPLES.put("max_packet_size", new Sample("65536", c -> c.mqtt().maxPacketSize(), 65536));
+        SAMPLES.put("max_inflight_messages", new Sample("5", c -> c.queues().maxInflightMessages(), 5));
+        SAMPLES.put("max_queued_messages", new Sample("12345", c -> c.queues().maxQueuedMessages(), 12345));
+        SAMPLES.put("queue_qos0_messages", new Sample("true", c -> c.queues().queueQos0Messages(), true));
+        SAMPLES.put("connect_timeout", new Sample("30", c -> c.transport().connectTimeoutSeconds(), 30));
         SAMPLES.put("allow_zero_length_clientid",
-                new Sample("false", BrokerConfig::allowZeroLengthClientId, false));
-        SAMPLES.put("auto_id_prefix", new Sample("gen-", BrokerConfig::autoIdPrefix, "gen-"));
-        SAMPLES.put("max_connections", new Sample("100", BrokerConfig::maxConnections, 100));
+                new Sample("false", c -> c.sessions().allowZeroLengthClientId(), false));
+        SAMPLES.put("auto_id_prefix", new Sample("gen-", c -> c.sessions().autoIdPrefix(), "gen-"));
+        SAMPLES.put("max_connections", new Sample("100", c -> c.security().maxConnections(), 100));
         SAMPLES.put("max_subscriptions_per_client",
-                new Sample("50", BrokerConfig::maxSubscriptionsPerClient, 50));
-        SAMPLES.put("max_keepalive", new Sample("600", BrokerConfig::maxKeepAlive, 600));
-        SAMPLES.put("receive_maximum", new Sample("32", BrokerConfig::receiveMaximum, 32));
-        SAMPLES.put("max_qos", new Sample("1", BrokerConfig::maxQos, 1));
-        SAMPLES.put("retain_available", new Sample("false", BrokerConfig::retainAvailable, false));
+                new Sample("50", c -> c.mqtt().maxSubscriptionsPerClient(), 50));
+        SAMPLES.put("max_keepalive", new Sample("600", c -> c.mqtt().maxKeepAlive(), 600));
+        SAMPLES.put("receive_maximum", new Sample("32", c -> c.mqtt().receiveMaximum(), 32));
+        SAMPLES.put("max_qos", new Sample("1", c -> c.mqtt().maxQos(), 1));
+        SAMPLES.put("retain_available", new Sample("false", c -> c.mqtt().retainAvailable(), false));
         SAMPLES.put("wildcard_subscription_available",
-                new Sample("false", BrokerConfig::wildcardSubscriptionAvailable, false));
+                new Sample("false", c -> c.mqtt().wildcardSubscriptionAvailable(), false));
         SAMPLES.put("subscription_identifier_available",
-                new Sample("false", BrokerConfig::subscriptionIdentifierAvailable, false));
+                new Sample("false", c -> c.mqtt().subscriptionIdentifierAvailable(), false));
         SAMPLES.put("shared_subscription_available",
-                new Sample("false", BrokerConfig::sharedSubscriptionAvailable, false));
-        SAMPLES.put("max_topic_alias", new Sample("0", BrokerConfig::maxTopicAlias, 0));
+                new Sample("false", c -> c.mqtt().sharedSubscriptionAvailable(), false));
+        SAMPLES.put("max_topic_alias", new Sample("0", c -> c.mqtt().maxTopicAlias(), 0));
         SAMPLES.put("max_session_expiry_interval",
-                new Sample("86400", BrokerConfig::maxSessionExpiryInterval, 86400L));
-        SAMPLES.put("response_information", new Sample("reply/", BrokerConfig::responseInformation, "reply/"));
+                new Sample("86400", c -> c.sessions().maxSessionExpiryInterval(), 86400L));
+        SAMPLES.put("response_information", new Sample("reply/", c -> c.mqtt().responseInformation(), "reply/"));
         SAMPLES.put("shared_subscription_strategy",
-                new Sample("sticky", BrokerConfig::sharedSubscriptionStrategy, "sticky"));
-        SAMPLES.put("storage.type", new Sample("memory", BrokerConfig::storageType, "memory"));
-        SAMPLES.put("storage.durability", new Sample("periodic", BrokerConfig::storageDurability, "periodic"));
+                new Sample("sticky", c -> keyword(c.queues().sharedSubscriptionStrategy()), "sticky"));
+        SAMPLES.put("storage.type", new Sample("memory", c -> keyword(c.storage().type()), "memory"));
+        SAMPLES.put("storage.durability",
+                new Sample("periodic", c -> keyword(c.storage().durability()), "periodic"));
         SAMPLES.put("storage.sync_interval_ms",
-                new Sample("250", BrokerConfig::storageSyncIntervalMillis, 250));
-        SAMPLES.put("max_queued_bytes", new Sample("1048576", BrokerConfig::maxQueuedBytes, 1048576L));
+                new Sample("250", c -> c.storage().syncIntervalMillis(), 250));
+        SAMPLES.put("max_queued_bytes", new Sample("1048576", c -> c.queues().maxQueuedBytes(), 1048576L));
         SAMPLES.put("queue_overflow_policy",
-                new Sample("drop_oldest", BrokerConfig::queueOverflowPolicy, "drop_oldest"));
+                new Sample("drop_oldest", c -> keyword(c.queues().overflowPolicy()), "drop_oldest"));
         SAMPLES.put("queue_overflow_v3_action",
-                new Sample("disconnect", BrokerConfig::queueOverflowV3Action, "disconnect"));
-        SAMPLES.put("retained_max_count", new Sample("5000", BrokerConfig::retainedMaxCount, 5000L));
-        SAMPLES.put("retained_max_bytes", new Sample("1000000", BrokerConfig::retainedMaxBytes, 1000000L));
+                new Sample("disconnect", c -> keyword(c.queues().overflowV3Action()), "disconnect"));
+        SAMPLES.put("retained_max_count", new Sample("5000", c -> c.retained().maxCount(), 5000L));
+        SAMPLES.put("retained_max_bytes", new Sample("1000000", c -> c.retained().maxBytes(), 1000000L));
         SAMPLES.put("persistent_client_expiration",
-                new Sample("86400", BrokerConfig::persistentClientExpiration, 86400L));
-        SAMPLES.put("max_topic_length", new Sample("256", BrokerConfig::maxTopicLength, 256));
-        SAMPLES.put("max_topic_levels", new Sample("8", BrokerConfig::maxTopicLevels, 8));
-        SAMPLES.put("max_publish_rate", new Sample("500", BrokerConfig::maxPublishRate, 500));
-        SAMPLES.put("io_threads", new Sample("3", BrokerConfig::ioThreads, 3));
-        SAMPLES.put("log_level", new Sample("debug", BrokerConfig::logLevel, "debug"));
-        SAMPLES.put("auth_failure_delay", new Sample("500", BrokerConfig::authFailureDelayMillis, 500));
-        SAMPLES.put("auth_failure_delay_max", new Sample("2000", BrokerConfig::authFailureDelayMaxMillis, 2000));
-        SAMPLES.put("max_outbound_buffer", new Sample("65536", BrokerConfig::maxOutboundBuffer, 65536));
+                new Sample("86400", c -> c.sessions().persistentClientExpiration(), 86400L));
+        SAMPLES.put("max_topic_length", new Sample("256", c -> c.mqtt().maxTopicLength(), 256));
+        SAMPLES.put("max_topic_levels", new Sample("8", c -> c.mqtt().maxTopicLevels(), 8));
+        SAMPLES.put("max_publish_rate", new Sample("500", c -> c.mqtt().maxPublishRate(), 500));
+        SAMPLES.put("io_threads", new Sample("3", c -> c.transport().ioThreads(), 3));
+        SAMPLES.put("log_level", new Sample("debug", c -> keyword(c.logLevel()), "debug"));
+        SAMPLES.put("auth_failure_delay", new Sample("500", c -> c.security().authFailureDelayMillis(), 500));
+        SAMPLES.put("auth_failure_delay_max",
+                new Sample("2000", c -> c.security().authFailureDelayMaxMillis(), 2000));
+        SAMPLES.put("max_outbound_buffer", new Sample("65536", c -> c.transport().maxOutboundBuffer(), 65536));
         SAMPLES.put("slow_consumer_policy",
-                new Sample("disconnect", BrokerConfig::slowConsumerPolicy, "disconnect"));
-        SAMPLES.put("slow_consumer_timeout", new Sample("5", BrokerConfig::slowConsumerTimeoutSeconds, 5));
+                new Sample("disconnect", c -> keyword(c.transport().slowConsumerPolicy()), "disconnect"));
+        SAMPLES.put("slow_consumer_timeout", new Sample("5", c -> c.transport().slowConsumerTimeoutSeconds(), 5));
     }
 
     // ------------------------------------------------------------------ keys and defaults
@@ -126,29 +136,29 @@ class ConfigFileParserTest {
             assertThat(e.getValue().getter().apply(config)).as(e.getKey())
                     .isEqualTo(e.getValue().getter().apply(defaults));
         }
-        assertThat(config.listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
-        assertThat(config.dataDir()).isEqualTo(Path.of("data"));
-        assertThat(config.maxPacketSize()).isEqualTo(1024 * 1024);
-        assertThat(config.maxInflightMessages()).isEqualTo(20);
-        assertThat(config.maxQueuedMessages()).isEqualTo(1000);
-        assertThat(config.queueQos0Messages()).isFalse();
-        assertThat(config.connectTimeoutSeconds()).isEqualTo(10);
-        assertThat(config.allowZeroLengthClientId()).isTrue();
-        assertThat(config.autoIdPrefix()).isEqualTo("auto-");
-        assertThat(config.maxConnections()).as("no cap").isEqualTo(-1);
-        assertThat(config.maxSubscriptionsPerClient()).as("no cap").isEqualTo(-1);
-        assertThat(config.maxKeepAlive()).isEqualTo(65535);
-        assertThat(config.receiveMaximum()).isEqualTo(100);
-        assertThat(config.maxQos()).isEqualTo(2);
-        assertThat(config.retainAvailable()).isTrue();
-        assertThat(config.wildcardSubscriptionAvailable()).isTrue();
-        assertThat(config.subscriptionIdentifierAvailable()).isTrue();
-        assertThat(config.sharedSubscriptionAvailable()).isTrue();
-        assertThat(config.maxTopicAlias()).isEqualTo(10);
-        assertThat(config.maxSessionExpiryInterval()).isEqualTo(0xFFFFFFFFL);
-        assertThat(config.responseInformation()).isEmpty();
-        assertThat(config.sharedSubscriptionStrategy()).isEqualTo("round_robin");
-        assertThat(config.logLevel()).isEqualTo("info");
+        assertThat(config.transport().listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
+        assertThat(config.storage().dataDir()).isEqualTo(Path.of("data"));
+        assertThat(config.mqtt().maxPacketSize()).isEqualTo(1024 * 1024);
+        assertThat(config.queues().maxInflightMessages()).isEqualTo(20);
+        assertThat(config.queues().maxQueuedMessages()).isEqualTo(1000);
+        assertThat(config.queues().queueQos0Messages()).isFalse();
+        assertThat(config.transport().connectTimeoutSeconds()).isEqualTo(10);
+        assertThat(config.sessions().allowZeroLengthClientId()).isTrue();
+        assertThat(config.sessions().autoIdPrefix()).isEqualTo("auto-");
+        assertThat(config.security().maxConnections()).as("no cap").isEqualTo(-1);
+        assertThat(config.mqtt().maxSubscriptionsPerClient()).as("no cap").isEqualTo(-1);
+        assertThat(config.mqtt().maxKeepAlive()).isEqualTo(65535);
+        assertThat(config.mqtt().receiveMaximum()).isEqualTo(100);
+        assertThat(config.mqtt().maxQos()).isEqualTo(2);
+        assertThat(config.mqtt().retainAvailable()).isTrue();
+        assertThat(config.mqtt().wildcardSubscriptionAvailable()).isTrue();
+        assertThat(config.mqtt().subscriptionIdentifierAvailable()).isTrue();
+        assertThat(config.mqtt().sharedSubscriptionAvailable()).isTrue();
+        assertThat(config.mqtt().maxTopicAlias()).isEqualTo(10);
+        assertThat(config.sessions().maxSessionExpiryInterval()).isEqualTo(0xFFFFFFFFL);
+        assertThat(config.mqtt().responseInformation()).isEmpty();
+        assertThat(keyword(config.queues().sharedSubscriptionStrategy())).isEqualTo("round_robin");
+        assertThat(keyword(config.logLevel())).isEqualTo("info");
     }
 
     @Test
@@ -163,14 +173,14 @@ class ConfigFileParserTest {
                             .isEqualTo(other.getValue().getter().apply(defaults));
                 }
             }
-            assertThat(config.listeners()).isEqualTo(defaults.listeners());
+            assertThat(config.transport().listeners()).isEqualTo(defaults.transport().listeners());
         }
     }
 
     @Test
     void theLastOccurrenceOfAKeyWins() {
         BrokerConfig config = parse("max_inflight_messages 5", "max_inflight_messages 7");
-        assertThat(config.maxInflightMessages()).isEqualTo(7);
+        assertThat(config.queues().maxInflightMessages()).isEqualTo(7);
     }
 
     // ------------------------------------------------------------------ syntax
@@ -187,8 +197,8 @@ class ConfigFileParserTest {
                 "max_inflight_messages 4",
                 "# listener 1",
                 "");
-        assertThat(config.maxInflightMessages()).isEqualTo(4);
-        assertThat(config.listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
+        assertThat(config.queues().maxInflightMessages()).isEqualTo(4);
+        assertThat(config.transport().listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
     }
 
     @Test
@@ -197,29 +207,30 @@ class ConfigFileParserTest {
                 "  max_inflight_messages    9   ",
                 "\tconnect_timeout\t\t15\t",
                 "auto_id_prefix \t x- ");
-        assertThat(config.maxInflightMessages()).isEqualTo(9);
-        assertThat(config.connectTimeoutSeconds()).isEqualTo(15);
-        assertThat(config.autoIdPrefix()).isEqualTo("x-");
+        assertThat(config.queues().maxInflightMessages()).isEqualTo(9);
+        assertThat(config.transport().connectTimeoutSeconds()).isEqualTo(15);
+        assertThat(config.sessions().autoIdPrefix()).isEqualTo("x-");
     }
 
     @Test
     void valuesMayContainSpaces() {
         BrokerConfig config = parse("data_dir /srv/tern mq/data", "auto_id_prefix a b");
-        assertThat(config.dataDir()).isEqualTo(Path.of("/srv/tern mq/data"));
-        assertThat(config.autoIdPrefix()).isEqualTo("a b");
+        assertThat(config.storage().dataDir()).isEqualTo(Path.of("/srv/tern mq/data"));
+        assertThat(config.sessions().autoIdPrefix()).isEqualTo("a b");
     }
 
     @ParameterizedTest
     @CsvSource({"true,true", "false,false", "TRUE,true", "False,false"})
     void booleansIgnoreCase(String value, boolean expected) {
-        assertThat(parse("queue_qos0_messages " + value).queueQos0Messages()).isEqualTo(expected);
-        assertThat(parse("allow_zero_length_clientid " + value).allowZeroLengthClientId()).isEqualTo(expected);
+        assertThat(parse("queue_qos0_messages " + value).queues().queueQos0Messages()).isEqualTo(expected);
+        assertThat(parse("allow_zero_length_clientid " + value).sessions().allowZeroLengthClientId())
+                .isEqualTo(expected);
     }
 
     @ParameterizedTest
     @CsvSource({"error,error", "warn,warn", "info,info", "debug,debug", "trace,trace", "DEBUG,debug", "Warn,warn"})
     void logLevelsAreNormalizedToLowerCase(String value, String expected) {
-        assertThat(parse("log_level " + value).logLevel()).isEqualTo(expected);
+        assertThat(keyword(parse("log_level " + value).logLevel())).isEqualTo(expected);
     }
 
     // key, lowest, highest
@@ -245,7 +256,8 @@ class ConfigFileParserTest {
 
     @Test
     void listenerWithPortOnlyBindsAllInterfaces() {
-        assertThat(parse("listener 1883").listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
+        assertThat(parse("listener 1883").transport().listeners())
+                .containsExactly(new ListenerConfig("0.0.0.0", 1883));
     }
 
     @Test
@@ -256,7 +268,7 @@ class ConfigFileParserTest {
                 "listener 8883 127.0.0.1",
                 "listener\t1884\t::1",
                 "listener 0 localhost");
-        assertThat(config.listeners()).containsExactly(
+        assertThat(config.transport().listeners()).containsExactly(
                 new ListenerConfig("0.0.0.0", 1883),
                 new ListenerConfig("127.0.0.1", 8883),
                 new ListenerConfig("::1", 1884),
@@ -265,7 +277,8 @@ class ConfigFileParserTest {
 
     @Test
     void listenerPortBounds() {
-        assertThat(parse("listener 65535").listeners()).containsExactly(new ListenerConfig("0.0.0.0", 65535));
+        assertThat(parse("listener 65535").transport().listeners())
+                .containsExactly(new ListenerConfig("0.0.0.0", 65535));
         assertError("test.conf:1: listener: 65536 is out of range 0..65535", "listener 65536");
         assertError("test.conf:1: listener: -1 is out of range 0..65535", "listener -1");
     }
@@ -366,6 +379,44 @@ class ConfigFileParserTest {
                 "log_level warning");
     }
 
+    // value, seconds
+    @ParameterizedTest
+    @CsvSource({"0, 0", "45, 45", "+45, 45", "2h, 7200", "3d, 259200", "1w, 604800", "1m, 2592000", "1y, 31536000",
+            "0d, 0", "9223372036854775, 9223372036854775", "292471208y, 9223372015488000"})
+    @DisplayName("persistent_client_expiration: Mosquitto's h, d, w, m (30 days) and y, or bare seconds")
+    void persistentClientExpirationSuffixes(String value, long seconds) {
+        assertThat(parse("persistent_client_expiration " + value).sessions().persistentClientExpiration())
+                .isEqualTo(seconds);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"10x", "h", "1.5d", "2H", "1 d", "ten", "1s", "0x10"})
+    @DisplayName("persistent_client_expiration: what is not a duration is refused")
+    void persistentClientExpirationNotADuration(String value) {
+        assertError("test.conf:1: persistent_client_expiration: '" + value + "' is not a duration: seconds, or a "
+                + "whole number followed by h, d, w, m (30 days) or y", "persistent_client_expiration " + value);
+    }
+
+    // value, what is wrong
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            -1                    | -1 is out of range 0..9223372036854775
+            9223372036854776      | 9223372036854776 is out of range 0..9223372036854775
+            -1h                   | -1h is out of range 0..9223372036854775 seconds
+            292471209y            | 292471209y is out of range 0..9223372036854775 seconds
+            99999999999999999999m | 99999999999999999999m is out of range 0..9223372036854775 seconds
+            """)
+    @DisplayName("persistent_client_expiration: a negative or too long duration is refused")
+    void persistentClientExpirationOutOfRange(String value, String problem) {
+        assertError("test.conf:1: persistent_client_expiration: " + problem, "persistent_client_expiration " + value);
+    }
+
+    @Test
+    void persistentClientExpirationNeedsAValue() {
+        assertError("test.conf:1: persistent_client_expiration: missing value", "persistent_client_expiration");
+        assertError("test.conf:1: persistent_client_expiration: missing value", "persistent_client_expiration   ");
+    }
+
     @Test
     void theFirstErrorStopsParsingAndNamesItsLine() {
         assertError("test.conf:4: connect_timeout: 'soon' is not a whole number",
@@ -380,8 +431,8 @@ class ConfigFileParserTest {
         Path file = dir.resolve("ternmq.conf");
         Files.writeString(file, "# TernMQ\r\nlistener 1883\r\n\r\nmax_queued_messages 7\r\n", StandardCharsets.UTF_8);
         BrokerConfig config = ConfigFileParser.parse(file).build();
-        assertThat(config.listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
-        assertThat(config.maxQueuedMessages()).isEqualTo(7);
+        assertThat(config.transport().listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
+        assertThat(config.queues().maxQueuedMessages()).isEqualTo(7);
     }
 
     @Test

@@ -51,14 +51,14 @@ class ListenerSettingsTest {
                 "plugin http",
                 "plugin_opt_http_url http://127.0.0.1:8080/auth",
                 "max_connections 5");
-        assertThat(c.listeners()).hasSize(3);
-        ListenerConfig plain = c.listeners().get(0);
+        assertThat(c.transport().listeners()).hasSize(3);
+        ListenerConfig plain = c.transport().listeners().get(0);
         assertThat(plain.isTls()).isFalse();
         assertThat(plain.maxConnections()).isEqualTo(10);
-        assertThat(c.maxConnections()).as("the global cap is untouched").isEqualTo(-1);
+        assertThat(c.security().maxConnections()).as("the global cap is untouched").isEqualTo(-1);
         assertThat(c.allowAnonymous(plain)).isTrue();
 
-        ListenerConfig tls = c.listeners().get(1);
+        ListenerConfig tls = c.transport().listeners().get(1);
         assertThat(tls.bindAddress()).isEqualTo("0.0.0.0");
         assertThat(tls.tls().certFile()).isEqualTo(Path.of("/tls/server.crt"));
         assertThat(tls.tls().keyFile()).isEqualTo(Path.of("/tls/server.key"));
@@ -68,13 +68,13 @@ class ListenerSettingsTest {
         assertThat(tls.tls().usernameFromCertificate()).isEqualTo(CertificateIdentity.CN);
         assertThat(tls.tls().protocols()).containsExactly("TLSv1.3");
         assertThat(tls.tls().ciphersTls13()).containsExactly("TLS_AES_256_GCM_SHA384");
-        assertThat(tls.tls().provider()).isEqualTo("openssl");
+        assertThat(ConfigFileParser.keyword(tls.tls().provider())).isEqualTo("openssl");
         assertThat(tls.auth().passwordFile()).isEqualTo(Path.of("/etc/passwd.mqtt"));
         assertThat(tls.auth().aclFile()).isEqualTo(Path.of("/etc/acl.mqtt"));
         assertThat(tls.maxConnections()).isEqualTo(-1);
         assertThat(c.allowAnonymous(tls)).as("Mosquitto 2: refused once listeners are configured").isFalse();
 
-        ListenerConfig p12 = c.listeners().get(2);
+        ListenerConfig p12 = c.transport().listeners().get(2);
         assertThat(p12.bindAddress()).isEqualTo("::1");
         assertThat(p12.tls().keystore()).isEqualTo(Path.of("/tls/server.p12"));
         assertThat(p12.tls().keystorePassword()).isEqualTo("changeit");
@@ -98,19 +98,19 @@ class ListenerSettingsTest {
                 "listener 1884",
                 "password_file /etc/q",
                 "allow_anonymous true");
-        assertThat(c.listeners().get(0).auth().passwordFile()).isEqualTo(Path.of("/etc/p"));
-        assertThat(c.listeners().get(0).auth().pluginOptions()).containsEntry("x", "1");
-        assertThat(c.allowAnonymous(c.listeners().get(0))).isFalse();
-        assertThat(c.listeners().get(1).auth().passwordFile()).isEqualTo(Path.of("/etc/q"));
-        assertThat(c.allowAnonymous(c.listeners().get(1))).isTrue();
+        assertThat(c.transport().listeners().get(0).auth().passwordFile()).isEqualTo(Path.of("/etc/p"));
+        assertThat(c.transport().listeners().get(0).auth().pluginOptions()).containsEntry("x", "1");
+        assertThat(c.allowAnonymous(c.transport().listeners().get(0))).isFalse();
+        assertThat(c.transport().listeners().get(1).auth().passwordFile()).isEqualTo(Path.of("/etc/q"));
+        assertThat(c.allowAnonymous(c.transport().listeners().get(1))).isTrue();
     }
 
     @Test
     @DisplayName("connection_rate_per_address is off by default and set per listener; before the first listener it is "
             + "every listener's default")
     void connectionRatePerListener() {
-        assertThat(parse().listeners().get(0).connectionRatePerAddress()).as("default: no limit").isZero();
-        assertThat(parse("listener 1883").listeners().get(0).connectionRatePerAddress()).isZero();
+        assertThat(parse().transport().listeners().get(0).connectionRatePerAddress()).as("default: no limit").isZero();
+        assertThat(parse("listener 1883").transport().listeners().get(0).connectionRatePerAddress()).isZero();
         BrokerConfig c = parse(
                 "connection_rate_per_address 20",
                 "listener 1883 127.0.0.1",
@@ -120,7 +120,8 @@ class ListenerSettingsTest {
                 "keyfile b",
                 "listener 8884",
                 "connection_rate_per_address 5");
-        assertThat(c.listeners()).extracting(ListenerConfig::connectionRatePerAddress).containsExactly(0, 20, 5);
+        assertThat(c.transport().listeners()).extracting(ListenerConfig::connectionRatePerAddress)
+                .containsExactly(0, 20, 5);
         assertThatThrownBy(() -> parse("listener 1", "connection_rate_per_address -1")).hasMessage(
                 "test.conf:2: connection_rate_per_address: -1 is out of range 0..1000000");
     }
@@ -129,25 +130,56 @@ class ListenerSettingsTest {
     @DisplayName("without listener lines, the default loopback listener takes the defaults and allows anonymous")
     void defaultListener() {
         BrokerConfig c = parse("password_file /etc/p");
-        assertThat(c.listeners()).singleElement().satisfies(l -> {
+        assertThat(c.transport().listeners()).singleElement().satisfies(l -> {
             assertThat(l.bindAddress()).isEqualTo("127.0.0.1");
             assertThat(l.port()).isEqualTo(1883);
             assertThat(l.auth().passwordFile()).isEqualTo(Path.of("/etc/p"));
         });
-        assertThat(c.listenersConfigured()).isFalse();
-        assertThat(c.allowAnonymous(c.listeners().get(0))).isTrue();
+        assertThat(c.transport().listenersConfigured()).isFalse();
+        assertThat(c.allowAnonymous(c.transport().listeners().get(0))).isTrue();
         BrokerConfig closed = parse("allow_anonymous false");
-        assertThat(closed.allowAnonymous(closed.listeners().get(0))).isFalse();
+        assertThat(closed.allowAnonymous(closed.transport().listeners().get(0))).isFalse();
     }
 
     @Test
     @DisplayName("a plain listener equals the two-argument ListenerConfig; withAddress keeps the settings")
     void recordCompatibility() {
-        assertThat(parse("listener 1883").listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
-        ListenerConfig tls = parse("listener 8883", "certfile a", "keyfile b").listeners().get(0);
+        assertThat(parse("listener 1883").transport().listeners()).containsExactly(new ListenerConfig("0.0.0.0", 1883));
+        ListenerConfig tls = parse("listener 8883", "certfile a", "keyfile b").transport().listeners().get(0);
         ListenerConfig moved = tls.withAddress("127.0.0.2", 9999);
         assertThat(moved.tls()).isEqualTo(tls.tls());
         assertThat(moved.toString()).isEqualTo("127.0.0.2:9999");
+    }
+
+    @Test
+    @DisplayName("tls_version and tls_provider are enums: the setters take them, or their names as strings")
+    void tlsVersionAndProvider() {
+        ListenerConfig l = new ListenerSettings().certFile(Path.of("a")).keyFile(Path.of("b"))
+                .minTlsVersion("TLSv1.3").tlsProvider("openssl").build("127.0.0.1", 0);
+        assertThat(l.tls().minVersion()).isEqualTo(TlsSettings.Version.TLS_1_3);
+        assertThat(l.tls().provider()).isEqualTo(TlsSettings.Provider.OPENSSL);
+        ListenerConfig defaults = new ListenerSettings().certFile(Path.of("a")).keyFile(Path.of("b"))
+                .build("127.0.0.1", 0);
+        assertThat(defaults.tls().minVersion()).isEqualTo(TlsSettings.Version.TLS_1_2);
+        assertThat(defaults.tls().provider()).isEqualTo(TlsSettings.Provider.JDK);
+        assertThatThrownBy(() -> new ListenerSettings().minTlsVersion("TLSv1.1"))
+                .hasMessage("'TLSv1.1' is not one of TLSv1.2, TLSv1.3");
+        assertThatThrownBy(() -> new ListenerSettings().tlsProvider("boringssl"))
+                .hasMessage("'boringssl' is not one of jdk, openssl");
+        assertThatThrownBy(() -> parse("listener 1", "tls_provider boringssl"))
+                .hasMessage("test.conf:2: tls_provider: 'boringssl' is not one of jdk, openssl");
+        assertThatThrownBy(() -> parse("listener 1", "tls_version tlsv1.1"))
+                .hasMessage("test.conf:2: tls_version: 'tlsv1.1' is not one of tlsv1.2, tlsv1.3");
+    }
+
+    @Test
+    @DisplayName("a listener's transport kind follows from its settings: TLS with a certificate or key store, else TCP")
+    void transportKind() {
+        BrokerConfig c = parse("listener 1883", "listener 8883", "certfile a", "keyfile b", "listener 8884",
+                "keystore c");
+        assertThat(c.transport().listeners()).extracting(ListenerConfig::transport)
+                .containsExactly(TransportKind.TCP, TransportKind.TLS, TransportKind.TLS);
+        assertThat(new ListenerConfig("127.0.0.1", 0).transport()).isEqualTo(TransportKind.TCP);
     }
 
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> contradictions() {
@@ -200,7 +232,7 @@ class ListenerSettingsTest {
     @DisplayName("ciphers take OpenSSL's ':' lists")
     void cipherLists() {
         ListenerConfig l = parse("listener 1", "certfile a", "keyfile b",
-                "ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384").listeners().get(0);
+                "ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384").transport().listeners().get(0);
         assertThat(l.tls().ciphers()).containsExactly("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384");
     }
 

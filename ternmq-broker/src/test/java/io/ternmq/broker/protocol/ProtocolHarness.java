@@ -52,8 +52,8 @@ final class ProtocolHarness implements AutoCloseable {
         customizer.accept(b);
         config = b.build();
         MemoryStore store = new MemoryStore();
-        SessionLimits limits = new SessionLimits(config.maxQueuedMessages(), config.maxQueuedBytes(),
-                config.queueQos0Messages(), false, config.maxInflightMessages());
+        SessionLimits limits = new SessionLimits(config.queues().maxQueuedMessages(), config.queues().maxQueuedBytes(),
+                config.queues().queueQos0Messages(), false, config.queues().maxInflightMessages());
         Router router = new Router(new SubscriptionTree(SharedGroup.Strategy.ROUND_ROBIN, 1000),
                 new MemoryRetainedStore(), store, limits, -1, -1, metrics);
         BrokerService[] holder = new BrokerService[1];
@@ -62,7 +62,7 @@ final class ProtocolHarness implements AutoCloseable {
         service = new BrokerService(sessions, router, metrics);
         holder[0] = service;
         context = new BrokerContext(config, service, metrics, authenticator, Map.of(),
-                new ConnectionLimit(config.maxConnections()), authorizer);
+                new ConnectionLimit(config.security().maxConnections()), authorizer);
     }
 
     /** A new connection, opened as the transport opens one. */

@@ -25,6 +25,7 @@ public final class PahoClient implements AutoCloseable {
     private final MqttClient client;
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private volatile Throwable connectionLost;
+    private boolean sessionPresent;
 
     private PahoClient(MqttClient client) {
         this.client = client;
@@ -58,11 +59,16 @@ public final class PahoClient implements AutoCloseable {
             if (options.getMaxInflight() < 100) {
                 options.setMaxInflight(100);
             }
-            c.connect(options);
+            pc.sessionPresent = c.connectWithResult(options).getSessionPresent();
             return pc;
         } catch (MqttException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Session Present in the CONNACK. */
+    public boolean sessionPresent() {
+        return sessionPresent;
     }
 
     public MqttClient client() {

@@ -67,7 +67,7 @@ class SecureDefaultsTest {
         BrokerConfig.Builder b = BrokerConfig.builder().dataDir(dir).storageType("memory");
         b.listeners().add(b.defaultListener().withAddress("127.0.0.1", 0));
         BrokerConfig config = b.build();
-        assertThat(config.listeners().get(0).bindAddress()).isEqualTo("127.0.0.1");
+        assertThat(config.transport().listeners().get(0).bindAddress()).isEqualTo("127.0.0.1");
         try (Broker broker = Broker.start(config)) {
             assertThat(anonymousConnack(broker.port())).isZero();
         }
@@ -91,8 +91,8 @@ class SecureDefaultsTest {
     @DisplayName("a file without listeners keeps the loopback default with anonymous access, like Mosquitto 2")
     void fileWithoutListeners() {
         BrokerConfig config = ConfigFileParser.parse("t.conf", List.of("max_queued_messages 10")).build();
-        assertThat(config.listeners().get(0).bindAddress()).isEqualTo("127.0.0.1");
-        assertThat(config.allowAnonymous(config.listeners().get(0))).isTrue();
+        assertThat(config.transport().listeners().get(0).bindAddress()).isEqualTo("127.0.0.1");
+        assertThat(config.allowAnonymous(config.transport().listeners().get(0))).isTrue();
     }
 
     @Test

@@ -1,0 +1,9 @@
+package io.ternmq.broker.config;
+
+/** What a listener speaks on its TCP port; each kind has its own pipeline of handlers. */
+public enum TransportKind {
+    /** MQTT directly on TCP. */
+    TCP,
+    /** MQTT over TLS. */
+    TLS
+}
