@@ -93,7 +93,10 @@ final class Outbox {
 
     /** Set while the in-memory queue is above half its bound; cleared below a quarter (hysteresis). */
     private volatile boolean congested;
-    /** When the client last took a message off the queue (an acknowledgement, or a QoS 0 send). */
+    /**
+     * When the client last acknowledged a message, or was given the first one of an empty window: a client counts as
+     * stuck only once something has waited in flight for {@code STUCK_NANOS} without an acknowledgement.
+     */
     private volatile long progressNanos = System.nanoTime();
     private static final long STUCK_NANOS = 2_000_000_000L;
     private long loadedUpTo = 1;
@@ -343,6 +346,9 @@ final class Outbox {
         if (inflight == NO_INFLIGHT) {
             inflight = new LinkedHashMap<>(8);
         }
+        if (inflight.isEmpty()) {
+            progressNanos = System.nanoTime(); // the client's clock starts now, not at its last acknowledgement
+        }
         inflight.put(id, e);
         if (e.stored()) {
             stored.inflight.incrementAndGet();
@@ -505,10 +511,13 @@ final class Outbox {
     // ------------------------------------------------------------------ limits and removal
 
     /**
-     * See {@link Session#wantsBackpressure()}; {@code waiting} counts deliveries not in the in-memory queue yet (in
-     * the inbox, or a stored session's entries on disk).
+     * See {@link Session#wantsBackpressure()}.
+     *
+     * @param waiting       deliveries not in the in-memory queue yet (in the inbox)
+     * @param storedBacklog a stored session's QoS 1/2 entries not in flight: on disk, in memory, or still waiting
+     *                      to be written (0 for other sessions)
      */
-    boolean congested(long waiting) {
+    boolean congested(long waiting, long storedBacklog) {
         SessionConnection c = connection;
         if (c == null || !session.isOnline()) {
             return false; // an offline session's queue just fills (and overflows)
@@ -518,8 +527,14 @@ final class Outbox {
         if (congested && acknowledging) {
             return true;
         }
+        int half = limits.maxQueuedMessages() / 2;
+        // a stored backlog is QoS 1/2 too, so a writable socket proves nothing; with nothing in flight the client
+        // has nothing to acknowledge, and the backlog waits on the broker (its store), not on the client
+        if (stored != null && storedBacklog >= half && (acknowledging || stored.inflight.get() == 0)) {
+            return true;
+        }
         // deliveries not queued yet: the client consumes if it acknowledges or its socket drains
-        if (waiting >= limits.maxQueuedMessages() / 2 && (acknowledging || c.reading())) {
+        if (waiting >= half && (acknowledging || c.reading())) {
             return true;
         }
         return c.socketBackedUp();

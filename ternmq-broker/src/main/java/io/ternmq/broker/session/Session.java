@@ -64,6 +64,11 @@ public final class Session {
     private InboxNode batch;
     /** Deliveries waiting in the inbox: they count towards congestion before the owner has queued them. */
     private volatile int inboxDeliveries;
+    /**
+     * Stored deliveries routed here and waiting in the store's queue, not yet counted (or refused) by its writer:
+     * they count towards congestion too, or a group commit could land more at once than the queue bound leaves.
+     */
+    private volatile int unstoredDeliveries;
     private volatile boolean drainScheduled;
 
     // Owner-thread state below.
@@ -87,6 +92,7 @@ public final class Session {
 
     private static final VarHandle PUSHED;
     private static final VarHandle INBOX_DELIVERIES;
+    private static final VarHandle UNSTORED_DELIVERIES;
     private static final VarHandle DRAIN_SCHEDULED;
 
     static {
@@ -94,6 +100,7 @@ public final class Session {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             PUSHED = lookup.findVarHandle(Session.class, "pushed", InboxNode.class);
             INBOX_DELIVERIES = lookup.findVarHandle(Session.class, "inboxDeliveries", int.class);
+            UNSTORED_DELIVERIES = lookup.findVarHandle(Session.class, "unstoredDeliveries", int.class);
             DRAIN_SCHEDULED = lookup.findVarHandle(Session.class, "drainScheduled", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -569,10 +576,29 @@ public final class Session {
         if (store == null) {
             // the inbox adds to the in-memory queue, which may hold up to half the bound before it counts as
             // congested: so the inbox may hold a quarter at most, or both together could reach the bound and drop
-            return outbox.congested(2L * inboxDeliveries);
+            return outbox.congested(2L * inboxDeliveries, 0);
         }
-        // the stored backlog already counts what the in-memory queue holds
-        return outbox.congested(inboxDeliveries + outbox.stored.count.get() - outbox.stored.inflight.get());
+        // the stored backlog (which counts what the in-memory queue and the inbox hold of it) includes what the
+        // writer has not taken yet, read first: the writer counts an entry before it stops calling it unstored, so
+        // one moving between the two is seen twice at worst, never missed
+        long unstored = unstoredDeliveries;
+        return outbox.congested(inboxDeliveries, unstored + outbox.stored.count.get() - outbox.stored.inflight.get());
+    }
+
+    /**
+     * Routing handed a QoS 1/2 delivery for this session to the store; until the writer takes it
+     * ({@link #storeTookDelivery}) it counts towards congestion. Safe from any thread.
+     */
+    public void storeSubmittedDelivery() {
+        UNSTORED_DELIVERIES.getAndAdd(this, 1);
+    }
+
+    /**
+     * The store's writer counted ({@link #countStored}, called first), refused or skipped a delivery announced by
+     * {@link #storeSubmittedDelivery}.
+     */
+    public void storeTookDelivery() {
+        UNSTORED_DELIVERIES.getAndAdd(this, -1);
     }
 
     /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
