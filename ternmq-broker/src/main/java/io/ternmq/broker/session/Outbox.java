@@ -48,6 +48,8 @@ final class Outbox {
         boolean awaitingPubcomp;
         /** Sent on the current connection (false after a reconnect until resent). */
         boolean sent;
+        /** May have been sent before the broker stopped: its first send now is a re-delivery, with DUP 1. */
+        boolean mayHaveBeenSent;
 
         Entry(long seq, long messageId, Delivery delivery) {
             this.seq = seq;
@@ -102,6 +104,13 @@ final class Outbox {
     private long loadedUpTo = 1;
     private long lastAnnounced;
     private boolean loading;
+    // After a restart: which stored entries may have been sent before it (see insideRecoveredWindow)
+    /** Places of the recovered queue still to be counted into the in-flight window. */
+    private int recoveredWindowLeft;
+    /** Entries below this seq were inside the in-flight window when the broker stopped. */
+    private long recoveredWindowEnd;
+    /** Entries from this seq on were stored after the restart: never sent before it. */
+    private long recoveredNextSeq;
 
     Outbox(Session session, SessionLimits limits) {
         this.session = session;
@@ -130,6 +139,28 @@ final class Outbox {
         stored.nextSeq.set(Math.max(nextSeq, 1));
         loadedUpTo = count == 0 ? Math.max(nextSeq, 1) : firstSeq;
         lastAnnounced = nextSeq - 1;
+        // the broker sent a stored queue in order, at most a window ahead of its oldest unacknowledged entry: the
+        // first entries (as many as the window, the largest a client may have had) may have gone out already
+        recoveredWindowLeft = (int) Math.min(count, limits.maxInflight());
+        recoveredWindowEnd = firstSeq;
+        recoveredNextSeq = nextSeq;
+    }
+
+    /**
+     * Whether a stored entry, met in seq order, held a place of the recovered queue inside the in-flight window,
+     * so that it may have been sent before the restart. Whether it really was nobody knows (sending is not stored),
+     * and a re-delivery must carry DUP 1 [MQTT-3.3.1-1]. Each place counts once, however often the entry is read.
+     */
+    private boolean insideRecoveredWindow(long seq) {
+        if (seq < recoveredWindowEnd) {
+            return true;
+        }
+        if (recoveredWindowLeft == 0 || seq >= recoveredNextSeq) {
+            return false;
+        }
+        recoveredWindowLeft--;
+        recoveredWindowEnd = seq + 1;
+        return true;
     }
 
     boolean isStored() {
@@ -263,7 +294,7 @@ final class Outbox {
         SessionConnection c = connection;
         if (c != null && !loading && qe.seq() == loadedUpTo && pending.size() < memoryWindow()) {
             loadedUpTo = qe.seq() + 1;
-            accept(qe, se.message());
+            accept(qe, se.message(), insideRecoveredWindow(qe.seq()));
             pump();
             c.requestFlush();
         } else {
@@ -271,9 +302,10 @@ final class Outbox {
         }
     }
 
-    private void accept(QueueEntry qe, Message m) {
+    private void accept(QueueEntry qe, Message m, boolean mayHaveBeenSent) {
         Entry e = new Entry(qe.seq(), qe.messageId(), new Delivery(m, qe.qos(), qe.retain(), qe.subscriptionIds(),
                 qe.sharedGroup().isEmpty() ? null : qe.sharedGroup()));
+        e.mayHaveBeenSent = mayHaveBeenSent;
         if (qe.released()) {
             // PUBREC arrived before a restart: only the PUBREL is left to send
             e.awaitingPubcomp = true;
@@ -310,13 +342,14 @@ final class Outbox {
                 continue;
             }
             loadedUpTo = qe.seq() + 1;
+            boolean mayHaveBeenSent = insideRecoveredWindow(qe.seq()); // an expired entry held its place too
             if (!qe.released() && se.message().isExpired(now)) {
                 // never delivered from a queue once expired [MQTT-3.3.2-5]
                 metrics().expiredMessages.increment();
                 deleteStored(qe.seq(), qe.messageId(), qe.payloadBytes());
                 continue;
             }
-            accept(qe, se.message());
+            accept(qe, se.message(), mayHaveBeenSent);
         }
         if (entries.size() < PAGE) {
             // every entry announced before the read was in the store when it ran: none is left below upTo + 1
@@ -377,7 +410,7 @@ final class Outbox {
         int id = packetId(e.seq);
         putInflight(id, e);
         e.sent = true;
-        if (!c.sendPublish(id, e.delivery, false)) {
+        if (!c.sendPublish(id, e.delivery, e.mayHaveBeenSent)) {
             // too large for this client: dropped as if delivered [MQTT-3.1.2-25]
             removeInflight(id);
             forget(e);
