@@ -104,13 +104,6 @@ final class Outbox {
     private long loadedUpTo = 1;
     private long lastAnnounced;
     private boolean loading;
-    // After a restart: which stored entries may have been sent before it (see insideRecoveredWindow)
-    /** Places of the recovered queue still to be counted into the in-flight window. */
-    private int recoveredWindowLeft;
-    /** Entries below this seq were inside the in-flight window when the broker stopped. */
-    private long recoveredWindowEnd;
-    /** Entries from this seq on were stored after the restart: never sent before it. */
-    private long recoveredNextSeq;
 
     Outbox(Session session, SessionLimits limits) {
         this.session = session;
@@ -141,9 +134,10 @@ final class Outbox {
         lastAnnounced = nextSeq - 1;
         // the broker sent a stored queue in order, at most a window ahead of its oldest unacknowledged entry: the
         // first entries (as many as the window, the largest a client may have had) may have gone out already
-        recoveredWindowLeft = (int) Math.min(count, limits.maxInflight());
-        recoveredWindowEnd = firstSeq;
-        recoveredNextSeq = nextSeq;
+        if (count > 0) {
+            stored.recoveredWindow = new RecoveredWindow((int) Math.min(count, limits.maxInflight()), firstSeq,
+                    nextSeq);
+        }
     }
 
     /**
@@ -152,14 +146,18 @@ final class Outbox {
      * and a re-delivery must carry DUP 1 [MQTT-3.3.1-1]. Each place counts once, however often the entry is read.
      */
     private boolean insideRecoveredWindow(long seq) {
-        if (seq < recoveredWindowEnd) {
-            return true;
-        }
-        if (recoveredWindowLeft == 0 || seq >= recoveredNextSeq) {
+        RecoveredWindow w = stored.recoveredWindow;
+        if (w == null) {
             return false;
         }
-        recoveredWindowLeft--;
-        recoveredWindowEnd = seq + 1;
+        if (seq < w.end) {
+            return true;
+        }
+        if (w.left == 0 || seq >= w.nextSeq) {
+            return false;
+        }
+        w.left--;
+        w.end = seq + 1;
         return true;
     }
 
@@ -176,6 +174,29 @@ final class Outbox {
         final AtomicLong count = new AtomicLong();
         final AtomicLong bytes = new AtomicLong();
         final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
+        /**
+         * Deliveries routed here and waiting in the store's queue, not yet counted (or refused) by its writer: they
+         * count towards congestion too, or a group commit could land more at once than the queue bound leaves.
+         */
+        final java.util.concurrent.atomic.AtomicInteger unstored = new java.util.concurrent.atomic.AtomicInteger();
+        /** Owner thread only: null unless the session was recovered with a queue. Here, not in every outbox. */
+        RecoveredWindow recoveredWindow;
+    }
+
+    /** After a restart: which of the recovered queue's entries may have been sent before it. */
+    private static final class RecoveredWindow {
+        /** Places of the recovered queue still to be counted into the in-flight window. */
+        int left;
+        /** Entries below this seq were inside the in-flight window when the broker stopped. */
+        long end;
+        /** Entries from this seq on were stored after the restart: never sent before it. */
+        final long nextSeq;
+
+        RecoveredWindow(int left, long firstSeq, long nextSeq) {
+            this.left = left;
+            this.end = firstSeq;
+            this.nextSeq = nextSeq;
+        }
     }
 
     // ------------------------------------------------------------------ connection

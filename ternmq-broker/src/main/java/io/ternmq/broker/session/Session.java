@@ -64,11 +64,6 @@ public final class Session {
     private InboxNode batch;
     /** Deliveries waiting in the inbox: they count towards congestion before the owner has queued them. */
     private volatile int inboxDeliveries;
-    /**
-     * Stored deliveries routed here and waiting in the store's queue, not yet counted (or refused) by its writer:
-     * they count towards congestion too, or a group commit could land more at once than the queue bound leaves.
-     */
-    private volatile int unstoredDeliveries;
     private volatile boolean drainScheduled;
 
     // Owner-thread state below.
@@ -92,7 +87,6 @@ public final class Session {
 
     private static final VarHandle PUSHED;
     private static final VarHandle INBOX_DELIVERIES;
-    private static final VarHandle UNSTORED_DELIVERIES;
     private static final VarHandle DRAIN_SCHEDULED;
 
     static {
@@ -100,7 +94,6 @@ public final class Session {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             PUSHED = lookup.findVarHandle(Session.class, "pushed", InboxNode.class);
             INBOX_DELIVERIES = lookup.findVarHandle(Session.class, "inboxDeliveries", int.class);
-            UNSTORED_DELIVERIES = lookup.findVarHandle(Session.class, "unstoredDeliveries", int.class);
             DRAIN_SCHEDULED = lookup.findVarHandle(Session.class, "drainScheduled", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -581,7 +574,7 @@ public final class Session {
         // the stored backlog (which counts what the in-memory queue and the inbox hold of it) includes what the
         // writer has not taken yet, read first: the writer counts an entry before it stops calling it unstored, so
         // one moving between the two is seen twice at worst, never missed
-        long unstored = unstoredDeliveries;
+        long unstored = outbox.stored.unstored.get();
         return outbox.congested(inboxDeliveries, unstored + outbox.stored.count.get() - outbox.stored.inflight.get());
     }
 
@@ -590,7 +583,7 @@ public final class Session {
      * ({@link #storeTookDelivery}) it counts towards congestion. Safe from any thread.
      */
     public void storeSubmittedDelivery() {
-        UNSTORED_DELIVERIES.getAndAdd(this, 1);
+        outbox.stored.unstored.incrementAndGet();
     }
 
     /**
@@ -598,7 +591,7 @@ public final class Session {
      * {@link #storeSubmittedDelivery}.
      */
     public void storeTookDelivery() {
-        UNSTORED_DELIVERIES.getAndAdd(this, -1);
+        outbox.stored.unstored.decrementAndGet();
     }
 
     /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
