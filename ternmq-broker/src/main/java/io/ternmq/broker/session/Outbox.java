@@ -568,10 +568,10 @@ final class Outbox {
      * See {@link Session#wantsBackpressure()}.
      *
      * @param waiting       deliveries not in the in-memory queue yet (in the inbox)
-     * @param storedBacklog a stored session's QoS 1/2 entries not in flight: on disk, in memory, or still waiting
-     *                      to be written (0 for other sessions)
+     * @param storedBacklog a stored session's QoS 1/2 entries stored and not in flight (0 for other sessions)
+     * @param unstored      a stored session's deliveries still waiting for the store's writer (0 for others)
      */
-    boolean congested(long waiting, long storedBacklog) {
+    boolean congested(long waiting, long storedBacklog, long unstored) {
         SessionConnection c = connection;
         if (c == null || !session.isOnline()) {
             return false; // an offline session's queue just fills (and overflows)
@@ -581,10 +581,15 @@ final class Outbox {
         if (congested && acknowledging) {
             return true;
         }
-        int half = limits.maxQueuedMessages() / 2;
-        // a stored backlog is QoS 1/2 too, so a writable socket proves nothing; with nothing in flight the client
-        // has nothing to acknowledge, and the backlog waits on the broker (its store), not on the client
-        if (stored != null && storedBacklog >= half && (acknowledging || stored.inflight.get() == 0)) {
+        int max = limits.maxQueuedMessages();
+        int half = max / 2;
+        // A stored backlog holds publishers from half the bound, like a memory queue; with what is still being
+        // written, from three quarters: one group commit lands all of that at once, and must not land past the
+        // bound (the quarter left is for the one message each publisher still routes when it is told to wait).
+        // It is QoS 1/2, so a writable socket proves nothing: the client consumes if it acknowledges, or has nothing
+        // in flight to acknowledge (then the backlog waits on the broker, its store, not on the client).
+        if (stored != null && (storedBacklog >= half || storedBacklog + unstored >= max - max / 4)
+                && (acknowledging || stored.inflight.get() == 0)) {
             return true;
         }
         // deliveries not queued yet: the client consumes if it acknowledges or its socket drains

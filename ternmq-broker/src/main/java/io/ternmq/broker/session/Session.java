@@ -569,13 +569,13 @@ public final class Session {
         if (store == null) {
             // the inbox adds to the in-memory queue, which may hold up to half the bound before it counts as
             // congested: so the inbox may hold a quarter at most, or both together could reach the bound and drop
-            return outbox.congested(2L * inboxDeliveries, 0);
+            return outbox.congested(2L * inboxDeliveries, 0, 0);
         }
-        // the stored backlog (which counts what the in-memory queue and the inbox hold of it) includes what the
-        // writer has not taken yet, read first: the writer counts an entry before it stops calling it unstored, so
-        // one moving between the two is seen twice at worst, never missed
+        // the stored backlog counts what the in-memory queue and the inbox hold of it. What the writer has not taken
+        // yet is read first: the writer counts an entry before it stops calling it unstored, so one moving between
+        // the two is seen twice at worst, never missed
         long unstored = outbox.stored.unstored.get();
-        return outbox.congested(inboxDeliveries, unstored + outbox.stored.count.get() - outbox.stored.inflight.get());
+        return outbox.congested(inboxDeliveries, outbox.stored.count.get() - outbox.stored.inflight.get(), unstored);
     }
 
     /**
