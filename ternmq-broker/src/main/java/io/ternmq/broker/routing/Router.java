@@ -81,9 +81,9 @@ public final class Router implements SessionEvents {
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
      *
-     * @return a target session that falls behind while its client keeps consuming (its queue filling, or its socket
-     *         backed up), or null: the publisher should wait for it rather than have the broker drop what it
-     *         already acknowledged
+     * @return a target session that falls behind while its client keeps consuming (its queue filling, counting
+     *         what still waits to be written, or its socket backed up), or null: the publisher should wait for it
+     *         rather than have the broker drop what it already acknowledged
      */
     public Session publish(Message message, Origin origin, PublishCallback callback) {
         boolean retainChanged = message.retain() && updateRetained(message);
@@ -102,7 +102,7 @@ public final class Router implements SessionEvents {
             Delivery d = new Delivery(message, qos, retainFlag, targets.subscriptionIds(i));
             if (qos != QoS.AT_MOST_ONCE && session.isStored()) {
                 storing = storing == null ? new Storing(message) : storing;
-                storing.targets.add(new Target(session, d));
+                storing.add(session, d);
             } else {
                 session.submit(d);
             }
@@ -130,7 +130,7 @@ public final class Router implements SessionEvents {
                 }
                 if (d.qos() != QoS.AT_MOST_ONCE && member.session().isStored()) {
                     storing = storing == null ? new Storing(message) : storing;
-                    storing.targets.add(new Target(member.session(), d));
+                    storing.add(member.session(), d);
                 } else {
                     member.session().submit(d);
                 }
@@ -194,6 +194,12 @@ public final class Router implements SessionEvents {
             this.message = message;
         }
 
+        /** A stored session's delivery: it counts towards the session's congestion until {@link #prepare} takes it. */
+        void add(Session session, Delivery d) {
+            targets.add(new Target(session, d));
+            session.storeSubmittedDelivery();
+        }
+
         @Override
         public void prepare(StoreWriter w) {
             long messageId = 0;
@@ -202,11 +208,13 @@ public final class Router implements SessionEvents {
             for (Target t : targets) {
                 Session s = t.session();
                 if (s.isEnded()) {
+                    s.storeTookDelivery();
                     continue; // it ended since the match; its state is being purged
                 }
                 if (overLimits(s, size)) {
                     if (!limits.dropOldest()) {
                         s.countRefused();
+                        s.storeTookDelivery();
                         refused++;
                         continue;
                     }
@@ -220,6 +228,7 @@ public final class Router implements SessionEvents {
                         d.subscriptionIds(), d.sharedGroup() == null ? "" : d.sharedGroup(), false, size);
                 w.putQueueEntry(s.storeOwner(), entry);
                 s.countStored(size);
+                s.storeTookDelivery();
                 references++;
                 accepted.add(new Object[] {s, entry});
             }
@@ -295,21 +304,21 @@ public final class Router implements SessionEvents {
     public void sendRetained(Session session, Subscription sub) {
         int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
         long now = System.currentTimeMillis();
-        List<Target> stored = new ArrayList<>();
+        List<Delivery> stored = new ArrayList<>();
         retained.match(sub.filter(), m -> {
             if (m.isExpired(now)) {
                 return; // an expired retained message is not delivered [MQTT-3.3.2-5]
             }
             Delivery d = new Delivery(m, QoS.min(m.qos(), sub.qos()), true, ids);
             if (d.qos() != QoS.AT_MOST_ONCE && session.isStored()) {
-                stored.add(new Target(session, d));
+                stored.add(d);
             } else {
                 session.deliver(d);
             }
         });
-        for (Target t : stored) {
-            Storing op = new Storing(t.delivery().message());
-            op.targets.add(t);
+        for (Delivery d : stored) {
+            Storing op = new Storing(d.message());
+            op.add(session, d);
             store.submit(op);
         }
     }
@@ -382,6 +391,9 @@ public final class Router implements SessionEvents {
             s.submit(d);
             return;
         }
+        if (toStore) {
+            s.storeSubmittedDelivery();
+        }
         store.submit(new StoreOp() {
             private QueueEntry entry;
 
@@ -394,6 +406,7 @@ public final class Router implements SessionEvents {
                             group.key(), false, size);
                     w.putQueueEntry(s.storeOwner(), entry);
                     s.countStored(size);
+                    s.storeTookDelivery();
                     w.putMessage(messageId, held.message(), 1);
                 }
                 if (held.stored()) {

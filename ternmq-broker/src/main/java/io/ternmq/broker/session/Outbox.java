@@ -48,6 +48,8 @@ final class Outbox {
         boolean awaitingPubcomp;
         /** Sent on the current connection (false after a reconnect until resent). */
         boolean sent;
+        /** May have been sent before the broker stopped: its first send now is a re-delivery, with DUP 1. */
+        boolean mayHaveBeenSent;
 
         Entry(long seq, long messageId, Delivery delivery) {
             this.seq = seq;
@@ -93,7 +95,10 @@ final class Outbox {
 
     /** Set while the in-memory queue is above half its bound; cleared below a quarter (hysteresis). */
     private volatile boolean congested;
-    /** When the client last took a message off the queue (an acknowledgement, or a QoS 0 send). */
+    /**
+     * When the client last acknowledged a message, or was given the first one of an empty window: a client counts as
+     * stuck only once something has waited in flight for {@code STUCK_NANOS} without an acknowledgement.
+     */
     private volatile long progressNanos = System.nanoTime();
     private static final long STUCK_NANOS = 2_000_000_000L;
     private long loadedUpTo = 1;
@@ -127,6 +132,33 @@ final class Outbox {
         stored.nextSeq.set(Math.max(nextSeq, 1));
         loadedUpTo = count == 0 ? Math.max(nextSeq, 1) : firstSeq;
         lastAnnounced = nextSeq - 1;
+        // the broker sent a stored queue in order, at most a window ahead of its oldest unacknowledged entry: the
+        // first entries (as many as the window, the largest a client may have had) may have gone out already
+        if (count > 0) {
+            stored.recoveredWindow = new RecoveredWindow((int) Math.min(count, limits.maxInflight()), firstSeq,
+                    nextSeq);
+        }
+    }
+
+    /**
+     * Whether a stored entry, met in seq order, held a place of the recovered queue inside the in-flight window,
+     * so that it may have been sent before the restart. Whether it really was nobody knows (sending is not stored),
+     * and a re-delivery must carry DUP 1 [MQTT-3.3.1-1]. Each place counts once, however often the entry is read.
+     */
+    private boolean insideRecoveredWindow(long seq) {
+        RecoveredWindow w = stored.recoveredWindow;
+        if (w == null) {
+            return false;
+        }
+        if (seq < w.end) {
+            return true;
+        }
+        if (w.left == 0 || seq >= w.nextSeq) {
+            return false;
+        }
+        w.left--;
+        w.end = seq + 1;
+        return true;
     }
 
     boolean isStored() {
@@ -142,6 +174,29 @@ final class Outbox {
         final AtomicLong count = new AtomicLong();
         final AtomicLong bytes = new AtomicLong();
         final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
+        /**
+         * Deliveries routed here and waiting in the store's queue, not yet counted (or refused) by its writer: they
+         * count towards congestion too, or a group commit could land more at once than the queue bound leaves.
+         */
+        final java.util.concurrent.atomic.AtomicInteger unstored = new java.util.concurrent.atomic.AtomicInteger();
+        /** Owner thread only: null unless the session was recovered with a queue. Here, not in every outbox. */
+        RecoveredWindow recoveredWindow;
+    }
+
+    /** After a restart: which of the recovered queue's entries may have been sent before it. */
+    private static final class RecoveredWindow {
+        /** Places of the recovered queue still to be counted into the in-flight window. */
+        int left;
+        /** Entries below this seq were inside the in-flight window when the broker stopped. */
+        long end;
+        /** Entries from this seq on were stored after the restart: never sent before it. */
+        final long nextSeq;
+
+        RecoveredWindow(int left, long firstSeq, long nextSeq) {
+            this.left = left;
+            this.end = firstSeq;
+            this.nextSeq = nextSeq;
+        }
     }
 
     // ------------------------------------------------------------------ connection
@@ -260,7 +315,7 @@ final class Outbox {
         SessionConnection c = connection;
         if (c != null && !loading && qe.seq() == loadedUpTo && pending.size() < memoryWindow()) {
             loadedUpTo = qe.seq() + 1;
-            accept(qe, se.message());
+            accept(qe, se.message(), insideRecoveredWindow(qe.seq()));
             pump();
             c.requestFlush();
         } else {
@@ -268,9 +323,10 @@ final class Outbox {
         }
     }
 
-    private void accept(QueueEntry qe, Message m) {
+    private void accept(QueueEntry qe, Message m, boolean mayHaveBeenSent) {
         Entry e = new Entry(qe.seq(), qe.messageId(), new Delivery(m, qe.qos(), qe.retain(), qe.subscriptionIds(),
                 qe.sharedGroup().isEmpty() ? null : qe.sharedGroup()));
+        e.mayHaveBeenSent = mayHaveBeenSent;
         if (qe.released()) {
             // PUBREC arrived before a restart: only the PUBREL is left to send
             e.awaitingPubcomp = true;
@@ -307,13 +363,14 @@ final class Outbox {
                 continue;
             }
             loadedUpTo = qe.seq() + 1;
+            boolean mayHaveBeenSent = insideRecoveredWindow(qe.seq()); // an expired entry held its place too
             if (!qe.released() && se.message().isExpired(now)) {
                 // never delivered from a queue once expired [MQTT-3.3.2-5]
                 metrics().expiredMessages.increment();
                 deleteStored(qe.seq(), qe.messageId(), qe.payloadBytes());
                 continue;
             }
-            accept(qe, se.message());
+            accept(qe, se.message(), mayHaveBeenSent);
         }
         if (entries.size() < PAGE) {
             // every entry announced before the read was in the store when it ran: none is left below upTo + 1
@@ -343,6 +400,9 @@ final class Outbox {
         if (inflight == NO_INFLIGHT) {
             inflight = new LinkedHashMap<>(8);
         }
+        if (inflight.isEmpty()) {
+            progressNanos = System.nanoTime(); // the client's clock starts now, not at its last acknowledgement
+        }
         inflight.put(id, e);
         if (e.stored()) {
             stored.inflight.incrementAndGet();
@@ -371,7 +431,7 @@ final class Outbox {
         int id = packetId(e.seq);
         putInflight(id, e);
         e.sent = true;
-        if (!c.sendPublish(id, e.delivery, false)) {
+        if (!c.sendPublish(id, e.delivery, e.mayHaveBeenSent)) {
             // too large for this client: dropped as if delivered [MQTT-3.1.2-25]
             removeInflight(id);
             forget(e);
@@ -505,10 +565,13 @@ final class Outbox {
     // ------------------------------------------------------------------ limits and removal
 
     /**
-     * See {@link Session#wantsBackpressure()}; {@code waiting} counts deliveries not in the in-memory queue yet (in
-     * the inbox, or a stored session's entries on disk).
+     * See {@link Session#wantsBackpressure()}.
+     *
+     * @param waiting       deliveries not in the in-memory queue yet (in the inbox)
+     * @param storedBacklog a stored session's QoS 1/2 entries stored and not in flight (0 for other sessions)
+     * @param unstored      a stored session's deliveries still waiting for the store's writer (0 for others)
      */
-    boolean congested(long waiting) {
+    boolean congested(long waiting, long storedBacklog, long unstored) {
         SessionConnection c = connection;
         if (c == null || !session.isOnline()) {
             return false; // an offline session's queue just fills (and overflows)
@@ -518,8 +581,19 @@ final class Outbox {
         if (congested && acknowledging) {
             return true;
         }
+        int max = limits.maxQueuedMessages();
+        int half = max / 2;
+        // A stored backlog holds publishers from half the bound, like a memory queue; with what is still being
+        // written, from three quarters: one group commit lands all of that at once, and must not land past the
+        // bound (the quarter left is for the one message each publisher still routes when it is told to wait).
+        // It is QoS 1/2, so a writable socket proves nothing: the client consumes if it acknowledges, or has nothing
+        // in flight to acknowledge (then the backlog waits on the broker, its store, not on the client).
+        if (stored != null && (storedBacklog >= half || storedBacklog + unstored >= max - max / 4)
+                && (acknowledging || stored.inflight.get() == 0)) {
+            return true;
+        }
         // deliveries not queued yet: the client consumes if it acknowledges or its socket drains
-        if (waiting >= limits.maxQueuedMessages() / 2 && (acknowledging || c.clientConsuming())) {
+        if (waiting >= half && (acknowledging || c.clientConsuming())) {
             return true;
         }
         return c.socketBackedUp();

@@ -598,10 +598,29 @@ public final class Session {
         if (store == null) {
             // the inbox adds to the in-memory queue, which may hold up to half the bound before it counts as
             // congested: so the inbox may hold a quarter at most, or both together could reach the bound and drop
-            return outbox.congested(2L * inboxDeliveries);
+            return outbox.congested(2L * inboxDeliveries, 0, 0);
         }
-        // the stored backlog already counts what the in-memory queue holds
-        return outbox.congested(inboxDeliveries + outbox.stored.count.get() - outbox.stored.inflight.get());
+        // the stored backlog counts what the in-memory queue and the inbox hold of it. What the writer has not taken
+        // yet is read first: the writer counts an entry before it stops calling it unstored, so one moving between
+        // the two is seen twice at worst, never missed
+        long unstored = outbox.stored.unstored.get();
+        return outbox.congested(inboxDeliveries, outbox.stored.count.get() - outbox.stored.inflight.get(), unstored);
+    }
+
+    /**
+     * Routing handed a QoS 1/2 delivery for this session to the store; until the writer takes it
+     * ({@link #storeTookDelivery}) it counts towards congestion. Safe from any thread.
+     */
+    public void storeSubmittedDelivery() {
+        outbox.stored.unstored.incrementAndGet();
+    }
+
+    /**
+     * The store's writer counted ({@link #countStored}, called first), refused or skipped a delivery announced by
+     * {@link #storeSubmittedDelivery}.
+     */
+    public void storeTookDelivery() {
+        outbox.stored.unstored.decrementAndGet();
     }
 
     /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -146,12 +148,99 @@ class RestartTest {
             Publish p = c.read(Publish.class);
             assertThat(text(p)).isEqualTo("unacked");
             assertThat(p.packetId()).isEqualTo(id);
+            assertThat(p.dup()).isTrue();
             c.send(new Puback(p.packetId()));
             c.assertSilentFor(Duration.ofMillis(300));
         }
         broker.restart();
         try (RawClient c = connect("inflight", false, true)) {
             c.assertSilentFor(Duration.ofMillis(300)); // acknowledged: gone for good
+        }
+    }
+
+    /** Reads the next PUBLISH, checks its payload and DUP flag, and returns its packet id. */
+    private static int expectPublish(RawClient c, String payload, boolean dup) {
+        Publish p = c.read(Publish.class);
+        assertThat(text(p)).isEqualTo(payload);
+        assertThat(p.dup()).as("DUP of %s", payload).isEqualTo(dup);
+        return p.packetId();
+    }
+
+    @Test
+    @DisplayName("[MQTT-3.3.1-1] MQTT 3.1.1: after a restart the messages whose queue places were inside the in-flight "
+            + "window come again with DUP 1 and their packet ids, later ones with DUP 0; a reconnect resends with "
+            + "DUP 1 again")
+    void redeliveryAfterRestartHasDupV311() {
+        broker = TestBroker.start(b -> b.maxInflightMessages(3));
+        Map<String, Integer> ids = new HashMap<>();
+        try (RawClient c = connect("dup311", false, false)) {
+            subscribe(c, "dup/t", QoS.AT_LEAST_ONCE);
+            try (PahoClient pub = PahoClient.connect(broker, "publisher", true)) {
+                for (int i = 0; i < 6; i++) {
+                    pub.publish("dup/t", "m" + i, 1, false);
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                ids.put("m" + i, expectPublish(c, "m" + i, false));
+            }
+            c.send(new Puback(ids.get("m0"))); // the window moves on: m1, m2 and m3 in flight
+            ids.put("m3", expectPublish(c, "m3", false));
+        }
+        broker.restart();
+        try (RawClient c = connect("dup311", false, true)) {
+            for (String m : List.of("m1", "m2", "m3")) {
+                assertThat(expectPublish(c, m, true)).as("packet id of %s", m).isEqualTo(ids.get(m));
+            }
+            c.assertSilentFor(Duration.ofMillis(300)); // the window is full; nothing acknowledged
+        }
+        try (RawClient c = connect("dup311", false, true)) {
+            for (String m : List.of("m1", "m2", "m3")) {
+                c.send(new Puback(expectPublish(c, m, true))); // in flight on the last connection: a resend
+            }
+            for (String m : List.of("m4", "m5")) {
+                c.send(new Puback(expectPublish(c, m, false))); // never sent before
+            }
+            c.assertSilentFor(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
+    @DisplayName("[MQTT-3.3.1-1] MQTT 5.0: after a restart the messages inside the in-flight window come again with "
+            + "DUP 1, also to a client whose Receive Maximum is now smaller; a QoS 2 message past its PUBREC held a "
+            + "place of the window and gets only its PUBREL")
+    void redeliveryAfterRestartHasDupV5() {
+        broker = TestBroker.start(b -> b.maxInflightMessages(3));
+        Map<String, Integer> ids = new HashMap<>();
+        try (RawClient c = RawV5.connected(broker, RawV5.connect("dup5", true, 60,
+                RawV5.props(PropertyId.SESSION_EXPIRY_INTERVAL, 300L)))) {
+            RawV5.subscribe(c, "dup5/t", QoS.EXACTLY_ONCE);
+            try (PahoClient pub = PahoClient.connect(broker, "publisher", true)) {
+                pub.publish("dup5/t", "m0", 2, false);
+                for (int i = 1; i < 6; i++) {
+                    pub.publish("dup5/t", "m" + i, 1, false);
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                ids.put("m" + i, expectPublish(c, "m" + i, false));
+            }
+            c.send(new Pubrec(ids.get("m0")));
+            assertThat(c.read(Pubrel.class).packetId()).isEqualTo(ids.get("m0"));
+            // the window holds m0 (awaiting PUBCOMP), m1 and m2: m3 was never sent
+        }
+        broker.restart();
+        try (RawClient c = RawV5.connected(broker, RawV5.connect("dup5", false, 60,
+                RawV5.props(PropertyId.SESSION_EXPIRY_INTERVAL, 300L, PropertyId.RECEIVE_MAXIMUM, 1)))) {
+            assertThat(c.read(Pubrel.class).packetId()).isEqualTo(ids.get("m0"));
+            c.send(new Pubcomp(ids.get("m0")));
+            for (String m : List.of("m1", "m2")) {
+                int id = expectPublish(c, m, true);
+                assertThat(id).as("packet id of %s", m).isEqualTo(ids.get(m));
+                c.send(new Puback(id));
+            }
+            for (String m : List.of("m3", "m4", "m5")) {
+                c.send(new Puback(expectPublish(c, m, false)));
+            }
+            c.assertSilentFor(Duration.ofMillis(300));
         }
     }
 
