@@ -15,12 +15,12 @@ import io.ternmq.broker.security.ConnectionLimit;
 import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.security.ListenerSecurity;
 import io.ternmq.broker.session.LocalSessionRegistry;
-import io.ternmq.broker.session.SessionLimits;
+import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.routing.Subscription;
 import io.ternmq.broker.store.MemoryStore;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.RocksStore;
@@ -58,7 +58,7 @@ public final class Broker implements AutoCloseable {
                 : BrokerSecurity.fixed(config, authenticator, enhanced);
         this.store = openStore(config.storage());
         QueueSettings queues = config.queues();
-        SessionLimits limits = new SessionLimits(queues.maxQueuedMessages(), queues.maxQueuedBytes(),
+        QueueLimits limits = new QueueLimits(queues.maxQueuedMessages(), queues.maxQueuedBytes(),
                 queues.queueQos0Messages(), queues.overflowPolicy() == QueueSettings.OverflowPolicy.DROP_OLDEST,
                 queues.maxInflightMessages());
         this.router = new Router(new SubscriptionTree(queues.sharedSubscriptionStrategy(), queues.maxQueuedMessages()),
@@ -146,12 +146,12 @@ public final class Broker implements AutoCloseable {
             SharedGroup group = router.subscriptions().sharedGroup(h.group());
             if (group == null) {
                 // no member subscribes any more: the message has nowhere to go
-                store.submit(w -> w.deleteHeld(h.group(), h.seq(), h.messageId()));
+                store.submit(h.discard());
             } else {
                 group.recovered(h.seq(), h.messageId(), h.message());
             }
         }
-        if (store.persistent()) {
+        if (store.survivesRestart()) {
             LOG.info("Recovered {} sessions, {} queued messages, {} retained and {} held messages in {} ms "
                             + "(reading {} ms, sessions {} ms, retained {} ms){}", r.sessions.size(), queued,
                     r.retained.size(), r.held.size(), (System.nanoTime() - t0) / 1_000_000,
@@ -167,9 +167,7 @@ public final class Broker implements AutoCloseable {
         if (expiry == r.expiryInterval()) {
             return stored;
         }
-        return new Recovered.StoredSession(new SessionRecord(r.clientId(), r.epoch(), r.protocolLevel(), expiry,
-                r.disconnectedAtMillis(), r.will(), r.willDelaySeconds()), stored.subscriptions(),
-                stored.inboundQos2(), stored.queuedCount(), stored.queuedBytes(), stored.firstSeq(), stored.nextSeq());
+        return stored.withRecord(r.withExpiryInterval(expiry));
     }
 
     public Store store() {

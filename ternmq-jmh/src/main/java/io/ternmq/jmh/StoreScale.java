@@ -4,7 +4,7 @@ import io.ternmq.broker.Broker;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.routing.Subscription;
 import io.ternmq.broker.store.QueueEntry;
 import io.ternmq.broker.store.RocksStore;
 import io.ternmq.broker.store.SessionRecord;

@@ -2,10 +2,11 @@ package io.ternmq.jmh;
 
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.SubscriptionTree;
 import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.SessionLimits;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.store.QueueLimits;
+import io.ternmq.broker.routing.Subscription;
 import io.ternmq.codec.QoS;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -73,7 +74,7 @@ public class TopicMatchBenchmark {
         int visits;
 
         @Override
-        public void visit(Session session, Subscription subscription) {
+        public void visit(DeliveryTarget target, Subscription subscription) {
             visits++;
         }
     }
@@ -84,7 +85,7 @@ public class TopicMatchBenchmark {
     public void setUp() {
         tree = new SubscriptionTree();
         BrokerMetrics metrics = new BrokerMetrics();
-        SessionLimits limits = SessionLimits.of(1000);
+        QueueLimits limits = QueueLimits.of(1000);
         sessions = new Session[SESSIONS];
         for (int i = 0; i < SESSIONS; i++) {
             sessions[i] = new Session("client-" + i, Session.NEVER_EXPIRES, ImmediateEventExecutor.INSTANCE,

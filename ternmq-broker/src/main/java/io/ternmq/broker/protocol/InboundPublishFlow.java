@@ -3,6 +3,7 @@ package io.ternmq.broker.protocol;
 import io.ternmq.broker.config.QueueSettings.V3OverflowAction;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.RateLimitedLog;
+import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
 import io.ternmq.codec.MqttPacket;
@@ -171,7 +172,7 @@ final class InboundPublishFlow {
     }
 
     private void route(Publish p, String topic, MqttProperties props) {
-        Session congested = null;
+        DeliveryTarget congested = null;
         Session session = c.session;
         switch (p.qos()) {
             case AT_MOST_ONCE -> congested = c.broker.service().publish(message(p, topic, props), null, null);
@@ -180,7 +181,7 @@ final class InboundPublishFlow {
                 ResponseQueue.Response r = c.reserveResponse();
                 pendingQos1Acks++;
                 congested = c.broker.service().publish(message(p, topic, props),
-                        new Router.Origin(session, 0, c.loop), (matched, quotaExceeded) -> {
+                        new Router.Origin(session.storedQueue(), 0, c.loop), (matched, quotaExceeded) -> {
                             pendingQos1Acks--;
                             acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
                                     MqttProperties.EMPTY));
@@ -195,7 +196,7 @@ final class InboundPublishFlow {
                     return;
                 }
                 congested = c.broker.service().publish(message(p, topic, props),
-                        new Router.Origin(session, id, c.loop), (matched, quotaExceeded) -> acknowledge(r,
+                        new Router.Origin(session.storedQueue(), id, c.loop), (matched, quotaExceeded) -> acknowledge(r,
                                 quotaExceeded, new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }
         }
@@ -208,7 +209,7 @@ final class InboundPublishFlow {
      * A subscriber of this message is falling behind but consuming: stop reading from this publisher for a moment
      * (its later packets wait, in order) instead of queueing more than the subscriber can take and dropping it.
      */
-    private void backOff(Session slow) {
+    private void backOff(DeliveryTarget slow) {
         if (c.inputPaused()) {
             return;
         }
@@ -218,7 +219,7 @@ final class InboundPublishFlow {
     }
 
     /** Resumes reading once the slow subscriber caught up (or stopped consuming, which holds nobody back). */
-    private void resumeWhenCaughtUp(Session slow) {
+    private void resumeWhenCaughtUp(DeliveryTarget slow) {
         if (!c.isConnected()) {
             return;
         }

@@ -5,60 +5,60 @@ import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.retain.RetainedStore;
-import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.SessionEvents;
-import io.ternmq.broker.session.SessionLimits;
-import io.ternmq.broker.session.Subscription;
-import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.HeldHandover;
+import io.ternmq.broker.store.PublishTransaction;
+import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.Store;
-import io.ternmq.broker.store.StoreOp;
-import io.ternmq.broker.store.StoreWriter;
-import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 
 /**
- * Takes a published message to every session whose subscriptions match it, once per session at the highest
- * matching QoS (capped by the message's QoS), and to one member of every matching shared subscription group; keeps
- * the retained store current. Runs on the publisher's event loop.
+ * Takes a published message to every target whose subscriptions match it, once per target at the highest matching
+ * QoS (capped by the message's QoS), and to one member of every matching shared subscription group; keeps the
+ * retained store current. Runs on the publisher's event loop.
  *
- * <p>Deliveries that need no store go straight to the target session's inbox. QoS 1/2 deliveries to stored
- * (persistent) sessions, retained changes, held shared-group messages and the publisher's inbound QoS 2 state are
- * written in one {@link StoreOp}: the message once, an entry per session queue. Only when that op is durable are
- * the entries handed to their sessions (in the store's order, which numbers them) and is the publisher told, so that
- * its PUBACK/PUBREC never promises what a crash could lose.
+ * <p>Deliveries that need no store go straight to the target. QoS 1/2 deliveries to targets with a stored queue,
+ * retained changes, held shared-group messages and the publisher's inbound QoS 2 state are written in one
+ * {@link PublishTransaction}: the message once, an entry per queue. Only when it is durable are the entries handed to
+ * their targets (in the store's order, which numbers them) and is the publisher told, so that its PUBACK/PUBREC never
+ * promises what a crash could lose.
  */
-public final class Router implements SessionEvents {
+public final class Router {
     private static final int[] NO_IDS = new int[0];
 
     /** What the publisher's side learns once its message is routed and stored; runs on the publisher's loop. */
     @FunctionalInterface
     public interface PublishCallback {
         /**
-         * @param matched       sessions and shared groups the message went to
+         * @param matched       targets and shared groups the message went to
          * @param quotaExceeded true if it matched but every stored target refused it for its queue limits
          */
         void routed(int matched, boolean quotaExceeded);
     }
 
-    /** Where a PUBLISH came from: its session (for inbound QoS 2 state), packet id (QoS 2) and event loop. */
-    public record Origin(Session publisher, int qos2PacketId, EventExecutor loop) {
+    /**
+     * Where a PUBLISH came from: the publisher's stored queue (null if it has none; its inbound QoS 2 id is stored
+     * there), the packet id (QoS 2) and the publisher's event loop.
+     */
+    public record Origin(StoredQueue publisher, int qos2PacketId, EventExecutor loop) {
     }
 
     private final SubscriptionTable subscriptions;
     private final RetainedStore retained;
     private final Store store;
-    private final SessionLimits limits;
+    private final QueueLimits limits;
     private final long retainedMaxCount;
     private final long retainedMaxBytes;
     private final BrokerMetrics metrics;
 
-    public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, SessionLimits limits,
+    public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, QueueLimits limits,
                   long retainedMaxCount, long retainedMaxBytes, BrokerMetrics metrics) {
         this.subscriptions = subscriptions;
         this.retained = retained;
@@ -81,30 +81,31 @@ public final class Router implements SessionEvents {
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
      *
-     * @return a target session that falls behind while its client keeps consuming (its queue filling, counting
-     *         what still waits to be written, or its socket backed up), or null: the publisher should wait for it
-     *         rather than have the broker drop what it already acknowledged
+     * @return a target that falls behind while its client keeps consuming (its queue filling, counting what still
+     *         waits to be written, or its socket backed up), or null: the publisher should wait for it rather than
+     *         have the broker drop what it already acknowledged
      */
-    public Session publish(Message message, Origin origin, PublishCallback callback) {
+    public DeliveryTarget publish(Message message, Origin origin, PublishCallback callback) {
         boolean retainChanged = message.retain() && updateRetained(message);
-        Session congested = null;
+        DeliveryTarget congested = null;
         Targets targets = new Targets(message.publisherId());
         subscriptions.match(message.topic(), targets);
-        Storing storing = null;
+        PublishTransaction tx = null;
         for (int i = 0; i < targets.size; i++) {
             // [MQTT-3.3.1-9] RETAIN is 0 on delivery to established subscriptions unless retain-as-published
             boolean retainFlag = message.retain() && targets.retainAsPublished[i];
             QoS qos = QoS.min(message.qos(), targets.qos[i]);
-            Session session = targets.sessions[i];
-            if (congested == null && session.wantsBackpressure()) {
-                congested = session;
+            DeliveryTarget target = targets.targets[i];
+            if (congested == null && target.wantsBackpressure()) {
+                congested = target;
             }
             Delivery d = new Delivery(message, qos, retainFlag, targets.subscriptionIds(i));
-            if (qos != QoS.AT_MOST_ONCE && session.isStored()) {
-                storing = storing == null ? new Storing(message) : storing;
-                storing.add(session, d);
+            StoredQueue queue = target.storedQueue();
+            if (qos != QoS.AT_MOST_ONCE && queue != null) {
+                tx = tx == null ? new PublishTransaction(message, limits) : tx;
+                tx.deliver(queue, d);
             } else {
-                session.submit(d);
+                target.deliver(d);
             }
         }
         int matched = targets.size;
@@ -115,9 +116,9 @@ public final class Router implements SessionEvents {
                 if (member == null) {
                     if (!group.reserveHold()) {
                         metrics.queueOverflowDrops.increment();
-                    } else if (store.persistent()) {
-                        storing = storing == null ? new Storing(message) : storing;
-                        storing.held.add(group);
+                    } else if (store.survivesRestart()) {
+                        tx = tx == null ? new PublishTransaction(message, limits) : tx;
+                        tx.hold(new HeldFor(group, message.publisherId()));
                     } else {
                         group.hold(new SharedGroup.Held(0, 0, message));
                         drainIfMemberOnline(group, message.publisherId());
@@ -125,34 +126,49 @@ public final class Router implements SessionEvents {
                     continue;
                 }
                 Delivery d = sharedDelivery(group, member, message);
-                if (congested == null && member.session().wantsBackpressure()) {
-                    congested = member.session();
+                DeliveryTarget target = member.target();
+                if (congested == null && target.wantsBackpressure()) {
+                    congested = target;
                 }
-                if (d.qos() != QoS.AT_MOST_ONCE && member.session().isStored()) {
-                    storing = storing == null ? new Storing(message) : storing;
-                    storing.add(member.session(), d);
+                StoredQueue queue = target.storedQueue();
+                if (d.qos() != QoS.AT_MOST_ONCE && queue != null) {
+                    tx = tx == null ? new PublishTransaction(message, limits) : tx;
+                    tx.deliver(queue, d);
                 } else {
-                    member.session().submit(d);
+                    target.deliver(d);
                 }
             }
         }
-        boolean storeRetained = retainChanged && store.persistent();
-        boolean storeInbound = origin != null && origin.qos2PacketId() != 0 && origin.publisher().isStored();
-        if (storing == null && !storeRetained && !storeInbound) {
+        boolean storeRetained = retainChanged && store.survivesRestart();
+        boolean storeInbound = origin != null && origin.qos2PacketId() != 0 && origin.publisher() != null;
+        if (tx == null && !storeRetained && !storeInbound) {
             if (callback != null) {
                 callback.routed(matched, false);
             }
             return congested;
         }
-        if (storing == null) {
-            storing = new Storing(message);
+        if (tx == null) {
+            tx = new PublishTransaction(message, limits);
         }
-        storing.retained = storeRetained;
-        storing.origin = storeInbound ? origin : null;
-        storing.callback = callback;
-        storing.callbackLoop = origin == null ? null : origin.loop();
-        storing.matched = matched;
-        store.submit(storing);
+        if (storeRetained) {
+            tx.retain();
+        }
+        if (storeInbound) {
+            tx.inboundQos2(origin.publisher(), origin.qos2PacketId());
+        }
+        if (callback != null) {
+            int total = matched;
+            EventExecutor loop = origin == null ? null : origin.loop();
+            tx.whenStored(refused -> {
+                boolean quotaExceeded = refused > 0 && refused == total;
+                if (loop == null) {
+                    callback.routed(total, quotaExceeded);
+                } else {
+                    loop.execute(() -> callback.routed(total, quotaExceeded));
+                }
+            });
+        }
+        store.submit(tx);
         return congested;
     }
 
@@ -172,177 +188,100 @@ public final class Router implements SessionEvents {
         return true;
     }
 
-    /** One target session of a stored publish. */
-    private record Target(Session session, Delivery delivery) {
-    }
+    /** A shared group holding a message in the store while no member is online; hands it on once it is durable. */
+    private final class HeldFor implements PublishTransaction.HeldGroup {
+        private final SharedGroup group;
+        private final String publisherId;
 
-    /** The store operation of one publish. */
-    private final class Storing implements StoreOp {
-        final Message message;
-        final List<Target> targets = new ArrayList<>(2);
-        final List<SharedGroup> held = new ArrayList<>(0);
-        boolean retained;
-        Origin origin;
-        PublishCallback callback;
-        EventExecutor callbackLoop;
-        int matched;
-        private final List<Object[]> accepted = new ArrayList<>(2);
-        private final List<SharedGroup.Held> heldEntries = new ArrayList<>(0);
-        private int refused;
-
-        Storing(Message message) {
-            this.message = message;
-        }
-
-        /** A stored session's delivery: it counts towards the session's congestion until {@link #prepare} takes it. */
-        void add(Session session, Delivery d) {
-            targets.add(new Target(session, d));
-            session.storeSubmittedDelivery();
+        HeldFor(SharedGroup group, String publisherId) {
+            this.group = group;
+            this.publisherId = publisherId;
         }
 
         @Override
-        public void prepare(StoreWriter w) {
-            long messageId = 0;
-            int references = 0;
-            int size = message.payload().length;
-            for (Target t : targets) {
-                Session s = t.session();
-                if (s.isEnded()) {
-                    s.storeTookDelivery();
-                    continue; // it ended since the match; its state is being purged
-                }
-                if (overLimits(s, size)) {
-                    if (!limits.dropOldest()) {
-                        s.countRefused();
-                        s.storeTookDelivery();
-                        refused++;
-                        continue;
-                    }
-                    s.dropOldestStored();
-                }
-                if (messageId == 0) {
-                    messageId = w.newMessageId();
-                }
-                Delivery d = t.delivery();
-                QueueEntry entry = new QueueEntry(s.nextStoreSeq(), messageId, d.qos(), d.retain(),
-                        d.subscriptionIds(), d.sharedGroup() == null ? "" : d.sharedGroup(), false, size);
-                w.putQueueEntry(s.storeOwner(), entry);
-                s.countStored(size);
-                s.storeTookDelivery();
-                references++;
-                accepted.add(new Object[] {s, entry});
-            }
-            for (SharedGroup group : held) {
-                if (messageId == 0) {
-                    messageId = w.newMessageId();
-                }
-                long seq = group.nextHeldSeq();
-                w.putHeld(group.key(), seq, messageId);
-                references++;
-                heldEntries.add(new SharedGroup.Held(seq, messageId, message));
-            }
-            if (references > 0) {
-                w.putMessage(messageId, message, references);
-            }
-            if (retained) {
-                if (message.payload().length == 0) {
-                    w.deleteRetained(message.topic());
-                } else {
-                    w.putRetained(message);
-                }
-            }
-            if (origin != null) {
-                w.putInboundQos2(origin.publisher().storeOwner(), origin.qos2PacketId());
-            }
+        public String key() {
+            return group.key();
         }
 
         @Override
-        public void applied() {
-            for (Object[] a : accepted) {
-                ((Session) a[0]).post(new StoredEntry((QueueEntry) a[1], message));
-            }
-            for (int i = 0; i < heldEntries.size(); i++) {
-                SharedGroup group = held.get(i);
-                group.hold(heldEntries.get(i));
-                drainIfMemberOnline(group, message.publisherId());
-            }
-            if (callback != null) {
-                boolean quotaExceeded = refused > 0 && refused == matched;
-                if (callbackLoop == null) {
-                    callback.routed(matched, quotaExceeded);
-                } else {
-                    callbackLoop.execute(() -> callback.routed(matched, quotaExceeded));
-                }
-            }
+        public long nextHeldSeq() {
+            return group.nextHeldSeq();
         }
-    }
 
-    private boolean overLimits(Session s, int size) {
-        return s.storedQueued() >= limits.maxQueuedMessages()
-                || (limits.maxQueuedBytes() > 0 && s.storedBytes() + size > limits.maxQueuedBytes());
+        @Override
+        public void held(long seq, long messageId, Message message) {
+            group.hold(new SharedGroup.Held(seq, messageId, message));
+            drainIfMemberOnline(group, publisherId);
+        }
     }
 
     // ------------------------------------------------------------------ subscriptions
 
-    /** Adds the session's subscription to routing (the session's own map is updated by the caller). */
-    public boolean subscribe(Session session, Subscription subscription) {
-        boolean added = subscriptions.subscribe(session, subscription);
+    /** Adds a target's subscription to routing (a session's own map is updated by the caller). */
+    public boolean subscribe(DeliveryTarget target, Subscription subscription) {
+        boolean added = subscriptions.subscribe(target, subscription);
         if (TopicSyntax.isSharedSubscription(subscription.filter())) {
-            drainHeld(subscriptions.sharedGroup(subscription.filter()), session);
+            drainHeld(subscriptions.sharedGroup(subscription.filter()), target);
         }
         return added;
     }
 
-    public boolean unsubscribe(Session session, String filter) {
-        return subscriptions.unsubscribe(session, filter);
+    public boolean unsubscribe(DeliveryTarget target, String filter) {
+        return subscriptions.unsubscribe(target, filter);
     }
 
     /**
-     * Sends the retained messages matching a new subscription to its session, with RETAIN set [MQTT-3.3.1-6]: QoS
-     * 1/2 ones through the store for a stored session, like any other delivery. Runs on the session's owner loop.
+     * Sends the retained messages matching a new subscription to its target, with RETAIN set [MQTT-3.3.1-6]: QoS
+     * 1/2 ones through the store for a target with a stored queue, like any other delivery. Runs on the target's
+     * loop.
      */
-    public void sendRetained(Session session, Subscription sub) {
+    public void sendRetained(DeliveryTarget target, Subscription sub) {
         int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
         long now = System.currentTimeMillis();
-        List<Delivery> stored = new ArrayList<>();
+        StoredQueue queue = target.storedQueue();
         retained.match(sub.filter(), m -> {
             if (m.isExpired(now)) {
                 return; // an expired retained message is not delivered [MQTT-3.3.2-5]
             }
             Delivery d = new Delivery(m, QoS.min(m.qos(), sub.qos()), true, ids);
-            if (d.qos() != QoS.AT_MOST_ONCE && session.isStored()) {
-                stored.add(d);
+            if (d.qos() != QoS.AT_MOST_ONCE && queue != null) {
+                PublishTransaction tx = new PublishTransaction(m, limits);
+                tx.deliver(queue, d);
+                store.submit(tx);
             } else {
-                session.deliver(d);
+                target.deliver(d);
             }
         });
-        for (Delivery d : stored) {
-            Storing op = new Storing(d.message());
-            op.add(session, d);
-            store.submit(op);
-        }
     }
 
-    /** A session came online: it takes what its shared groups held while no member was online. Owner loop. */
-    public void sessionOnline(Session session) {
-        for (Subscription s : session.subscriptions()) {
+    /**
+     * A target came online: it takes what its shared groups held while no member was online. Runs on its loop.
+     *
+     * @param subscriptions its subscriptions
+     */
+    public void targetOnline(DeliveryTarget target, Collection<Subscription> subscriptions) {
+        for (Subscription s : subscriptions) {
             if (TopicSyntax.isSharedSubscription(s.filter())) {
-                drainHeld(subscriptions.sharedGroup(s.filter()), session);
+                drainHeld(this.subscriptions.sharedGroup(s.filter()), target);
             }
         }
     }
 
-    @Override
-    public void sessionEnded(Session session, List<Delivery> sharedLeftovers) {
-        for (Subscription s : session.subscriptions()) {
-            subscriptions.unsubscribe(session, s.filter());
+    /**
+     * A target's session ended: its subscriptions leave routing, and what it held through shared subscriptions
+     * (queued messages, QoS 1 in flight) goes to other members. Runs on its loop.
+     */
+    public void targetEnded(DeliveryTarget target, Collection<Subscription> subscriptions,
+                            List<Delivery> sharedLeftovers) {
+        for (Subscription s : subscriptions) {
+            this.subscriptions.unsubscribe(target, s.filter());
         }
         for (Delivery d : sharedLeftovers) {
             redirectShared(d);
         }
     }
 
-    @Override
+    /** A shared-subscription delivery reached a target that had already ended: another member gets it. */
     public void redirectShared(Delivery delivery) {
         SharedGroup group = subscriptions.sharedGroup(delivery.sharedGroup());
         if (group == null) {
@@ -365,15 +304,15 @@ public final class Router implements SessionEvents {
         // a member may have come online between the pick and the hold, and drained before the hold
         SharedGroup.Member member = group.pick(publisherId);
         if (member != null) {
-            drainHeld(group, member.session());
+            drainHeld(group, member.target());
         }
     }
 
-    private void drainHeld(SharedGroup group, Session session) {
+    private void drainHeld(SharedGroup group, DeliveryTarget target) {
         if (group == null) {
             return;
         }
-        SharedGroup.Member member = group.memberOf(session);
+        SharedGroup.Member member = group.memberOf(target);
         if (member == null) {
             return;
         }
@@ -385,44 +324,13 @@ public final class Router implements SessionEvents {
 
     private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held) {
         Delivery d = sharedDelivery(group, member, held.message());
-        Session s = member.session();
-        boolean toStore = d.qos() != QoS.AT_MOST_ONCE && s.isStored();
-        if (!toStore && !held.stored()) {
-            s.submit(d);
+        DeliveryTarget target = member.target();
+        StoredQueue queue = d.qos() != QoS.AT_MOST_ONCE ? target.storedQueue() : null;
+        if (queue == null && !held.stored()) {
+            target.deliver(d);
             return;
         }
-        if (toStore) {
-            s.storeSubmittedDelivery();
-        }
-        store.submit(new StoreOp() {
-            private QueueEntry entry;
-
-            @Override
-            public void prepare(StoreWriter w) {
-                int size = held.message().payload().length;
-                if (toStore) {
-                    long messageId = held.stored() ? held.messageId() : w.newMessageId();
-                    entry = new QueueEntry(s.nextStoreSeq(), messageId, d.qos(), d.retain(), d.subscriptionIds(),
-                            group.key(), false, size);
-                    w.putQueueEntry(s.storeOwner(), entry);
-                    s.countStored(size);
-                    s.storeTookDelivery();
-                    w.putMessage(messageId, held.message(), 1);
-                }
-                if (held.stored()) {
-                    w.deleteHeld(group.key(), held.seq(), held.messageId());
-                }
-            }
-
-            @Override
-            public void applied() {
-                if (entry != null) {
-                    s.post(new StoredEntry(entry, held.message()));
-                } else {
-                    s.post(d);
-                }
-            }
-        });
+        store.submit(new HeldHandover(queue, d, group.key(), held.seq(), held.messageId(), () -> target.deliver(d)));
     }
 
     private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message) {
@@ -433,34 +341,34 @@ public final class Router implements SessionEvents {
     }
 
     /**
-     * The sessions one message goes to. Overlapping subscriptions of one session merge into one entry with the
+     * The targets one message goes to. Overlapping subscriptions of one target merge into one entry with the
      * highest QoS and all their subscription identifiers: we send one copy, which the standard allows.
      */
     private static final class Targets implements SubscriptionTable.MatchVisitor {
         private static final int LINEAR_SCAN_LIMIT = 8;
 
         private final String publisherId;
-        Session[] sessions = new Session[4];
+        DeliveryTarget[] targets = new DeliveryTarget[4];
         QoS[] qos = new QoS[4];
         boolean[] retainAsPublished = new boolean[4];
         int[][] ids = new int[4][];
         int size;
         List<SharedGroup> groups;
-        private IdentityHashMap<Session, Integer> index;
+        private IdentityHashMap<DeliveryTarget, Integer> index;
 
         Targets(String publisherId) {
             this.publisherId = publisherId;
         }
 
         @Override
-        public void visit(Session session, Subscription sub) {
+        public void visit(DeliveryTarget target, Subscription sub) {
             // no local: not to the connection that published it
-            if (sub.noLocal() && session.clientId().equals(publisherId)) {
+            if (sub.noLocal() && target.clientId().equals(publisherId)) {
                 return;
             }
-            int i = indexOf(session);
+            int i = indexOf(target);
             if (i < 0) {
-                add(session, sub);
+                add(target, sub);
                 return;
             }
             qos[i] = QoS.max(qos[i], sub.qos());
@@ -481,37 +389,37 @@ public final class Router implements SessionEvents {
             groups.add(group);
         }
 
-        private int indexOf(Session session) {
+        private int indexOf(DeliveryTarget target) {
             if (index != null) {
-                Integer i = index.get(session);
+                Integer i = index.get(target);
                 return i == null ? -1 : i;
             }
             for (int i = 0; i < size; i++) {
-                if (sessions[i] == session) {
+                if (targets[i] == target) {
                     return i;
                 }
             }
             return -1;
         }
 
-        private void add(Session session, Subscription sub) {
-            if (size == sessions.length) {
+        private void add(DeliveryTarget target, Subscription sub) {
+            if (size == targets.length) {
                 int n = size * 2;
-                sessions = Arrays.copyOf(sessions, n);
+                targets = Arrays.copyOf(targets, n);
                 qos = Arrays.copyOf(qos, n);
                 retainAsPublished = Arrays.copyOf(retainAsPublished, n);
                 ids = Arrays.copyOf(ids, n);
             }
-            sessions[size] = session;
+            targets[size] = target;
             qos[size] = sub.qos();
             retainAsPublished[size] = sub.retainAsPublished();
             ids[size] = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
             if (index != null) {
-                index.put(session, size);
+                index.put(target, size);
             } else if (size == LINEAR_SCAN_LIMIT) {
                 index = new IdentityHashMap<>();
                 for (int i = 0; i <= size; i++) {
-                    index.put(sessions[i], i);
+                    index.put(targets[i], i);
                 }
             }
             size++;

@@ -1,8 +1,6 @@
 package io.ternmq.broker.routing;
 
 import io.ternmq.broker.message.Message;
-import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.Subscription;
 
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SharedGroup {
 
-    /** A member: a session and its subscription (QoS, subscription identifier) to this group. */
-    public record Member(Session session, Subscription subscription) {
+    /** A member: a target and its subscription (QoS, subscription identifier) to this group. */
+    public record Member(DeliveryTarget target, Subscription subscription) {
     }
 
     /** A message held for the group; {@code seq} and {@code messageId} are 0 unless it is in the store. */
@@ -67,26 +65,26 @@ public final class SharedGroup {
     }
 
     /** Adds or replaces a member. */
-    synchronized void put(Session session, Subscription subscription) {
+    synchronized void put(DeliveryTarget target, Subscription subscription) {
         Member[] current = members;
         for (int i = 0; i < current.length; i++) {
-            if (current[i].session() == session) {
+            if (current[i].target() == target) {
                 Member[] copy = current.clone();
-                copy[i] = new Member(session, subscription);
+                copy[i] = new Member(target, subscription);
                 members = copy;
                 return;
             }
         }
         Member[] grown = Arrays.copyOf(current, current.length + 1);
-        grown[current.length] = new Member(session, subscription);
+        grown[current.length] = new Member(target, subscription);
         members = grown;
     }
 
     /** @return true if it was a member */
-    synchronized boolean remove(Session session) {
+    synchronized boolean remove(DeliveryTarget target) {
         Member[] current = members;
         for (int i = 0; i < current.length; i++) {
-            if (current[i].session() == session) {
+            if (current[i].target() == target) {
                 Member[] shrunk = new Member[current.length - 1];
                 System.arraycopy(current, 0, shrunk, 0, i);
                 System.arraycopy(current, i + 1, shrunk, i, current.length - i - 1);
@@ -101,10 +99,10 @@ public final class SharedGroup {
         return members.length == 0;
     }
 
-    /** @return the member of this session, or null */
-    Member memberOf(Session session) {
+    /** @return the member of this target, or null */
+    Member memberOf(DeliveryTarget target) {
         for (Member m : members) {
-            if (m.session() == session) {
+            if (m.target() == target) {
                 return m;
             }
         }
@@ -120,7 +118,7 @@ public final class SharedGroup {
         }
         if (strategy == Strategy.STICKY) {
             Member s = sticky;
-            if (s != null && s.session().isOnline() && memberOf(s.session()) != null) {
+            if (s != null && s.target().isOnline() && memberOf(s.target()) != null) {
                 return s;
             }
         }
@@ -131,7 +129,7 @@ public final class SharedGroup {
         };
         for (int i = 0; i < n; i++) {
             Member m = ms[(start + i) % n];
-            if (m.session().isOnline()) {
+            if (m.target().isOnline()) {
                 if (strategy == Strategy.STICKY) {
                     sticky = m;
                 }

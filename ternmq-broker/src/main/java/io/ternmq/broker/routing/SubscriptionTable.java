@@ -1,18 +1,16 @@
 package io.ternmq.broker.routing;
 
-import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.Subscription;
 
 /**
- * Topic filters to the sessions subscribed with them, and shared subscription groups. {@link SubscriptionTree} holds
+ * Topic filters to the targets subscribed with them, and shared subscription groups. {@link SubscriptionTree} holds
  * this node's; a cluster-wide table implements the same contract later.
  */
 public interface SubscriptionTable {
 
     /** What {@link #match} reports. */
     interface MatchVisitor {
-        /** An ordinary subscription that matches (a session with overlapping filters is visited per filter). */
-        void visit(Session session, Subscription subscription);
+        /** An ordinary subscription that matches (a target with overlapping filters is visited per filter). */
+        void visit(DeliveryTarget target, Subscription subscription);
 
         /** A shared subscription group whose filter matches: exactly one of its members gets the message. */
         default void visitShared(SharedGroup group) {
@@ -20,14 +18,14 @@ public interface SubscriptionTable {
     }
 
     /**
-     * Adds or replaces the session's subscription; a {@code $share/{group}/{filter}} one joins that group.
+     * Adds or replaces the target's subscription; a {@code $share/{group}/{filter}} one joins that group.
      *
-     * @return true if the session had no subscription to this filter before
+     * @return true if the target had no subscription to this filter before
      */
-    boolean subscribe(Session session, Subscription subscription);
+    boolean subscribe(DeliveryTarget target, Subscription subscription);
 
-    /** @return true if the session had a subscription to this filter */
-    boolean unsubscribe(Session session, String filter);
+    /** @return true if the target had a subscription to this filter */
+    boolean unsubscribe(DeliveryTarget target, String filter);
 
     /** Visits every subscription and shared group whose filter matches the topic name; safe from any thread. */
     void match(String topic, MatchVisitor visitor);

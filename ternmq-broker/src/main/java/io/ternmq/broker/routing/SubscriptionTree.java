@@ -1,18 +1,16 @@
 package io.ternmq.broker.routing;
 
-import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.Subscription;
 import io.ternmq.codec.TopicSyntax;
 
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * This node's subscriptions: one {@link TopicFilterTree} of sessions for ordinary subscriptions and one of shared
+ * This node's subscriptions: one {@link TopicFilterTree} of targets for ordinary subscriptions and one of shared
  * groups (keyed by group name) for {@code $share/{group}/{filter}} subscriptions. Matching is lock-free.
  */
 public final class SubscriptionTree implements SubscriptionTable {
 
-    private final TopicFilterTree<Session, Subscription> sessions = new TopicFilterTree<>();
+    private final TopicFilterTree<DeliveryTarget, Subscription> targets = new TopicFilterTree<>();
     private final TopicFilterTree<String, SharedGroup> groups = new TopicFilterTree<>();
     private final Object groupLock = new Object();
     private final AtomicLong sharedMembers = new AtomicLong();
@@ -29,10 +27,10 @@ public final class SubscriptionTree implements SubscriptionTable {
     }
 
     @Override
-    public boolean subscribe(Session session, Subscription subscription) {
+    public boolean subscribe(DeliveryTarget target, Subscription subscription) {
         String filter = subscription.filter();
         if (!TopicSyntax.isSharedSubscription(filter)) {
-            return sessions.put(filter, session, subscription) == null;
+            return targets.put(filter, target, subscription) == null;
         }
         SharedFilter sf = SharedFilter.parse(filter);
         synchronized (groupLock) {
@@ -41,8 +39,8 @@ public final class SubscriptionTree implements SubscriptionTable {
                 group = new SharedGroup(sf.group, sf.filter, strategy, maxHeldPerGroup);
                 groups.put(sf.filter, sf.group, group);
             }
-            boolean added = group.memberOf(session) == null;
-            group.put(session, subscription);
+            boolean added = group.memberOf(target) == null;
+            group.put(target, subscription);
             if (added) {
                 sharedMembers.incrementAndGet();
             }
@@ -51,14 +49,14 @@ public final class SubscriptionTree implements SubscriptionTable {
     }
 
     @Override
-    public boolean unsubscribe(Session session, String filter) {
+    public boolean unsubscribe(DeliveryTarget target, String filter) {
         if (!TopicSyntax.isSharedSubscription(filter)) {
-            return sessions.remove(filter, session) != null;
+            return targets.remove(filter, target) != null;
         }
         SharedFilter sf = SharedFilter.parse(filter);
         synchronized (groupLock) {
             SharedGroup group = groups.get(sf.filter, sf.group);
-            if (group == null || !group.remove(session)) {
+            if (group == null || !group.remove(target)) {
                 return false;
             }
             sharedMembers.decrementAndGet();
@@ -71,7 +69,7 @@ public final class SubscriptionTree implements SubscriptionTable {
 
     @Override
     public void match(String topic, MatchVisitor visitor) {
-        sessions.match(topic, visitor::visit);
+        targets.match(topic, visitor::visit);
         if (!groups.isEmpty()) {
             groups.match(topic, (name, group) -> visitor.visitShared(group));
         }
@@ -85,7 +83,7 @@ public final class SubscriptionTree implements SubscriptionTable {
 
     @Override
     public long size() {
-        return sessions.size() + sharedMembers.get();
+        return targets.size() + sharedMembers.get();
     }
 
     /** {@code $share/{group}/{filter}} split into its parts. */

@@ -3,13 +3,14 @@ package io.ternmq.broker.service;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.SessionInfo;
 import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.routing.Subscription;
 import io.ternmq.codec.TopicSyntax;
 
 import java.util.ArrayList;
@@ -52,12 +53,12 @@ public final class BrokerService {
 
     /** The session is attached and CONNACK sent: it takes what its shared groups held meanwhile. Owner loop. */
     public void attached(Session session) {
-        router.sessionOnline(session);
+        router.targetOnline(session, session.subscriptions());
     }
 
     /** A session was made for a connection that closed before it was ready: a session that ends with it ends now. */
     public void abandoned(Session session) {
-        if (!session.isPersistent()) {
+        if (!session.outlivesConnection()) {
             sessions.end(session);
         }
     }
@@ -86,7 +87,7 @@ public final class BrokerService {
      *
      * @return a subscriber that falls behind while still consuming, which the publisher should wait for; or null
      */
-    public Session publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
+    public DeliveryTarget publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
         return router.publish(message, origin, callback);
     }
 

@@ -1,9 +1,12 @@
 package io.ternmq.broker.session;
 
+import io.ternmq.broker.routing.Subscription;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
@@ -20,23 +23,23 @@ import java.util.function.Consumer;
 public final class LocalSessionRegistry implements SessionRegistry, SessionHost {
 
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
-    private final SessionLimits limits;
+    private final QueueLimits limits;
     private final BrokerMetrics metrics;
-    private final SessionEvents events;
+    private final Router router;
     private final Consumer<Message> willPublisher;
     private final Store store;
 
     /**
-     * @param events        told when a session ends, to drop its subscriptions from routing
+     * @param router        told when a session ends, to drop its subscriptions and hand on its shared deliveries
      * @param willPublisher routes will messages
-     * @param store         where persistent sessions are kept
+     * @param store         where sessions that outlive their connection are kept
      */
-    public LocalSessionRegistry(SessionLimits limits, BrokerMetrics metrics, SessionEvents events,
+    public LocalSessionRegistry(QueueLimits limits, BrokerMetrics metrics, Router router,
                                 Consumer<Message> willPublisher, Store store) {
         this.store = store;
         this.limits = limits;
         this.metrics = metrics;
-        this.events = events;
+        this.router = router;
         this.willPublisher = willPublisher;
     }
 
@@ -49,11 +52,11 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         // happen inside the map's compute.
         sessions.compute(clientId, (id, existing) -> {
             if (existing != null && !cleanStart) {
-                existing.post((Runnable) () -> {
+                existing.post(() -> {
                     existing.detachForTakeover();
                     existing.moveTo(connectionLoop);
                 });
-                existing.post((Runnable) () -> {
+                existing.post(() -> {
                     if (existing.isEnded()) {
                         // it ended between this compute and now; end() has unregistered it, so start afresh
                         connect(request, connectionLoop, connection);
@@ -65,13 +68,13 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 return existing;
             }
             if (existing != null) {
-                existing.post((Runnable) () -> {
+                existing.post(() -> {
                     existing.detachForTakeover();
                     finish(existing);
                 });
             }
             Session fresh = new Session(id, expiryInterval, connectionLoop, limits, metrics, this, store);
-            fresh.post((Runnable) () -> fresh.attach(connection, false, expiryInterval, request.protocolLevel(),
+            fresh.post(() -> fresh.attach(connection, false, expiryInterval, request.protocolLevel(),
                     request.will(), request.willDelaySeconds()));
             return fresh;
         });
@@ -89,7 +92,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         }
         List<Delivery> leftovers = session.takeSharedDeliveries();
         Message will = session.end();
-        events.sessionEnded(session, leftovers);
+        router.targetEnded(session, session.subscriptions(), leftovers);
         if (will != null) {
             willPublisher.accept(will);
         }
@@ -110,7 +113,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
 
     @Override
     public void redirectShared(Delivery delivery) {
-        events.redirectShared(delivery);
+        router.redirectShared(delivery);
     }
 
     /**
@@ -124,7 +127,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         for (Subscription sub : stored.subscriptions()) {
             s.putSubscription(sub);
         }
-        s.post((Runnable) () -> s.recover(r, stored.inboundQos2(), stored.queuedCount(), stored.queuedBytes(),
+        s.post(() -> s.recover(r, stored.inboundQos2(), stored.queuedCount(), stored.queuedBytes(),
                 stored.firstSeq(), stored.nextSeq()));
         return s;
     }

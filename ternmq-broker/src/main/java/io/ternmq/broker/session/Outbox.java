@@ -5,10 +5,9 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.store.QueueEntry;
-import io.ternmq.broker.store.Store;
-import io.ternmq.broker.store.StoreOp;
-import io.ternmq.broker.store.StoreWriter;
+import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.codec.QoS;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A session's outbound side: the messages waiting to be sent, the in-flight window, and packet ids. Owner-thread
- * state, except the stored-queue counters that routing reads and advances in the store's order.
+ * state; a stored session's queue in the store ({@link StoredQueue}) keeps the counters routing reads.
  *
- * <p><b>Stored sessions</b> (persistent at creation, with a store) keep every QoS 1/2 delivery in the store first:
- * routing writes the queue entry, numbered by {@code seq} in the store's single order, and only then posts it here.
+ * <p><b>Stored sessions</b> (those that outlive their connection, from creation on) keep every QoS 1/2 delivery in
+ * the store first: routing writes the queue entry, numbered by {@code seq} in the store's single order, and only then
+ * posts it here.
  * In memory this class keeps a bounded window of those entries ({@code loadedUpTo} marks how far); the rest stay on
  * disk and are read back a page at a time while the client is online, so an offline session costs no heap for its
  * queue. The packet id of an entry follows from its seq, so after a restart a message is resent with the id it
@@ -64,7 +64,7 @@ final class Outbox {
     }
 
     private final Session session;
-    private final SessionLimits limits;
+    private final QueueLimits limits;
 
     // Most connections are idle or keep up: they start with shared empty collections (never written: the methods
     // that add replace them first) and get their own, small, on the first message.
@@ -89,8 +89,8 @@ final class Outbox {
     private long localSeq;
     private long droppedMessages;
 
-    // Stored queue: seqs are given out in the store's order (routing), counters are read there too.
-    final StoredCounters stored;
+    /** The session's queue in the store, or null if it has none. */
+    private final StoredQueue stored;
     /** Stored entries in flight: routing subtracts them, since limits bound what waits, as in Mosquitto. */
 
     /** Set while the in-memory queue is above half its bound; cleared below a quarter (hysteresis). */
@@ -105,15 +105,10 @@ final class Outbox {
     private long lastAnnounced;
     private boolean loading;
 
-    Outbox(Session session, SessionLimits limits) {
+    Outbox(Session session, QueueLimits limits) {
         this.session = session;
-        this.stored = session.store() == null ? null : new StoredCounters();
+        this.stored = session.storedQueue();
         this.limits = limits;
-    }
-
-    // Reached through the session rather than kept: every connection has an outbox.
-    private Store store() {
-        return session.store();
     }
 
     private BrokerMetrics metrics() {
@@ -127,76 +122,9 @@ final class Outbox {
 
     /** After recovery: the stored queue holds {@code count} entries from {@code firstSeq} to {@code nextSeq - 1}. */
     void recovered(long count, long bytes, long firstSeq, long nextSeq) {
-        stored.count.set(count);
-        stored.bytes.set(bytes);
-        stored.nextSeq.set(Math.max(nextSeq, 1));
+        stored.recovered(count, bytes, firstSeq, nextSeq, limits.maxInflight());
         loadedUpTo = count == 0 ? Math.max(nextSeq, 1) : firstSeq;
         lastAnnounced = nextSeq - 1;
-        // the broker sent a stored queue in order, at most a window ahead of its oldest unacknowledged entry: the
-        // first entries (as many as the window, the largest a client may have had) may have gone out already
-        if (count > 0) {
-            stored.recoveredWindow = new RecoveredWindow((int) Math.min(count, limits.maxInflight()), firstSeq,
-                    nextSeq);
-        }
-    }
-
-    /**
-     * Whether a stored entry, met in seq order, held a place of the recovered queue inside the in-flight window,
-     * so that it may have been sent before the restart. Whether it really was nobody knows (sending is not stored),
-     * and a re-delivery must carry DUP 1 [MQTT-3.3.1-1]. Each place counts once, however often the entry is read.
-     */
-    private boolean insideRecoveredWindow(long seq) {
-        RecoveredWindow w = stored.recoveredWindow;
-        if (w == null) {
-            return false;
-        }
-        if (seq < w.end) {
-            return true;
-        }
-        if (w.left == 0 || seq >= w.nextSeq) {
-            return false;
-        }
-        w.left--;
-        w.end = seq + 1;
-        return true;
-    }
-
-    boolean isStored() {
-        return store() != null;
-    }
-
-    /**
-     * A stored session's queue counters, written by routing (in the store's order) and by the owner, read from any
-     * thread. Created only for stored sessions: a clean session never needs them.
-     */
-    static final class StoredCounters {
-        final AtomicLong nextSeq = new AtomicLong(1);
-        final AtomicLong count = new AtomicLong();
-        final AtomicLong bytes = new AtomicLong();
-        final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
-        /**
-         * Deliveries routed here and waiting in the store's queue, not yet counted (or refused) by its writer: they
-         * count towards congestion too, or a group commit could land more at once than the queue bound leaves.
-         */
-        final java.util.concurrent.atomic.AtomicInteger unstored = new java.util.concurrent.atomic.AtomicInteger();
-        /** Owner thread only: null unless the session was recovered with a queue. Here, not in every outbox. */
-        RecoveredWindow recoveredWindow;
-    }
-
-    /** After a restart: which of the recovered queue's entries may have been sent before it. */
-    private static final class RecoveredWindow {
-        /** Places of the recovered queue still to be counted into the in-flight window. */
-        int left;
-        /** Entries below this seq were inside the in-flight window when the broker stopped. */
-        long end;
-        /** Entries from this seq on were stored after the restart: never sent before it. */
-        final long nextSeq;
-
-        RecoveredWindow(int left, long firstSeq, long nextSeq) {
-            this.left = left;
-            this.end = firstSeq;
-            this.nextSeq = nextSeq;
-        }
     }
 
     // ------------------------------------------------------------------ connection
@@ -241,7 +169,7 @@ final class Outbox {
             } else if (!c.sendPublish(me.getKey(), e.delivery, true)) {
                 it.remove();
                 if (e.stored()) {
-                    stored.inflight.decrementAndGet();
+                    stored.acknowledged();
                 }
                 forget(e);
                 continue;
@@ -315,7 +243,7 @@ final class Outbox {
         SessionConnection c = connection;
         if (c != null && !loading && qe.seq() == loadedUpTo && pending.size() < memoryWindow()) {
             loadedUpTo = qe.seq() + 1;
-            accept(qe, se.message(), insideRecoveredWindow(qe.seq()));
+            accept(qe, se.message(), stored.mayHaveBeenSent(qe.seq()));
             pump();
             c.requestFlush();
         } else {
@@ -346,8 +274,7 @@ final class Outbox {
         long from = loadedUpTo;
         long upTo = lastAnnounced;
         int generation = session.attachGeneration();
-        store().readQueue(session.storeOwner(), from, PAGE, entries ->
-                session.submit((Runnable) () -> page(entries, from, upTo, generation)));
+        stored.read(from, PAGE, entries -> page(entries, from, upTo, generation));
     }
 
     private void page(List<StoredEntry> entries, long from, long upTo, int generation) {
@@ -363,7 +290,7 @@ final class Outbox {
                 continue;
             }
             loadedUpTo = qe.seq() + 1;
-            boolean mayHaveBeenSent = insideRecoveredWindow(qe.seq()); // an expired entry held its place too
+            boolean mayHaveBeenSent = stored.mayHaveBeenSent(qe.seq()); // an expired entry held its place too
             if (!qe.released() && se.message().isExpired(now)) {
                 // never delivered from a queue once expired [MQTT-3.3.2-5]
                 metrics().expiredMessages.increment();
@@ -405,7 +332,7 @@ final class Outbox {
         }
         inflight.put(id, e);
         if (e.stored()) {
-            stored.inflight.incrementAndGet();
+            stored.sent();
         }
     }
 
@@ -413,7 +340,7 @@ final class Outbox {
         progressNanos = System.nanoTime();
         Entry e = inflight.remove(id);
         if (e != null && e.stored()) {
-            stored.inflight.decrementAndGet();
+            stored.acknowledged();
         }
     }
 
@@ -511,21 +438,10 @@ final class Outbox {
             return true;
         }
         int generation = session.attachGeneration();
-        store().submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                w.markReleased(session.storeOwner(), e.seq);
-            }
-
-            @Override
-            public void applied() {
-                session.submit((Runnable) () -> {
-                    if (connection != null && generation == session.attachGeneration()
-                            && inflight.get(packetId) == e) {
-                        connection.sendPubrel(packetId);
-                        connection.requestFlush();
-                    }
-                });
+        stored.markReleased(e.seq, () -> {
+            if (connection != null && generation == session.attachGeneration() && inflight.get(packetId) == e) {
+                connection.sendPubrel(packetId);
+                connection.requestFlush();
             }
         });
         return true;
@@ -589,7 +505,7 @@ final class Outbox {
         // It is QoS 1/2, so a writable socket proves nothing: the client consumes if it acknowledges, or has nothing
         // in flight to acknowledge (then the backlog waits on the broker, its store, not on the client).
         if (stored != null && (storedBacklog >= half || storedBacklog + unstored >= max - max / 4)
-                && (acknowledging || stored.inflight.get() == 0)) {
+                && (acknowledging || stored.inflight() == 0)) {
             return true;
         }
         // deliveries not queued yet: the client consumes if it acknowledges or its socket drains
@@ -644,17 +560,7 @@ final class Outbox {
                 return;
             }
         }
-        long from = loadedUpTo;
-        store().submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                QueueEntry gone = w.deleteFirstQueueEntry(session.storeOwner(), from);
-                if (gone != null) {
-                    stored.count.decrementAndGet();
-                    stored.bytes.addAndGet(-gone.payloadBytes());
-                }
-            }
-        });
+        stored.removeOldest(loadedUpTo);
         dropped();
     }
 
@@ -680,9 +586,7 @@ final class Outbox {
     }
 
     private void deleteStored(long seq, long messageId, int payloadBytes) {
-        stored.count.decrementAndGet();
-        stored.bytes.addAndGet(-payloadBytes);
-        store().submit(w -> w.deleteQueueEntry(session.storeOwner(), seq, messageId));
+        stored.remove(seq, messageId, payloadBytes);
     }
 
     // ------------------------------------------------------------------ ending
@@ -699,7 +603,7 @@ final class Outbox {
                 out.add(e.delivery);
                 it.remove();
                 if (e.stored()) {
-                    stored.inflight.decrementAndGet();
+                    stored.acknowledged();
                 }
             }
         }
@@ -717,7 +621,7 @@ final class Outbox {
         pending = NO_PENDING;
         inflight = NO_INFLIGHT;
         if (stored != null) {
-            stored.inflight.set(0);
+            stored.windowCleared();
         }
         connection = null;
     }
@@ -728,7 +632,7 @@ final class Outbox {
 
     int queuedCount() {
         return stored == null ? pending.size()
-                : pending.size() + (int) Math.max(0, stored.count.get() - inflightStoredCount() - pendingStored());
+                : pending.size() + (int) Math.max(0, stored.count() - inflightStoredCount() - pendingStored());
     }
 
     private long inflightStoredCount() {

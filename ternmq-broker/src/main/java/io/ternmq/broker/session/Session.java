@@ -5,12 +5,13 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
-import io.ternmq.broker.store.StoreOwner;
+import io.ternmq.broker.routing.DeliveryTarget;
+import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
-import io.ternmq.broker.store.StoreOp;
-import io.ternmq.broker.store.StoreWriter;
 import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.codec.ReasonCode;
 
 import java.lang.invoke.MethodHandles;
@@ -26,8 +27,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server side of one client's session: subscriptions, the outbound queue and in-flight window ({@link Outbox}),
- * inbound QoS 2 state, the will waiting for its delay, and the expiry clock. It outlives network connections when
- * persistent; a persistent session with a store keeps all of that in the store too.
+ * inbound QoS 2 state, the will waiting for its delay, and the expiry clock. A session whose expiry is not 0 outlives
+ * its network connection, and keeps all of that in the store too ({@link StoredQueue}). Routing reaches it as a
+ * {@link DeliveryTarget}.
  *
  * <p><b>Threading.</b> One event loop, the owner, touches this state: the attached connection's loop, or the last one
  * while offline. Other threads never call the state methods; they {@link #submit} work, which lands in an inbox
@@ -35,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * a new connection's loop (takeover) without reordering deliveries: the move is itself an inbox task, and whichever
  * loop owns the session next drains the same queue.
  */
-public final class Session {
+public final class Session implements DeliveryTarget, StoredQueue.Owner {
 
     /** Session Expiry Interval meaning "never": MQTT 5's 0xFFFFFFFF, and MQTT 3.x persistent sessions by default. */
     public static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
@@ -43,14 +45,9 @@ public final class Session {
     private final String clientId;
     private final BrokerMetrics metrics;
     private final SessionHost host;
-    /** Set when the session is persistent at creation and the broker has a store: then it lives in the store too. */
-    private final Store store;
+    /** Set when the session outlives its connection at creation: then it lives in the store too. */
+    private final StoredQueue stored;
     private final Outbox outbox;
-    /**
-     * Tells this incarnation of the client's session from earlier ones in the store: its state is stored under
-     * (client id, epoch), so a new session never sees what an ended one left while it is still being purged.
-     */
-    private final long epoch;
 
     private volatile EventExecutor owner;
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
@@ -70,7 +67,7 @@ public final class Session {
     // Owner-thread state below.
     /** Seconds the session outlives its connection: 0 ends it with the connection, NEVER_EXPIRES never. */
     private long expiryInterval;
-    /** Written by the owner; read by routing's store operations, which skip ended sessions. */
+    /** Written by the owner; read on other loops by deliveries that come too late. */
     private volatile boolean ended;
     /** Counts attaches, so timers and late notices from an earlier connection can tell they are stale. */
     private int attachGeneration;
@@ -111,34 +108,40 @@ public final class Session {
     }
 
     /**
-     * @param store the broker's store; used only if the session is persistent ({@code expiryInterval != 0})
+     * @param store the broker's store; used only if the session outlives its connection ({@code expiryInterval != 0})
      */
-    public Session(String clientId, long expiryInterval, EventExecutor owner, SessionLimits limits,
+    public Session(String clientId, long expiryInterval, EventExecutor owner, QueueLimits limits,
                    BrokerMetrics metrics, SessionHost host, Store store) {
         this(clientId, expiryInterval, owner, limits, metrics, host, store,
                 java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     }
 
-    /** A session of a known incarnation, as restored from the store. */
-    public Session(String clientId, long expiryInterval, EventExecutor owner, SessionLimits limits,
+    /**
+     * A session of a known incarnation, as restored from the store.
+     *
+     * @param epoch tells this incarnation of the client's session from earlier ones in the store, so that a new
+     *              session never sees what an ended one left while it is still being purged
+     */
+    public Session(String clientId, long expiryInterval, EventExecutor owner, QueueLimits limits,
                    BrokerMetrics metrics, SessionHost host, Store store, long epoch) {
-        this.epoch = epoch;
         this.clientId = clientId;
         this.expiryInterval = expiryInterval;
         this.owner = owner;
         this.metrics = metrics;
         this.host = host;
-        this.store = expiryInterval != 0 ? store : null;
-        this.outbox = new Outbox(this, limits); // after the store is set: the outbox asks for it
+        this.stored = expiryInterval != 0 ? new StoredQueue(store, clientId, epoch, this) : null;
+        this.outbox = new Outbox(this, limits); // after the stored queue is set: the outbox asks for it
     }
 
+    @Override
     public String clientId() {
         return clientId;
     }
 
-    /** The store, if this session is stored; else null. */
-    Store store() {
-        return store;
+    /** This session's state in the store, or null if it ends with its connection. */
+    @Override
+    public StoredQueue storedQueue() {
+        return stored;
     }
 
     BrokerMetrics metrics() {
@@ -149,41 +152,59 @@ public final class Session {
         return owner;
     }
 
-    public long epoch() {
-        return epoch;
-    }
-
-    /** Whose stored state is this session's: client id and epoch. */
-    public String storeOwner() {
-        return StoreOwner.of(clientId, epoch);
-    }
-
-    /** Whether this session keeps its state in the store: QoS 1/2 deliveries must be stored before they arrive. */
-    public boolean isStored() {
-        return store != null;
-    }
-
     // ---------------------------------------------------------------- inbox
 
     /**
-     * Runs a task, or hands a {@link Delivery} or {@link StoredEntry} to this session, on its owner loop in
-     * submission order. Safe from any thread. On the owner loop with nothing waiting, it runs at once.
+     * Runs a task on the owner loop, in submission order with everything else this session is handed. Safe from any
+     * thread. On the owner loop with nothing waiting, it runs at once.
      */
-    public void submit(Object work) {
+    public void submit(Runnable task) {
+        enter(task);
+    }
+
+    /** Hands over a delivery that needs no store: sent, queued or dropped on the owner loop, in order. */
+    @Override
+    public void deliver(Delivery delivery) {
+        enter(delivery);
+    }
+
+    /** A durable entry of this session's stored queue, from the store's writer in seq order. */
+    @Override
+    public void stored(StoredEntry entry) {
+        enter(entry);
+    }
+
+    @Override
+    public void refused() {
+        metrics.queueOverflowDrops.increment();
+        submit(outbox::droppedNoted);
+    }
+
+    @Override
+    public void overflowed() {
+        submit(outbox::dropOldestStored);
+    }
+
+    @Override
+    public void resume(Runnable then) {
+        enter(then);
+    }
+
+    /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
+    void post(Runnable task) {
+        push(task);
+    }
+
+    /** A task, a {@link Delivery} or a {@link StoredEntry}: the three things the inbox takes. */
+    private void enter(Object work) {
         if (owner.inEventLoop() && batch == null && pushed == null && !drainScheduled) {
             handle(work);
             return;
         }
-        post(work);
+        push(work);
     }
 
-    /** Runs a task on the owner loop, in submission order with everything else this session is handed. */
-    public void submit(Runnable task) {
-        submit((Object) task);
-    }
-
-    /** Like {@link #submit} but always through the inbox, never run inline: for callers holding a lock. */
-    public void post(Object work) {
+    private void push(Object work) {
         if (work instanceof Delivery || work instanceof StoredEntry) {
             INBOX_DELIVERIES.getAndAdd(this, 1);
         }
@@ -241,7 +262,7 @@ public final class Session {
 
     private void handle(Object work) {
         if (work instanceof Delivery d) {
-            deliver(d);
+            accept(d);
         } else if (work instanceof StoredEntry e) {
             if (ended) {
                 if (e.entry().sharedGroup().isEmpty()) {
@@ -252,8 +273,8 @@ public final class Session {
                 return;
             }
             outbox.stored(e);
-        } else {
-            ((Runnable) work).run();
+        } else if (work instanceof Runnable task) {
+            task.run();
         }
     }
 
@@ -291,22 +312,11 @@ public final class Session {
         will = newWill;
         willDelaySeconds = newWillDelay;
         int generation = attachGeneration;
-        if (store == null) {
+        if (stored == null) {
             finishAttach(c, sessionPresent, generation);
             return;
         }
-        SessionRecord record = record(0);
-        store.submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                w.putSession(record);
-            }
-
-            @Override
-            public void applied() {
-                submit((Runnable) () -> finishAttach(c, sessionPresent, generation));
-            }
-        });
+        stored.putRecord(record(0), () -> finishAttach(c, sessionPresent, generation));
     }
 
     private void finishAttach(SessionConnection c, boolean sessionPresent, int generation) {
@@ -324,7 +334,7 @@ public final class Session {
     }
 
     private SessionRecord record(long disconnectedAt) {
-        return new SessionRecord(clientId, epoch, protocolLevel, expiryInterval, disconnectedAt, will,
+        return new SessionRecord(clientId, stored.epoch(), protocolLevel, expiryInterval, disconnectedAt, will,
                 willDelaySeconds);
     }
 
@@ -360,15 +370,14 @@ public final class Session {
         if (delayedWill != null) {
             willPending = true;
             long delay = Math.min(delaySeconds, expiryInterval);
-            willTimer = owner.schedule(() -> submit((Runnable) () -> willDelayElapsed(gen)), delay, TimeUnit.SECONDS);
+            willTimer = owner.schedule(() -> submit(() -> willDelayElapsed(gen)), delay, TimeUnit.SECONDS);
         }
         if (expiryInterval == 0) {
             host.endSession(this);
             return;
         }
-        if (store != null) {
-            SessionRecord record = record(System.currentTimeMillis());
-            store.submit(w -> w.putSession(record));
+        if (stored != null) {
+            stored.putRecord(record(System.currentTimeMillis()), null);
         }
         startExpiryClock(expiryInterval);
     }
@@ -376,7 +385,7 @@ public final class Session {
     private void startExpiryClock(long seconds) {
         if (seconds != NEVER_EXPIRES) {
             int gen = attachGeneration;
-            expiryTimer = owner.schedule(() -> submit((Runnable) () -> expiryElapsed(gen)), seconds,
+            expiryTimer = owner.schedule(() -> submit(() -> expiryElapsed(gen)), seconds,
                     TimeUnit.SECONDS);
         }
     }
@@ -386,9 +395,8 @@ public final class Session {
             Message due = will;
             willPending = false;
             will = null;
-            if (store != null) {
-                SessionRecord record = record(System.currentTimeMillis());
-                store.submit(w -> w.putSession(record));
+            if (stored != null) {
+                stored.putRecord(record(System.currentTimeMillis()), null);
             }
             host.publishWill(due);
         }
@@ -422,7 +430,7 @@ public final class Session {
             willPending = true;
             long left = Math.max(0, Math.min(willDelaySeconds, expiryInterval) - offlineSeconds);
             int gen = attachGeneration;
-            willTimer = owner.schedule(() -> submit((Runnable) () -> willDelayElapsed(gen)), left, TimeUnit.SECONDS);
+            willTimer = owner.schedule(() -> submit(() -> willDelayElapsed(gen)), left, TimeUnit.SECONDS);
         }
         if (expiryInterval != NEVER_EXPIRES) {
             startExpiryClock(Math.max(0, expiryInterval - offlineSeconds));
@@ -476,11 +484,13 @@ public final class Session {
     }
 
     /** Safe from any thread; a hint that may be a moment stale. */
+    @Override
     public boolean isOnline() {
         return online;
     }
 
-    public boolean isPersistent() {
+    /** Whether the session lives on after its connection closes (its expiry interval is not 0). */
+    public boolean outlivesConnection() {
         return expiryInterval != 0;
     }
 
@@ -497,8 +507,8 @@ public final class Session {
         cancelTimers();
         outbox.clear();
         awaitingPubrel = null;
-        if (store != null) {
-            store.submit(w -> w.deleteSession(clientId, storeOwner()));
+        if (stored != null) {
+            stored.delete();
         }
         Message w = willPending ? will : null;
         willPending = false;
@@ -540,28 +550,17 @@ public final class Session {
 
     /** Stores subscription changes of a stored session; {@code then} runs on the owner loop once they are durable. */
     public void storeSubscriptions(List<Subscription> added, List<String> removed, Runnable then) {
-        if (store == null) {
+        if (stored == null) {
             then.run();
             return;
         }
-        store.submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                added.forEach(s -> w.putSubscription(storeOwner(), s));
-                removed.forEach(f -> w.deleteSubscription(storeOwner(), f));
-            }
-
-            @Override
-            public void applied() {
-                submit(then);
-            }
-        });
+        stored.storeSubscriptions(added, removed, then);
     }
 
     // ---------------------------------------------------------------- outbound (owner thread)
 
-    /** A delivery that is not stored (QoS 0, or a session without a store): send now, queue, or drop. */
-    public void deliver(Delivery d) {
+    /** A delivery that is not stored (QoS 0, or a session without a store): send now, queue, or drop. Owner loop. */
+    private void accept(Delivery d) {
         if (ended) {
             if (d.sharedGroup() != null) {
                 host.redirectShared(d);
@@ -594,8 +593,9 @@ public final class Session {
      * consuming. A client that stopped consuming altogether does not hold publishers back; its queue overflows and
      * drops instead, so that one stuck client never stalls the others. Safe from any thread.
      */
+    @Override
     public boolean wantsBackpressure() {
-        if (store == null) {
+        if (stored == null) {
             // the inbox adds to the in-memory queue, which may hold up to half the bound before it counts as
             // congested: so the inbox may hold a quarter at most, or both together could reach the bound and drop
             return outbox.congested(2L * inboxDeliveries, 0, 0);
@@ -603,55 +603,8 @@ public final class Session {
         // the stored backlog counts what the in-memory queue and the inbox hold of it. What the writer has not taken
         // yet is read first: the writer counts an entry before it stops calling it unstored, so one moving between
         // the two is seen twice at worst, never missed
-        long unstored = outbox.stored.unstored.get();
-        return outbox.congested(inboxDeliveries, outbox.stored.count.get() - outbox.stored.inflight.get(), unstored);
-    }
-
-    /**
-     * Routing handed a QoS 1/2 delivery for this session to the store; until the writer takes it
-     * ({@link #storeTookDelivery}) it counts towards congestion. Safe from any thread.
-     */
-    public void storeSubmittedDelivery() {
-        outbox.stored.unstored.incrementAndGet();
-    }
-
-    /**
-     * The store's writer counted ({@link #countStored}, called first), refused or skipped a delivery announced by
-     * {@link #storeSubmittedDelivery}.
-     */
-    public void storeTookDelivery() {
-        outbox.stored.unstored.decrementAndGet();
-    }
-
-    /** Called by routing, in the store's order, when it stored one entry more than the limits allow. */
-    public void dropOldestStored() {
-        submit((Runnable) outbox::dropOldestStored);
-    }
-
-    /** Called by routing, in the store's order, when it refused to store a message for this session. */
-    public void countRefused() {
-        metrics.queueOverflowDrops.increment();
-        submit((Runnable) outbox::droppedNoted);
-    }
-
-    /** Assigns the next stored-queue seq; only from a store operation, which runs in the store's single order. */
-    public long nextStoreSeq() {
-        return outbox.stored.nextSeq.getAndIncrement();
-    }
-
-    /** Stored entries waiting to be sent (not in flight), as limits count them; safe from any thread. */
-    public long storedQueued() {
-        return outbox.stored.count.get() - outbox.stored.inflight.get();
-    }
-
-    public long storedBytes() {
-        return outbox.stored.bytes.get();
-    }
-
-    /** Routing stored an entry for this session (in the store's order). */
-    public void countStored(int payloadBytes) {
-        outbox.stored.count.incrementAndGet();
-        outbox.stored.bytes.addAndGet(payloadBytes);
+        long unstored = stored.unstored();
+        return outbox.congested(inboxDeliveries, stored.queued(), unstored);
     }
 
     /** What may go to another member of a shared group when this session ends. */
@@ -700,20 +653,10 @@ public final class Session {
      */
     public void releasePubrel(int packetId, java.util.function.Consumer<Boolean> then) {
         boolean known = awaitingPubrel != null && awaitingPubrel.remove(packetId);
-        if (store == null || !known) {
+        if (stored == null || !known) {
             then.accept(known);
             return;
         }
-        store.submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                w.deleteInboundQos2(storeOwner(), packetId);
-            }
-
-            @Override
-            public void applied() {
-                submit((Runnable) () -> then.accept(true));
-            }
-        });
+        stored.releaseInboundQos2(packetId, () -> then.accept(true));
     }
 }

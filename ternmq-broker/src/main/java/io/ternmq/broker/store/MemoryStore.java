@@ -1,7 +1,7 @@
 package io.ternmq.broker.store;
 
 import io.ternmq.broker.message.Message;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.routing.Subscription;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,7 +73,7 @@ public final class MemoryStore implements Store {
     }
 
     @Override
-    public boolean persistent() {
+    public boolean survivesRestart() {
         return false;
     }
 

@@ -1,7 +1,7 @@
 package io.ternmq.broker.store;
 
 import io.ternmq.broker.message.Message;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.routing.Subscription;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +16,20 @@ public final class Recovered {
     /** One persistent session as stored. {@code nextSeq} is one past its highest queue entry. */
     public record StoredSession(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
                                 long queuedCount, long queuedBytes, long firstSeq, long nextSeq) {
+
+        public StoredSession withRecord(SessionRecord newRecord) {
+            return new StoredSession(newRecord, subscriptions, inboundQos2, queuedCount, queuedBytes, firstSeq,
+                    nextSeq);
+        }
     }
 
     /** A message held for a shared group ({@code group} is its whole filter, {@code $share/{name}/{filter}}). */
     public record HeldMessage(String group, long seq, long messageId, Message message) {
+
+        /** The operation that drops it, when its group has no member left to take it. */
+        public StoreOp discard() {
+            return w -> w.deleteHeld(group, seq, messageId);
+        }
     }
 
     public final List<StoredSession> sessions = new ArrayList<>();

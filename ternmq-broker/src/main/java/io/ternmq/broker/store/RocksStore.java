@@ -163,7 +163,7 @@ public final class RocksStore implements Store {
     }
 
     @Override
-    public boolean persistent() {
+    public boolean survivesRestart() {
         return true;
     }
 

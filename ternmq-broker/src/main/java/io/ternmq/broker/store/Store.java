@@ -26,7 +26,7 @@ public interface Store extends AutoCloseable {
     void readQueue(String storeOwner, long fromSeq, int max, Consumer<List<StoredEntry>> callback);
 
     /** Whether what it holds survives a restart. */
-    boolean persistent();
+    boolean survivesRestart();
 
     @Override
     void close();

@@ -15,7 +15,7 @@ import io.ternmq.broker.security.CertificateInfo;
 import io.ternmq.broker.security.ConnectionLimit;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.session.LocalSessionRegistry;
-import io.ternmq.broker.session.SessionLimits;
+import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.MemoryStore;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttVersion;
@@ -36,14 +36,14 @@ import static org.awaitility.Awaitility.await;
  * connections whose network side is a {@link FakeChannel} on an event loop of the test's own. Flow tests send packets
  * in and read what the broker writes back.
  */
-final class ProtocolHarness implements AutoCloseable {
-    final DefaultEventLoop loop = new DefaultEventLoop();
+public final class ProtocolHarness implements AutoCloseable {
+    public final DefaultEventLoop loop = new DefaultEventLoop();
     final BrokerConfig config;
-    final BrokerMetrics metrics = new BrokerMetrics();
-    final BrokerService service;
+    public final BrokerMetrics metrics = new BrokerMetrics();
+    public final BrokerService service;
     final BrokerContext context;
 
-    ProtocolHarness(Consumer<BrokerConfig.Builder> customizer) {
+    public ProtocolHarness(Consumer<BrokerConfig.Builder> customizer) {
         this(customizer, new AnonymousAuthenticator(), Authorizer.ALLOW_ALL);
     }
 
@@ -52,7 +52,7 @@ final class ProtocolHarness implements AutoCloseable {
         customizer.accept(b);
         config = b.build();
         MemoryStore store = new MemoryStore();
-        SessionLimits limits = new SessionLimits(config.queues().maxQueuedMessages(), config.queues().maxQueuedBytes(),
+        QueueLimits limits = new QueueLimits(config.queues().maxQueuedMessages(), config.queues().maxQueuedBytes(),
                 config.queues().queueQos0Messages(), false, config.queues().maxInflightMessages());
         Router router = new Router(new SubscriptionTree(SharedGroup.Strategy.ROUND_ROBIN, 1000),
                 new MemoryRetainedStore(), store, limits, -1, -1, metrics);
@@ -66,7 +66,7 @@ final class ProtocolHarness implements AutoCloseable {
     }
 
     /** A new connection, opened as the transport opens one. */
-    FakeChannel open() {
+    public FakeChannel open() {
         FakeChannel ch = new FakeChannel(loop);
         onLoop(() -> {
             ch.connection = new MqttConnection(ch, context);
@@ -89,7 +89,7 @@ final class ProtocolHarness implements AutoCloseable {
     }
 
     /** The network side of one connection: records what the protocol writes; closes as the real adapter does. */
-    static final class FakeChannel implements ClientChannel {
+    public static final class FakeChannel implements ClientChannel {
         private final EventExecutor loop;
         MqttConnection connection;
         private final List<MqttPacket> written = new ArrayList<>();
@@ -104,12 +104,12 @@ final class ProtocolHarness implements AutoCloseable {
         }
 
         /** Hands a packet to the connection, as the decoder would. */
-        FakeChannel send(MqttPacket packet) {
+        public FakeChannel send(MqttPacket packet) {
             run(() -> connection.onPacket(packet));
             return this;
         }
 
-        void run(Runnable r) {
+        public void run(Runnable r) {
             try {
                 loop.submit(r).get(5, TimeUnit.SECONDS);
             } catch (InterruptedException | ExecutionException | TimeoutException e) {
@@ -118,7 +118,7 @@ final class ProtocolHarness implements AutoCloseable {
         }
 
         /** The next packet the broker wrote, waiting up to 5 s. */
-        MqttPacket next() {
+        public MqttPacket next() {
             await().atMost(Duration.ofSeconds(5)).until(() -> available() > 0);
             synchronized (written) {
                 return written.get(read++);
@@ -126,7 +126,7 @@ final class ProtocolHarness implements AutoCloseable {
         }
 
         @SuppressWarnings("unchecked")
-        <T extends MqttPacket> T next(Class<T> type) {
+        public <T extends MqttPacket> T next(Class<T> type) {
             MqttPacket p = next();
             if (!type.isInstance(p)) {
                 throw new AssertionError("expected " + type.getSimpleName() + " but got " + p);
@@ -142,7 +142,7 @@ final class ProtocolHarness implements AutoCloseable {
         }
 
         /** Waits until the connection has closed itself. */
-        void awaitClosed() {
+        public void awaitClosed() {
             await().atMost(Duration.ofSeconds(5)).until(() -> closed);
         }
 

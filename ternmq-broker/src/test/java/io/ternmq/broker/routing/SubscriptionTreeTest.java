@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.session.Session;
-import io.ternmq.broker.session.SessionLimits;
-import io.ternmq.broker.session.Subscription;
+import io.ternmq.broker.store.QueueLimits;
+import io.ternmq.broker.routing.Subscription;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
 import org.junit.jupiter.api.Nested;
@@ -32,7 +32,7 @@ class SubscriptionTreeTest {
 
     static Session session(String clientId) {
         // routing only needs the session's identity: no host, it never ends here
-        return new Session(clientId, 0, ImmediateEventExecutor.INSTANCE, SessionLimits.of(1000),
+        return new Session(clientId, 0, ImmediateEventExecutor.INSTANCE, QueueLimits.of(1000),
                 new BrokerMetrics(), null, null);
     }
 
@@ -86,7 +86,7 @@ class SubscriptionTreeTest {
      */
     /** True when no node or map is left behind in either index: removals pruned everything. */
     static boolean holdsNothing(SubscriptionTree tree) {
-        return indexHoldsNothing(tree, "sessions") && indexHoldsNothing(tree, "groups");
+        return indexHoldsNothing(tree, "targets") && indexHoldsNothing(tree, "groups");
     }
 
     private static boolean indexHoldsNothing(SubscriptionTree tree, String field) {

@@ -2,6 +2,7 @@ package io.ternmq.broker.session;
 
 import io.netty.channel.DefaultEventLoop;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.store.QueueLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class SessionInboxTest {
     @Test
     @DisplayName("four threads and the owner itself submit 100,000 tasks each: all run on the owner, in order per thread")
     void concurrentSubmitters() throws Exception {
-        Session session = new Session("inbox", 0, owner, SessionLimits.of(1000), new BrokerMetrics(), null, null);
+        Session session = new Session("inbox", 0, owner, QueueLimits.of(1000), new BrokerMetrics(), null, null);
         int producers = 5;
         int perProducer = 100_000;
         List<List<Integer>> seen = new ArrayList<>(); // touched only on the owner loop

@@ -1,4 +1,4 @@
-package io.ternmq.broker.session;
+package io.ternmq.broker.routing;
 
 import io.ternmq.codec.QoS;
 

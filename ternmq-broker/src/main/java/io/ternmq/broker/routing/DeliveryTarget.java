@@ -1,0 +1,32 @@
+package io.ternmq.broker.routing;
+
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.store.StoredQueue;
+
+/**
+ * Whom routing delivers to: a subscriber, as the subscription table holds it. The local session is the first
+ * implementation; a subscriber whose session lives on another node is the next. Every method is safe from any thread:
+ * routing runs on the publisher's loop.
+ */
+public interface DeliveryTarget {
+
+    String clientId();
+
+    /** Hands over a delivery that needs no store: QoS 0, or any QoS for a target without a stored queue. */
+    void deliver(Delivery delivery);
+
+    /**
+     * The target's queue in this node's store, or null: QoS 1/2 deliveries to a target with one are stored first
+     * (a {@link io.ternmq.broker.store.PublishTransaction}) and reach it only once durable.
+     */
+    StoredQueue storedQueue();
+
+    /** Whether a client is attached now; a hint that may be a moment stale (shared groups pick online members). */
+    boolean isOnline();
+
+    /**
+     * Whether publishers to it should wait: its backlog fills while its client still consumes. One that stopped
+     * consuming altogether holds nobody back; its queue overflows instead.
+     */
+    boolean wantsBackpressure();
+}
