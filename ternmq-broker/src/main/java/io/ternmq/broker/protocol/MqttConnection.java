@@ -485,7 +485,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     ResponseQueue.Response reserveResponse() {
         if (responses == null) {
-            responses = new ResponseQueue();
+            responses = new ResponseQueue(this::send);
         }
         return responses.reserve();
     }
@@ -495,7 +495,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         if (state == State.CLOSED) {
             return;
         }
-        responses.complete(r, packet, after, this::send);
+        responses.complete(r, packet, after);
         requestFlush();
     }
 

@@ -21,6 +21,12 @@ final class ResponseQueue {
     }
 
     private final ArrayDeque<Response> waiting = new ArrayDeque<>(4);
+    private final Consumer<MqttPacket> send;
+
+    /** @param send writes a response to the client */
+    ResponseQueue(Consumer<MqttPacket> send) {
+        this.send = send;
+    }
 
     Response reserve() {
         Response r = new Response();
@@ -29,10 +35,10 @@ final class ResponseQueue {
     }
 
     /**
-     * Fills a reserved place and hands every ready response at the head to {@code send}, in order; each one's
-     * {@code after} runs right after it is sent.
+     * Fills a reserved place and sends every ready response at the head, in order; each one's {@code after} runs
+     * right after it is sent.
      */
-    void complete(Response r, MqttPacket packet, Runnable after, Consumer<MqttPacket> send) {
+    void complete(Response r, MqttPacket packet, Runnable after) {
         r.packet = packet;
         r.after = after;
         r.ready = true;

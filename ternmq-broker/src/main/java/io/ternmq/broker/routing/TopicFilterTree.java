@@ -102,7 +102,9 @@ final class TopicFilterTree<K, V> {
         if (entries != null) {
             entries.forEach(visitor);
         }
-        wildcards.matchFilters(topic, matching -> matching.forEach(visitor));
+        if (!wildcards.isEmpty()) { // no lambda for the common case of exact filters only
+            wildcards.matchFilters(topic, matching -> matching.forEach(visitor));
+        }
     }
 
     long size() {

@@ -1,6 +1,5 @@
 package io.ternmq.broker.protocol;
 
-import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.Puback;
 import io.ternmq.codec.Pingresp;
@@ -21,18 +20,18 @@ class ResponseQueueTest {
     @Test
     @DisplayName("responses leave in the order their packets came, whichever is ready first; 'after' follows its own")
     void order() {
-        ResponseQueue q = new ResponseQueue();
         List<Object> sent = new ArrayList<>();
+        ResponseQueue q = new ResponseQueue(sent::add);
         ResponseQueue.Response first = q.reserve();
         ResponseQueue.Response second = q.reserve();
         ResponseQueue.Response third = q.reserve();
-        q.complete(third, ack(3), () -> sent.add("after 3"), sent::add);
-        q.complete(second, ack(2), null, sent::add);
+        q.complete(third, ack(3), () -> sent.add("after 3"));
+        q.complete(second, ack(2), null);
         assertThat(sent).isEmpty();
-        q.complete(first, ack(1), null, sent::add);
+        q.complete(first, ack(1), null);
         assertThat(sent).containsExactly(ack(1), ack(2), ack(3), "after 3");
         ResponseQueue.Response alone = q.reserve();
-        q.complete(alone, Pingresp.INSTANCE, null, (MqttPacket p) -> sent.add(p));
+        q.complete(alone, Pingresp.INSTANCE, null);
         assertThat(sent).last().isEqualTo(Pingresp.INSTANCE);
     }
 }
