@@ -20,7 +20,7 @@ import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.session.Session;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.store.MemoryStore;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.RocksStore;

@@ -1,10 +1,11 @@
 package io.ternmq.jmh;
 
+import io.ternmq.broker.config.Durability;
 import io.ternmq.broker.Broker;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.session.Session;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.store.QueueEntry;
 import io.ternmq.broker.store.RocksStore;
 import io.ternmq.broker.store.SessionRecord;
@@ -83,7 +84,7 @@ public final class StoreScale {
     }
 
     private static void fill(Path storeDir, int sessions, int queuedPerSession, int retained) throws Exception {
-        try (RocksStore store = new RocksStore(storeDir, RocksStore.Durability.NONE, 1000)) {
+        try (RocksStore store = new RocksStore(storeDir, Durability.NONE, 1000)) {
             long[] messageIds = new long[DISTINCT_MESSAGES];
             submit(store, w -> {
                 for (int m = 0; m < DISTINCT_MESSAGES; m++) {

@@ -6,7 +6,7 @@ import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.SubscriptionTree;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.store.QueueLimits;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.QoS;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -68,9 +68,9 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private int maxTopicAlias = 10;
         private long maxSessionExpiryInterval = 0xFFFFFFFFL;
         private String responseInformation = "";
-        private SharedGroup.Strategy sharedSubscriptionStrategy = SharedGroup.Strategy.ROUND_ROBIN;
+        private SharedSubscriptionStrategy sharedSubscriptionStrategy = SharedSubscriptionStrategy.ROUND_ROBIN;
         private StorageSettings.Type storageType = StorageSettings.Type.ROCKSDB;
-        private RocksStore.Durability storageDurability = RocksStore.Durability.FSYNC;
+        private Durability storageDurability = Durability.FSYNC;
         private int storageSyncIntervalMillis = 100;
         private long maxQueuedBytes = 0L;
         private QueueSettings.OverflowPolicy queueOverflowPolicy = QueueSettings.OverflowPolicy.REFUSE_NEW;
@@ -272,14 +272,14 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
             return this;
         }
 
-        public Builder sharedSubscriptionStrategy(SharedGroup.Strategy strategy) {
+        public Builder sharedSubscriptionStrategy(SharedSubscriptionStrategy strategy) {
             this.sharedSubscriptionStrategy = strategy;
             return this;
         }
 
         /** "round_robin", "random", "sticky" or "hash_client_id". */
         public Builder sharedSubscriptionStrategy(String strategy) {
-            return sharedSubscriptionStrategy(ConfigFileParser.oneOf(strategy, SharedGroup.Strategy.class));
+            return sharedSubscriptionStrategy(ConfigFileParser.oneOf(strategy, SharedSubscriptionStrategy.class));
         }
 
         public Builder storageType(StorageSettings.Type type) {
@@ -292,14 +292,14 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
             return storageType(ConfigFileParser.oneOf(type, StorageSettings.Type.class));
         }
 
-        public Builder storageDurability(RocksStore.Durability durability) {
+        public Builder storageDurability(Durability durability) {
             this.storageDurability = durability;
             return this;
         }
 
         /** "fsync", "periodic" or "none". */
         public Builder storageDurability(String durability) {
-            return storageDurability(ConfigFileParser.oneOf(durability, RocksStore.Durability.class));
+            return storageDurability(ConfigFileParser.oneOf(durability, Durability.class));
         }
 
         public Builder storageSyncIntervalMillis(int storageSyncIntervalMillis) {

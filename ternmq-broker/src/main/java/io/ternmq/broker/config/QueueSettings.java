@@ -18,7 +18,7 @@ import io.ternmq.broker.routing.SharedGroup;
  */
 public record QueueSettings(int maxInflightMessages, int maxQueuedMessages, long maxQueuedBytes,
                             boolean queueQos0Messages, OverflowPolicy overflowPolicy,
-                            V3OverflowAction overflowV3Action, SharedGroup.Strategy sharedSubscriptionStrategy) {
+                            V3OverflowAction overflowV3Action, SharedSubscriptionStrategy sharedSubscriptionStrategy) {
 
     /** {@code queue_overflow_policy}: which message a full session queue gives up. */
     public enum OverflowPolicy {

@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * @param durability         when a write counts as stored: fsync (synced before acknowledging), periodic, or none
  * @param syncIntervalMillis with durability periodic: how often the write-ahead log is synced
  */
-public record StorageSettings(Path dataDir, Type type, RocksStore.Durability durability, int syncIntervalMillis) {
+public record StorageSettings(Path dataDir, Type type, Durability durability, int syncIntervalMillis) {
 
     /** {@code storage.type}. */
     public enum Type {

@@ -1,7 +1,7 @@
 package io.ternmq.broker.protocol;
 
 import io.ternmq.broker.metrics.RateLimitedLog;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.MqttVersion;
 import io.ternmq.codec.QoS;

@@ -1,5 +1,6 @@
 package io.ternmq.broker.routing;
 
+import io.ternmq.broker.message.Subscription;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;

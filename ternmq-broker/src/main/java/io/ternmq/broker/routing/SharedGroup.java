@@ -1,5 +1,7 @@
 package io.ternmq.broker.routing;
 
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.message.Message;
 
 import java.util.Arrays;
@@ -25,16 +27,11 @@ public final class SharedGroup {
         }
     }
 
-    /** How a group picks a member; configured with {@code shared_subscription_strategy}. */
-    public enum Strategy {
-        ROUND_ROBIN, RANDOM, STICKY, HASH_CLIENT_ID
-    }
-
     private static final Member[] NONE = new Member[0];
 
     private final String name;
     private final String filter;
-    private final Strategy strategy;
+    private final SharedSubscriptionStrategy strategy;
     private final int maxPending;
     private volatile Member[] members = NONE;
     private final AtomicInteger cursor = new AtomicInteger();
@@ -43,7 +40,7 @@ public final class SharedGroup {
     private final AtomicInteger pendingCount = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong nextHeldSeq = new java.util.concurrent.atomic.AtomicLong(1);
 
-    SharedGroup(String name, String filter, Strategy strategy, int maxPending) {
+    SharedGroup(String name, String filter, SharedSubscriptionStrategy strategy, int maxPending) {
         this.name = name;
         this.filter = filter;
         this.strategy = strategy;
@@ -116,7 +113,7 @@ public final class SharedGroup {
         if (n == 0) {
             return null;
         }
-        if (strategy == Strategy.STICKY) {
+        if (strategy == SharedSubscriptionStrategy.STICKY) {
             Member s = sticky;
             if (s != null && s.target().isOnline() && memberOf(s.target()) != null) {
                 return s;
@@ -130,7 +127,7 @@ public final class SharedGroup {
         for (int i = 0; i < n; i++) {
             Member m = ms[(start + i) % n];
             if (m.target().isOnline()) {
-                if (strategy == Strategy.STICKY) {
+                if (strategy == SharedSubscriptionStrategy.STICKY) {
                     sticky = m;
                 }
                 return m;

@@ -1,5 +1,6 @@
 package io.ternmq.broker.routing;
 
+import io.ternmq.broker.message.Subscription;
 
 /**
  * Topic filters to the targets subscribed with them, and shared subscription groups. {@link SubscriptionTree} holds

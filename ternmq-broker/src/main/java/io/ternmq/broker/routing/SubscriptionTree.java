@@ -1,5 +1,7 @@
 package io.ternmq.broker.routing;
 
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
 import io.ternmq.codec.TopicSyntax;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,14 +16,14 @@ public final class SubscriptionTree implements SubscriptionTable {
     private final TopicFilterTree<String, SharedGroup> groups = new TopicFilterTree<>();
     private final Object groupLock = new Object();
     private final AtomicLong sharedMembers = new AtomicLong();
-    private final SharedGroup.Strategy strategy;
+    private final SharedSubscriptionStrategy strategy;
     private final int maxHeldPerGroup;
 
     public SubscriptionTree() {
-        this(SharedGroup.Strategy.ROUND_ROBIN, 1000);
+        this(SharedSubscriptionStrategy.ROUND_ROBIN, 1000);
     }
 
-    public SubscriptionTree(SharedGroup.Strategy strategy, int maxHeldPerGroup) {
+    public SubscriptionTree(SharedSubscriptionStrategy strategy, int maxHeldPerGroup) {
         this.strategy = strategy;
         this.maxHeldPerGroup = maxHeldPerGroup;
     }

@@ -10,7 +10,7 @@ import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.SessionInfo;
 import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.TopicSyntax;
 
 import java.util.ArrayList;

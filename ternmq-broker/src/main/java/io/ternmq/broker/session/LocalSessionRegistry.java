@@ -1,6 +1,6 @@
 package io.ternmq.broker.session;
 
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;

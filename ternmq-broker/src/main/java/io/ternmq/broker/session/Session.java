@@ -6,7 +6,7 @@ import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;

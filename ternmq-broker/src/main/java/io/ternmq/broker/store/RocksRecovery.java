@@ -1,7 +1,7 @@
 package io.ternmq.broker.store;
 
 import io.ternmq.broker.message.Message;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package io.ternmq.broker.store;
 
+import io.ternmq.broker.config.Durability;
 import io.ternmq.broker.message.Message;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -32,9 +33,6 @@ import java.util.function.Consumer;
 public final class RocksStore implements Store {
     private static final Logger LOG = LoggerFactory.getLogger(RocksStore.class);
     private static final int MAX_GROUP = 4096;
-
-    /** When a write counts as stored. */
-    public enum Durability { FSYNC, PERIODIC, NONE }
 
     private final RocksColumns columns;
     private final WriteOptions writeOptions;

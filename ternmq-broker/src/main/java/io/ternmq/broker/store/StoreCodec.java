@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.ternmq.broker.message.Message;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.MalformedPacketException;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttPacketDecoder;

@@ -1,7 +1,7 @@
 package io.ternmq.broker.store;
 
 import io.ternmq.broker.message.Message;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 
 /**
  * The writes a {@link StoreOp} may make. Messages are stored once and referenced by id from every queue that holds

@@ -1,6 +1,6 @@
 package io.ternmq.broker.store;
 
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;

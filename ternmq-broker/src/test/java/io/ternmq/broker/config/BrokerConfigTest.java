@@ -23,8 +23,8 @@ class BrokerConfigTest {
                 .sharedSubscriptionStrategy("hash_client_id").queueOverflowPolicy("Drop_Oldest")
                 .queueOverflowV3Action("disconnect").slowConsumerPolicy("disconnect").logLevel("trace").build();
         assertThat(c.storage().type()).isEqualTo(StorageSettings.Type.MEMORY);
-        assertThat(c.storage().durability()).isEqualTo(RocksStore.Durability.PERIODIC);
-        assertThat(c.queues().sharedSubscriptionStrategy()).isEqualTo(SharedGroup.Strategy.HASH_CLIENT_ID);
+        assertThat(c.storage().durability()).isEqualTo(Durability.PERIODIC);
+        assertThat(c.queues().sharedSubscriptionStrategy()).isEqualTo(SharedSubscriptionStrategy.HASH_CLIENT_ID);
         assertThat(c.queues().overflowPolicy()).isEqualTo(QueueSettings.OverflowPolicy.DROP_OLDEST);
         assertThat(c.queues().overflowV3Action()).isEqualTo(QueueSettings.V3OverflowAction.DISCONNECT);
         assertThat(c.transport().slowConsumerPolicy()).isEqualTo(TransportSettings.SlowConsumerPolicy.DISCONNECT);
@@ -38,7 +38,7 @@ class BrokerConfigTest {
                 .sharedSubscriptionStrategy("sticky").queueOverflowPolicy("drop_oldest")
                 .queueOverflowV3Action("disconnect").slowConsumerPolicy("disconnect").logLevel("warn").build();
         BrokerConfig byEnum = BrokerConfig.builder().storageType(StorageSettings.Type.MEMORY)
-                .storageDurability(RocksStore.Durability.NONE).sharedSubscriptionStrategy(SharedGroup.Strategy.STICKY)
+                .storageDurability(Durability.NONE).sharedSubscriptionStrategy(SharedSubscriptionStrategy.STICKY)
                 .queueOverflowPolicy(QueueSettings.OverflowPolicy.DROP_OLDEST)
                 .queueOverflowV3Action(QueueSettings.V3OverflowAction.DISCONNECT)
                 .slowConsumerPolicy(TransportSettings.SlowConsumerPolicy.DISCONNECT).logLevel(LogLevel.WARN).build();

@@ -1,5 +1,6 @@
 package io.ternmq.broker.protocol;
 
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
@@ -54,7 +55,7 @@ public final class ProtocolHarness implements AutoCloseable {
         MemoryStore store = new MemoryStore();
         QueueLimits limits = new QueueLimits(config.queues().maxQueuedMessages(), config.queues().maxQueuedBytes(),
                 config.queues().queueQos0Messages(), false, config.queues().maxInflightMessages());
-        Router router = new Router(new SubscriptionTree(SharedGroup.Strategy.ROUND_ROBIN, 1000),
+        Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
                 new MemoryRetainedStore(), store, limits, -1, -1, metrics);
         BrokerService[] holder = new BrokerService[1];
         LocalSessionRegistry sessions = new LocalSessionRegistry(limits, metrics, router,

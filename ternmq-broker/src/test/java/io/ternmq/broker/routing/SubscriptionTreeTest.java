@@ -6,7 +6,7 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.store.QueueLimits;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
 import org.junit.jupiter.api.Nested;

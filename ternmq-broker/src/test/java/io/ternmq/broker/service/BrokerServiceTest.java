@@ -2,7 +2,7 @@ package io.ternmq.broker.service;
 
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.protocol.ProtocolHarness;
-import io.ternmq.broker.routing.Subscription;
+import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.session.SessionInfo;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;

@@ -1,5 +1,6 @@
 package io.ternmq.broker.store;
 
+import io.ternmq.broker.config.Durability;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -24,13 +25,13 @@ class RocksStoreContractTest extends StoreContractTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new RocksStore(dir, RocksStore.Durability.FSYNC, 100);
+        return new RocksStore(dir, Durability.FSYNC, 100);
     }
 
     @Override
     protected Store reopen() {
         store.close();
-        return new RocksStore(dir, RocksStore.Durability.FSYNC, 100);
+        return new RocksStore(dir, Durability.FSYNC, 100);
     }
 
     @Override
@@ -60,7 +61,7 @@ class RocksStoreContractTest extends StoreContractTest {
             bytes[i] ^= 0x5A;
         }
         Files.write(m, bytes);
-        assertThatThrownBy(() -> new RocksStore(dir, RocksStore.Durability.FSYNC, 100))
+        assertThatThrownBy(() -> new RocksStore(dir, Durability.FSYNC, 100))
                 .isInstanceOf(StoreException.class).hasMessageContaining(dir.toString());
         store = new MemoryStore(); // for the contract's @AfterEach
     }

@@ -1,4 +1,4 @@
-package io.ternmq.broker.routing;
+package io.ternmq.broker.message;
 
 import io.ternmq.codec.QoS;
 
