@@ -14,8 +14,6 @@ import io.ternmq.broker.store.StoredEntry;
 import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.codec.ReasonCode;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -37,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * a new connection's loop (takeover) without reordering deliveries: the move is itself an inbox task, and whichever
  * loop owns the session next drains the same queue.
  */
-public final class Session implements DeliveryTarget, StoredQueue.Owner {
+public final class Session extends SessionInbox implements DeliveryTarget, StoredQueue.Owner {
 
     /** Session Expiry Interval meaning "never": MQTT 5's 0xFFFFFFFF, and MQTT 3.x persistent sessions by default. */
     public static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
@@ -49,20 +47,8 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
     private final StoredQueue stored;
     private final Outbox outbox;
 
-    private volatile EventExecutor owner;
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
     private volatile boolean online;
-    /**
-     * The inbox, newest first: producers push with a CAS, the owner takes the whole stack and reverses it into
-     * {@link #batch}. Inline fields rather than a queue object, because every connection has a session and an empty
-     * inbox should cost nothing.
-     */
-    private volatile InboxNode pushed;
-    /** Taken from the inbox, oldest first, not yet handled; owner only (a takeover hands it to the new owner). */
-    private InboxNode batch;
-    /** Deliveries waiting in the inbox: they count towards congestion before the owner has queued them. */
-    private volatile int inboxDeliveries;
-    private volatile boolean drainScheduled;
 
     // Owner-thread state below.
     /** Seconds the session outlives its connection: 0 ends it with the connection, NEVER_EXPIRES never. */
@@ -83,29 +69,6 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
     /** Null until the first inbound QoS 2 message. */
     private Set<Integer> awaitingPubrel;
 
-    private static final VarHandle PUSHED;
-    private static final VarHandle INBOX_DELIVERIES;
-    private static final VarHandle DRAIN_SCHEDULED;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            PUSHED = lookup.findVarHandle(Session.class, "pushed", InboxNode.class);
-            INBOX_DELIVERIES = lookup.findVarHandle(Session.class, "inboxDeliveries", int.class);
-            DRAIN_SCHEDULED = lookup.findVarHandle(Session.class, "drainScheduled", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private static final class InboxNode {
-        final Object work;
-        InboxNode next;
-
-        InboxNode(Object work) {
-            this.work = work;
-        }
-    }
 
     /**
      * @param store the broker's store; used only if the session outlives its connection ({@code expiryInterval != 0})
@@ -124,9 +87,9 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
      */
     public Session(String clientId, long expiryInterval, EventExecutor owner, QueueLimits limits,
                    BrokerMetrics metrics, SessionHost host, Store store, long epoch) {
+        super(owner);
         this.clientId = clientId;
         this.expiryInterval = expiryInterval;
-        this.owner = owner;
         this.metrics = metrics;
         this.host = host;
         this.stored = expiryInterval != 0 ? new StoredQueue(store, clientId, epoch, this) : null;
@@ -146,10 +109,6 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
 
     BrokerMetrics metrics() {
         return metrics;
-    }
-
-    public EventExecutor owner() {
-        return owner;
     }
 
     // ---------------------------------------------------------------- inbox
@@ -195,72 +154,9 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
         push(task);
     }
 
-    /** A task, a {@link Delivery} or a {@link StoredEntry}: the three things the inbox takes. */
-    private void enter(Object work) {
-        if (owner.inEventLoop() && batch == null && pushed == null && !drainScheduled) {
-            handle(work);
-            return;
-        }
-        push(work);
-    }
 
-    private void push(Object work) {
-        if (work instanceof Delivery || work instanceof StoredEntry) {
-            INBOX_DELIVERIES.getAndAdd(this, 1);
-        }
-        InboxNode node = new InboxNode(work);
-        InboxNode head;
-        do {
-            head = pushed;
-            node.next = head;
-        } while (!PUSHED.compareAndSet(this, head, node));
-        if (DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
-            owner.execute(this::drain);
-        }
-    }
-
-    private void drain() {
-        EventExecutor o = owner;
-        if (!o.inEventLoop()) {
-            o.execute(this::drain);
-            return;
-        }
-        drainScheduled = false;
-        while (true) {
-            InboxNode node = batch;
-            if (node == null) {
-                node = reverse((InboxNode) PUSHED.getAndSet(this, (InboxNode) null));
-                if (node == null) {
-                    return;
-                }
-            }
-            batch = node.next;
-            Object work = node.work;
-            if (work instanceof Delivery || work instanceof StoredEntry) {
-                INBOX_DELIVERIES.getAndAdd(this, -1);
-            }
-            handle(work);
-            if (owner != o) {
-                // a takeover moved the session (batch was updated before handling): the new owner drains the rest
-                owner.execute(this::drain);
-                return;
-            }
-        }
-    }
-
-    /** Newest-first stack to oldest-first list. */
-    private static InboxNode reverse(InboxNode newestFirst) {
-        InboxNode oldestFirst = null;
-        while (newestFirst != null) {
-            InboxNode next = newestFirst.next;
-            newestFirst.next = oldestFirst;
-            oldestFirst = newestFirst;
-            newestFirst = next;
-        }
-        return oldestFirst;
-    }
-
-    private void handle(Object work) {
+    @Override
+    void handle(Object work) {
         if (work instanceof Delivery d) {
             accept(d);
         } else if (work instanceof StoredEntry e) {
@@ -279,11 +175,6 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
     }
 
     // ---------------------------------------------------------------- lifecycle (owner thread)
-
-    /** Moves ownership to another event loop; must be the last thing a task does with this session. */
-    void moveTo(EventExecutor newOwner) {
-        owner = newOwner;
-    }
 
     /** Closes the attached connection, if any, because a new connection takes the session over. */
     void detachForTakeover() {
@@ -370,7 +261,7 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
         if (delayedWill != null) {
             willPending = true;
             long delay = Math.min(delaySeconds, expiryInterval);
-            willTimer = owner.schedule(() -> submit(() -> willDelayElapsed(gen)), delay, TimeUnit.SECONDS);
+            willTimer = owner().schedule(() -> submit(() -> willDelayElapsed(gen)), delay, TimeUnit.SECONDS);
         }
         if (expiryInterval == 0) {
             host.endSession(this);
@@ -385,7 +276,7 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
     private void startExpiryClock(long seconds) {
         if (seconds != NEVER_EXPIRES) {
             int gen = attachGeneration;
-            expiryTimer = owner.schedule(() -> submit(() -> expiryElapsed(gen)), seconds,
+            expiryTimer = owner().schedule(() -> submit(() -> expiryElapsed(gen)), seconds,
                     TimeUnit.SECONDS);
         }
     }
@@ -430,7 +321,7 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
             willPending = true;
             long left = Math.max(0, Math.min(willDelaySeconds, expiryInterval) - offlineSeconds);
             int gen = attachGeneration;
-            willTimer = owner.schedule(() -> submit(() -> willDelayElapsed(gen)), left, TimeUnit.SECONDS);
+            willTimer = owner().schedule(() -> submit(() -> willDelayElapsed(gen)), left, TimeUnit.SECONDS);
         }
         if (expiryInterval != NEVER_EXPIRES) {
             startExpiryClock(Math.max(0, expiryInterval - offlineSeconds));
@@ -598,13 +489,13 @@ public final class Session implements DeliveryTarget, StoredQueue.Owner {
         if (stored == null) {
             // the inbox adds to the in-memory queue, which may hold up to half the bound before it counts as
             // congested: so the inbox may hold a quarter at most, or both together could reach the bound and drop
-            return outbox.congested(2L * inboxDeliveries, 0, 0);
+            return outbox.congested(2L * inboxDeliveries(), 0, 0);
         }
         // the stored backlog counts what the in-memory queue and the inbox hold of it. What the writer has not taken
         // yet is read first: the writer counts an entry before it stops calling it unstored, so one moving between
         // the two is seen twice at worst, never missed
         long unstored = stored.unstored();
-        return outbox.congested(inboxDeliveries, stored.queued(), unstored);
+        return outbox.congested(inboxDeliveries(), stored.queued(), unstored);
     }
 
     /** What may go to another member of a shared group when this session ends. */
