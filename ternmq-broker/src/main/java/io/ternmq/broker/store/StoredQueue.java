@@ -203,50 +203,20 @@ public final class StoredQueue {
 
     /** Makes the session's record durable; {@code then} (may be null) continues on the owner loop. */
     public void putRecord(SessionRecord record, Runnable then) {
-        store.submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                w.putSession(record);
-            }
-
-            @Override
-            public void applied() {
-                if (then != null) {
-                    owner.resume(then);
-                }
-            }
-        });
+        write(w -> w.putSession(record), then);
     }
 
     /** Subscription changes; {@code then} continues on the owner loop once they are durable. */
     public void storeSubscriptions(List<Subscription> added, List<String> removed, Runnable then) {
-        store.submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                added.forEach(s -> w.putSubscription(key, s));
-                removed.forEach(f -> w.deleteSubscription(key, f));
-            }
-
-            @Override
-            public void applied() {
-                owner.resume(then);
-            }
-        });
+        write(w -> {
+            added.forEach(s -> w.putSubscription(key, s));
+            removed.forEach(f -> w.deleteSubscription(key, f));
+        }, then);
     }
 
     /** The PUBREC of an outbound QoS 2 entry: after a restart only its PUBREL is resent. */
     public void markReleased(long seq, Runnable then) {
-        store.submit(new StoreOp() {
-            @Override
-            public void prepare(StoreWriter w) {
-                w.markReleased(key, seq);
-            }
-
-            @Override
-            public void applied() {
-                owner.resume(then);
-            }
-        });
+        write(w -> w.markReleased(key, seq), then);
     }
 
     /** An entry is done with (acknowledged, expired, dropped, too large): out of the queue and the counters. */
@@ -277,15 +247,22 @@ public final class StoredQueue {
      * PUBCOMP must wait, or a crash could make a new message with the same id look like a resend.
      */
     public void releaseInboundQos2(int packetId, Runnable then) {
+        write(w -> w.deleteInboundQos2(key, packetId), then);
+    }
+
+    /** Submits writes; {@code then} (may be null) continues on the owner loop once they are durable. */
+    private void write(java.util.function.Consumer<StoreWriter> writes, Runnable then) {
         store.submit(new StoreOp() {
             @Override
             public void prepare(StoreWriter w) {
-                w.deleteInboundQos2(key, packetId);
+                writes.accept(w);
             }
 
             @Override
             public void applied() {
-                owner.resume(then);
+                if (then != null) {
+                    owner.resume(then);
+                }
             }
         });
     }
