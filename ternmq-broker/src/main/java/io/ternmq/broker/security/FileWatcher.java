@@ -243,11 +243,4 @@ public final class FileWatcher implements AutoCloseable {
         }
         registrations.clear();
     }
-
-    /** For tests: the files registered. */
-    List<Path> watchedFiles() {
-        List<Path> all = new ArrayList<>();
-        registrations.forEach(r -> all.addAll(r.files));
-        return all;
-    }
 }

@@ -277,11 +277,6 @@ public final class HttpAuthPlugin implements SecurityPlugin {
         }
     }
 
-    /** For tests: questions currently cached. */
-    int cached() {
-        return cache.size();
-    }
-
     static List<String> optionNames() {
         return List.of("http_url", "http_acl_url", "http_timeout_ms", "http_cache_seconds", "http_on_error",
                 "http_authorization");

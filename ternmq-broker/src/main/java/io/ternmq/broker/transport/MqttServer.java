@@ -232,7 +232,7 @@ public final class MqttServer implements AutoCloseable {
         return ioGroup.next();
     }
 
-    /** Open TCP connections of the listener at this index (tests). */
+    /** Open TCP connections of the listener at this index, for listings and limits' checks. */
     public int connections(int listenerIndex) {
         return listeners.get(listenerIndex).connections.get();
     }
