@@ -32,10 +32,12 @@ final class JvmInfo {
                 .append("; direct memory max ").append(size(PlatformDependent.maxDirectMemory()))
                 .append("; collector ").append(collectors.isEmpty() ? "unknown" : collectors)
                 .append("; options: ").append(args.isEmpty() ? "(none)" : String.join(" ", args));
-        // glibc reads it at process start; it is not a JVM option, but it sizes the native heap (RocksDB, Netty)
-        String arenas = System.getenv("MALLOC_ARENA_MAX");
-        if (arenas != null) {
-            sb.append("; MALLOC_ARENA_MAX=").append(arenas);
+        // not JVM options, but glibc reads them at start-up and they size the native heap (JIT, RocksDB)
+        for (String name : List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")) {
+            String value = System.getenv(name);
+            if (value != null) {
+                sb.append("; ").append(name).append('=').append(value);
+            }
         }
         return sb.toString();
     }
