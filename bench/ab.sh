@@ -10,6 +10,8 @@
 #   jar=PATH        the broker jar (default ternmq-broker/target/ternmq.jar)
 #   conf=LINE       a configuration line added to the defaults below (repeatable)
 #   jvm=OPTS        JVM options (e.g. jvm=-XX:+UseZGC)
+#   launcher=PATH   start the broker with this script instead of java -jar (e.g. launcher=bin/ternmq, with its JVM
+#                   defaults; jvm= then goes to TERNMQ_JAVA_OPTS)
 # e.g.  bench/ab.sh --load 'fanout -c 32 -q 1 -s 65536 --inflight 64' 'before;jar=/tmp/before.jar' after
 #       bench/ab.sh --rounds 3 --duration 15 --warmup 3 --load '...' 'two;conf=io_threads 2' 'one;conf=io_threads 1' mosquitto
 #
@@ -68,7 +70,7 @@ for round in $(seq 1 "$ROUNDS"); do
       port=$MPORT
       $(pin "$BROKER_CPU") /usr/sbin/mosquitto -c "$WORK/mosquitto.conf" >/dev/null 2>&1 & PID=$!
     else
-      port=$TPORT; jar="$ROOT/ternmq-broker/target/ternmq.jar"; jvm=""
+      port=$TPORT; jar="$ROOT/ternmq-broker/target/ternmq.jar"; jvm=""; launcher=""
       printf 'listener %s 127.0.0.1\nallow_anonymous true\nstorage.type memory\n' \
         "$TPORT" > "$WORK/ternmq.conf"
       IFS=';' read -ra settings <<< "$variant"
@@ -77,13 +79,20 @@ for round in $(seq 1 "$ROUNDS"); do
           jar=*) jar=${s#jar=} ;;
           conf=*) echo "${s#conf=}" >> "$WORK/ternmq.conf" ;;
           jvm=*) jvm=${s#jvm=} ;;
+          launcher=*) launcher=${s#launcher=} ;;
           *) echo "ab: unknown setting '$s' in variant '$variant'" >&2; exit 2 ;;
         esac
       done
       rm -rf "$WORK/data"
-      # shellcheck disable=SC2086 # jvm holds several options
-      $(pin "$BROKER_CPU") java $jvm -jar "$jar" -c "$WORK/ternmq.conf" --data-dir "$WORK/data" \
-        > "$WORK/broker.log" 2>&1 & PID=$!
+      if [ -n "$launcher" ]; then
+        # shellcheck disable=SC2046 # pin prints a command or nothing
+        TERNMQ_JAVA_OPTS="$jvm" $(pin "$BROKER_CPU") "$launcher" -c "$WORK/ternmq.conf" --data-dir "$WORK/data" \
+          > "$WORK/broker.log" 2>&1 & PID=$!
+      else
+        # shellcheck disable=SC2086 # jvm holds several options
+        $(pin "$BROKER_CPU") java $jvm -jar "$jar" -c "$WORK/ternmq.conf" --data-dir "$WORK/data" \
+          > "$WORK/broker.log" 2>&1 & PID=$!
+      fi
     fi
     for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
     # shellcheck disable=SC2086 # LOAD holds the scenario's arguments

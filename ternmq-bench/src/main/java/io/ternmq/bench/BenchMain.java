@@ -6,6 +6,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -115,12 +116,23 @@ public final class BenchMain implements Runnable {
                 + "and JMX (default: when the broker process is a JVM)")
         Boolean jmx;
 
+        @Option(names = "--rss-at", split = ",", paramLabel = "S",
+                description = "with --broker-pid: more readings of the broker's RSS, this many seconds after the last "
+                        + "connection (e.g. 5,30; within --duration), for a broker whose memory changes while idle")
+        List<Double> rssAt = new ArrayList<>();
+
         @Mixin
         ClientOptions client;
 
         @Override
         Map<String, Object> runScenario() throws Exception {
-            return new ConnRun(client, connections, brokerPid, hold, settle, jmx, err).run();
+            for (double s : rssAt) {
+                if (s < 0 || s > hold) {
+                    throw new IllegalArgumentException("--rss-at " + s + ": must be within 0.." + hold
+                            + " s (--duration)");
+                }
+            }
+            return new ConnRun(client, connections, brokerPid, hold, settle, jmx, err, rssAt).run();
         }
     }
 

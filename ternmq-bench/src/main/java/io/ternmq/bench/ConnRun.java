@@ -27,8 +27,15 @@ final class ConnRun {
     private final double settle;
     private final Boolean jmx;
     private final PrintStream err;
+    /** Seconds after the last connection at which the broker's RSS is read again (a collector may return memory). */
+    private final List<Double> rssAt;
 
     ConnRun(ClientOptions co, String count, Long brokerPid, double hold, double settle, Boolean jmx, PrintStream err) {
+        this(co, count, brokerPid, hold, settle, jmx, err, List.of());
+    }
+
+    ConnRun(ClientOptions co, String count, Long brokerPid, double hold, double settle, Boolean jmx, PrintStream err,
+            List<Double> rssAt) {
         this.co = co;
         this.count = count;
         this.brokerPid = brokerPid;
@@ -36,6 +43,7 @@ final class ConnRun {
         this.settle = settle;
         this.jmx = jmx;
         this.err = err;
+        this.rssAt = brokerPid == null ? List.of() : rssAt.stream().sorted().toList();
     }
 
     /** How many connections "max" means: what both this process and the broker can still open. */
@@ -119,10 +127,25 @@ final class ConnRun {
             }
             long holdEnd = allConnected + (long) (hold * 1e9);
             long nextTick = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            while (System.nanoTime() < holdEnd) {
-                long ms = Math.min(holdEnd, nextTick) - System.nanoTime();
+            List<Map<String, Object>> samples = new ArrayList<>();
+            int nextSample = 0;
+            while (System.nanoTime() < holdEnd || nextSample < rssAt.size()) {
+                long sampleAt = nextSample < rssAt.size() ? allConnected + (long) (rssAt.get(nextSample) * 1e9)
+                        : Long.MAX_VALUE;
+                long ms = Math.min(Math.min(holdEnd, nextTick), sampleAt) - System.nanoTime();
                 if (ms > 0) {
                     Thread.sleep(Math.max(1, ms / 1_000_000));
+                }
+                while (nextSample < rssAt.size()
+                        && System.nanoTime() >= allConnected + (long) (rssAt.get(nextSample) * 1e9)) {
+                    long rss = ProcessProbe.rssKib(brokerPid);
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("s", rssAt.get(nextSample));
+                    m.put("rss_kib", rss);
+                    m.put("rss_per_conn_b", rssBefore >= 0 && rss >= 0 && ready > 0
+                            ? (rss - rssBefore) * 1024 / ready : -1);
+                    samples.add(m);
+                    nextSample++;
                 }
                 if (System.nanoTime() >= nextTick) {
                     nextTick += TimeUnit.SECONDS.toNanos(1);
@@ -162,6 +185,11 @@ final class ConnRun {
             if (brokerPid != null) {
                 err.printf("  broker    RSS %s -> %s (%s per connection)%n", Fmt.bytes(rssBefore * 1024),
                         Fmt.bytes(rssAfter * 1024), Fmt.bytes(rssPerConn));
+                for (Map<String, Object> m : samples) {
+                    err.printf(Locale.ROOT, "            RSS %s s after the last connection: %s (%s per connection)%n",
+                            m.get("s"), Fmt.bytes((Long) m.get("rss_kib") * 1024),
+                            Fmt.bytes((Long) m.get("rss_per_conn_b")));
+                }
                 if (before != null && after != null) {
                     err.printf("            heap (live after GC) %s -> %s (%s per connection), direct %s -> %s (%s per "
                                     + "connection)%n", Fmt.bytes(before.heapUsed()), Fmt.bytes(after.heapUsed()),
@@ -192,6 +220,12 @@ final class ConnRun {
             r.put("rss_before_kib", rssBefore);
             r.put("rss_after_kib", rssAfter);
             r.put("rss_per_conn_b", rssPerConn);
+            for (Map<String, Object> m : samples) { // flat, like every RESULT field: rss_per_conn_30s_b
+                double sec = (Double) m.get("s");
+                String at = sec == Math.rint(sec) ? Long.toString((long) sec) : Double.toString(sec).replace('.', '_');
+                r.put("rss_at_" + at + "_kib", m.get("rss_kib"));
+                r.put("rss_per_conn_" + at + "_b", m.get("rss_per_conn_b"));
+            }
             r.put("heap_before_b", before == null ? null : before.heapUsed());
             r.put("heap_after_b", after == null ? null : after.heapUsed());
             r.put("heap_committed_after_b", after == null ? null : after.heapCommitted());

@@ -75,4 +75,17 @@ class BenchSmokeTest {
         assertThat(r.getLong("connected")).isEqualTo(50);
         assertThat(r.getLong("failed")).isZero();
     }
+
+    @Test
+    void connReadsTheBrokersRssAgainWhenAsked() {
+        long self = ProcessHandle.current().pid(); // this JVM runs the broker under test
+        BenchMain.Result r = BenchMain.execute(common("conn", "-c", "20", "-d", "1", "--settle", "0", "--no-jmx",
+                "--broker-pid", Long.toString(self), "--rss-at", "0.5,1"));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.getLong("rss_at_0_5_kib")).isPositive();
+        assertThat(r.getLong("rss_at_1_kib")).isPositive();
+        assertThat(r.fields()).containsKey("rss_per_conn_1_b");
+        assertThat(BenchMain.execute(common("conn", "-c", "1", "-d", "1", "--broker-pid", Long.toString(self),
+                "--rss-at", "2")).exitCode()).isEqualTo(2);
+    }
 }

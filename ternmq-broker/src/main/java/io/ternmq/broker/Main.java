@@ -59,6 +59,8 @@ public final class Main implements Callable<Integer> {
             return 2;
         }
         setLogLevel(verbose ? LogLevel.DEBUG : config.logLevel());
+        // first line of the log: what sizes this process's memory (bin/ternmq's choices, TERNMQ_JAVA_OPTS)
+        LoggerFactory.getLogger(Main.class).info(JvmInfo.describe());
         Broker broker;
         try {
             broker = Broker.start(config);
