@@ -1,7 +1,5 @@
 package io.ternmq.broker.config;
 
-import io.ternmq.broker.routing.SharedGroup;
-import io.ternmq.broker.store.RocksStore;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,5 @@
 package io.ternmq.broker.config;
 
-import io.ternmq.broker.routing.SharedGroup;
-import io.ternmq.broker.store.RocksStore;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

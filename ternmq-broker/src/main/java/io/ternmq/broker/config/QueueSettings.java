@@ -1,6 +1,5 @@
 package io.ternmq.broker.config;
 
-import io.ternmq.broker.routing.SharedGroup;
 
 /**
  * How messages wait for a client: the in-flight window, the bounds of a session's queue and what a full one does,

@@ -1,6 +1,5 @@
 package io.ternmq.broker.config;
 
-import io.ternmq.broker.store.RocksStore;
 
 import java.nio.file.Path;
 
