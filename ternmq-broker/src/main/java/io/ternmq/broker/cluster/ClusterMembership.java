@@ -116,6 +116,18 @@ final class ClusterMembership implements AutoCloseable {
         }
     }
 
+    /** The other nodes that are members now. */
+    List<Peer> peers() {
+        List<Peer> peers = new ArrayList<>();
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            Peer p = peer(m);
+            if (p != null) {
+                peers.add(p);
+            }
+        }
+        return peers;
+    }
+
     @Override
     public void close() {
         if (hazelcast != null) {
@@ -134,7 +146,7 @@ final class ClusterMembership implements AutoCloseable {
             return null;
         }
         try {
-            return new Peer(id, m.getAddress().getHost(), Integer.parseInt(port));
+            return new Peer(id, m.getUuid().toString(), m.getAddress().getHost(), Integer.parseInt(port));
         } catch (NumberFormatException e) {
             return null;
         }

@@ -25,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +50,8 @@ public final class ClusterNode implements AutoCloseable {
     private final int maxFrameLength;
     private final EventLoopGroup group;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
+    /** Node id to the membership id of its current run; guarded by this. */
+    private final Map<String, String> members = new java.util.HashMap<>();
     private Channel server;
     private ClusterMembership membership;
 
@@ -138,6 +141,11 @@ public final class ClusterNode implements AutoCloseable {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
+    /** The other nodes that are members now. */
+    public List<Peer> peers() {
+        return membership.peers();
+    }
+
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
     RemoteNode node(String id) {
         return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
@@ -157,12 +165,18 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    private void peerJoined(Peer p) {
+    private synchronized void peerJoined(Peer p) {
+        members.put(p.nodeId(), p.memberId());
         routes.peerJoined(p.nodeId());
         node(p.nodeId()).link().connectTo(p);
     }
 
-    private void peerLeft(Peer p) {
+    private synchronized void peerLeft(Peer p) {
+        // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
+        // joining of the new one, is old news
+        if (!members.remove(p.nodeId(), p.memberId())) {
+            return;
+        }
         RemoteNode n = nodes.remove(p.nodeId());
         if (n != null) {
             n.left();

@@ -86,7 +86,7 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
         }
         switch (type) {
             case LinkFrame.FORWARD -> {
-                int bytes = frame.readableBytes();
+                int bytes = 5 + frame.readableBytes(); // the whole frame, as its sender counts it
                 Message m = MessageCodec.read(frame);
                 cluster.forwarded(m, bytes);
             }

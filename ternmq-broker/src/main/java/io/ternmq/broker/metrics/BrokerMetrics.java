@@ -72,10 +72,10 @@ public final class BrokerMetrics {
     // ------------------------------------------------------------------ cluster (all zero on a single node)
     /** Members of the cluster this node sees, itself included. */
     public final AtomicLong clusterMembers = new AtomicLong();
-    /** Messages this node forwarded to other nodes (one per node with matching subscribers), and their bytes. */
+    /** Messages this node forwarded to other nodes (one per node with matching subscribers), and their link bytes. */
     public final LongAdder forwardedSent = new LongAdder();
     public final LongAdder forwardedBytesSent = new LongAdder();
-    /** Messages other nodes forwarded to this one, and their bytes. */
+    /** Messages other nodes forwarded to this one, and their link bytes (whole frames, as sent). */
     public final LongAdder forwardedReceived = new LongAdder();
     public final LongAdder forwardedBytesReceived = new LongAdder();
     /** Messages for another node dropped because its link's backlog was full or the node left. */

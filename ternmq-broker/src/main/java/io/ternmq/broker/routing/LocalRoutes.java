@@ -107,9 +107,12 @@ public final class LocalRoutes {
         then.run();
     }
 
-    /** A node joined: from now on SUBACKs wait for it too (it gets a snapshot when its link connects). */
+    /**
+     * A node joined (or a new run of it, restarted on its data): from now on SUBACKs wait for it too, for what it
+     * acknowledges from here on (it gets a snapshot when its link connects).
+     */
     public synchronized void peerJoined(String nodeId) {
-        acknowledged.putIfAbsent(nodeId, 0L);
+        acknowledged.put(nodeId, 0L);
     }
 
     /** A node left the membership: nobody waits for it any more. */
