@@ -62,7 +62,12 @@ final class ClusterMembership implements AutoCloseable {
             // Hazelcast picks its logger before it reads the Config
             System.setProperty("hazelcast.logging.type", "slf4j");
         }
-        hazelcast = Hazelcast.newHazelcastInstance(config());
+        try {
+            hazelcast = Hazelcast.newHazelcastInstance(config());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cluster: membership on " + settings.bind() + " cannot start: "
+                    + e.getMessage(), e);
+        }
     }
 
     private Config config() {

@@ -35,13 +35,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Messages are encoded into their frame on the publisher's loop and handed over through a lock-free queue; the
  * link's loop writes what has gathered and flushes once per batch. The queue is bounded (frames and bytes): past
- * it, messages are dropped and counted. While the link is down (connecting, or after a failure) messages wait in the
- * queue and the link reconnects with backoff, as long as the other node is a member.
+ * it, messages are dropped and counted; past 4 MiB while the link is up, publishers are held back. While the link
+ * is down (connecting, or after a failure) messages wait in the queue and the link reconnects with backoff, as long
+ * as the other node is a member.
  */
 final class PeerLink implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
     private static final int BACKLOG_FRAMES = 65_536;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final long BACKPRESSURE_BYTES = 4L << 20;
 
     private final String peerId;
     private final String selfId;
@@ -80,6 +82,14 @@ final class PeerLink implements Runnable {
 
     boolean isEstablished() {
         return established;
+    }
+
+    /**
+     * Whether publishers should wait for this link: it is up but its queue has grown past a few MiB (the node reads
+     * slower than we forward). A link that is down holds nobody back; its queue overflows instead.
+     */
+    boolean isCongested() {
+        return established && backlogBytes.get() > BACKPRESSURE_BYTES;
     }
 
     /** The membership announced where the node's link listens: connect (again, if its address changed). */

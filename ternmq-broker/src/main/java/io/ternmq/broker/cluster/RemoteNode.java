@@ -131,10 +131,10 @@ final class RemoteNode implements DeliveryTarget {
         return link.isEstablished();
     }
 
-    /** The link's backlog is bounded instead (past it, messages are dropped and counted). */
+    /** The node's link is up and its queue is filling: publishers wait rather than have messages dropped. */
     @Override
     public boolean wantsBackpressure() {
-        return false;
+        return link.isCongested();
     }
 
     @Override

@@ -40,19 +40,34 @@ class ClusterMemberLossTest {
     }
 
     @Test
-    @DisplayName("a silent node is waited for until it is declared dead, then SUBACK comes and routing goes on")
+    @DisplayName("a silent node is waited for until it is declared dead (SUBACKs; publishers to it, once its link "
+            + "backs up), then the others route on")
     void silentNodeIsWaitedForUntilDeclaredDead() throws Exception {
         try (Paho5Client sub = Paho5Client.connect(cluster.node(0).uri(), "loss-sub", Paho5Client.options(true));
-             Paho5Client pub = Paho5Client.connect(cluster.node(1).uri(), "loss-pub", Paho5Client.options(true))) {
+             Paho5Client pub = Paho5Client.connect(cluster.node(1).uri(), "loss-pub", Paho5Client.options(true));
+             Paho5Client silentSub = Paho5Client.connect(cluster.node(2).uri(), "loss-c-sub",
+                     Paho5Client.options(true));
+             Paho5Client flood = Paho5Client.connect(cluster.node(0).uri(), "loss-flood",
+                     Paho5Client.options(true))) {
+            silentSub.subscribe("flood/#", 0);
             signal("STOP", cluster.node(2));
             long stopped = System.nanoTime();
+            // node A's link to the silent node C backs up: past 4 MiB waiting, A stops reading from the publisher
+            byte[] big = new byte[256 * 1024];
+            for (int i = 0; i < 200; i++) {
+                flood.client().publish("flood/" + i, big, 0, false);
+            }
+            IMqttToken held = flood.client().publish("flood/last", new byte[] {1}, 1, false);
             IMqttToken suback = sub.client().subscribe(new MqttSubscription[] {new MqttSubscription("loss/a", 1)},
                     null, null, new MqttProperties());
             await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
             assertThat(suback.isComplete()).as("SUBACK waits for the silent node; " + cluster.logs()).isFalse();
+            assertThat(held.isComplete()).as("the publisher to the silent node is held back").isFalse();
             cluster.awaitCondition("node A to declare node C dead", Duration.ofSeconds(40),
                     () -> cluster.node(0).logText().contains("left (2 members)"));
             cluster.awaitCondition("the SUBACK once node C is gone", Duration.ofSeconds(5), suback::isComplete);
+            cluster.awaitCondition("the held publisher's PUBACK once node C is gone", Duration.ofSeconds(20),
+                    held::isComplete);
             long waitedMillis = (System.nanoTime() - stopped) / 1_000_000;
             assertThat(waitedMillis).as("SUBACK came after the failure timeout").isGreaterThanOrEqualTo(9_000);
             pub.publish("loss/a", "routed on", 1, false);
