@@ -85,7 +85,7 @@ class ClusterInProcessTest {
     }
 
     @Test
-    @DisplayName("refused data-link input is counted")
+    @DisplayName("refused data-link input is counted: a malformed frame, a truncated one")
     void refusalsAreCounted() throws Exception {
         BrokerMetrics ma = a.broker().metrics();
         long before = ma.linkFramesRefused.sum();
@@ -98,6 +98,14 @@ class ClusterInProcessTest {
             assertThat(s.getInputStream().read()).as("closed by the node").isEqualTo(-1);
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> ma.linkFramesRefused.sum() == before + 1);
+        // a frame cut off by the end of the connection
+        try (Socket s = new Socket("127.0.0.1", a.broker().cluster().linkPort())) {
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeInt(100);
+            out.write(new byte[10]);
+            out.flush();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> ma.linkFramesRefused.sum() == before + 2);
     }
 
     @Test
