@@ -1,11 +1,13 @@
 package io.ternmq.broker;
 
+import io.ternmq.broker.cluster.ClusterNode;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.QueueSettings;
 import io.ternmq.broker.config.StorageSettings;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.retain.MemoryRetainedStore;
+import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.routing.SharedGroup;
 import io.ternmq.broker.routing.SubscriptionTree;
@@ -49,6 +51,8 @@ public final class Broker implements AutoCloseable {
     private final MqttServer server;
     private final Store store;
     private final BrokerSecurity security;
+    /** This node in its cluster; null on a single node (cluster.enabled false: nothing of it is loaded). */
+    private ClusterNode cluster;
     private List<InetSocketAddress> addresses = List.of();
 
     /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
@@ -63,7 +67,7 @@ public final class Broker implements AutoCloseable {
                 queues.maxInflightMessages());
         this.router = new Router(new SubscriptionTree(queues.sharedSubscriptionStrategy(), queues.maxQueuedMessages()),
                 new MemoryRetainedStore(), store, limits, config.retained().maxCount(), config.retained().maxBytes(),
-                metrics);
+                metrics, config.cluster().enabled() ? new LocalRoutes() : null);
         // the registry hands wills whose time has come to the service, which is made with the registry
         this.sessions = new LocalSessionRegistry(limits, metrics, router, will -> service().publishWill(will), store);
         this.service = new BrokerService(sessions, router, metrics);
@@ -104,6 +108,9 @@ public final class Broker implements AutoCloseable {
         Broker broker = new Broker(config, authenticator, enhancedAuthenticators);
         try {
             broker.recover();
+            if (config.cluster().enabled()) {
+                broker.cluster = ClusterNode.start(config, broker.router, broker.metrics);
+            }
             broker.addresses = broker.server.start();
         } catch (RuntimeException | InterruptedException e) {
             broker.close();
@@ -218,9 +225,17 @@ public final class Broker implements AutoCloseable {
         return server;
     }
 
+    /** This node in its cluster, or null on a single node. */
+    public ClusterNode cluster() {
+        return cluster;
+    }
+
     @Override
     public void close() {
         server.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         security.close();
         store.close();
         LOG.info("TernMQ stopped");

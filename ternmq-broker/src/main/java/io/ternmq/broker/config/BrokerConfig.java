@@ -18,10 +18,11 @@ import java.util.function.Consumer;
  * @param storage   data directory, store and durability
  * @param security  broker-wide connection cap and the delay after failed authentication
  * @param logLevel  the root log level
+ * @param cluster   whether this broker is a node of a cluster, and how it joins it
  */
 public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
                            QueueSettings queues, RetainedSettings retained, StorageSettings storage,
-                           SecuritySettings security, LogLevel logLevel) {
+                           SecuritySettings security, LogLevel logLevel, ClusterSettings cluster) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
@@ -89,6 +90,14 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private TransportSettings.SlowConsumerPolicy slowConsumerPolicy =
                 TransportSettings.SlowConsumerPolicy.DROP_QOS0;
         private int slowConsumerTimeoutSeconds = 60;
+        private boolean clusterEnabled;
+        private String clusterName = ClusterSettings.DEFAULT_NAME;
+        private ClusterSettings.Address clusterBind = ClusterSettings.DEFAULT_BIND;
+        private List<ClusterSettings.Address> clusterMembers = List.of();
+        private String clusterSecret;
+        private int clusterMinMembers = 1;
+        private int clusterBackupCount = 1;
+        private int clusterFailureTimeoutSeconds = 10;
 
         private Builder() {
         }
@@ -376,9 +385,62 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
             return logLevel(ConfigFileParser.oneOf(level, LogLevel.class));
         }
 
+        public Builder clusterEnabled(boolean enabled) {
+            this.clusterEnabled = enabled;
+            return this;
+        }
+
+        public Builder clusterName(String name) {
+            this.clusterName = name;
+            return this;
+        }
+
+        public Builder clusterBind(ClusterSettings.Address bind) {
+            this.clusterBind = bind;
+            return this;
+        }
+
+        public Builder clusterMembers(List<ClusterSettings.Address> members) {
+            this.clusterMembers = List.copyOf(members);
+            return this;
+        }
+
+        public Builder clusterSecret(String secret) {
+            this.clusterSecret = secret;
+            return this;
+        }
+
+        public Builder clusterMinMembers(int minMembers) {
+            this.clusterMinMembers = minMembers;
+            return this;
+        }
+
+        public Builder clusterBackupCount(int backupCount) {
+            this.clusterBackupCount = backupCount;
+            return this;
+        }
+
+        public Builder clusterFailureTimeoutSeconds(int seconds) {
+            this.clusterFailureTimeoutSeconds = seconds;
+            return this;
+        }
+
+        /** The cluster settings so far, unchecked ({@link ClusterSettings#problem} checks them). */
+        public ClusterSettings cluster() {
+            return new ClusterSettings(clusterEnabled, clusterName, clusterBind, clusterMembers, clusterSecret,
+                    clusterMinMembers, clusterBackupCount, clusterFailureTimeoutSeconds);
+        }
+
+        /** @throws IllegalArgumentException naming the key, if the cluster settings do not fit together */
         public BrokerConfig build() {
+            List<ListenerConfig> effective = listeners.isEmpty() ? List.of(defaultListener()) : listeners;
+            ClusterSettings cluster = cluster();
+            ClusterSettings.Problem problem = cluster.problem(effective);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem.key() + ": " + problem.message());
+            }
             return new BrokerConfig(
-                    new TransportSettings(listeners.isEmpty() ? List.of(defaultListener()) : listeners,
+                    new TransportSettings(effective,
                             listenersConfigured, ioThreads, connectTimeoutSeconds, maxOutboundBuffer,
                             slowConsumerPolicy, slowConsumerTimeoutSeconds),
                     new MqttSettings(maxPacketSize, maxKeepAlive, receiveMaximum, maxQos, retainAvailable,
@@ -392,7 +454,7 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new RetainedSettings(retainedMaxCount, retainedMaxBytes),
                     new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
-                    logLevel);
+                    logLevel, cluster);
         }
     }
 }

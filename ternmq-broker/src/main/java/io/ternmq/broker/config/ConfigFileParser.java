@@ -112,7 +112,16 @@ public final class ConfigFileParser {
             Map.entry("max_outbound_buffer", (b, v) -> b.maxOutboundBuffer(intIn(v, 1024, 1 << 30))),
             Map.entry("slow_consumer_policy",
                     (b, v) -> b.slowConsumerPolicy(oneOf(v, TransportSettings.SlowConsumerPolicy.class))),
-            Map.entry("slow_consumer_timeout", (b, v) -> b.slowConsumerTimeoutSeconds(intIn(v, 0, 86_400))));
+            Map.entry("slow_consumer_timeout", (b, v) -> b.slowConsumerTimeoutSeconds(intIn(v, 0, 86_400))),
+            Map.entry("cluster.enabled", (b, v) -> b.clusterEnabled(bool(v))),
+            Map.entry("cluster.name", (b, v) -> b.clusterName(clusterName(v))),
+            Map.entry("cluster.bind", (b, v) -> b.clusterBind(ClusterSettings.Address.parse(v))),
+            Map.entry("cluster.members", (b, v) -> b.clusterMembers(Arrays.stream(v.split("[,\\s]+"))
+                    .filter(x -> !x.isEmpty()).map(ClusterSettings.Address::parse).toList())),
+            Map.entry("cluster.secret", (b, v) -> b.clusterSecret(secret(v))),
+            Map.entry("cluster.min_members", (b, v) -> b.clusterMinMembers(intIn(v, 1, 1000))),
+            Map.entry("cluster.backup_count", (b, v) -> b.clusterBackupCount(intIn(v, 0, 6))),
+            Map.entry("cluster.failure_timeout", (b, v) -> b.clusterFailureTimeoutSeconds(intIn(v, 2, 3600))));
 
     private ConfigFileParser() {
     }
@@ -154,6 +163,8 @@ public final class ConfigFileParser {
     public static BrokerConfig.Builder parse(String source, List<String> lines) {
         BrokerConfig.Builder builder = BrokerConfig.builder();
         Section section = null;
+        // where each key was last given, so that a problem found only once all are read names its line
+        Map<String, String> whereOf = new java.util.HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -189,6 +200,7 @@ public final class ConfigFileParser {
                     listenerSetting.accept(target, value);
                 } else {
                     setting.accept(builder, value);
+                    whereOf.put(key, where);
                 }
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(where + ": " + e.getMessage());
@@ -201,6 +213,15 @@ public final class ConfigFileParser {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(source + ": " + e.getMessage());
             }
+        }
+        List<ListenerConfig> listeners = builder.listeners().isEmpty() ? List.of(builder.defaultListener())
+                : builder.listeners();
+        ClusterSettings.Problem problem = builder.cluster().problem(listeners);
+        if (problem != null) {
+            // a problem with a key the file does not give (a default) is reported where the cluster is enabled
+            String where = whereOf.containsKey(problem.key()) ? whereOf.get(problem.key())
+                    : whereOf.get("cluster.enabled") + ": " + problem.key();
+            throw new ConfigException(where + ": " + problem.message());
         }
         return builder;
     }
@@ -223,6 +244,22 @@ public final class ConfigFileParser {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(section.where() + ": " + e.getMessage());
         }
+    }
+
+    /** A cluster name: letters, digits, '.', '_' and '-' (it is sent in the data link's handshake). */
+    private static String clusterName(String v) {
+        if (!v.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException("'" + v + "' is not a cluster name (1 to 64 letters, digits, '.', "
+                    + "'_' or '-')");
+        }
+        return v;
+    }
+
+    private static String secret(String v) {
+        if (v.getBytes(StandardCharsets.UTF_8).length < ClusterSettings.MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException("must be at least " + ClusterSettings.MIN_SECRET_BYTES + " bytes");
+        }
+        return v;
     }
 
     /** A plugin name: letters, digits, '.', '_' and '-'. */

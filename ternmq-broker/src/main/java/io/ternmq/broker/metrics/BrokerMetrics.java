@@ -68,4 +68,21 @@ public final class BrokerMetrics {
     public final LongAdder tlsHandshakeFailures = new LongAdder();
     /** TLS contexts rebuilt after their certificate or key files changed. */
     public final LongAdder tlsReloads = new LongAdder();
+
+    // ------------------------------------------------------------------ cluster (all zero on a single node)
+    /** Members of the cluster this node sees, itself included. */
+    public final AtomicLong clusterMembers = new AtomicLong();
+    /** Messages this node forwarded to other nodes (one per node with matching subscribers), and their link bytes. */
+    public final LongAdder forwardedSent = new LongAdder();
+    public final LongAdder forwardedBytesSent = new LongAdder();
+    /** Messages other nodes forwarded to this one, and their link bytes (whole frames, as sent). */
+    public final LongAdder forwardedReceived = new LongAdder();
+    public final LongAdder forwardedBytesReceived = new LongAdder();
+    /** Messages for another node dropped because its link's backlog was full or the node left. */
+    public final LongAdder forwardDrops = new LongAdder();
+    /**
+     * Data-link connections closed for what they sent: a wrong cluster name, secret or version, a malformed,
+     * truncated or oversized frame.
+     */
+    public final LongAdder linkFramesRefused = new LongAdder();
 }

@@ -29,4 +29,12 @@ public interface DeliveryTarget {
      * consuming altogether holds nobody back; its queue overflows instead.
      */
     boolean wantsBackpressure();
+
+    /**
+     * Whether this is another node of the cluster, which routes what it gets to its own subscribers, rather than a
+     * subscriber: a message another node forwarded goes to subscribers only, never to a node again.
+     */
+    default boolean isNode() {
+        return false;
+    }
 }

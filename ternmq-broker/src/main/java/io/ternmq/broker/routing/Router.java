@@ -58,9 +58,18 @@ public final class Router {
     private final long retainedMaxCount;
     private final long retainedMaxBytes;
     private final BrokerMetrics metrics;
+    /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
+    private final LocalRoutes routes;
 
     public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, QueueLimits limits,
                   long retainedMaxCount, long retainedMaxBytes, BrokerMetrics metrics) {
+        this(subscriptions, retained, store, limits, retainedMaxCount, retainedMaxBytes, metrics, null);
+    }
+
+    /** @param routes in a cluster, this node's routes, told of every local subscription added or ended; else null */
+    public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, QueueLimits limits,
+                  long retainedMaxCount, long retainedMaxBytes, BrokerMetrics metrics, LocalRoutes routes) {
+        this.routes = routes;
         this.subscriptions = subscriptions;
         this.retained = retained;
         this.store = store;
@@ -78,6 +87,11 @@ public final class Router {
         return subscriptions;
     }
 
+    /** In a cluster, this node's routes; null on a single node. */
+    public LocalRoutes routes() {
+        return routes;
+    }
+
     /**
      * Routes a message; with RETAIN set it also replaces (or, with an empty payload, clears) the retained one.
      * {@code callback} (may be null) runs on {@code origin.loop()} when everything that must be stored is.
@@ -87,9 +101,22 @@ public final class Router {
      *         have the broker drop what it already acknowledged
      */
     public DeliveryTarget publish(Message message, Origin origin, PublishCallback callback) {
-        boolean retainChanged = message.retain() && updateRetained(message);
+        return route(message, origin, callback, false);
+    }
+
+    /**
+     * Routes a message another node forwarded (its publisher is connected there) to this node's own subscribers
+     * only: it is never forwarded again, and the retained store is left as it is (each node keeps the retained
+     * messages published through it, for now).
+     */
+    public void publishForwarded(Message message) {
+        route(message, null, null, true);
+    }
+
+    private DeliveryTarget route(Message message, Origin origin, PublishCallback callback, boolean forwarded) {
+        boolean retainChanged = !forwarded && message.retain() && updateRetained(message);
         DeliveryTarget congested = null;
-        Targets targets = new Targets(message.publisherId());
+        Targets targets = new Targets(message.publisherId(), forwarded);
         subscriptions.match(message.topic(), targets);
         PublishTransaction tx = null;
         for (int i = 0; i < targets.size; i++) {
@@ -221,6 +248,9 @@ public final class Router {
     /** Adds a target's subscription to routing (a session's own map is updated by the caller). */
     public boolean subscribe(DeliveryTarget target, Subscription subscription) {
         boolean added = subscriptions.subscribe(target, subscription);
+        if (added && routes != null) {
+            routes.subscribed(subscription.filter());
+        }
         if (TopicSyntax.isSharedSubscription(subscription.filter())) {
             drainHeld(subscriptions.sharedGroup(subscription.filter()), target);
         }
@@ -228,7 +258,11 @@ public final class Router {
     }
 
     public boolean unsubscribe(DeliveryTarget target, String filter) {
-        return subscriptions.unsubscribe(target, filter);
+        boolean removed = subscriptions.unsubscribe(target, filter);
+        if (removed && routes != null) {
+            routes.unsubscribed(filter);
+        }
+        return removed;
     }
 
     /**
@@ -275,7 +309,7 @@ public final class Router {
     public void targetEnded(DeliveryTarget target, Collection<Subscription> subscriptions,
                             List<Delivery> sharedLeftovers) {
         for (Subscription s : subscriptions) {
-            this.subscriptions.unsubscribe(target, s.filter());
+            unsubscribe(target, s.filter());
         }
         for (Delivery d : sharedLeftovers) {
             redirectShared(d);
@@ -349,6 +383,8 @@ public final class Router {
         private static final int LINEAR_SCAN_LIMIT = 8;
 
         private final String publisherId;
+        /** A forwarded message: other nodes are skipped, it was sent to each already. */
+        private final boolean localOnly;
         DeliveryTarget[] targets = new DeliveryTarget[4];
         QoS[] qos = new QoS[4];
         boolean[] retainAsPublished = new boolean[4];
@@ -357,12 +393,16 @@ public final class Router {
         List<SharedGroup> groups;
         private IdentityHashMap<DeliveryTarget, Integer> index;
 
-        Targets(String publisherId) {
+        Targets(String publisherId, boolean localOnly) {
             this.publisherId = publisherId;
+            this.localOnly = localOnly;
         }
 
         @Override
         public void visit(DeliveryTarget target, Subscription sub) {
+            if (localOnly && target.isNode()) {
+                return;
+            }
             // no local: not to the connection that published it
             if (sub.noLocal() && target.clientId().equals(publisherId)) {
                 return;

@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
+import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
@@ -130,11 +131,21 @@ public final class BrokerService {
                 retainedFor.add(sub);
             }
         }
-        session.storeSubscriptions(subscriptions, List.of(), () -> stored.accept(() -> {
+        Runnable acknowledge = () -> stored.accept(() -> {
             for (Subscription sub : retainedFor) {
                 router.sendRetained(session, sub);
             }
-        }));
+        });
+        LocalRoutes routes = router.routes();
+        if (routes == null) {
+            session.storeSubscriptions(subscriptions, List.of(), acknowledge);
+            return;
+        }
+        // in a cluster the SUBACK also waits until every other node routes these filters here, so that a PUBLISH
+        // made anywhere after it reaches this subscriber
+        List<String> filters = subscriptions.stream().map(Subscription::filter).toList();
+        session.storeSubscriptions(subscriptions, List.of(),
+                () -> routes.whenPeersHave(filters, () -> session.submit(acknowledge)));
     }
 
     /**

@@ -2,15 +2,12 @@ package io.ternmq.broker.store;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageCodec;
 import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.MalformedPacketException;
-import io.ternmq.codec.MqttPacket;
-import io.ternmq.codec.MqttPacketDecoder;
-import io.ternmq.codec.MqttPacketEncoder;
-import io.ternmq.codec.MqttVersion;
-import io.ternmq.codec.Publish;
 import io.ternmq.codec.QoS;
 
 import java.nio.ByteBuffer;
@@ -116,34 +113,19 @@ final class StoreCodec {
     // ------------------------------------------------------------------ messages
 
     static byte[] message(Message m) {
-        Publish p = new Publish(m.topic(), m.qos(), m.retain(), false, m.qos() == QoS.AT_MOST_ONCE ? 0 : 1,
-                m.payload(), m.properties());
-        ByteBuf packet = MqttPacketEncoder.encode(ByteBufAllocator.DEFAULT, p, MqttVersion.MQTT_5);
+        ByteBuf b = ByteBufAllocator.DEFAULT.heapBuffer(64 + m.payload().length);
         try {
-            byte[] publisher = utf8(m.publisherId() == null ? "" : m.publisherId());
-            ByteBuffer b = ByteBuffer.allocate(1 + 4 + publisher.length + 16 + packet.readableBytes());
-            b.put(VERSION).putInt(publisher.length).put(publisher).putLong(m.createdAtMillis())
-                    .putLong(m.expiryAtMillis());
-            packet.readBytes(b.array(), b.position(), packet.readableBytes());
-            return b.array();
+            MessageCodec.write(m, b);
+            return ByteBufUtil.getBytes(b);
         } finally {
-            packet.release();
+            b.release();
         }
     }
 
     static Message message(byte[] bytes) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        checkVersion(b, "message");
-        String publisher = readString(b);
-        long created = b.getLong();
-        long expiry = b.getLong();
-        ByteBuf packet = Unpooled.wrappedBuffer(bytes, b.position(), b.remaining());
         try {
-            MqttPacket decoded = MqttPacketDecoder.decode(packet, MqttVersion.MQTT_5);
-            Publish p = (Publish) decoded;
-            return new Message(p.topic(), p.qos(), p.retain(), p.payload(), p.properties(),
-                    publisher.isEmpty() ? null : publisher, created, expiry);
-        } catch (MalformedPacketException | ClassCastException e) {
+            return MessageCodec.read(Unpooled.wrappedBuffer(bytes));
+        } catch (MalformedPacketException e) {
             throw new StoreException("unreadable stored message: " + e.getMessage(), e);
         }
     }

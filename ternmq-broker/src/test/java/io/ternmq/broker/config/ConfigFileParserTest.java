@@ -99,6 +99,18 @@ class ConfigFileParserTest {
         SAMPLES.put("slow_consumer_policy",
                 new Sample("disconnect", c -> keyword(c.transport().slowConsumerPolicy()), "disconnect"));
         SAMPLES.put("slow_consumer_timeout", new Sample("5", c -> c.transport().slowConsumerTimeoutSeconds(), 5));
+        // cluster.enabled true needs members and a secret: ClusterConfigTest covers enabled clusters
+        SAMPLES.put("cluster.enabled", new Sample("false", c -> c.cluster().enabled(), false));
+        SAMPLES.put("cluster.name", new Sample("prod-eu", c -> c.cluster().name(), "prod-eu"));
+        SAMPLES.put("cluster.bind", new Sample("10.0.0.5:5800", c -> c.cluster().bind(),
+                new ClusterSettings.Address("10.0.0.5", 5800)));
+        SAMPLES.put("cluster.members", new Sample("10.0.0.5:5800, 10.0.0.6:5800", c -> c.cluster().members(),
+                List.of(new ClusterSettings.Address("10.0.0.5", 5800), new ClusterSettings.Address("10.0.0.6", 5800))));
+        SAMPLES.put("cluster.secret", new Sample("0123456789abcdef-x", c -> c.cluster().secret(),
+                "0123456789abcdef-x"));
+        SAMPLES.put("cluster.min_members", new Sample("2", c -> c.cluster().minMembers(), 2));
+        SAMPLES.put("cluster.backup_count", new Sample("2", c -> c.cluster().backupCount(), 2));
+        SAMPLES.put("cluster.failure_timeout", new Sample("20", c -> c.cluster().failureTimeoutSeconds(), 20));
     }
 
     // ------------------------------------------------------------------ keys and defaults
@@ -315,7 +327,9 @@ class ConfigFileParserTest {
             "queue_overflow_policy", "queue_overflow_v3_action", "retained_max_count", "retained_max_bytes",
             "persistent_client_expiration", "log_level", "max_topic_length", "max_topic_levels", "max_publish_rate", "io_threads",
             "auth_failure_delay",
-            "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout"})
+            "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout",
+            "cluster.enabled", "cluster.name", "cluster.bind", "cluster.members", "cluster.secret",
+            "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");

@@ -58,8 +58,13 @@ public final class Paho5Client implements AutoCloseable {
     }
 
     public static Paho5Client connect(TestBroker broker, String clientId, MqttConnectionOptions options) {
+        return connect(broker.uri(), clientId, options);
+    }
+
+    /** Connects to a broker at {@code uri} ({@code tcp://host:port}), e.g. a broker process. */
+    public static Paho5Client connect(String uri, String clientId, MqttConnectionOptions options) {
         try {
-            MqttAsyncClient c = new MqttAsyncClient(broker.uri(), clientId, new MemoryPersistence());
+            MqttAsyncClient c = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
             Paho5Client pc = new Paho5Client(c);
             c.setCallback(new MqttCallback() {
                 @Override

@@ -38,8 +38,19 @@ public final class PahoClient implements AutoCloseable {
     }
 
     public static PahoClient connect(TestBroker broker, String clientId, MqttConnectOptions options) {
+        return connect(broker.uri(), clientId, options);
+    }
+
+    /** Connects to a broker at {@code uri} ({@code tcp://host:port}), e.g. a broker process. */
+    public static PahoClient connect(String uri, String clientId, boolean cleanSession) {
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(cleanSession);
+        return connect(uri, clientId, o);
+    }
+
+    public static PahoClient connect(String uri, String clientId, MqttConnectOptions options) {
         try {
-            MqttClient c = new MqttClient(broker.uri(), clientId, new MemoryPersistence());
+            MqttClient c = new MqttClient(uri, clientId, new MemoryPersistence());
             PahoClient pc = new PahoClient(c);
             c.setCallback(new MqttCallback() {
                 @Override

@@ -1,0 +1,194 @@
+package io.ternmq.broker.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ListenerConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.cluster.InitialMembershipEvent;
+import com.hazelcast.cluster.InitialMembershipListener;
+import io.ternmq.broker.config.ClusterSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Who is in the cluster, as embedded Hazelcast sees it: the only class that touches Hazelcast for membership, so
+ * that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
+ * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
+ * data-link port as member attributes.
+ *
+ * <p>Callbacks run on Hazelcast's event threads, never on an event loop.
+ */
+final class ClusterMembership implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterMembership.class);
+    static final String NODE_ID = "ternmq.node-id";
+    static final String LINK_PORT = "ternmq.link-port";
+
+    /** What TernMQ overrides of Hazelcast's defaults, and why: docs/cluster.md. */
+    static final String MERGE_DELAY_SECONDS = "10";
+
+    private final ClusterSettings settings;
+    private final String nodeId;
+    private final int linkPort;
+    private final Consumer<Peer> joined;
+    private final Consumer<Peer> left;
+    private final AtomicLong memberCount;
+    private HazelcastInstance hazelcast;
+
+    /** @param memberCount kept at the number of members (a metric) */
+    ClusterMembership(ClusterSettings settings, String nodeId, int linkPort, Consumer<Peer> joined,
+                      Consumer<Peer> left, AtomicLong memberCount) {
+        this.memberCount = memberCount;
+        this.settings = settings;
+        this.nodeId = nodeId;
+        this.linkPort = linkPort;
+        this.joined = joined;
+        this.left = left;
+    }
+
+    /** Starts the member and joins (or forms) the cluster; blocks while Hazelcast joins. Not on an event loop. */
+    void start() {
+        if (System.getProperty("hazelcast.logging.type") == null) {
+            // Hazelcast picks its logger before it reads the Config
+            System.setProperty("hazelcast.logging.type", "slf4j");
+        }
+        try {
+            hazelcast = Hazelcast.newHazelcastInstance(config());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cluster: membership on " + settings.bind() + " cannot start: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private Config config() {
+        Config c = new Config();
+        c.setClusterName(settings.name());
+        c.setInstanceName("ternmq-" + nodeId);
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        // the broker orders its own shutdown: listeners, then the cluster, then the store
+        c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(settings.failureTimeoutSeconds()));
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_DELAY_SECONDS);
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_DELAY_SECONDS);
+        // a write whose backup did not confirm fails rather than being acknowledged
+        c.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+        c.setProperty("hazelcast.health.monitoring.level", "OFF");
+        c.getJetConfig().setEnabled(false);
+        c.getMapConfig("default").setBackupCount(settings.backupCount()).setAsyncBackupCount(0);
+        c.getMemberAttributeConfig().setAttribute(NODE_ID, nodeId);
+        c.getMemberAttributeConfig().setAttribute(LINK_PORT, Integer.toString(linkPort));
+
+        NetworkConfig net = c.getNetworkConfig();
+        net.setPort(settings.bind().port()).setPortAutoIncrement(false);
+        String host = settings.bind().host();
+        if (!isWildcard(host)) {
+            c.setProperty("hazelcast.socket.bind.any", "false");
+            net.getInterfaces().setEnabled(true).addInterface(address(host));
+        }
+        JoinConfig join = net.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        List<String> members = new ArrayList<>();
+        for (ClusterSettings.Address a : settings.members()) {
+            members.add(a.toString());
+        }
+        join.getTcpIpConfig().setEnabled(true).setMembers(members);
+        // registered before the join, so that no member is missed
+        c.addListenerConfig(new ListenerConfig(new Listener()));
+        return c;
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("*");
+    }
+
+    private static String address(String host) {
+        try {
+            return InetAddress.getByName(host).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cluster.bind: unknown host " + host);
+        }
+    }
+
+    /** The other nodes that are members now. */
+    List<Peer> peers() {
+        List<Peer> peers = new ArrayList<>();
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            Peer p = peer(m);
+            if (p != null) {
+                peers.add(p);
+            }
+        }
+        return peers;
+    }
+
+    @Override
+    public void close() {
+        if (hazelcast != null) {
+            hazelcast.shutdown();
+        }
+    }
+
+    /** The other node a member is; null for this node or a member that is no TernMQ node. */
+    private static Peer peer(Member m) {
+        if (m.localMember()) {
+            return null;
+        }
+        String id = m.getAttribute(NODE_ID);
+        String port = m.getAttribute(LINK_PORT);
+        if (id == null || port == null) {
+            return null;
+        }
+        try {
+            return new Peer(id, m.getUuid().toString(), m.getAddress().getHost(), Integer.parseInt(port));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private final class Listener implements InitialMembershipListener {
+        @Override
+        public void init(InitialMembershipEvent event) {
+            memberCount.set(event.getMembers().size());
+            LOG.info("cluster: node {} is up, joining ({} members so far)", nodeId, event.getMembers().size());
+            for (Member m : event.getMembers()) {
+                Peer p = peer(m);
+                if (p != null) {
+                    LOG.info("cluster: node {} joined ({} members)", p.nodeId(), event.getMembers().size());
+                    joined.accept(p);
+                }
+            }
+        }
+
+        @Override
+        public void memberAdded(MembershipEvent event) {
+            memberCount.set(event.getMembers().size());
+            Peer p = peer(event.getMember());
+            if (p != null) {
+                LOG.info("cluster: node {} joined ({} members)", p.nodeId(), event.getMembers().size());
+                joined.accept(p);
+            }
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+            memberCount.set(event.getMembers().size());
+            Peer p = peer(event.getMember());
+            if (p != null) {
+                LOG.info("cluster: node {} left ({} members)", p.nodeId(), event.getMembers().size());
+                left.accept(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.config.ClusterSettings;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.LocalRoutes;
+import io.ternmq.broker.routing.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * This broker as one node of a cluster: its node id, the data-link server other nodes connect to, the membership
+ * (Hazelcast), and a {@link RemoteNode} with its {@link PeerLink} per other node. Exists only when
+ * {@code cluster.enabled}; a single node creates none of this and loads no Hazelcast class.
+ */
+public final class ClusterNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    static final String NODE_ID_FILE = "node-id";
+
+    private final ClusterSettings settings;
+    private final String nodeId;
+    private final Router router;
+    private final LocalRoutes routes;
+    private final BrokerMetrics metrics;
+    private final LinkHandshake handshake;
+    private final LinkRefusals refusals;
+    private final int maxFrameLength;
+    private final EventLoopGroup group;
+    private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
+    /** Node id to the membership id of its current run; guarded by this. */
+    private final Map<String, String> members = new java.util.HashMap<>();
+    private Channel server;
+    private ClusterMembership membership;
+
+    private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
+        this.settings = config.cluster();
+        this.nodeId = nodeId(config.storage().dataDir());
+        this.router = router;
+        this.routes = router.routes();
+        this.metrics = metrics;
+        this.handshake = new LinkHandshake(settings.secret(), settings.name());
+        this.refusals = new LinkRefusals(metrics);
+        this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
+                NioIoHandler.newFactory());
+    }
+
+    /**
+     * Binds the data link, then joins the cluster (blocking while Hazelcast joins; not on an event loop).
+     *
+     * @param router a router made with this node's {@link LocalRoutes}
+     */
+    public static ClusterNode start(BrokerConfig config, Router router, BrokerMetrics metrics)
+            throws InterruptedException {
+        ClusterNode node = new ClusterNode(config, router, metrics);
+        try {
+            node.bindLink();
+            node.routes.announceTo(node::announce);
+            node.membership = new ClusterMembership(node.settings, node.nodeId, node.linkPort(), node::peerJoined,
+                    node::peerLeft, metrics.clusterMembers);
+            node.membership.start();
+        } catch (RuntimeException | InterruptedException e) {
+            node.close();
+            throw e;
+        }
+        LOG.info("cluster: node {} started; membership on {}, data link on {}:{}", node.nodeId, node.settings.bind(),
+                node.settings.bind().host(), node.linkPort());
+        return node;
+    }
+
+    private void bindLink() throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new LinkFrame.Decoder(maxFrameLength),
+                                new InboundLink(ClusterNode.this, handshake, refusals));
+                    }
+                });
+        ChannelFuture bound = b.bind(settings.bind().host(), 0).await();
+        if (!bound.isSuccess()) {
+            throw new IllegalStateException("cluster: cannot bind the data link on " + settings.bind().host() + ": "
+                    + bound.cause(), bound.cause());
+        }
+        server = bound.channel();
+    }
+
+    /** The node id, generated once and kept in the data directory, so that a restarted node is the same node. */
+    static String nodeId(Path dataDir) {
+        Path file = dataDir.resolve(NODE_ID_FILE);
+        try {
+            if (Files.exists(file)) {
+                String id = Files.readString(file, StandardCharsets.UTF_8).strip();
+                if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+                    throw new IllegalStateException(file + ": not a node id: '" + id + "'");
+                }
+                return id;
+            }
+            String id = UUID.randomUUID().toString();
+            Files.createDirectories(dataDir);
+            Path tmp = dataDir.resolve(NODE_ID_FILE + ".tmp");
+            Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return id;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write " + file + ": " + e, e);
+        }
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** The port the data link listens on (chosen at start, announced through the membership). */
+    public int linkPort() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** The other nodes that are members now. */
+    public List<Peer> peers() {
+        return membership.peers();
+    }
+
+    /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
+    RemoteNode node(String id) {
+        return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
+                routes, metrics, refusals, maxFrameLength), router.subscriptions()));
+    }
+
+    /** A message another node forwarded: to this node's own subscribers. */
+    void forwarded(Message m, int bytes) {
+        metrics.forwardedReceived.increment();
+        metrics.forwardedBytesReceived.add(bytes);
+        router.publishForwarded(m);
+    }
+
+    private void announce(LocalRoutes.Change change) {
+        for (RemoteNode n : nodes.values()) {
+            n.link().announce(change);
+        }
+    }
+
+    private synchronized void peerJoined(Peer p) {
+        members.put(p.nodeId(), p.memberId());
+        routes.peerJoined(p.nodeId());
+        node(p.nodeId()).link().connectTo(p);
+    }
+
+    private synchronized void peerLeft(Peer p) {
+        // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
+        // joining of the new one, is old news
+        if (!members.remove(p.nodeId(), p.memberId())) {
+            return;
+        }
+        RemoteNode n = nodes.remove(p.nodeId());
+        if (n != null) {
+            n.left();
+        }
+        routes.peerLeft(p.nodeId());
+    }
+
+    @Override
+    public void close() {
+        if (membership != null) {
+            membership.close();
+        }
+        for (RemoteNode n : nodes.values()) {
+            n.link().close();
+        }
+        if (server != null) {
+            server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

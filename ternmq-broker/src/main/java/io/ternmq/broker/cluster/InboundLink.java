@@ -1,0 +1,197 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageCodec;
+import io.ternmq.codec.MalformedPacketException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A connection another node opened to this one, for what it sends: the accepting side of the handshake, then its
+ * route changes (applied to its {@link RemoteNode}'s proxy subscriptions and acknowledged once per read batch) and
+ * the messages it forwards (routed to this node's own subscribers only). Anything unexpected closes the connection
+ * through {@link LinkRefusals}.
+ */
+final class InboundLink extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(InboundLink.class);
+    private static final long HANDSHAKE_TIMEOUT_SECONDS = 10;
+
+    private enum State { HELLO, PROOF, ESTABLISHED }
+
+    private final ClusterNode cluster;
+    private final LinkHandshake handshake;
+    private final LinkRefusals refusals;
+    private State state = State.HELLO;
+    private String peerId;
+    private byte[] peerNonce;
+    private byte[] nonce;
+    private RemoteNode node;
+    private ScheduledFuture<?> handshakeTimeout;
+    /** Routes seen in the snapshot being received, or null outside one. */
+    private Set<String> snapshot;
+    /** The latest route change applied on this connection; -1 until its snapshot is. */
+    private long applied = -1;
+    private boolean ackDue;
+
+    InboundLink(ClusterNode cluster, LinkHandshake handshake, LinkRefusals refusals) {
+        this.cluster = cluster;
+        this.handshake = handshake;
+        this.refusals = refusals;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            if (state != State.ESTABLISHED) {
+                refusals.refuse(ctx.channel(), "no handshake within " + HANDSHAKE_TIMEOUT_SECONDS + " s");
+            }
+        }, HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        try {
+            if (ctx.channel().isOpen()) {
+                read(ctx, frame.readByte(), frame);
+            }
+        } catch (IndexOutOfBoundsException | IllegalArgumentException | MalformedPacketException e) {
+            refusals.refuse(ctx.channel(), "malformed frame: " + e.getMessage());
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void read(ChannelHandlerContext ctx, byte type, ByteBuf frame) throws MalformedPacketException {
+        if (state == State.HELLO && type == LinkFrame.HELLO) {
+            hello(ctx, frame);
+            return;
+        }
+        if (state == State.PROOF && type == LinkFrame.PROOF) {
+            proof(ctx, frame);
+            return;
+        }
+        if (state != State.ESTABLISHED) {
+            refusals.refuse(ctx.channel(), "frame type " + type + " before the handshake");
+            return;
+        }
+        switch (type) {
+            case LinkFrame.FORWARD -> {
+                int bytes = 5 + frame.readableBytes(); // the whole frame, as its sender counts it
+                Message m = MessageCodec.read(frame);
+                cluster.forwarded(m, bytes);
+            }
+            case LinkFrame.ROUTE_ADD -> {
+                long seq = frame.readLong();
+                String filter = LinkFrame.readString(frame);
+                if (snapshot != null) {
+                    snapshot.add(filter);
+                    node.addRoute(filter);
+                } else if (applied >= 0 && seq > applied) {
+                    node.addRoute(filter);
+                    applied(seq);
+                }
+            }
+            case LinkFrame.ROUTE_REMOVE -> {
+                long seq = frame.readLong();
+                String filter = LinkFrame.readString(frame);
+                if (snapshot == null && applied >= 0 && seq > applied) {
+                    node.removeRoute(filter);
+                    applied(seq);
+                }
+            }
+            case LinkFrame.SNAPSHOT_START -> snapshot = new HashSet<>();
+            case LinkFrame.SNAPSHOT_END -> {
+                long seq = frame.readLong();
+                if (snapshot == null) {
+                    throw new IllegalArgumentException("snapshot end without a start");
+                }
+                node.keepOnly(snapshot);
+                snapshot = null;
+                applied(Math.max(seq, applied));
+            }
+            default -> refusals.refuse(ctx.channel(), "unexpected frame type " + type);
+        }
+    }
+
+    private void applied(long seq) {
+        applied = seq;
+        ackDue = true;
+    }
+
+    private void hello(ChannelHandlerContext ctx, ByteBuf frame) {
+        int version = frame.readInt();
+        if (version != LinkFrame.VERSION) {
+            refusals.refuse(ctx.channel(), "link version " + version + ", this node speaks " + LinkFrame.VERSION);
+            return;
+        }
+        String name = LinkFrame.readString(frame);
+        if (!name.equals(handshake.clusterName())) {
+            refusals.refuse(ctx.channel(), "cluster name '" + name + "', not '" + handshake.clusterName() + "'");
+            return;
+        }
+        peerId = LinkFrame.readString(frame);
+        peerNonce = new byte[LinkHandshake.NONCE_BYTES];
+        frame.readBytes(peerNonce);
+        nonce = LinkHandshake.nonce();
+        ByteBuf challenge = LinkFrame.start(ctx.alloc(), LinkFrame.CHALLENGE, 128).writeInt(LinkFrame.VERSION);
+        LinkFrame.writeString(challenge, handshake.clusterName());
+        LinkFrame.writeString(challenge, cluster.nodeId());
+        challenge.writeBytes(nonce);
+        challenge.writeBytes(handshake.acceptorMac(peerId, peerNonce, cluster.nodeId(), nonce));
+        ctx.writeAndFlush(LinkFrame.finish(challenge));
+        state = State.PROOF;
+    }
+
+    private void proof(ChannelHandlerContext ctx, ByteBuf frame) {
+        byte[] mac = new byte[LinkHandshake.MAC_BYTES];
+        frame.readBytes(mac);
+        if (!LinkHandshake.matches(handshake.connectorMac(peerId, peerNonce, cluster.nodeId(), nonce), mac)) {
+            refusals.refuse(ctx.channel(), "node " + peerId + " does not know the cluster secret");
+            return;
+        }
+        state = State.ESTABLISHED;
+        handshakeTimeout.cancel(false);
+        node = cluster.node(peerId);
+        node.attach(ctx.channel());
+        LOG.debug("cluster: data link from node {} up", peerId);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (ackDue && ctx.channel().isOpen()) {
+            ackDue = false;
+            ctx.writeAndFlush(LinkFrame.seqFrame(ctx.alloc(), LinkFrame.ROUTE_ACK, applied));
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
+        if (node != null) {
+            node.detach(ctx.channel());
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException || cause instanceof LinkFrame.Decoder.TruncatedFrameException) {
+            refusals.refuse(ctx.channel(), cause.getMessage());
+        } else {
+            LOG.debug("cluster: data link from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The data link's frames: a 4-byte length, a type byte, the body. Strings are a 2-byte length and UTF-8.
+ * <pre>
+ * HELLO          version:int name:str nodeId:str nonce:16         connecting node, first
+ * CHALLENGE      version:int name:str nodeId:str nonce:16 mac:32  accepting node's answer, proving the secret
+ * PROOF          mac:32                                           connecting node proves the secret
+ * SNAPSHOT_START                                                  every route of the sender follows
+ * ROUTE_ADD      seq:long filter:str                              (in a snapshot, seq is 0)
+ * ROUTE_REMOVE   seq:long filter:str
+ * SNAPSHOT_END   seq:long                                         the snapshot holds every change up to seq
+ * ROUTE_ACK      seq:long                                         (accepting node) every change up to seq applied
+ * FORWARD        message (MessageCodec's form)                    to the receiver's own subscribers
+ * </pre>
+ */
+final class LinkFrame {
+    static final int VERSION = 1;
+
+    static final byte HELLO = 1;
+    static final byte CHALLENGE = 2;
+    static final byte PROOF = 3;
+    static final byte SNAPSHOT_START = 4;
+    static final byte ROUTE_ADD = 5;
+    static final byte ROUTE_REMOVE = 6;
+    static final byte SNAPSHOT_END = 7;
+    static final byte ROUTE_ACK = 8;
+    static final byte FORWARD = 9;
+
+    /** Room for a message's own header (publisher id up to 65,535 bytes, times) beside the largest packet. */
+    private static final int FRAME_OVERHEAD = 65_600;
+
+    private LinkFrame() {
+    }
+
+    /** The largest frame accepted: a forwarded message of {@code max_packet_size}, with its header. */
+    static int maxFrameLength(int maxPacketSize) {
+        return (int) Math.min(Integer.MAX_VALUE - 8, (long) maxPacketSize + FRAME_OVERHEAD);
+    }
+
+    /** A frame being written: length still open (see {@link #finish}), type written. */
+    static ByteBuf start(ByteBufAllocator alloc, byte type, int bodySizeHint) {
+        ByteBuf b = alloc.buffer(5 + bodySizeHint);
+        b.writeInt(0).writeByte(type);
+        return b;
+    }
+
+    static ByteBuf finish(ByteBuf frame) {
+        frame.setInt(frame.readerIndex(), frame.readableBytes() - 4);
+        return frame;
+    }
+
+    static ByteBuf seqFrame(ByteBufAllocator alloc, byte type, long seq) {
+        return finish(start(alloc, type, 8).writeLong(seq));
+    }
+
+    static ByteBuf routeFrame(ByteBufAllocator alloc, byte type, long seq, String filter) {
+        ByteBuf b = start(alloc, type, 10 + filter.length() * 3).writeLong(seq);
+        writeString(b, filter);
+        return finish(b);
+    }
+
+    static void writeString(ByteBuf b, String s) {
+        int at = b.writerIndex();
+        b.writeShort(0);
+        int n = b.writeCharSequence(s, StandardCharsets.UTF_8);
+        if (n > 0xFFFF) {
+            throw new IllegalArgumentException("string of " + n + " bytes does not fit a link frame");
+        }
+        b.setShort(at, n);
+    }
+
+    static String readString(ByteBuf b) {
+        int n = b.readUnsignedShort();
+        return b.readCharSequence(n, StandardCharsets.UTF_8).toString();
+    }
+
+    /** Splits the stream into frames (length stripped); an oversized length fails at once, a cut-off end is told. */
+    static final class Decoder extends LengthFieldBasedFrameDecoder {
+        /** Thrown into the pipeline when the connection ends inside a frame. */
+        static final class TruncatedFrameException extends RuntimeException {
+            TruncatedFrameException(int bytes) {
+                super("connection closed inside a frame (" + bytes + " bytes of it received)", null, false, false);
+            }
+        }
+
+        Decoder(int maxFrameLength) {
+            super(maxFrameLength, 0, 4, 0, 4);
+        }
+
+        @Override
+        protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, java.util.List<Object> out)
+                throws Exception {
+            super.decodeLast(ctx, in, out);
+            if (in.isReadable()) {
+                int left = in.readableBytes();
+                in.skipBytes(left);
+                ctx.fireExceptionCaught(new TruncatedFrameException(left));
+            }
+        }
+    }
+}

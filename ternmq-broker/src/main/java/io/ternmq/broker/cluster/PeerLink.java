@@ -1,0 +1,371 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.PlatformDependent;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageCodec;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.LocalRoutes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * This node's connection to one other node, for what this node sends it: its route changes (a snapshot first on
+ * every connection, then each change) and the messages it forwards; the other node answers route acknowledgements
+ * on it. One connection per node pair and direction keeps the order of each publisher's messages.
+ *
+ * <p>Messages are encoded into their frame on the publisher's loop and handed over through a lock-free queue; the
+ * link's loop writes what has gathered and flushes once per batch. The queue is bounded (frames and bytes): past
+ * it, messages are dropped and counted; past 4 MiB while the link is up, publishers are held back. While the link
+ * is down (connecting, or after a failure) messages wait in the queue and the link reconnects with backoff, as long
+ * as the other node is a member.
+ */
+final class PeerLink implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
+    private static final int BACKLOG_FRAMES = 65_536;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final long BACKPRESSURE_BYTES = 4L << 20;
+
+    private final String peerId;
+    private final String selfId;
+    private final EventLoop loop;
+    private final LinkHandshake handshake;
+    private final LocalRoutes routes;
+    private final BrokerMetrics metrics;
+    private final LinkRefusals refusals;
+    private final int maxFrameLength;
+    private final long backlogMaxBytes;
+    private final Queue<ByteBuf> backlog = PlatformDependent.newMpscQueue(BACKLOG_FRAMES);
+    private final AtomicLong backlogBytes = new AtomicLong();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private volatile Peer peer;
+    private volatile boolean closed;
+    private volatile boolean established;
+    /** Route changes go on this connection; read and written under the routes' lock. */
+    private boolean live;
+    /** The link's loop only, from here on. */
+    private Channel channel;
+    private long backoffMillis;
+    private ScheduledFuture<?> reconnect;
+
+    PeerLink(String peerId, String selfId, EventLoop loop, LinkHandshake handshake, LocalRoutes routes,
+             BrokerMetrics metrics, LinkRefusals refusals, int maxFrameLength) {
+        this.peerId = peerId;
+        this.selfId = selfId;
+        this.loop = loop;
+        this.handshake = handshake;
+        this.routes = routes;
+        this.metrics = metrics;
+        this.refusals = refusals;
+        this.maxFrameLength = maxFrameLength;
+        this.backlogMaxBytes = Math.max(64L << 20, 4L * maxFrameLength);
+    }
+
+    boolean isEstablished() {
+        return established;
+    }
+
+    /**
+     * Whether publishers should wait for this link: it is up but its queue has grown past a few MiB (the node reads
+     * slower than we forward). A link that is down holds nobody back; its queue overflows instead.
+     */
+    boolean isCongested() {
+        return established && backlogBytes.get() > BACKPRESSURE_BYTES;
+    }
+
+    /** The membership announced where the node's link listens: connect (again, if its address changed). */
+    void connectTo(Peer p) {
+        Peer before = peer;
+        peer = p;
+        execute(() -> {
+            if (before != null && !before.equals(p) && channel != null) {
+                channel.close(); // reconnects to the new address
+            } else {
+                connect();
+            }
+        });
+    }
+
+    /** Queues a message for the node; any thread (routing runs on the publisher's loop). */
+    void forward(Message m) {
+        if (closed) {
+            metrics.forwardDrops.increment();
+            return;
+        }
+        ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.FORWARD,
+                64 + m.topic().length() + m.payload().length);
+        try {
+            MessageCodec.write(m, frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        LinkFrame.finish(frame);
+        int bytes = frame.readableBytes();
+        if (backlogBytes.get() + bytes > backlogMaxBytes || !offer(frame, bytes)) {
+            frame.release();
+            metrics.forwardDrops.increment();
+            return;
+        }
+        metrics.forwardedSent.increment();
+        metrics.forwardedBytesSent.add(bytes);
+        scheduleDrain();
+    }
+
+    /** A change of this node's routes; called under the routes' lock, which orders the changes. */
+    void announce(LocalRoutes.Change c) {
+        if (!live) {
+            return; // the snapshot of the next connection includes it
+        }
+        ByteBuf frame = LinkFrame.routeFrame(ByteBufAllocator.DEFAULT,
+                c.added() ? LinkFrame.ROUTE_ADD : LinkFrame.ROUTE_REMOVE, c.seq(), c.filter());
+        if (!offer(frame, frame.readableBytes())) {
+            // a lost change would go unnoticed: start over with a snapshot on a new connection
+            frame.release();
+            live = false;
+            execute(() -> {
+                if (channel != null) {
+                    channel.close();
+                }
+            });
+            return;
+        }
+        scheduleDrain();
+    }
+
+    private boolean offer(ByteBuf frame, int bytes) {
+        if (!backlog.offer(frame)) {
+            return false;
+        }
+        backlogBytes.addAndGet(bytes);
+        if (closed) {
+            scheduleDrain(); // the drain releases what a closed link still holds
+        }
+        return true;
+    }
+
+    /** The node left: no reconnect, and what waits for it is dropped. */
+    void close() {
+        closed = true;
+        execute(() -> {
+            if (reconnect != null) {
+                reconnect.cancel(false);
+            }
+            if (channel != null) {
+                channel.close();
+            }
+            run();
+        });
+    }
+
+    private void execute(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // the link's loop is shutting down with the broker
+        }
+    }
+
+    private void scheduleDrain() {
+        if (drainScheduled.compareAndSet(false, true)) {
+            execute(this);
+        }
+    }
+
+    /** Writes what the queue holds while the connection takes it, then flushes once. The link's loop. */
+    @Override
+    public void run() {
+        drainScheduled.set(false);
+        ByteBuf f;
+        if (closed) {
+            while ((f = backlog.poll()) != null) {
+                backlogBytes.addAndGet(-f.readableBytes());
+                f.release();
+                metrics.forwardDrops.increment();
+            }
+            return;
+        }
+        Channel ch = channel;
+        if (!established || ch == null) {
+            return; // kept until the link is up
+        }
+        int n = 0;
+        while (ch.isWritable() && (f = backlog.poll()) != null) {
+            backlogBytes.addAndGet(-f.readableBytes());
+            ch.write(f, ch.voidPromise());
+            n++;
+        }
+        if (n > 0) {
+            ch.flush();
+        }
+    }
+
+    private void connect() {
+        Peer p = peer;
+        if (closed || p == null || channel != null || reconnect != null) {
+            return;
+        }
+        ChannelFuture f = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new LinkFrame.Decoder(maxFrameLength), new Handler());
+                    }
+                })
+                .connect(p.host(), p.linkPort());
+        channel = f.channel();
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                LOG.debug("cluster: cannot reach node {} at {}:{}: {}", peerId, p.host(), p.linkPort(),
+                        done.cause().toString());
+                disconnected(f.channel()); // never active: no channelInactive
+            }
+        });
+    }
+
+    private void disconnected(Channel ch) {
+        if (channel != ch) {
+            return;
+        }
+        synchronized (routes) {
+            live = false;
+        }
+        if (established) {
+            LOG.info("cluster: data link to node {} down", peerId);
+        }
+        established = false;
+        channel = null;
+        if (closed) {
+            run();
+            return;
+        }
+        backoffMillis = backoffMillis == 0 ? 100 : Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
+        reconnect = loop.schedule(() -> {
+            reconnect = null;
+            connect();
+        }, backoffMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Authenticated: the routes snapshot goes first, then every change and message in order. */
+    private void goLive(Channel ch) {
+        synchronized (routes) {
+            ch.write(LinkFrame.finish(LinkFrame.start(ch.alloc(), LinkFrame.SNAPSHOT_START, 0)), ch.voidPromise());
+            long seq = routes.snapshot(filter -> ch.write(
+                    LinkFrame.routeFrame(ch.alloc(), LinkFrame.ROUTE_ADD, 0, filter), ch.voidPromise()));
+            ch.write(LinkFrame.seqFrame(ch.alloc(), LinkFrame.SNAPSHOT_END, seq), ch.voidPromise());
+            live = true;
+        }
+        ch.flush();
+        established = true;
+        backoffMillis = 0;
+        LOG.info("cluster: data link to node {} up", peerId);
+        run();
+    }
+
+    /** The connecting side of the handshake, then route acknowledgements. */
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        private final byte[] nonce = LinkHandshake.nonce();
+        private boolean authenticated;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ByteBuf hello = LinkFrame.start(ctx.alloc(), LinkFrame.HELLO, 64).writeInt(LinkFrame.VERSION);
+            LinkFrame.writeString(hello, handshake.clusterName());
+            LinkFrame.writeString(hello, selfId);
+            hello.writeBytes(nonce);
+            ctx.writeAndFlush(LinkFrame.finish(hello));
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf frame = (ByteBuf) msg;
+            try {
+                byte type = frame.readByte();
+                if (type == LinkFrame.CHALLENGE && !authenticated) {
+                    challenge(ctx, frame);
+                } else if (type == LinkFrame.ROUTE_ACK && authenticated) {
+                    routes.acknowledged(peerId, frame.readLong());
+                } else {
+                    refusals.refuse(ctx.channel(), "unexpected frame type " + type);
+                }
+            } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+                refusals.refuse(ctx.channel(), "malformed frame: " + e.getMessage());
+            } finally {
+                frame.release();
+            }
+        }
+
+        private void challenge(ChannelHandlerContext ctx, ByteBuf frame) {
+            int version = frame.readInt();
+            if (version != LinkFrame.VERSION) {
+                refusals.refuse(ctx.channel(), "node " + peerId + " speaks link version " + version + ", this node "
+                        + LinkFrame.VERSION);
+                return;
+            }
+            String name = LinkFrame.readString(frame);
+            String id = LinkFrame.readString(frame);
+            byte[] theirNonce = new byte[LinkHandshake.NONCE_BYTES];
+            frame.readBytes(theirNonce);
+            byte[] mac = new byte[LinkHandshake.MAC_BYTES];
+            frame.readBytes(mac);
+            if (!name.equals(handshake.clusterName())) {
+                refusals.refuse(ctx.channel(), "cluster name '" + name + "', not '" + handshake.clusterName() + "'");
+            } else if (!id.equals(peerId)) {
+                refusals.refuse(ctx.channel(), "node " + id + " answered, not " + peerId);
+            } else if (!LinkHandshake.matches(handshake.acceptorMac(selfId, nonce, id, theirNonce), mac)) {
+                refusals.refuse(ctx.channel(), "node " + peerId + " does not know the cluster secret");
+            } else {
+                authenticated = true;
+                ByteBuf proof = LinkFrame.start(ctx.alloc(), LinkFrame.PROOF, LinkHandshake.MAC_BYTES);
+                proof.writeBytes(handshake.connectorMac(selfId, nonce, id, theirNonce));
+                ctx.write(LinkFrame.finish(proof));
+                goLive(ctx.channel());
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                scheduleDrain();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            disconnected(ctx.channel());
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof DecoderException || cause instanceof LinkFrame.Decoder.TruncatedFrameException) {
+                refusals.refuse(ctx.channel(), cause.getMessage());
+            } else {
+                LOG.debug("cluster: data link to node {}: {}", peerId, cause.toString());
+                ctx.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.ternmq.broker.it.cluster;
+
+import org.awaitility.core.ConditionTimeoutException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Broker processes forming a cluster on 127.0.0.1: each its own JVM ({@code -Xmx256m}), data directory, config file,
+ * MQTT port and membership port (distinct, random). {@link #start} waits until every node logs that it sees all
+ * members and has its data links up. Failure messages name the logs ({@link #logs()}), which stay under
+ * {@code target/cluster-logs} after the run.
+ */
+final class ClusterHarness implements AutoCloseable {
+    static final String SECRET = "harness-secret-0123456789";
+    private static final Pattern LINK_PORT = Pattern.compile("data link on [^:]+:(\\d+)");
+
+    /** One broker process. */
+    record Node(int index, int mqttPort, int clusterPort, Path dataDir, Path config, Path log, Process process) {
+        String uri() {
+            return "tcp://127.0.0.1:" + mqttPort;
+        }
+
+        String logText() {
+            try {
+                return Files.readString(log, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
+        /** The data-link port the node logged. */
+        int linkPort() {
+            Matcher m = LINK_PORT.matcher(logText());
+            if (!m.find()) {
+                throw new AssertionError("node " + index + " logged no data link port; log " + log);
+            }
+            return Integer.parseInt(m.group(1));
+        }
+    }
+
+    private final Path root;
+    private final Path logDir;
+    private final List<Node> nodes = new ArrayList<>();
+
+    private ClusterHarness(Path root, Path logDir) {
+        this.root = root;
+        this.logDir = logDir;
+    }
+
+    static ClusterHarness start(int size) {
+        try {
+            Path logDir = Path.of("target", "cluster-logs", "run-" + System.currentTimeMillis());
+            Files.createDirectories(logDir);
+            ClusterHarness h = new ClusterHarness(Files.createTempDirectory("ternmq-cluster-"), logDir);
+            try {
+                h.launch(size);
+                h.awaitFormed(size);
+            } catch (RuntimeException | Error e) {
+                h.close();
+                throw e;
+            }
+            return h;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void launch(int size) throws IOException {
+        int[] ports = freePorts(2 * size);
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            members.add("127.0.0.1:" + ports[size + i]);
+        }
+        for (int i = 0; i < size; i++) {
+            Path dataDir = root.resolve("node" + i);
+            Path config = root.resolve("node" + i + ".conf");
+            Files.writeString(config, String.join("\n",
+                    "listener " + ports[i] + " 127.0.0.1",
+                    "allow_anonymous true",
+                    "data_dir " + dataDir,
+                    "storage.type memory",
+                    "io_threads 1",
+                    "cluster.enabled true",
+                    "cluster.bind 127.0.0.1:" + ports[size + i],
+                    "cluster.members " + String.join(",", members),
+                    "cluster.secret " + SECRET,
+                    ""));
+            Path log = logDir.resolve("node" + i + ".log");
+            nodes.add(new Node(i, ports[i], ports[size + i], dataDir, config, log, startProcess(config, log)));
+        }
+    }
+
+    static Process startProcess(Path config, Path log, String... jvmOptions) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.ternmq.broker.Main",
+                "-c", config.toString()));
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    private void awaitFormed(int size) {
+        awaitCondition("every node to see " + size + " members with its data links up", Duration.ofSeconds(90),
+                () -> nodes.stream().allMatch(n -> {
+                    String text = n.logText();
+                    return text.contains("(" + size + " members)")
+                            && text.lines().filter(l -> l.contains("cluster: data link to node ") && l.endsWith(" up"))
+                            .count() >= size - 1;
+                }));
+    }
+
+    /** Waits for a condition; a timeout fails naming the logs. */
+    void awaitCondition(String what, Duration atMost, BooleanSupplier condition) {
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what + "; " + logs(), e);
+        }
+    }
+
+    Node node(int i) {
+        return nodes.get(i);
+    }
+
+    /** Where each node logs, and each log's last lines: for failure messages. */
+    String logs() {
+        StringBuilder b = new StringBuilder("node logs:");
+        for (Node n : nodes) {
+            b.append("\n  node ").append(n.index()).append(": ").append(n.log().toAbsolutePath())
+                    .append(n.process().isAlive() ? "" : " (exited " + n.process().exitValue() + ")");
+            List<String> lines = n.logText().lines().toList();
+            for (String line : lines.subList(Math.max(0, lines.size() - 8), lines.size())) {
+                b.append("\n    | ").append(line);
+            }
+        }
+        return b.toString();
+    }
+
+    static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes) {
+            n.process().destroy();
+        }
+        for (Node n : nodes) {
+            try {
+                if (!n.process().waitFor(10, TimeUnit.SECONDS)) {
+                    n.process().destroyForcibly().waitFor();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory
+        }
+    }
+}
