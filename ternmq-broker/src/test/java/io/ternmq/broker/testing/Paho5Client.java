@@ -58,8 +58,13 @@ public final class Paho5Client implements AutoCloseable {
     }
 
     public static Paho5Client connect(TestBroker broker, String clientId, MqttConnectionOptions options) {
+        return connect(broker.uri(), clientId, options);
+    }
+
+    /** To any server URI: tcp://, ssl://, ws://host:port/path, wss://... */
+    public static Paho5Client connect(String uri, String clientId, MqttConnectionOptions options) {
         try {
-            MqttAsyncClient c = new MqttAsyncClient(broker.uri(), clientId, new MemoryPersistence());
+            MqttAsyncClient c = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
             Paho5Client pc = new Paho5Client(c);
             c.setCallback(new MqttCallback() {
                 @Override

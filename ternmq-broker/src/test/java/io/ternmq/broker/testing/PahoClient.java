@@ -38,8 +38,13 @@ public final class PahoClient implements AutoCloseable {
     }
 
     public static PahoClient connect(TestBroker broker, String clientId, MqttConnectOptions options) {
+        return connect(broker.uri(), clientId, options);
+    }
+
+    /** To any server URI: tcp://, ssl://, ws://host:port/path, wss://... */
+    public static PahoClient connect(String uri, String clientId, MqttConnectOptions options) {
         try {
-            MqttClient c = new MqttClient(broker.uri(), clientId, new MemoryPersistence());
+            MqttClient c = new MqttClient(uri, clientId, new MemoryPersistence());
             PahoClient pc = new PahoClient(c);
             c.setCallback(new MqttCallback() {
                 @Override
