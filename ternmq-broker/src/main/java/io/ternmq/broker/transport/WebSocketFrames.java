@@ -25,9 +25,11 @@ import java.util.List;
 /**
  * Between WebSocket frames and the MQTT byte stream. In: the payloads of binary and continuation frames go on to the
  * decoder as one stream (a packet may span frames, a frame may hold many packets); a text frame closes the
- * connection with status 1003 [MQTT-6.0.0-1]. Out: each MQTT packet becomes one binary frame, also when the adapter
- * writes it in pieces (a PUBLISH header, then a payload shared with other receivers): pieces are gathered, without
- * copying, until the fixed header's length is complete, since some browser clients expect whole packets per frame.
+ * connection with status 1003 [MQTT-6.0.0-1]. Out: the packets written between two flushes become one binary frame
+ * (up to {@value #MAX_FRAME_BYTES} bytes, then another), gathered without copying; a frame never ends inside a packet,
+ * also when the adapter writes one in pieces (a PUBLISH header, then a payload shared with other receivers), since
+ * some browser clients expect whole packets per frame. One frame per flush rather than per packet: at 64-byte
+ * messages it carried TCP's throughput where a frame per packet did not (docs/benchmarks.md).
  * <p>
  * When the broker ends the connection, the close frame's status follows the last DISCONNECT or refusing CONNACK it
  * sent (1000 normal, 1001 shutting down, 1002 protocol error, 1009 too large, 1008 other refusals).
@@ -38,16 +40,21 @@ final class WebSocketFrames extends ChannelDuplexHandler {
     private static final RateLimitedLog BAD_FRAME_LOG = new RateLimitedLog(LOG, 10_000);
     private static final int CONNACK = 2;
     private static final int DISCONNECT = 14;
+    /**
+     * A frame holds the packets written between two flushes up to this size (a larger packet has a frame of its
+     * own): what waits here is invisible to OutboundLimits and the write buffer's water marks, so it stays small.
+     */
+    static final int MAX_FRAME_BYTES = 64 * 1024;
 
     private ChannelHandlerContext ctx;
     private boolean upgraded;
     private boolean refused;
-    /** The packet being gathered from several writes; null between packets. */
-    private CompositeByteBuf packet;
-    /** Bytes {@link #packet} still lacks. */
+    /** The whole packets written since the last flush, sent as one frame; null when there are none. */
+    private CompositeByteBuf frame;
+    /** Bytes the last packet in {@link #frame} still lacks (the adapter writes a PUBLISH in pieces). */
     private int missing;
-    /** Non-void promises of the gathered pieces; null while there are none (the adapter writes with void ones). */
-    private List<ChannelPromise> piecePromises;
+    /** Non-void promises of what {@link #frame} holds; null while there are none (the adapter writes void ones). */
+    private List<ChannelPromise> framePromises;
     private int closeStatus = WebSocketCloseStatus.NORMAL_CLOSURE.code();
 
     @Override
@@ -89,44 +96,57 @@ final class WebSocketFrames extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (!(msg instanceof ByteBuf bytes) || !upgraded || (packet == null && !bytes.isReadable())) {
+        if (!(msg instanceof ByteBuf bytes) || !upgraded || (frame == null && !bytes.isReadable())) {
             ctx.write(msg, promise); // frames, and the empty buffer LingeringClose flushes with
             return;
         }
-        if (packet == null) {
+        if (!bytes.isReadable()) {
+            // joins the frame, so that its promise (LingeringClose's) completes once the frame is written
+        } else if (missing == 0) { // a packet begins
             int size = packetSize(bytes);
             noteReason(bytes);
-            if (size < 0 || bytes.readableBytes() >= size) {
-                ctx.write(new BinaryWebSocketFrame(bytes), promise);
-                return;
+            if (frame != null && frame.readableBytes() + Math.max(size, bytes.readableBytes()) > MAX_FRAME_BYTES) {
+                writeFrame(ctx);
             }
-            packet = ctx.alloc().compositeBuffer();
-            missing = size;
+            missing = Math.max(0, size - bytes.readableBytes());
+        } else {
+            missing = Math.max(0, missing - bytes.readableBytes());
         }
-        missing -= bytes.readableBytes();
-        packet.addComponent(true, bytes);
+        if (frame == null) {
+            frame = ctx.alloc().compositeBuffer(Integer.MAX_VALUE); // never consolidated: no copy
+        }
+        frame.addComponent(true, bytes);
         if (!promise.isVoid()) {
-            if (piecePromises == null) {
-                piecePromises = new ArrayList<>(2);
+            if (framePromises == null) {
+                framePromises = new ArrayList<>(2);
             }
-            piecePromises.add(promise);
+            framePromises.add(promise);
         }
-        if (missing <= 0) {
-            BinaryWebSocketFrame frame = new BinaryWebSocketFrame(packet);
-            packet = null;
-            List<ChannelPromise> promises = piecePromises;
-            piecePromises = null;
-            if (promises == null) {
-                ctx.write(frame, ctx.voidPromise());
-            } else {
-                ctx.write(frame).addListener(done -> promises.forEach(p -> {
-                    if (done.isSuccess()) {
-                        p.trySuccess();
-                    } else {
-                        p.tryFailure(done.cause());
-                    }
-                }));
-            }
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (frame != null && missing == 0) {
+            writeFrame(ctx);
+        }
+        ctx.flush();
+    }
+
+    private void writeFrame(ChannelHandlerContext ctx) {
+        BinaryWebSocketFrame f = new BinaryWebSocketFrame(frame);
+        frame = null;
+        List<ChannelPromise> promises = framePromises;
+        framePromises = null;
+        if (promises == null) {
+            ctx.write(f, ctx.voidPromise());
+        } else {
+            ctx.write(f).addListener(done -> promises.forEach(p -> {
+                if (done.isSuccess()) {
+                    p.trySuccess();
+                } else {
+                    p.tryFailure(done.cause());
+                }
+            }));
         }
     }
 
@@ -135,6 +155,9 @@ final class WebSocketFrames extends ChannelDuplexHandler {
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
         if (upgraded && !refused && ctx.channel().isActive()) {
             refused = true;
+            if (frame != null && missing == 0) {
+                writeFrame(ctx); // what was written before the close goes first
+            }
             ctx.write(new CloseWebSocketFrame(closeStatus, null));
         }
         ctx.close(promise);
@@ -164,9 +187,9 @@ final class WebSocketFrames extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (packet != null) {
-            packet.release();
-            packet = null;
+        if (frame != null) {
+            frame.release();
+            frame = null;
         }
     }
 

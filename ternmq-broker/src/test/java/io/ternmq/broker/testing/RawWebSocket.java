@@ -24,7 +24,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A WebSocket client on a plain socket, byte by byte, for the cases a real client never produces: any upgrade request,
- * frames split or joined at will, text frames, oversized frames; and a view of exactly which frames the server sends.
+ * frames split or joined at will, text frames, oversized frames; and a view of exactly which frames the server sends
+ * (whole packets in each, checked).
  */
 public final class RawWebSocket implements AutoCloseable {
     public static final int BINARY = 2;
@@ -38,6 +39,7 @@ public final class RawWebSocket implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private MqttVersion version = MqttVersion.MQTT_3_1_1;
+    private final java.util.ArrayDeque<MqttPacket> pending = new java.util.ArrayDeque<>();
 
     /** An HTTP response's status and headers (names in lower case). */
     public record Response(int status, Map<String, String> headers, String body) {
@@ -218,24 +220,50 @@ public final class RawWebSocket implements AutoCloseable {
         }
     }
 
-    /** The next frame, which must be a binary frame holding exactly one whole MQTT packet. */
+    /**
+     * The next packet. Packets arrive in binary frames, one or more whole packets each: a frame that ends inside a
+     * packet fails the test, as a browser client assuming whole packets per frame would fail.
+     */
     public MqttPacket readPacket() {
-        Frame f = readFrame();
-        if (f.opcode() != BINARY || !f.fin()) {
-            throw new AssertionError("expected one final binary frame, got opcode " + f.opcode() + " fin " + f.fin());
-        }
-        ByteBuf buf = Unpooled.wrappedBuffer(f.payload());
-        try {
-            MqttPacket p = MqttPacketDecoder.decode(buf, version);
-            if (buf.isReadable()) {
-                throw new AssertionError("the frame holds " + buf.readableBytes() + " bytes after " + p);
+        while (pending.isEmpty()) {
+            Frame f = readFrame();
+            if (f.opcode() != BINARY || !f.fin()) {
+                throw new AssertionError("expected a final binary frame, got opcode " + f.opcode() + " fin " + f.fin());
             }
-            return p;
-        } catch (MalformedPacketException e) {
-            throw new AssertionError("not one whole packet in the frame: " + e.getMessage(), e);
-        } finally {
-            buf.release();
+            ByteBuf buf = Unpooled.wrappedBuffer(f.payload());
+            try {
+                while (buf.isReadable()) {
+                    int size = packetSize(buf);
+                    if (size < 0 || size > buf.readableBytes()) {
+                        throw new AssertionError("the frame ends inside a packet (" + buf.readableBytes()
+                                + " bytes left)");
+                    }
+                    pending.add(MqttPacketDecoder.decode(buf.readSlice(size), version));
+                }
+            } catch (MalformedPacketException e) {
+                throw new AssertionError("not whole packets in the frame: " + e.getMessage(), e);
+            } finally {
+                buf.release();
+            }
         }
+        return pending.poll();
+    }
+
+    /** The number of packets the last frame held that are not read yet. */
+    public int packetsLeftInFrame() {
+        return pending.size();
+    }
+
+    private static int packetSize(ByteBuf b) {
+        int remaining = 0;
+        for (int i = 1; i <= 4 && i < b.readableBytes(); i++) {
+            int digit = b.getUnsignedByte(b.readerIndex() + i);
+            remaining |= (digit & 0x7F) << (7 * (i - 1));
+            if ((digit & 0x80) == 0) {
+                return 1 + i + remaining;
+            }
+        }
+        return -1;
     }
 
     @SuppressWarnings("unchecked")

@@ -250,6 +250,30 @@ class ProxyProtocolTest {
     }
 
     @Test
+    @DisplayName("auth_failure_delay counts the address the header names: a second client behind the same proxy is not held back by the first's failures")
+    void authFailureDelayPerClientAddress() {
+        broker = TestBroker.start(b -> b.clearListeners().authFailureDelayMillis(300).authFailureDelayMaxMillis(4000)
+                        .listener("127.0.0.1", 0, l -> l.proxyProtocol(1)),
+                request -> java.util.concurrent.CompletableFuture.completedFuture(request.clientId().startsWith("bad")
+                        ? io.ternmq.broker.security.AuthResult.BAD_USER_NAME_OR_PASSWORD
+                        : io.ternmq.broker.security.AuthResult.ACCEPTED));
+        long[] millis = new long[3];
+        String[] sources = {"198.51.100.30", "198.51.100.30", "198.51.100.31"};
+        for (int i = 0; i < 3; i++) {
+            try (RawClient c = new RawClient(broker.port())) {
+                c.send(v1("PROXY TCP4 " + sources[i] + " 127.0.0.1 4000" + i + " 1883"));
+                long t0 = System.nanoTime();
+                c.send(connect("bad" + i));
+                assertThat(c.read(Connack.class).reasonCode()).isNotZero();
+                millis[i] = (System.nanoTime() - t0) / 1_000_000;
+            }
+        }
+        assertThat(millis[0]).as("first failure from .30").isBetween(250L, 550L);
+        assertThat(millis[1]).as("second failure from .30: doubled").isGreaterThanOrEqualTo(550L);
+        assertThat(millis[2]).as("first failure from .31, same proxy").isBetween(250L, 550L);
+    }
+
+    @Test
     @DisplayName("PROXY header in front of a WebSocket listener: the header's address, then the upgrade and MQTT")
     void proxyBeforeWebSocket() {
         start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(1).webSocket(true)));

@@ -322,4 +322,33 @@ class WebSocketRawTest {
             ws.assertClosedByServer(Duration.ofSeconds(5));
         }
     }
+    @Test
+    @DisplayName("OutboundLimits over WebSocket: slow_consumer_policy disconnect cuts off a subscriber that stopped reading; others carry on")
+    void slowConsumer() throws Exception {
+        start(b -> b.maxOutboundBuffer(262_144).slowConsumerPolicy("disconnect"));
+        java.net.Socket s = new java.net.Socket();
+        s.setReceiveBufferSize(2048);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", broker.port()), 5000);
+        try (RawWebSocket stalled = new RawWebSocket(s); RawWebSocket publisher = connected("publisher");
+             RawWebSocket good = connected("good")) {
+            assertThat(stalled.upgrade("/mqtt").status()).isEqualTo(101);
+            stalled.sendPackets(connect("stalled"));
+            stalled.readPacket(Connack.class);
+            stalled.sendPackets(new Subscribe(1, List.of(new TopicSubscription("flood/#", QoS.AT_MOST_ONCE)),
+                    MqttProperties.EMPTY));
+            stalled.readPacket(Suback.class);
+            good.sendPackets(new Subscribe(1, List.of(new TopicSubscription("end", QoS.AT_MOST_ONCE)),
+                    MqttProperties.EMPTY));
+            good.readPacket(Suback.class);
+            byte[] payload = new byte[8192];
+            for (int i = 0; i < 3000 && broker.broker().metrics().slowConsumerDisconnects.sum() == 0; i++) {
+                publisher.sendPackets(new Publish("flood/" + (i % 10), QoS.AT_MOST_ONCE, false, 0, payload));
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> broker.broker().metrics().slowConsumerDisconnects.sum() >= 1);
+            publisher.sendPackets(new Publish("end", QoS.AT_MOST_ONCE, false, 0, "done".getBytes(StandardCharsets.UTF_8)));
+            assertThat(good.readPacket(Publish.class).payload()).isEqualTo("done".getBytes(StandardCharsets.UTF_8));
+            stalled.assertClosedByServer(Duration.ofSeconds(10));
+        }
+    }
 }
