@@ -184,7 +184,7 @@ class WebSocketRawTest {
     }
 
     @Test
-    @DisplayName("one packet over many frames (binary, then continuation frames) and many packets in one frame feed the decoder as one stream")
+    @DisplayName("[MQTT-6.0.0-2] one packet over many frames (binary, then continuation frames) and many packets in one frame feed the decoder as one stream")
     void framingIn() {
         start();
         try (RawWebSocket ws = upgraded()) {
