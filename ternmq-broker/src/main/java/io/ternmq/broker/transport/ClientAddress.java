@@ -31,9 +31,12 @@ record ClientAddress(InetSocketAddress address) {
         return true;
     }
 
-    /** "host:port", or just the host when the port is unknown (0). */
+    /** "host:port" ("[v6]:port", as the JDK writes socket addresses), or just the host when the port is unknown (0). */
     static String describe(InetSocketAddress a) {
         String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return a.getPort() == 0 ? host : host + ":" + a.getPort();
+        if (a.getPort() == 0) {
+            return host;
+        }
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }

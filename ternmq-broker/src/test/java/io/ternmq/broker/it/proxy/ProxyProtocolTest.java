@@ -173,7 +173,7 @@ class ProxyProtocolTest {
             c.send(v1("PROXY TCP6 2001:db8::7 ::1 40000 1883"));
             connects(c, "v1");
         }
-        assertThat(addresses.addressOf("v1")).isEqualTo("2001:db8:0:0:0:0:0:7:40000");
+        assertThat(addresses.addressOf("v1")).isEqualTo("[2001:db8:0:0:0:0:0:7]:40000");
         try (RawClient c = new RawClient(v2Port)) {
             c.send(v2(false, new byte[] {(byte) 198, 51, 100, 7}, 40001, new byte[0]));
             connects(c, "v2");
