@@ -45,15 +45,21 @@ final class WebSocketFrames extends ChannelDuplexHandler {
      * own): what waits here is invisible to OutboundLimits and the write buffer's water marks, so it stays small.
      */
     static final int MAX_FRAME_BYTES = 64 * 1024;
+    /** Pieces below this size are copied into the frame's buffer, larger ones kept as they are. */
+    private static final int COPY_BELOW = 1024;
+    private static final int SMALL_BYTES = 4096;
 
     private ChannelHandlerContext ctx;
     private boolean upgraded;
     private boolean refused;
-    /** The whole packets written since the last flush, sent as one frame; null when there are none. */
-    private CompositeByteBuf frame;
-    /** Bytes the last packet in {@link #frame} still lacks (the adapter writes a PUBLISH in pieces). */
+    // The frame being gathered: the packets written since the last flush, small pieces copied into one buffer,
+    // large ones (and the small buffer before them) as components. Both null between frames.
+    private ByteBuf small;
+    private CompositeByteBuf large;
+    private int frameBytes;
+    /** Bytes the last packet in the frame still lacks (the adapter writes a PUBLISH in pieces). */
     private int missing;
-    /** Non-void promises of what {@link #frame} holds; null while there are none (the adapter writes void ones). */
+    /** Non-void promises of what the frame holds; null while there are none (the adapter writes void ones). */
     private List<ChannelPromise> framePromises;
     private int closeStatus = WebSocketCloseStatus.NORMAL_CLOSURE.code();
 
@@ -96,26 +102,26 @@ final class WebSocketFrames extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (!(msg instanceof ByteBuf bytes) || !upgraded || (frame == null && !bytes.isReadable())) {
+        if (!(msg instanceof ByteBuf bytes) || !upgraded || (frameBytes == 0 && !bytes.isReadable())) {
             ctx.write(msg, promise); // frames, and the empty buffer LingeringClose flushes with
             return;
         }
-        if (!bytes.isReadable()) {
-            // joins the frame, so that its promise (LingeringClose's) completes once the frame is written
-        } else if (missing == 0) { // a packet begins
-            int size = packetSize(bytes);
-            noteReason(bytes);
-            if (frame != null && frame.readableBytes() + Math.max(size, bytes.readableBytes()) > MAX_FRAME_BYTES) {
-                writeFrame(ctx);
-            }
-            missing = Math.max(0, size - bytes.readableBytes());
+        int n = bytes.readableBytes();
+        if (n == 0) {
+            bytes.release(); // joins the frame, so that its promise (LingeringClose's) completes with it
         } else {
-            missing = Math.max(0, missing - bytes.readableBytes());
+            if (missing == 0) { // a packet begins
+                int size = packetSize(bytes);
+                noteReason(bytes);
+                if (frameBytes > 0 && frameBytes + Math.max(size, n) > MAX_FRAME_BYTES) {
+                    writeFrame(ctx);
+                }
+                missing = Math.max(0, size - n);
+            } else {
+                missing = Math.max(0, missing - n);
+            }
+            add(ctx, bytes);
         }
-        if (frame == null) {
-            frame = ctx.alloc().compositeBuffer(Integer.MAX_VALUE); // never consolidated: no copy
-        }
-        frame.addComponent(true, bytes);
         if (!promise.isVoid()) {
             if (framePromises == null) {
                 framePromises = new ArrayList<>(2);
@@ -124,17 +130,53 @@ final class WebSocketFrames extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Small pieces are copied into one buffer, large ones (a shared payload) kept as they are: a gathering write of
+     * many tiny buffers costs more than copying them.
+     */
+    private void add(ChannelHandlerContext ctx, ByteBuf bytes) {
+        int n = bytes.readableBytes();
+        frameBytes += n;
+        if (n < COPY_BELOW) {
+            if (small == null) {
+                small = ctx.alloc().ioBuffer(Math.max(n, SMALL_BYTES), MAX_FRAME_BYTES);
+            }
+            small.writeBytes(bytes);
+            bytes.release();
+            return;
+        }
+        if (large == null) {
+            large = ctx.alloc().compositeBuffer(Integer.MAX_VALUE); // never consolidated: no copy
+        }
+        if (small != null) {
+            large.addComponent(true, small);
+            small = null;
+        }
+        large.addComponent(true, bytes);
+    }
+
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        if (frame != null && missing == 0) {
+        if (frameBytes > 0 && missing == 0) {
             writeFrame(ctx);
         }
         ctx.flush();
     }
 
     private void writeFrame(ChannelHandlerContext ctx) {
-        BinaryWebSocketFrame f = new BinaryWebSocketFrame(frame);
-        frame = null;
+        ByteBuf content;
+        if (large == null) {
+            content = small;
+        } else {
+            if (small != null) {
+                large.addComponent(true, small);
+            }
+            content = large;
+        }
+        small = null;
+        large = null;
+        frameBytes = 0;
+        BinaryWebSocketFrame f = new BinaryWebSocketFrame(content);
         List<ChannelPromise> promises = framePromises;
         framePromises = null;
         if (promises == null) {
@@ -155,7 +197,7 @@ final class WebSocketFrames extends ChannelDuplexHandler {
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
         if (upgraded && !refused && ctx.channel().isActive()) {
             refused = true;
-            if (frame != null && missing == 0) {
+            if (frameBytes > 0 && missing == 0) {
                 writeFrame(ctx); // what was written before the close goes first
             }
             ctx.write(new CloseWebSocketFrame(closeStatus, null));
@@ -187,9 +229,13 @@ final class WebSocketFrames extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (frame != null) {
-            frame.release();
-            frame = null;
+        if (small != null) {
+            small.release();
+            small = null;
+        }
+        if (large != null) {
+            large.release();
+            large = null;
         }
     }
 
