@@ -1,5 +1,7 @@
 package io.ternmq.broker.config;
 
+import io.netty.util.NetUtil;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -41,19 +43,17 @@ public record Cidr(InetAddress network, int prefixLength) {
         }
     }
 
-    /** The address an IP literal names, or null if {@code s} is not one; never a DNS look-up. */
+    /** The address an IP literal names ("[v6]" too), or null if {@code s} is not one; never a DNS look-up. */
     public static InetAddress literal(String s) {
-        if (s.isEmpty() || !(s.indexOf(':') >= 0 || s.matches("[0-9.]+"))) {
-            return null; // a name, which getByName would look up
-        }
         String bare = s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
-        if (bare.indexOf(':') < 0 && !bare.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+        byte[] ip = NetUtil.createByteArrayFromIpAddressString(bare);
+        if (ip == null) {
             return null;
         }
         try {
-            return InetAddress.getByName(bare);
+            return InetAddress.getByAddress(ip);
         } catch (UnknownHostException e) {
-            return null;
+            return null; // only for a wrong length, which NetUtil rules out
         }
     }
 
