@@ -107,24 +107,31 @@ class WebSocketClientsTest {
     }
 
     @Test
-    @DisplayName("the HiveMQ client over WebSocket (path mqtt) publishes to and receives from Paho over ws")
+    @DisplayName("the HiveMQ client over ws:// and wss:// (path mqtt) publishes to and receives from Paho over ws")
     void hivemq() throws Exception {
-        Mqtt5BlockingClient hive = Mqtt5Client.builder().identifier("hive-ws").serverHost("127.0.0.1").serverPort(ws)
-                .webSocketConfig().serverPath("mqtt").applyWebSocketConfig().buildBlocking();
-        hive.connect();
-        try (var publishes = hive.publishes(MqttGlobalPublishFilter.ALL);
-             PahoClient paho = PahoClient.connect("ws://127.0.0.1:" + ws + "/mqtt", "paho-for-hive",
-                     v3Options(false))) {
-            hive.subscribeWith().topicFilter("to-hive/#").qos(MqttQos.EXACTLY_ONCE).send();
-            paho.subscribe("to-paho/#", 2);
-            paho.publish("to-hive/x", "from paho", 2, false);
-            Mqtt5Publish p = publishes.receive(10, TimeUnit.SECONDS).orElseThrow();
-            assertThat(new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("from paho");
-            hive.publishWith().topic("to-paho/y").qos(MqttQos.AT_LEAST_ONCE)
-                    .payload("from hive".getBytes(StandardCharsets.UTF_8)).send();
-            assertThat(paho.next().payload()).isEqualTo("from hive");
-        } finally {
-            hive.disconnect();
+        for (boolean tls : new boolean[] {false, true}) {
+            var builder = Mqtt5Client.builder().identifier("hive-" + tls).serverHost("127.0.0.1")
+                    .serverPort(tls ? wss : ws);
+            if (tls) {
+                builder = builder.sslConfig().trustManagerFactory(pki.trustManagerFactory()).applySslConfig();
+            }
+            Mqtt5BlockingClient hive = builder.webSocketConfig().serverPath("mqtt").applyWebSocketConfig()
+                    .buildBlocking();
+            hive.connect();
+            try (var publishes = hive.publishes(MqttGlobalPublishFilter.ALL);
+                 PahoClient paho = PahoClient.connect("ws://127.0.0.1:" + ws + "/mqtt", "paho-for-hive",
+                         v3Options(false))) {
+                hive.subscribeWith().topicFilter("to-hive/#").qos(MqttQos.EXACTLY_ONCE).send();
+                paho.subscribe("to-paho/#", 2);
+                paho.publish("to-hive/x", "from paho", 2, false);
+                Mqtt5Publish p = publishes.receive(10, TimeUnit.SECONDS).orElseThrow();
+                assertThat(new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("from paho");
+                hive.publishWith().topic("to-paho/y").qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(("from hive " + tls).getBytes(StandardCharsets.UTF_8)).send();
+                assertThat(paho.next().payload()).isEqualTo("from hive " + tls);
+            } finally {
+                hive.disconnect();
+            }
         }
     }
 
