@@ -9,7 +9,7 @@ What it sees is printed one event a line, flushed at once:
     PUBLISHED <topic>
     DISCONNECTED <rc>
 
-Over WebSocket with --transport websockets [--ws-path /mqtt].
+Over WebSocket with --transport websockets [--ws-path /mqtt]; TLS (mqtts or wss) with --cafile CA.pem.
 
 Modes:
     sub   --topic F [--topic F ...] [--qos Q] [--count N] [--no-clean]
@@ -49,6 +49,8 @@ class Runner:
         self.client = new_client(args.id, not args.no_clean, args.transport)
         if args.transport == "websockets":
             self.client.ws_set_options(path=args.ws_path)
+        if args.cafile:
+            self.client.tls_set(ca_certs=args.cafile)
         self.client.on_connect = self.on_connect
         self.client.on_disconnect = self.on_disconnect
 
@@ -140,6 +142,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--transport", choices=["tcp", "websockets"], default="tcp")
     p.add_argument("--ws-path", default="/mqtt")
+    p.add_argument("--cafile", help="TLS, trusting the CA certificates in this PEM file")
     p.add_argument("--id", default="")
     p.add_argument("--no-clean", action="store_true")
     p.add_argument("--timeout", type=float, default=10.0)

@@ -136,7 +136,7 @@ class WebSocketClientsTest {
     }
 
     @Test
-    @DisplayName("Python paho-mqtt with transport=\"websockets\" publishes to Paho (Java) and receives a retained message")
+    @DisplayName("Python paho-mqtt with transport=\"websockets\" publishes to Paho (Java) and receives a retained message, over ws:// and wss://")
     void pythonPaho() throws Exception {
         Path python = Path.of("/usr/bin/python3");
         if (!Files.isExecutable(python)) {
@@ -154,6 +154,9 @@ class WebSocketClientsTest {
             List<String> sub = runPython(Path.of(script.toURI()), "sub", "--topic", "to-py/#", "--qos", "1",
                     "--count", "1");
             assertThat(sub).contains("MSG to-py/retained q1 r1 kept");
+            List<String> overWss = runPython(Path.of(script.toURI()), "sub", "--port", String.valueOf(wss),
+                    "--cafile", pki.ca.certFile().toString(), "--topic", "to-py/#", "--qos", "1", "--count", "1");
+            assertThat(overWss).as("over wss://").contains("MSG to-py/retained q1 r1 kept");
         }
     }
 
