@@ -274,6 +274,22 @@ class ProxyProtocolTest {
     }
 
     @Test
+    @DisplayName("the PROXY header comes before TLS: a TLS listener behind a TCP pass-through proxy sees the header's address")
+    void proxyBeforeTls(@TempDir Path pkiDir) throws Exception {
+        io.ternmq.broker.testing.TestPki pki = io.ternmq.broker.testing.TestPki.create(pkiDir);
+        io.ternmq.broker.testing.TestPki.Issued server = pki.server("server");
+        start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(2).certificate(server.certFile(),
+                server.keyFile())));
+        Socket plain = new Socket("127.0.0.1", broker.port());
+        plain.getOutputStream().write(v2(false, new byte[] {(byte) 198, 51, 100, 40}, 40040, new byte[0]));
+        Socket tls = pki.socketFactory(null).createSocket(plain, "127.0.0.1", broker.port(), true);
+        try (RawClient c = new RawClient(tls)) {
+            connects(c, "tls-behind-proxy");
+        }
+        assertThat(addresses.addressOf("tls-behind-proxy")).isEqualTo("198.51.100.40:40040");
+    }
+
+    @Test
     @DisplayName("PROXY header in front of a WebSocket listener: the header's address, then the upgrade and MQTT")
     void proxyBeforeWebSocket() {
         start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(1).webSocket(true)));
