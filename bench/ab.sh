@@ -12,8 +12,10 @@
 #   jvm=OPTS        JVM options (e.g. jvm=-XX:+UseZGC)
 #   launcher=PATH   start the broker with this script instead of java -jar (e.g. launcher=bin/ternmq, with its JVM
 #                   defaults; jvm= then goes to TERNMQ_JAVA_OPTS)
+#   bench=ARGS      load generator arguments added for this variant only (e.g. bench=--transport ws)
 # e.g.  bench/ab.sh --load 'fanout -c 32 -q 1 -s 65536 --inflight 64' 'before;jar=/tmp/before.jar' after
 #       bench/ab.sh --rounds 3 --duration 15 --warmup 3 --load '...' 'two;conf=io_threads 2' 'one;conf=io_threads 1' mosquitto
+#       bench/ab.sh --load 'pairs -c 64 -q 0 -s 64' tcp 'ws;conf=protocol websockets;bench=--transport ws'
 #
 # Output columns: round variant delivered-msg/s p50 p99 p99.9 max (ms) lost broker-cores bench-cores
 set -euo pipefail
@@ -37,7 +39,10 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-[ -n "$LOAD" ] && [ $# -gt 0 ] || { echo "ab: need --load '<scenario args>' and at least one variant" >&2; exit 2; }
+if [ -z "$LOAD" ] || [ $# -eq 0 ]; then
+  echo "ab: need --load '<scenario args>' and at least one variant" >&2
+  exit 2
+fi
 BENCH_JAR="$ROOT/ternmq-bench/target/ternmq-bench.jar"
 [ -f "$ROOT/ternmq-broker/target/ternmq.jar" ] && [ -f "$BENCH_JAR" ] \
   || ./mvnw -q -DskipTests package -pl ternmq-broker,ternmq-bench -am
@@ -66,6 +71,7 @@ trap 'stop; rm -rf "$WORK"' EXIT
 for round in $(seq 1 "$ROUNDS"); do
   for variant in "$@"; do
     name=${variant%%;*}
+    bench_args=""
     if [ "$name" = mosquitto ]; then
       port=$MPORT
       $(pin "$BROKER_CPU") /usr/sbin/mosquitto -c "$WORK/mosquitto.conf" >/dev/null 2>&1 & PID=$!
@@ -80,6 +86,7 @@ for round in $(seq 1 "$ROUNDS"); do
           conf=*) echo "${s#conf=}" >> "$WORK/ternmq.conf" ;;
           jvm=*) jvm=${s#jvm=} ;;
           launcher=*) launcher=${s#launcher=} ;;
+          bench=*) bench_args=${s#bench=} ;;
           *) echo "ab: unknown setting '$s' in variant '$variant'" >&2; exit 2 ;;
         esac
       done
@@ -95,8 +102,8 @@ for round in $(seq 1 "$ROUNDS"); do
       fi
     fi
     for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-    # shellcheck disable=SC2086 # LOAD holds the scenario's arguments
-    line=$($(pin "$BENCH_CPU") java -jar "$BENCH_JAR" $LOAD -p "$port" -d "$DURATION" --warmup "$WARMUP" \
+    # shellcheck disable=SC2086 # LOAD and bench_args hold the scenario's arguments
+    line=$($(pin "$BENCH_CPU") java -jar "$BENCH_JAR" $LOAD $bench_args -p "$port" -d "$DURATION" --warmup "$WARMUP" \
       --broker-pid "$PID" --quiet 2>/dev/null | grep -o 'RESULT {[^}]*}' || true)
     if [ -z "$line" ]; then
       echo "$round $name failed: the load generator printed no result (try: java -jar $BENCH_JAR $LOAD -p $port)"

@@ -9,6 +9,8 @@ What it sees is printed one event a line, flushed at once:
     PUBLISHED <topic>
     DISCONNECTED <rc>
 
+Over WebSocket with --transport websockets [--ws-path /mqtt]; TLS (mqtts or wss) with --cafile CA.pem.
+
 Modes:
     sub   --topic F [--topic F ...] [--qos Q] [--count N] [--no-clean]
           subscribes, prints N messages, disconnects (N=0: disconnect right after SUBACK; with --no-resubscribe it
@@ -31,8 +33,8 @@ def out(*parts):
     print(" ".join(str(p) for p in parts), flush=True)
 
 
-def new_client(client_id, clean_session):
-    kwargs = dict(client_id=client_id, clean_session=clean_session, protocol=mqtt.MQTTv311)
+def new_client(client_id, clean_session, transport="tcp"):
+    kwargs = dict(client_id=client_id, clean_session=clean_session, protocol=mqtt.MQTTv311, transport=transport)
     if hasattr(mqtt, "CallbackAPIVersion"):  # paho-mqtt 2.x: keep the 1.x callback signatures
         kwargs["callback_api_version"] = mqtt.CallbackAPIVersion.VERSION1
     return mqtt.Client(**kwargs)
@@ -44,7 +46,11 @@ class Runner:
         self.deadline = time.monotonic() + args.timeout
         self.done = False
         self.connected = False
-        self.client = new_client(args.id, not args.no_clean)
+        self.client = new_client(args.id, not args.no_clean, args.transport)
+        if args.transport == "websockets":
+            self.client.ws_set_options(path=args.ws_path)
+        if args.cafile:
+            self.client.tls_set(ca_certs=args.cafile)
         self.client.on_connect = self.on_connect
         self.client.on_disconnect = self.on_disconnect
 
@@ -134,6 +140,9 @@ def main():
     p.add_argument("mode", choices=["sub", "pub", "will"])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--transport", choices=["tcp", "websockets"], default="tcp")
+    p.add_argument("--ws-path", default="/mqtt")
+    p.add_argument("--cafile", help="TLS, trusting the CA certificates in this PEM file")
     p.add_argument("--id", default="")
     p.add_argument("--no-clean", action="store_true")
     p.add_argument("--timeout", type=float, default=10.0)

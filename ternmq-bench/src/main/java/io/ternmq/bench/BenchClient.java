@@ -142,6 +142,9 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
                 if (t.ssl != null) {
                     p.addLast("tls", t.ssl.newHandler(ch.alloc(), run.client.host, run.client.port));
                 }
+                if (t.webSocket) {
+                    WebSocketClientFrames.addTo(p, run.client, t.ssl != null);
+                }
                 if (run.client.codecDecode) {
                     MqttDecoder decoder = new MqttDecoder(run.maxPacketSize);
                     decoder.setVersion(run.version);

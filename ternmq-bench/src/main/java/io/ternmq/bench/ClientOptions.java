@@ -52,6 +52,14 @@ final class ClientOptions {
     @Option(names = "--cafile", description = "with --tls: PEM file of the certificate authorities to trust")
     Path caFile;
 
+    @Option(names = "--transport", defaultValue = "tcp",
+            description = "tcp, or ws: MQTT over WebSocket (wss with --tls) (default ${DEFAULT-VALUE})")
+    String transport;
+
+    @Option(names = "--ws-path", defaultValue = "/mqtt",
+            description = "with --transport ws: the request path of the upgrade (default ${DEFAULT-VALUE})")
+    String wsPath;
+
     @Option(names = "--threads", defaultValue = "0",
             description = "event loop threads; 0 (the default) = one per core")
     int threads;
@@ -90,6 +98,14 @@ final class ClientOptions {
             prefix = "tb" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)) + "-";
         }
         return prefix;
+    }
+
+    boolean webSocket() {
+        return switch (transport) {
+            case "tcp" -> false;
+            case "ws" -> true;
+            default -> throw new IllegalArgumentException("--transport: '" + transport + "' is not tcp or ws");
+        };
     }
 
     int threads() {

@@ -30,10 +30,13 @@ final class Transport implements AutoCloseable {
     final boolean epoll;
     final InetSocketAddress remote;
     final SslContext ssl;
+    /** MQTT over WebSocket (--transport ws). */
+    final boolean webSocket;
     private final Bootstrap base;
     private final int sourceIps;
 
     Transport(ClientOptions o) {
+        this.webSocket = o.webSocket(); // first: a bad --transport fails before threads start
         this.epoll = !o.nio && Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(o.threads(), new DefaultThreadFactory("bench-io", true), io);
@@ -90,7 +93,8 @@ final class Transport implements AutoCloseable {
 
     String describe() {
         return (epoll ? "epoll" : "nio") + ", " + ((MultiThreadIoEventLoopGroup) group).executorCount() + " threads"
-                + (sourceIps > 0 ? ", source addresses 127.0.0.1-" + sourceIps : "") + (ssl != null ? ", TLS" : "");
+                + (sourceIps > 0 ? ", source addresses 127.0.0.1-" + sourceIps : "") + (ssl != null ? ", TLS" : "")
+                + (webSocket ? ", WebSocket" : "");
     }
 
     @Override

@@ -26,6 +26,7 @@ class BenchSmokeTest {
     static void start() throws Exception {
         // a listener given explicitly refuses anonymous clients unless told otherwise (as Mosquitto 2 does)
         broker = Broker.start(BrokerConfig.builder().listener("127.0.0.1", 0, l -> l.allowAnonymous(true))
+                .listener("127.0.0.1", 0, l -> l.allowAnonymous(true).webSocket(true))
                 .dataDir(dataDir).build());
     }
 
@@ -65,6 +66,17 @@ class BenchSmokeTest {
         assertThat(r.exitCode()).isZero();
         assertThat(r.getLong("sent")).isEqualTo(100);
         assertThat(r.getLong("received")).isEqualTo(300);
+        assertThat(r.getLong("lost")).isZero();
+    }
+
+    @Test
+    void pairsOverWebSocket() {
+        String[] args = common("pairs", "-c", "2", "-q", "1", "-d", "2", "-r", "200", "--transport", "ws");
+        args[java.util.List.of(args).indexOf("-p") + 1] = Integer.toString(broker.addresses().get(1).getPort());
+        BenchMain.Result r = BenchMain.execute(args);
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.getLong("sent")).isPositive();
+        assertThat(r.getLong("received")).isEqualTo(r.getLong("sent"));
         assertThat(r.getLong("lost")).isZero();
     }
 

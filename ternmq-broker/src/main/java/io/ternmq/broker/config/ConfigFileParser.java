@@ -63,7 +63,14 @@ public final class ConfigFileParser {
             })),
             Map.entry("ciphers", (l, v) -> l.ciphers(list(v))),
             Map.entry("ciphers_tls1.3", (l, v) -> l.ciphersTls13(list(v))),
-            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, TlsSettings.Provider.class))));
+            Map.entry("tls_provider", (l, v) -> l.tlsProvider(oneOf(v, TlsSettings.Provider.class))),
+            Map.entry("protocol", (l, v) -> l.protocol(v)),
+            Map.entry("websocket_path", (l, v) -> l.webSocketPath(v)),
+            // not list(): IPv6 blocks hold ':'
+            Map.entry("websocket_trusted_proxies", (l, v) -> l.webSocketTrustedProxies(
+                    Arrays.stream(v.split("[,\\s]+")).filter(x -> !x.isEmpty()).toList())),
+            Map.entry("enable_proxy_protocol", (l, v) -> l.proxyProtocol(intIn(v, 1, 2))),
+            Map.entry("proxy_protocol_v2_require_tls", (l, v) -> l.proxyProtocolRequiresTls(bool(v))));
 
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),

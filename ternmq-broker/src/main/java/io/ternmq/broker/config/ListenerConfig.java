@@ -11,36 +11,57 @@ import java.util.Objects;
  * @param auth           authentication and authorization settings
  * @param maxConnections TCP connections this listener holds at most (further ones are closed at accept); negative:
  *                       no cap
- * @param connectionRatePerAddress new TCP connections per second one source address may open on this listener
- *                       (further ones are closed at accept); 0: no limit
+ * @param connectionRatePerAddress new TCP connections per second one client address may open on this listener
+ *                       (further ones are closed as soon as the address is known: at accept, or after the PROXY
+ *                       header or the WebSocket upgrade that names it); 0: no limit
+ * @param webSocket      MQTT over WebSocket, or null for MQTT directly on the connection
+ * @param proxyProtocol  the PROXY protocol version (1 or 2) every connection must begin with
+ *                       ({@code enable_proxy_protocol}); 0: none
+ * @param proxyProtocolRequiresTls whether a PROXY v2 header must say the client connected with TLS
+ *                       ({@code proxy_protocol_v2_require_tls})
  */
 public record ListenerConfig(String bindAddress, int port, TlsSettings tls, AuthSettings auth, int maxConnections,
-                             int connectionRatePerAddress) {
+                             int connectionRatePerAddress, WebSocketSettings webSocket, int proxyProtocol,
+                             boolean proxyProtocolRequiresTls) {
     public ListenerConfig {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, not " + port);
         }
         Objects.requireNonNull(bindAddress, "bindAddress");
         Objects.requireNonNull(auth, "auth");
+        if (proxyProtocol < 0 || proxyProtocol > 2) {
+            throw new IllegalArgumentException("enable_proxy_protocol must be 1 or 2, not " + proxyProtocol);
+        }
+        if (proxyProtocolRequiresTls && proxyProtocol != 2) {
+            throw new IllegalArgumentException("proxy_protocol_v2_require_tls needs enable_proxy_protocol 2");
+        }
     }
 
     /** A plain TCP listener with default settings. */
     public ListenerConfig(String bindAddress, int port) {
-        this(bindAddress, port, null, AuthSettings.DEFAULT, -1, 0);
+        this(bindAddress, port, null, AuthSettings.DEFAULT, -1, 0, null, 0, false);
     }
 
     public boolean isTls() {
         return tls != null;
     }
 
-    /** What the listener speaks, which decides its connections' pipeline: TLS when it has TLS settings. */
+    public boolean isWebSocket() {
+        return webSocket != null;
+    }
+
+    /** What the listener speaks, which decides its connections' pipeline. */
     public TransportKind transport() {
+        if (webSocket != null) {
+            return tls == null ? TransportKind.WEBSOCKET : TransportKind.WEBSOCKET_TLS;
+        }
         return tls == null ? TransportKind.TCP : TransportKind.TLS;
     }
 
     /** The same listener on another address and port (the command line's --bind and --port). */
     public ListenerConfig withAddress(String newBindAddress, int newPort) {
-        return new ListenerConfig(newBindAddress, newPort, tls, auth, maxConnections, connectionRatePerAddress);
+        return new ListenerConfig(newBindAddress, newPort, tls, auth, maxConnections, connectionRatePerAddress,
+                webSocket, proxyProtocol, proxyProtocolRequiresTls);
     }
 
     @Override

@@ -41,6 +41,13 @@ public final class ListenerSettings {
     List<String> ciphersTls13 = List.of();
     Provider provider = Provider.JDK;
 
+    /** protocol websockets. */
+    boolean webSocket;
+    String webSocketPath = WebSocketSettings.DEFAULT_PATH;
+    List<Cidr> trustedProxies = List.of();
+    int proxyProtocol;
+    boolean proxyProtocolRequiresTls;
+
     public ListenerSettings() {
     }
 
@@ -66,6 +73,11 @@ public final class ListenerSettings {
         c.ciphers = ciphers;
         c.ciphersTls13 = ciphersTls13;
         c.provider = provider;
+        c.webSocket = webSocket;
+        c.webSocketPath = webSocketPath;
+        c.trustedProxies = trustedProxies;
+        c.proxyProtocol = proxyProtocol;
+        c.proxyProtocolRequiresTls = proxyProtocolRequiresTls;
         return c;
     }
 
@@ -205,6 +217,41 @@ public final class ListenerSettings {
         return tlsProvider(ConfigFileParser.oneOf(name, Provider.class));
     }
 
+    /** MQTT over WebSocket (Mosquitto's {@code protocol websockets}) instead of MQTT directly on the connection. */
+    public ListenerSettings webSocket(boolean on) {
+        this.webSocket = on;
+        return this;
+    }
+
+    /** "mqtt" or "websockets". */
+    public ListenerSettings protocol(String name) {
+        return webSocket(ConfigFileParser.oneOf(name, "mqtt", "websockets").equals("websockets"));
+    }
+
+    /** The request path WebSocket upgrades are accepted on; default {@value WebSocketSettings#DEFAULT_PATH}. */
+    public ListenerSettings webSocketPath(String path) {
+        this.webSocketPath = path;
+        return this;
+    }
+
+    /** Peers (CIDR blocks) whose X-Forwarded-For header names the client of a WebSocket connection. */
+    public ListenerSettings webSocketTrustedProxies(List<String> blocks) {
+        this.trustedProxies = blocks.stream().map(Cidr::parse).toList();
+        return this;
+    }
+
+    /** The PROXY protocol version (1 or 2) every connection begins with; 0: none. */
+    public ListenerSettings proxyProtocol(int version) {
+        this.proxyProtocol = version;
+        return this;
+    }
+
+    /** Whether a PROXY v2 header must say the client used TLS (to the proxy). */
+    public ListenerSettings proxyProtocolRequiresTls(boolean required) {
+        this.proxyProtocolRequiresTls = required;
+        return this;
+    }
+
     /**
      * The listener these settings describe.
      *
@@ -240,6 +287,8 @@ public final class ListenerSettings {
                     + "TLS listener: give certfile and keyfile, or keystore");
         }
         AuthSettings auth = new AuthSettings(allowAnonymous, passwordFile, aclFile, plugins, pluginOptions);
-        return new ListenerConfig(bindAddress, port, tls, auth, maxConnections, connectionRatePerAddress);
+        WebSocketSettings ws = webSocket ? new WebSocketSettings(webSocketPath, trustedProxies) : null;
+        return new ListenerConfig(bindAddress, port, tls, auth, maxConnections, connectionRatePerAddress, ws,
+                proxyProtocol, proxyProtocolRequiresTls);
     }
 }

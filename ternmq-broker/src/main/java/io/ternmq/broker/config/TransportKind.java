@@ -5,5 +5,9 @@ public enum TransportKind {
     /** MQTT directly on TCP. */
     TCP,
     /** MQTT over TLS. */
-    TLS
+    TLS,
+    /** MQTT over WebSocket ({@code ws://}). */
+    WEBSOCKET,
+    /** MQTT over WebSocket over TLS ({@code wss://}). */
+    WEBSOCKET_TLS
 }

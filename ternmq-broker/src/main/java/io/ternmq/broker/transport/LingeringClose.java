@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * with a reset instead of a FIN, which throws away what is still queued for the client, so the client sees
  * "connection reset" instead of the reason. Instead: input is discarded from the start, so that a client blocked
  * writing can go on to read; once the last packet is flushed (at most {@value #FLUSH_MILLIS} ms, as a client that
- * reads nothing never lets it finish), the output side is shut down (TLS's close_notify first, then FIN), and input is
+ * reads nothing never lets it finish), the output side is shut down (a WebSocket close frame and TLS's close_notify
+ * first, where they apply, then FIN), and input is
  * read and discarded until the client closes its side, for at most {@value #MAX_MILLIS} ms; then the connection
  * closes. Past {@value #MAX_BYTES} bytes discarded, reading stops instead (the client's writes wait, held by TCP, and
  * cost the broker nothing): closing at once would reset the connection before the client had a chance to read.
@@ -68,11 +69,21 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         metrics.lingeringCloses.increment();
         discarded = 0;
         deadline = ch.eventLoop().schedule(() -> cutOff(ch), MAX_MILLIS, TimeUnit.MILLISECONDS);
+        WebSocketFrames ws = ch.pipeline().get(WebSocketFrames.class);
+        if (ws != null && ws.upgraded()) {
+            ws.sendClose().addListener(sent -> closeOutbound(duplex));
+        } else {
+            closeOutbound(duplex);
+        }
+    }
+
+    /** TLS's close_notify first, if any, then FIN. */
+    private static void closeOutbound(DuplexChannel ch) {
         SslHandler tls = ch.pipeline().get(SslHandler.class);
         if (tls == null) {
-            shutdownOutput(duplex);
+            shutdownOutput(ch);
         } else {
-            tls.closeOutbound().addListener(sent -> shutdownOutput(duplex));
+            tls.closeOutbound().addListener(sent -> shutdownOutput(ch));
         }
     }
 

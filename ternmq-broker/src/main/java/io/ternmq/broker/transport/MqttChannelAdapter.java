@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -57,6 +58,8 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private boolean closing;
     /** Closes the connection if it stays unwritable too long; null while it is writable. */
     private ScheduledFuture<?> unwritableTimer;
+    /** The client's address as a proxy in front named it ({@link ClientAddress}); null: the socket's peer. */
+    private InetSocketAddress clientAddress;
 
     MqttChannelAdapter(ListenerRuntime listener, int maxPacketSize) {
         super(maxPacketSize);
@@ -82,6 +85,10 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ClientAddress client) {
+            clientAddress = client.address();
+            return;
+        }
         if (evt instanceof SslHandshakeCompletionEvent done) {
             if (done.isSuccess()) {
                 recordPeerCertificate();
@@ -293,11 +300,16 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     @Override
     public String remoteAddress() {
         // not kept: an idle connection would carry the string; logs and authentication ask for it rarely
-        return remoteAddress(ctx.channel());
+        return clientAddress != null ? ClientAddress.describe(clientAddress) : socketPeer(ctx.channel());
     }
 
-    /** "host:port" of the channel's peer, for logs and authentication; "?" if unknown. */
+    /** "host:port" of the channel's client (as a proxy named it, else the peer), for logs; "?" if unknown. */
     static String remoteAddress(Channel ch) {
+        MqttChannelAdapter adapter = ch.pipeline().get(MqttChannelAdapter.class);
+        return adapter != null && adapter.ctx != null ? adapter.remoteAddress() : socketPeer(ch);
+    }
+
+    private static String socketPeer(Channel ch) {
         Object a = ch.remoteAddress();
         return a == null ? "?" : a.toString().replaceFirst("^/", "");
     }

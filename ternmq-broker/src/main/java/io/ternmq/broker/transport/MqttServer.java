@@ -29,6 +29,7 @@ import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.protocol.LoopConnections;
 import io.ternmq.broker.security.BrokerSecurity;
 import io.ternmq.broker.security.ListenerSecurity;
+import io.ternmq.broker.transport.ListenerRuntime.AddressSource;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,16 +48,20 @@ import java.util.function.IntFunction;
  * configured listener, and the one place where a connection's pipeline is assembled, by the {@link PipelineBuilder}
  * of the listener's {@link TransportKind}:
  * <pre>
- * TCP: mqtt (MqttChannelAdapter → MqttConnection)
- * TLS: tls → mqtt
+ * TCP:           mqtt (MqttChannelAdapter → MqttConnection)
+ * TLS:           tls → mqtt
+ * WEBSOCKET:     http, http-aggregator, ws-upgrade, Netty's handshake and ws handlers, ws-frames → mqtt
+ *                (after the upgrade: ws-decoder, ws-encoder, ws, ws-frames → mqtt)
+ * WEBSOCKET_TLS: tls → the WebSocket handlers → mqtt
+ * with enable_proxy_protocol, in front of all: proxy-check, proxy-decoder, proxy-header (gone once read)
  * </pre>
- * Connections beyond a listener's {@code max_connections}, or from an address that opens more than the listener's
- * {@code connection_rate_per_address} a second, are closed at accept.
+ * Connections beyond a listener's {@code max_connections} are closed at accept; those from an address that opens
+ * more than the listener's {@code connection_rate_per_address} a second, as soon as the address is known (at accept,
+ * or once the PROXY header or a trusted proxy's X-Forwarded-For has named it).
  */
 public final class MqttServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MqttServer.class);
     private static final RateLimitedLog LIMIT_LOG = new RateLimitedLog(LOG, 10_000);
-    private static final RateLimitedLog RATE_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final BrokerConfig config;
     private final BrokerMetrics metrics;
@@ -163,7 +168,12 @@ public final class MqttServer implements AutoCloseable {
     private void logExposure(ListenerRuntime listener, ListenerSecurity listenerSecurity, InetSocketAddress address) {
         ListenerConfig l = listener.config;
         String where = l.bindAddress() + ":" + address.getPort(); // as configured: epoll prints 0.0.0.0 as ::
-        String transport = listener.tls == null ? "plain TCP (no TLS)" : listener.tls.describe();
+        String transport = (listener.tls == null ? "plain TCP (no TLS)" : listener.tls.describe())
+                + (l.isWebSocket() ? "; MQTT over WebSocket on path " + l.webSocket().path()
+                + (l.webSocket().trustedProxies().isEmpty() ? ""
+                : ", X-Forwarded-For read from " + l.webSocket().trustedProxies()) : "")
+                + (l.proxyProtocol() > 0 ? "; PROXY protocol v" + l.proxyProtocol() + " header required"
+                + (l.proxyProtocolRequiresTls() ? " (client TLS required)" : "") : "");
         String limits = (l.maxConnections() >= 0 ? "; at most " + l.maxConnections() + " connections" : "")
                 + (l.connectionRatePerAddress() > 0 ? "; at most " + l.connectionRatePerAddress()
                 + " new connections a second per address" : "");
@@ -186,23 +196,24 @@ public final class MqttServer implements AutoCloseable {
         }
     }
 
-    /** The pipeline builder of the listener's transport kind. */
+    /** The pipeline builder of the listener's transport kind, behind the PROXY protocol header if configured. */
     private PipelineBuilder pipelineBuilder(ListenerRuntime listener) {
-        PipelineBuilder tcp = new TcpPipelineBuilder(listener, config.mqtt().maxPacketSize());
-        return switch (listener.config.transport()) {
-            case TCP -> tcp;
-            case TLS -> new TlsPipelineBuilder(listener.tls, tcp);
+        int maxPacketSize = config.mqtt().maxPacketSize();
+        long connectTimeoutMillis = config.transport().connectTimeoutSeconds() * 1000L;
+        PipelineBuilder transport = switch (listener.config.transport()) {
+            case TCP -> new TcpPipelineBuilder(listener, maxPacketSize);
+            case TLS -> new TlsPipelineBuilder(listener.tls, new TcpPipelineBuilder(listener, maxPacketSize));
+            case WEBSOCKET -> new WebSocketPipelineBuilder(listener, maxPacketSize, connectTimeoutMillis);
+            case WEBSOCKET_TLS -> new TlsPipelineBuilder(listener.tls,
+                    new WebSocketPipelineBuilder(listener, maxPacketSize, connectTimeoutMillis));
         };
+        return listener.config.proxyProtocol() > 0 ? new ProxyProtocolPipelineBuilder(listener, transport)
+                : transport;
     }
 
     private void initPipeline(ListenerRuntime listener, PipelineBuilder pipeline, SocketChannel ch) {
         InetSocketAddress remote = ch.remoteAddress();
-        ConnectionRateLimiter rate = listener.rateLimiter;
-        if (rate != null && !rate.tryAcquire(remote == null ? null : remote.getAddress())) {
-            metrics.connectionsRateLimited.increment();
-            RATE_LOG.warn("Closing connections from {}: more than {} new connections a second "
-                    + "(connection_rate_per_address)", remote == null ? "?" : remote.getAddress().getHostAddress(),
-                    listener.config.connectionRatePerAddress());
+        if (!listener.admit(remote == null ? null : remote.getAddress(), AddressSource.SOCKET)) {
             ch.close();
             return;
         }

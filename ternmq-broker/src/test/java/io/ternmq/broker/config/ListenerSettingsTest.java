@@ -237,6 +237,47 @@ class ListenerSettingsTest {
     }
 
     @Test
+    @DisplayName("protocol websockets, websocket_path, websocket_trusted_proxies, enable_proxy_protocol and proxy_protocol_v2_require_tls per listener")
+    void webSocketAndProxyKeys() {
+        BrokerConfig c = parse(
+                "listener 1883",
+                "enable_proxy_protocol 1",
+                "listener 9001",
+                "protocol websockets",
+                "listener 9002",
+                "protocol websockets",
+                "websocket_path /ws",
+                "websocket_trusted_proxies 10.0.0.0/8, 2001:db8::/32 127.0.0.1",
+                "certfile a",
+                "keyfile b",
+                "enable_proxy_protocol 2",
+                "proxy_protocol_v2_require_tls true");
+        List<ListenerConfig> l = c.transport().listeners();
+        assertThat(l.get(0).transport()).isEqualTo(TransportKind.TCP);
+        assertThat(l.get(0).proxyProtocol()).isEqualTo(1);
+        assertThat(l.get(1).transport()).isEqualTo(TransportKind.WEBSOCKET);
+        assertThat(l.get(1).webSocket().path()).isEqualTo("/mqtt");
+        assertThat(l.get(1).webSocket().trustedProxies()).isEmpty();
+        assertThat(l.get(1).proxyProtocol()).isZero();
+        assertThat(l.get(2).transport()).isEqualTo(TransportKind.WEBSOCKET_TLS);
+        assertThat(l.get(2).webSocket().path()).isEqualTo("/ws");
+        assertThat(l.get(2).webSocket().trustedProxies()).extracting(Cidr::toString)
+                .containsExactly("10.0.0.0/8", "2001:db8:0:0:0:0:0:0/32", "127.0.0.1/32");
+        assertThat(l.get(2).proxyProtocol()).isEqualTo(2);
+        assertThat(l.get(2).proxyProtocolRequiresTls()).isTrue();
+        assertThatThrownBy(() -> parse("listener 1", "protocol http")).hasMessage(
+                "test.conf:2: protocol: 'http' is not one of mqtt, websockets");
+        assertThatThrownBy(() -> parse("listener 1", "enable_proxy_protocol 3")).hasMessage(
+                "test.conf:2: enable_proxy_protocol: 3 is out of range 1..2");
+        assertThatThrownBy(() -> parse("listener 1", "proxy_protocol_v2_require_tls true")).hasMessage(
+                "test.conf:1: listener: proxy_protocol_v2_require_tls needs enable_proxy_protocol 2");
+        assertThatThrownBy(() -> parse("listener 1", "protocol websockets", "websocket_path mqtt"))
+                .hasMessageContaining("websocket_path must start with /");
+        assertThatThrownBy(() -> parse("listener 1", "websocket_trusted_proxies 10.0.0.0/40"))
+                .hasMessage("test.conf:2: websocket_trusted_proxies: '10.0.0.0/40': the prefix length must be 0..32");
+    }
+
+    @Test
     @DisplayName("docs/configuration.md documents every per-listener key")
     void everyListenerKeyDocumented() throws IOException {
         String text = Files.readString(Path.of("..", "docs", "configuration.md"));

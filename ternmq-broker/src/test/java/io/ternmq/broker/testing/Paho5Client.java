@@ -61,7 +61,7 @@ public final class Paho5Client implements AutoCloseable {
         return connect(broker.uri(), clientId, options);
     }
 
-    /** Connects to a broker at {@code uri} ({@code tcp://host:port}), e.g. a broker process. */
+    /** To any server URI: tcp://, ssl://, ws://host:port/path, wss://... */
     public static Paho5Client connect(String uri, String clientId, MqttConnectionOptions options) {
         try {
             MqttAsyncClient c = new MqttAsyncClient(uri, clientId, new MemoryPersistence());

@@ -48,6 +48,7 @@ public final class PahoClient implements AutoCloseable {
         return connect(uri, clientId, o);
     }
 
+    /** To any server URI: tcp://, ssl://, ws://host:port/path, wss://... */
     public static PahoClient connect(String uri, String clientId, MqttConnectOptions options) {
         try {
             MqttClient c = new MqttClient(uri, clientId, new MemoryPersistence());

@@ -155,6 +155,20 @@ public final class TestPki {
         return sslContext(clientCertificate, "TLSv1.3").getSocketFactory();
     }
 
+    /** Trusts the test CA (for clients that take a TrustManagerFactory, as the HiveMQ client does). */
+    public TrustManagerFactory trustManagerFactory() {
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", ca.certificate());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            return tmf;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public SSLContext sslContext(Issued clientCertificate, String protocol) {
         try {
             KeyStore trust = KeyStore.getInstance("PKCS12");

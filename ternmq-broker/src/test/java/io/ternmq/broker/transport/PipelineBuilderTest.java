@@ -22,9 +22,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PipelineBuilderTest {
 
     private static ListenerRuntime listener() {
+        return listener(new ListenerConfig("127.0.0.1", 0));
+    }
+
+    private static ListenerRuntime listener(ListenerConfig config) {
         BrokerContext context = new BrokerContext(BrokerConfig.builder().build(), null, new BrokerMetrics(), null,
                 Map.of(), null, null);
-        return new ListenerRuntime(new ListenerConfig("127.0.0.1", 0), context, null, null, null);
+        return new ListenerRuntime(config, context, null, null, null);
+    }
+
+    @Test
+    @DisplayName("WebSocket: HTTP codec and aggregator, our upgrade checks, Netty's handshake and protocol handlers, frames, adapter")
+    void webSocket() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        new WebSocketPipelineBuilder(listener(new ListenerSettings().webSocket(true).build("127.0.0.1", 0)), 1024,
+                10_000).build(ch);
+        assertThat(ch.pipeline().names()).containsSubsequence("http", "http-aggregator", "ws-upgrade", "ws",
+                "ws-frames", "mqtt");
+        ch.finishAndReleaseAll(); // Netty's close writes a close frame, which the HTTP codec passes on
+    }
+
+    @Test
+    @DisplayName("PROXY protocol: check, decoder and header handlers in front of the transport's own")
+    void proxyProtocol() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ListenerRuntime l = listener(new ListenerSettings().proxyProtocol(2).build("127.0.0.1", 0));
+        new ProxyProtocolPipelineBuilder(l, new TcpPipelineBuilder(l, 1024)).build(ch);
+        assertThat(ch.pipeline().toMap().keySet()).containsExactly("proxy-check", "proxy-decoder", "proxy-header",
+                "mqtt");
+        ch.close();
     }
 
     @Test

@@ -130,6 +130,19 @@ class HttpAuthTest {
     }
 
     @Test
+    @DisplayName("behind a PROXY protocol header (enable_proxy_protocol 1), remote_address is the client's the header names")
+    void remoteAddressBehindProxy() throws Exception {
+        try (SecureBroker b = broker("enable_proxy_protocol 1", "plugin_opt_http_cache_seconds 0");
+             RawClient c = new RawClient(b.port())) {
+            c.send("PROXY TCP4 203.0.113.77 127.0.0.1 51234 1883\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.send(new Connect(MqttVersion.MQTT_3_1_1, "proxied", true, 30, "alice",
+                    "pw".getBytes(StandardCharsets.UTF_8), null, MqttProperties.EMPTY));
+            assertThat(c.read(Connack.class).reasonCode()).isZero();
+            assertThat(requests.poll(5, TimeUnit.SECONDS)).contains("\"remote_address\":\"203.0.113.77:51234\"");
+        }
+    }
+
+    @Test
     @DisplayName("answers are cached for plugin_opt_http_cache_seconds; an error is not")
     void caching() throws Exception {
         try (SecureBroker b = broker()) {
