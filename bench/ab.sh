@@ -44,12 +44,13 @@ if [ -z "$LOAD" ] || [ $# -eq 0 ]; then
   exit 2
 fi
 BENCH_JAR="$ROOT/ternmq-bench/target/ternmq-bench.jar"
-[ -f "$ROOT/ternmq-broker/target/ternmq.jar" ] && [ -f "$BENCH_JAR" ] \
-  || ./mvnw -q -DskipTests package -pl ternmq-broker,ternmq-bench -am
+if [ ! -f "$ROOT/ternmq-broker/target/ternmq.jar" ] || [ ! -f "$BENCH_JAR" ]; then
+  ./mvnw -q -DskipTests package -pl ternmq-broker,ternmq-bench -am
+fi
 WORK=$(mktemp -d /tmp/ternmq-ab.XXXXXX)
 TPORT=23883
 MPORT=23884
-pin() { [ -n "$1" ] && echo "taskset -c $1" || true; }
+pin() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }
 cat > "$WORK/mosquitto.conf" <<EOF
 listener $MPORT 127.0.0.1
 allow_anonymous true

@@ -21,7 +21,9 @@ while [ $# -gt 0 ]; do
 done
 TERNMQ_JAR="$ROOT/ternmq-broker/target/ternmq.jar"
 BENCH_JAR="$ROOT/ternmq-bench/target/ternmq-bench.jar"
-[ -f "$TERNMQ_JAR" ] && [ -f "$BENCH_JAR" ] || ./mvnw -q -DskipTests package -pl ternmq-broker,ternmq-bench -am
+if [ ! -f "$TERNMQ_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
+  ./mvnw -q -DskipTests package -pl ternmq-broker,ternmq-bench -am
+fi
 WORK=$(mktemp -d /tmp/ternmq-persistent.XXXXXX)
 TPORT=22883
 MPORT=22884
@@ -50,7 +52,7 @@ TPID=$!
 MPID=$!
 trap 'kill $TPID $MPID 2>/dev/null || true' EXIT
 for p in $TPORT $MPORT; do
-  for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
 done
 
 # Every run has its own client ids and topics (ROUND and the scenario number go into them), so that offline

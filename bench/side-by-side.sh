@@ -203,14 +203,13 @@ json_escape() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1
 
 RUN=0
 run_bench() { # broker round label kind args port pid
-  local broker=$1 round=$2 label=$3 kind=$4 args=$5 port=$6 pid=$7 extra cmd log result
+  local broker=$1 round=$2 label=$3 kind=$4 args=$5 port=$6 pid=$7 extra log result
   RUN=$((RUN + 1))
   if [ "$kind" = conn ]; then
     extra="-p $port -d $HOLD --broker-pid $pid"
   else
     extra="-p $port -d $DURATION --warmup $WARMUP --broker-pid $pid"
   fi
-  cmd="bin/ternmq-bench $args $extra"
   log="$WORK/logs/run-$RUN-$broker"
   echo "  [$round] $broker: $label"
   # shellcheck disable=SC2086
@@ -255,14 +254,22 @@ done
 # ------------------------------------------------------------------ report
 export WORK OUT ROUNDS DURATION WARMUP HOLD CONN_RATE INFLIGHT START_DATE LABEL_NOTE TERNMQ_PORT MOSQUITTO_PORT
 export RATE_FANIN RATE_FANOUT RATE_PAIRS TERNMQ_STORAGE MOSQUITTO QUICK ONLY
-export MACHINE_CORES=$(nproc)
-export MACHINE_CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-export MACHINE_MEM=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')
-export MACHINE_JDK=$(java -version 2>&1 | head -2 | tr '\n' ' ' | sed 's/ *$//')
-export MACHINE_KERNEL=$(uname -sr)
-export MACHINE_NOFILE=$(ulimit -Hn)
-export MACHINE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-export MOSQUITTO_VERSION=$("$MOSQUITTO" -h 2>&1 | head -1)
+MACHINE_CORES=$(nproc)
+export MACHINE_CORES
+MACHINE_CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+export MACHINE_CPU
+MACHINE_MEM=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')
+export MACHINE_MEM
+MACHINE_JDK=$(java -version 2>&1 | head -2 | tr '\n' ' ' | sed 's/ *$//')
+export MACHINE_JDK
+MACHINE_KERNEL=$(uname -sr)
+export MACHINE_KERNEL
+MACHINE_NOFILE=$(ulimit -Hn)
+export MACHINE_NOFILE
+MACHINE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+export MACHINE_LOAD
+MOSQUITTO_VERSION=$("$MOSQUITTO" -h 2>&1 | head -1)
+export MOSQUITTO_VERSION
 export SCRIPT_ARGS="$ORIG_ARGS"
 python3 "$ROOT/bench/report.py"
 echo "side-by-side: report written to $OUT (raw results: $RESULTS)"
