@@ -163,20 +163,20 @@ final class ClusterMembership implements AutoCloseable {
             memberCount.set(event.getMembers().size());
             LOG.info("cluster: node {} is up, joining ({} members so far)", nodeId, event.getMembers().size());
             for (Member m : event.getMembers()) {
-                Peer p = peer(m);
-                if (p != null) {
-                    LOG.info("cluster: node {} joined ({} members)", p.nodeId(), event.getMembers().size());
-                    joined.accept(p);
-                }
+                added(m, event.getMembers().size());
             }
         }
 
         @Override
         public void memberAdded(MembershipEvent event) {
             memberCount.set(event.getMembers().size());
-            Peer p = peer(event.getMember());
+            added(event.getMember(), event.getMembers().size());
+        }
+
+        private void added(Member m, int members) {
+            Peer p = peer(m);
             if (p != null) {
-                LOG.info("cluster: node {} joined ({} members)", p.nodeId(), event.getMembers().size());
+                LOG.info("cluster: node {} joined ({} members)", p.nodeId(), members);
                 joined.accept(p);
             }
         }

@@ -152,6 +152,14 @@ public final class ClusterNode implements AutoCloseable {
                 routes, metrics, refusals, maxFrameLength), router.subscriptions()));
     }
 
+    /**
+     * The node behind an authenticated inbound link, if the membership lists it now; else null. A node that left (or
+     * whose joining is not known yet) gets no routes here: nothing would remove them, and it reconnects anyway.
+     */
+    synchronized RemoteNode member(String id) {
+        return members.containsKey(id) ? node(id) : null;
+    }
+
     /** A message another node forwarded: to this node's own subscribers. */
     void forwarded(Message m, int bytes) {
         metrics.forwardedReceived.increment();

@@ -159,9 +159,14 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
             refusals.refuse(ctx.channel(), "node " + peerId + " does not know the cluster secret");
             return;
         }
-        state = State.ESTABLISHED;
         handshakeTimeout.cancel(false);
-        node = cluster.node(peerId);
+        node = cluster.member(peerId);
+        if (node == null) {
+            LOG.debug("cluster: data link from node {} closed: not a member (yet, or any more)", peerId);
+            ctx.close();
+            return;
+        }
+        state = State.ESTABLISHED;
         node.attach(ctx.channel());
         LOG.debug("cluster: data link from node {} up", peerId);
     }

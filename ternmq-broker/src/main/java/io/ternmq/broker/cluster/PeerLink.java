@@ -22,6 +22,8 @@ import io.ternmq.broker.routing.LocalRoutes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -107,8 +109,8 @@ final class PeerLink implements Runnable {
 
     /** Queues a message for the node; any thread (routing runs on the publisher's loop). */
     void forward(Message m) {
-        if (closed) {
-            metrics.forwardDrops.increment();
+        if (closed || backlogBytes.get() >= backlogMaxBytes) {
+            metrics.forwardDrops.increment(); // counted before encoding what could not be queued anyway
             return;
         }
         ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.FORWARD,
@@ -270,13 +272,19 @@ final class PeerLink implements Runnable {
 
     /** Authenticated: the routes snapshot goes first, then every change and message in order. */
     private void goLive(Channel ch) {
+        // taken under the routes' lock, written after it (subscribing loops wait on that lock): changes made
+        // meanwhile are queued once live is set and drained by run() on this loop, after the snapshot's frames
+        List<String> filters = new ArrayList<>();
+        long seq;
         synchronized (routes) {
-            ch.write(LinkFrame.finish(LinkFrame.start(ch.alloc(), LinkFrame.SNAPSHOT_START, 0)), ch.voidPromise());
-            long seq = routes.snapshot(filter -> ch.write(
-                    LinkFrame.routeFrame(ch.alloc(), LinkFrame.ROUTE_ADD, 0, filter), ch.voidPromise()));
-            ch.write(LinkFrame.seqFrame(ch.alloc(), LinkFrame.SNAPSHOT_END, seq), ch.voidPromise());
+            seq = routes.snapshot(filters::add);
             live = true;
         }
+        ch.write(LinkFrame.finish(LinkFrame.start(ch.alloc(), LinkFrame.SNAPSHOT_START, 0)), ch.voidPromise());
+        for (String filter : filters) {
+            ch.write(LinkFrame.routeFrame(ch.alloc(), LinkFrame.ROUTE_ADD, 0, filter), ch.voidPromise());
+        }
+        ch.write(LinkFrame.seqFrame(ch.alloc(), LinkFrame.SNAPSHOT_END, seq), ch.voidPromise());
         ch.flush();
         established = true;
         backoffMillis = 0;

@@ -37,10 +37,6 @@ final class RemoteNode implements DeliveryTarget {
         this.table = table;
     }
 
-    String nodeId() {
-        return nodeId;
-    }
-
     PeerLink link() {
         return link;
     }
@@ -75,12 +71,6 @@ final class RemoteNode implements DeliveryTarget {
                     removeRoute(f);
                 }
             }
-        }
-    }
-
-    int routeCount() {
-        synchronized (routes) {
-            return routes.size();
         }
     }
 

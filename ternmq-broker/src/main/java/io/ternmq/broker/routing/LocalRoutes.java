@@ -139,11 +139,6 @@ public final class LocalRoutes {
         ready.forEach(Runnable::run);
     }
 
-    /** Filters with local subscribers now. */
-    public synchronized int size() {
-        return counts.size();
-    }
-
     private boolean allAcknowledged(long needed) {
         if (needed == 0) {
             return true;

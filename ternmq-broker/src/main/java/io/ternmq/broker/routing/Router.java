@@ -248,7 +248,7 @@ public final class Router {
     /** Adds a target's subscription to routing (a session's own map is updated by the caller). */
     public boolean subscribe(DeliveryTarget target, Subscription subscription) {
         boolean added = subscriptions.subscribe(target, subscription);
-        if (added && routes != null) {
+        if (added && routes != null && !target.isNode()) {
             routes.subscribed(subscription.filter());
         }
         if (TopicSyntax.isSharedSubscription(subscription.filter())) {
@@ -259,7 +259,7 @@ public final class Router {
 
     public boolean unsubscribe(DeliveryTarget target, String filter) {
         boolean removed = subscriptions.unsubscribe(target, filter);
-        if (removed && routes != null) {
+        if (removed && routes != null && !target.isNode()) {
             routes.unsubscribed(filter);
         }
         return removed;

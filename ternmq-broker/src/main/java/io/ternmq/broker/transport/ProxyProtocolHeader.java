@@ -10,10 +10,11 @@ import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.haproxy.HAProxySSLTLV;
 import io.netty.handler.codec.haproxy.HAProxyTLV;
-import io.netty.util.NetUtil;
+import io.ternmq.broker.config.Cidr;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.transport.ListenerRuntime.AddressSource;
 import org.slf4j.Logger;
@@ -77,15 +78,8 @@ final class ProxyProtocolHeader extends ChannelInboundHandlerAdapter {
                 && family != HAProxyProxiedProtocol.AddressFamily.AF_IPv6) {
             return null;
         }
-        byte[] ip = NetUtil.createByteArrayFromIpAddressString(header.sourceAddress());
-        if (ip == null) {
-            return null;
-        }
-        try {
-            return new InetSocketAddress(InetAddress.getByAddress(ip), header.sourcePort());
-        } catch (java.net.UnknownHostException e) {
-            return null; // only for a wrong length, which the decoder rules out
-        }
+        InetAddress source = Cidr.literal(header.sourceAddress());
+        return source == null ? null : new InetSocketAddress(source, header.sourcePort());
     }
 
     private static boolean clientUsedTls(HAProxyMessage header) {
@@ -108,10 +102,14 @@ final class ProxyProtocolHeader extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** The decoder's HAProxyProtocolException: a corrupt header. */
+    /** The decoder's HAProxyProtocolException: a corrupt header. Anything else (a reset) is not the header's. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        refuse(ctx, "bad PROXY protocol header: " + cause.getMessage(), null);
+        if (cause instanceof HAProxyProtocolException) {
+            refuse(ctx, "bad PROXY protocol header: " + cause.getMessage(), null);
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
     }
 
     /**

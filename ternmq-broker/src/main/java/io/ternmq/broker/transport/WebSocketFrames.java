@@ -19,6 +19,7 @@ import io.ternmq.codec.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -201,7 +202,7 @@ final class WebSocketFrames extends ChannelDuplexHandler {
             if (frameBytes > 0 && missing == 0) {
                 writeFrame(ctx); // what was written before the close goes first
             }
-            ctx.write(new CloseWebSocketFrame(closeStatus, null));
+            ctx.writeAndFlush(new CloseWebSocketFrame(closeStatus, null));
         }
         ctx.close(promise);
     }
@@ -230,6 +231,12 @@ final class WebSocketFrames extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (framePromises != null) {
+            // their bytes were never framed: the writes failed, so nobody waits for them (LingeringClose does)
+            ClosedChannelException closed = new ClosedChannelException();
+            framePromises.forEach(p -> p.tryFailure(closed));
+            framePromises = null;
+        }
         if (small != null) {
             small.release();
             small = null;

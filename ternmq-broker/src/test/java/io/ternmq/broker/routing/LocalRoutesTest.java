@@ -1,5 +1,14 @@
 package io.ternmq.broker.routing;
 
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.retain.MemoryRetainedStore;
+import io.ternmq.broker.store.MemoryStore;
+import io.ternmq.broker.store.QueueLimits;
+import io.ternmq.broker.store.StoredQueue;
+import io.ternmq.codec.QoS;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -57,5 +66,41 @@ class LocalRoutesTest {
         assertThat(acknowledged).hasValue(2);
         routes.acknowledged("n4", 1);
         assertThat(acknowledged).hasValue(3);
+    }
+
+    @Test
+    @DisplayName("the router announces a session's subscriptions, never another node's proxy subscriptions "
+            + "(which would travel back to that node as this node's routes)")
+    void proxySubscriptionsAreNotAnnounced() {
+        Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
+                new MemoryRetainedStore(), new MemoryStore(), new QueueLimits(1000, -1, true, false, 20), -1, -1,
+                new BrokerMetrics(), routes);
+        router.subscribe(new Target("client", false),
+                new Subscription("local/#", QoS.AT_LEAST_ONCE, false, false, 0, 0));
+        Target node = new Target("$node/n2", true);
+        router.subscribe(node, new Subscription("remote/#", QoS.EXACTLY_ONCE, false, true, 2, 0));
+        router.unsubscribe(node, "remote/#");
+        assertThat(announced).containsExactly(new LocalRoutes.Change(1, "local/#", true));
+    }
+
+    private record Target(String clientId, boolean isNode) implements DeliveryTarget {
+        @Override
+        public void deliver(Delivery delivery) {
+        }
+
+        @Override
+        public StoredQueue storedQueue() {
+            return null;
+        }
+
+        @Override
+        public boolean isOnline() {
+            return true;
+        }
+
+        @Override
+        public boolean wantsBackpressure() {
+            return false;
+        }
     }
 }

@@ -171,11 +171,7 @@ public final class TestPki {
 
     public SSLContext sslContext(Issued clientCertificate, String protocol) {
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", ca.certificate());
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
+            TrustManagerFactory tmf = trustManagerFactory();
             KeyManagerFactory kmf = null;
             if (clientCertificate != null) {
                 KeyStore ks = KeyStore.getInstance("PKCS12");
