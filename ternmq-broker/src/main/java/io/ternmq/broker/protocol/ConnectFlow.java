@@ -5,7 +5,6 @@ import io.ternmq.broker.security.AuthExchange;
 import io.ternmq.broker.security.AuthRequest;
 import io.ternmq.broker.security.AuthResult;
 import io.ternmq.broker.security.AuthStep;
-import io.ternmq.broker.security.ClientIdentity;
 import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionRequest;
@@ -44,9 +43,15 @@ final class ConnectFlow {
     private AuthExchange authExchange;
     private Connect pendingConnect;
     private byte[] authSuccessData;
+    /** The CONNACK's properties, decided with the session request and sent once the session is attached. */
+    private MqttProperties connack = MqttProperties.EMPTY;
 
     ConnectFlow(MqttConnection connection) {
         this.c = connection;
+    }
+
+    MqttProperties connack() {
+        return connack;
     }
 
     /** Whether the client authenticated with an MQTT 5 method, so that it may re-authenticate. */
@@ -239,7 +244,7 @@ final class ConnectFlow {
         if (auth.reasonCode() == ReasonCode.RE_AUTHENTICATE) {
             // the same user as at CONNECT: a re-authentication must not become someone else
             authExchange = c.broker.enhancedAuthenticators().get(authMethod).start(new AuthRequest(c.clientId,
-                    c.identity == null ? null : c.identity.username(), null, c.channel.remoteAddress(), c.version,
+                    c.username, null, c.channel.remoteAddress(), c.version,
                     c.channel.certificate()));
             exchangeStep(data, true);
         } else if (auth.reasonCode() == ReasonCode.CONTINUE_AUTHENTICATION && authExchange != null) {
@@ -264,12 +269,10 @@ final class ConnectFlow {
             c.refuse(result.connackCode(c.version), "authentication: " + result);
             return;
         }
-        c.identity = new ClientIdentity(c.clientId, connect.username(),
-                c.channel.certificate() == null ? null : c.channel.certificate().commonName(),
-                c.channel.remoteAddress(), c.channel.listenerName());
+        c.username = connect.username();
         if (connect.will() != null) {
             // the will is a publication like any other: it needs the right to publish on its topic
-            c.broker.authorizer().mayPublish(c.identity, connect.will().topic()).whenComplete((ok, failure) -> {
+            c.broker.authorizer().mayPublish(c, connect.will().topic()).whenComplete((ok, failure) -> {
                 boolean allowed = ok != null && ok && failure == null;
                 c.onLoop(() -> willAuthorized(connect, allowed));
             });
@@ -315,12 +318,12 @@ final class ConnectFlow {
         if (c.dialect.isV5() && (keepAlive > maxKeepAlive || keepAlive == 0 && maxKeepAlive < 65_535)) {
             keepAlive = maxKeepAlive; // announced as Server Keep Alive [MQTT-3.2.2-21]
         }
-        c.authenticated(connect.will(), sessionExpiry, keepAlive, clientReceiveMaximum, clientTopicAliasMaximum,
-                c.dialect.isV5() ? connackProperties(connect, keepAlive, sessionExpiry) : MqttProperties.EMPTY);
+        connack = c.dialect.isV5() ? connackProperties(connect, keepAlive, sessionExpiry) : MqttProperties.EMPTY;
+        c.authenticated(connect.will(), sessionExpiry, keepAlive, clientReceiveMaximum, clientTopicAliasMaximum);
         Will will = connect.will();
         Message willMessage = will == null ? null : willMessage(will, c.clientId);
         c.broker.service().connect(new SessionRequest(c.clientId, connect.cleanStart(), sessionExpiry,
-                c.version.level(), willMessage, will == null ? 0 : willDelaySeconds(will, c.dialect)), c.loop, c);
+                c.version.level(), willMessage, will == null ? 0 : willDelaySeconds(will, c.dialect)), c.loop(), c);
     }
 
     private MqttProperties connackProperties(Connect connect, int keepAlive, long sessionExpiry) {

@@ -108,7 +108,7 @@ final class InboundPublishFlow {
             return;
         }
         String resolved = topic;
-        c.whenAnswered(c.broker.authorizer().mayPublish(c.identity, resolved), false, allowed -> {
+        c.whenAnswered(c.broker.authorizer().mayPublish(c, resolved), false, allowed -> {
             if (allowed) {
                 route(p, resolved, props);
             } else {
@@ -181,7 +181,7 @@ final class InboundPublishFlow {
                 ResponseQueue.Response r = c.reserveResponse();
                 pendingQos1Acks++;
                 congested = c.broker.service().publish(message(p, topic, props),
-                        new Router.Origin(session.storedQueue(), 0, c.loop), (matched, quotaExceeded) -> {
+                        new Router.Origin(session.storedQueue(), 0, c.loop()), (matched, quotaExceeded) -> {
                             pendingQos1Acks--;
                             acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
                                     MqttProperties.EMPTY));
@@ -196,7 +196,7 @@ final class InboundPublishFlow {
                     return;
                 }
                 congested = c.broker.service().publish(message(p, topic, props),
-                        new Router.Origin(session.storedQueue(), id, c.loop), (matched, quotaExceeded) -> acknowledge(r,
+                        new Router.Origin(session.storedQueue(), id, c.loop()), (matched, quotaExceeded) -> acknowledge(r,
                                 quotaExceeded, new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }
         }
@@ -215,7 +215,7 @@ final class InboundPublishFlow {
         }
         c.pauseInput();
         c.broker.metrics().publishesBackpressured.increment();
-        c.loop.schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
+        c.loop().schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
     }
 
     /** Resumes reading once the slow subscriber caught up (or stopped consuming, which holds nobody back). */
@@ -224,7 +224,7 @@ final class InboundPublishFlow {
             return;
         }
         if (slow.wantsBackpressure()) {
-            c.loop.schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
+            c.loop().schedule(() -> resumeWhenCaughtUp(slow), 1, TimeUnit.MILLISECONDS);
             return;
         }
         c.resumeInput();
@@ -242,7 +242,7 @@ final class InboundPublishFlow {
         if (waitNanos > 0 && !c.inputPaused()) {
             c.pauseInput();
             c.broker.metrics().publishesThrottled.increment();
-            c.loop.schedule(() -> {
+            c.loop().schedule(() -> {
                 if (c.isConnected()) {
                     c.resumeInput();
                 }

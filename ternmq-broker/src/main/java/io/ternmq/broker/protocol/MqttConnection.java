@@ -44,7 +44,7 @@ import java.util.function.Consumer;
  * Knows the network only through {@link ClientChannel}; runs entirely on the connection's event loop, which also owns
  * the attached {@link Session}. The flows read and write the package-private state here.
  */
-public final class MqttConnection implements SessionConnection, Runnable {
+public final class MqttConnection implements SessionConnection, ClientIdentity, Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
     static final int UNLIMITED = Integer.MAX_VALUE;
 
@@ -56,7 +56,6 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     final ClientChannel channel;
     final BrokerContext broker;
-    final EventExecutor loop;
 
     private State state = State.AWAIT_CONNECT;
     MqttVersion version = MqttVersion.MQTT_3_1_1;
@@ -64,7 +63,8 @@ public final class MqttConnection implements SessionConnection, Runnable {
     String clientId;
     boolean assignedClientId;
     Session session;
-    ClientIdentity identity;
+    /** Set once CONNECT is authenticated: authorization's {@link #username()}; null for anonymous clients. */
+    String username;
     private boolean holdsConnectionSlot;
     private int sessionGeneration;
     private long sessionExpiry;
@@ -75,8 +75,11 @@ public final class MqttConnection implements SessionConnection, Runnable {
     private ConnectFlow connectFlow;
     /** Null until the first PUBLISH. */
     private InboundPublishFlow inboundPublishes;
-    /** Set when the session is attached. */
-    private OutboundPublishFlow outboundPublishes;
+    /**
+     * Made at the first delivery or write-buffer change after CONNACK: an idle connection never needs one. Written on
+     * the loop; volatile because other loops ask {@link #socketBackedUp()}.
+     */
+    private volatile OutboundPublishFlow outboundPublishes;
     /** Null until the first packet that needs an answer: idle connections never get one. */
     private ResponseQueue responses;
 
@@ -87,10 +90,12 @@ public final class MqttConnection implements SessionConnection, Runnable {
     /** Set while the client is held back (publish rate, a slow subscriber): later packets wait. */
     private boolean paused;
     private long keepAliveNanos;
-    private long lastPacketNanos;
-    /** When CONNECT and its authentication must be done by. */
-    private long connectDeadlineNanos;
-    /** Once CONNECT is authenticated, or the deadline has passed. */
+    /**
+     * Until CONNECT is authenticated, when it and its authentication must be done by; from then on, when the last
+     * packet came (what the keep alive measures). One field for both: an idle connection carries each byte.
+     */
+    private long clockNanos;
+    /** Once CONNECT is authenticated, or the deadline has passed: {@link #clockNanos} is no longer the deadline. */
     private boolean connectDeadlineOver;
     /** This connection's place in its loop's {@link LoopConnections}, or -1 once closed. */
     private int slot = -1;
@@ -104,12 +109,15 @@ public final class MqttConnection implements SessionConnection, Runnable {
     /** The Session Expiry Interval the CONNECT asked for, before any cap: what DISCONNECT's rule looks at. */
     long requestedSessionExpiry;
     boolean requestProblemInformation = true;
-    private MqttProperties connackProperties = MqttProperties.EMPTY;
 
     public MqttConnection(ClientChannel channel, BrokerContext broker) {
         this.channel = channel;
         this.broker = broker;
-        this.loop = channel.executor();
+    }
+
+    /** The connection's event loop; the channel's, not a field: every idle connection would carry the reference. */
+    EventExecutor loop() {
+        return channel.executor();
     }
 
     /** Through the context rather than a field: every connection would carry the reference. */
@@ -123,16 +131,16 @@ public final class MqttConnection implements SessionConnection, Runnable {
         broker.metrics().connectionsAccepted.increment();
         broker.metrics().connectionsOpen.incrementAndGet();
         // covers CONNECT and its authentication: a backend that never answers cannot hold a connection forever
-        connectDeadlineNanos = System.nanoTime()
+        clockNanos = System.nanoTime()
                 + TimeUnit.SECONDS.toNanos(config().transport().connectTimeoutSeconds());
-        slot = LoopConnections.of(loop).add(this);
+        slot = LoopConnections.of(loop()).add(this);
     }
 
     /** Called by this loop's {@link LoopConnections} sweep. */
     void checkDeadline(long now) {
         switch (state) {
             case AWAIT_CONNECT, AUTHENTICATING -> {
-                if (!connectDeadlineOver && now - connectDeadlineNanos >= 0) {
+                if (!connectDeadlineOver && now - clockNanos >= 0) {
                     connectDeadlineOver = true;
                     int timeout = config().transport().connectTimeoutSeconds();
                     if (state == State.AWAIT_CONNECT) {
@@ -145,7 +153,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 }
             }
             case ATTACHING, CONNECTED -> {
-                long silent = now - lastPacketNanos;
+                long silent = now - clockNanos;
                 if (keepAliveNanos > 0 && silent >= keepAliveNanos) {
                     keepAliveNanos = 0; // once
                     keepAliveTimedOut(silent);
@@ -163,7 +171,9 @@ public final class MqttConnection implements SessionConnection, Runnable {
     }
 
     public void onPacket(MqttPacket packet) {
-        lastPacketNanos = System.nanoTime();
+        if (connectDeadlineOver) {
+            clockNanos = System.nanoTime();
+        }
         switch (state) {
             case AWAIT_CONNECT -> {
                 if (packet instanceof Connect connect) {
@@ -208,7 +218,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     public void onClosed() {
         if (slot >= 0) {
-            LoopConnections.of(loop).remove(slot);
+            LoopConnections.of(loop()).remove(slot);
             slot = -1;
         }
         State previous = state;
@@ -255,10 +265,18 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     /** From the transport: the socket's write buffer crossed a water mark. */
     public void onWritabilityChanged() {
-        OutboundPublishFlow out = outboundPublishes;
-        if (out != null) {
-            out.writabilityChanged();
+        if (state == State.CONNECTED) {
+            outbound().writabilityChanged();
         }
+    }
+
+    private OutboundPublishFlow outbound() {
+        OutboundPublishFlow out = outboundPublishes;
+        if (out == null) {
+            out = new OutboundPublishFlow(this, clientTopicAliasMaximum);
+            outboundPublishes = out;
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ state, for the flows
@@ -302,24 +320,23 @@ public final class MqttConnection implements SessionConnection, Runnable {
     }
 
     /** CONNECT is authenticated and authorized: what the connection will be while the session is attached. */
-    void authenticated(Will connectWill, long expiry, int keepAliveSeconds, int receiveMaximum, int topicAliasMaximum,
-                       MqttProperties connack) {
-        connectDeadlineOver = true; // the keep alive, if any, starts now
+    void authenticated(Will connectWill, long expiry, int keepAliveSeconds, int receiveMaximum, int topicAliasMaximum) {
+        connectDeadlineOver = true;
+        clockNanos = System.nanoTime(); // the keep alive, if any, starts now
         will = connectWill;
         sessionExpiry = expiry;
         keepAliveNanos = ConnectFlow.keepAliveNanos(keepAliveSeconds);
         clientReceiveMaximum = receiveMaximum;
         clientTopicAliasMaximum = topicAliasMaximum;
-        connackProperties = connack;
         state = State.ATTACHING;
     }
 
     /** Runs an asynchronous answer's continuation on this connection's loop. */
     void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
+        if (loop().inEventLoop()) {
             r.run();
         } else {
-            loop.execute(r);
+            loop().execute(r);
         }
     }
 
@@ -340,18 +357,17 @@ public final class MqttConnection implements SessionConnection, Runnable {
         sessionGeneration = s.attachGeneration();
         state = State.CONNECTED;
         connectedAtMillis = System.currentTimeMillis();
-        outboundPublishes = new OutboundPublishFlow(this, clientTopicAliasMaximum);
+        MqttProperties connack = connectFlow.connack();
         if (!connectFlow.usesEnhancedAuthentication()) {
             connectFlow = null;
         }
         // MQTT 3.1 has no session-present flag
         boolean present = version != MqttVersion.MQTT_3_1 && sessionPresent;
-        send(new Connack(present, ReasonCode.SUCCESS, connackProperties));
-        connackProperties = null;
+        send(new Connack(present, ReasonCode.SUCCESS, connack));
         requestFlush();
         LOG.debug("Client '{}' connected from {} (MQTT {}, session expiry {}{})", clientId, channel.remoteAddress(),
                 version, sessionExpiry, present ? ", resumed" : "");
-        loop.execute(this::resumeReading);
+        loop().execute(this::resumeReading);
         return true;
     }
 
@@ -396,7 +412,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         }
         awaitingAnswer = true;
         channel.setAutoRead(false);
-        f.whenComplete((value, error) -> loop.execute(() -> {
+        f.whenComplete((value, error) -> loop().execute(() -> {
             if (state != State.CONNECTED) {
                 return;
             }
@@ -431,7 +447,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
             case PUBLISH -> inboundPublishes().onPublish((Publish) packet);
             case PUBREL -> inboundPublishes().onPubrel((Pubrel) packet);
             case PUBACK -> session.onPuback(((Puback) packet).packetId());
-            case PUBREC -> outboundPublishes.onPubrec((Pubrec) packet);
+            case PUBREC -> outbound().onPubrec((Pubrec) packet);
             case PUBCOMP -> session.onPubcomp(((Pubcomp) packet).packetId());
             case SUBSCRIBE -> SubscribeFlow.onSubscribe(this, (Subscribe) packet);
             case UNSUBSCRIBE -> SubscribeFlow.onUnsubscribe(this, (Unsubscribe) packet);
@@ -516,7 +532,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     @Override
     public boolean sendPublish(int packetId, Delivery d, boolean dup) {
-        return outboundPublishes.send(packetId, d, dup);
+        return outbound().send(packetId, d, dup);
     }
 
     @Override
@@ -528,7 +544,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
     public void requestFlush() {
         if (!flushPending) {
             flushPending = true;
-            loop.execute(this); // run(): one flush for the batch
+            loop().execute(this); // run(): one flush for the batch
         }
     }
 
@@ -550,12 +566,15 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     @Override
     public boolean clientConsuming() {
-        return outboundPublishes.clientConsuming();
+        OutboundPublishFlow out = outboundPublishes;
+        return out != null ? out.clientConsuming() : channel.isWritable() || socketBackedUp();
     }
 
     @Override
     public boolean socketBackedUp() {
-        return outboundPublishes.socketBackedUp();
+        OutboundPublishFlow out = outboundPublishes;
+        // without a flow yet, a full buffer has only just filled: as a fresh flow would, count it as draining
+        return out != null ? out.socketBackedUp() : !channel.isWritable();
     }
 
     @Override
@@ -567,10 +586,37 @@ public final class MqttConnection implements SessionConnection, Runnable {
         channel.close();
     }
 
+    // ------------------------------------------------------------------ the identity authorization sees
+
+    @Override
+    public String clientId() {
+        return clientId;
+    }
+
+    @Override
+    public String username() {
+        return username;
+    }
+
+    @Override
+    public String certificateCommonName() {
+        return channel.certificate() == null ? null : channel.certificate().commonName();
+    }
+
+    @Override
+    public String remoteAddress() {
+        return channel.remoteAddress();
+    }
+
+    @Override
+    public String listener() {
+        return channel.listenerName();
+    }
+
     @Override
     public ConnectionInfo info() {
         return new ConnectionInfo(channel.remoteAddress(), channel.listenerName(),
-                identity == null ? null : identity.username(), version.level(), connectedAtMillis);
+                username, version.level(), connectedAtMillis);
     }
 
     // ------------------------------------------------------------------ the ways a connection ends

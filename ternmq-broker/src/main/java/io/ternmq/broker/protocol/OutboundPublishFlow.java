@@ -85,7 +85,7 @@ final class OutboundPublishFlow {
     boolean send(int packetId, Delivery d, boolean dup) {
         Message m = d.message();
         String topic = m.topic();
-        if (!c.broker.authorizer().mayReceive(c.identity, topic)) {
+        if (!c.broker.authorizer().mayReceive(c, topic)) {
             // a wide subscription never delivers a topic this client may not read; dropped as if delivered
             c.broker.metrics().deliveriesDenied.increment();
             return false;

@@ -39,7 +39,7 @@ final class SubscribeFlow {
         List<CompletableFuture<Boolean>> answers = new ArrayList<>(requested.size());
         for (TopicSubscription ts : requested) {
             answers.add(TopicSyntax.isValidTopicFilter(ts.filter())
-                    ? c.broker.authorizer().maySubscribe(c.identity, ts.filter()).toCompletableFuture()
+                    ? c.broker.authorizer().maySubscribe(c, ts.filter()).toCompletableFuture()
                     : CompletableFuture.completedFuture(true));
         }
         CompletionStage<List<Boolean>> all = CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))

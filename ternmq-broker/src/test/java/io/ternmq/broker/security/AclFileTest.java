@@ -146,7 +146,7 @@ class AclFileTest {
         try (FileWatcher watcher = new FileWatcher(1)) {
             ReloadingFile<AclFile> f = new ReloadingFile<>(file, "ACL file", AclFile::load, watcher);
             AclAuthorizer authorizer = new AclAuthorizer(f);
-            ClientIdentity u = new ClientIdentity("c", "u", null, "127.0.0.1:1", "l");
+            ClientIdentity u = ClientIdentity.of("c", "u", null, "127.0.0.1:1", "l");
             assertThat(authorizer.mayReceive(u, "a/x")).isTrue();
             assertThat(authorizer.mayReceive(u, "b/x")).isFalse();
             Files.writeString(file, "user u\ntopic read b/#\n");

@@ -218,7 +218,7 @@ class HttpAuthTest {
                 ? new Reply(200, "") : new Reply(403, "");
         try (SecureBroker b = broker("plugin_opt_http_acl_url " + url("/acl"))) {
             Authorizer authorizer = b.broker().security().listener(0).authorizer();
-            ClientIdentity id = new ClientIdentity("c1", "alice", null, "127.0.0.1:5", "127.0.0.1:0");
+            ClientIdentity id = ClientIdentity.of("c1", "alice", null, "127.0.0.1:5", "127.0.0.1:0");
             assertThat(authorizer.mayPublish(id, "allowed/x").toCompletableFuture().get(5, TimeUnit.SECONDS)).isTrue();
             assertThat(authorizer.mayPublish(id, "other").toCompletableFuture().get(5, TimeUnit.SECONDS)).isFalse();
             assertThat(authorizer.maySubscribe(id, "allowed/x").toCompletableFuture().get(5, TimeUnit.SECONDS))
