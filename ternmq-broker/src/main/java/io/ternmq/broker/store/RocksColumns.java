@@ -26,10 +26,6 @@ import java.util.List;
  * together, with the byte helpers every part of the store shares. Keys are laid out by {@link StoreCodec}.
  */
 final class RocksColumns implements AutoCloseable {
-    static {
-        RocksDB.loadLibrary();
-    }
-
     final Path directory;
     final RocksDB db;
     private final DBOptions dbOptions;
@@ -57,6 +53,7 @@ final class RocksColumns implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new StoreException("cannot create " + directory + ": " + e.getMessage(), e);
         }
+        RocksLibrary.load(directory.resolveSibling("native"));
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setParanoidChecks(true).setMaxTotalWalSize(256L * 1024 * 1024).setKeepLogFileNum(3);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
