@@ -28,6 +28,7 @@ import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.RocksStore;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
+import io.ternmq.broker.sys.SysTree;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,8 @@ public final class Broker implements AutoCloseable {
     /** This node in its cluster; null on a single node (cluster.enabled false: nothing of it is loaded). */
     private ClusterNode cluster;
     private List<InetSocketAddress> addresses = List.of();
+    /** The $SYS tree's updates; null with sys_interval 0. */
+    private SysTree sysTree;
 
     /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
     private Broker(BrokerConfig config, Authenticator authenticator, Collection<EnhancedAuthenticator> enhanced) {
@@ -112,6 +115,10 @@ public final class Broker implements AutoCloseable {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics);
             }
             broker.addresses = broker.server.start();
+            int sysInterval = config.operations().sysIntervalSeconds();
+            if (sysInterval > 0) {
+                broker.sysTree = SysTree.start(broker.service, broker.metrics, sysInterval);
+            }
         } catch (RuntimeException | InterruptedException e) {
             broker.close();
             throw e;
@@ -232,6 +239,9 @@ public final class Broker implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sysTree != null) {
+            sysTree.close();
+        }
         server.close();
         if (cluster != null) {
             cluster.close();

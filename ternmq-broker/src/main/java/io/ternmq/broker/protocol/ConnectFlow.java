@@ -261,9 +261,11 @@ final class ConnectFlow {
             result = AuthResult.SERVER_UNAVAILABLE;
         }
         if (result != AuthResult.ACCEPTED) {
+            c.broker.metrics().authFailed.increment();
             c.refuse(result.connackCode(c.version), "authentication: " + result);
             return;
         }
+        c.broker.metrics().authSucceeded.increment();
         c.identity = new ClientIdentity(c.clientId, connect.username(),
                 c.channel.certificate() == null ? null : c.channel.certificate().commonName(),
                 c.channel.remoteAddress(), c.channel.listenerName());

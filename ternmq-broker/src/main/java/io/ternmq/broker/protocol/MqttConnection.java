@@ -217,6 +217,9 @@ public final class MqttConnection implements SessionConnection, Runnable {
         }
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
+        if (previous == State.CONNECTED) {
+            broker.metrics().clientsConnected.decrementAndGet();
+        }
         releaseConnectionSlot();
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
@@ -339,6 +342,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
         session = s;
         sessionGeneration = s.attachGeneration();
         state = State.CONNECTED;
+        broker.metrics().clientConnected();
         connectedAtMillis = System.currentTimeMillis();
         outboundPublishes = new OutboundPublishFlow(this, clientTopicAliasMaximum);
         if (!connectFlow.usesEnhancedAuthentication()) {
