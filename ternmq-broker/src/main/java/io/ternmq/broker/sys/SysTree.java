@@ -136,6 +136,15 @@ public final class SysTree implements AutoCloseable {
     }
 
     /**
+     * Mosquitto's {@code calc_load}: the average over a window of {@code windowMinutes} after an interval of
+     * {@code seconds} at {@code perMinute}.
+     */
+    static double decayed(double previous, double perMinute, double seconds, int windowMinutes) {
+        double exponent = Math.exp(-seconds / (60.0 * windowMinutes));
+        return perMinute + exponent * (previous - perMinute);
+    }
+
+    /**
      * Mosquitto's load figures: the per-minute rate of a counter over the last interval, folded into 1, 5 and
      * 15-minute exponentially decayed averages ({@code new = rate + e^(-t/window) * (old - rate)}), published with
      * two decimals.
@@ -158,8 +167,7 @@ public final class SysTree implements AutoCloseable {
             double perMinute = seconds <= 0 ? 0 : (now - last) * 60.0 / seconds;
             last = now;
             for (int i = 0; i < WINDOWS_MINUTES.length; i++) {
-                double exponent = Math.exp(-seconds / (60.0 * WINDOWS_MINUTES[i]));
-                averages[i] = perMinute + exponent * (averages[i] - perMinute);
+                averages[i] = decayed(averages[i], perMinute, seconds, WINDOWS_MINUTES[i]);
                 publish("load/" + name + "/" + WINDOWS_MINUTES[i] + "min",
                         String.format(Locale.ROOT, "%.2f", averages[i]));
             }
