@@ -1,6 +1,9 @@
 package io.ternmq.broker;
 
+import io.ternmq.broker.admin.AdminServer;
+import io.ternmq.broker.admin.PrometheusMetrics;
 import io.ternmq.broker.cluster.ClusterNode;
+import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.QueueSettings;
 import io.ternmq.broker.config.StorageSettings;
@@ -28,6 +31,7 @@ import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.RocksStore;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
+import io.ternmq.broker.sys.SysTree;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +58,12 @@ public final class Broker implements AutoCloseable {
     /** This node in its cluster; null on a single node (cluster.enabled false: nothing of it is loaded). */
     private ClusterNode cluster;
     private List<InetSocketAddress> addresses = List.of();
+    /** The $SYS tree's updates; null with sys_interval 0. */
+    private SysTree sysTree;
+    /** The admin listener and the metrics it serves; null without protocol http_api. */
+    private PrometheusMetrics prometheus;
+    private AdminServer admin;
+    private volatile boolean recovered;
 
     /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
     private Broker(BrokerConfig config, Authenticator authenticator, Collection<EnhancedAuthenticator> enhanced) {
@@ -107,11 +117,27 @@ public final class Broker implements AutoCloseable {
         }
         Broker broker = new Broker(config, authenticator, enhancedAuthenticators);
         try {
+            AdminListenerConfig adminConfig = config.operations().adminListener();
+            if (adminConfig != null) {
+                // before recovery: liveness answers during a long one, readiness once it is done
+                broker.prometheus = new PrometheusMetrics(broker.metrics, broker.service, broker.store);
+                broker.admin = AdminServer.start(adminConfig,
+                        broker.security.passwordFileAuthenticator(adminConfig.passwordFile()), broker.prometheus,
+                        broker::isReady);
+            }
             broker.recover();
+            broker.recovered = true;
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics);
             }
             broker.addresses = broker.server.start();
+            if (broker.prometheus != null) {
+                broker.prometheus.listenersStarted(broker.server, broker.addresses);
+            }
+            int sysInterval = config.operations().sysIntervalSeconds();
+            if (sysInterval > 0) {
+                broker.sysTree = SysTree.start(broker.service, broker.metrics, sysInterval);
+            }
         } catch (RuntimeException | InterruptedException e) {
             broker.close();
             throw e;
@@ -181,6 +207,16 @@ public final class Broker implements AutoCloseable {
         return store;
     }
 
+    /** Ready for clients: the store is recovered and every listener accepts connections (/health/ready). */
+    public boolean isReady() {
+        return recovered && server.listening();
+    }
+
+    /** The admin listener (protocol http_api), or null without one. */
+    public AdminServer admin() {
+        return admin;
+    }
+
     public List<InetSocketAddress> addresses() {
         return addresses;
     }
@@ -232,7 +268,16 @@ public final class Broker implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sysTree != null) {
+            sysTree.close();
+        }
         server.close();
+        if (admin != null) {
+            admin.close();
+        }
+        if (prometheus != null) {
+            prometheus.close();
+        }
         if (cluster != null) {
             cluster.close();
         }

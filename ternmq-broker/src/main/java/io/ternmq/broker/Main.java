@@ -6,6 +6,7 @@ import io.ternmq.broker.config.ConfigException;
 import io.ternmq.broker.config.ConfigFileParser;
 import io.ternmq.broker.config.ListenerConfig;
 import io.ternmq.broker.config.LogLevel;
+import io.ternmq.broker.metrics.BuildInfo;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -150,8 +151,7 @@ public final class Main implements Callable<Integer> {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"TernMQ " + (v == null ? "(development build)" : v)};
+            return new String[] {"TernMQ " + BuildInfo.version() + " (commit " + BuildInfo.commit() + ")"};
         }
     }
 }

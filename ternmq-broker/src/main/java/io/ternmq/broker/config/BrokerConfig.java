@@ -19,10 +19,12 @@ import java.util.function.Consumer;
  * @param security  broker-wide connection cap and the delay after failed authentication
  * @param logLevel  the root log level
  * @param cluster   whether this broker is a node of a cluster, and how it joins it
+ * @param operations {@code $SYS} and the admin listener
  */
 public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
                            QueueSettings queues, RetainedSettings retained, StorageSettings storage,
-                           SecuritySettings security, LogLevel logLevel, ClusterSettings cluster) {
+                           SecuritySettings security, LogLevel logLevel, ClusterSettings cluster,
+                           OperationsSettings operations) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
@@ -98,6 +100,8 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private int clusterMinMembers = 1;
         private int clusterBackupCount = 1;
         private int clusterFailureTimeoutSeconds = 10;
+        private int sysIntervalSeconds = OperationsSettings.DEFAULT_SYS_INTERVAL;
+        private AdminListenerConfig adminListener;
 
         private Builder() {
         }
@@ -165,6 +169,25 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
 
         public Builder slowConsumerTimeoutSeconds(int seconds) {
             this.slowConsumerTimeoutSeconds = seconds;
+            return this;
+        }
+
+        /** Seconds between {@code $SYS} updates; 0: none. */
+        public Builder sysIntervalSeconds(int seconds) {
+            if (seconds < 0) {
+                throw new IllegalArgumentException("sys_interval must not be negative");
+            }
+            this.sysIntervalSeconds = seconds;
+            return this;
+        }
+
+        /** The HTTP admin listener ({@code protocol http_api}); one at most. */
+        public Builder adminListener(AdminListenerConfig admin) {
+            if (adminListener != null && admin != null) {
+                throw new IllegalArgumentException("only one listener may have protocol http_api (one is on "
+                        + adminListener + ")");
+            }
+            this.adminListener = admin;
             return this;
         }
 
@@ -454,7 +477,7 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new RetainedSettings(retainedMaxCount, retainedMaxBytes),
                     new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
-                    logLevel, cluster);
+                    logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener));
         }
     }
 }

@@ -69,11 +69,13 @@ public final class ConfigFileParser {
             // not list(): IPv6 blocks hold ':'
             Map.entry("websocket_trusted_proxies", (l, v) -> l.webSocketTrustedProxies(
                     Arrays.stream(v.split("[,\\s]+")).filter(x -> !x.isEmpty()).toList())),
+            Map.entry("metrics_anonymous", (l, v) -> l.metricsAnonymous(bool(v))),
             Map.entry("enable_proxy_protocol", (l, v) -> l.proxyProtocol(intIn(v, 1, 2))),
             Map.entry("proxy_protocol_v2_require_tls", (l, v) -> l.proxyProtocolRequiresTls(bool(v))));
 
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),
+            Map.entry("sys_interval", (b, v) -> b.sysIntervalSeconds(intIn(v, 0, 65_535))),
             Map.entry("max_packet_size", (b, v) -> b.maxPacketSize(intIn(v, 2, 268_435_455 + 5))),
             Map.entry("max_inflight_messages", (b, v) -> b.maxInflightMessages(intIn(v, 1, 65_535))),
             Map.entry("max_queued_messages", (b, v) -> b.maxQueuedMessages(intIn(v, 0, Integer.MAX_VALUE))),
@@ -247,7 +249,11 @@ public final class ConfigFileParser {
             return;
         }
         try {
-            builder.listener(section.settings().build(section.bindAddress(), section.port()));
+            if (section.settings().isHttpApi()) {
+                builder.adminListener(section.settings().buildAdmin(section.bindAddress(), section.port()));
+            } else {
+                builder.listener(section.settings().build(section.bindAddress(), section.port()));
+            }
         } catch (IllegalArgumentException e) {
             throw new ConfigException(section.where() + ": " + e.getMessage());
         }

@@ -43,6 +43,9 @@ public final class ListenerSettings {
 
     /** protocol websockets. */
     boolean webSocket;
+    /** protocol http_api: the admin listener, not an MQTT one. */
+    boolean httpApi;
+    boolean metricsAnonymous;
     String webSocketPath = WebSocketSettings.DEFAULT_PATH;
     List<Cidr> trustedProxies = List.of();
     int proxyProtocol;
@@ -74,6 +77,8 @@ public final class ListenerSettings {
         c.ciphersTls13 = ciphersTls13;
         c.provider = provider;
         c.webSocket = webSocket;
+        c.httpApi = httpApi;
+        c.metricsAnonymous = metricsAnonymous;
         c.webSocketPath = webSocketPath;
         c.trustedProxies = trustedProxies;
         c.proxyProtocol = proxyProtocol;
@@ -223,9 +228,35 @@ public final class ListenerSettings {
         return this;
     }
 
-    /** "mqtt" or "websockets". */
+    /** "mqtt", "websockets" or "http_api" (the admin listener). */
     public ListenerSettings protocol(String name) {
-        return webSocket(ConfigFileParser.oneOf(name, "mqtt", "websockets").equals("websockets"));
+        String protocol = ConfigFileParser.oneOf(name, "mqtt", "websockets", "http_api");
+        this.httpApi = protocol.equals("http_api");
+        return webSocket(protocol.equals("websockets"));
+    }
+
+    /** Whether these settings make the admin listener ({@code protocol http_api}). */
+    public boolean isHttpApi() {
+        return httpApi;
+    }
+
+    /** {@code metrics_anonymous}: GET /metrics on the admin listener needs no credentials. */
+    public ListenerSettings metricsAnonymous(boolean anonymous) {
+        this.metricsAnonymous = anonymous;
+        return this;
+    }
+
+    /**
+     * The admin listener these settings describe.
+     *
+     * @throws IllegalArgumentException without a password file
+     */
+    public AdminListenerConfig buildAdmin(String bindAddress, int port) {
+        if (certFile != null || keyFile != null || keystore != null) {
+            throw new IllegalArgumentException("protocol http_api does not serve HTTPS yet: remove certfile/keyfile/"
+                    + "keystore from this listener and put a TLS proxy in front");
+        }
+        return new AdminListenerConfig(bindAddress, port, passwordFile, metricsAnonymous);
     }
 
     /** The request path WebSocket upgrades are accepted on; default {@value WebSocketSettings#DEFAULT_PATH}. */

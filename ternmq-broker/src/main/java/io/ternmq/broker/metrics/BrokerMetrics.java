@@ -4,8 +4,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Broker-wide counters, written from every event loop (LongAdder keeps that contention-free). A Prometheus/Micrometer
- * view reads these later; tests read them directly.
+ * Broker-wide counters, written from every event loop (LongAdder keeps that contention-free). {@code $SYS}
+ * ({@code sys/SysTree}) and Prometheus ({@link PrometheusMetrics}) read them when they report; nothing else is kept per
+ * message for them.
  */
 public final class BrokerMetrics {
     public final AtomicLong connectionsOpen = new AtomicLong();
@@ -17,8 +18,30 @@ public final class BrokerMetrics {
     public final LongAdder serverDisconnects = new LongAdder();
     public final LongAdder keepAliveTimeouts = new LongAdder();
     public final LongAdder sessionTakeovers = new LongAdder();
-    public final LongAdder publishesReceived = new LongAdder();
-    public final LongAdder publishesSent = new LongAdder();
+    /** PUBLISH packets received from clients, by QoS. */
+    public final QosCounters publishesReceived = new QosCounters();
+    /** PUBLISH packets sent to clients, by QoS. */
+    public final QosCounters publishesSent = new QosCounters();
+    /** Payload bytes of the PUBLISH packets received and sent. */
+    public final LongAdder publishBytesReceived = new LongAdder();
+    public final LongAdder publishBytesSent = new LongAdder();
+    /** MQTT bytes read from and written to clients (inside TLS and WebSocket framing). */
+    public final LongAdder bytesReceived = new LongAdder();
+    public final LongAdder bytesSent = new LongAdder();
+    /**
+     * Packets other than PUBLISH received and sent, by type (the fixed header's type nibble); PUBLISH is
+     * {@link #publishesReceived}/{@link #publishesSent}, so a message is counted once.
+     */
+    public final LongAdder[] packetsReceived = newCounters(16);
+    public final LongAdder[] packetsSent = newCounters(16);
+    /** Clients connected now (CONNACK 0 sent, connection not closed) and the most there have been at once. */
+    public final AtomicLong clientsConnected = new AtomicLong();
+    public final AtomicLong clientsMaximum = new AtomicLong();
+    /** Connections that got CONNACK 0. */
+    public final LongAdder connectsAccepted = new LongAdder();
+    /** Authentication outcomes of CONNECTs (and MQTT 5 re-authentication). */
+    public final LongAdder authSucceeded = new LongAdder();
+    public final LongAdder authFailed = new LongAdder();
     public final LongAdder willsPublished = new LongAdder();
     /** Messages a persistent session could not queue because its queue was full. */
     public final LongAdder queueOverflowDrops = new LongAdder();
@@ -85,4 +108,62 @@ public final class BrokerMetrics {
      * truncated or oversized frame.
      */
     public final LongAdder linkFramesRefused = new LongAdder();
+
+    /** A client finished connecting: counted, and the peak raised if this is a new one. */
+    public void clientConnected() {
+        connectsAccepted.increment();
+        long now = clientsConnected.incrementAndGet();
+        long peak;
+        while (now > (peak = clientsMaximum.get()) && !clientsMaximum.compareAndSet(peak, now)) {
+            // another loop raised it meanwhile: compare again
+        }
+    }
+
+    /** All packets received (PUBLISH and the others). */
+    public long packetsReceivedTotal() {
+        return publishesReceived.sum() + sum(packetsReceived);
+    }
+
+    /** All packets sent (PUBLISH and the others). */
+    public long packetsSentTotal() {
+        return publishesSent.sum() + sum(packetsSent);
+    }
+
+    /** Messages not delivered for lack of room, as Mosquitto's {@code publish/messages/dropped} counts them. */
+    public long messagesDropped() {
+        return queueOverflowDrops.sum() + slowConsumerDrops.sum() + offlineQos0Drops.sum() + oversizedDrops.sum();
+    }
+
+    private static long sum(LongAdder[] counters) {
+        long total = 0;
+        for (LongAdder a : counters) {
+            total += a.sum();
+        }
+        return total;
+    }
+
+    private static LongAdder[] newCounters(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
+    }
+
+    /** One counter per QoS (0, 1, 2). */
+    public static final class QosCounters {
+        private final LongAdder[] byQos = newCounters(3);
+
+        public void increment(int qos) {
+            byQos[qos].increment();
+        }
+
+        public long get(int qos) {
+            return byQos[qos].sum();
+        }
+
+        public long sum() {
+            return byQos[0].sum() + byQos[1].sum() + byQos[2].sum();
+        }
+    }
 }

@@ -266,9 +266,11 @@ final class ConnectFlow {
             result = AuthResult.SERVER_UNAVAILABLE;
         }
         if (result != AuthResult.ACCEPTED) {
+            c.broker.metrics().authFailed.increment();
             c.refuse(result.connackCode(c.version), "authentication: " + result);
             return;
         }
+        c.broker.metrics().authSucceeded.increment();
         c.username = connect.username();
         if (connect.will() != null) {
             // the will is a publication like any other: it needs the right to publish on its topic

@@ -46,7 +46,8 @@ final class InboundPublishFlow {
     }
 
     void onPublish(Publish p) {
-        c.broker.metrics().publishesReceived.increment();
+        c.broker.metrics().publishesReceived.increment(p.qos().value());
+        c.broker.metrics().publishBytesReceived.add(p.payload().length);
         if (c.config().mqtt().maxPublishRate() > 0) {
             throttle();
         }
@@ -105,6 +106,10 @@ final class InboundPublishFlow {
                         c.problem(why)));
             }
             c.requestFlush();
+            return;
+        }
+        if (topic.equals("$SYS") || topic.startsWith("$SYS/")) {
+            deny(p, topic); // the broker's own tree: whatever an ACL or plugin says, no client writes it
             return;
         }
         String resolved = topic;

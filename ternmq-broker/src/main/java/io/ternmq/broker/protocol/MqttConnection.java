@@ -227,6 +227,9 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         }
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
+        if (previous == State.CONNECTED) {
+            broker.metrics().clientsConnected.decrementAndGet();
+        }
         releaseConnectionSlot();
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
@@ -356,6 +359,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         session = s;
         sessionGeneration = s.attachGeneration();
         state = State.CONNECTED;
+        broker.metrics().clientConnected();
         connectedAtMillis = System.currentTimeMillis();
         MqttProperties connack = connectFlow.connack();
         if (!connectFlow.usesEnhancedAuthentication()) {

@@ -129,7 +129,8 @@ final class OutboundPublishFlow {
             }
         }
         c.channel.write(publish);
-        c.broker.metrics().publishesSent.increment();
+        c.broker.metrics().publishesSent.increment(publish.qos().value());
+        c.broker.metrics().publishBytesSent.add(publish.payload().length);
         return true;
     }
 }

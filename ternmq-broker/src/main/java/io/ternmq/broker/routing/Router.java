@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Takes a published message to every target whose subscriptions match it, once per target at the highest matching
@@ -60,6 +61,9 @@ public final class Router {
     private final BrokerMetrics metrics;
     /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
     private final LocalRoutes routes;
+    /** The retained messages (and their payload bytes) of {@link #publishLocal}, which the retained bounds leave out. */
+    private final AtomicLong nodeRetainedCount = new AtomicLong();
+    private final AtomicLong nodeRetainedBytes = new AtomicLong();
 
     public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, QueueLimits limits,
                   long retainedMaxCount, long retainedMaxBytes, BrokerMetrics metrics) {
@@ -101,7 +105,25 @@ public final class Router {
      *         have the broker drop what it already acknowledged
      */
     public DeliveryTarget publish(Message message, Origin origin, PublishCallback callback) {
-        return route(message, origin, callback, false);
+        return route(message, origin, callback, Scope.EVERYWHERE);
+    }
+
+    /**
+     * Routes a message about this node itself ({@code $SYS}) to its own subscribers, never to other nodes; a
+     * retained one is kept in memory only (it is published again after a restart, not recovered).
+     */
+    public void publishLocal(Message message) {
+        route(message, null, null, Scope.THIS_NODE);
+    }
+
+    /** Where a message goes, and whether its retained copy is kept and stored. */
+    private enum Scope {
+        /** A client's message: every node, retained kept and (with a persistent store) stored. */
+        EVERYWHERE,
+        /** Forwarded by another node: this node's subscribers only, retained left alone. */
+        FORWARDED,
+        /** About this node ($SYS): its subscribers only, retained kept in memory. */
+        THIS_NODE
     }
 
     /**
@@ -110,13 +132,17 @@ public final class Router {
      * messages published through it, for now).
      */
     public void publishForwarded(Message message) {
-        route(message, null, null, true);
+        route(message, null, null, Scope.FORWARDED);
     }
 
-    private DeliveryTarget route(Message message, Origin origin, PublishCallback callback, boolean forwarded) {
-        boolean retainChanged = !forwarded && message.retain() && updateRetained(message);
+    private DeliveryTarget route(Message message, Origin origin, PublishCallback callback, Scope scope) {
+        boolean retainChanged = message.retain() && switch (scope) {
+            case EVERYWHERE -> updateRetained(message);
+            case FORWARDED -> false;
+            case THIS_NODE -> updateNodeRetained(message);
+        };
         DeliveryTarget congested = null;
-        Targets targets = new Targets(message.publisherId(), forwarded);
+        Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE);
         subscriptions.match(message.topic(), targets);
         PublishTransaction tx = null;
         for (int i = 0; i < targets.size; i++) {
@@ -167,7 +193,7 @@ public final class Router {
                 }
             }
         }
-        boolean storeRetained = retainChanged && store.survivesRestart();
+        boolean storeRetained = retainChanged && scope == Scope.EVERYWHERE && store.survivesRestart();
         boolean storeInbound = origin != null && origin.qos2PacketId() != 0 && origin.publisher() != null;
         if (tx == null && !storeRetained && !storeInbound) {
             if (callback != null) {
@@ -200,12 +226,26 @@ public final class Router {
         return congested;
     }
 
+    /**
+     * A retained message about this node ($SYS): kept without the clients' bounds, and left out of what they count.
+     * Only ever called from one thread (the $SYS tree's), so the counts need no more than visibility.
+     */
+    private boolean updateNodeRetained(Message message) {
+        Message old = retained.get(message.topic());
+        retained.put(message);
+        nodeRetainedCount.addAndGet((old == null ? 1 : 0) - (message.payload().length == 0 ? 1 : 0));
+        nodeRetainedBytes.addAndGet(message.payload().length - (old == null ? 0 : old.payload().length));
+        return true;
+    }
+
     /** Updates the in-memory retained index now (so that new subscribers see it at once); @return if it changed */
     private boolean updateRetained(Message message) {
         boolean clearing = message.payload().length == 0;
+        // retained_max_count and retained_max_bytes bound the clients' retained messages, not the broker's own
         if (!clearing && retained.get(message.topic()) == null
-                && ((retainedMaxCount >= 0 && retained.size() >= retainedMaxCount)
-                || (retainedMaxBytes >= 0 && retained.bytes() + message.payload().length > retainedMaxBytes))) {
+                && ((retainedMaxCount >= 0 && retained.size() - nodeRetainedCount.get() >= retainedMaxCount)
+                || (retainedMaxBytes >= 0 && retained.bytes() - nodeRetainedBytes.get() + message.payload().length
+                > retainedMaxBytes))) {
             metrics.retainedRefused.increment();
             return false;
         }

@@ -36,4 +36,7 @@ public interface SubscriptionTable {
 
     /** Ordinary subscriptions plus shared group memberships. */
     long size();
+
+    /** Shared group memberships alone. */
+    long sharedSize();
 }

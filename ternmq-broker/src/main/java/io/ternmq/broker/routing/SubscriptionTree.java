@@ -88,6 +88,11 @@ public final class SubscriptionTree implements SubscriptionTable {
         return targets.size() + sharedMembers.get();
     }
 
+    @Override
+    public long sharedSize() {
+        return sharedMembers.get();
+    }
+
     /** {@code $share/{group}/{filter}} split into its parts. */
     private record SharedFilter(String group, String filter) {
         static SharedFilter parse(String shared) {

@@ -7,6 +7,7 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -50,7 +51,7 @@ public final class BrokerSecurity implements AutoCloseable {
         for (ListenerConfig l : config.transport().listeners()) {
             ls.add(ListenerSecurity.fixed(l, authenticator, enhanced));
         }
-        return new BrokerSecurity(ls, new FileWatcher(FILE_POLL_SECONDS), null, new SharedResources(),
+        return new BrokerSecurity(ls, new FileWatcher(FILE_POLL_SECONDS), hashingPool(), new SharedResources(),
                 delay(config));
     }
 
@@ -73,15 +74,7 @@ public final class BrokerSecurity implements AutoCloseable {
             byName.putIfAbsent(p.name(), p);
         }
         FileWatcher watcher = new FileWatcher(FILE_POLL_SECONDS);
-        int cores = Runtime.getRuntime().availableProcessors();
-        AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor hashing = new ThreadPoolExecutor(Math.max(1, cores / 2), Math.max(1, cores / 2),
-                30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
-                    Thread t = new Thread(r, "ternmq-auth-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        hashing.allowCoreThreadTimeOut(true);
+        ThreadPoolExecutor hashing = hashingPool();
         SharedResources shared = new SharedResources();
         List<ListenerSecurity> built = new ArrayList<>();
         try {
@@ -116,6 +109,30 @@ public final class BrokerSecurity implements AutoCloseable {
             throw e;
         }
         return new BrokerSecurity(built, watcher, hashing, shared, delay(config));
+    }
+
+    /** Password checks (PBKDF2, slow on purpose) run here, never on an event loop; threads go when idle. */
+    private static ThreadPoolExecutor hashingPool() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor hashing = new ThreadPoolExecutor(Math.max(1, cores / 2), Math.max(1, cores / 2),
+                30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
+                    Thread t = new Thread(r, "ternmq-auth-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        hashing.allowCoreThreadTimeOut(true);
+        return hashing;
+    }
+
+    /**
+     * Checks user names and passwords against this password file (loaded now, reloaded when it changes and on
+     * SIGHUP), off the event loops and with the MQTT side's cache of recent successes: the admin listener's users.
+     *
+     * @throws ConfigException if the file cannot be read
+     */
+    public Authenticator passwordFileAuthenticator(Path file) {
+        return new PasswordFileAuthenticator(shared.passwordFile(file, watcher), hashing);
     }
 
     private static AuthFailureDelay delay(BrokerConfig config) {

@@ -11,7 +11,10 @@ import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.SessionInfo;
 import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
+import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.codec.MqttProperties;
+import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
 
 import java.util.ArrayList;
@@ -100,6 +103,15 @@ public final class BrokerService {
     }
 
     /**
+     * Publishes a value of this broker's {@code $SYS} tree: retained, at QoS 0, to this node's subscribers only; the
+     * retained copy is not stored (it is published again after a restart). Any thread.
+     */
+    public void publishSys(String topic, byte[] payload) {
+        router.publishLocal(new Message(topic, QoS.AT_MOST_ONCE, true, payload, MqttProperties.EMPTY, null,
+                System.currentTimeMillis()));
+    }
+
+    /**
      * PUBREL of an inbound QoS 2 message: forgets its packet id; {@code then} gets whether the id was known, once
      * that is durable (on the session's loop).
      */
@@ -182,6 +194,32 @@ public final class BrokerService {
         CompletableFuture<List<Subscription>> done = new CompletableFuture<>();
         s.submit(() -> done.complete(List.copyOf(s.subscriptions())));
         return done;
+    }
+
+    /**
+     * What the broker holds now: one pass over the sessions (reading counters their queues keep as atomics) and the
+     * sizes routing and the retained index keep. Any thread; never waits for a loop.
+     */
+    public BrokerCounts counts() {
+        long total = 0;
+        long online = 0;
+        long queued = 0;
+        long inflight = 0;
+        long bytes = 0;
+        for (Session s : sessions.all()) {
+            total++;
+            if (s.isOnline()) {
+                online++;
+            }
+            StoredQueue q = s.storedQueue();
+            if (q != null) {
+                queued += Math.max(0, q.queued());
+                inflight += q.inflight();
+                bytes += q.bytes();
+            }
+        }
+        return new BrokerCounts(total, online, queued, inflight, bytes, router.subscriptions().size(),
+                router.subscriptions().sharedSize(), router.retained().size(), router.retained().bytes());
     }
 
     /** The retained messages a filter matches. */

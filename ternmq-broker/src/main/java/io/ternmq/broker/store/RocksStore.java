@@ -20,6 +20,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * The default store: an embedded RocksDB under {@code data_dir/store} ({@link RocksColumns}). One writer thread takes
@@ -36,6 +37,9 @@ public final class RocksStore implements Store {
 
     private final RocksColumns columns;
     private final WriteOptions writeOptions;
+    /** fsync durability: each group's write is synced, and its time is the sync's (what the write itself adds is small). */
+    private final boolean syncsEachWrite;
+    private volatile LongConsumer syncObserver = nanos -> { };
     private final RocksBatchWriter writer;
     private final LinkedBlockingQueue<StoreOp> pending = new LinkedBlockingQueue<>();
     private final Thread writerThread;
@@ -51,6 +55,7 @@ public final class RocksStore implements Store {
     public RocksStore(Path directory, Durability durability, long syncIntervalMillis) {
         columns = new RocksColumns(directory);
         writeOptions = new WriteOptions().setSync(durability == Durability.FSYNC);
+        syncsEachWrite = durability == Durability.FSYNC;
         writer = new RocksBatchWriter(columns, pending::add);
         writerThread = new Thread(this::writeLoop, "ternmq-store-writer");
         writerThread.setDaemon(true);
@@ -99,7 +104,13 @@ public final class RocksStore implements Store {
                     for (StoreOp op : group) {
                         op.prepare(writer);
                     }
-                    columns.db.write(writeOptions, batch);
+                    if (syncsEachWrite) {
+                        long t0 = System.nanoTime();
+                        columns.db.write(writeOptions, batch);
+                        syncObserver.accept(System.nanoTime() - t0);
+                    } else {
+                        columns.db.write(writeOptions, batch);
+                    }
                 }
                 for (StoreOp op : group) {
                     try {
@@ -120,9 +131,16 @@ public final class RocksStore implements Store {
         }
     }
 
+    @Override
+    public void observeSyncs(LongConsumer nanos) {
+        syncObserver = nanos;
+    }
+
     private void syncWal() {
         try {
+            long t0 = System.nanoTime();
             columns.db.flushWal(true);
+            syncObserver.accept(System.nanoTime() - t0);
         } catch (RocksDBException e) {
             LOG.error("Syncing the store's write-ahead log failed", e);
         }

@@ -2,6 +2,7 @@ package io.ternmq.broker.store;
 
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * Where persistent sessions, their queues and in-flight state, inbound QoS 2 state, retained messages and shared
@@ -27,6 +28,13 @@ public interface Store extends AutoCloseable {
 
     /** Whether what it holds survives a restart. */
     boolean survivesRestart();
+
+    /**
+     * Tells {@code nanos} how long each sync to disk took, on the thread that synced (once per group of writes, never
+     * per message). A store that never syncs never calls it.
+     */
+    default void observeSyncs(LongConsumer nanos) {
+    }
 
     @Override
     void close();

@@ -116,12 +116,24 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         }
     }
 
+    /** Counts the MQTT bytes of each read (once per read, not per packet), then decodes them. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf bytes) {
+            listener.context.metrics().bytesReceived.add(bytes.readableBytes());
+        }
+        super.channelRead(ctx, msg);
+    }
+
     @Override
     protected void decoded(ChannelHandlerContext ctx, Object packetOrFailure, List<Object> out) {
         if (closing) {
             return; // decoded from bytes that arrived before the close began
         }
         if (packetOrFailure instanceof MqttPacket packet) {
+            if (!(packet instanceof Publish)) {
+                listener.context.metrics().packetsReceived[packet.type().value()].increment();
+            }
             if (packet instanceof Connect connect && listener.usernameFromCertificate != CertificateIdentity.NONE
                     && certificate != null) {
                 packet = withCertificateIdentity(connect);
@@ -187,6 +199,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
                 ctx.executor().schedule(() -> {
                     ByteBuf bytes = encode(packet);
                     if (bytes != null) {
+                        countSent(packet, bytes.readableBytes());
                         ctx.write(bytes, ctx.voidPromise());
                         beginClose();
                     }
@@ -221,6 +234,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
             cannotEncode(p, e);
             return;
         }
+        listener.context.metrics().bytesSent.add(header.readableBytes() + payload.readableBytes());
         ctx.write(header, ctx.voidPromise());
         ctx.write(payload, ctx.voidPromise());
     }
@@ -228,7 +242,16 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private void writeWhole(MqttPacket packet) {
         ByteBuf bytes = encode(packet);
         if (bytes != null) {
+            countSent(packet, bytes.readableBytes());
             ctx.write(bytes, ctx.voidPromise());
+        }
+    }
+
+    /** PUBLISH packets are counted by the protocol, which knows their QoS; their bytes here, with the others'. */
+    private void countSent(MqttPacket packet, int bytes) {
+        listener.context.metrics().bytesSent.add(bytes);
+        if (!(packet instanceof Publish)) {
+            listener.context.metrics().packetsSent[packet.type().value()].increment();
         }
     }
 

@@ -37,8 +37,10 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -73,7 +75,8 @@ public final class MqttServer implements AutoCloseable {
     private final EventLoopGroup acceptGroup;
     private final EventLoopGroup ioGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
-    private final List<Channel> serverChannels = new ArrayList<>();
+    /** Read by readiness checks from the admin listener's thread. */
+    private final List<Channel> serverChannels = new CopyOnWriteArrayList<>();
     private final List<ListenerRuntime> listeners = new ArrayList<>();
 
     /**
@@ -241,6 +244,29 @@ public final class MqttServer implements AutoCloseable {
     /** An I/O event loop, round robin: the owner of a session restored from the store until its client returns. */
     public io.netty.channel.EventLoop nextLoop() {
         return ioGroup.next();
+    }
+
+    /** How many MQTT listeners there are (indexes of {@link #connections(int)} and the like). */
+    public int listenerCount() {
+        return listeners.size();
+    }
+
+    /** The configuration of the listener at this index. */
+    public ListenerConfig listener(int listenerIndex) {
+        return listeners.get(listenerIndex).config;
+    }
+
+    /** When the certificate the listener at this index serves expires; null for a listener without TLS. */
+    public java.time.Instant certificateExpiry(int listenerIndex) {
+        ServerTlsContext tls = listeners.get(listenerIndex).tls;
+        X509Certificate cert = tls == null ? null : tls.serverCertificate();
+        return cert == null ? null : cert.getNotAfter().toInstant();
+    }
+
+    /** Whether every listener is bound and accepting connections (readiness). */
+    public boolean listening() {
+        return !serverChannels.isEmpty() && serverChannels.size() == listeners.size()
+                && serverChannels.stream().allMatch(Channel::isActive);
     }
 
     /** Open TCP connections of the listener at this index, for listings and limits' checks. */

@@ -111,6 +111,7 @@ class ConfigFileParserTest {
         SAMPLES.put("cluster.min_members", new Sample("2", c -> c.cluster().minMembers(), 2));
         SAMPLES.put("cluster.backup_count", new Sample("2", c -> c.cluster().backupCount(), 2));
         SAMPLES.put("cluster.failure_timeout", new Sample("20", c -> c.cluster().failureTimeoutSeconds(), 20));
+        SAMPLES.put("sys_interval", new Sample("1", c -> c.operations().sysIntervalSeconds(), 1));
     }
 
     // ------------------------------------------------------------------ keys and defaults
@@ -171,6 +172,8 @@ class ConfigFileParserTest {
         assertThat(config.mqtt().responseInformation()).isEmpty();
         assertThat(keyword(config.queues().sharedSubscriptionStrategy())).isEqualTo("round_robin");
         assertThat(keyword(config.logLevel())).isEqualTo("info");
+        assertThat(config.operations().sysIntervalSeconds()).as("Mosquitto's default").isEqualTo(10);
+        assertThat(config.operations().adminListener()).as("off unless configured").isNull();
     }
 
     @Test
@@ -329,7 +332,7 @@ class ConfigFileParserTest {
             "auth_failure_delay",
             "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout",
             "cluster.enabled", "cluster.name", "cluster.bind", "cluster.members", "cluster.secret",
-            "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout"})
+            "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout", "sys_interval"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");

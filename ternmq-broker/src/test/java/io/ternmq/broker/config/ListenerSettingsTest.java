@@ -266,7 +266,7 @@ class ListenerSettingsTest {
         assertThat(l.get(2).proxyProtocol()).isEqualTo(2);
         assertThat(l.get(2).proxyProtocolRequiresTls()).isTrue();
         assertThatThrownBy(() -> parse("listener 1", "protocol http")).hasMessage(
-                "test.conf:2: protocol: 'http' is not one of mqtt, websockets");
+                "test.conf:2: protocol: 'http' is not one of mqtt, websockets, http_api");
         assertThatThrownBy(() -> parse("listener 1", "enable_proxy_protocol 3")).hasMessage(
                 "test.conf:2: enable_proxy_protocol: 3 is out of range 1..2");
         assertThatThrownBy(() -> parse("listener 1", "proxy_protocol_v2_require_tls true")).hasMessage(

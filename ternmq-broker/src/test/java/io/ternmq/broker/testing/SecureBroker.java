@@ -26,7 +26,7 @@ public final class SecureBroker implements AutoCloseable {
     public static SecureBroker start(Consumer<BrokerConfig.Builder> customizer) {
         try {
             BrokerConfig.Builder b = BrokerConfig.builder().dataDir(Files.createTempDirectory("ternmq-sec-"))
-                    .storageType("memory");
+                    .storageType("memory").sysIntervalSeconds(0);
             customizer.accept(b);
             return new SecureBroker(Broker.start(b.build()));
         } catch (IOException e) {
@@ -41,7 +41,9 @@ public final class SecureBroker implements AutoCloseable {
     public static SecureBroker fromConfig(String... lines) {
         try {
             Path dir = Files.createTempDirectory("ternmq-sec-");
-            List<String> all = new java.util.ArrayList<>(List.of("data_dir " + dir, "storage.type memory"));
+            // no $SYS unless the lines ask for it, as TestBroker
+            List<String> all = new java.util.ArrayList<>(List.of("data_dir " + dir, "storage.type memory",
+                    "sys_interval 0"));
             all.addAll(List.of(lines));
             return new SecureBroker(Broker.start(ConfigFileParser.parse("test.conf", all).build()));
         } catch (IOException e) {

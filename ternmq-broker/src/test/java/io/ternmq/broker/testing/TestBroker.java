@@ -60,8 +60,9 @@ public final class TestBroker implements AutoCloseable {
         // no auth failure delay: protocol tests refuse credentials on purpose (TransportLimitsTest covers the delay)
         // two event loops whatever the machine (the default is one on 2 cores): deliveries and session takeovers
         // cross loops, as they do on every multi-core server
+        // no $SYS unless a test asks (SysTreeTest): tests count the retained messages and packets clients cause
         BrokerConfig.Builder b = BrokerConfig.builder().listener("127.0.0.1", port).dataDir(dataDir)
-                .authFailureDelayMillis(0).ioThreads(2);
+                .authFailureDelayMillis(0).ioThreads(2).sysIntervalSeconds(0);
         customizer.accept(b);
         if (port != 0) {
             b.clearListeners().listener("127.0.0.1", port);

@@ -1,0 +1,115 @@
+package io.ternmq.broker.admin;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.ternmq.broker.config.AdminListenerConfig;
+import io.ternmq.broker.security.Authenticator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin listener ({@code protocol http_api}): HTTP/1.1 on an event loop of its own (one thread, never an MQTT
+ * one), so that a scrape or a slow admin client cannot delay a PUBLISH. Routes: {@code GET /metrics},
+ * {@code GET /health/live}, {@code GET /health/ready}; further ones (the REST API) are more {@link AdminRoute}s.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+    static final int MAX_HEADER_BYTES = 8 * 1024;
+    static final int MAX_BODY_BYTES = 1024 * 1024;
+    static final int IDLE_SECONDS = 30;
+
+    private final EventLoopGroup group;
+    private final Channel channel;
+
+    private AdminServer(EventLoopGroup group, Channel channel) {
+        this.group = group;
+        this.channel = channel;
+    }
+
+    /**
+     * Binds the admin listener.
+     *
+     * @param users   the admin password file's users
+     * @param ready   whether the broker is ready (store recovered, MQTT listeners open)
+     * @throws IllegalStateException if it cannot bind
+     */
+    public static AdminServer start(AdminListenerConfig config, Authenticator users, PrometheusMetrics metrics,
+                                    BooleanSupplier ready) throws InterruptedException {
+        AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
+                HealthRoute.ready(ready)), users, config.metricsAnonymous());
+        HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-admin", true),
+                NioIoHandler.newFactory());
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
+                                new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192),
+                                new HttpObjectAggregator(MAX_BODY_BYTES),
+                                new AdminHttpHandler(router, hosts));
+                    }
+                });
+        Channel ch;
+        try {
+            ch = b.bind(config.bindAddress(), config.port()).sync().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot listen on " + config + " (admin listener): " + e.getMessage(), e);
+        }
+        InetSocketAddress address = (InetSocketAddress) ch.localAddress();
+        if (address.getAddress().isLoopbackAddress()) {
+            LOG.info("Admin listener (HTTP) on {}: /metrics{}, /health/live, /health/ready", describe(address),
+                    config.metricsAnonymous() ? " (no credentials: metrics_anonymous)" : "");
+        } else {
+            LOG.warn("Admin listener (HTTP) on {} is reachable from other hosts: bind it to 127.0.0.1 unless they "
+                    + "need it, and never expose it to the internet", describe(address));
+        }
+        return new AdminServer(group, ch);
+    }
+
+    private static boolean isWildcard(String bindAddress) {
+        return bindAddress.equals("0.0.0.0") || bindAddress.equals("::") || bindAddress.equals("[::]");
+    }
+
+    /** The machine's name, which a request to a listener on every address may use; null if unknown. */
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static String describe(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,29 @@
+package io.ternmq.broker.config;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The admin listener ({@code listener <port> [<address>]} followed by {@code protocol http_api}, Mosquitto 2.1's
+ * name): HTTP for operators, served apart from MQTT. It always needs a password file: there is no default user.
+ *
+ * @param passwordFile     who may use it ({@code ternmq passwd} format)
+ * @param metricsAnonymous whether {@code GET /metrics} answers without credentials ({@code metrics_anonymous})
+ */
+public record AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous) {
+    public AdminListenerConfig {
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, not " + port);
+        }
+        if (passwordFile == null) {
+            throw new IllegalArgumentException("protocol http_api needs a password_file (ternmq passwd makes one); "
+                    + "the admin listener has no default user");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return bindAddress + ":" + port;
+    }
+}
