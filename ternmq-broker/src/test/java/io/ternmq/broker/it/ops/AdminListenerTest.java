@@ -215,6 +215,10 @@ class AdminListenerTest {
                 "protocol http_api", "password_file /p", "listener 9884 127.0.0.1", "protocol http_api",
                 "password_file /p")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:4: listener: only one listener");
+        assertThatThrownBy(() -> ConfigFileParser.parse("test.conf", List.of("listener 9883 127.0.0.1",
+                "protocol http_api", "password_file /p", "certfile /c", "keyfile /k")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:1: listener: protocol http_api "
+                        + "does not serve HTTPS yet");
         assertThatThrownBy(() -> ConfigFileParser.parse("test.conf", List.of("listener 1 127.0.0.1",
                 "metrics_anonymous maybe")))
                 .isInstanceOf(ConfigException.class)
