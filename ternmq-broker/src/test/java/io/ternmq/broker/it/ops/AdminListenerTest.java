@@ -1,5 +1,10 @@
 package io.ternmq.broker.it.ops;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.ternmq.broker.admin.AdminServer;
 import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.config.ConfigException;
 import io.ternmq.broker.config.ConfigFileParser;
@@ -11,11 +16,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -171,6 +178,29 @@ class AdminListenerTest {
     }
 
     @Test
+    @DisplayName("bound to every address: a warning in the log; the machine's name is an accepted Host")
+    void exposedListenerWarns() throws IOException {
+        Logger logger = (Logger) LoggerFactory.getLogger(AdminServer.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            broker = TestBroker.start(b -> b.adminListener(new AdminListenerConfig("0.0.0.0", 0, passwd, true)));
+            assertThat(log.list).anySatisfy(e -> {
+                assertThat(e.getLevel()).isEqualTo(Level.WARN);
+                assertThat(e.getFormattedMessage()).contains("reachable from other hosts");
+            });
+            String name = InetAddress.getLocalHost().getHostName();
+            assertThat(raw("GET /health/live HTTP/1.1\r\nHost: " + name + "\r\nConnection: close\r\n\r\n"))
+                    .startsWith("HTTP/1.1 200 ");
+            assertThat(raw("GET /health/live HTTP/1.1\r\nHost: rebound.example\r\nConnection: close\r\n\r\n"))
+                    .startsWith("HTTP/1.1 421 ");
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    @Test
     @DisplayName("headers over 8 KiB get 431 and the connection is closed")
     void headersTooLarge() throws IOException {
         start(true);
@@ -215,6 +245,10 @@ class AdminListenerTest {
                 "protocol http_api", "password_file /p", "listener 9884 127.0.0.1", "protocol http_api",
                 "password_file /p")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:4: listener: only one listener");
+        assertThatThrownBy(() -> ConfigFileParser.parse("test.conf", List.of("listener 9883 127.0.0.1",
+                "protocol http_api", "password_file /p", "certfile /c", "keyfile /k")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:1: listener: protocol http_api "
+                        + "does not serve HTTPS yet");
         assertThatThrownBy(() -> ConfigFileParser.parse("test.conf", List.of("listener 1 127.0.0.1",
                 "metrics_anonymous maybe")))
                 .isInstanceOf(ConfigException.class)
