@@ -127,6 +127,15 @@ final class Outbox {
         lastAnnounced = nextSeq - 1;
     }
 
+    /**
+     * After a handover from another node: the queue (counted already) holds entries from {@code firstSeq} to
+     * {@code nextSeq - 1}, read from the store once a connection attaches.
+     */
+    void imported(long firstSeq, long nextSeq) {
+        loadedUpTo = Math.max(firstSeq, 1);
+        lastAnnounced = nextSeq - 1;
+    }
+
     // ------------------------------------------------------------------ connection
 
     void attached(SessionConnection c) {

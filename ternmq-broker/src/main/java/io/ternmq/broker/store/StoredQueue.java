@@ -250,6 +250,11 @@ public final class StoredQueue {
         write(w -> w.deleteInboundQos2(key, packetId), then);
     }
 
+    /** {@code then} continues on the owner loop once every write submitted before is durable. */
+    public void barrier(Runnable then) {
+        write(w -> { }, then);
+    }
+
     /** Submits writes; {@code then} (may be null) continues on the owner loop once they are durable. */
     private void write(java.util.function.Consumer<StoreWriter> writes, Runnable then) {
         store.submit(new StoreOp() {
