@@ -88,6 +88,7 @@ public final class ClusterNode implements AutoCloseable {
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
             sessions.bind(node);
+            node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {
             node.close();
             throw e;
@@ -207,13 +208,22 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /** The membership changed: a node that sees fewer than {@code cluster.min_members} stops serving, until it does. */
+    private void quorumCheck() {
+        if (sessions != null) {
+            sessions.quorum((int) metrics.clusterMembers.get(), settings.minMembers());
+        }
+    }
+
     private synchronized void peerJoined(Peer p) {
+        quorumCheck();
         members.put(p.nodeId(), p.memberId());
         routes.peerJoined(p.nodeId());
         node(p.nodeId()).link().connectTo(p);
     }
 
     private synchronized void peerLeft(Peer p) {
+        quorumCheck();
         // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
         // joining of the new one, is old news
         if (!members.remove(p.nodeId(), p.memberId())) {

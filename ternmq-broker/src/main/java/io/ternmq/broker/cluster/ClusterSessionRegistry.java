@@ -54,6 +54,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      */
     private final ConcurrentHashMap<String, Long> fences = new ConcurrentHashMap<>();
     private volatile ClusterNode node;
+    /** Why this node does not serve now (it sees fewer members than cluster.min_members), or null while it does. */
+    private volatile String notServing = "this node has not joined its cluster";
 
     public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics) {
         this.local = local;
@@ -66,11 +68,39 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         this.node = node;
     }
 
+    /**
+     * The membership changed (Hazelcast's event thread): with fewer than {@code minMembers} this node stops serving
+     * (split-brain protection): its clients are disconnected (MQTT 5: 0x9C Use another server), new CONNECTs are
+     * refused (0x88 / 3.x 0x03); it serves again once it sees enough members.
+     */
+    synchronized void quorum(int members, int minMembers) {
+        boolean serving = members >= minMembers;
+        if (serving) {
+            if (notServing != null) {
+                LOG.info("cluster: serving: {} members, cluster.min_members is {}", members, minMembers);
+            }
+            notServing = null;
+            return;
+        }
+        String why = "this node sees " + members + " cluster members, fewer than cluster.min_members (" + minMembers
+                + ")";
+        boolean wasServing = notServing == null;
+        notServing = why;
+        if (wasServing) {
+            LOG.warn("cluster: not serving: {}", why);
+            for (Session s : local.all()) {
+                s.submit(() -> s.disconnect(io.ternmq.codec.ReasonCode.USE_ANOTHER_SERVER, why));
+            }
+        }
+    }
+
     @Override
     public void connect(SessionRequest request, EventExecutor loop, SessionConnection connection) {
         ClusterNode n = node;
-        if (n == null) {
-            loop.execute(() -> connection.refuseSession("this node has not joined its cluster"));
+        String refused = notServing;
+        if (n == null || refused != null) {
+            loop.execute(() -> connection.refuseSession(refused != null ? refused
+                    : "this node has not joined its cluster"));
             return;
         }
         n.directory().claim(request.clientId(), n.nodeId(), request.expiryInterval() != 0)

@@ -77,6 +77,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private List<StoredEntry> arrivedDuringExport;
     /** Entries up to this seq were in the snapshot sent; later ones are carried. */
     private long exportedUpTo;
+    /** How many messages were in flight when the first of the current handovers cleared the window. */
+    private int inflightBeforeHandover;
 
     /**
      * Where a session handed to another node goes (the cluster's data link). Called on the owner loop: the state
@@ -242,10 +244,12 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * which stops. The session stays here, subscribed, until {@link LocalSessionRegistry#handedOver}.
      */
     void handOver(Handover to) {
-        int inflight = outbox.inflightCount();
         if (handover != null) {
             handover.superseded();
+        } else {
+            inflightBeforeHandover = outbox.inflightCount();
         }
+        int inflight = inflightBeforeHandover;
         detachForTakeover();
         attachGeneration++; // a connection still waiting for its attach here is closed instead
         outbox.clear(); // the store has every stored entry; nothing of the window may go to shared groups here
@@ -352,6 +356,9 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         if (handover != null) {
             handover.superseded(); // a connection here again: a handover that has not completed stops
             handover = null;
+            // the handover cleared the in-memory window; everything is still in the store
+            outbox.reloadFromStore(inflightBeforeHandover);
+            inflightBeforeHandover = 0;
         }
         arrivedDuringExport = null;
         cancelTimers();
