@@ -166,6 +166,36 @@ class ClusterTakeoverTest {
     }
 
     @Test
+    @DisplayName("an inbound QoS 2 message awaiting PUBREL on node A is finished on node B after the move: a resent "
+            + "PUBLISH is not routed again, PUBREL gets PUBCOMP, the subscriber has it once (raw MQTT 5)")
+    void inboundQos2StateMoves() {
+        try (Paho5Client sub = v5(2, "in2-sub", Paho5Client.options(true))) {
+            sub.subscribe("in2/#", 2);
+            RawClient onA = raw(0);
+            RawClient onB = raw(1);
+            try {
+                assertThat(RawV5.connack(onA, rawConnect("in2-pub", true)).reasonCode()).isEqualTo(ReasonCode.SUCCESS);
+                onA.send(RawV5.publish("in2/x", QoS.EXACTLY_ONCE, 7, "once"));
+                assertThat(onA.read(Pubrec.class).packetId()).isEqualTo(7);
+                assertThat(sub.next().payload()).isEqualTo("once");
+
+                Connack resumed = RawV5.connack(onB, rawConnect("in2-pub", false));
+                assertThat(resumed.sessionPresent()).as(cluster.logs()).isTrue();
+                assertThat(RawV5.awaitDisconnect(onA).reasonCode()).isEqualTo(ReasonCode.SESSION_TAKEN_OVER);
+                onB.send(new Publish("in2/x", QoS.EXACTLY_ONCE, false, true, 7,
+                        "once".getBytes(java.nio.charset.StandardCharsets.UTF_8), io.ternmq.codec.MqttProperties.EMPTY));
+                assertThat(onB.read(Pubrec.class).packetId()).isEqualTo(7);
+                onB.send(new Pubrel(7));
+                assertThat(onB.read(io.ternmq.codec.Pubcomp.class).packetId()).isEqualTo(7);
+                assertThat(sub.poll(500)).as("the resend was not routed again").isNull();
+            } finally {
+                onA.close();
+                onB.close();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("Clean Start on node B ends the session on node A: nothing of it comes back, anywhere")
     void cleanStartEndsTheRemoteSession() {
         try (Paho5Client sub = v5(0, "clean-sub", persistent(true))) {
