@@ -87,6 +87,7 @@ public final class ClusterNode implements AutoCloseable {
                     node::peerLeft, metrics.clusterMembers);
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
+            sessions.registerRestored(node);
             sessions.bind(node);
             node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {

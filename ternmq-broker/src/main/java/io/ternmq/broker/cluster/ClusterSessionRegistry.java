@@ -69,6 +69,39 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     }
 
     /**
+     * Records the sessions this node restored from its store in the directory, so that after a restart of the whole
+     * cluster (which empties the directory) their clients find them from any node. Blocks (at start, before the
+     * listeners open; not on an event loop). A session the directory says another node holds is left alone.
+     */
+    void registerRestored(ClusterNode n) {
+        List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
+        int[] elsewhere = new int[1];
+        for (Session s : local.all()) {
+            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenAccept(entry -> {
+                if (entry.holder().equals(n.nodeId())) {
+                    s.held(entry.generation());
+                } else {
+                    synchronized (elsewhere) {
+                        elsewhere[0]++;
+                    }
+                }
+            }).toCompletableFuture());
+        }
+        try {
+            java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+                    .get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("cluster: restored sessions not all recorded in the session directory: {}", e.toString());
+        }
+        if (!pending.isEmpty()) {
+            LOG.info("cluster: {} restored sessions recorded in the session directory ({} held by other nodes)",
+                    pending.size(), elsewhere[0]);
+        }
+    }
+
+    /**
      * The membership changed (Hazelcast's event thread): with fewer than {@code minMembers} this node stops serving
      * (split-brain protection): its clients are disconnected (MQTT 5: 0x9C Use another server), new CONNECTs are
      * refused (0x88 / 3.x 0x03); it serves again once it sees enough members.

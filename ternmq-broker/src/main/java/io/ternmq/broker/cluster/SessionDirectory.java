@@ -35,6 +35,16 @@ final class SessionDirectory {
         return map.submitToKey(clientId, new CommitProcessor(generation, node, persistent));
     }
 
+    /**
+     * A session this node restored from its store at start: recorded as held here unless the directory already
+     * names a holder (the cluster outlived this node's restart).
+     *
+     * @return the entry as it stands afterwards
+     */
+    CompletionStage<DirectoryEntry> registerRestored(String clientId, String node) {
+        return map.submitToKey(clientId, new RegisterProcessor(node));
+    }
+
     /** The session ended on {@code node}: the entry goes, unless a later claim or another holder owns it. */
     void release(String clientId, String node, long generation) {
         map.submitToKey(clientId, new ReleaseProcessor(node, generation));
@@ -61,6 +71,19 @@ final class SessionDirectory {
                 e.setValue(after.encode());
             }
             return after;
+        }
+    }
+
+    private record RegisterProcessor(String node) implements EntryProcessor<String, String, DirectoryEntry> {
+        @Override
+        public DirectoryEntry process(Map.Entry<String, String> e) {
+            DirectoryEntry current = DirectoryEntry.decode(e.getValue());
+            if (current != null) {
+                return current;
+            }
+            DirectoryEntry held = new DirectoryEntry(1, node, true);
+            e.setValue(held.encode());
+            return held;
         }
     }
 

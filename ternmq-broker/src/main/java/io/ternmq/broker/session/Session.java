@@ -233,7 +233,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         return holdGeneration;
     }
 
-    synchronized void held(long generation) {
+    public synchronized void held(long generation) {
         holdGeneration = Math.max(holdGeneration, generation);
     }
 
