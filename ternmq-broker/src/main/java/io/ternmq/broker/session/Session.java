@@ -70,6 +70,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Set<Integer> awaitingPubrel;
     /** The cluster's fencing generation of the latest claim this session honoured; 0 on a single node. */
     private long fence;
+    /** See {@link #holdGeneration()}. */
     private long holdGeneration;
     /** Set while the session is being handed to another node: it takes what arrives from then on. */
     private Handover handover;
@@ -233,6 +234,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         return holdGeneration;
     }
 
+    /** This node holds the session under that claim generation (a CONNECT here, a handover here, a restore). */
     public synchronized void held(long generation) {
         holdGeneration = Math.max(holdGeneration, generation);
     }
