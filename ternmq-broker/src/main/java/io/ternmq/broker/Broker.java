@@ -3,6 +3,7 @@ package io.ternmq.broker;
 import io.ternmq.broker.admin.AdminServer;
 import io.ternmq.broker.admin.PrometheusMetrics;
 import io.ternmq.broker.cluster.ClusterNode;
+import io.ternmq.broker.cluster.ClusterSessionRegistry;
 import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.QueueSettings;
@@ -51,6 +52,8 @@ public final class Broker implements AutoCloseable {
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final Router router;
     private final LocalSessionRegistry sessions;
+    /** In a cluster, the registry that moves sessions between nodes; null on a single node. */
+    private final ClusterSessionRegistry clusterSessions;
     private final BrokerService service;
     private final MqttServer server;
     private final Store store;
@@ -80,7 +83,9 @@ public final class Broker implements AutoCloseable {
                 metrics, config.cluster().enabled() ? new LocalRoutes() : null);
         // the registry hands wills whose time has come to the service, which is made with the registry
         this.sessions = new LocalSessionRegistry(limits, metrics, router, will -> service().publishWill(will), store);
-        this.service = new BrokerService(sessions, router, metrics);
+        // in a cluster, sessions follow their clients between nodes; the local registry still holds this node's
+        this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
+        this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
@@ -128,7 +133,8 @@ public final class Broker implements AutoCloseable {
             broker.recover();
             broker.recovered = true;
             if (config.cluster().enabled()) {
-                broker.cluster = ClusterNode.start(config, broker.router, broker.metrics);
+                broker.cluster = ClusterNode.start(config, broker.router, broker.metrics,
+                        broker.clusterSessions);
             }
             broker.addresses = broker.server.start();
             if (broker.prometheus != null) {

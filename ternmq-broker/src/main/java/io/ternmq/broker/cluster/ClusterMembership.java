@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Who is in the cluster, as embedded Hazelcast sees it: the only class that touches Hazelcast for membership, so
- * that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
+ * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, the only class that touches
+ * Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
  *
@@ -119,6 +119,11 @@ final class ClusterMembership implements AutoCloseable {
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("cluster.bind: unknown host " + host);
         }
+    }
+
+    /** The cluster-wide session directory (a Hazelcast map); after {@link #start}. */
+    SessionDirectory sessionDirectory() {
+        return new SessionDirectory(hazelcast);
     }
 
     /** The other nodes that are members now. */

@@ -1,6 +1,7 @@
 package io.ternmq.broker.cluster;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -54,6 +55,8 @@ public final class ClusterNode implements AutoCloseable {
     private final Map<String, String> members = new java.util.HashMap<>();
     private Channel server;
     private ClusterMembership membership;
+    private ClusterSessionRegistry sessions;
+    private SessionDirectory directory;
 
     private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
         this.settings = config.cluster();
@@ -73,15 +76,20 @@ public final class ClusterNode implements AutoCloseable {
      *
      * @param router a router made with this node's {@link LocalRoutes}
      */
-    public static ClusterNode start(BrokerConfig config, Router router, BrokerMetrics metrics)
-            throws InterruptedException {
+    public static ClusterNode start(BrokerConfig config, Router router, BrokerMetrics metrics,
+                                    ClusterSessionRegistry sessions) throws InterruptedException {
         ClusterNode node = new ClusterNode(config, router, metrics);
         try {
+            node.sessions = sessions;
             node.bindLink();
             node.routes.announceTo(node::announce);
             node.membership = new ClusterMembership(node.settings, node.nodeId, node.linkPort(), node::peerJoined,
                     node::peerLeft, metrics.clusterMembers);
             node.membership.start();
+            node.directory = node.membership.sessionDirectory();
+            sessions.registerRestored(node);
+            sessions.bind(node);
+            node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {
             node.close();
             throw e;
@@ -160,6 +168,34 @@ public final class ClusterNode implements AutoCloseable {
         return members.containsKey(id) ? node(id) : null;
     }
 
+    SessionDirectory directory() {
+        return directory;
+    }
+
+    LocalRoutes routes() {
+        return routes;
+    }
+
+    /** Whether the membership lists that node now. */
+    synchronized boolean isMember(String id) {
+        return members.containsKey(id);
+    }
+
+    /** A handover frame from another node (its inbound link's loop). */
+    void handover(String from, HandoverFrame frame) {
+        sessions.received(from, frame);
+    }
+
+    /**
+     * Queues a handover frame for another node, behind what this node forwarded to it before; any thread.
+     *
+     * @return false if that node is not known or its link's queue is full
+     */
+    boolean send(String to, HandoverFrame frame) {
+        RemoteNode n = nodes.get(to);
+        return n != null && n.link().send(frame.write(ByteBufAllocator.DEFAULT));
+    }
+
     /** A message another node forwarded: to this node's own subscribers. */
     void forwarded(Message m, int bytes) {
         metrics.forwardedReceived.increment();
@@ -173,13 +209,22 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /** The membership changed: a node that sees fewer than {@code cluster.min_members} stops serving, until it does. */
+    private void quorumCheck() {
+        if (sessions != null) {
+            sessions.quorum((int) metrics.clusterMembers.get(), settings.minMembers());
+        }
+    }
+
     private synchronized void peerJoined(Peer p) {
+        quorumCheck();
         members.put(p.nodeId(), p.memberId());
         routes.peerJoined(p.nodeId());
         node(p.nodeId()).link().connectTo(p);
     }
 
     private synchronized void peerLeft(Peer p) {
+        quorumCheck();
         // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
         // joining of the new one, is old news
         if (!members.remove(p.nodeId(), p.memberId())) {

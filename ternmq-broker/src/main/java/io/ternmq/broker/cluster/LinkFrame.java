@@ -19,10 +19,12 @@ import java.nio.charset.StandardCharsets;
  * SNAPSHOT_END   seq:long                                         the snapshot holds every change up to seq
  * ROUTE_ACK      seq:long                                         (accepting node) every change up to seq applied
  * FORWARD        message (MessageCodec's form)                    to the receiver's own subscribers
+ * HANDOVER_*     a session moving between nodes: {@link HandoverFrame}
  * </pre>
+ * Version 2 added the handover frames.
  */
 final class LinkFrame {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -33,6 +35,12 @@ final class LinkFrame {
     static final byte SNAPSHOT_END = 7;
     static final byte ROUTE_ACK = 8;
     static final byte FORWARD = 9;
+    static final byte HANDOVER_REQUEST = 10;
+    static final byte HANDOVER_BEGIN = 11;
+    static final byte HANDOVER_ENTRY = 12;
+    static final byte HANDOVER_END = 13;
+    static final byte HANDOVER_CARRY = 14;
+    static final byte HANDOVER_DONE = 15;
 
     /** Room for a message's own header (publisher id up to 65,535 bytes, times) beside the largest packet. */
     private static final int FRAME_OVERHEAD = 65_600;

@@ -133,6 +133,21 @@ final class PeerLink implements Runnable {
         scheduleDrain();
     }
 
+    /**
+     * Queues a frame of a session handover; any thread. Handover frames share the queue with forwarded messages, so
+     * what a node forwards and what it carries of a moving session keep their order.
+     *
+     * @return false if it could not be queued (the frame is released)
+     */
+    boolean send(ByteBuf frame) {
+        if (closed || !offer(frame, frame.readableBytes())) {
+            frame.release();
+            return false;
+        }
+        scheduleDrain();
+        return true;
+    }
+
     /** A change of this node's routes; called under the routes' lock, which orders the changes. */
     void announce(LocalRoutes.Change c) {
         if (!live) {

@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param members               {@code cluster.members}: membership addresses to join through (this node's may be
  *                              among them)
  * @param secret                {@code cluster.secret}: shared by every node; authenticates the data link
- * @param minMembers            {@code cluster.min_members}: members a node must see to serve (not enforced yet)
+ * @param minMembers            {@code cluster.min_members}: members a node must see to serve
  * @param backupCount           {@code cluster.backup_count}: synchronous backups of each partitioned map entry
  * @param failureTimeoutSeconds {@code cluster.failure_timeout}: a member silent this long is declared dead
  */

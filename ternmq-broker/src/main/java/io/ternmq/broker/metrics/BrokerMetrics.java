@@ -108,6 +108,15 @@ public final class BrokerMetrics {
      * truncated or oversized frame.
      */
     public final LongAdder linkFramesRefused = new LongAdder();
+    /** Sessions this node handed to another node whose client connected there (remote takeovers, giving side). */
+    public final LongAdder sessionsHandedOver = new LongAdder();
+    /** Sessions this node took over from another node (remote takeovers, receiving side). */
+    public final LongAdder sessionsReceived = new LongAdder();
+    /**
+     * CONNECTs refused (0x88) because their session could not be had: the node holding it is dead or did not hand
+     * it over, or a newer CONNECT of the client id took it first.
+     */
+    public final LongAdder takeoversRefused = new LongAdder();
 
     /** A client finished connecting: counted, and the peak raised if this is a new one. */
     public void clientConnected() {

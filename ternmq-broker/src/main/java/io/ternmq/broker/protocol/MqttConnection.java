@@ -582,6 +582,14 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     }
 
     @Override
+    public void refuseSession(String why) {
+        if (state == State.ATTACHING) {
+            broker.metrics().takeoversRefused.increment();
+            refuse(dialect.serverUnavailable(), why);
+        }
+    }
+
+    @Override
     public void closeByServer(int reasonCode, String why) {
         LOG.info("Closing the connection of client '{}' from {}: {}", clientId, channel.remoteAddress(), why);
         if (dialect.isV5() && state == State.CONNECTED) {

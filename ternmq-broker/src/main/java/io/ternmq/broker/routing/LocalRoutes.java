@@ -108,6 +108,20 @@ public final class LocalRoutes {
     }
 
     /**
+     * Runs {@code then} once every current peer has acknowledged every change made so far (removals included): from
+     * then on no other node routes by a filter this node has dropped.
+     */
+    public void whenPeersHaveAll(Runnable then) {
+        synchronized (this) {
+            if (!allAcknowledged(seq)) {
+                waiters.add(new Waiter(seq, then));
+                return;
+            }
+        }
+        then.run();
+    }
+
+    /**
      * A node joined (or a new run of it, restarted on its data): from now on SUBACKs wait for it too, for what it
      * acknowledges from here on (it gets a snapshot when its link connects).
      */

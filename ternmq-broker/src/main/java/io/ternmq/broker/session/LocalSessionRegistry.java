@@ -9,7 +9,11 @@ import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.SessionRecord;
+import io.ternmq.broker.store.QueueAppend;
+import io.ternmq.broker.store.SessionImport;
 import io.ternmq.broker.store.Store;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.broker.store.StoredQueue;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +32,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     private final Router router;
     private final Consumer<Message> willPublisher;
     private final Store store;
+    private Consumer<Session> endListener = s -> { };
 
     /**
      * @param router        told when a session ends, to drop its subscriptions and hand on its shared deliveries
@@ -45,6 +50,15 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
 
     @Override
     public void connect(SessionRequest request, EventExecutor connectionLoop, SessionConnection connection) {
+        connect(request, connectionLoop, connection, 0);
+    }
+
+    /**
+     * As {@link #connect(SessionRequest, EventExecutor, SessionConnection)}, for the cluster's claim
+     * {@code fence} (0: none): a session that honoured a later claim already refuses this connection.
+     */
+    public void connect(SessionRequest request, EventExecutor connectionLoop, SessionConnection connection,
+                        long fence) {
         String clientId = request.clientId();
         boolean cleanStart = request.cleanStart();
         long expiryInterval = request.expiryInterval();
@@ -52,12 +66,21 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         // happen inside the map's compute.
         sessions.compute(clientId, (id, existing) -> {
             if (existing != null && !cleanStart) {
+                boolean[] fenced = new boolean[1];
                 existing.post(() -> {
+                    if (fence != 0 && !existing.isEnded() && !existing.raiseFence(fence)) {
+                        fenced[0] = true;
+                        return;
+                    }
+                    existing.held(fence);
                     existing.detachForTakeover();
                     existing.moveTo(connectionLoop);
                 });
                 existing.post(() -> {
-                    if (existing.isEnded()) {
+                    if (fenced[0]) {
+                        connectionLoop.execute(() -> connection.refuseSession(
+                                "a later CONNECT of this client id elsewhere in the cluster took the session"));
+                    } else if (existing.isEnded()) {
                         // it ended between this compute and now; end() has unregistered it, so start afresh
                         connect(request, connectionLoop, connection);
                     } else {
@@ -74,6 +97,8 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 });
             }
             Session fresh = new Session(id, expiryInterval, connectionLoop, limits, metrics, this, store);
+            fresh.raiseFence(fence);
+            fresh.held(fence);
             fresh.post(() -> fresh.attach(connection, false, expiryInterval, request.protocolLevel(),
                     request.will(), request.willDelaySeconds()));
             return fresh;
@@ -96,6 +121,134 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         if (will != null) {
             willPublisher.accept(will);
         }
+        endListener.accept(session);
+    }
+
+    /** Told of every session that ends (the cluster's directory forgets it). Set before clients connect. */
+    public void onSessionEnded(Consumer<Session> listener) {
+        this.endListener = listener;
+    }
+
+    // ------------------------------------------------------------------ handover between nodes (cluster)
+
+    /**
+     * Another node claimed this client's session (generation {@code fence}) for a new connection there: the
+     * connection here is closed (0x8E) and, unless {@code cleanStart} or the session ends with its connection, the
+     * session is handed over: {@code to} gets its state. {@code nothing} runs (on some loop) when there is nothing
+     * to hand over (no session, or it ended now); {@code stale} when a later claim was honoured already.
+     */
+    public void handOver(String clientId, long fence, boolean cleanStart, Session.Handover to, Runnable nothing,
+                         Runnable stale) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            nothing.run();
+            return;
+        }
+        s.submit(() -> {
+            if (s.isEnded()) {
+                nothing.run();
+            } else if (!s.raiseFence(fence)) {
+                stale.run();
+            } else if (cleanStart || s.storedQueue() == null) {
+                s.detachForTakeover();
+                end(s);
+                nothing.run();
+            } else {
+                metrics.sessionsHandedOver.increment();
+                s.handOver(to);
+            }
+        });
+    }
+
+    /**
+     * The node that claimed {@code fence} has the session durably: this node's routes for it go, and once every
+     * other node has applied that ({@code routesGone} runs its argument then), the session and its store go too;
+     * until then whatever still arrives is carried to that node.
+     */
+    public void handedOver(String clientId, long fence, Consumer<Runnable> routesGone) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return;
+        }
+        s.submit(() -> {
+            if (s.isEnded() || !s.handingOverFor(fence)) {
+                return;
+            }
+            for (Subscription sub : List.copyOf(s.subscriptions())) {
+                router.unsubscribe(s, sub.filter());
+            }
+            routesGone.accept(() -> s.submit(() -> {
+                if (s.handingOverFor(fence)) {
+                    s.handoverCompleted();
+                    end(s);
+                }
+            }));
+        });
+    }
+
+    /**
+     * A session another node handed over: made here on {@code owner} (offline) and stored with its queue; once
+     * durable, its subscriptions enter routing and {@code ready} runs on {@code owner}. A session of this client
+     * already here (left from before the other node had it) is discarded first.
+     */
+    public Session importSession(String clientId, long fence, SessionSnapshot snapshot, List<StoredEntry> entries,
+                                 EventExecutor owner, Runnable ready) {
+        Session s = new Session(clientId, snapshot.expiryInterval(), owner, limits, metrics, this, store);
+        s.raiseFence(fence);
+        s.held(fence);
+        long firstSeq = entries.isEmpty() ? 1 : entries.get(0).entry().seq();
+        long nextSeq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
+        long bytes = 0;
+        for (StoredEntry e : entries) {
+            bytes += e.entry().payloadBytes();
+        }
+        StoredQueue q = s.storedQueue();
+        // counted before the import is submitted, so that entries carried after it count on top
+        q.recovered(entries.size(), bytes, firstSeq, nextSeq, snapshot.inflight());
+        SessionRecord record = new SessionRecord(clientId, q.epoch(), snapshot.protocolLevel(),
+                snapshot.expiryInterval(), System.currentTimeMillis(), null, 0);
+        Session before = sessions.put(clientId, s);
+        if (before != null) {
+            before.submit(() -> {
+                before.detachForTakeover();
+                finish(before);
+            });
+        }
+        store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), entries, () -> {
+            s.imported(snapshot, firstSeq, nextSeq);
+            for (Subscription sub : s.subscriptions()) {
+                router.subscribe(s, sub);
+            }
+            ready.run();
+        }));
+        return s;
+    }
+
+    /** A delivery the other node carried after the snapshot of a session moving here: to the end of its queue. */
+    public void carry(Session s, Delivery delivery) {
+        if (!s.isEnded()) {
+            store.submit(new QueueAppend(s.storedQueue(), delivery));
+        }
+    }
+
+    /** Attaches a connection to a session imported here ({@link #importSession}), on its owner loop. */
+    public void attachImported(Session s, SessionRequest request, SessionConnection connection) {
+        s.submit(() -> {
+            if (s.isEnded()) {
+                connection.refuseSession("the session ended while it moved here");
+                return;
+            }
+            s.attach(connection, true, request.expiryInterval(), request.protocolLevel(), request.will(),
+                    request.willDelaySeconds());
+        });
+    }
+
+    /** Ends a session here without a will: another node's claim won, or it holds the session now. */
+    public void discard(Session s) {
+        s.submit(() -> {
+            s.detachForTakeover();
+            end(s);
+        });
     }
 
     @Override

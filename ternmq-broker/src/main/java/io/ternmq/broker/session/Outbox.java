@@ -127,6 +127,24 @@ final class Outbox {
         lastAnnounced = nextSeq - 1;
     }
 
+    /**
+     * After a handover from another node: the queue (counted already) holds entries from {@code firstSeq} to
+     * {@code nextSeq - 1}, read from the store once a connection attaches.
+     */
+    void imported(long firstSeq, long nextSeq) {
+        loadedUpTo = Math.max(firstSeq, 1);
+        lastAnnounced = nextSeq - 1;
+    }
+
+    /**
+     * A handover to another node cleared this window and then stopped (a connection came back here): the queue is
+     * read from the store again from its start, {@code inflight} entries of it marked as possibly sent.
+     */
+    void reloadFromStore(int inflight) {
+        stored.resendFromStore(inflight, lastAnnounced + 1);
+        loadedUpTo = 1;
+    }
+
     // ------------------------------------------------------------------ connection
 
     void attached(SessionConnection c) {

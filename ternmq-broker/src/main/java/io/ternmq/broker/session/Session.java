@@ -68,6 +68,36 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Map<String, Subscription> subscriptions;
     /** Null until the first inbound QoS 2 message. */
     private Set<Integer> awaitingPubrel;
+    /** The cluster's fencing generation of the latest claim this session honoured; 0 on a single node. */
+    private long fence;
+    /** See {@link #holdGeneration()}. */
+    private long holdGeneration;
+    /** Set while the session is being handed to another node: it takes what arrives from then on. */
+    private Handover handover;
+    /** While a handover reads the store: entries that arrived meanwhile, to carry if the snapshot lacks them. */
+    private List<StoredEntry> arrivedDuringExport;
+    /** Entries up to this seq were in the snapshot sent; later ones are carried. */
+    private long exportedUpTo;
+    /** How many messages were in flight when the first of the current handovers cleared the window. */
+    private int inflightBeforeHandover;
+
+    /**
+     * Where a session handed to another node goes (the cluster's data link). Called on the owner loop: the state
+     * ({@link #begin}), every stored queue entry in seq order ({@link #entry}), {@link #end}; then each stored entry
+     * that arrives after the snapshot ({@link #carry}) until the session ends here.
+     */
+    public interface Handover {
+        void begin(SessionSnapshot snapshot);
+
+        void entry(StoredEntry entry);
+
+        void end(int entries);
+
+        void carry(StoredEntry entry);
+
+        /** A later claim (a handover elsewhere, or a connection here) took the session first: this one stops. */
+        void superseded();
+    }
 
 
     /**
@@ -157,6 +187,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     void handle(Object work) {
+        if (handover != null && !ended && !(work instanceof Runnable)) {
+            moving(work);
+            return;
+        }
         if (work instanceof Delivery d) {
             accept(d);
         } else if (work instanceof StoredEntry e) {
@@ -172,6 +206,129 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         } else if (work instanceof Runnable task) {
             task.run();
         }
+    }
+
+    // ---------------------------------------------------------------- cluster (owner thread unless said)
+
+    /**
+     * Honours a claim of the cluster's session directory: true if {@code generation} is above every one honoured
+     * before (then it is the latest), false if a later claim was honoured already. Any thread.
+     */
+    public synchronized boolean raiseFence(long generation) {
+        if (generation <= fence) {
+            return false;
+        }
+        fence = generation;
+        return true;
+    }
+
+    public synchronized long fence() {
+        return fence;
+    }
+
+    /**
+     * The claim generation under which this node holds the session (its own latest claim for a connection here, or
+     * the one it took the session over with); unlike the fence, not raised by other nodes' claims. 0 on one node.
+     */
+    public synchronized long holdGeneration() {
+        return holdGeneration;
+    }
+
+    /** This node holds the session under that claim generation (a CONNECT here, a handover here, a restore). */
+    public synchronized void held(long generation) {
+        holdGeneration = Math.max(holdGeneration, generation);
+    }
+
+    /**
+     * Hands this session to another node: closes the connection (MQTT 5: DISCONNECT 0x8E), then streams the state
+     * and the stored queue (after every write made so far is durable, so the snapshot has every PUBREC and
+     * acknowledgement) to {@code to}; what arrives afterwards is carried. A later handover replaces an earlier one,
+     * which stops. The session stays here, subscribed, until {@link LocalSessionRegistry#handedOver}.
+     */
+    void handOver(Handover to) {
+        if (handover != null) {
+            handover.superseded();
+        } else {
+            inflightBeforeHandover = outbox.inflightCount();
+        }
+        int inflight = inflightBeforeHandover;
+        detachForTakeover();
+        attachGeneration++; // a connection still waiting for its attach here is closed instead
+        outbox.clear(); // the store has every stored entry; nothing of the window may go to shared groups here
+        handover = to;
+        arrivedDuringExport = new java.util.ArrayList<>();
+        exportedUpTo = Long.MAX_VALUE;
+        List<Integer> qos2 = awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
+        to.begin(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()), qos2));
+        stored.barrier(() -> exportFrom(to, 0, 0, 0));
+    }
+
+    private void exportFrom(Handover to, long fromSeq, long lastSeq, int sent) {
+        if (handover != to || ended) {
+            return; // a later handover started over, or the session ended
+        }
+        stored.read(fromSeq, EXPORT_PAGE, entries -> {
+            if (handover != to || ended) {
+                return;
+            }
+            long last = lastSeq;
+            for (StoredEntry e : entries) {
+                to.entry(e);
+                last = e.entry().seq();
+            }
+            int total = sent + entries.size();
+            if (entries.size() == EXPORT_PAGE) {
+                exportFrom(to, last + 1, last, total);
+                return;
+            }
+            to.end(total);
+            exportedUpTo = last;
+            List<StoredEntry> arrived = arrivedDuringExport;
+            arrivedDuringExport = null;
+            for (StoredEntry e : arrived) {
+                moving(e);
+            }
+        });
+    }
+
+    private static final int EXPORT_PAGE = 256;
+
+    /** What arrives while the session is being handed over: stored entries are carried, the rest dropped (QoS 0). */
+    private void moving(Object work) {
+        if (work instanceof StoredEntry e) {
+            if (arrivedDuringExport != null) {
+                arrivedDuringExport.add(e);
+            } else if (e.entry().seq() > exportedUpTo) {
+                handover.carry(e);
+            }
+        }
+    }
+
+    /** The node it was handed to has it: nothing more is carried. */
+    void handoverCompleted() {
+        handover = null;
+        arrivedDuringExport = null;
+    }
+
+    /** Whether this session is being handed over for that claim. */
+    boolean handingOverFor(long generation) {
+        return handover != null && fence() == generation;
+    }
+
+    /**
+     * Makes a session handed over by another node ready here, offline, once its state is durable: subscriptions,
+     * inbound QoS 2 ids, where its queue starts; its expiry clock runs until a connection attaches.
+     */
+    void imported(SessionSnapshot snapshot, long firstSeq, long nextSeq) {
+        protocolLevel = snapshot.protocolLevel();
+        for (Subscription sub : snapshot.subscriptions()) {
+            putSubscription(sub);
+        }
+        if (!snapshot.inboundQos2().isEmpty()) {
+            awaitingPubrel().addAll(snapshot.inboundQos2());
+        }
+        outbox.imported(firstSeq, nextSeq);
+        startExpiryClock(expiryInterval);
     }
 
     // ---------------------------------------------------------------- lifecycle (owner thread)
@@ -198,6 +355,14 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         expiryInterval = newExpiryInterval;
         protocolLevel = level;
         attachGeneration++;
+        if (handover != null) {
+            handover.superseded(); // a connection here again: a handover that has not completed stops
+            handover = null;
+            // the handover cleared the in-memory window; everything is still in the store
+            outbox.reloadFromStore(inflightBeforeHandover);
+            inflightBeforeHandover = 0;
+        }
+        arrivedDuringExport = null;
         cancelTimers();
         willPending = false;
         will = newWill;
@@ -212,8 +377,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     private void finishAttach(SessionConnection c, boolean sessionPresent, int generation) {
         if (generation != attachGeneration || ended) {
-            // another connection took the session while this one waited for the store
-            c.closeByServer(ReasonCode.SESSION_TAKEN_OVER, "taken over by a new connection");
+            // another connection took the session while this one waited for the store: it never had it
+            c.refuseSession("a newer connection of this client id took the session first");
             return;
         }
         if (!c.sessionReady(this, sessionPresent)) {
@@ -393,6 +558,11 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      */
     Message end() {
         ended = true;
+        if (handover != null) {
+            handover.superseded();
+        }
+        handover = null;
+        arrivedDuringExport = null;
         connection = null;
         online = false;
         cancelTimers();

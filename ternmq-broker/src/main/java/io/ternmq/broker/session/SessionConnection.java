@@ -47,6 +47,12 @@ public interface SessionConnection {
      */
     void closeByServer(int reasonCode, String why);
 
+    /**
+     * The session cannot be had now (its node in the cluster did not hand it over, or a later CONNECT of the client
+     * elsewhere won): CONNACK 0x88 Server unavailable (3.x: 0x03), then close. Connection's loop.
+     */
+    void refuseSession(String why);
+
     /** The connection as listings show it. */
     ConnectionInfo info();
 }

@@ -114,6 +114,15 @@ public final class StoredQueue {
     }
 
     /**
+     * The session forgot its in-memory window (a handover to another node started, then stopped) and reads its queue
+     * from the store again: the first {@code entries} entries met were in flight, so they go out again with DUP.
+     * Owner loop.
+     */
+    public void resendFromStore(int entries, long nextSeq) {
+        recoveredWindow = entries == 0 ? null : new RecoveredWindow(entries, 1, nextSeq);
+    }
+
+    /**
      * Whether an entry, met in seq order, held a place of the recovered queue inside the in-flight window, so that it
      * may have been sent before the restart. Whether it really was nobody knows (sending is not stored), and a
      * re-delivery must carry DUP 1 [MQTT-3.3.1-1]. Each place counts once, however often the entry is read. Owner
@@ -248,6 +257,11 @@ public final class StoredQueue {
      */
     public void releaseInboundQos2(int packetId, Runnable then) {
         write(w -> w.deleteInboundQos2(key, packetId), then);
+    }
+
+    /** {@code then} continues on the owner loop once every write submitted before is durable. */
+    public void barrier(Runnable then) {
+        write(w -> { }, then);
     }
 
     /** Submits writes; {@code then} (may be null) continues on the owner loop once they are durable. */

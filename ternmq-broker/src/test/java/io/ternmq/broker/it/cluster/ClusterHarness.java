@@ -64,12 +64,17 @@ final class ClusterHarness implements AutoCloseable {
     }
 
     static ClusterHarness start(int size) {
+        return start(size, new String[0]);
+    }
+
+    /** @param extraConfig further lines for every node's config file */
+    static ClusterHarness start(int size, String... extraConfig) {
         try {
             Path logDir = Path.of("target", "cluster-logs", "run-" + System.currentTimeMillis());
             Files.createDirectories(logDir);
             ClusterHarness h = new ClusterHarness(Files.createTempDirectory("ternmq-cluster-"), logDir);
             try {
-                h.launch(size);
+                h.launch(size, extraConfig);
                 h.awaitFormed(size);
             } catch (RuntimeException | Error e) {
                 h.close();
@@ -81,7 +86,7 @@ final class ClusterHarness implements AutoCloseable {
         }
     }
 
-    private void launch(int size) throws IOException {
+    private void launch(int size, String... extraConfig) throws IOException {
         int[] ports = freePorts(2 * size);
         List<String> members = new ArrayList<>();
         for (int i = 0; i < size; i++) {
@@ -100,6 +105,7 @@ final class ClusterHarness implements AutoCloseable {
                     "cluster.bind 127.0.0.1:" + ports[size + i],
                     "cluster.members " + String.join(",", members),
                     "cluster.secret " + SECRET,
+                    String.join("\n", extraConfig),
                     ""));
             Path log = logDir.resolve("node" + i + ".log");
             nodes.add(new Node(i, ports[i], ports[size + i], dataDir, config, log, startProcess(config, log)));

@@ -1,0 +1,432 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.session.LocalSessionRegistry;
+import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionConnection;
+import io.ternmq.broker.session.SessionRegistry;
+import io.ternmq.broker.session.SessionRequest;
+import io.ternmq.broker.session.SessionSnapshot;
+import io.ternmq.broker.store.StoredEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sessions that follow their clients across the cluster. Every CONNECT claims the client id in the
+ * {@link SessionDirectory} (a new fencing generation); if another node holds the session, that node is asked over
+ * the data link to hand it over: it closes its connection (0x8E) and sends the session's state and stored queue,
+ * which this node stores in its own store, routes here, and commits in the directory with its claim's generation
+ * before the CONNACK (Session Present 1); then the other node drops its copy. Of concurrent CONNECTs only the
+ * latest claim can commit; a holder that is not a member refuses the CONNECT (0x88) rather than giving out an empty
+ * session. The sessions themselves live in the {@link LocalSessionRegistry}.
+ *
+ * <p>Threading: a CONNECT's steps run on its connection's loop (directory answers are moved there); handover frames
+ * arrive on the data link's loop and are moved to the loop of the connection they serve, or into the session's inbox.
+ */
+public final class ClusterSessionRegistry implements SessionRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterSessionRegistry.class);
+    /** How long a claimant waits for the holder's next handover frame before refusing the CONNECT. */
+    static final long HANDOVER_TIMEOUT_SECONDS = 10;
+    /** How long carried messages are still taken after a session moved here. */
+    private static final long CARRY_SECONDS = 60;
+
+    private record Key(String clientId, long generation) {
+    }
+
+    private final LocalSessionRegistry local;
+    private final BrokerMetrics metrics;
+    private final Map<Key, Incoming> incoming = new ConcurrentHashMap<>();
+    /**
+     * Per client id, the latest claim generation this node acted on. A local attach and a handover request of one
+     * client id are decided under it, atomically, so that a request for a later claim always finds the session an
+     * earlier claim made here (and takes it over), and an earlier claim arriving late is refused.
+     */
+    private final ConcurrentHashMap<String, Long> fences = new ConcurrentHashMap<>();
+    private volatile ClusterNode node;
+    /** Why this node does not serve now (it sees fewer members than cluster.min_members), or null while it does. */
+    private volatile String notServing = "this node has not joined its cluster";
+
+    public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics) {
+        this.local = local;
+        this.metrics = metrics;
+        local.onSessionEnded(this::ended);
+    }
+
+    /** The cluster is joined: CONNECTs may come. */
+    void bind(ClusterNode node) {
+        this.node = node;
+    }
+
+    /**
+     * Records the sessions this node restored from its store in the directory, so that after a restart of the whole
+     * cluster (which empties the directory) their clients find them from any node. Blocks (at start, before the
+     * listeners open; not on an event loop). A session the directory says another node holds is left alone.
+     */
+    void registerRestored(ClusterNode n) {
+        List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
+        int[] elsewhere = new int[1];
+        for (Session s : local.all()) {
+            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenAccept(entry -> {
+                if (entry.holder().equals(n.nodeId())) {
+                    s.held(entry.generation());
+                } else {
+                    synchronized (elsewhere) {
+                        elsewhere[0]++;
+                    }
+                }
+            }).toCompletableFuture());
+        }
+        try {
+            java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+                    .get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("cluster: restored sessions not all recorded in the session directory: {}", e.toString());
+        }
+        if (!pending.isEmpty()) {
+            LOG.info("cluster: {} restored sessions recorded in the session directory ({} held by other nodes)",
+                    pending.size(), elsewhere[0]);
+        }
+    }
+
+    /**
+     * The membership changed (Hazelcast's event thread): with fewer than {@code minMembers} this node stops serving
+     * (split-brain protection): its clients are disconnected (MQTT 5: 0x9C Use another server), new CONNECTs are
+     * refused (0x88 / 3.x 0x03); it serves again once it sees enough members.
+     */
+    synchronized void quorum(int members, int minMembers) {
+        boolean serving = members >= minMembers;
+        if (serving) {
+            if (notServing != null) {
+                LOG.info("cluster: serving: {} members, cluster.min_members is {}", members, minMembers);
+            }
+            notServing = null;
+            return;
+        }
+        String why = "this node sees " + members + " cluster members, fewer than cluster.min_members (" + minMembers
+                + ")";
+        boolean wasServing = notServing == null;
+        notServing = why;
+        if (wasServing) {
+            LOG.warn("cluster: not serving: {}", why);
+            for (Session s : local.all()) {
+                s.submit(() -> s.disconnect(io.ternmq.codec.ReasonCode.USE_ANOTHER_SERVER, why));
+            }
+        }
+    }
+
+    @Override
+    public void connect(SessionRequest request, EventExecutor loop, SessionConnection connection) {
+        ClusterNode n = node;
+        String refused = notServing;
+        if (n == null || refused != null) {
+            loop.execute(() -> connection.refuseSession(refused != null ? refused
+                    : "this node has not joined its cluster"));
+            return;
+        }
+        n.directory().claim(request.clientId(), n.nodeId(), request.expiryInterval() != 0)
+                .whenCompleteAsync((claim, failure) -> {
+                    if (failure != null) {
+                        connection.refuseSession("the session directory did not answer: " + failure);
+                    } else {
+                        claimed(n, request, loop, connection, claim);
+                    }
+                }, loop);
+    }
+
+    private void claimed(ClusterNode n, SessionRequest request, EventExecutor loop, SessionConnection connection,
+                         SessionDirectory.Claim claim) {
+        DirectoryEntry before = claim.before();
+        long generation = claim.after().generation();
+        String id = request.clientId();
+        if (before == null || before.holder().equals(n.nodeId())) {
+            connectHere(request, loop, connection, generation);
+            return;
+        }
+        Session left = local.get(id);
+        if (left != null) {
+            local.discard(left); // from before the other node had it
+        }
+        if (!n.isMember(before.holder())) {
+            if (!before.persistent() || request.cleanStart()) {
+                // nothing to lose: its session ended with its connection, or the client asks for a fresh one
+                commitFresh(n, request, loop, connection, generation);
+            } else {
+                connection.refuseSession("its session is held by node " + before.holder()
+                        + ", which is not a member now (sessions of a dead node are not adopted yet)");
+            }
+            return;
+        }
+        Incoming in = new Incoming(n, request, loop, connection, generation, before.holder());
+        incoming.put(in.key, in);
+        in.touch();
+        if (!n.send(before.holder(), new HandoverFrame.Request(generation, id, request.cleanStart()))) {
+            in.fail("the data link to node " + before.holder() + " is not taking frames");
+        }
+    }
+
+    /** Nothing is handed over: this node holds the client id from now on, with a fresh session. */
+    private void commitFresh(ClusterNode n, SessionRequest request, EventExecutor loop, SessionConnection connection,
+                             long generation) {
+        n.directory().commit(request.clientId(), generation, n.nodeId(), request.expiryInterval() != 0)
+                .whenCompleteAsync((entry, failure) -> {
+                    if (failure != null || entry == null) {
+                        connection.refuseSession(failure != null ? "the session directory did not answer: "
+                                + failure : "a later CONNECT of this client id elsewhere took the session");
+                    } else {
+                        connectHere(request, loop, connection, generation);
+                    }
+                }, loop);
+    }
+
+    /** The session is (or is to be) here: attach, unless a later claim of the client id was acted on already. */
+    private void connectHere(SessionRequest request, EventExecutor loop, SessionConnection connection,
+                             long generation) {
+        if (!underFence(request.clientId(), generation,
+                () -> local.connect(request, loop, connection, generation))) {
+            connection.refuseSession("a later CONNECT of this client id elsewhere took the session");
+        }
+    }
+
+    /** Runs {@code action} atomically with the other claims of the client id here, if {@code generation} is the latest. */
+    private boolean underFence(String clientId, long generation, Runnable action) {
+        boolean[] latest = new boolean[1];
+        fences.compute(clientId, (k, seen) -> {
+            if (seen != null && seen >= generation) {
+                return seen;
+            }
+            latest[0] = true;
+            action.run();
+            return generation;
+        });
+        return latest[0];
+    }
+
+    /** A handover frame from node {@code from}; the link's loop. */
+    void received(String from, HandoverFrame frame) {
+        ClusterNode n = node;
+        if (n == null) {
+            return;
+        }
+        if (frame instanceof HandoverFrame.Request r) {
+            Runnable stale = () -> n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(),
+                    HandoverFrame.STALE, null));
+            if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
+                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()),
+                    () -> n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING,
+                            null)), stale))) {
+                stale.run();
+            }
+        } else if (frame instanceof HandoverFrame.Done d) {
+            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then));
+        } else {
+            Incoming in = incoming.get(new Key(frame.clientId(), frame.generation()));
+            if (in != null && in.holder.equals(from)) {
+                execute(in.loop, () -> in.on(frame));
+            }
+        }
+    }
+
+    private static void execute(EventExecutor loop, Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // the broker is stopping
+        }
+    }
+
+    /** A session ended here: the directory forgets it, unless a later claim or another node has it. */
+    private void ended(Session s) {
+        ClusterNode n = node;
+        long held = s.holdGeneration();
+        if (n != null && held > 0) {
+            // a session ended by another node's claim (handed over, or Clean Start there) leaves the entry alone
+            n.directory().release(s.clientId(), n.nodeId(), held);
+            fences.remove(s.clientId(), s.fence());
+        }
+    }
+
+    /** This node's side of a session it hands to node {@code to}: frames on the data link. Owner loop. */
+    private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements Session.Handover {
+        @Override
+        public void begin(SessionSnapshot snapshot) {
+            node.send(to, new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));
+        }
+
+        @Override
+        public void entry(StoredEntry entry) {
+            node.send(to, new HandoverFrame.Entry(generation, clientId, entry));
+        }
+
+        @Override
+        public void end(int entries) {
+            node.send(to, new HandoverFrame.End(generation, clientId, entries));
+            LOG.info("cluster: session of client '{}' handed to node {} ({} queued messages)", clientId, to, entries);
+        }
+
+        @Override
+        public void superseded() {
+            node.send(to, new HandoverFrame.Begin(generation, clientId, HandoverFrame.STALE, null));
+        }
+
+        @Override
+        public void carry(StoredEntry e) {
+            node.send(to, new HandoverFrame.Carry(generation, clientId, new io.ternmq.broker.message.Delivery(
+                    e.message(), e.entry().qos(), e.entry().retain(), e.entry().subscriptionIds(),
+                    e.entry().sharedGroup().isEmpty() ? null : e.entry().sharedGroup())));
+        }
+    }
+
+    /** A CONNECT here whose session another node holds: the handover as it arrives. The connection's loop. */
+    private final class Incoming {
+        final ClusterNode node;
+        final Key key;
+        final SessionRequest request;
+        final EventExecutor loop;
+        final SessionConnection connection;
+        final long generation;
+        final String holder;
+        private ScheduledFuture<?> timeout;
+        private SessionSnapshot snapshot;
+        private List<StoredEntry> entries;
+        private Session session;
+        private boolean finished;
+
+        Incoming(ClusterNode node, SessionRequest request, EventExecutor loop, SessionConnection connection,
+                 long generation, String holder) {
+            this.node = node;
+            this.key = new Key(request.clientId(), generation);
+            this.request = request;
+            this.loop = loop;
+            this.connection = connection;
+            this.generation = generation;
+            this.holder = holder;
+        }
+
+        /** The holder is heard from: the wait for its next frame starts again. */
+        void touch() {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            timeout = loop.schedule(() -> fail("node " + holder + " did not hand the session over within "
+                    + HANDOVER_TIMEOUT_SECONDS + " s"), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+
+        void on(HandoverFrame frame) {
+            if (frame instanceof HandoverFrame.Carry c) {
+                if (session != null) {
+                    local.carry(session, c.delivery());
+                }
+                return;
+            }
+            if (finished) {
+                return;
+            }
+            touch();
+            if (frame instanceof HandoverFrame.Begin b) {
+                if (b.status() == HandoverFrame.NOTHING) {
+                    finish();
+                    commitFresh(node, request, loop, connection, generation);
+                } else if (b.status() == HandoverFrame.STALE) {
+                    fail("a later CONNECT of this client id elsewhere took the session");
+                } else {
+                    snapshot = b.snapshot();
+                    entries = new ArrayList<>();
+                }
+            } else if (frame instanceof HandoverFrame.Entry e) {
+                if (entries != null) {
+                    entries.add(e.entry());
+                }
+            } else if (frame instanceof HandoverFrame.End && entries != null && session == null) {
+                List<StoredEntry> all = entries;
+                entries = null;
+                session = local.importSession(key.clientId(), generation, snapshot, all, loop, this::imported);
+            }
+        }
+
+        /** Stored and routed here (the session's loop, which is this connection's). */
+        private void imported() {
+            if (finished) {
+                return;
+            }
+            List<String> filters = snapshot.subscriptions().stream().map(Subscription::filter).toList();
+            // the other node drops its routes only after every node routes these filters here
+            node.routes().whenPeersHave(filters, () -> execute(loop, this::commit));
+        }
+
+        private void commit() {
+            if (finished) {
+                return;
+            }
+            node.directory().commit(key.clientId(), generation, node.nodeId(), true)
+                    .whenCompleteAsync((entry, failure) -> {
+                        if (finished) {
+                            return;
+                        }
+                        if (failure != null || entry == null) {
+                            fail(failure != null ? "the session directory did not answer: " + failure
+                                    : "a later CONNECT of this client id elsewhere took the session");
+                            return;
+                        }
+                        finish();
+                        metrics.sessionsReceived.increment();
+                        LOG.info("cluster: session of client '{}' taken over from node {}", key.clientId(), holder);
+                        local.attachImported(session, request, connection);
+                        node.send(holder, new HandoverFrame.Done(generation, key.clientId()));
+                    }, loop);
+        }
+
+        /** Done waiting; carried messages are still taken for a while, then this is forgotten. */
+        private void finish() {
+            finished = true;
+            timeout.cancel(false);
+            loop.schedule(() -> incoming.remove(key, this), CARRY_SECONDS, TimeUnit.SECONDS);
+        }
+
+        void fail(String why) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            incoming.remove(key, this);
+            timeout.cancel(false);
+            LOG.info("cluster: client '{}' not taken over from node {}: {}", key.clientId(), holder, why);
+            connection.refuseSession(why);
+            if (session != null) {
+                local.discard(session); // the holder keeps its copy: it drops it only when told this node has it
+            }
+        }
+    }
+
+    @Override
+    public void end(Session session) {
+        local.end(session);
+    }
+
+    @Override
+    public Session get(String clientId) {
+        return local.get(clientId);
+    }
+
+    @Override
+    public Collection<Session> all() {
+        return local.all();
+    }
+
+    @Override
+    public int size() {
+        return local.size();
+    }
+}

@@ -1,0 +1,242 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageCodec;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.session.SessionSnapshot;
+import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.MalformedPacketException;
+import io.ternmq.codec.QoS;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The data-link frames of a session moving from its holder node to the node its client connected to. Each names
+ * the client id and the fencing generation of the claim it serves. A message, where a frame has one, comes last
+ * (MessageCodec's form takes the rest of the frame).
+ * <pre>
+ * HANDOVER_REQUEST gen:long clientId:str cleanStart:byte                         claimant to holder
+ * HANDOVER_BEGIN   gen clientId status:byte [snapshot]                            holder: NOTHING, STALE or SESSION
+ *                  snapshot = expiry:long level:byte inflight:int
+ *                             n:int (filter:str qos:byte noLocal:byte rap:byte rh:byte subId:int)*
+ *                             n:int (packetId:short)*                             inbound QoS 2 ids
+ * HANDOVER_ENTRY   gen clientId seq:long qos:byte retain:byte released:byte group:str ids message
+ * HANDOVER_END     gen clientId entries:int
+ * HANDOVER_CARRY   gen clientId qos:byte retain:byte group:str ids message        arrived after the snapshot
+ * HANDOVER_DONE    gen clientId                                                   claimant: stored, committed
+ * ids = n:short (id:int)*
+ * </pre>
+ */
+sealed interface HandoverFrame {
+    byte NOTHING = 0;
+    byte STALE = 1;
+    byte SESSION = 2;
+
+    long generation();
+
+    String clientId();
+
+    /** The whole frame, length and type included. */
+    ByteBuf write(ByteBufAllocator alloc);
+
+    record Request(long generation, String clientId, boolean cleanStart) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            return LinkFrame.finish(head(alloc, LinkFrame.HANDOVER_REQUEST, this, 1).writeByte(cleanStart ? 1 : 0));
+        }
+    }
+
+    /** @param snapshot with status SESSION only; else null */
+    record Begin(long generation, String clientId, byte status, SessionSnapshot snapshot) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            ByteBuf b = head(alloc, LinkFrame.HANDOVER_BEGIN, this, 64).writeByte(status);
+            if (status == SESSION) {
+                b.writeLong(snapshot.expiryInterval()).writeByte(snapshot.protocolLevel())
+                        .writeInt(snapshot.inflight());
+                b.writeInt(snapshot.subscriptions().size());
+                for (Subscription s : snapshot.subscriptions()) {
+                    LinkFrame.writeString(b, s.filter());
+                    b.writeByte(s.qos().value()).writeByte(s.noLocal() ? 1 : 0)
+                            .writeByte(s.retainAsPublished() ? 1 : 0).writeByte(s.retainHandling())
+                            .writeInt(s.subscriptionId());
+                }
+                b.writeInt(snapshot.inboundQos2().size());
+                for (int id : snapshot.inboundQos2()) {
+                    b.writeShort(id);
+                }
+            }
+            return LinkFrame.finish(b);
+        }
+    }
+
+    /** One stored queue entry; its message id is this side's and is not sent. */
+    record Entry(long generation, String clientId, StoredEntry entry) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            QueueEntry e = entry.entry();
+            ByteBuf b = head(alloc, LinkFrame.HANDOVER_ENTRY, this, 96 + entry.message().payload().length)
+                    .writeLong(e.seq()).writeByte(e.qos().value()).writeByte(e.retain() ? 1 : 0)
+                    .writeByte(e.released() ? 1 : 0);
+            LinkFrame.writeString(b, e.sharedGroup());
+            writeIds(b, e.subscriptionIds());
+            MessageCodec.write(entry.message(), b);
+            return LinkFrame.finish(b);
+        }
+    }
+
+    record End(long generation, String clientId, int entries) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            return LinkFrame.finish(head(alloc, LinkFrame.HANDOVER_END, this, 4).writeInt(entries));
+        }
+    }
+
+    record Carry(long generation, String clientId, Delivery delivery) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            ByteBuf b = head(alloc, LinkFrame.HANDOVER_CARRY, this, 96 + delivery.message().payload().length)
+                    .writeByte(delivery.qos().value()).writeByte(delivery.retain() ? 1 : 0);
+            LinkFrame.writeString(b, delivery.sharedGroup() == null ? "" : delivery.sharedGroup());
+            writeIds(b, delivery.subscriptionIds());
+            MessageCodec.write(delivery.message(), b);
+            return LinkFrame.finish(b);
+        }
+    }
+
+    record Done(long generation, String clientId) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            return LinkFrame.finish(head(alloc, LinkFrame.HANDOVER_DONE, this, 0));
+        }
+    }
+
+    private static ByteBuf head(ByteBufAllocator alloc, byte type, HandoverFrame f, int bodyHint) {
+        ByteBuf b = LinkFrame.start(alloc, type, 16 + f.clientId().length() * 3 + bodyHint)
+                .writeLong(f.generation());
+        LinkFrame.writeString(b, f.clientId());
+        return b;
+    }
+
+    private static void writeIds(ByteBuf b, int[] ids) {
+        b.writeShort(ids.length);
+        for (int id : ids) {
+            b.writeInt(id);
+        }
+    }
+
+    private static int[] readIds(ByteBuf b) {
+        int[] ids = new int[b.readUnsignedShort()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = b.readInt();
+        }
+        return ids;
+    }
+
+    private static boolean flag(ByteBuf b) {
+        byte v = b.readByte();
+        if (v != 0 && v != 1) {
+            throw new IllegalArgumentException("flag byte " + v + " is neither 0 nor 1");
+        }
+        return v == 1;
+    }
+
+    /**
+     * Reads a handover frame of {@code type} (the type byte read already).
+     *
+     * @throws IllegalArgumentException, IndexOutOfBoundsException, MalformedPacketException if it is malformed
+     */
+    static HandoverFrame read(byte type, ByteBuf b) throws MalformedPacketException {
+        long generation = b.readLong();
+        if (generation <= 0) {
+            throw new IllegalArgumentException("generation " + generation + " is not positive");
+        }
+        String clientId = LinkFrame.readString(b);
+        HandoverFrame f = switch (type) {
+            case LinkFrame.HANDOVER_REQUEST -> new Request(generation, clientId, flag(b));
+            case LinkFrame.HANDOVER_BEGIN -> readBegin(generation, clientId, b);
+            case LinkFrame.HANDOVER_ENTRY -> {
+                long seq = b.readLong();
+                QoS qos = QoS.of(b.readByte());
+                boolean retain = flag(b);
+                boolean released = flag(b);
+                String group = LinkFrame.readString(b);
+                int[] ids = readIds(b);
+                Message m = MessageCodec.read(b);
+                if (seq <= 0 || qos == QoS.AT_MOST_ONCE) {
+                    throw new IllegalArgumentException("queue entry seq " + seq + " at QoS " + qos.value());
+                }
+                yield new Entry(generation, clientId, new StoredEntry(new QueueEntry(seq, 0, qos, retain, ids, group,
+                        released, m.payload().length), m));
+            }
+            case LinkFrame.HANDOVER_END -> {
+                int n = b.readInt();
+                if (n < 0) {
+                    throw new IllegalArgumentException("entry count " + n);
+                }
+                yield new End(generation, clientId, n);
+            }
+            case LinkFrame.HANDOVER_CARRY -> {
+                QoS qos = QoS.of(b.readByte());
+                boolean retain = flag(b);
+                String group = LinkFrame.readString(b);
+                int[] ids = readIds(b);
+                Message m = MessageCodec.read(b);
+                yield new Carry(generation, clientId, new Delivery(m, qos, retain, ids,
+                        group.isEmpty() ? null : group));
+            }
+            case LinkFrame.HANDOVER_DONE -> new Done(generation, clientId);
+            default -> throw new IllegalArgumentException("frame type " + type + " is no handover frame");
+        };
+        if (b.isReadable()) {
+            throw new IllegalArgumentException(b.readableBytes() + " bytes after a handover frame of type " + type);
+        }
+        return f;
+    }
+
+    private static Begin readBegin(long generation, String clientId, ByteBuf b) {
+        byte status = b.readByte();
+        if (status == NOTHING || status == STALE) {
+            return new Begin(generation, clientId, status, null);
+        }
+        if (status != SESSION) {
+            throw new IllegalArgumentException("handover status " + status);
+        }
+        long expiry = b.readLong();
+        int level = b.readUnsignedByte();
+        int inflight = b.readInt();
+        int n = b.readInt();
+        if (n < 0 || n > b.readableBytes() / 10) {
+            throw new IllegalArgumentException("subscription count " + n);
+        }
+        List<Subscription> subs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String filter = LinkFrame.readString(b);
+            QoS qos = QoS.of(b.readByte());
+            boolean noLocal = flag(b);
+            boolean rap = flag(b);
+            int rh = b.readUnsignedByte();
+            if (rh > 2) {
+                throw new IllegalArgumentException("retain handling " + rh);
+            }
+            subs.add(new Subscription(filter, qos, noLocal, rap, rh, b.readInt()));
+        }
+        int q = b.readInt();
+        if (q < 0 || q > b.readableBytes() / 2) {
+            throw new IllegalArgumentException("inbound QoS 2 id count " + q);
+        }
+        List<Integer> ids = new ArrayList<>(q);
+        for (int i = 0; i < q; i++) {
+            ids.add(b.readUnsignedShort());
+        }
+        if (inflight < 0) {
+            throw new IllegalArgumentException("in-flight count " + inflight);
+        }
+        return new Begin(generation, clientId, SESSION, new SessionSnapshot(expiry, level, inflight, subs, ids));
+    }
+}

@@ -1,0 +1,55 @@
+package io.ternmq.broker.store;
+
+import io.ternmq.broker.message.Subscription;
+
+import java.util.List;
+
+/**
+ * A session handed over by another node, written as one store operation: its record, subscriptions, inbound QoS 2
+ * ids, and its queue entries with the seqs (so the packet ids) and PUBREC state they had there; each message is
+ * stored afresh under an id of this store. The queue's counters are set by the caller before it submits this
+ * ({@link StoredQueue#recovered}), so that entries appended after it count on top.
+ */
+public final class SessionImport implements StoreOp {
+    private final StoredQueue queue;
+    private final SessionRecord record;
+    private final List<Subscription> subscriptions;
+    private final List<Integer> inboundQos2;
+    private final List<StoredEntry> entries;
+    private final Runnable then;
+
+    /** @param then continues on the queue owner's loop once everything is durable */
+    public SessionImport(StoredQueue queue, SessionRecord record, List<Subscription> subscriptions,
+                         List<Integer> inboundQos2, List<StoredEntry> entries, Runnable then) {
+        this.queue = queue;
+        this.record = record;
+        this.subscriptions = subscriptions;
+        this.inboundQos2 = inboundQos2;
+        this.entries = entries;
+        this.then = then;
+    }
+
+    @Override
+    public void prepare(StoreWriter w) {
+        String key = queue.key();
+        w.putSession(record);
+        for (Subscription s : subscriptions) {
+            w.putSubscription(key, s);
+        }
+        for (int id : inboundQos2) {
+            w.putInboundQos2(key, id);
+        }
+        for (StoredEntry e : entries) {
+            QueueEntry qe = e.entry();
+            long id = w.newMessageId();
+            w.putMessage(id, e.message(), 1);
+            w.putQueueEntry(key, new QueueEntry(qe.seq(), id, qe.qos(), qe.retain(), qe.subscriptionIds(),
+                    qe.sharedGroup(), qe.released(), qe.payloadBytes()));
+        }
+    }
+
+    @Override
+    public void applied() {
+        queue.owner().resume(then);
+    }
+}

@@ -1,0 +1,90 @@
+package io.ternmq.broker.it.cluster;
+
+import io.ternmq.broker.testing.Paho5Client;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A restart of the whole cluster empties the session directory (Hazelcast's memory); each node records the sessions
+ * it restored from its store (RocksDB), so a client finds its session from any node afterwards.
+ */
+class ClusterRestartTest {
+    private ClusterHarness cluster;
+    private final List<Process> restarted = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (Process p : restarted) {
+            p.destroy();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static long count(String text, String what) {
+        return text.lines().filter(l -> l.contains(what)).count();
+    }
+
+    @Test
+    @DisplayName("after a full cluster restart (RocksDB), a persistent session of node A with queued messages "
+            + "resumes on node B: session present, every message, in order")
+    void sessionFoundAfterFullRestart() throws Exception {
+        cluster = ClusterHarness.start(2, "storage.type rocksdb");
+        MqttConnectionOptions o = Paho5Client.options(true);
+        o.setSessionExpiryInterval(600L);
+        try (Paho5Client sub = Paho5Client.connect(cluster.node(0).uri(), "restart-sub", o)) {
+            sub.subscribe("restart/#", 1);
+            sub.disconnect();
+        }
+        try (Paho5Client pub = Paho5Client.connect(cluster.node(1).uri(), "restart-pub", Paho5Client.options(true))) {
+            for (int i = 0; i < 20; i++) {
+                pub.publish("restart/" + i, "r" + i, 1, false);
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            Process p = cluster.node(i).process();
+            p.destroy(); // SIGTERM: an orderly stop
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("node " + i + " stopped").isTrue();
+        }
+        for (int i = 0; i < 2; i++) {
+            restarted.add(ClusterHarness.startProcess(cluster.node(i).config(), cluster.node(i).log()));
+        }
+        cluster.awaitCondition("both nodes to restart, see each other and serve", Duration.ofSeconds(90),
+                () -> {
+                    String a = cluster.node(0).logText();
+                    String b = cluster.node(1).logText();
+                    return count(a, "TernMQ started") == 2 && count(b, "TernMQ started") == 2
+                            && count(a, "data link to node") >= 2 && count(b, "data link to node") >= 2;
+                });
+        assertThat(cluster.node(0).logText()).contains("1 restored sessions recorded in the session directory");
+
+        MqttConnectionOptions resume = Paho5Client.options(false);
+        resume.setSessionExpiryInterval(600L);
+        try (Paho5Client sub = Paho5Client.connect(cluster.node(1).uri(), "restart-sub", resume)) {
+            assertThat(sub.connectToken().getSessionPresent()).as(cluster.logs()).isTrue();
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                Paho5Client.Received r = sub.poll(5_000);
+                assertThat(r).as("message " + i + " (got " + got + "); " + cluster.logs()).isNotNull();
+                got.add(r.payload());
+            }
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                expected.add("r" + i);
+            }
+            assertThat(got).containsExactlyElementsOf(expected);
+        }
+    }
+}
