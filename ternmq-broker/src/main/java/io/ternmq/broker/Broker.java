@@ -4,6 +4,8 @@ import io.ternmq.broker.cluster.ClusterNode;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.QueueSettings;
 import io.ternmq.broker.config.StorageSettings;
+import io.ternmq.broker.extension.Extensions;
+import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.retain.MemoryRetainedStore;
@@ -53,6 +55,8 @@ public final class Broker implements AutoCloseable {
     private final BrokerSecurity security;
     /** This node in its cluster; null on a single node (cluster.enabled false: nothing of it is loaded). */
     private ClusterNode cluster;
+    /** The loaded extensions (none without extensions_dir or with nothing in it). */
+    private Extensions extensions = Extensions.none();
     private List<InetSocketAddress> addresses = List.of();
 
     /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
@@ -110,6 +114,14 @@ public final class Broker implements AutoCloseable {
             broker.recover();
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics);
+            }
+            // before the first listener opens: the chains are fixed from then on
+            broker.extensions = Extensions.start(config.extensions().dir(), config.extensions().slowCallMillis(),
+                    broker.service);
+            Interceptors interceptors = broker.extensions.interceptors();
+            broker.service.install(interceptors);
+            if (interceptors.lifecycle != null) {
+                broker.sessions.onExpired(interceptors::sessionExpired);
             }
             broker.addresses = broker.server.start();
         } catch (RuntimeException | InterruptedException e) {
@@ -225,6 +237,11 @@ public final class Broker implements AutoCloseable {
         return server;
     }
 
+    /** The extensions this broker runs. */
+    public Extensions extensions() {
+        return extensions;
+    }
+
     /** This node in its cluster, or null on a single node. */
     public ClusterNode cluster() {
         return cluster;
@@ -233,6 +250,7 @@ public final class Broker implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        extensions.close();
         if (cluster != null) {
             cluster.close();
         }

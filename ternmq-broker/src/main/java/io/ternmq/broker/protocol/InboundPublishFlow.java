@@ -1,6 +1,8 @@
 package io.ternmq.broker.protocol;
 
 import io.ternmq.broker.config.QueueSettings.V3OverflowAction;
+import io.ternmq.broker.extension.InterceptorChain;
+import io.ternmq.broker.extension.PublishDecision;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.routing.DeliveryTarget;
@@ -16,10 +18,13 @@ import io.ternmq.codec.Pubrel;
 import io.ternmq.codec.Publish;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.ReasonCode;
+import io.ternmq.codec.TopicSyntax;
 import io.ternmq.codec.Utf8;
 import org.slf4j.Logger;
+import io.ternmq.extension.api.PublishInboundInterceptor;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -109,11 +114,47 @@ final class InboundPublishFlow {
         }
         String resolved = topic;
         c.whenAnswered(c.broker.authorizer().mayPublish(c.identity, resolved), false, allowed -> {
-            if (allowed) {
-                route(p, resolved, props);
-            } else {
+            if (!allowed) {
                 deny(p, resolved);
+                return;
             }
+            InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions =
+                    c.broker.service().interceptors().publishInbound;
+            if (extensions == null) {
+                route(p, message(p, resolved, props));
+            } else {
+                intercept(extensions, p, resolved, props);
+            }
+        });
+    }
+
+    /**
+     * Runs the extensions' PublishInbound interceptors over the PUBLISH; if one decides asynchronously, the client's
+     * later packets wait (as for an authorization answer) so that they keep their order.
+     */
+    private void intercept(InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions, Publish p,
+                           String topic, MqttProperties props) {
+        CompletableFuture<PublishDecision> decided = new CompletableFuture<>();
+        extensions.run(new PublishDecision(c.clientInfo(), topic, p.payload(), p.qos().value(), p.retain(),
+                forwarded(props), c.loop), decided::complete);
+        c.whenAnswered(decided, null, d -> {
+            if (d.refused()) {
+                c.broker.metrics().publishesPreventedByExtensions.increment();
+                refuseDelivery(p, d.refusalCode(), d.refusalReason() == null ? MqttProperties.EMPTY
+                        : c.problem(d.refusalReason()));
+                return;
+            }
+            String to = d.topic();
+            if (!to.equals(topic) && (!TopicSyntax.isValidTopicName(to) || c.beyondTopicLimits(to))) {
+                c.broker.metrics().publishesPreventedByExtensions.increment();
+                refuseDelivery(p, ReasonCode.TOPIC_NAME_INVALID, c.problem("an extension set the topic '" + to
+                        + "', which is not a valid topic name within max_topic_length and max_topic_levels"));
+                return;
+            }
+            QoS qos = QoS.of(Math.min(d.qos(), c.config().mqtt().maxQos()));
+            boolean retain = d.retain() && c.config().mqtt().retainAvailable();
+            route(p, new Message(to, qos, retain, d.payloadBytes(), d.properties(), c.clientId,
+                    System.currentTimeMillis()));
         });
     }
 
@@ -156,31 +197,39 @@ final class InboundPublishFlow {
     private void deny(Publish p, String topic) {
         c.broker.metrics().publishesDenied.increment();
         DENIED_LOG.warn("Client '{}' may not publish to '{}': discarded", c.clientId, topic);
-        int code = c.dialect.publishAck(ReasonCode.NOT_AUTHORIZED);
+        refuseDelivery(p, ReasonCode.NOT_AUTHORIZED, MqttProperties.EMPTY);
+    }
+
+    /**
+     * Discards a PUBLISH: MQTT 5 clients get {@code v5Code} in PUBACK/PUBREC (nothing at QoS 0); MQTT 3.x clients
+     * are acknowledged as their QoS requires.
+     */
+    private void refuseDelivery(Publish p, int v5Code, MqttProperties ackProperties) {
+        int code = c.dialect.publishAck(v5Code);
+        MqttProperties props = c.dialect.isV5() ? ackProperties : MqttProperties.EMPTY;
         switch (p.qos()) {
             case AT_MOST_ONCE -> {
             }
-            case AT_LEAST_ONCE -> c.complete(c.reserveResponse(), new Puback(p.packetId(), code, MqttProperties.EMPTY),
-                    null);
+            case AT_LEAST_ONCE -> c.complete(c.reserveResponse(), new Puback(p.packetId(), code, props), null);
             case EXACTLY_ONCE -> {
                 if (!c.dialect.isV5()) {
                     c.session.markAwaitingPubrel(p.packetId()); // its PUBREL must still find the flow
                 }
-                c.complete(c.reserveResponse(), new Pubrec(p.packetId(), code, MqttProperties.EMPTY), null);
+                c.complete(c.reserveResponse(), new Pubrec(p.packetId(), code, props), null);
             }
         }
     }
 
-    private void route(Publish p, String topic, MqttProperties props) {
+    private void route(Publish p, Message message) {
         DeliveryTarget congested = null;
         Session session = c.session;
         switch (p.qos()) {
-            case AT_MOST_ONCE -> congested = c.broker.service().publish(message(p, topic, props), null, null);
+            case AT_MOST_ONCE -> congested = c.broker.service().publish(message, null, null);
             case AT_LEAST_ONCE -> {
                 int id = p.packetId();
                 ResponseQueue.Response r = c.reserveResponse();
                 pendingQos1Acks++;
-                congested = c.broker.service().publish(message(p, topic, props),
+                congested = c.broker.service().publish(message,
                         new Router.Origin(session.storedQueue(), 0, c.loop), (matched, quotaExceeded) -> {
                             pendingQos1Acks--;
                             acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
@@ -195,7 +244,7 @@ final class InboundPublishFlow {
                     c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
                     return;
                 }
-                congested = c.broker.service().publish(message(p, topic, props),
+                congested = c.broker.service().publish(message,
                         new Router.Origin(session.storedQueue(), id, c.loop), (matched, quotaExceeded) -> acknowledge(r,
                                 quotaExceeded, new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }

@@ -2,6 +2,8 @@ package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.extension.ClientDescription;
+import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.ClientIdentity;
@@ -96,6 +98,10 @@ public final class MqttConnection implements SessionConnection, Runnable {
     private int slot = -1;
     private boolean flushPending;
     private boolean shuttingDown;
+    /** The client sent DISCONNECT: its connection ended gracefully (for lifecycle listeners). */
+    private boolean disconnectedByClient;
+    /** How extensions see this connection; made on the first extension call that needs it. */
+    private ClientDescription clientDescription;
 
     // What an MQTT 5 client asked for in CONNECT (3.x clients keep these defaults).
     private int clientReceiveMaximum = 65_535;
@@ -234,6 +240,10 @@ public final class MqttConnection implements SessionConnection, Runnable {
             return;
         }
         LOG.debug("Client '{}' disconnected", clientId);
+        Interceptors ext = broker.service().interceptors();
+        if (ext.lifecycle != null) {
+            ext.disconnected(clientInfo(), disconnectedByClient);
+        }
         Session s = session;
         int generation = sessionGeneration;
         Message delayedWill = willMessage;
@@ -323,6 +333,18 @@ public final class MqttConnection implements SessionConnection, Runnable {
         }
     }
 
+    /** This connection as extensions see it (its client id and user name as they are now). */
+    ClientDescription clientInfo() {
+        ClientDescription d = clientDescription;
+        String username = identity == null ? null : identity.username();
+        if (d == null || !d.clientId().equals(clientId) || !java.util.Objects.equals(d.username(), username)) {
+            d = new ClientDescription(clientId, username, version.level(), channel.remoteAddress(),
+                    channel.listenerName());
+            clientDescription = d;
+        }
+        return d;
+    }
+
     /** Topic names and filters beyond the configured size: a client must not fill the broker's tables with them. */
     boolean beyondTopicLimits(String topic) {
         return InboundPublishFlow.beyondTopicLimits(config(), topic);
@@ -351,6 +373,10 @@ public final class MqttConnection implements SessionConnection, Runnable {
         requestFlush();
         LOG.debug("Client '{}' connected from {} (MQTT {}, session expiry {}{})", clientId, channel.remoteAddress(),
                 version, sessionExpiry, present ? ", resumed" : "");
+        Interceptors ext = broker.service().interceptors();
+        if (ext.lifecycle != null) {
+            ext.connected(clientInfo());
+        }
         loop.execute(this::resumeReading);
         return true;
     }
@@ -401,7 +427,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 return;
             }
             if (error != null) {
-                LOG.warn("Authorization for client '{}' failed with an error; denying", clientId, error);
+                LOG.warn("An answer for client '{}' failed with an error; going on with {}", clientId, onError, error);
             }
             awaitingAnswer = false;
             then.accept(error != null ? onError : value);
@@ -474,6 +500,7 @@ public final class MqttConnection implements SessionConnection, Runnable {
                 session.setExpiryInterval(sessionExpiry);
             }
         }
+        disconnectedByClient = true;
         // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; MQTT 5's 0x04 (and any other reason) keeps it
         if (!dialect.isV5() || disconnect.reasonCode() == ReasonCode.NORMAL_DISCONNECTION) {
             will = null;
@@ -560,9 +587,15 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     @Override
     public void closeByServer(int reasonCode, String why) {
+        closeByServer(reasonCode, why, null);
+    }
+
+    @Override
+    public void closeByServer(int reasonCode, String why, String serverReference) {
         LOG.info("Closing the connection of client '{}' from {}: {}", clientId, channel.remoteAddress(), why);
         if (dialect.isV5() && state == State.CONNECTED) {
-            send(new Disconnect(reasonCode, MqttProperties.EMPTY));
+            send(new Disconnect(reasonCode, serverReference == null ? MqttProperties.EMPTY
+                    : MqttProperties.builder().set(PropertyId.SERVER_REFERENCE, serverReference).build()));
         }
         channel.close();
     }
@@ -577,10 +610,15 @@ public final class MqttConnection implements SessionConnection, Runnable {
 
     /** Refuses the CONNECT: a CONNACK with the reason, then the close. */
     void refuse(int returnCode, String why) {
+        refuse(returnCode, why, dialect.reasonString(why));
+    }
+
+    /** Refuses the CONNECT with these CONNACK properties (a reason string, a Server Reference). */
+    void refuse(int returnCode, String why, MqttProperties connack) {
         LOG.info("Connection from {}{} refused: {}", channel.remoteAddress(),
                 clientId == null ? "" : " (client '" + clientId + "')", why);
         broker.metrics().connectsRefused.increment();
-        send(new Connack(false, returnCode, dialect.reasonString(why)));
+        send(new Connack(false, returnCode, connack));
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
         releaseConnectionSlot();
