@@ -5,6 +5,7 @@ import io.ternmq.extension.api.ClientLifecycleListener;
 import io.ternmq.extension.api.ConnectInboundInterceptor;
 import io.ternmq.extension.api.PublishInboundInterceptor;
 import io.ternmq.extension.api.PublishOutboundInterceptor;
+import io.ternmq.extension.api.ReasonCodes;
 import io.ternmq.extension.api.SubscribeInboundInterceptor;
 
 import java.util.ArrayList;
@@ -56,6 +57,43 @@ public final class Interceptors {
 
         public Interceptors build() {
             return new Interceptors(this);
+        }
+    }
+
+    // ------------------------------------------------------------------ synchronous interceptors
+
+    /**
+     * Runs the PublishOutbound interceptors over one delivery (receiver's loop). A throw leaves the delivery as it
+     * was and is counted.
+     */
+    public void outbound(String receiverClientId, OutboundDecision d) {
+        for (Registered<PublishOutboundInterceptor> r : publishOutbound) {
+            long t0 = System.nanoTime();
+            try {
+                r.target().onOutboundPublish(receiverClientId, d);
+            } catch (RuntimeException | LinkageError e) {
+                r.owner().error("PublishOutbound", e);
+            }
+            r.owner().timed(System.nanoTime() - t0);
+            if (d.skipped()) {
+                return;
+            }
+        }
+    }
+
+    /** Runs the SubscribeInbound interceptors over one SUBSCRIBE (client's loop); a throw refuses every filter. */
+    public void subscribe(ClientInfo client, SubscribeDecision d) {
+        for (Registered<SubscribeInboundInterceptor> r : subscribeInbound) {
+            long t0 = System.nanoTime();
+            try {
+                r.target().onSubscribe(client, d);
+            } catch (RuntimeException | LinkageError e) {
+                r.owner().error("SubscribeInbound", e);
+                d.refuseAll(ReasonCodes.UNSPECIFIED_ERROR);
+                return;
+            } finally {
+                r.owner().timed(System.nanoTime() - t0);
+            }
         }
     }
 

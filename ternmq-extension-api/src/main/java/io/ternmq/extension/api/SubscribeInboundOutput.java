@@ -13,13 +13,13 @@ public interface SubscribeInboundOutput {
     /** @since 0.1 */
     String filter(int index);
 
-    /** Replaces the filter (it must be valid: a bad one is refused with 0x8F). @since 0.1 */
+    /** Replaces the filter (then checked as the client's: an invalid one is refused with 0x8F). @since 0.1 */
     void filter(int index, String filter);
 
     /** @since 0.1 */
     int qos(int index);
 
-    /** @since 0.1 */
+    /** The QoS asked for (the broker still grants at most {@code max_qos}). @since 0.1 */
     void qos(int index, int qos);
 
     /** Refuses this filter with a SUBACK reason code of 0x80 or above (MQTT 3.x: 0x80). @since 0.1 */

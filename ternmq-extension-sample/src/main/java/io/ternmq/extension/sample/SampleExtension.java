@@ -10,8 +10,10 @@ import io.ternmq.extension.api.ExtensionMain;
 import io.ternmq.extension.api.Fallback;
 import io.ternmq.extension.api.MetricsService;
 import io.ternmq.extension.api.PublishInboundOutput;
+import io.ternmq.extension.api.PublishOutboundOutput;
 import io.ternmq.extension.api.PublishService;
 import io.ternmq.extension.api.ReasonCodes;
+import io.ternmq.extension.api.SubscribeInboundOutput;
 import io.ternmq.extension.api.UserProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +39,9 @@ import java.util.Properties;
  *       delivered (0x83); {@code moveto/X} is routed to {@code moved/X}; {@code async/ok/...} is decided on another
  *       thread after {@code async_delay_ms} (payload prefixed {@code async:}); {@code async/slow/...} decides too
  *       late, so its fallback (deliver unchanged) applies;</li>
+ *   <li>SUBSCRIBE: {@code forbidden/...} is refused (0x87), {@code alias/news} becomes {@code news/#};</li>
+ *   <li>delivery: {@code secret/...} is skipped for receivers whose id starts with {@code nosy-}; {@code tagged/...}
+ *       gets a User Property {@code receiver} naming each receiver;</li>
  *   <li>lifecycle events are published on {@code sample/events/<event>/<client id>};</li>
  *   <li>at start it publishes, retained on {@code sample/info/picocli}, the picocli version it sees: its own bundled
  *       one, not the broker's.</li>
@@ -70,6 +75,8 @@ public final class SampleExtension implements ExtensionMain {
         rewritten = context.metrics().counter("publishes.rewritten");
         context.addConnectInbound(this::onConnect);
         context.addPublishInbound(this::onPublish);
+        context.addSubscribeInbound(this::onSubscribe);
+        context.addPublishOutbound(this::onDelivery);
         context.addClientLifecycleListener(new Events(context.publishService()));
         String picocli = String.valueOf(picocli.CommandLine.class.getField("VERSION").get(null));
         context.publishService().publish("sample/info/picocli", utf8(picocli), 1, true, List.of())
@@ -117,6 +124,28 @@ public final class SampleExtension implements ExtensionMain {
                 output.payload(prefixed("late:", output.payload())); // ignored: the fallback already applied
                 async.resume();
             }, Duration.ofMillis(asyncSlowTimeoutMillis * 5));
+        }
+    }
+
+    private void onSubscribe(ClientInfo client, SubscribeInboundOutput output) {
+        for (int i = 0; i < output.size(); i++) {
+            String filter = output.filter(i);
+            if (filter.startsWith("forbidden/")) {
+                output.refuse(i, ReasonCodes.NOT_AUTHORIZED);
+            } else if (filter.equals("alias/news")) {
+                output.filter(i, "news/#");
+            }
+        }
+    }
+
+    private void onDelivery(String receiver, PublishOutboundOutput output) {
+        String topic = output.topic();
+        if (topic.startsWith("secret/") && receiver.startsWith("nosy-")) {
+            output.skip();
+        } else if (topic.startsWith("tagged/")) {
+            List<UserProperty> props = new ArrayList<>(output.userProperties());
+            props.add(new UserProperty("receiver", receiver));
+            output.userProperties(props);
         }
     }
 

@@ -16,6 +16,7 @@ import io.ternmq.broker.testing.SampleExtensionFolder;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttSecurityException;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -225,6 +226,46 @@ class ExtensionProcessTest {
         Mqtt5BlockingClient renamed = hivemq("sample-rename-x");
         renamed.connect();
         assertEvent(sub, "sample/events/connected/renamed-x", "MQTT level 5");
+    }
+
+    @Test
+    @DisplayName("SubscribeInbound: a refused filter gets the extension's SUBACK code, a changed one is subscribed "
+            + "as changed")
+    void subscribeDecisions() {
+        prepareWithSample();
+        broker.start();
+        Paho5Client sub = closing(Paho5Client.connect(broker.uri(), "sub-decided", Paho5Client.options(true)));
+        int[] codes = sub.subscribe(null, new MqttSubscription("forbidden/x", 1), new MqttSubscription("alias/news", 1));
+        assertThat(codes).containsExactly(0x87, 1);
+        Mqtt5BlockingClient pub = hivemq("pub-decided");
+        pub.connect();
+        pub.publishWith().topic("forbidden/x").qos(MqttQos.AT_LEAST_ONCE).payload("f".getBytes()).send();
+        pub.publishWith().topic("news/today").qos(MqttQos.AT_LEAST_ONCE).payload("n".getBytes()).send();
+        Paho5Client.Received r = sub.next();
+        assertThat(r.topic()).isEqualTo("news/today");
+        assertThat(sub.poll(300)).isNull();
+    }
+
+    @Test
+    @DisplayName("PublishOutbound: per receiver, one is skipped, each gets its own user property")
+    void outboundPerReceiver() {
+        prepareWithSample();
+        broker.start();
+        Paho5Client nosy = subscriber("nosy-1", "secret/#").subscribe("tagged/#", 1);
+        Paho5Client trusted = subscriber("trusted-1", "secret/#").subscribe("tagged/#", 1);
+        PahoClient v3 = closing(PahoClient.connect(broker.uri(), "nosy-v3", true)).subscribe("secret/#", 1)
+                .subscribe("tagged/#", 1);
+        Mqtt5BlockingClient pub = hivemq("pub-outbound");
+        pub.connect();
+        pub.publishWith().topic("secret/plan").qos(MqttQos.AT_LEAST_ONCE).payload("s".getBytes()).send();
+        pub.publishWith().topic("tagged/x").qos(MqttQos.AT_LEAST_ONCE).payload("t".getBytes()).send();
+        assertThat(trusted.next().topic()).isEqualTo("secret/plan");
+        Paho5Client.Received tagged = trusted.next();
+        assertThat(tagged.properties().getUserProperties()).containsExactly(new UserProperty("receiver", "trusted-1"));
+        Paho5Client.Received nosyFirst = nosy.next();
+        assertThat(nosyFirst.topic()).as("the secret was skipped for nosy-1").isEqualTo("tagged/x");
+        assertThat(nosyFirst.properties().getUserProperties()).containsExactly(new UserProperty("receiver", "nosy-1"));
+        assertThat(v3.next().topic()).as("and for a 3.1.1 receiver").isEqualTo("tagged/x");
     }
 
     @Test
