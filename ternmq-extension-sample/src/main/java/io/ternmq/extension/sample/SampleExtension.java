@@ -42,6 +42,9 @@ import java.util.Properties;
  *   <li>SUBSCRIBE: {@code forbidden/...} is refused (0x87), {@code alias/news} becomes {@code news/#};</li>
  *   <li>delivery: {@code secret/...} is skipped for receivers whose id starts with {@code nosy-}; {@code tagged/...}
  *       gets a User Property {@code receiver} naming each receiver;</li>
+ *   <li>{@code sample/kick/<client id>} disconnects that client with 0x9C and a Server Reference
+ *       ({@code ClientService}); {@code sample/subscribe/<client id>} subscribes its session to {@code injected/#}
+ *       ({@code SubscriptionService});</li>
  *   <li>lifecycle events are published on {@code sample/events/<event>/<client id>};</li>
  *   <li>at start it publishes, retained on {@code sample/info/picocli}, the picocli version it sees: its own bundled
  *       one, not the broker's.</li>
@@ -110,6 +113,13 @@ public final class SampleExtension implements ExtensionMain {
             rewritten.increment();
         } else if (topic.startsWith("refuse/")) {
             output.preventDelivery(ReasonCodes.IMPLEMENTATION_SPECIFIC_ERROR, "refused by the sample extension");
+        } else if (topic.startsWith("sample/kick/")) {
+            // an administrator's request: send that client elsewhere; the request itself is not delivered
+            context.clientService().disconnect(topic.substring("sample/kick/".length()),
+                    ReasonCodes.USE_ANOTHER_SERVER, "backup.example.org:1883");
+            output.preventDelivery(ReasonCodes.IMPLEMENTATION_SPECIFIC_ERROR, "handled by the sample extension");
+        } else if (topic.startsWith("sample/subscribe/")) {
+            context.subscriptionService().subscribe(topic.substring("sample/subscribe/".length()), "injected/#", 1);
         } else if (topic.startsWith("moveto/")) {
             output.topic("moved/" + topic.substring("moveto/".length()));
         } else if (topic.startsWith("async/ok/")) {

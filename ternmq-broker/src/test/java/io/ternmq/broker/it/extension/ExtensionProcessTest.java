@@ -110,6 +110,27 @@ class ExtensionProcessTest {
         Paho5Client.Received moved = sub.next();
         assertThat(moved.topic()).isEqualTo("moved/b");
         assertThat(moved.payload()).isEqualTo("x");
+        // stopping the broker stops the extension, which reports its own counter
+        broker.stop();
+        assertThat(broker.output()).contains("Sample extension stopped").contains("publishes.rewritten=1");
+    }
+
+    @Test
+    @DisplayName("ClientService disconnects with 0x9C and a Server Reference; SubscriptionService subscribes a "
+            + "session")
+    void clientAndSubscriptionServices() {
+        prepareWithSample();
+        broker.start();
+        Paho5Client victim = closing(Paho5Client.connect(broker.uri(), "victim", Paho5Client.options(true)));
+        Mqtt5BlockingClient admin = hivemq("admin");
+        admin.connect();
+        admin.publishWith().topic("sample/subscribe/victim").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[0]).send();
+        admin.publishWith().topic("injected/1").qos(MqttQos.AT_LEAST_ONCE).payload("i".getBytes()).send();
+        assertThat(victim.next().topic()).isEqualTo("injected/1");
+        assertThat(pubAckCode(admin, "sample/kick/victim", "")).isEqualTo(0x83);
+        await().atMost(Duration.ofSeconds(5)).until(() -> victim.disconnected() != null);
+        assertThat(victim.disconnected().getReturnCode()).isEqualTo(0x9C);
+        assertThat(victim.disconnected().getServerReference()).isEqualTo("backup.example.org:1883");
     }
 
     @Test
