@@ -4,6 +4,7 @@ import io.ternmq.extension.api.Async;
 import io.ternmq.extension.api.Fallback;
 
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,10 +45,14 @@ final class PendingAsync<D extends Decision<D>> implements Async {
     @Override
     public void resume() {
         if (state.compareAndSet(WAITING, RESUMED)) {
-            decision.loop.execute(() -> {
-                timer.cancel(false);
-                run.next(next, decision);
-            });
+            try {
+                decision.loop.execute(() -> {
+                    timer.cancel(false);
+                    run.next(next, decision);
+                });
+            } catch (RejectedExecutionException stopping) {
+                // the broker is stopping: the connection is gone, nobody waits for the decision
+            }
         }
     }
 

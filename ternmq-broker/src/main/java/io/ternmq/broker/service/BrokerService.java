@@ -36,7 +36,10 @@ public final class BrokerService {
     private final SessionRegistry sessions;
     private final Router router;
     private final BrokerMetrics metrics;
-    /** Fixed before the first listener opens (see {@link #install}). */
+    /**
+     * Fixed before the first listener opens (see {@link #install}). A plain field on the hot path: every connection's
+     * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
+     */
     private Interceptors interceptors = Interceptors.NONE;
 
     public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {

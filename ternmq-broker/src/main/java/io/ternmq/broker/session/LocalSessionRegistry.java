@@ -34,7 +34,8 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      * @param willPublisher routes will messages
      * @param store         where sessions that outlive their connection are kept
      */
-    private Consumer<String> expired;
+    /** Volatile: a loop started during recovery may run an expiry with no other hand-over from the setter. */
+    private volatile Consumer<String> expired;
 
     public LocalSessionRegistry(QueueLimits limits, BrokerMetrics metrics, Router router,
                                 Consumer<Message> willPublisher, Store store) {
