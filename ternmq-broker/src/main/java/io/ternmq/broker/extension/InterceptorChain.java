@@ -57,17 +57,63 @@ public final class InterceptorChain<I, D extends Decision<D>> {
 
     /**
      * Runs every interceptor over {@code decision}; {@code done} gets the final decision on the decision's loop
-     * (at once, in this call, unless an interceptor went async). A throw refuses with 0x80, or applies the declared
-     * fallback if the interceptor had called async().
+     * (at once, in this call, unless an interceptor went async).
      */
     public void run(D decision, Consumer<D> done) {
-        new Run<>(this, done).next(0, decision);
+        D now = runNow(decision, done);
+        if (now != null) {
+            done.accept(now);
+        }
     }
 
-    /** One run of the chain. */
+    /**
+     * Runs every interceptor over {@code decision}, on its loop. If every one decides at once, returns the final
+     * decision and never calls {@code later}; if one goes async, returns null and {@code later} gets the final
+     * decision on the loop once the async decision and the rest of the chain are done. A throw refuses with 0x80, or
+     * applies the declared fallback if the interceptor had called async(). Allocates nothing of its own unless an
+     * interceptor goes async.
+     */
+    public D runNow(D decision, Consumer<D> later) {
+        return advance(0, decision, null, later);
+    }
+
+    /** @return the final decision if reached in this call while no async decision was involved, else null */
+    @SuppressWarnings("unchecked")
+    private D advance(int from, D d, Run<I, D> run, Consumer<D> later) {
+        for (int i = from; i < interceptors.length && !d.refused(); i++) {
+            ExtensionStats owner = stats[i];
+            long t0 = System.nanoTime();
+            try {
+                call.accept((I) interceptors[i], d);
+            } catch (RuntimeException | LinkageError e) {
+                owner.error(what, e);
+                PendingAsync<D> p = d.takePending();
+                if (p == null) {
+                    d.refuseWith(ReasonCodes.UNSPECIFIED_ERROR, "an extension failed");
+                    break;
+                }
+                // it had called async(): its declared fallback applies, and a later resume() does nothing
+                d = p.abandon();
+                continue;
+            }
+            owner.timed(System.nanoTime() - t0);
+            PendingAsync<D> p = d.takePending();
+            if (p != null) {
+                p.await(run != null ? run : new Run<>(this, later), i + 1);
+                return null;
+            }
+        }
+        if (run == null) {
+            return d;
+        }
+        run.done.accept(d);
+        return null;
+    }
+
+    /** The rest of a run after an interceptor went async. */
     static final class Run<I, D extends Decision<D>> {
         private final InterceptorChain<I, D> chain;
-        private final Consumer<D> done;
+        final Consumer<D> done;
 
         Run(InterceptorChain<I, D> chain, Consumer<D> done) {
             this.chain = chain;
@@ -78,41 +124,9 @@ public final class InterceptorChain<I, D extends Decision<D>> {
             return chain.stats[index];
         }
 
-        @SuppressWarnings("unchecked")
+        /** Goes on from interceptor {@code from}, on the loop. */
         void next(int from, D d) {
-            if (d.refused()) { // by an interceptor that decided asynchronously
-                finish(d);
-                return;
-            }
-            Object[] interceptors = chain.interceptors;
-            for (int i = from; i < interceptors.length; i++) {
-                ExtensionStats stats = chain.stats[i];
-                long t0 = System.nanoTime();
-                try {
-                    chain.call.accept((I) interceptors[i], d);
-                } catch (RuntimeException | LinkageError e) {
-                    stats.error(chain.what, e);
-                    PendingAsync<D> p = d.takePending();
-                    if (p != null) {
-                        p.await(this, i + 1);
-                        p.failed();
-                    } else {
-                        d.refuseWith(ReasonCodes.UNSPECIFIED_ERROR, "an extension failed");
-                        finish(d);
-                    }
-                    return;
-                }
-                stats.timed(System.nanoTime() - t0);
-                PendingAsync<D> p = d.takePending();
-                if (p != null) {
-                    p.await(this, i + 1);
-                    return;
-                }
-                if (d.refused()) {
-                    break;
-                }
-            }
-            finish(d);
+            chain.advance(from, d, this, done);
         }
 
         void finish(D d) {

@@ -40,7 +40,7 @@ public final class Interceptors {
         lifecycle = array(b.lifecycle);
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // no generic array creation in Java
     private static <T> Registered<T>[] array(List<Registered<T>> list) {
         return list.isEmpty() ? null : list.toArray(new Registered[0]);
     }

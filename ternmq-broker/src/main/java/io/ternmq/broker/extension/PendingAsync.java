@@ -63,14 +63,17 @@ final class PendingAsync<D extends Decision<D>> implements Async {
         }
     }
 
-    /** The interceptor threw after calling async(): its declared fallback applies. */
-    void failed() {
-        if (state.compareAndSet(WAITING, OVER)) {
-            if (timer != null) {
-                timer.cancel(false);
-            }
-            applyFallback("failed");
+    /**
+     * The interceptor threw after calling async(), before its call returned: the declared fallback applies at once.
+     *
+     * @return the decision to go on with: the snapshot, refused if the fallback refuses
+     */
+    D abandon() {
+        state.set(OVER);
+        if (!fallback.proceed()) {
+            snapshot.refuseWith(fallback.reasonCode(), "an extension's decision failed");
         }
+        return snapshot;
     }
 
     private void applyFallback(String why) {

@@ -45,6 +45,10 @@ final class InboundPublishFlow {
     private PublishRateLimit rate;
     /** QoS 1 PUBLISHes routed but not yet acknowledged (waiting for the store): they count against Receive Maximum. */
     private int pendingQos1Acks;
+    /** The PublishInbound decision being made asynchronously, if any (the client's later packets wait for it). */
+    private CompletableFuture<PublishDecision> pendingDecision;
+    /** Made once: no allocation per PUBLISH for the asynchronous case's continuation. */
+    private final java.util.function.Consumer<PublishDecision> decidedLater = this::decidedLater;
 
     InboundPublishFlow(MqttConnection connection) {
         this.c = connection;
@@ -129,33 +133,48 @@ final class InboundPublishFlow {
     }
 
     /**
-     * Runs the extensions' PublishInbound interceptors over the PUBLISH; if one decides asynchronously, the client's
-     * later packets wait (as for an authorization answer) so that they keep their order.
+     * Runs the extensions' PublishInbound interceptors over the PUBLISH. If one decides asynchronously, the client's
+     * later packets wait (as for an authorization answer) so that they keep their order; so at most one decision per
+     * connection is pending.
      */
     private void intercept(InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions, Publish p,
                            String topic, MqttProperties props) {
-        CompletableFuture<PublishDecision> decided = new CompletableFuture<>();
-        extensions.run(new PublishDecision(c.clientInfo(), topic, p.payload(), p.qos().value(), p.retain(),
-                forwarded(props), c.loop), decided::complete);
-        c.whenAnswered(decided, null, d -> {
-            if (d.refused()) {
-                c.broker.metrics().publishesPreventedByExtensions.increment();
-                refuseDelivery(p, d.refusalCode(), d.refusalReason() == null ? MqttProperties.EMPTY
-                        : c.problem(d.refusalReason()));
-                return;
-            }
-            String to = d.topic();
-            if (!to.equals(topic) && (!TopicSyntax.isValidTopicName(to) || c.beyondTopicLimits(to))) {
-                c.broker.metrics().publishesPreventedByExtensions.increment();
-                refuseDelivery(p, ReasonCode.TOPIC_NAME_INVALID, c.problem("an extension set the topic '" + to
-                        + "', which is not a valid topic name within max_topic_length and max_topic_levels"));
-                return;
-            }
-            QoS qos = QoS.of(Math.min(d.qos(), c.config().mqtt().maxQos()));
-            boolean retain = d.retain() && c.config().mqtt().retainAvailable();
-            route(p, new Message(to, qos, retain, d.payloadBytes(), d.properties(), c.clientId,
-                    System.currentTimeMillis()));
-        });
+        PublishDecision now = extensions.runNow(new PublishDecision(c.clientInfo(), topic, p.payload(),
+                p.qos().value(), p.retain(), forwarded(props), c.loop), decidedLater);
+        if (now != null) {
+            decided(p, topic, now);
+            return;
+        }
+        CompletableFuture<PublishDecision> pending = new CompletableFuture<>();
+        pendingDecision = pending;
+        c.whenAnswered(pending, null, d -> decided(p, topic, d));
+    }
+
+    /** An asynchronous decision is complete (on the loop). */
+    private void decidedLater(PublishDecision d) {
+        CompletableFuture<PublishDecision> pending = pendingDecision;
+        pendingDecision = null;
+        pending.complete(d);
+    }
+
+    private void decided(Publish p, String topic, PublishDecision d) {
+        if (d.refused()) {
+            c.broker.metrics().publishesPreventedByExtensions.increment();
+            refuseDelivery(p, d.refusalCode(), d.refusalReason() == null ? MqttProperties.EMPTY
+                    : c.problem(d.refusalReason()));
+            return;
+        }
+        String to = d.topic();
+        if (!to.equals(topic) && (!TopicSyntax.isValidTopicName(to) || c.beyondTopicLimits(to))) {
+            c.broker.metrics().publishesPreventedByExtensions.increment();
+            refuseDelivery(p, ReasonCode.TOPIC_NAME_INVALID, c.problem("an extension set the topic '" + to
+                    + "', which is not a valid topic name within max_topic_length and max_topic_levels"));
+            return;
+        }
+        QoS qos = QoS.of(Math.min(d.qos(), c.config().mqtt().maxQos()));
+        boolean retain = d.retain() && c.config().mqtt().retainAvailable();
+        route(p, new Message(to, qos, retain, d.payloadBytes(), d.properties(), c.clientId,
+                System.currentTimeMillis()));
     }
 
     /** PUBREL: the PUBCOMP waits until the id is forgotten durably, or a crash could drop a new message reusing it. */

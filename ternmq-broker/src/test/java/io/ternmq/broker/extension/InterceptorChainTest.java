@@ -101,6 +101,31 @@ class InterceptorChainTest {
     }
 
     @Test
+    @DisplayName("runNow: decided at once returns the decision and never calls the continuation; async returns "
+            + "null and the continuation gets it later, on the loop")
+    void runNow() throws Exception {
+        CompletableFuture<Object> sync = new CompletableFuture<>();
+        loop.execute(() -> {
+            PublishDecision d = chain((c, o) -> o.retain(true), null).runNow(decision(loop, "x"),
+                    later -> sync.completeExceptionally(new AssertionError("continuation called")));
+            sync.complete(d);
+        });
+        assertThat(((PublishDecision) sync.get(5, TimeUnit.SECONDS)).retain()).isTrue();
+
+        CompletableFuture<PublishDecision> returned = new CompletableFuture<>();
+        CompletableFuture<PublishDecision> later = new CompletableFuture<>();
+        loop.execute(() -> returned.complete(chain((c, o) -> {
+            Async a = o.async(Duration.ofSeconds(5), Fallback.proceedUnchanged());
+            loop.schedule(a::resume, 10, TimeUnit.MILLISECONDS);
+        }, null).runNow(decision(loop, "x"), d -> {
+            assertThat(loop.inEventLoop()).isTrue();
+            later.complete(d);
+        })));
+        assertThat(returned.get(5, TimeUnit.SECONDS)).isNull();
+        assertThat(text(later.get(5, TimeUnit.SECONDS))).isEqualTo("x");
+    }
+
+    @Test
     @DisplayName("a refusal ends the chain: later interceptors are not called")
     void refusalStops() throws Exception {
         List<String> called = new ArrayList<>();
