@@ -8,6 +8,8 @@ import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.QueueSettings;
 import io.ternmq.broker.config.StorageSettings;
+import io.ternmq.broker.extension.Extensions;
+import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.protocol.BrokerContext;
 import io.ternmq.broker.retain.MemoryRetainedStore;
@@ -60,6 +62,8 @@ public final class Broker implements AutoCloseable {
     private final BrokerSecurity security;
     /** This node in its cluster; null on a single node (cluster.enabled false: nothing of it is loaded). */
     private ClusterNode cluster;
+    /** The loaded extensions (none without extensions_dir or with nothing in it). */
+    private Extensions extensions = Extensions.none();
     private List<InetSocketAddress> addresses = List.of();
     /** The $SYS tree's updates; null with sys_interval 0. */
     private SysTree sysTree;
@@ -135,6 +139,14 @@ public final class Broker implements AutoCloseable {
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics,
                         broker.clusterSessions);
+            }
+            // before the first listener opens: the chains are fixed from then on
+            broker.extensions = Extensions.start(config.extensions().dir(), config.extensions().slowCallMillis(),
+                    broker.service);
+            Interceptors interceptors = broker.extensions.interceptors();
+            broker.service.install(interceptors);
+            if (interceptors.lifecycle != null) {
+                broker.sessions.onExpired(interceptors::sessionExpired);
             }
             broker.addresses = broker.server.start();
             if (broker.prometheus != null) {
@@ -267,6 +279,11 @@ public final class Broker implements AutoCloseable {
         return server;
     }
 
+    /** The extensions this broker runs. */
+    public Extensions extensions() {
+        return extensions;
+    }
+
     /** This node in its cluster, or null on a single node. */
     public ClusterNode cluster() {
         return cluster;
@@ -278,6 +295,7 @@ public final class Broker implements AutoCloseable {
             sysTree.close();
         }
         server.close();
+        extensions.close();
         if (admin != null) {
             admin.close();
         }

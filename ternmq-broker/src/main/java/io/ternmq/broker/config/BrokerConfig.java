@@ -20,11 +20,12 @@ import java.util.function.Consumer;
  * @param logLevel  the root log level
  * @param cluster   whether this broker is a node of a cluster, and how it joins it
  * @param operations {@code $SYS} and the admin listener
+ * @param extensions where extensions are loaded from
  */
 public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
                            QueueSettings queues, RetainedSettings retained, StorageSettings storage,
                            SecuritySettings security, LogLevel logLevel, ClusterSettings cluster,
-                           OperationsSettings operations) {
+                           OperationsSettings operations, ExtensionSettings extensions) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
@@ -84,6 +85,8 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private int maxPublishRate = 0;
         private int ioThreads = 0;
         private LogLevel logLevel = LogLevel.INFO;
+        private Path extensionsDir = Path.of("extensions");
+        private int extensionSlowCallMillis = 10;
         private final ListenerSettings listenerDefaults = new ListenerSettings();
         private boolean listenersConfigured;
         private int authFailureDelayMillis = 1000;
@@ -398,6 +401,16 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
             return this;
         }
 
+        public Builder extensionsDir(Path dir) {
+            this.extensionsDir = dir;
+            return this;
+        }
+
+        public Builder extensionSlowCallMillis(int millis) {
+            this.extensionSlowCallMillis = millis;
+            return this;
+        }
+
         public Builder logLevel(LogLevel level) {
             this.logLevel = level;
             return this;
@@ -477,7 +490,8 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new RetainedSettings(retainedMaxCount, retainedMaxBytes),
                     new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
-                    logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener));
+                    logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener),
+                    new ExtensionSettings(extensionsDir, extensionSlowCallMillis));
         }
     }
 }

@@ -51,6 +51,10 @@ public final class BrokerMetrics {
     public final LongAdder oversizedDrops = new LongAdder();
     /** PUBLISHes the authorizer refused (acknowledged as the version requires, then discarded). */
     public final LongAdder publishesDenied = new LongAdder();
+    /** PUBLISHes an extension's PublishInbound interceptor kept from delivery (or gave an invalid topic). */
+    public final LongAdder publishesPreventedByExtensions = new LongAdder();
+    /** Deliveries an extension's PublishOutbound interceptor skipped (dropped for that receiver as if delivered). */
+    public final LongAdder deliveriesSkippedByExtensions = new LongAdder();
     /** Times a publisher was held back because a subscriber's queue was filling while it kept consuming. */
     public final LongAdder publishesBackpressured = new LongAdder();
     /** Times a client went over max_publish_rate and was not read from for a while. */

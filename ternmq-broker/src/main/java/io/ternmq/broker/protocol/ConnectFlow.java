@@ -1,5 +1,9 @@
 package io.ternmq.broker.protocol;
 
+import io.ternmq.broker.extension.ClientDescription;
+import io.ternmq.broker.extension.ConnectDecision;
+import io.ternmq.broker.extension.InterceptorChain;
+import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.AuthExchange;
 import io.ternmq.broker.security.AuthRequest;
@@ -18,6 +22,7 @@ import io.ternmq.codec.PropertyId;
 import io.ternmq.codec.ReasonCode;
 import io.ternmq.codec.Utf8;
 import io.ternmq.codec.Will;
+import io.ternmq.extension.api.ConnectInboundInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +75,48 @@ final class ConnectFlow {
             Long requested = connect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
             c.requestedSessionExpiry = requested == null ? 0 : requested;
         }
+        InterceptorChain<ConnectInboundInterceptor, ConnectDecision> extensions =
+                c.broker.service().interceptors().connectInbound;
+        if (extensions == null) {
+            accept(connect);
+            return;
+        }
+        // later packets wait (parked, in order) while the extensions decide, as during authentication
+        c.authenticating();
+        c.channel.setAutoRead(false);
+        extensions.run(new ConnectDecision(connect, c.channel.remoteAddress(), c.channel.listenerName(), c.loop()),
+                this::intercepted);
+    }
+
+    /** The extensions' decision about the CONNECT, on the connection's loop. */
+    private void intercepted(ConnectDecision d) {
+        if (!c.isAuthenticating()) {
+            return; // closed (or timed out) meanwhile
+        }
+        if (!d.refused()) {
+            accept(d.connect());
+            return;
+        }
+        MqttProperties props = MqttProperties.EMPTY;
+        if (c.dialect.isV5()) {
+            MqttProperties.Builder b = MqttProperties.builder();
+            if (d.refusalReason() != null) {
+                b.set(PropertyId.REASON_STRING, d.refusalReason());
+            }
+            if (d.serverReference() != null) {
+                b.set(PropertyId.SERVER_REFERENCE, d.serverReference());
+            }
+            props = b.build();
+        }
+        c.refuse(c.dialect.connackRefusal(d.refusalCode()), "refused by an extension (0x"
+                + Integer.toHexString(d.refusalCode()) + (d.serverReference() == null ? "" : ", server reference '"
+                + d.serverReference() + "'") + (d.refusalReason() == null ? "" : ": " + d.refusalReason()) + ")",
+                props);
+    }
+
+    /** The CONNECT as the broker takes it (after the extensions changed it, if any). */
+    private void accept(Connect connect) {
+        MqttVersion version = connect.version();
         String id = connect.clientId();
         boolean assigned = false;
         if (id.isEmpty()) {
@@ -209,6 +256,8 @@ final class ConnectFlow {
                 if (reauthentication) {
                     c.endConnection(step.reasonCode(), "re-authentication failed");
                 } else {
+                    authenticationFailed(pendingConnect == null ? null : pendingConnect.username(),
+                            step.reasonCode());
                     c.refuse(step.reasonCode(), "enhanced authentication (" + authMethod + ") failed");
                 }
             }
@@ -267,6 +316,7 @@ final class ConnectFlow {
         }
         if (result != AuthResult.ACCEPTED) {
             c.broker.metrics().authFailed.increment();
+            authenticationFailed(connect.username(), result.connackCode(MqttVersion.MQTT_5));
             c.refuse(result.connackCode(c.version), "authentication: " + result);
             return;
         }
@@ -281,6 +331,15 @@ final class ConnectFlow {
             return;
         }
         requestSession(connect);
+    }
+
+    /** Tells the extensions' lifecycle listeners, if any. */
+    private void authenticationFailed(String username, int v5Code) {
+        Interceptors ext = c.broker.service().interceptors();
+        if (ext.lifecycle != null) {
+            ext.authenticationFailed(new ClientDescription(c.clientId, username, c.version.level(),
+                    c.channel.remoteAddress(), c.channel.listenerName()), v5Code);
+        }
     }
 
     private void willAuthorized(Connect connect, boolean allowed) {

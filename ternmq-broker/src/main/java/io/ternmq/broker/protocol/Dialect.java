@@ -55,6 +55,23 @@ enum Dialect {
         return isV5() ? ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SERVER_UNAVAILABLE;
     }
 
+    /**
+     * A CONNACK refusal an extension chose, in MQTT 5 terms: 3.x clients get the nearest of their five return codes
+     * (a redirect, which 3.x cannot express, becomes server unavailable).
+     */
+    int connackRefusal(int v5Code) {
+        if (isV5()) {
+            return v5Code;
+        }
+        return switch (v5Code) {
+            case ReasonCode.CLIENT_IDENTIFIER_NOT_VALID -> ReasonCode.V3_IDENTIFIER_REJECTED;
+            case ReasonCode.BAD_USER_NAME_OR_PASSWORD -> ReasonCode.V3_BAD_USER_NAME_OR_PASSWORD;
+            case ReasonCode.NOT_AUTHORIZED, ReasonCode.BANNED -> ReasonCode.V3_NOT_AUTHORIZED;
+            case ReasonCode.UNSUPPORTED_PROTOCOL_VERSION -> ReasonCode.V3_UNACCEPTABLE_PROTOCOL_VERSION;
+            default -> ReasonCode.V3_SERVER_UNAVAILABLE;
+        };
+    }
+
     int notAuthorized() {
         return isV5() ? ReasonCode.NOT_AUTHORIZED : ReasonCode.V3_NOT_AUTHORIZED;
     }

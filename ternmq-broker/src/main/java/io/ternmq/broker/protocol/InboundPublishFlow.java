@@ -1,6 +1,9 @@
 package io.ternmq.broker.protocol;
 
 import io.ternmq.broker.config.QueueSettings.V3OverflowAction;
+import io.ternmq.broker.extension.ClientDescription;
+import io.ternmq.broker.extension.InterceptorChain;
+import io.ternmq.broker.extension.PublishDecision;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.routing.DeliveryTarget;
@@ -16,10 +19,13 @@ import io.ternmq.codec.Pubrel;
 import io.ternmq.codec.Publish;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.ReasonCode;
+import io.ternmq.codec.TopicSyntax;
 import io.ternmq.codec.Utf8;
 import org.slf4j.Logger;
+import io.ternmq.extension.api.PublishInboundInterceptor;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,6 +46,13 @@ final class InboundPublishFlow {
     private PublishRateLimit rate;
     /** QoS 1 PUBLISHes routed but not yet acknowledged (waiting for the store): they count against Receive Maximum. */
     private int pendingQos1Acks;
+    /** The PublishInbound decision being made asynchronously, if any (the client's later packets wait for it). */
+    private CompletableFuture<PublishDecision> pendingDecision;
+    /** Made once: no allocation per PUBLISH for the asynchronous case's continuation. */
+    private final java.util.function.Consumer<PublishDecision> decidedLater = this::decidedLater;
+
+    /** How extensions see the publisher; made at its first intercepted PUBLISH, remade if its identity changed. */
+    private ClientDescription publisher;
 
     InboundPublishFlow(MqttConnection connection) {
         this.c = connection;
@@ -114,12 +127,72 @@ final class InboundPublishFlow {
         }
         String resolved = topic;
         c.whenAnswered(c.broker.authorizer().mayPublish(c, resolved), false, allowed -> {
-            if (allowed) {
-                route(p, resolved, props);
-            } else {
+            if (!allowed) {
                 deny(p, resolved);
+                return;
+            }
+            InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions =
+                    c.broker.service().interceptors().publishInbound;
+            if (extensions == null) {
+                route(p, message(p, resolved, props));
+            } else {
+                intercept(extensions, p, resolved, props);
             }
         });
+    }
+
+    /**
+     * Runs the extensions' PublishInbound interceptors over the PUBLISH. If one decides asynchronously, the client's
+     * later packets wait (as for an authorization answer) so that they keep their order; so at most one decision per
+     * connection is pending.
+     */
+    private void intercept(InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions, Publish p,
+                           String topic, MqttProperties props) {
+        PublishDecision now = extensions.runNow(new PublishDecision(publisher(), topic, p.payload(),
+                p.qos().value(), p.retain(), forwarded(props), c.loop()), decidedLater);
+        if (now != null) {
+            decided(p, topic, now);
+            return;
+        }
+        CompletableFuture<PublishDecision> pending = new CompletableFuture<>();
+        pendingDecision = pending;
+        c.whenAnswered(pending, null, d -> decided(p, topic, d));
+    }
+
+    /** An asynchronous decision is complete (on the loop). */
+    private ClientDescription publisher() {
+        ClientDescription d = publisher;
+        if (d == null || !d.clientId().equals(c.clientId) || !java.util.Objects.equals(d.username(), c.username)) {
+            d = c.clientInfo();
+            publisher = d;
+        }
+        return d;
+    }
+
+    private void decidedLater(PublishDecision d) {
+        CompletableFuture<PublishDecision> pending = pendingDecision;
+        pendingDecision = null;
+        pending.complete(d);
+    }
+
+    private void decided(Publish p, String topic, PublishDecision d) {
+        if (d.refused()) {
+            c.broker.metrics().publishesPreventedByExtensions.increment();
+            refuseDelivery(p, d.refusalCode(), d.refusalReason() == null ? MqttProperties.EMPTY
+                    : c.problem(d.refusalReason()));
+            return;
+        }
+        String to = d.topic();
+        if (!to.equals(topic) && (!TopicSyntax.isValidTopicName(to) || c.beyondTopicLimits(to))) {
+            c.broker.metrics().publishesPreventedByExtensions.increment();
+            refuseDelivery(p, ReasonCode.TOPIC_NAME_INVALID, c.problem("an extension set the topic '" + to
+                    + "', which is not a valid topic name within max_topic_length and max_topic_levels"));
+            return;
+        }
+        QoS qos = QoS.of(Math.min(d.qos(), c.config().mqtt().maxQos()));
+        boolean retain = d.retain() && c.config().mqtt().retainAvailable();
+        route(p, new Message(to, qos, retain, d.payloadBytes(), d.properties(), c.clientId,
+                System.currentTimeMillis()));
     }
 
     /** PUBREL: the PUBCOMP waits until the id is forgotten durably, or a crash could drop a new message reusing it. */
@@ -161,31 +234,39 @@ final class InboundPublishFlow {
     private void deny(Publish p, String topic) {
         c.broker.metrics().publishesDenied.increment();
         DENIED_LOG.warn("Client '{}' may not publish to '{}': discarded", c.clientId, topic);
-        int code = c.dialect.publishAck(ReasonCode.NOT_AUTHORIZED);
+        refuseDelivery(p, ReasonCode.NOT_AUTHORIZED, MqttProperties.EMPTY);
+    }
+
+    /**
+     * Discards a PUBLISH: MQTT 5 clients get {@code v5Code} in PUBACK/PUBREC (nothing at QoS 0); MQTT 3.x clients
+     * are acknowledged as their QoS requires.
+     */
+    private void refuseDelivery(Publish p, int v5Code, MqttProperties ackProperties) {
+        int code = c.dialect.publishAck(v5Code);
+        MqttProperties props = c.dialect.isV5() ? ackProperties : MqttProperties.EMPTY;
         switch (p.qos()) {
             case AT_MOST_ONCE -> {
             }
-            case AT_LEAST_ONCE -> c.complete(c.reserveResponse(), new Puback(p.packetId(), code, MqttProperties.EMPTY),
-                    null);
+            case AT_LEAST_ONCE -> c.complete(c.reserveResponse(), new Puback(p.packetId(), code, props), null);
             case EXACTLY_ONCE -> {
                 if (!c.dialect.isV5()) {
                     c.session.markAwaitingPubrel(p.packetId()); // its PUBREL must still find the flow
                 }
-                c.complete(c.reserveResponse(), new Pubrec(p.packetId(), code, MqttProperties.EMPTY), null);
+                c.complete(c.reserveResponse(), new Pubrec(p.packetId(), code, props), null);
             }
         }
     }
 
-    private void route(Publish p, String topic, MqttProperties props) {
+    private void route(Publish p, Message message) {
         DeliveryTarget congested = null;
         Session session = c.session;
         switch (p.qos()) {
-            case AT_MOST_ONCE -> congested = c.broker.service().publish(message(p, topic, props), null, null);
+            case AT_MOST_ONCE -> congested = c.broker.service().publish(message, null, null);
             case AT_LEAST_ONCE -> {
                 int id = p.packetId();
                 ResponseQueue.Response r = c.reserveResponse();
                 pendingQos1Acks++;
-                congested = c.broker.service().publish(message(p, topic, props),
+                congested = c.broker.service().publish(message,
                         new Router.Origin(session.storedQueue(), 0, c.loop()), (matched, quotaExceeded) -> {
                             pendingQos1Acks--;
                             acknowledge(r, quotaExceeded, new Puback(id, ackCode(matched, quotaExceeded),
@@ -200,7 +281,7 @@ final class InboundPublishFlow {
                     c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
                     return;
                 }
-                congested = c.broker.service().publish(message(p, topic, props),
+                congested = c.broker.service().publish(message,
                         new Router.Origin(session.storedQueue(), id, c.loop()), (matched, quotaExceeded) -> acknowledge(r,
                                 quotaExceeded, new Pubrec(id, ackCode(matched, quotaExceeded), MqttProperties.EMPTY)));
             }

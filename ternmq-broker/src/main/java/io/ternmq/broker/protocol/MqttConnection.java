@@ -2,6 +2,8 @@ package io.ternmq.broker.protocol;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.extension.ClientDescription;
+import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.ClientIdentity;
@@ -101,6 +103,8 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     private int slot = -1;
     private boolean flushPending;
     private boolean shuttingDown;
+    /** The client sent DISCONNECT: its connection ended gracefully (for lifecycle listeners). */
+    private boolean disconnectedByClient;
 
     // What an MQTT 5 client asked for in CONNECT (3.x clients keep these defaults).
     private int clientReceiveMaximum = 65_535;
@@ -247,6 +251,10 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
             return;
         }
         LOG.debug("Client '{}' disconnected", clientId);
+        Interceptors ext = broker.service().interceptors();
+        if (ext.lifecycle != null) {
+            ext.disconnected(clientInfo(), disconnectedByClient);
+        }
         Session s = session;
         int generation = sessionGeneration;
         Message delayedWill = willMessage;
@@ -343,6 +351,16 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         }
     }
 
+    /**
+     * This connection as extensions see it (its client id and user name as they are now). Made per call, for the
+     * rare events (connected, disconnected, SUBSCRIBE); {@link InboundPublishFlow} keeps one for its PUBLISHes, so
+     * that an idle connection carries no such reference.
+     */
+    ClientDescription clientInfo() {
+        return new ClientDescription(clientId, username, version.level(), channel.remoteAddress(),
+                channel.listenerName());
+    }
+
     /** Topic names and filters beyond the configured size: a client must not fill the broker's tables with them. */
     boolean beyondTopicLimits(String topic) {
         return InboundPublishFlow.beyondTopicLimits(config(), topic);
@@ -371,6 +389,10 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         requestFlush();
         LOG.debug("Client '{}' connected from {} (MQTT {}, session expiry {}{})", clientId, channel.remoteAddress(),
                 version, sessionExpiry, present ? ", resumed" : "");
+        Interceptors ext = broker.service().interceptors();
+        if (ext.lifecycle != null) {
+            ext.connected(clientInfo());
+        }
         loop().execute(this::resumeReading);
         return true;
     }
@@ -421,7 +443,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
                 return;
             }
             if (error != null) {
-                LOG.warn("Authorization for client '{}' failed with an error; denying", clientId, error);
+                LOG.warn("An answer for client '{}' failed with an error; going on with {}", clientId, onError, error);
             }
             awaitingAnswer = false;
             then.accept(error != null ? onError : value);
@@ -494,6 +516,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
                 session.setExpiryInterval(sessionExpiry);
             }
         }
+        disconnectedByClient = true;
         // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; MQTT 5's 0x04 (and any other reason) keeps it
         if (!dialect.isV5() || disconnect.reasonCode() == ReasonCode.NORMAL_DISCONNECTION) {
             will = null;
@@ -591,9 +614,15 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     @Override
     public void closeByServer(int reasonCode, String why) {
+        closeByServer(reasonCode, why, null);
+    }
+
+    @Override
+    public void closeByServer(int reasonCode, String why, String serverReference) {
         LOG.info("Closing the connection of client '{}' from {}: {}", clientId, channel.remoteAddress(), why);
         if (dialect.isV5() && state == State.CONNECTED) {
-            send(new Disconnect(reasonCode, MqttProperties.EMPTY));
+            send(new Disconnect(reasonCode, serverReference == null ? MqttProperties.EMPTY
+                    : MqttProperties.builder().set(PropertyId.SERVER_REFERENCE, serverReference).build()));
         }
         channel.close();
     }
@@ -635,10 +664,15 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     /** Refuses the CONNECT: a CONNACK with the reason, then the close. */
     void refuse(int returnCode, String why) {
+        refuse(returnCode, why, dialect.reasonString(why));
+    }
+
+    /** Refuses the CONNECT with these CONNACK properties (a reason string, a Server Reference). */
+    void refuse(int returnCode, String why, MqttProperties connack) {
         LOG.info("Connection from {}{} refused: {}", channel.remoteAddress(),
                 clientId == null ? "" : " (client '" + clientId + "')", why);
         broker.metrics().connectsRefused.increment();
-        send(new Connack(false, returnCode, dialect.reasonString(why)));
+        send(new Connack(false, returnCode, connack));
         state = State.CLOSED;
         broker.metrics().connectionsOpen.decrementAndGet();
         releaseConnectionSlot();

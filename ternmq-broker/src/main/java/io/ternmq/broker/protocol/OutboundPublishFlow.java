@@ -1,5 +1,7 @@
 package io.ternmq.broker.protocol;
 
+import io.ternmq.broker.extension.Interceptors;
+import io.ternmq.broker.extension.OutboundDecision;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.codec.MqttPacketEncoder;
@@ -9,6 +11,7 @@ import io.ternmq.codec.Publish;
 import io.ternmq.codec.Pubrec;
 import io.ternmq.codec.Pubrel;
 import io.ternmq.codec.ReasonCode;
+import io.ternmq.extension.api.PublishOutboundInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,6 +106,19 @@ final class OutboundPublishFlow {
                     b.subscriptionIdentifier(id);
                 }
                 props = b.build();
+            }
+        }
+        Interceptors.Registered<PublishOutboundInterceptor>[] extensions =
+                c.broker.service().interceptors().publishOutbound;
+        if (extensions != null) {
+            OutboundDecision od = new OutboundDecision(topic, m.payload(), d.qos().value(), props);
+            c.broker.service().interceptors().outbound(c.clientId, od);
+            if (od.skipped()) {
+                c.broker.metrics().deliveriesSkippedByExtensions.increment();
+                return false;
+            }
+            if (c.dialect.isV5()) {
+                props = od.properties();
             }
         }
         int limit = c.clientMaximumPacketSize;

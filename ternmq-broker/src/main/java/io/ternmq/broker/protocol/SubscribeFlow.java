@@ -1,5 +1,7 @@
 package io.ternmq.broker.protocol;
 
+import io.ternmq.broker.extension.Interceptors;
+import io.ternmq.broker.extension.SubscribeDecision;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.MqttProperties;
@@ -33,7 +35,18 @@ final class SubscribeFlow {
     private SubscribeFlow() {
     }
 
-    static void onSubscribe(MqttConnection c, Subscribe subscribe) {
+    static void onSubscribe(MqttConnection c, Subscribe packet) {
+        // extensions first: the filters they change are the ones checked and authorized
+        Subscribe subscribe = packet;
+        SubscribeDecision decision = null;
+        Interceptors ext = c.broker.service().interceptors();
+        if (ext.subscribeInbound != null) {
+            decision = new SubscribeDecision(packet);
+            ext.subscribe(c.clientInfo(), decision);
+            subscribe = decision.subscribe();
+        }
+        Subscribe s = subscribe;
+        SubscribeDecision refusals = decision;
         // ask the authorizer about every well-formed filter first; the answers may take a while
         List<TopicSubscription> requested = subscribe.subscriptions();
         List<CompletableFuture<Boolean>> answers = new ArrayList<>(requested.size());
@@ -44,10 +57,12 @@ final class SubscribeFlow {
         }
         CompletionStage<List<Boolean>> all = CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
                 .thenApply(x -> answers.stream().map(CompletableFuture::join).toList());
-        c.whenAnswered(all, answers.stream().map(a -> false).toList(), allowed -> subscribe(c, subscribe, allowed));
+        c.whenAnswered(all, answers.stream().map(a -> false).toList(), allowed -> subscribe(c, s, allowed, refusals));
     }
 
-    private static void subscribe(MqttConnection c, Subscribe subscribe, List<Boolean> allowed) {
+    /** @param extensions what the extensions refused (null without SubscribeInbound interceptors) */
+    private static void subscribe(MqttConnection c, Subscribe subscribe, List<Boolean> allowed,
+                                  SubscribeDecision extensions) {
         List<TopicSubscription> requested = subscribe.subscriptions();
         int subscriptionId = subscriptionIdentifier(subscribe.properties());
         if (subscriptionId != 0 && !c.config().mqtt().subscriptionIdentifierAvailable()) {
@@ -64,6 +79,11 @@ final class SubscribeFlow {
         for (int i = 0; i < requested.size(); i++) {
             TopicSubscription ts = requested.get(i);
             String filter = ts.filter();
+            if (extensions != null && extensions.refusal(i) >= 0) {
+                codes.add(dialect.subscriptionRefused(extensions.refusal(i)));
+                refusedAny = true;
+                continue;
+            }
             if (!TopicSyntax.isValidTopicFilter(filter)) {
                 codes.add(dialect.subscriptionRefused(ReasonCode.TOPIC_FILTER_INVALID));
                 refusedAny = true;

@@ -1,6 +1,7 @@
 package io.ternmq.broker.service;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
@@ -38,11 +39,31 @@ public final class BrokerService {
     private final SessionRegistry sessions;
     private final Router router;
     private final BrokerMetrics metrics;
+    /**
+     * Fixed before the first listener opens (see {@link #install}). A plain field on the hot path: every connection's
+     * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
+     */
+    private Interceptors interceptors = Interceptors.NONE;
 
     public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {
         this.sessions = sessions;
         this.router = router;
         this.metrics = metrics;
+    }
+
+    // ------------------------------------------------------------------ extensions
+
+    /**
+     * The extensions' interceptors and listeners: set once, after the extensions started and before the first
+     * listener opens, so the event loops (started later) read them as a plain field.
+     */
+    public void install(Interceptors installed) {
+        this.interceptors = installed;
+    }
+
+    /** What the protocol runs at its hook points; {@link Interceptors#NONE} without extensions. */
+    public Interceptors interceptors() {
+        return interceptors;
     }
 
     // ------------------------------------------------------------------ sessions
@@ -74,13 +95,24 @@ public final class BrokerService {
      * @return whether the client was connected
      */
     public CompletionStage<Boolean> disconnect(String clientId, int reasonCode, String why) {
+        return disconnect(clientId, reasonCode, why, null);
+    }
+
+    /** As {@link #disconnect(String, int, String)}, with a Server Reference for MQTT 5 clients (null: none). */
+    public CompletionStage<Boolean> disconnect(String clientId, int reasonCode, String why, String serverReference) {
         Session s = sessions.get(clientId);
         if (s == null) {
             return CompletableFuture.completedFuture(false);
         }
         CompletableFuture<Boolean> done = new CompletableFuture<>();
-        s.submit(() -> done.complete(s.disconnect(reasonCode, why)));
+        s.submit(() -> done.complete(s.disconnect(reasonCode, why, serverReference)));
         return done;
+    }
+
+    /** Whether the client is connected now (a hint, from any thread). */
+    public boolean isConnected(String clientId) {
+        Session s = sessions.get(clientId);
+        return s != null && s.isOnline();
     }
 
     // ------------------------------------------------------------------ publishing
@@ -93,6 +125,14 @@ public final class BrokerService {
      */
     public DeliveryTarget publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
         return router.publish(message, origin, callback);
+    }
+
+    /**
+     * A message of the broker's own (an extension's {@code PublishService}): routed like a client's, with no
+     * publisher connection; {@code routed} gets the number of targets once every QoS 1/2 copy is stored.
+     */
+    public void publishOwn(Message message, Router.PublishCallback routed) {
+        router.publish(message, new Router.Origin(null, 0, null), routed);
     }
 
     /** Publishes a will whose time has come; its Message Expiry Interval starts now (MQTT 5.0 3.1.3.2.4). */
@@ -183,6 +223,34 @@ public final class BrokerService {
     /** Every session of this broker, online or not, as each owner loop sees it now. */
     public CompletionStage<List<SessionInfo>> sessions() {
         return collect(sessions.all(), Session::info);
+    }
+
+    /**
+     * Adds a subscription to a client's session, as a SUBSCRIBE would (on its owner loop), for entry points other
+     * than the client: extensions, later auto-subscribe. {@code done} gets false if there is no session.
+     */
+    public CompletionStage<Boolean> subscribe(String clientId, Subscription subscription) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        s.submit(() -> subscribe(s, List.of(subscription), sendRetained -> {
+            sendRetained.run();
+            done.complete(true);
+        }));
+        return done;
+    }
+
+    /** Removes a subscription of a client's session; completes with whether it had it. */
+    public CompletionStage<Boolean> unsubscribe(String clientId, String filter) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        s.submit(() -> unsubscribe(s, List.of(filter), had -> done.complete(had.get(0))));
+        return done;
     }
 
     /** The subscriptions of one client's session; empty if it has none or no session. */

@@ -39,6 +39,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      * @param willPublisher routes will messages
      * @param store         where sessions that outlive their connection are kept
      */
+    /** Volatile: a loop started during recovery may run an expiry with no other hand-over from the setter. */
+    private volatile Consumer<String> expired;
+
     public LocalSessionRegistry(QueueLimits limits, BrokerMetrics metrics, Router router,
                                 Consumer<Message> willPublisher, Store store) {
         this.store = store;
@@ -251,10 +254,19 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         });
     }
 
+    /** Who hears of sessions that expired (extensions' lifecycle listeners); set before the listeners open. */
+    public void onExpired(Consumer<String> listener) {
+        this.expired = listener;
+    }
+
     @Override
     public void endSession(Session session) {
         if (session.expiryInterval() != 0) {
             metrics.sessionsExpired.increment();
+            Consumer<String> listener = expired;
+            if (listener != null) {
+                listener.accept(session.clientId());
+            }
         }
         end(session);
     }

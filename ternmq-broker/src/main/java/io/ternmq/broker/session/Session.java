@@ -524,11 +524,16 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * @return whether a connection was attached
      */
     public boolean disconnect(int reasonCode, String why) {
+        return disconnect(reasonCode, why, null);
+    }
+
+    /** As {@link #disconnect(int, String)}, with a Server Reference for MQTT 5 clients (null: none). */
+    public boolean disconnect(int reasonCode, String why, String serverReference) {
         SessionConnection c = connection;
         if (c == null) {
             return false;
         }
-        c.closeByServer(reasonCode, why);
+        c.closeByServer(reasonCode, why, serverReference);
         return true;
     }
 

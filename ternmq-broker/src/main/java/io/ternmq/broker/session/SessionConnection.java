@@ -53,6 +53,11 @@ public interface SessionConnection {
      */
     void refuseSession(String why);
 
+    /** As {@link #closeByServer(int, String)}, telling MQTT 5 clients where to go (0x9C, 0x9D). */
+    default void closeByServer(int reasonCode, String why, String serverReference) {
+        closeByServer(reasonCode, why);
+    }
+
     /** The connection as listings show it. */
     ConnectionInfo info();
 }

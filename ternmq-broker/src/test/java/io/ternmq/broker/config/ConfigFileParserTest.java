@@ -46,6 +46,9 @@ class ConfigFileParserTest {
     static {
         SAMPLES.put("data_dir",
                 new Sample("/var/lib/ternmq", c -> c.storage().dataDir(), Path.of("/var/lib/ternmq")));
+        SAMPLES.put("extensions_dir",
+                new Sample("/opt/ternmq/extensions", c -> c.extensions().dir(), Path.of("/opt/ternmq/extensions")));
+        SAMPLES.put("extension_slow_call_ms", new Sample("25", c -> c.extensions().slowCallMillis(), 25));
         SAMPLES.put("max_packet_size", new Sample("65536", c -> c.mqtt().maxPacketSize(), 65536));
         SAMPLES.put("max_inflight_messages", new Sample("5", c -> c.queues().maxInflightMessages(), 5));
         SAMPLES.put("max_queued_messages", new Sample("12345", c -> c.queues().maxQueuedMessages(), 12345));
@@ -151,6 +154,8 @@ class ConfigFileParserTest {
         }
         assertThat(config.transport().listeners()).containsExactly(new ListenerConfig("127.0.0.1", 1883));
         assertThat(config.storage().dataDir()).isEqualTo(Path.of("data"));
+        assertThat(config.extensions().dir()).isEqualTo(Path.of("extensions"));
+        assertThat(config.extensions().slowCallMillis()).isEqualTo(10);
         assertThat(config.mqtt().maxPacketSize()).isEqualTo(1024 * 1024);
         assertThat(config.queues().maxInflightMessages()).isEqualTo(20);
         assertThat(config.queues().maxQueuedMessages()).isEqualTo(1000);
@@ -332,7 +337,8 @@ class ConfigFileParserTest {
             "auth_failure_delay",
             "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout",
             "cluster.enabled", "cluster.name", "cluster.bind", "cluster.members", "cluster.secret",
-            "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout", "sys_interval"})
+            "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout", "sys_interval", "extensions_dir",
+            "extension_slow_call_ms"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");

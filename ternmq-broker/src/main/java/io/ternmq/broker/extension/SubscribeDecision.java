@@ -1,0 +1,84 @@
+package io.ternmq.broker.extension;
+
+import io.ternmq.codec.QoS;
+import io.ternmq.codec.Subscribe;
+import io.ternmq.codec.TopicSubscription;
+import io.ternmq.extension.api.SubscribeInboundOutput;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/** The filters of one SUBSCRIBE as the {@code SubscribeInbound} interceptors see and change them. */
+public final class SubscribeDecision implements SubscribeInboundOutput {
+    private final Subscribe original;
+    private final List<TopicSubscription> filters;
+    /** Per filter: the refusal's reason code, or -1. */
+    private final int[] refusals;
+    private boolean changed;
+
+    public SubscribeDecision(Subscribe subscribe) {
+        this.original = subscribe;
+        this.filters = new ArrayList<>(subscribe.subscriptions());
+        this.refusals = new int[filters.size()];
+        Arrays.fill(refusals, -1);
+    }
+
+    /** The SUBSCRIBE the broker goes on with. */
+    public Subscribe subscribe() {
+        return changed ? new Subscribe(original.packetId(), List.copyOf(filters), original.properties()) : original;
+    }
+
+    /** The reason code refusing filter {@code i}, or -1. */
+    public int refusal(int i) {
+        return refusals[i];
+    }
+
+    /** Refuses every filter: an interceptor failed. */
+    void refuseAll(int reasonCode) {
+        Arrays.fill(refusals, reasonCode);
+    }
+
+    @Override
+    public int size() {
+        return filters.size();
+    }
+
+    @Override
+    public String filter(int index) {
+        return filters.get(index).filter();
+    }
+
+    @Override
+    public void filter(int index, String filter) {
+        Objects.requireNonNull(filter, "filter");
+        TopicSubscription t = filters.get(index);
+        filters.set(index, new TopicSubscription(filter, t.qos(), t.noLocal(), t.retainAsPublished(),
+                t.retainHandling()));
+        changed = true;
+    }
+
+    @Override
+    public int qos(int index) {
+        return filters.get(index).qos().value();
+    }
+
+    @Override
+    public void qos(int index, int qos) {
+        TopicSubscription t = filters.get(index);
+        filters.set(index, new TopicSubscription(t.filter(), QoS.of(qos), t.noLocal(), t.retainAsPublished(),
+                t.retainHandling()));
+        changed = true;
+    }
+
+    @Override
+    public void refuse(int index, int reasonCode) {
+        if (reasonCode < 0x80 || reasonCode > 0xFF) {
+            throw new IllegalArgumentException("a refusal's reason code is 0x80..0xFF, not 0x"
+                    + Integer.toHexString(reasonCode));
+        }
+        Objects.checkIndex(index, refusals.length);
+        refusals[index] = reasonCode;
+    }
+}

@@ -1,0 +1,135 @@
+package io.ternmq.broker.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The broker as its own process ({@code java -cp <test class path> io.ternmq.broker.Main}, {@code -Xmx256m}) in a
+ * working directory of its own, so that defaults relative to it ({@code extensions/}, {@code data/}) are what a user
+ * gets. The directory is deleted on close; the log is kept in it until then and named by failures.
+ */
+public final class BrokerProcess implements AutoCloseable {
+    private final Path workDir;
+    private final Path log;
+    private final int port;
+    private Process process;
+
+    private BrokerProcess(Path workDir, int port) {
+        this.workDir = workDir;
+        this.log = workDir.resolve("broker.log");
+        this.port = port;
+    }
+
+    /** A working directory for a broker not started yet: put files (extensions/, a config) in it first. */
+    public static BrokerProcess prepare() {
+        try {
+            return new BrokerProcess(Files.createTempDirectory("ternmq-process-"), ExternalServer.freePort());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String uri() {
+        return "tcp://127.0.0.1:" + port;
+    }
+
+    /** Starts {@code ternmq --port P --bind 127.0.0.1 [extra...]} in the working directory. */
+    public BrokerProcess launch(String... extra) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                "io.ternmq.broker.Main", "--port", Integer.toString(port), "--bind", "127.0.0.1"));
+        command.addAll(List.of(extra));
+        try {
+            process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** Starts and waits until the listener accepts connections. */
+    public BrokerProcess start(String... extra) {
+        launch(extra);
+        await("broker listening on " + port).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("broker exited with " + process.exitValue() + ": " + output());
+                    }
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                        return true;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+        return this;
+    }
+
+    /** Waits for the process to end by itself. @return its exit status */
+    public int awaitExit(Duration within) {
+        try {
+            if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("broker still running after " + within + ": " + output());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return process.exitValue();
+    }
+
+    public String output() {
+        try {
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "(cannot read " + log + ")";
+        }
+    }
+
+    /** Stops the broker (SIGTERM: its shutdown hook stops extensions) and waits for it. */
+    public void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        try (Stream<Path> files = Files.walk(workDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory left behind is harmless
+        }
+    }
+}

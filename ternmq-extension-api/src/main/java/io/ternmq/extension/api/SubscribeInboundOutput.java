@@ -1,0 +1,27 @@
+package io.ternmq.extension.api;
+
+/**
+ * The filters of one SUBSCRIBE, in order; index {@code i} answers the SUBACK's {@code i}-th code. Broker-owned: do
+ * not implement.
+ *
+ * @since 0.1
+ */
+public interface SubscribeInboundOutput {
+    /** @since 0.1 */
+    int size();
+
+    /** @since 0.1 */
+    String filter(int index);
+
+    /** Replaces the filter (then checked as the client's: an invalid one is refused with 0x8F). @since 0.1 */
+    void filter(int index, String filter);
+
+    /** @since 0.1 */
+    int qos(int index);
+
+    /** The QoS asked for (the broker still grants at most {@code max_qos}). @since 0.1 */
+    void qos(int index, int qos);
+
+    /** Refuses this filter with a SUBACK reason code of 0x80 or above (MQTT 3.x: 0x80). @since 0.1 */
+    void refuse(int index, int reasonCode);
+}
