@@ -68,18 +68,35 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Map<String, Subscription> subscriptions;
     /** Null until the first inbound QoS 2 message. */
     private Set<Integer> awaitingPubrel;
-    /** The cluster's fencing generation of the latest claim this session honoured; 0 on a single node. */
-    private long fence;
-    /** See {@link #holdGeneration()}. */
-    private long holdGeneration;
+    /**
+     * The cluster's claims on this session; null on a single node and until the first claim. Guarded by this
+     * session's monitor. Apart, like {@link #move}: every session on every broker would carry their fields.
+     */
+    private Claims claims;
     /** Set while the session is being handed to another node: it takes what arrives from then on. */
-    private Handover handover;
-    /** While a handover reads the store: entries that arrived meanwhile, to carry if the snapshot lacks them. */
-    private List<StoredEntry> arrivedDuringExport;
-    /** Entries up to this seq were in the snapshot sent; later ones are carried. */
-    private long exportedUpTo;
-    /** How many messages were in flight when the first of the current handovers cleared the window. */
-    private int inflightBeforeHandover;
+    private Move move;
+
+    /** See {@link #fence()} and {@link #holdGeneration()}. */
+    private static final class Claims {
+        long fence;
+        long holdGeneration;
+    }
+
+    /** A handover under way: where the session goes, and how far its export got. */
+    private static final class Move {
+        final Handover to;
+        /** How many messages were in flight when the first of the current handovers cleared the window. */
+        final int inflightBefore;
+        /** While the export reads the store: entries that arrived meanwhile, to carry if the snapshot lacks them. */
+        List<StoredEntry> arrivedDuringExport = new java.util.ArrayList<>();
+        /** Entries up to this seq were in the snapshot sent; later ones are carried. */
+        long exportedUpTo = Long.MAX_VALUE;
+
+        Move(Handover to, int inflightBefore) {
+            this.to = to;
+            this.inflightBefore = inflightBefore;
+        }
+    }
 
     /**
      * Where a session handed to another node goes (the cluster's data link). Called on the owner loop: the state
@@ -187,7 +204,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     void handle(Object work) {
-        if (handover != null && !ended && !(work instanceof Runnable)) {
+        if (move != null && !ended && !(work instanceof Runnable)) {
             moving(work);
             return;
         }
@@ -215,15 +232,24 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * before (then it is the latest), false if a later claim was honoured already. Any thread.
      */
     public synchronized boolean raiseFence(long generation) {
-        if (generation <= fence) {
+        Claims c = claims();
+        if (generation <= c.fence) {
             return false;
         }
-        fence = generation;
+        c.fence = generation;
         return true;
     }
 
+    /** The cluster's fencing generation of the latest claim this session honoured; 0 on a single node. */
     public synchronized long fence() {
-        return fence;
+        return claims == null ? 0 : claims.fence;
+    }
+
+    private Claims claims() {
+        if (claims == null) {
+            claims = new Claims();
+        }
+        return claims;
     }
 
     /**
@@ -231,12 +257,13 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * the one it took the session over with); unlike the fence, not raised by other nodes' claims. 0 on one node.
      */
     public synchronized long holdGeneration() {
-        return holdGeneration;
+        return claims == null ? 0 : claims.holdGeneration;
     }
 
     /** This node holds the session under that claim generation (a CONNECT here, a handover here, a restore). */
     public synchronized void held(long generation) {
-        holdGeneration = Math.max(holdGeneration, generation);
+        Claims c = claims();
+        c.holdGeneration = Math.max(c.holdGeneration, generation);
     }
 
     /**
@@ -246,29 +273,28 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * which stops. The session stays here, subscribed, until {@link LocalSessionRegistry#handedOver}.
      */
     void handOver(Handover to) {
-        if (handover != null) {
-            handover.superseded();
+        int inflight;
+        if (move != null) {
+            move.to.superseded();
+            inflight = move.inflightBefore;
         } else {
-            inflightBeforeHandover = outbox.inflightCount();
+            inflight = outbox.inflightCount();
         }
-        int inflight = inflightBeforeHandover;
         detachForTakeover();
         attachGeneration++; // a connection still waiting for its attach here is closed instead
         outbox.clear(); // the store has every stored entry; nothing of the window may go to shared groups here
-        handover = to;
-        arrivedDuringExport = new java.util.ArrayList<>();
-        exportedUpTo = Long.MAX_VALUE;
+        move = new Move(to, inflight);
         List<Integer> qos2 = awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
         to.begin(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()), qos2));
         stored.barrier(() -> exportFrom(to, 0, 0, 0));
     }
 
     private void exportFrom(Handover to, long fromSeq, long lastSeq, int sent) {
-        if (handover != to || ended) {
+        if (move == null || move.to != to || ended) {
             return; // a later handover started over, or the session ended
         }
         stored.read(fromSeq, EXPORT_PAGE, entries -> {
-            if (handover != to || ended) {
+            if (move == null || move.to != to || ended) {
                 return;
             }
             long last = lastSeq;
@@ -282,9 +308,9 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
                 return;
             }
             to.end(total);
-            exportedUpTo = last;
-            List<StoredEntry> arrived = arrivedDuringExport;
-            arrivedDuringExport = null;
+            move.exportedUpTo = last;
+            List<StoredEntry> arrived = move.arrivedDuringExport;
+            move.arrivedDuringExport = null;
             for (StoredEntry e : arrived) {
                 moving(e);
             }
@@ -296,23 +322,23 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     /** What arrives while the session is being handed over: stored entries are carried, the rest dropped (QoS 0). */
     private void moving(Object work) {
         if (work instanceof StoredEntry e) {
-            if (arrivedDuringExport != null) {
-                arrivedDuringExport.add(e);
-            } else if (e.entry().seq() > exportedUpTo) {
-                handover.carry(e);
+            Move m = move;
+            if (m.arrivedDuringExport != null) {
+                m.arrivedDuringExport.add(e);
+            } else if (e.entry().seq() > m.exportedUpTo) {
+                m.to.carry(e);
             }
         }
     }
 
     /** The node it was handed to has it: nothing more is carried. */
     void handoverCompleted() {
-        handover = null;
-        arrivedDuringExport = null;
+        move = null;
     }
 
     /** Whether this session is being handed over for that claim. */
     boolean handingOverFor(long generation) {
-        return handover != null && fence() == generation;
+        return move != null && fence() == generation;
     }
 
     /**
@@ -355,14 +381,13 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         expiryInterval = newExpiryInterval;
         protocolLevel = level;
         attachGeneration++;
-        if (handover != null) {
-            handover.superseded(); // a connection here again: a handover that has not completed stops
-            handover = null;
+        if (move != null) {
+            move.to.superseded(); // a connection here again: a handover that has not completed stops
+            int inflightBefore = move.inflightBefore;
+            move = null;
             // the handover cleared the in-memory window; everything is still in the store
-            outbox.reloadFromStore(inflightBeforeHandover);
-            inflightBeforeHandover = 0;
+            outbox.reloadFromStore(inflightBefore);
         }
-        arrivedDuringExport = null;
         cancelTimers();
         willPending = false;
         will = newWill;
@@ -563,11 +588,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      */
     Message end() {
         ended = true;
-        if (handover != null) {
-            handover.superseded();
+        if (move != null) {
+            move.to.superseded();
         }
-        handover = null;
-        arrivedDuringExport = null;
+        move = null;
         connection = null;
         online = false;
         cancelTimers();
