@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A client's PUBLISHes: the rules a PUBLISH must meet (maximum QoS, retain, topic alias, topic limits, Receive
@@ -49,7 +50,7 @@ final class InboundPublishFlow {
     /** The PublishInbound decision being made asynchronously, if any (the client's later packets wait for it). */
     private CompletableFuture<PublishDecision> pendingDecision;
     /** Made once: no allocation per PUBLISH for the asynchronous case's continuation. */
-    private final java.util.function.Consumer<PublishDecision> decidedLater = this::decidedLater;
+    private final Consumer<PublishDecision> decidedLater = this::decidedLater;
 
     /** How extensions see the publisher; made at its first intercepted PUBLISH, remade if its identity changed. */
     private ClientDescription publisher;

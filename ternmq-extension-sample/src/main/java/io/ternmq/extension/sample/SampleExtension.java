@@ -44,7 +44,9 @@ import java.util.Properties;
  *       gets a User Property {@code receiver} naming each receiver;</li>
  *   <li>{@code sample/kick/<client id>} disconnects that client with 0x9C and a Server Reference
  *       ({@code ClientService}); {@code sample/subscribe/<client id>} subscribes its session to {@code injected/#}
- *       ({@code SubscriptionService});</li>
+ *       ({@code SubscriptionService}); {@code sample/forget} with a topic as payload removes that topic's
+ *       retained message and publishes {@code <topic> <how many there were>} on {@code sample/info/forgot}
+ *       ({@code RetainedService});</li>
  *   <li>lifecycle events are published on {@code sample/events/<event>/<client id>};</li>
  *   <li>at start it publishes, retained on {@code sample/info/picocli}, the picocli version it sees: its own bundled
  *       one, not the broker's.</li>
@@ -120,6 +122,13 @@ public final class SampleExtension implements ExtensionMain {
             output.preventDelivery(ReasonCodes.IMPLEMENTATION_SPECIFIC_ERROR, "handled by the sample extension");
         } else if (topic.startsWith("sample/subscribe/")) {
             context.subscriptionService().subscribe(topic.substring("sample/subscribe/".length()), "injected/#", 1);
+        } else if (topic.equals("sample/forget")) {
+            // RetainedService: remove the retained message of the topic in the payload; say how many there were
+            String forget = StandardCharsets.UTF_8.decode(output.payload()).toString();
+            int had = context.retainedService().matching(forget).size();
+            context.retainedService().remove(forget);
+            context.publishService().publish("sample/info/forgot", utf8(forget + " " + had), 1, false, List.of());
+            output.preventDelivery(ReasonCodes.IMPLEMENTATION_SPECIFIC_ERROR, "handled by the sample extension");
         } else if (topic.startsWith("moveto/")) {
             output.topic("moved/" + topic.substring("moveto/".length()));
         } else if (topic.startsWith("async/ok/")) {

@@ -290,6 +290,23 @@ class ExtensionProcessTest {
     }
 
     @Test
+    @DisplayName("RetainedService: an extension finds a retained message and removes it")
+    void retainedService() {
+        prepareWithSample();
+        broker.start();
+        Mqtt5BlockingClient pub = hivemq("pub-retained");
+        pub.connect();
+        pub.publishWith().topic("keep/1").qos(MqttQos.AT_LEAST_ONCE).retain(true).payload("r".getBytes()).send();
+        Paho5Client info = subscriber("sub-forgot", "sample/info/forgot");
+        assertThat(subscriber("sub-before", "keep/#").next().payload()).isEqualTo("r");
+        assertThat(pubAckCode(pub, "sample/forget", "keep/1")).isEqualTo(0x83);
+        assertThat(info.next().payload()).isEqualTo("keep/1 1");
+        Paho5Client after = subscriber("sub-after", "keep/#").subscribe("control/#", 1);
+        pub.publishWith().topic("control/done").qos(MqttQos.AT_LEAST_ONCE).payload("d".getBytes()).send();
+        assertThat(after.next().topic()).as("no retained message left on keep/1").isEqualTo("control/done");
+    }
+
+    @Test
     @DisplayName("isolation: the sample sees the picocli it bundles (4.6.2), the broker its own")
     void isolation() {
         prepareWithSample();
