@@ -98,7 +98,7 @@ final class ConnectFlow {
             return;
         }
         MqttProperties props = MqttProperties.EMPTY;
-        if (c.dialect.isV5()) {
+        if (c.dialect().isV5()) {
             MqttProperties.Builder b = MqttProperties.builder();
             if (d.refusalReason() != null) {
                 b.set(PropertyId.REASON_STRING, d.refusalReason());
@@ -108,7 +108,7 @@ final class ConnectFlow {
             }
             props = b.build();
         }
-        c.refuse(c.dialect.connackRefusal(d.refusalCode()), "refused by an extension (0x"
+        c.refuse(c.dialect().connackRefusal(d.refusalCode()), "refused by an extension (0x"
                 + Integer.toHexString(d.refusalCode()) + (d.serverReference() == null ? "" : ", server reference '"
                 + d.serverReference() + "'") + (d.refusalReason() == null ? "" : ": " + d.refusalReason()) + ")",
                 props);
@@ -130,7 +130,7 @@ final class ConnectFlow {
                 return;
             }
             if (!c.config().sessions().allowZeroLengthClientId()) {
-                c.refuse(c.dialect.identifierRejected(), "empty client identifier (allow_zero_length_clientid is "
+                c.refuse(c.dialect().identifierRejected(), "empty client identifier (allow_zero_length_clientid is "
                         + "false)");
                 return;
             }
@@ -154,7 +154,7 @@ final class ConnectFlow {
             return;
         }
         if (!c.takeConnectionSlot()) {
-            c.refuse(c.dialect.connectionQuotaExceeded(), "max_connections (" + c.config().security().maxConnections()
+            c.refuse(c.dialect().connectionQuotaExceeded(), "max_connections (" + c.config().security().maxConnections()
                     + ") reached");
             return;
         }
@@ -177,23 +177,23 @@ final class ConnectFlow {
             return true;
         }
         if (c.beyondTopicLimits(w.topic())) {
-            c.refuse(c.dialect.willRefused(ReasonCode.TOPIC_NAME_INVALID),
+            c.refuse(c.dialect().willRefused(ReasonCode.TOPIC_NAME_INVALID),
                     "will topic beyond max_topic_length or max_topic_levels");
             return false;
         }
         if (w.qos().value() > c.config().mqtt().maxQos()) {
             // [MQTT-3.2.2-12]
-            c.refuse(c.dialect.willRefused(ReasonCode.QOS_NOT_SUPPORTED),
+            c.refuse(c.dialect().willRefused(ReasonCode.QOS_NOT_SUPPORTED),
                     "will QoS " + w.qos().value() + " above max_qos " + c.config().mqtt().maxQos());
             return false;
         }
         if (w.retain() && !c.config().mqtt().retainAvailable()) {
             // [MQTT-3.2.2-13]
-            c.refuse(c.dialect.willRefused(ReasonCode.RETAIN_NOT_SUPPORTED),
+            c.refuse(c.dialect().willRefused(ReasonCode.RETAIN_NOT_SUPPORTED),
                     "retained will while retain_available is false");
             return false;
         }
-        if (c.dialect.isV5() && InboundPublishFlow.isUtf8Payload(w.properties()) && !Utf8.isWellFormed(w.payload())) {
+        if (c.dialect().isV5() && InboundPublishFlow.isUtf8Payload(w.properties()) && !Utf8.isWellFormed(w.payload())) {
             c.refuse(ReasonCode.PAYLOAD_FORMAT_INVALID, "will payload is not UTF-8 but says it is");
             return false;
         }
@@ -347,7 +347,7 @@ final class ConnectFlow {
             return;
         }
         if (!allowed) {
-            c.refuse(c.dialect.notAuthorized(), "not authorized to publish its will on '" + connect.will().topic()
+            c.refuse(c.dialect().notAuthorized(), "not authorized to publish its will on '" + connect.will().topic()
                     + "'");
             return;
         }
@@ -360,7 +360,7 @@ final class ConnectFlow {
         long sessionExpiry;
         int clientReceiveMaximum = 65_535;
         int clientTopicAliasMaximum = 0;
-        if (c.dialect.isV5()) {
+        if (c.dialect().isV5()) {
             Long expiry = props.getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
             sessionExpiry = c.config().sessions().mqtt5Expiry(expiry == null ? 0 : expiry);
             Integer receiveMaximum = props.getInt(PropertyId.RECEIVE_MAXIMUM);
@@ -376,15 +376,15 @@ final class ConnectFlow {
         }
         int keepAlive = connect.keepAliveSeconds();
         int maxKeepAlive = c.config().mqtt().maxKeepAlive();
-        if (c.dialect.isV5() && (keepAlive > maxKeepAlive || keepAlive == 0 && maxKeepAlive < 65_535)) {
+        if (c.dialect().isV5() && (keepAlive > maxKeepAlive || keepAlive == 0 && maxKeepAlive < 65_535)) {
             keepAlive = maxKeepAlive; // announced as Server Keep Alive [MQTT-3.2.2-21]
         }
-        connack = c.dialect.isV5() ? connackProperties(connect, keepAlive, sessionExpiry) : MqttProperties.EMPTY;
+        connack = c.dialect().isV5() ? connackProperties(connect, keepAlive, sessionExpiry) : MqttProperties.EMPTY;
         c.authenticated(connect.will(), sessionExpiry, keepAlive, clientReceiveMaximum, clientTopicAliasMaximum);
         Will will = connect.will();
         Message willMessage = will == null ? null : willMessage(will, c.clientId);
         c.broker.service().connect(new SessionRequest(c.clientId, connect.cleanStart(), sessionExpiry,
-                c.version.level(), willMessage, will == null ? 0 : willDelaySeconds(will, c.dialect)), c.loop(), c);
+                c.version.level(), willMessage, will == null ? 0 : willDelaySeconds(will, c.dialect())), c.loop(), c);
     }
 
     private MqttProperties connackProperties(Connect connect, int keepAlive, long sessionExpiry) {
@@ -471,7 +471,7 @@ final class ConnectFlow {
 
     /** The connect deadline passed while the authenticator had not answered. */
     void timedOut(int timeoutSeconds) {
-        c.refuse(c.dialect.serverUnavailable(), "authentication did not answer within connect_timeout ("
+        c.refuse(c.dialect().serverUnavailable(), "authentication did not answer within connect_timeout ("
                 + timeoutSeconds + " s)");
     }
 

@@ -77,7 +77,7 @@ final class InboundPublishFlow {
         }
         String topic = p.topic();
         MqttProperties props = p.properties();
-        boolean v5 = c.dialect.isV5();
+        boolean v5 = c.dialect().isV5();
         if (v5 && !props.isEmpty()) {
             if (props.contains(PropertyId.SUBSCRIPTION_IDENTIFIER)) {
                 c.protocolViolation(ReasonCode.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription "
@@ -201,7 +201,7 @@ final class InboundPublishFlow {
         int id = pubrel.packetId();
         ResponseQueue.Response r = c.reserveResponse();
         c.broker.service().release(c.session, id, known -> c.complete(r, new Pubcomp(id, known
-                ? ReasonCode.SUCCESS : c.dialect.unknownPacketId(), MqttProperties.EMPTY), null));
+                ? ReasonCode.SUCCESS : c.dialect().unknownPacketId(), MqttProperties.EMPTY), null));
     }
 
     /** @return the topic the alias stands for (setting it if the PUBLISH names one), or null after disconnecting */
@@ -243,14 +243,14 @@ final class InboundPublishFlow {
      * are acknowledged as their QoS requires.
      */
     private void refuseDelivery(Publish p, int v5Code, MqttProperties ackProperties) {
-        int code = c.dialect.publishAck(v5Code);
-        MqttProperties props = c.dialect.isV5() ? ackProperties : MqttProperties.EMPTY;
+        int code = c.dialect().publishAck(v5Code);
+        MqttProperties props = c.dialect().isV5() ? ackProperties : MqttProperties.EMPTY;
         switch (p.qos()) {
             case AT_MOST_ONCE -> {
             }
             case AT_LEAST_ONCE -> c.complete(c.reserveResponse(), new Puback(p.packetId(), code, props), null);
             case EXACTLY_ONCE -> {
-                if (!c.dialect.isV5()) {
+                if (!c.dialect().isV5()) {
                     c.session.markAwaitingPubrel(p.packetId()); // its PUBREL must still find the flow
                 }
                 c.complete(c.reserveResponse(), new Pubrec(p.packetId(), code, props), null);
@@ -343,7 +343,7 @@ final class InboundPublishFlow {
      * is either acknowledged (the drop is counted) or disconnected.
      */
     private void acknowledge(ResponseQueue.Response r, boolean quotaExceeded, MqttPacket ack) {
-        if (quotaExceeded && !c.dialect.isV5()
+        if (quotaExceeded && !c.dialect().isV5()
                 && c.config().queues().overflowV3Action() == V3OverflowAction.DISCONNECT) {
             c.endConnection(ReasonCode.QUOTA_EXCEEDED,
                     "subscribers' queues are full (queue_overflow_v3_action disconnect)");
@@ -355,9 +355,9 @@ final class InboundPublishFlow {
     /** MQTT 5 acknowledgements say when nobody was subscribed (0x10) or every queue was full (0x97). */
     private int ackCode(int matched, boolean quotaExceeded) {
         if (quotaExceeded) {
-            return c.dialect.publishAck(ReasonCode.QUOTA_EXCEEDED);
+            return c.dialect().publishAck(ReasonCode.QUOTA_EXCEEDED);
         }
-        return c.dialect.publishAck(matched == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
+        return c.dialect().publishAck(matched == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
     }
 
     private Message message(Publish p, String topic, MqttProperties props) {

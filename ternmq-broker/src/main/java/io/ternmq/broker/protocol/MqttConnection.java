@@ -61,7 +61,6 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     private State state = State.AWAIT_CONNECT;
     MqttVersion version = MqttVersion.MQTT_3_1_1;
-    Dialect dialect = Dialect.V3;
     String clientId;
     boolean assignedClientId;
     Session session;
@@ -241,7 +240,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         Will w = shuttingDown ? null : will; // the broker stopping is not the client failing
         will = null;
         Message willMessage = w == null ? null : ConnectFlow.willMessage(w, clientId);
-        long willDelay = w == null ? 0 : ConnectFlow.willDelaySeconds(w, dialect);
+        long willDelay = w == null ? 0 : ConnectFlow.willDelaySeconds(w, dialect());
         if (willMessage != null && (willDelay == 0 || previous == State.ATTACHING)) {
             // without a delay; or sessionReady() sees CLOSED and finishes the session's side: a delayed will goes now
             broker.service().publishWill(willMessage);
@@ -268,7 +267,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
             return;
         }
         shuttingDown = true;
-        if (state == State.CONNECTED && dialect.isV5()) {
+        if (state == State.CONNECTED && dialect().isV5()) {
             send(new Disconnect(ReasonCode.SERVER_SHUTTING_DOWN, MqttProperties.EMPTY));
         }
         channel.close();
@@ -292,9 +291,13 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     // ------------------------------------------------------------------ state, for the flows
 
+    /** How this connection's MQTT version says things; from the version, not a field of its own. */
+    Dialect dialect() {
+        return Dialect.of(version);
+    }
+
     void setVersion(MqttVersion v) {
         version = v;
-        dialect = Dialect.of(v);
         channel.setProtocolVersion(v);
     }
 
@@ -504,7 +507,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     }
 
     private void onDisconnect(Disconnect disconnect) {
-        if (dialect.isV5()) {
+        if (dialect().isV5()) {
             Long expiry = disconnect.properties().getLong(PropertyId.SESSION_EXPIRY_INTERVAL);
             if (expiry != null) {
                 if (requestedSessionExpiry == 0 && expiry != 0) {
@@ -518,7 +521,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         }
         disconnectedByClient = true;
         // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; MQTT 5's 0x04 (and any other reason) keeps it
-        if (!dialect.isV5() || disconnect.reasonCode() == ReasonCode.NORMAL_DISCONNECTION) {
+        if (!dialect().isV5() || disconnect.reasonCode() == ReasonCode.NORMAL_DISCONNECTION) {
             will = null;
         }
         channel.close();
@@ -547,12 +550,12 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
      * Maximum Packet Size ({@link Dialect#fit}).
      */
     void send(MqttPacket packet) {
-        channel.write(dialect.fit(packet, clientMaximumPacketSize));
+        channel.write(dialect().fit(packet, clientMaximumPacketSize));
     }
 
     /** A reason string for an acknowledgement, if the client asked for problem information (MQTT 5). */
     MqttProperties problem(String why) {
-        return dialect.problem(why, requestProblemInformation);
+        return dialect().problem(why, requestProblemInformation);
     }
 
     // ------------------------------------------------------------------ SessionConnection
@@ -608,7 +611,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     public void refuseSession(String why) {
         if (state == State.ATTACHING) {
             broker.metrics().takeoversRefused.increment();
-            refuse(dialect.serverUnavailable(), why);
+            refuse(dialect().serverUnavailable(), why);
         }
     }
 
@@ -620,7 +623,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     @Override
     public void closeByServer(int reasonCode, String why, String serverReference) {
         LOG.info("Closing the connection of client '{}' from {}: {}", clientId, channel.remoteAddress(), why);
-        if (dialect.isV5() && state == State.CONNECTED) {
+        if (dialect().isV5() && state == State.CONNECTED) {
             send(new Disconnect(reasonCode, serverReference == null ? MqttProperties.EMPTY
                     : MqttProperties.builder().set(PropertyId.SERVER_REFERENCE, serverReference).build()));
         }
@@ -664,7 +667,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     /** Refuses the CONNECT: a CONNACK with the reason, then the close. */
     void refuse(int returnCode, String why) {
-        refuse(returnCode, why, dialect.reasonString(why));
+        refuse(returnCode, why, dialect().reasonString(why));
     }
 
     /** Refuses the CONNECT with these CONNACK properties (a reason string, a Server Reference). */
@@ -700,8 +703,8 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     private void close(int reasonCode, String why) {
         LOG.info("Closing connection {}{}: {}", channel.remoteAddress(),
                 clientId == null ? "" : " of client '" + clientId + "'", why);
-        if (dialect.isV5() && state == State.CONNECTED) {
-            send(new Disconnect(reasonCode, dialect.reasonString(why)));
+        if (dialect().isV5() && state == State.CONNECTED) {
+            send(new Disconnect(reasonCode, dialect().reasonString(why)));
         }
         channel.close();
     }
@@ -710,7 +713,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         broker.metrics().keepAliveTimeouts.increment();
         LOG.info("Client '{}' sent nothing for {} ms (1.5 x keep alive); closing", clientId,
                 TimeUnit.NANOSECONDS.toMillis(silentNanos));
-        if (dialect.isV5() && state == State.CONNECTED) {
+        if (dialect().isV5() && state == State.CONNECTED) {
             send(new Disconnect(ReasonCode.KEEP_ALIVE_TIMEOUT, MqttProperties.EMPTY));
         }
         channel.close();

@@ -43,12 +43,12 @@ final class OutboundPublishFlow {
      */
     void onPubrec(Pubrec pubrec) {
         int id = pubrec.packetId();
-        if (c.dialect.isV5() && ReasonCode.isError(pubrec.reasonCode())) {
+        if (c.dialect().isV5() && ReasonCode.isError(pubrec.reasonCode())) {
             c.session.onPubrecError(id);
             return;
         }
         if (!c.session.onPubrec(id)) {
-            c.send(new Pubrel(id, c.dialect.unknownPacketId(), MqttProperties.EMPTY));
+            c.send(new Pubrel(id, c.dialect().unknownPacketId(), MqttProperties.EMPTY));
             c.requestFlush();
         }
     }
@@ -94,7 +94,7 @@ final class OutboundPublishFlow {
             return false;
         }
         MqttProperties props = MqttProperties.EMPTY;
-        if (c.dialect.isV5()) {
+        if (c.dialect().isV5()) {
             props = m.properties();
             if (m.expires() || d.subscriptionIds().length > 0) {
                 MqttProperties.Builder b = props.toBuilder();
@@ -117,7 +117,7 @@ final class OutboundPublishFlow {
                 c.broker.metrics().deliveriesSkippedByExtensions.increment();
                 return false;
             }
-            if (c.dialect.isV5()) {
+            if (c.dialect().isV5()) {
                 props = od.properties();
             }
         }

@@ -70,7 +70,7 @@ final class SubscribeFlow {
                     "Subscription Identifier while subscription_identifier_available is false");
             return;
         }
-        Dialect dialect = c.dialect;
+        Dialect dialect = c.dialect();
         List<Integer> codes = new ArrayList<>(requested.size());
         List<Subscription> granted = new ArrayList<>(requested.size());
         // filters granted here that the session does not hold yet: they count against the quota at once
@@ -148,7 +148,7 @@ final class SubscribeFlow {
         ResponseQueue.Response r = c.reserveResponse();
         c.broker.service().unsubscribe(c.session, unsubscribe.filters(), had -> {
             List<Integer> codes = List.of();
-            if (c.dialect.isV5()) {
+            if (c.dialect().isV5()) {
                 codes = new ArrayList<>(had.size());
                 for (boolean h : had) {
                     codes.add(h ? ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
