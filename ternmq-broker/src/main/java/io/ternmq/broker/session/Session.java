@@ -232,11 +232,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * before (then it is the latest), false if a later claim was honoured already. Any thread.
      */
     public synchronized boolean raiseFence(long generation) {
-        Claims c = claims();
-        if (generation <= c.fence) {
-            return false;
+        if (generation <= fence()) {
+            return false; // also every claim of a single node (0), which then makes no Claims
         }
-        c.fence = generation;
+        claims().fence = generation;
         return true;
     }
 
@@ -262,8 +261,9 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     /** This node holds the session under that claim generation (a CONNECT here, a handover here, a restore). */
     public synchronized void held(long generation) {
-        Claims c = claims();
-        c.holdGeneration = Math.max(c.holdGeneration, generation);
+        if (generation > holdGeneration()) {
+            claims().holdGeneration = generation;
+        }
     }
 
     /**
