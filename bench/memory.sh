@@ -11,7 +11,7 @@
 #            RSS growth at each --rss-at seconds after the flood, and its peak; meanwhile a publisher/subscriber pair
 #            on another topic (ternmq-bench pairs, QoS 0) must lose nothing
 #
-#   bench/memory.sh                                    # everything, both brokers (about 25 minutes)
+#   bench/memory.sh                                    # everything, both brokers (about 50 minutes)
 #   bench/memory.sh --only conn10k --rounds 1 --brokers ternmq
 #   bench/memory.sh --broker-cmd 'java -jar ternmq-broker/target/ternmq.jar'   # the JVM's own defaults, no launcher
 #
@@ -27,7 +27,7 @@ STARTUPS=9
 ONLY=startup,empty,conn10k,connmax,stalled
 BROKERS=ternmq,mosquitto
 BROKER_CMD="bin/ternmq"
-RSS_AT=5,30
+RSS_AT=5,30,60,120
 SETTLE=""
 CONN_RATE=2000
 FLOOD_BYTES=200000000

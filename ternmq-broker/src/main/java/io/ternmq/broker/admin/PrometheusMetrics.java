@@ -130,6 +130,23 @@ public final class PrometheusMetrics implements AutoCloseable {
         disconnect("slow_consumer", m.slowConsumerDisconnects);
         disconnect("server", m.serverDisconnects);
         counter("ternmq.tls.handshake.failures", "TLS handshakes that failed", m.tlsHandshakeFailures);
+        // the cluster's (zero on a single node)
+        directed("ternmq.cluster.forwarded.messages", "Messages forwarded over the cluster's data links", "sent",
+                m.forwardedSent);
+        directed("ternmq.cluster.forwarded.messages", "Messages forwarded over the cluster's data links",
+                "received", m.forwardedReceived);
+        directed("ternmq.cluster.forwarded.bytes", "Bytes of the frames of forwarded messages", "sent",
+                m.forwardedBytesSent);
+        directed("ternmq.cluster.forwarded.bytes", "Bytes of the frames of forwarded messages", "received",
+                m.forwardedBytesReceived);
+        directed("ternmq.cluster.sessions.moved", "Sessions moved between nodes with their clients (remote "
+                + "takeovers)", "handed_over", m.sessionsHandedOver);
+        directed("ternmq.cluster.sessions.moved", "Sessions moved between nodes with their clients (remote "
+                + "takeovers)", "received", m.sessionsReceived);
+        counter("ternmq.cluster.takeovers.refused", "CONNECTs refused because their session's node did not hand it "
+                + "over (dead, or a later claim won)", m.takeoversRefused);
+        counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "
+                + "secret or version; a malformed, truncated or oversized frame)", m.linkFramesRefused);
 
         Timer sync = Timer.builder("ternmq.store.sync")
                 .description("Time of each sync of the store to disk (fsync: a group's synced write; periodic: the "
@@ -187,6 +204,11 @@ public final class PrometheusMetrics implements AutoCloseable {
 
     private void counter(String name, String help, LongAdder adder) {
         FunctionCounter.builder(name, adder, LongAdder::sum).description(help).register(registry);
+    }
+
+    private void directed(String name, String description, String direction, LongAdder counter) {
+        FunctionCounter.builder(name, counter, LongAdder::sum).description(description).tag("direction", direction)
+                .register(registry);
     }
 
     private void dropped(String reason, LongAdder adder) {

@@ -122,6 +122,12 @@ class PrometheusScrapeTest {
                             .containsEntry("ternmq_messages_dropped_total{reason=\"queue_full\"}", 0.0)
                             .containsEntry("ternmq_disconnects_total{reason=\"protocol_error\"}", 0.0)
                             .containsEntry("ternmq_tls_handshake_failures_total", 0.0)
+                            // a single node: the cluster's counters are there, at zero
+                            .containsEntry("ternmq_cluster_forwarded_messages_total{direction=\"sent\"}", 0.0)
+                            .containsEntry("ternmq_cluster_forwarded_bytes_total{direction=\"received\"}", 0.0)
+                            .containsEntry("ternmq_cluster_sessions_moved_total{direction=\"handed_over\"}", 0.0)
+                            .containsEntry("ternmq_cluster_takeovers_refused_total", 0.0)
+                            .containsEntry("ternmq_cluster_link_frames_refused_total", 0.0)
                             .containsKey("ternmq_store_sync_seconds_count")
                             .containsKey("ternmq_store_sync_seconds_bucket{le=\"0.001\"}")
                             .containsKey("ternmq_netty_direct_memory_used_bytes")
