@@ -16,6 +16,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -27,9 +29,11 @@ final class ExtensionServices implements PublishService, SubscriptionService, Cl
     static final String PUBLISHER = "$extension";
 
     private final BrokerService service;
+    private final SharedExtensionExecutor executor;
 
-    ExtensionServices(BrokerService service) {
+    ExtensionServices(BrokerService service, SharedExtensionExecutor executor) {
         this.service = service;
+        this.executor = executor;
     }
 
     // ------------------------------------------------------------------ PublishService
@@ -45,9 +49,19 @@ final class ExtensionServices implements PublishService, SubscriptionService, Cl
         MqttProperties props = userProperties == null || userProperties.isEmpty() ? MqttProperties.EMPTY
                 : MqttProperties.builder().userProperties(Properties5.toCodec(userProperties)).build();
         CompletableFuture<Integer> done = new CompletableFuture<>();
+        // the answer of a QoS 1/2 publish comes on the store's writer thread: the extension's continuations must not
+        // run there (one that blocks would hold every persistent publish of the broker)
         service.publishOwn(new Message(topic, QoS.of(qos), retain, bytes, props, PUBLISHER,
-                System.currentTimeMillis()), (matched, quotaExceeded) -> done.complete(matched));
+                System.currentTimeMillis()), (matched, quotaExceeded) -> completeElsewhere(done, matched));
         return done;
+    }
+
+    private void completeElsewhere(CompletableFuture<Integer> done, int matched) {
+        try {
+            executor.execute(() -> done.complete(matched));
+        } catch (RejectedExecutionException e) {
+            ForkJoinPool.commonPool().execute(() -> done.complete(matched)); // queue full, or stopping
+        }
     }
 
     // ------------------------------------------------------------------ SubscriptionService

@@ -68,7 +68,7 @@ public final class Extensions implements AutoCloseable {
         }
         SharedExtensionExecutor executor = new SharedExtensionExecutor(
                 Math.max(2, Runtime.getRuntime().availableProcessors()));
-        ExtensionServices services = new ExtensionServices(service);
+        ExtensionServices services = new ExtensionServices(service, executor);
         Interceptors.Builder chains = new Interceptors.Builder();
         List<Running> running = new ArrayList<>();
         Extensions extensions = new Extensions(running, executor, null);

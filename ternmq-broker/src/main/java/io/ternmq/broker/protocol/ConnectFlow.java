@@ -256,6 +256,7 @@ final class ConnectFlow {
                 if (reauthentication) {
                     c.endConnection(step.reasonCode(), "re-authentication failed");
                 } else {
+                    c.broker.metrics().authFailed.increment();
                     authenticationFailed(pendingConnect == null ? null : pendingConnect.username(),
                             step.reasonCode());
                     c.refuse(step.reasonCode(), "enhanced authentication (" + authMethod + ") failed");

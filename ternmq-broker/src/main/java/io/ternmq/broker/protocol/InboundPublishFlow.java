@@ -49,8 +49,11 @@ final class InboundPublishFlow {
     private int pendingQos1Acks;
     /** The PublishInbound decision being made asynchronously, if any (the client's later packets wait for it). */
     private CompletableFuture<PublishDecision> pendingDecision;
-    /** Made once: no allocation per PUBLISH for the asynchronous case's continuation. */
-    private final Consumer<PublishDecision> decidedLater = this::decidedLater;
+    /**
+     * The asynchronous case's continuation, made at the first intercepted PUBLISH and kept: no allocation per PUBLISH,
+     * and none for a connection of a broker without extensions.
+     */
+    private Consumer<PublishDecision> decidedLater;
 
     /** How extensions see the publisher; made at its first intercepted PUBLISH, remade if its identity changed. */
     private ClientDescription publisher;
@@ -149,8 +152,13 @@ final class InboundPublishFlow {
      */
     private void intercept(InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions, Publish p,
                            String topic, MqttProperties props) {
+        Consumer<PublishDecision> later = decidedLater;
+        if (later == null) {
+            later = this::decidedLater;
+            decidedLater = later;
+        }
         PublishDecision now = extensions.runNow(new PublishDecision(publisher(), topic, p.payload(),
-                p.qos().value(), p.retain(), forwarded(props), c.loop()), decidedLater);
+                p.qos().value(), p.retain(), forwarded(props), c.loop()), later);
         if (now != null) {
             decided(p, topic, now);
             return;

@@ -25,25 +25,33 @@ import java.util.List;
 final class RocksLibrary {
     private static final Logger LOG = LoggerFactory.getLogger(RocksLibrary.class);
 
+    /** Once loaded, a process never copies or loads it again (tests open many stores with fresh directories). */
+    private static boolean loaded;
+
     private RocksLibrary() {
     }
 
     /** Loads the library, from the copy under {@code cacheRoot} where possible; a no-op once loaded. */
     static synchronized void load(Path cacheRoot) {
+        if (loaded) {
+            return;
+        }
         try {
             Path dir = cachedCopy(cacheRoot);
             if (dir != null) {
                 RocksDB.loadLibrary(List.of(dir.toString()));
+                loaded = true;
                 return;
             }
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
             LOG.debug("RocksDB's library not loaded from {} ({}); RocksDB extracts it itself", cacheRoot, e.toString());
         }
         RocksDB.loadLibrary();
+        loaded = true;
     }
 
     /** The directory holding the library's copy, made if missing; null if the jar has no library for this system. */
-    private static Path cachedCopy(Path cacheRoot) throws IOException {
+    static Path cachedCopy(Path cacheRoot) throws IOException {
         String name = Environment.getJniLibraryFileName("rocksdb"); // librocksdbjni-linux64.so here
         URL resource = RocksDB.class.getResource("/" + name);
         if (resource == null) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RocksLibraryTest {
     private static long librarySizeInJar() throws IOException {
@@ -34,7 +35,7 @@ class RocksLibraryTest {
 
     @Test
     void copiesTheLibraryOnceAndReusesTheCopy(@TempDir Path root) throws IOException {
-        RocksLibrary.load(root);
+        RocksLibrary.cachedCopy(root);
         Path copy = copy(root);
         assertThat(copies(root)).as("the copy and the name RocksDB looks for, no partial file left")
                 .extracting(p -> p.getFileName().toString())
@@ -44,17 +45,17 @@ class RocksLibraryTest {
 
         FileTime before = FileTime.fromMillis(1_000_000L);
         Files.setLastModifiedTime(copy, before);
-        RocksLibrary.load(root);
+        RocksLibrary.cachedCopy(root);
         assertThat(Files.getLastModifiedTime(copy)).as("the copy is reused, not rewritten").isEqualTo(before);
     }
 
     @Test
     void replacesATruncatedCopy(@TempDir Path root) throws IOException {
-        RocksLibrary.load(root);
+        RocksLibrary.cachedCopy(root);
         Path copy = copy(root);
         Files.delete(copy);
         Files.write(copy, new byte[] {1, 2, 3}); // as a copy made by hand, or a disk that lost blocks, might leave
-        RocksLibrary.load(root);
+        RocksLibrary.cachedCopy(root);
         assertThat(Files.size(copy(root))).isEqualTo(librarySizeInJar());
         assertThat(copies(root)).hasSize(2);
     }
@@ -62,7 +63,9 @@ class RocksLibraryTest {
     @Test
     void anUnusableDirectoryIsNoError(@TempDir Path root) throws IOException {
         Path notADirectory = Files.writeString(root.resolve("file"), "x");
-        RocksLibrary.load(notADirectory.resolve("native")); // RocksDB's own loader takes over
+        RocksLibrary.load(notADirectory.resolve("native")); // RocksDB's own loader takes over, or it was loaded
         assertThat(copies(root)).containsExactly(notADirectory);
+        assertThatThrownBy(() -> RocksLibrary.cachedCopy(notADirectory.resolve("native")))
+                .as("the copy fails; load() falls back").isInstanceOf(IOException.class);
     }
 }
