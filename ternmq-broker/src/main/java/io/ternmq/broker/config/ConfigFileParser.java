@@ -76,6 +76,7 @@ public final class ConfigFileParser {
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),
             Map.entry("sys_interval", (b, v) -> b.sysIntervalSeconds(intIn(v, 0, 65_535))),
+            Map.entry("shutdown_timeout", (b, v) -> b.shutdownTimeoutSeconds(intIn(v, 1, 3600))),
             Map.entry("max_packet_size", (b, v) -> b.maxPacketSize(intIn(v, 2, 268_435_455 + 5))),
             Map.entry("max_inflight_messages", (b, v) -> b.maxInflightMessages(intIn(v, 1, 65_535))),
             Map.entry("max_queued_messages", (b, v) -> b.maxQueuedMessages(intIn(v, 0, Integer.MAX_VALUE))),
