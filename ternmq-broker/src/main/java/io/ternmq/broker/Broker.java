@@ -71,6 +71,8 @@ public final class Broker implements AutoCloseable {
     private PrometheusMetrics prometheus;
     private AdminServer admin;
     private volatile boolean recovered;
+    /** Set first thing by {@link #close}: readiness turns down before anything stops. */
+    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
     private Broker(BrokerConfig config, Authenticator authenticator, Collection<EnhancedAuthenticator> enhanced) {
@@ -225,9 +227,12 @@ public final class Broker implements AutoCloseable {
         return store;
     }
 
-    /** Ready for clients: the store is recovered and every listener accepts connections (/health/ready). */
+    /**
+     * Ready for clients: the store is recovered, every listener accepts connections and the broker is not stopping
+     * (/health/ready).
+     */
     public boolean isReady() {
-        return recovered && server.listening();
+        return recovered && !stopping.get() && server.listening();
     }
 
     /** The admin listener (protocol http_api), or null without one. */
@@ -289,8 +294,17 @@ public final class Broker implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * Stops in this order: readiness turns down (/health/ready answers 503 while the rest happens), the listeners
+     * stop accepting, connected clients are told (MQTT 5: DISCONNECT 0x8B) and closed without publishing their wills
+     * (a persistent session keeps its will for after the restart), the admin listener closes, the store is synced
+     * and closed. A second call returns at once.
+     */
     @Override
     public void close() {
+        if (!stopping.compareAndSet(false, true)) {
+            return;
+        }
         if (sysTree != null) {
             sysTree.close();
         }

@@ -74,12 +74,61 @@ public final class Main implements Callable<Integer> {
         }
         onSighup(broker::reload);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            broker.close();
-            stopped.countDown();
-        }, "ternmq-shutdown"));
+        Stop stop = new Stop(broker, config.operations().shutdownTimeoutSeconds(), stopped);
+        // SIGTERM and SIGINT caught, so that a requested stop exits 0; where they cannot be, the JVM's own handling
+        // runs this hook and exits 143 or 130
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "ternmq-shutdown-hook"));
+        onSignal("TERM", () -> stop.signalled("TERM", 15));
+        onSignal("INT", () -> stop.signalled("INT", 2));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * A stop on a signal: the first one closes the broker in order (readiness down, listeners, clients, store) and
+     * lets {@link #call} return 0, or exits 1 when that takes longer than {@code shutdown_timeout}; a second signal
+     * exits at once, with the status the JVM itself would give (128 + signal number).
+     */
+    static final class Stop {
+        private final Broker broker;
+        private final int timeoutSeconds;
+        private final CountDownLatch stopped;
+        private final java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
+
+        Stop(Broker broker, int timeoutSeconds, CountDownLatch stopped) {
+            this.broker = broker;
+            this.timeoutSeconds = timeoutSeconds;
+            this.stopped = stopped;
+        }
+
+        /** Runs on a thread of its own for each signal (the JVM's signal thread must not wait). */
+        void signalled(String name, int number) {
+            if (signals.getAndIncrement() > 0) {
+                LoggerFactory.getLogger(Main.class).warn("SIG{} again: exiting at once", name);
+                Runtime.getRuntime().halt(128 + number);
+            }
+            LoggerFactory.getLogger(Main.class).info("SIG{}: stopping (at most {} s; another signal exits at once)",
+                    name, timeoutSeconds);
+            Thread watchdog = new Thread(() -> {
+                try {
+                    if (!stopped.await(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS)) {
+                        LoggerFactory.getLogger(Main.class).error("Stopping took longer than shutdown_timeout ({} s):"
+                                + " exiting now", timeoutSeconds);
+                        Runtime.getRuntime().halt(1);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "ternmq-shutdown-timeout");
+            watchdog.setDaemon(true);
+            watchdog.start();
+            run();
+        }
+
+        void run() {
+            broker.close();
+            stopped.countDown();
+        }
     }
 
     BrokerConfig buildConfig() {
@@ -110,34 +159,44 @@ public final class Main implements Callable<Integer> {
      * has it (through reflection: it is not a supported API); without it, file watching alone reloads.
      */
     static boolean onSighup(Runnable reload) {
+        return onSignal("HUP", reload);
+    }
+
+    /**
+     * Runs {@code action} on a thread of its own each time the process gets the signal (HUP, TERM, INT).
+     *
+     * @return whether the handler was installed
+     */
+    static boolean onSignal(String name, Runnable action) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
-            Object hup = signalClass.getConstructor(String.class).newInstance("HUP");
+            Object hup = signalClass.getConstructor(String.class).newInstance(name);
             Object handler = java.lang.reflect.Proxy.newProxyInstance(Main.class.getClassLoader(),
                     new Class<?>[] {handlerClass}, (proxy, method, args) -> switch (method.getName()) {
                         case "handle" -> {
-                            Thread t = new Thread(reload, "ternmq-sighup");
+                            Thread t = new Thread(action, "ternmq-sig" + name.toLowerCase(java.util.Locale.ROOT));
                             t.setDaemon(true);
                             t.start();
                             yield null;
                         }
                         case "hashCode" -> System.identityHashCode(proxy);
                         case "equals" -> proxy == args[0];
-                        case "toString" -> "ternmq SIGHUP handler";
+                        case "toString" -> "ternmq SIG" + name + " handler";
                         default -> null;
                     });
             Object previous = signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, hup, handler);
             if (previous == handlerClass.getField("SIG_IGN").get(null)) {
-                // the JVM keeps an ignored SIGHUP ignored (a process started under nohup): no handler was installed
-                LoggerFactory.getLogger(Main.class).info("SIGHUP is ignored by this process (nohup?): no reload on "
-                        + "SIGHUP; changed files are still picked up");
+                // the JVM keeps an ignored signal ignored (SIGHUP under nohup, SIGINT in a background job): no
+                // handler was installed
+                LoggerFactory.getLogger(Main.class).info("SIG{} is ignored by this process{}", name,
+                        name.equals("HUP") ? " (nohup?): no reload on SIGHUP; changed files are still picked up" : "");
                 return false;
             }
             return true;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LoggerFactory.getLogger(Main.class).info("No SIGHUP reload ({}); changed files are still picked up",
-                    e.toString());
+            LoggerFactory.getLogger(Main.class).info("No SIG{} handler ({}){}", name, e.toString(),
+                    name.equals("HUP") ? "; changed files are still picked up" : "");
             return false;
         }
     }

@@ -105,6 +105,7 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private int clusterFailureTimeoutSeconds = 10;
         private int sysIntervalSeconds = OperationsSettings.DEFAULT_SYS_INTERVAL;
         private AdminListenerConfig adminListener;
+        private int shutdownTimeoutSeconds = OperationsSettings.DEFAULT_SHUTDOWN_TIMEOUT;
 
         private Builder() {
         }
@@ -181,6 +182,15 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                 throw new IllegalArgumentException("sys_interval must not be negative");
             }
             this.sysIntervalSeconds = seconds;
+            return this;
+        }
+
+        /** Seconds a stop (SIGTERM, SIGINT) may take before the process exits anyway ({@code shutdown_timeout}). */
+        public Builder shutdownTimeoutSeconds(int seconds) {
+            if (seconds < 1) {
+                throw new IllegalArgumentException("shutdown_timeout must be at least 1 second");
+            }
+            this.shutdownTimeoutSeconds = seconds;
             return this;
         }
 
@@ -490,8 +500,8 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new RetainedSettings(retainedMaxCount, retainedMaxBytes),
                     new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
-                    logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener),
-                    new ExtensionSettings(extensionsDir, extensionSlowCallMillis));
+                    logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener,
+                    shutdownTimeoutSeconds), new ExtensionSettings(extensionsDir, extensionSlowCallMillis));
         }
     }
 }

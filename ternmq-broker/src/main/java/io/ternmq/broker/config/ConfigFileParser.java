@@ -78,6 +78,7 @@ public final class ConfigFileParser {
             Map.entry("sys_interval", (b, v) -> b.sysIntervalSeconds(intIn(v, 0, 65_535))),
             Map.entry("extensions_dir", (b, v) -> b.extensionsDir(Path.of(v))),
             Map.entry("extension_slow_call_ms", (b, v) -> b.extensionSlowCallMillis(intIn(v, 0, 60_000))),
+            Map.entry("shutdown_timeout", (b, v) -> b.shutdownTimeoutSeconds(intIn(v, 1, 3600))),
             Map.entry("max_packet_size", (b, v) -> b.maxPacketSize(intIn(v, 2, 268_435_455 + 5))),
             Map.entry("max_inflight_messages", (b, v) -> b.maxInflightMessages(intIn(v, 1, 65_535))),
             Map.entry("max_queued_messages", (b, v) -> b.maxQueuedMessages(intIn(v, 0, Integer.MAX_VALUE))),

@@ -237,10 +237,21 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
             return;
         }
-        Will w = shuttingDown ? null : will; // the broker stopping is not the client failing
+        Will w = will;
         will = null;
         Message willMessage = w == null ? null : ConnectFlow.willMessage(w, clientId);
         long willDelay = w == null ? 0 : ConnectFlow.willDelaySeconds(w, dialect());
+        if (shuttingDown) {
+            // the broker stopping is not the client failing: the will stays with its stored session and goes out
+            // after the restart (the deferral MQTT 5 §3.1.2.5 allows); a session that ends now takes its will along
+            if (previous == State.CONNECTED) {
+                Session s = session;
+                int generation = sessionGeneration;
+                Message kept = willMessage;
+                s.submit(() -> s.closedByShutdown(this, generation, kept, willDelay));
+            }
+            return;
+        }
         if (willMessage != null && (willDelay == 0 || previous == State.ATTACHING)) {
             // without a delay; or sessionReady() sees CLOSED and finishes the session's side: a delayed will goes now
             broker.service().publishWill(willMessage);

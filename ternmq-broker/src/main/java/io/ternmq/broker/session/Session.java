@@ -463,6 +463,31 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         startExpiryClock(expiryInterval);
     }
 
+    /**
+     * The connection attached at {@code generation} was closed because the broker is stopping. Unlike
+     * {@link #closed}, no clock starts: the will is kept with the stored session, undelivered, so that recovery
+     * publishes it after the restart (with what is left of its delay). A session that does not outlive its
+     * connection ends, and its will with it: nothing would be left to publish it after the restart.
+     */
+    public void closedByShutdown(SessionConnection c, int generation, Message will, long willDelaySeconds) {
+        if (ended || generation != attachGeneration || connection != c) {
+            return;
+        }
+        connection = null;
+        online = false;
+        outbox.detached();
+        if (expiryInterval == 0) {
+            host.endSession(this);
+            return;
+        }
+        this.will = will;
+        this.willDelaySeconds = willDelaySeconds;
+        willPending = will != null;
+        if (stored != null) {
+            stored.putRecord(record(System.currentTimeMillis()), null);
+        }
+    }
+
     private void startExpiryClock(long seconds) {
         if (seconds != NEVER_EXPIRES) {
             int gen = attachGeneration;

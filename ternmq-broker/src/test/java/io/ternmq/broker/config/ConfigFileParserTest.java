@@ -115,6 +115,7 @@ class ConfigFileParserTest {
         SAMPLES.put("cluster.backup_count", new Sample("2", c -> c.cluster().backupCount(), 2));
         SAMPLES.put("cluster.failure_timeout", new Sample("20", c -> c.cluster().failureTimeoutSeconds(), 20));
         SAMPLES.put("sys_interval", new Sample("1", c -> c.operations().sysIntervalSeconds(), 1));
+        SAMPLES.put("shutdown_timeout", new Sample("25", c -> c.operations().shutdownTimeoutSeconds(), 25));
     }
 
     // ------------------------------------------------------------------ keys and defaults
@@ -338,7 +339,7 @@ class ConfigFileParserTest {
             "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout",
             "cluster.enabled", "cluster.name", "cluster.bind", "cluster.members", "cluster.secret",
             "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout", "sys_interval", "extensions_dir",
-            "extension_slow_call_ms"})
+            "extension_slow_call_ms", "shutdown_timeout"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");
@@ -351,9 +352,16 @@ class ConfigFileParserTest {
         assertThat(source.strings()).containsExactlyInAnyOrderElementsOf(ConfigFileParser.keys());
     }
 
+    @Test
+    void shutdownTimeoutDefaultsToTenSecondsAndTakesOneToAnHour() {
+        assertThat(parse("log_level info").operations().shutdownTimeoutSeconds()).isEqualTo(10);
+        assertError("test.conf:1: shutdown_timeout: 0 is out of range 1..3600", "shutdown_timeout 0");
+        assertError("test.conf:1: shutdown_timeout: 3601 is out of range 1..3600", "shutdown_timeout 3601");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"max_packet_size", "max_inflight_messages", "max_queued_messages", "connect_timeout",
-            "max_connections", "max_subscriptions_per_client"})
+            "max_connections", "max_subscriptions_per_client", "shutdown_timeout"})
     void nonNumbers(String key) {
         assertError("test.conf:1: " + key + ": 'ten' is not a whole number", key + " ten");
         assertError("test.conf:1: " + key + ": '1.5' is not a whole number", key + " 1.5");

@@ -72,6 +72,11 @@ public final class ExternalServer implements AutoCloseable {
         }
     }
 
+    /** The running process, for a test that signals it and reads its exit status. */
+    public Process process() {
+        return process;
+    }
+
     public String output() {
         try {
             return Files.exists(log) ? Files.readString(log) : "";
