@@ -235,6 +235,9 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             Incoming in = incoming.get(new Key(frame.clientId(), frame.generation()));
             if (in != null && in.holder.equals(from)) {
                 execute(in.loop, () -> in.on(frame));
+            } else if (frame instanceof HandoverFrame.Abort a) {
+                // the claimant gave this handover up: the session stays here and resumes
+                local.handoverAborted(a.clientId(), a.generation());
             }
         }
     }
@@ -261,19 +264,33 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     /** This node's side of a session it hands to node {@code to}: frames on the data link. Owner loop. */
     private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements Session.Handover {
         @Override
-        public void begin(SessionSnapshot snapshot) {
-            node.send(to, new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));
+        public boolean begin(SessionSnapshot snapshot) {
+            return send(new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));
         }
 
         @Override
-        public void entry(StoredEntry entry) {
-            node.send(to, new HandoverFrame.Entry(generation, clientId, entry));
+        public boolean entry(StoredEntry entry) {
+            return send(new HandoverFrame.Entry(generation, clientId, entry));
         }
 
         @Override
-        public void end(int entries) {
-            node.send(to, new HandoverFrame.End(generation, clientId, entries));
+        public boolean end(int entries) {
+            if (!send(new HandoverFrame.End(generation, clientId, entries))) {
+                return false;
+            }
             LOG.info("cluster: session of client '{}' handed to node {} ({} queued messages)", clientId, to, entries);
+            return true;
+        }
+
+        /** A frame the link dropped ends the move here; the claimant is told, if the link takes that. */
+        private boolean send(HandoverFrame f) {
+            if (node.send(to, f)) {
+                return true;
+            }
+            LOG.warn("cluster: handover of client '{}' to node {} stopped: the data link is not taking frames",
+                    clientId, to);
+            node.send(to, new HandoverFrame.Abort(generation, clientId));
+            return false;
         }
 
         @Override
@@ -282,8 +299,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         }
 
         @Override
-        public void carry(StoredEntry e) {
-            node.send(to, new HandoverFrame.Carry(generation, clientId, new io.ternmq.broker.message.Delivery(
+        public boolean carry(StoredEntry e) {
+            return send(new HandoverFrame.Carry(generation, clientId, new io.ternmq.broker.message.Delivery(
                     e.message(), e.entry().qos(), e.entry().retain(), e.entry().subscriptionIds(),
                     e.entry().sharedGroup().isEmpty() ? null : e.entry().sharedGroup())));
         }
@@ -349,7 +366,15 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 if (entries != null) {
                     entries.add(e.entry());
                 }
-            } else if (frame instanceof HandoverFrame.End && entries != null && session == null) {
+            } else if (frame instanceof HandoverFrame.Abort) {
+                fail("node " + holder + " stopped the handover");
+            } else if (frame instanceof HandoverFrame.End end && entries != null && session == null) {
+                if (end.entries() != entries.size()) {
+                    // a frame was lost on the way: importing would leave a gap in the queue
+                    fail("node " + holder + " sent " + end.entries() + " queued messages, " + entries.size()
+                            + " arrived");
+                    return;
+                }
                 List<StoredEntry> all = entries;
                 entries = null;
                 session = local.importSession(key.clientId(), generation, snapshot, all, loop, this::imported);
@@ -403,6 +428,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             incoming.remove(key, this);
             timeout.cancel(false);
             LOG.info("cluster: client '{}' not taken over from node {}: {}", key.clientId(), holder, why);
+            // the holder stops its move and resumes the session (if it is moving it for this claim)
+            node.send(holder, new HandoverFrame.Abort(generation, key.clientId()));
             connection.refuseSession(why);
             if (session != null) {
                 local.discard(session); // the holder keeps its copy: it drops it only when told this node has it

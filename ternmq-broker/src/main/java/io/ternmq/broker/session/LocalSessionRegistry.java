@@ -174,18 +174,36 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             return;
         }
         s.submit(() -> {
-            if (s.isEnded() || !s.handingOverFor(fence)) {
+            // also when this node stopped the move meanwhile (a carried frame could not be sent): the other node
+            // committed this claim, so the directory says it holds the session, and a copy here would be a stray
+            if (s.isEnded() || s.fence() != fence) {
                 return;
             }
             for (Subscription sub : List.copyOf(s.subscriptions())) {
                 router.unsubscribe(s, sub.filter());
             }
             routesGone.accept(() -> s.submit(() -> {
-                if (s.handingOverFor(fence)) {
+                if (!s.isEnded() && s.fence() == fence) {
                     s.handoverCompleted();
                     end(s);
                 }
             }));
+        });
+    }
+
+    /**
+     * The node that claimed {@code fence} gave the handover up (or refused what it got): the session stays here and
+     * resumes, unless a later claim took it meanwhile.
+     */
+    public void handoverAborted(String clientId, long fence) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return;
+        }
+        s.submit(() -> {
+            if (!s.isEnded() && s.handingOverFor(fence)) {
+                s.handoverAborted();
+            }
         });
     }
 
