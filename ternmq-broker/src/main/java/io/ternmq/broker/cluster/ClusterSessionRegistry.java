@@ -332,8 +332,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             this.holder = holder;
         }
 
-        /** The holder is heard from: the wait for its next frame starts again. */
+        /** The holder is heard from: the wait for its next frame starts again (until the import starts). */
         void touch() {
+            if (session != null) {
+                return;
+            }
             if (timeout != null) {
                 timeout.cancel(false);
             }
@@ -377,6 +380,9 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 }
                 List<StoredEntry> all = entries;
                 entries = null;
+                // from here the directory's answer to the commit decides: a timeout after the commit was sent would
+                // discard a session the directory may already say is here, while the holder waits for Done forever
+                timeout.cancel(false);
                 session = local.importSession(key.clientId(), generation, snapshot, all, loop, this::imported);
             }
         }
