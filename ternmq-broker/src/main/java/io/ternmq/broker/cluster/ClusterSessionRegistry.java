@@ -38,6 +38,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterSessionRegistry.class);
     /** How long a claimant waits for the holder's next handover frame before refusing the CONNECT. */
     static final long HANDOVER_TIMEOUT_SECONDS = 10;
+    /**
+     * How long the fence of a claim that found no session here is kept: longer than a directory call may take
+     * (Hazelcast's invocation timeout, 120 s), so an older claim's answer can no longer arrive.
+     */
+    static final long FENCE_KEPT_SECONDS = 180;
     /** How long carried messages are still taken after a session moved here. */
     private static final long CARRY_SECONDS = 60;
 
@@ -221,12 +226,22 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         if (frame instanceof HandoverFrame.Request r) {
-            Runnable stale = () -> n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(),
-                    HandoverFrame.STALE, null));
+            // no session here moves for this claim, and nothing would remove its fence. It still refuses an older
+            // claim's answer arriving late (which would attach a second session here while the claimant starts a
+            // fresh one), so it goes only once no such answer can come; and not inside the fence's own compute,
+            // where "nothing" may run
+            Runnable forget = () -> n.later(() -> fences.remove(r.clientId(), r.generation()),
+                    FENCE_KEPT_SECONDS);
+            Runnable stale = () -> {
+                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.STALE, null));
+                forget.run();
+            };
+            Runnable nothing = () -> {
+                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING, null));
+                forget.run();
+            };
             if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
-                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()),
-                    () -> n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING,
-                            null)), stale))) {
+                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()), nothing, stale))) {
                 stale.run();
             }
         } else if (frame instanceof HandoverFrame.Done d) {
