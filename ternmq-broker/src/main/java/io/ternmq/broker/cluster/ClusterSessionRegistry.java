@@ -161,8 +161,10 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         Session left = local.get(id);
-        if (left != null) {
-            local.discard(left); // from before the other node had it
+        if (left != null && left.fence() < generation && fences.getOrDefault(id, 0L) < generation) {
+            // from before the other node had it; one a later claim attached here meanwhile stays (a connect here
+            // sets the fence at once, the session's own fence on its loop)
+            local.discard(left);
         }
         if (!n.isMember(before.holder())) {
             if (!before.persistent() || request.cleanStart()) {
