@@ -228,13 +228,17 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         q.recovered(entries.size(), bytes, firstSeq, nextSeq, snapshot.inflight());
         SessionRecord record = new SessionRecord(clientId, q.epoch(), snapshot.protocolLevel(),
                 snapshot.expiryInterval(), System.currentTimeMillis(), null, 0);
-        Session before = sessions.put(clientId, s);
-        if (before != null) {
-            before.submit(() -> {
-                before.detachForTakeover();
-                finish(before);
-            });
-        }
+        // in compute, like connect: a CONNECT here of this client id is ordered before or after the import, never
+        // between the map's update and the old session's ending (post: never run inline inside the compute)
+        sessions.compute(clientId, (id, before) -> {
+            if (before != null) {
+                before.post(() -> {
+                    before.detachForTakeover();
+                    finish(before);
+                });
+            }
+            return s;
+        });
         store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), entries, () -> {
             s.imported(snapshot, firstSeq, nextSeq);
             for (Subscription sub : s.subscriptions()) {
