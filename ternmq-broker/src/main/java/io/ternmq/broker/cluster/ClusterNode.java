@@ -208,6 +208,12 @@ public final class ClusterNode implements AutoCloseable {
         return n != null && n.link().send(frame.write(ByteBufAllocator.DEFAULT));
     }
 
+    /** Whether the data link to that node is up and backed up (see {@link PeerLink#isCongested}). */
+    boolean congested(String to) {
+        RemoteNode n = nodes.get(to);
+        return n != null && n.link().isCongested();
+    }
+
     /** A message another node forwarded: to this node's own subscribers. */
     void forwarded(Message m, int bytes) {
         metrics.forwardedReceived.increment();

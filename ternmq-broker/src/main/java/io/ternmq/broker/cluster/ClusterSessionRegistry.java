@@ -299,6 +299,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return true;
         }
 
+        @Override
+        public boolean congested() {
+            return node.congested(to);
+        }
+
         /** A frame the link dropped ends the move here; the claimant is told, if the link takes that. */
         private boolean send(HandoverFrame f) {
             if (node.send(to, f)) {

@@ -115,6 +115,11 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
         /** A later claim (a handover elsewhere, or a connection here) took the session first: this one stops. */
         void superseded();
+
+        /** Whether the way to the other node is backed up: the export then waits before reading its next page. */
+        default boolean congested() {
+            return false;
+        }
     }
 
 
@@ -298,6 +303,12 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         if (move == null || move.to != to || ended) {
             return; // a later handover started over, or the session ended
         }
+        if (to.congested()) {
+            // a page more would overflow the link's backlog and stop the move: read it once the link drained
+            owner().schedule(() -> submit(() -> exportFrom(to, fromSeq, lastSeq, sent)), EXPORT_WAIT_MILLIS,
+                    TimeUnit.MILLISECONDS);
+            return;
+        }
         stored.read(fromSeq, EXPORT_PAGE, entries -> {
             if (move == null || move.to != to || ended) {
                 return;
@@ -329,6 +340,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     }
 
     private static final int EXPORT_PAGE = 256;
+    private static final long EXPORT_WAIT_MILLIS = 20;
 
     /** What arrives while the session is being handed over: stored entries are carried, the rest dropped (QoS 0). */
     private void moving(Object work) {

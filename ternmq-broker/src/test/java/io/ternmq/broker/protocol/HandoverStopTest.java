@@ -40,6 +40,9 @@ class HandoverStopTest {
         final AtomicInteger entries = new AtomicInteger();
         final List<Integer> ends = new CopyOnWriteArrayList<>();
         final List<StoredEntry> carried = new CopyOnWriteArrayList<>();
+        /** While set, the link says it is backed up. */
+        volatile boolean backedUp;
+        final AtomicInteger congestionAsked = new AtomicInteger();
 
         Link(int room) {
             this.room = room;
@@ -70,6 +73,12 @@ class HandoverStopTest {
         @Override
         public void superseded() {
         }
+
+        @Override
+        public boolean congested() {
+            congestionAsked.incrementAndGet();
+            return backedUp;
+        }
     }
 
     private static final MqttProperties PERSISTENT = RawV5.props(PropertyId.SESSION_EXPIRY_INTERVAL, 300L);
@@ -87,7 +96,9 @@ class HandoverStopTest {
         for (int i = from; i < to; i++) {
             pub.send(new Publish("q/" + i, QoS.AT_LEAST_ONCE, false, false, i + 1,
                     ("m" + i).getBytes(StandardCharsets.UTF_8), MqttProperties.EMPTY));
-            assertThat(pub.next(Puback.class).packetId()).isEqualTo(i + 1);
+        }
+        for (int i = from; i < to; i++) {
+            assertThat(pub.next(Puback.class).packetId()).isEqualTo(i + 1); // stored, in order
         }
     }
 
@@ -126,6 +137,7 @@ class HandoverStopTest {
             h.sessions.handOver("sub", 7, false, link, () -> { }, () -> { });
             await().atMost(Duration.ofSeconds(5)).until(() -> link.entries.get() >= 3);
             publish(pub, 5, 8);
+            h.loop.submit(() -> { }).syncUninterruptibly();
             // the session is no longer moving: what arrives is queued here, nothing is carried
             h.loop.submit(() -> { }).syncUninterruptibly();
             assertThat(link.ends).as("End frames").isEmpty();
@@ -152,6 +164,22 @@ class HandoverStopTest {
             h.loop.submit(() -> { }).syncUninterruptibly();
             resumesWithAll(h, 9);
             assertThat(link.carried).as("carried: only what came before the abort").hasSize(1);
+        }
+    }
+
+    @Test
+    @DisplayName("the export reads no page while the data link is backed up, and all of the queue once it drained")
+    void exportWaitsForABackedUpLink() {
+        try (ProtocolHarness h = new ProtocolHarness(b -> { })) {
+            offlineWithQueue(h, 300);
+            Link link = new Link(Integer.MAX_VALUE);
+            link.backedUp = true;
+            h.sessions.handOver("sub", 7, false, link, () -> { }, () -> { });
+            await().atMost(Duration.ofSeconds(5)).until(() -> link.congestionAsked.get() >= 3);
+            assertThat(link.entries.get()).as("entries sent while the link is backed up").isZero();
+            link.backedUp = false;
+            await().atMost(Duration.ofSeconds(5)).until(() -> link.ends.equals(List.of(300)));
+            assertThat(link.entries.get()).isEqualTo(300);
         }
     }
 }
