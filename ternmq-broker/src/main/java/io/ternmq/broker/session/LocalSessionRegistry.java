@@ -240,6 +240,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             return s;
         });
         store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), entries, () -> {
+            if (s.isEnded()) {
+                return; // the claimant gave up while the store wrote (it discarded s): no routes for an ended session
+            }
             s.imported(snapshot, firstSeq, nextSeq);
             for (Subscription sub : s.subscriptions()) {
                 router.subscribe(s, sub);
