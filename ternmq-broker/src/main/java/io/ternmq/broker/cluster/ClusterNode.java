@@ -51,8 +51,11 @@ public final class ClusterNode implements AutoCloseable {
     private final int maxFrameLength;
     private final EventLoopGroup group;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
-    /** Node id to the membership id of its current run; guarded by this. */
-    private final Map<String, String> members = new java.util.HashMap<>();
+    /**
+     * Node id to the membership id of its current run. Changed under this node's monitor (joins and leaves in order);
+     * read without it, from event loops, which must never wait behind a membership change.
+     */
+    private final Map<String, String> members = new ConcurrentHashMap<>();
     private Channel server;
     private ClusterMembership membership;
     private ClusterSessionRegistry sessions;
@@ -164,7 +167,7 @@ public final class ClusterNode implements AutoCloseable {
      * The node behind an authenticated inbound link, if the membership lists it now; else null. A node that left (or
      * whose joining is not known yet) gets no routes here: nothing would remove them, and it reconnects anyway.
      */
-    synchronized RemoteNode member(String id) {
+    RemoteNode member(String id) {
         return members.containsKey(id) ? node(id) : null;
     }
 
@@ -177,8 +180,17 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /** Whether the membership lists that node now. */
-    synchronized boolean isMember(String id) {
+    boolean isMember(String id) {
         return members.containsKey(id);
+    }
+
+    /** Runs {@code task} on the cluster's loop after {@code seconds}; not at all once the node is closed. */
+    void later(Runnable task, long seconds) {
+        try {
+            group.schedule(task, seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
     }
 
     /** A handover frame from another node (its inbound link's loop). */
@@ -194,6 +206,12 @@ public final class ClusterNode implements AutoCloseable {
     boolean send(String to, HandoverFrame frame) {
         RemoteNode n = nodes.get(to);
         return n != null && n.link().send(frame.write(ByteBufAllocator.DEFAULT));
+    }
+
+    /** Whether the data link to that node is up and backed up (see {@link PeerLink#isCongested}). */
+    boolean congested(String to) {
+        RemoteNode n = nodes.get(to);
+        return n != null && n.link().isCongested();
     }
 
     /** A message another node forwarded: to this node's own subscribers. */
@@ -216,25 +234,28 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    private synchronized void peerJoined(Peer p) {
-        quorumCheck();
-        members.put(p.nodeId(), p.memberId());
-        routes.peerJoined(p.nodeId());
-        node(p.nodeId()).link().connectTo(p);
+    private void peerJoined(Peer p) {
+        synchronized (this) {
+            members.put(p.nodeId(), p.memberId());
+            routes.peerJoined(p.nodeId());
+            node(p.nodeId()).link().connectTo(p);
+        }
+        quorumCheck(); // outside the monitor: it visits every local session
     }
 
-    private synchronized void peerLeft(Peer p) {
-        quorumCheck();
-        // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
-        // joining of the new one, is old news
-        if (!members.remove(p.nodeId(), p.memberId())) {
-            return;
+    private void peerLeft(Peer p) {
+        synchronized (this) {
+            // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
+            // joining of the new one, is old news
+            if (members.remove(p.nodeId(), p.memberId())) {
+                RemoteNode n = nodes.remove(p.nodeId());
+                if (n != null) {
+                    n.left();
+                }
+                routes.peerLeft(p.nodeId());
+            }
         }
-        RemoteNode n = nodes.remove(p.nodeId());
-        if (n != null) {
-            n.left();
-        }
-        routes.peerLeft(p.nodeId());
+        quorumCheck(); // outside the monitor: it visits every local session
     }
 
     @Override

@@ -38,6 +38,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterSessionRegistry.class);
     /** How long a claimant waits for the holder's next handover frame before refusing the CONNECT. */
     static final long HANDOVER_TIMEOUT_SECONDS = 10;
+    /**
+     * How long the fence of a claim that found no session here is kept: longer than a directory call may take
+     * (Hazelcast's invocation timeout, 120 s), so an older claim's answer can no longer arrive.
+     */
+    static final long FENCE_KEPT_SECONDS = 180;
     /** How long carried messages are still taken after a session moved here. */
     private static final long CARRY_SECONDS = 60;
 
@@ -156,8 +161,10 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         Session left = local.get(id);
-        if (left != null) {
-            local.discard(left); // from before the other node had it
+        if (left != null && left.fence() < generation && fences.getOrDefault(id, 0L) < generation) {
+            // from before the other node had it; one a later claim attached here meanwhile stays (a connect here
+            // sets the fence at once, the session's own fence on its loop)
+            local.discard(left);
         }
         if (!n.isMember(before.holder())) {
             if (!before.persistent() || request.cleanStart()) {
@@ -221,12 +228,22 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         if (frame instanceof HandoverFrame.Request r) {
-            Runnable stale = () -> n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(),
-                    HandoverFrame.STALE, null));
+            // no session here moves for this claim, and nothing would remove its fence. It still refuses an older
+            // claim's answer arriving late (which would attach a second session here while the claimant starts a
+            // fresh one), so it goes only once no such answer can come; and not inside the fence's own compute,
+            // where "nothing" may run
+            Runnable forget = () -> n.later(() -> fences.remove(r.clientId(), r.generation()),
+                    FENCE_KEPT_SECONDS);
+            Runnable stale = () -> {
+                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.STALE, null));
+                forget.run();
+            };
+            Runnable nothing = () -> {
+                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING, null));
+                forget.run();
+            };
             if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
-                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()),
-                    () -> n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING,
-                            null)), stale))) {
+                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()), nothing, stale))) {
                 stale.run();
             }
         } else if (frame instanceof HandoverFrame.Done d) {
@@ -235,6 +252,9 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             Incoming in = incoming.get(new Key(frame.clientId(), frame.generation()));
             if (in != null && in.holder.equals(from)) {
                 execute(in.loop, () -> in.on(frame));
+            } else if (frame instanceof HandoverFrame.Abort a) {
+                // the claimant gave this handover up: the session stays here and resumes
+                local.handoverAborted(a.clientId(), a.generation());
             }
         }
     }
@@ -261,19 +281,38 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     /** This node's side of a session it hands to node {@code to}: frames on the data link. Owner loop. */
     private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements Session.Handover {
         @Override
-        public void begin(SessionSnapshot snapshot) {
-            node.send(to, new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));
+        public boolean begin(SessionSnapshot snapshot) {
+            return send(new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));
         }
 
         @Override
-        public void entry(StoredEntry entry) {
-            node.send(to, new HandoverFrame.Entry(generation, clientId, entry));
+        public boolean entry(StoredEntry entry) {
+            return send(new HandoverFrame.Entry(generation, clientId, entry));
         }
 
         @Override
-        public void end(int entries) {
-            node.send(to, new HandoverFrame.End(generation, clientId, entries));
+        public boolean end(int entries) {
+            if (!send(new HandoverFrame.End(generation, clientId, entries))) {
+                return false;
+            }
             LOG.info("cluster: session of client '{}' handed to node {} ({} queued messages)", clientId, to, entries);
+            return true;
+        }
+
+        @Override
+        public boolean congested() {
+            return node.congested(to);
+        }
+
+        /** A frame the link dropped ends the move here; the claimant is told, if the link takes that. */
+        private boolean send(HandoverFrame f) {
+            if (node.send(to, f)) {
+                return true;
+            }
+            LOG.warn("cluster: handover of client '{}' to node {} stopped: the data link is not taking frames",
+                    clientId, to);
+            node.send(to, new HandoverFrame.Abort(generation, clientId));
+            return false;
         }
 
         @Override
@@ -282,8 +321,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         }
 
         @Override
-        public void carry(StoredEntry e) {
-            node.send(to, new HandoverFrame.Carry(generation, clientId, new io.ternmq.broker.message.Delivery(
+        public boolean carry(StoredEntry e) {
+            return send(new HandoverFrame.Carry(generation, clientId, new io.ternmq.broker.message.Delivery(
                     e.message(), e.entry().qos(), e.entry().retain(), e.entry().subscriptionIds(),
                     e.entry().sharedGroup().isEmpty() ? null : e.entry().sharedGroup())));
         }
@@ -315,8 +354,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             this.holder = holder;
         }
 
-        /** The holder is heard from: the wait for its next frame starts again. */
+        /** The holder is heard from: the wait for its next frame starts again (until the import starts). */
         void touch() {
+            if (session != null) {
+                return;
+            }
             if (timeout != null) {
                 timeout.cancel(false);
             }
@@ -349,9 +391,20 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 if (entries != null) {
                     entries.add(e.entry());
                 }
-            } else if (frame instanceof HandoverFrame.End && entries != null && session == null) {
+            } else if (frame instanceof HandoverFrame.Abort) {
+                fail("node " + holder + " stopped the handover");
+            } else if (frame instanceof HandoverFrame.End end && entries != null && session == null) {
+                if (end.entries() != entries.size()) {
+                    // a frame was lost on the way: importing would leave a gap in the queue
+                    fail("node " + holder + " sent " + end.entries() + " queued messages, " + entries.size()
+                            + " arrived");
+                    return;
+                }
                 List<StoredEntry> all = entries;
                 entries = null;
+                // from here the directory's answer to the commit decides: a timeout after the commit was sent would
+                // discard a session the directory may already say is here, while the holder waits for Done forever
+                timeout.cancel(false);
                 session = local.importSession(key.clientId(), generation, snapshot, all, loop, this::imported);
             }
         }
@@ -403,6 +456,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             incoming.remove(key, this);
             timeout.cancel(false);
             LOG.info("cluster: client '{}' not taken over from node {}: {}", key.clientId(), holder, why);
+            // the holder stops its move and resumes the session (if it is moving it for this claim)
+            node.send(holder, new HandoverFrame.Abort(generation, key.clientId()));
             connection.refuseSession(why);
             if (session != null) {
                 local.discard(session); // the holder keeps its copy: it drops it only when told this node has it

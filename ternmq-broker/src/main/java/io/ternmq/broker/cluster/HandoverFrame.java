@@ -29,6 +29,7 @@ import java.util.List;
  * HANDOVER_END     gen clientId entries:int
  * HANDOVER_CARRY   gen clientId qos:byte retain:byte group:str ids message        arrived after the snapshot
  * HANDOVER_DONE    gen clientId                                                   claimant: stored, committed
+ * HANDOVER_ABORT   gen clientId                                                   either side: this handover stops
  * ids = n:short (id:int)*
  * </pre>
  */
@@ -116,6 +117,14 @@ sealed interface HandoverFrame {
         }
     }
 
+    /** The handover of that claim stops: the holder keeps (and resumes) the session, the claimant refuses. */
+    record Abort(long generation, String clientId) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            return LinkFrame.finish(head(alloc, LinkFrame.HANDOVER_ABORT, this, 0));
+        }
+    }
+
     private static ByteBuf head(ByteBufAllocator alloc, byte type, HandoverFrame f, int bodyHint) {
         ByteBuf b = LinkFrame.start(alloc, type, 16 + f.clientId().length() * 3 + bodyHint)
                 .writeLong(f.generation());
@@ -191,6 +200,7 @@ sealed interface HandoverFrame {
                         group.isEmpty() ? null : group));
             }
             case LinkFrame.HANDOVER_DONE -> new Done(generation, clientId);
+            case LinkFrame.HANDOVER_ABORT -> new Abort(generation, clientId);
             default -> throw new IllegalArgumentException("frame type " + type + " is no handover frame");
         };
         if (b.isReadable()) {

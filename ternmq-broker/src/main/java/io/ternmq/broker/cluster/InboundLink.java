@@ -120,7 +120,8 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                 applied(Math.max(seq, applied));
             }
             case LinkFrame.HANDOVER_REQUEST, LinkFrame.HANDOVER_BEGIN, LinkFrame.HANDOVER_ENTRY,
-                    LinkFrame.HANDOVER_END, LinkFrame.HANDOVER_CARRY, LinkFrame.HANDOVER_DONE ->
+                    LinkFrame.HANDOVER_END, LinkFrame.HANDOVER_CARRY, LinkFrame.HANDOVER_DONE,
+                    LinkFrame.HANDOVER_ABORT ->
                     cluster.handover(peerId, HandoverFrame.read(type, frame));
             default -> refusals.refuse(ctx.channel(), "unexpected frame type " + type);
         }

@@ -21,10 +21,10 @@ import java.nio.charset.StandardCharsets;
  * FORWARD        message (MessageCodec's form)                    to the receiver's own subscribers
  * HANDOVER_*     a session moving between nodes: {@link HandoverFrame}
  * </pre>
- * Version 2 added the handover frames.
+ * Version 2 added the handover frames; version 3 HANDOVER_ABORT.
  */
 final class LinkFrame {
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -41,6 +41,7 @@ final class LinkFrame {
     static final byte HANDOVER_END = 13;
     static final byte HANDOVER_CARRY = 14;
     static final byte HANDOVER_DONE = 15;
+    static final byte HANDOVER_ABORT = 16;
 
     /** Room for a message's own header (publisher id up to 65,535 bytes, times) beside the largest packet. */
     private static final int FRAME_OVERHEAD = 65_600;

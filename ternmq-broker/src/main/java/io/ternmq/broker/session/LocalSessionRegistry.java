@@ -174,18 +174,36 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             return;
         }
         s.submit(() -> {
-            if (s.isEnded() || !s.handingOverFor(fence)) {
+            // also when this node stopped the move meanwhile (a carried frame could not be sent): the other node
+            // committed this claim, so the directory says it holds the session, and a copy here would be a stray
+            if (s.isEnded() || s.fence() != fence) {
                 return;
             }
             for (Subscription sub : List.copyOf(s.subscriptions())) {
                 router.unsubscribe(s, sub.filter());
             }
             routesGone.accept(() -> s.submit(() -> {
-                if (s.handingOverFor(fence)) {
+                if (!s.isEnded() && s.fence() == fence) {
                     s.handoverCompleted();
                     end(s);
                 }
             }));
+        });
+    }
+
+    /**
+     * The node that claimed {@code fence} gave the handover up (or refused what it got): the session stays here and
+     * resumes, unless a later claim took it meanwhile.
+     */
+    public void handoverAborted(String clientId, long fence) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return;
+        }
+        s.submit(() -> {
+            if (!s.isEnded() && s.handingOverFor(fence)) {
+                s.handoverAborted();
+            }
         });
     }
 
@@ -210,14 +228,21 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         q.recovered(entries.size(), bytes, firstSeq, nextSeq, snapshot.inflight());
         SessionRecord record = new SessionRecord(clientId, q.epoch(), snapshot.protocolLevel(),
                 snapshot.expiryInterval(), System.currentTimeMillis(), null, 0);
-        Session before = sessions.put(clientId, s);
-        if (before != null) {
-            before.submit(() -> {
-                before.detachForTakeover();
-                finish(before);
-            });
-        }
+        // in compute, like connect: a CONNECT here of this client id is ordered before or after the import, never
+        // between the map's update and the old session's ending (post: never run inline inside the compute)
+        sessions.compute(clientId, (id, before) -> {
+            if (before != null) {
+                before.post(() -> {
+                    before.detachForTakeover();
+                    finish(before);
+                });
+            }
+            return s;
+        });
         store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), entries, () -> {
+            if (s.isEnded()) {
+                return; // the claimant gave up while the store wrote (it discarded s): no routes for an ended session
+            }
             s.imported(snapshot, firstSeq, nextSeq);
             for (Subscription sub : s.subscriptions()) {
                 router.subscribe(s, sub);

@@ -101,19 +101,25 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     /**
      * Where a session handed to another node goes (the cluster's data link). Called on the owner loop: the state
      * ({@link #begin}), every stored queue entry in seq order ({@link #entry}), {@link #end}; then each stored entry
-     * that arrives after the snapshot ({@link #carry}) until the session ends here.
+     * that arrives after the snapshot ({@link #carry}) until the session ends here. Each returns false if the frame
+     * could not be sent (the link's backlog is full): then the handover stops and the session stays here.
      */
     public interface Handover {
-        void begin(SessionSnapshot snapshot);
+        boolean begin(SessionSnapshot snapshot);
 
-        void entry(StoredEntry entry);
+        boolean entry(StoredEntry entry);
 
-        void end(int entries);
+        boolean end(int entries);
 
-        void carry(StoredEntry entry);
+        boolean carry(StoredEntry entry);
 
         /** A later claim (a handover elsewhere, or a connection here) took the session first: this one stops. */
         void superseded();
+
+        /** Whether the way to the other node is backed up: the export then waits before reading its next page. */
+        default boolean congested() {
+            return false;
+        }
     }
 
 
@@ -285,7 +291,11 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         outbox.clear(); // the store has every stored entry; nothing of the window may go to shared groups here
         move = new Move(to, inflight);
         List<Integer> qos2 = awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
-        to.begin(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()), qos2));
+        if (!to.begin(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()),
+                qos2))) {
+            handoverAborted();
+            return;
+        }
         stored.barrier(() -> exportFrom(to, 0, 0, 0));
     }
 
@@ -293,13 +303,22 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         if (move == null || move.to != to || ended) {
             return; // a later handover started over, or the session ended
         }
+        if (to.congested()) {
+            // a page more would overflow the link's backlog and stop the move: read it once the link drained
+            owner().schedule(() -> submit(() -> exportFrom(to, fromSeq, lastSeq, sent)), EXPORT_WAIT_MILLIS,
+                    TimeUnit.MILLISECONDS);
+            return;
+        }
         stored.read(fromSeq, EXPORT_PAGE, entries -> {
             if (move == null || move.to != to || ended) {
                 return;
             }
             long last = lastSeq;
             for (StoredEntry e : entries) {
-                to.entry(e);
+                if (!to.entry(e)) {
+                    handoverAborted(); // the other node would import a queue with a gap
+                    return;
+                }
                 last = e.entry().seq();
             }
             int total = sent + entries.size();
@@ -307,7 +326,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
                 exportFrom(to, last + 1, last, total);
                 return;
             }
-            to.end(total);
+            if (!to.end(total)) {
+                handoverAborted();
+                return;
+            }
             move.exportedUpTo = last;
             List<StoredEntry> arrived = move.arrivedDuringExport;
             move.arrivedDuringExport = null;
@@ -318,17 +340,37 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     }
 
     private static final int EXPORT_PAGE = 256;
+    private static final long EXPORT_WAIT_MILLIS = 20;
 
     /** What arrives while the session is being handed over: stored entries are carried, the rest dropped (QoS 0). */
     private void moving(Object work) {
         if (work instanceof StoredEntry e) {
             Move m = move;
+            if (m == null) {
+                return; // the move stopped while carrying what arrived during the export: it is in the store
+            }
             if (m.arrivedDuringExport != null) {
                 m.arrivedDuringExport.add(e);
-            } else if (e.entry().seq() > m.exportedUpTo) {
-                m.to.carry(e);
+            } else if (e.entry().seq() > m.exportedUpTo && !m.to.carry(e)) {
+                handoverAborted(); // the entry is in the store here; the other node would miss it
             }
         }
+    }
+
+    /**
+     * The handover stopped before the other node had the session (it refused or gave up, or a frame could not be
+     * sent): the session stays here, offline, and its queue is reloaded from the store (as {@link #attach} does),
+     * since the handover cleared the in-memory window and everything since is in the store.
+     */
+    void handoverAborted() {
+        Move m = move;
+        if (m == null || ended) {
+            return;
+        }
+        move = null;
+        outbox.reloadFromStore(m.inflightBefore);
+        cancelTimers();
+        startExpiryClock(expiryInterval);
     }
 
     /** The node it was handed to has it: nothing more is carried. */

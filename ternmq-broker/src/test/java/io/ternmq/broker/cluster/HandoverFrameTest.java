@@ -51,6 +51,22 @@ class HandoverFrameTest {
     }
 
     @Test
+    @DisplayName("abort (link version 3) reads back as written; a truncated or padded one is refused")
+    void abort() throws Exception {
+        assertThat(LinkFrame.VERSION).isEqualTo(3);
+        assertThat(roundTrip(new HandoverFrame.Abort(12, "client"))).isEqualTo(new HandoverFrame.Abort(12, "client"));
+        ByteBuf b = new HandoverFrame.Abort(12, "client").write(ByteBufAllocator.DEFAULT);
+        b.skipBytes(5);
+        byte[] whole = new byte[b.readableBytes()];
+        b.readBytes(whole);
+        b.release();
+        assertThatThrownBy(() -> HandoverFrame.read(LinkFrame.HANDOVER_ABORT,
+                Unpooled.wrappedBuffer(whole, 0, whole.length - 1))).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> HandoverFrame.read(LinkFrame.HANDOVER_ABORT,
+                Unpooled.wrappedBuffer(whole, new byte[] {0}))).hasMessageContaining("bytes after");
+    }
+
+    @Test
     @DisplayName("a session's state keeps every subscription option and identifier, inbound QoS 2 ids, expiry")
     void beginWithState() throws Exception {
         SessionSnapshot snap = new SessionSnapshot(3600, 5, 2, List.of(

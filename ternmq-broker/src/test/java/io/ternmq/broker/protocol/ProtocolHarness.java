@@ -42,6 +42,8 @@ public final class ProtocolHarness implements AutoCloseable {
     final BrokerConfig config;
     public final BrokerMetrics metrics = new BrokerMetrics();
     public final BrokerService service;
+    /** The sessions as the broker keeps them (the cluster drives handovers through these). */
+    public final LocalSessionRegistry sessions;
     final BrokerContext context;
 
     public ProtocolHarness(Consumer<BrokerConfig.Builder> customizer) {
@@ -58,8 +60,7 @@ public final class ProtocolHarness implements AutoCloseable {
         Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
                 new MemoryRetainedStore(), store, limits, -1, -1, metrics);
         BrokerService[] holder = new BrokerService[1];
-        LocalSessionRegistry sessions = new LocalSessionRegistry(limits, metrics, router,
-                will -> holder[0].publishWill(will), store);
+        sessions = new LocalSessionRegistry(limits, metrics, router, will -> holder[0].publishWill(will), store);
         service = new BrokerService(sessions, router, metrics);
         holder[0] = service;
         context = new BrokerContext(config, service, metrics, authenticator, Map.of(),
@@ -120,7 +121,9 @@ public final class ProtocolHarness implements AutoCloseable {
 
         /** The next packet the broker wrote, waiting up to 5 s. */
         public MqttPacket next() {
-            await().atMost(Duration.ofSeconds(5)).until(() -> available() > 0);
+            if (available() == 0) { // Awaitility's first poll comes after 100 ms even when nothing is missing
+                await().atMost(Duration.ofSeconds(5)).until(() -> available() > 0);
+            }
             synchronized (written) {
                 return written.get(read++);
             }
