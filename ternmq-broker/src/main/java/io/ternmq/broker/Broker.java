@@ -128,7 +128,8 @@ public final class Broker implements AutoCloseable {
                 broker.prometheus = new PrometheusMetrics(broker.metrics, broker.service, broker.store);
                 broker.admin = AdminServer.start(adminConfig,
                         broker.security.passwordFileAuthenticator(adminConfig.passwordFile()), broker.prometheus,
-                        broker::isReady);
+                        broker::isReady, broker.service, broker.metrics,
+                        config.security().authFailureDelayMillis());
             }
             broker.recover();
             broker.recovered = true;

@@ -21,6 +21,11 @@ final class AdminResponses {
         return r;
     }
 
+    /** A JSON answer of maps, lists and values ({@link Json#write}). */
+    static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        return text(status, "application/json", Json.write(body));
+    }
+
     /** An error as {@code {"code":..., "message":...}}; the message is ours, never a stack trace. */
     static FullHttpResponse error(HttpResponseStatus status, String message) {
         return text(status, "application/json", "{\"code\":" + status.code() + ",\"message\":\""

@@ -590,6 +590,14 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     }
 
     @Override
+    public void closeByServer(int reasonCode, String why, boolean publishWill) {
+        if (!publishWill) {
+            will = null; // an operator may end a client without telling its will's subscribers
+        }
+        closeByServer(reasonCode, why);
+    }
+
+    @Override
     public void closeByServer(int reasonCode, String why) {
         LOG.info("Closing the connection of client '{}' from {}: {}", clientId, channel.remoteAddress(), why);
         if (dialect.isV5() && state == State.CONNECTED) {
