@@ -47,6 +47,21 @@ public final class AdminHttp {
         }
     }
 
+    /**
+     * Sends raw bytes (what java.net.http refuses to send, e.g. a bad percent-escape) and returns everything the
+     * server answers until it closes.
+     */
+    public String raw(String request) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** {@code method path} as {@code user}, with a JSON body (or none if null). */
     public HttpResponse<String> as(String user, String password, String method, String path, String json) {
         return send(request(path).header("Authorization", basic(user, password))
