@@ -140,6 +140,7 @@ public final class Broker implements AutoCloseable {
             broker.addresses = broker.server.start();
             if (broker.prometheus != null) {
                 broker.prometheus.listenersStarted(broker.server, broker.addresses);
+                broker.admin.listenersStarted(broker.server, broker.addresses);
             }
             int sysInterval = config.operations().sysIntervalSeconds();
             if (sysInterval > 0) {

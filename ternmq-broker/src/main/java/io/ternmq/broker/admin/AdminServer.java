@@ -16,6 +16,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.service.BrokerService;
+import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.security.Authenticator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,10 +41,17 @@ public final class AdminServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel channel;
+    private final ListenersRoute listeners;
 
-    private AdminServer(EventLoopGroup group, Channel channel) {
+    private AdminServer(EventLoopGroup group, Channel channel, ListenersRoute listeners) {
         this.group = group;
         this.channel = channel;
+        this.listeners = listeners;
+    }
+
+    /** The MQTT listeners are bound: {@code /api/v1/listeners} shows them from now on. */
+    public void listenersStarted(MqttServer server, List<InetSocketAddress> bound) {
+        listeners.started(server, bound);
     }
 
     /**
@@ -60,12 +68,13 @@ public final class AdminServer implements AutoCloseable {
                 NioIoHandler.newFactory());
         EventExecutor loop = group.next(); // the only one
         AdminLogins logins = new AdminLogins();
+        ListenersRoute listeners = new ListenersRoute();
         AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
                 new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis),
                 new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
                 new ClientRoute(service), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop)),
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners),
                 users, config.metricsAnonymous(), config.readonlyUsers(), logins);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -94,7 +103,7 @@ public final class AdminServer implements AutoCloseable {
             LOG.warn("Admin listener (HTTP) on {} is reachable from other hosts: bind it to 127.0.0.1 unless they "
                     + "need it, and never expose it to the internet", describe(address));
         }
-        return new AdminServer(group, ch);
+        return new AdminServer(group, ch, listeners);
     }
 
     private static boolean isWildcard(String bindAddress) {

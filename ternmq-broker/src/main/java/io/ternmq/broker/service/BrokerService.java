@@ -294,6 +294,61 @@ public final class BrokerService {
         });
     }
 
+    /** A subscription and the client whose it is, as the subscription listing gives them. */
+    public record ClientSubscription(String clientId, Subscription subscription) {
+    }
+
+    /**
+     * One page of every session's subscriptions, in client id then filter order: those after
+     * ({@code afterClientId}, {@code afterFilter}) (nulls: from the first) whose filter contains {@code like} (null:
+     * any), at most {@code limit}. Each session's are read on its owner loop, at most {@link #LISTING_BATCH}
+     * sessions at a time.
+     */
+    public CompletionStage<List<ClientSubscription>> subscriptions(String afterClientId, String afterFilter,
+                                                                   String like, int limit) {
+        List<Session> candidates = new ArrayList<>();
+        for (Session s : sessions.all()) {
+            if (afterClientId == null || s.clientId().compareTo(afterClientId) >= 0) {
+                candidates.add(s);
+            }
+        }
+        candidates.sort(java.util.Comparator.comparing(Session::clientId));
+        List<ClientSubscription> page = new ArrayList<>();
+        CompletableFuture<List<ClientSubscription>> done = new CompletableFuture<>();
+        nextSubscriptions(candidates, 0, afterClientId, afterFilter, like, limit, page, done);
+        return done;
+    }
+
+    private void nextSubscriptions(List<Session> candidates, int from, String afterClientId, String afterFilter,
+                                   String like, int limit, List<ClientSubscription> page,
+                                   CompletableFuture<List<ClientSubscription>> done) {
+        if (page.size() >= limit || from >= candidates.size()) {
+            done.complete(page);
+            return;
+        }
+        int to = Math.min(candidates.size(), from + LISTING_BATCH);
+        collect(candidates.subList(from, to), s -> s.subscriptions().stream()
+                .map(sub -> new ClientSubscription(s.clientId(), sub))
+                .sorted(java.util.Comparator.comparing(c -> c.subscription().filter())).toList())
+                .whenComplete((lists, error) -> {
+                    if (error != null) {
+                        done.completeExceptionally(error);
+                        return;
+                    }
+                    for (List<ClientSubscription> subs : lists) {
+                        for (ClientSubscription c : subs) {
+                            boolean after = afterClientId == null || c.clientId().compareTo(afterClientId) > 0
+                                    || afterFilter == null || c.subscription().filter().compareTo(afterFilter) > 0;
+                            if (page.size() < limit && after
+                                    && (like == null || c.subscription().filter().contains(like))) {
+                                page.add(c);
+                            }
+                        }
+                    }
+                    nextSubscriptions(candidates, to, afterClientId, afterFilter, like, limit, page, done);
+                });
+    }
+
     /** One client's session as its owner loop sees it now, or null if it has none. */
     public CompletionStage<SessionInfo> session(String clientId) {
         Session s = sessions.get(clientId);

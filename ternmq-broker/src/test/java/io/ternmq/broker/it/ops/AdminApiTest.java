@@ -283,4 +283,38 @@ class AdminApiTest {
         assertThat(late.next().topic()).isEqualTo("r/marker"); // and nothing before it
         assertThat(call("DELETE", "/api/v1/retained/r/one", null).statusCode()).isEqualTo(404);
     }
+
+    @Test
+    @DisplayName("GET subscriptions: every client's, in client then filter order, `like` on the filter, paged")
+    void subscriptions() {
+        v5("s1").subscribe("b/1", 0).subscribe("a/#", 1);
+        v5("s2").subscribe("$share/g/jobs", 2);
+        HttpResponse<String> all = get("/api/v1/subscriptions");
+        assertThat(all.statusCode()).isEqualTo(200);
+        assertThat(all.body()).contains("{\"subscriptions\":[{\"clientId\":\"s1\",\"filter\":\"a/#\",\"qos\":1")
+                .contains("{\"clientId\":\"s2\",\"filter\":\"$share/g/jobs\",\"qos\":2")
+                .contains("\"next\":null");
+        assertThat(get("/api/v1/subscriptions?like=jobs").body()).contains("s2").doesNotContain("\"s1\"");
+        List<String> seen = new ArrayList<>();
+        String cursor = "";
+        do {
+            HttpResponse<String> page = get("/api/v1/subscriptions?limit=1&cursor=" + cursor);
+            Matcher f = Pattern.compile("\"filter\":\"([^\"]+)\"").matcher(page.body());
+            seen.addAll(f.results().map(m -> m.group(1)).toList());
+            Matcher next = Pattern.compile("\"next\":\"([^\"]+)\"").matcher(page.body());
+            cursor = next.find() ? next.group(1) : null;
+        } while (cursor != null);
+        assertThat(seen).containsExactly("a/#", "b/1", "$share/g/jobs");
+        assertThat(get("/api/v1/subscriptions?limit=1001").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    @DisplayName("GET listeners: each MQTT listener with its bound port, transport and open connections")
+    void listeners() {
+        v5("one");
+        HttpResponse<String> r = get("/api/v1/listeners");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("{\"address\":\"127.0.0.1\",\"port\":" + broker.port()
+                + ",\"transport\":\"tcp\"").contains("\"connections\":1");
+    }
 }
