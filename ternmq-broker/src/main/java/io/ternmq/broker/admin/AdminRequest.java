@@ -30,7 +30,13 @@ record AdminRequest(FullHttpRequest http, List<String> tail, Map<String, List<St
                 tail.add(decode(segment));
             }
         }
-        return new AdminRequest(http, List.copyOf(tail), q.parameters(), user, remoteHost);
+        Map<String, List<String>> query;
+        try {
+            query = q.parameters();
+        } catch (IllegalArgumentException e) {
+            throw AdminException.badRequest("bad percent-encoding in the query");
+        }
+        return new AdminRequest(http, List.copyOf(tail), query, user, remoteHost);
     }
 
     HttpMethod method() {

@@ -195,11 +195,17 @@ class AdminApiSecurityTest {
         assertError(ops("GET", "/api/v1/retained?limit=5000", null), 400, "limit");
         assertError(ops("DELETE", "/api/v1/clients/nobody?session=maybe", null), 400, "session");
         assertError(ops("GET", "/api/v1/clients/nobody", null), 404, "no client 'nobody'");
+        // what the message quotes from the request is escaped as JSON
+        assertThat(ops("GET", "/api/v1/clients/a%0A%22b%5C", null).body())
+                .isEqualTo("{\"code\":404,\"message\":\"no client 'a\\n\\\"b\\\\'\"}\n");
         assertError(ops("DELETE", "/api/v1/clients/nobody", null), 404, "no client");
         assertError(ops("GET", "/api/v1/clients/%FF%FE", null), 400, "UTF-8");
         String raw = admin.raw("GET /api/v1/clients/%G1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
                 + AdminHttp.basic("ops", "secret") + "\r\nConnection: close\r\n\r\n");
         assertThat(raw).startsWith("HTTP/1.1 400 ").contains("percent-encoding").doesNotContain("Exception");
+        String query = admin.raw("GET /api/v1/retained?filter%3&=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+                + AdminHttp.basic("ops", "secret") + "\r\nConnection: close\r\n\r\n");
+        assertThat(query).startsWith("HTTP/1.1 400 ").contains("bad percent-encoding in the query");
         assertError(ops("GET", "/api/v1/retained/nothing/here", null), 404, "no retained message");
         assertError(ops("GET", "/api/v1/nothing", null), 404, "no such path");
 
