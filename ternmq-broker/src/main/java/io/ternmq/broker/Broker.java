@@ -134,7 +134,8 @@ public final class Broker implements AutoCloseable {
                 broker.prometheus = new PrometheusMetrics(broker.metrics, broker.service, broker.store);
                 broker.admin = AdminServer.start(adminConfig,
                         broker.security.passwordFileAuthenticator(adminConfig.passwordFile()), broker.prometheus,
-                        broker::isReady);
+                        broker::isReady, broker.service, broker.metrics,
+                        config.security().authFailureDelayMillis());
             }
             broker.recover();
             broker.recovered = true;
@@ -153,6 +154,7 @@ public final class Broker implements AutoCloseable {
             broker.addresses = broker.server.start();
             if (broker.prometheus != null) {
                 broker.prometheus.listenersStarted(broker.server, broker.addresses);
+                broker.admin.listenersStarted(broker.server, broker.addresses);
             }
             int sysInterval = config.operations().sysIntervalSeconds();
             if (sysInterval > 0) {

@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** How the admin listener's answers are built: a body of text or JSON, and the headers every answer carries. */
 final class AdminResponses {
@@ -21,10 +23,18 @@ final class AdminResponses {
         return r;
     }
 
+    /** A JSON answer of maps, lists and values ({@link Json#write}). */
+    static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        return text(status, "application/json", Json.write(body));
+    }
+
     /** An error as {@code {"code":..., "message":...}}; the message is ours, never a stack trace. */
     static FullHttpResponse error(HttpResponseStatus status, String message) {
-        return text(status, "application/json", "{\"code\":" + status.code() + ",\"message\":\""
-                + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}\n");
+        // the message may quote what the request said (a client id, a path): written as JSON, escaped
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", status.code());
+        body.put("message", message);
+        return json(status, body);
     }
 
     /** Headers of every answer: nothing is cached, sniffed or framed by a browser. */

@@ -9,11 +9,14 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.AdminListenerConfig;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.service.BrokerService;
+import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.security.Authenticator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +30,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The admin listener ({@code protocol http_api}): HTTP/1.1 on an event loop of its own (one thread, never an MQTT
  * one), so that a scrape or a slow admin client cannot delay a PUBLISH. Routes: {@code GET /metrics},
- * {@code GET /health/live}, {@code GET /health/ready}; further ones (the REST API) are more {@link AdminRoute}s.
+ * {@code GET /health/live}, {@code GET /health/ready}, and the REST API under {@code /api/v1} (docs/operations.md),
+ * one {@link AdminRoute} per resource.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
@@ -37,10 +41,17 @@ public final class AdminServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel channel;
+    private final ListenersRoute listeners;
 
-    private AdminServer(EventLoopGroup group, Channel channel) {
+    private AdminServer(EventLoopGroup group, Channel channel, ListenersRoute listeners) {
         this.group = group;
         this.channel = channel;
+        this.listeners = listeners;
+    }
+
+    /** The MQTT listeners are bound: {@code /api/v1/listeners} shows them from now on. */
+    public void listenersStarted(MqttServer server, List<InetSocketAddress> bound) {
+        listeners.started(server, bound);
     }
 
     /**
@@ -51,12 +62,21 @@ public final class AdminServer implements AutoCloseable {
      * @throws IllegalStateException if it cannot bind
      */
     public static AdminServer start(AdminListenerConfig config, Authenticator users, PrometheusMetrics metrics,
-                                    BooleanSupplier ready) throws InterruptedException {
-        AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
-                HealthRoute.ready(ready)), users, config.metricsAnonymous());
-        HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
+                                    BooleanSupplier ready, BrokerService service, BrokerMetrics counters,
+                                    long authFailureDelayMillis) throws InterruptedException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-admin", true),
                 NioIoHandler.newFactory());
+        EventExecutor loop = group.next(); // the only one
+        AdminLogins logins = new AdminLogins();
+        ListenersRoute listeners = new ListenersRoute();
+        AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
+                HealthRoute.ready(ready),
+                new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis),
+                new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
+                new ClientRoute(service), new PublishRoute(service, loop), RetainedRoute.list(service),
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners),
+                users, config.metricsAnonymous(), config.readonlyUsers(), logins);
+        HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -64,7 +84,7 @@ public final class AdminServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                 new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192),
-                                new HttpObjectAggregator(MAX_BODY_BYTES),
+                                new BodyLimit(MAX_BODY_BYTES),
                                 new AdminHttpHandler(router, hosts));
                     }
                 });
@@ -77,13 +97,13 @@ public final class AdminServer implements AutoCloseable {
         }
         InetSocketAddress address = (InetSocketAddress) ch.localAddress();
         if (address.getAddress().isLoopbackAddress()) {
-            LOG.info("Admin listener (HTTP) on {}: /metrics{}, /health/live, /health/ready", describe(address),
+            LOG.info("Admin listener (HTTP) on {}: /metrics{}, /health/live, /health/ready, /api/v1", describe(address),
                     config.metricsAnonymous() ? " (no credentials: metrics_anonymous)" : "");
         } else {
             LOG.warn("Admin listener (HTTP) on {} is reachable from other hosts: bind it to 127.0.0.1 unless they "
                     + "need it, and never expose it to the internet", describe(address));
         }
-        return new AdminServer(group, ch);
+        return new AdminServer(group, ch, listeners);
     }
 
     private static boolean isWildcard(String bindAddress) {

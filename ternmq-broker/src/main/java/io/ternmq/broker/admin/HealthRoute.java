@@ -1,8 +1,10 @@
 package io.ternmq.broker.admin;
 
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import java.util.function.BooleanSupplier;
 
@@ -40,9 +42,10 @@ final class HealthRoute implements AdminRoute {
     }
 
     @Override
-    public FullHttpResponse handle(FullHttpRequest request) {
+    public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
         boolean ok = up.getAsBoolean();
-        return AdminResponses.text(ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                "application/json", ok ? "{\"status\":\"UP\"}\n" : "{\"status\":\"DOWN\"}\n");
+        return CompletableFuture.completedFuture(AdminResponses.text(
+                ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "application/json", ok ? "{\"status\":\"UP\"}\n" : "{\"status\":\"DOWN\"}\n"));
     }
 }

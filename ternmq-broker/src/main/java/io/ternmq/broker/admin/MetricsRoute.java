@@ -1,8 +1,10 @@
 package io.ternmq.broker.admin;
 
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /** {@code GET /metrics}: the Prometheus scrape ({@link PrometheusMetrics}). */
 final class MetricsRoute implements AdminRoute {
@@ -23,7 +25,8 @@ final class MetricsRoute implements AdminRoute {
     }
 
     @Override
-    public FullHttpResponse handle(FullHttpRequest request) {
-        return AdminResponses.text(HttpResponseStatus.OK, PrometheusMetrics.CONTENT_TYPE, metrics.scrape());
+    public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
+        return CompletableFuture.completedFuture(
+                AdminResponses.text(HttpResponseStatus.OK, PrometheusMetrics.CONTENT_TYPE, metrics.scrape()));
     }
 }

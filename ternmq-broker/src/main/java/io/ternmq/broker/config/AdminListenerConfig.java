@@ -2,6 +2,7 @@ package io.ternmq.broker.config;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The admin listener ({@code listener <port> [<address>]} followed by {@code protocol http_api}, Mosquitto 2.1's
@@ -9,10 +10,13 @@ import java.util.Objects;
  *
  * @param passwordFile     who may use it ({@code ternmq passwd} format)
  * @param metricsAnonymous whether {@code GET /metrics} answers without credentials ({@code metrics_anonymous})
+ * @param readonlyUsers    users of the password file who may only read ({@code admin_readonly_users})
  */
-public record AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous) {
+public record AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous,
+                                  Set<String> readonlyUsers) {
     public AdminListenerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
+        readonlyUsers = Set.copyOf(readonlyUsers);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, not " + port);
         }
@@ -20,6 +24,11 @@ public record AdminListenerConfig(String bindAddress, int port, Path passwordFil
             throw new IllegalArgumentException("protocol http_api needs a password_file (ternmq passwd makes one); "
                     + "the admin listener has no default user");
         }
+    }
+
+    /** Without read-only users. */
+    public AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous) {
+        this(bindAddress, port, passwordFile, metricsAnonymous, Set.of());
     }
 
     @Override

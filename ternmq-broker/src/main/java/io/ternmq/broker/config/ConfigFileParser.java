@@ -70,6 +70,8 @@ public final class ConfigFileParser {
             Map.entry("websocket_trusted_proxies", (l, v) -> l.webSocketTrustedProxies(
                     Arrays.stream(v.split("[,\\s]+")).filter(x -> !x.isEmpty()).toList())),
             Map.entry("metrics_anonymous", (l, v) -> l.metricsAnonymous(bool(v))),
+            Map.entry("admin_readonly_users", (l, v) -> l.readonlyUsers(
+                    Arrays.stream(v.split("[,\\s]+")).filter(x -> !x.isEmpty()).toList())),
             Map.entry("enable_proxy_protocol", (l, v) -> l.proxyProtocol(intIn(v, 1, 2))),
             Map.entry("proxy_protocol_v2_require_tls", (l, v) -> l.proxyProtocolRequiresTls(bool(v))));
 

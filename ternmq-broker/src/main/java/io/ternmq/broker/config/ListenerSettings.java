@@ -46,6 +46,7 @@ public final class ListenerSettings {
     /** protocol http_api: the admin listener, not an MQTT one. */
     boolean httpApi;
     boolean metricsAnonymous;
+    java.util.Set<String> readonlyUsers = java.util.Set.of();
     String webSocketPath = WebSocketSettings.DEFAULT_PATH;
     List<Cidr> trustedProxies = List.of();
     int proxyProtocol;
@@ -79,6 +80,7 @@ public final class ListenerSettings {
         c.webSocket = webSocket;
         c.httpApi = httpApi;
         c.metricsAnonymous = metricsAnonymous;
+        c.readonlyUsers = readonlyUsers;
         c.webSocketPath = webSocketPath;
         c.trustedProxies = trustedProxies;
         c.proxyProtocol = proxyProtocol;
@@ -246,6 +248,12 @@ public final class ListenerSettings {
         return this;
     }
 
+    /** {@code admin_readonly_users}: users of the admin password file who may only read (GET). */
+    public ListenerSettings readonlyUsers(java.util.Collection<String> users) {
+        this.readonlyUsers = java.util.Set.copyOf(users);
+        return this;
+    }
+
     /**
      * The admin listener these settings describe.
      *
@@ -256,7 +264,7 @@ public final class ListenerSettings {
             throw new IllegalArgumentException("protocol http_api does not serve HTTPS yet: remove certfile/keyfile/"
                     + "keystore from this listener and put a TLS proxy in front");
         }
-        return new AdminListenerConfig(bindAddress, port, passwordFile, metricsAnonymous);
+        return new AdminListenerConfig(bindAddress, port, passwordFile, metricsAnonymous, readonlyUsers);
     }
 
     /** The request path WebSocket upgrades are accepted on; default {@value WebSocketSettings#DEFAULT_PATH}. */

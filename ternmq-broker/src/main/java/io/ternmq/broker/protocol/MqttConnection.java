@@ -627,6 +627,14 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     }
 
     @Override
+    public void closeByServer(int reasonCode, String why, boolean publishWill) {
+        if (!publishWill) {
+            will = null; // an operator may end a client without telling its will's subscribers
+        }
+        closeByServer(reasonCode, why);
+    }
+
+    @Override
     public void closeByServer(int reasonCode, String why) {
         closeByServer(reasonCode, why, null);
     }

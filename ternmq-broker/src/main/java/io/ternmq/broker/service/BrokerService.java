@@ -115,7 +115,46 @@ public final class BrokerService {
         return s != null && s.isOnline();
     }
 
+    /**
+     * Ends a client's connection as an administrator would (MQTT 5 clients are told {@code reasonCode}): its will is
+     * published unless {@code publishWill} is false; with {@code endSession} its session ends too, whatever its
+     * expiry said. Any thread.
+     *
+     * @return whether the client had a session (connected or not)
+     */
+    public CompletionStage<Boolean> kick(String clientId, int reasonCode, String why, boolean publishWill,
+                                         boolean endSession) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        s.submit(() -> {
+            boolean connected = s.disconnect(reasonCode, why, publishWill, endSession);
+            if (!connected && endSession && !s.isEnded()) {
+                // offline: nothing will close, so it ends now (a will still waiting for its delay goes out, as
+                // when a session expires, unless told otherwise)
+                if (!publishWill) {
+                    s.discardWill();
+                }
+                sessions.end(s);
+            }
+            done.complete(true);
+        });
+        return done;
+    }
+
     // ------------------------------------------------------------------ publishing
+
+    /**
+     * Publishes a message made by the broker's operator (the admin API), like a client's; the stage completes, on
+     * {@code loop}, with how many subscribers and shared groups it went to once what must be stored is.
+     */
+    public CompletionStage<Integer> publish(Message message, EventExecutor loop) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        router.publish(message, new Router.Origin(null, 0, loop), (matched, quotaExceeded) -> done.complete(matched));
+        return done;
+    }
 
     /**
      * Routes a message to every matching subscriber (and the retained store); {@code callback} runs on
@@ -218,7 +257,148 @@ public final class BrokerService {
         session.storeSubscriptions(List.of(), removed, () -> stored.accept(had));
     }
 
+    /**
+     * Adds or replaces subscriptions of a client's session, as its own SUBSCRIBE would (the retained messages they
+     * ask for are sent); completes once they are stored, or with false if the client has no session. Any thread.
+     */
+    public CompletionStage<Boolean> subscribe(String clientId, List<Subscription> subscriptions) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        s.submit(() -> subscribe(s, subscriptions, sendRetained -> {
+            sendRetained.run();
+            done.complete(true);
+        }));
+        return done;
+    }
+
+    /**
+     * Removes subscriptions of a client's session; completes, once stored, with whether each filter was subscribed,
+     * or null if the client has no session. Any thread.
+     */
+    public CompletionStage<List<Boolean>> unsubscribe(String clientId, List<String> filters) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<List<Boolean>> done = new CompletableFuture<>();
+        s.submit(() -> unsubscribe(s, filters, done::complete));
+        return done;
+    }
+
     // ------------------------------------------------------------------ listings (any thread)
+
+    /** Most sessions one listing asks the loops about at once, so that a listing never floods them. */
+    public static final int LISTING_BATCH = 1000;
+
+    /**
+     * One page of sessions in client id order: those after {@code after} (null: from the first) whose id passes
+     * {@code idFilter} and whose state passes {@code filter}, at most {@code limit}. Each state is read on its
+     * owner loop, at most {@link #LISTING_BATCH} at a time.
+     */
+    public CompletionStage<List<SessionInfo>> sessions(String after, java.util.function.Predicate<String> idFilter,
+                                                       java.util.function.Predicate<SessionInfo> filter, int limit) {
+        List<Session> candidates = new ArrayList<>();
+        for (Session s : sessions.all()) {
+            if ((after == null || s.clientId().compareTo(after) > 0) && idFilter.test(s.clientId())) {
+                candidates.add(s);
+            }
+        }
+        candidates.sort(java.util.Comparator.comparing(Session::clientId));
+        List<SessionInfo> page = new ArrayList<>(Math.min(limit, candidates.size()));
+        CompletableFuture<List<SessionInfo>> done = new CompletableFuture<>();
+        nextBatch(candidates, 0, filter, limit, page, done);
+        return done;
+    }
+
+    private void nextBatch(List<Session> candidates, int from, java.util.function.Predicate<SessionInfo> filter,
+                           int limit, List<SessionInfo> page, CompletableFuture<List<SessionInfo>> done) {
+        if (page.size() >= limit || from >= candidates.size()) {
+            done.complete(page);
+            return;
+        }
+        int to = Math.min(candidates.size(), from + LISTING_BATCH);
+        collect(candidates.subList(from, to), Session::info).whenComplete((infos, error) -> {
+            if (error != null) {
+                done.completeExceptionally(error);
+                return;
+            }
+            for (SessionInfo info : infos) {
+                if (page.size() < limit && filter.test(info)) {
+                    page.add(info);
+                }
+            }
+            nextBatch(candidates, to, filter, limit, page, done);
+        });
+    }
+
+    /** A subscription and the client whose it is, as the subscription listing gives them. */
+    public record ClientSubscription(String clientId, Subscription subscription) {
+    }
+
+    /**
+     * One page of every session's subscriptions, in client id then filter order: those after
+     * ({@code afterClientId}, {@code afterFilter}) (nulls: from the first) whose filter contains {@code like} (null:
+     * any), at most {@code limit}. Each session's are read on its owner loop, at most {@link #LISTING_BATCH}
+     * sessions at a time.
+     */
+    public CompletionStage<List<ClientSubscription>> subscriptions(String afterClientId, String afterFilter,
+                                                                   String like, int limit) {
+        List<Session> candidates = new ArrayList<>();
+        for (Session s : sessions.all()) {
+            if (afterClientId == null || s.clientId().compareTo(afterClientId) >= 0) {
+                candidates.add(s);
+            }
+        }
+        candidates.sort(java.util.Comparator.comparing(Session::clientId));
+        List<ClientSubscription> page = new ArrayList<>();
+        CompletableFuture<List<ClientSubscription>> done = new CompletableFuture<>();
+        nextSubscriptions(candidates, 0, afterClientId, afterFilter, like, limit, page, done);
+        return done;
+    }
+
+    private void nextSubscriptions(List<Session> candidates, int from, String afterClientId, String afterFilter,
+                                   String like, int limit, List<ClientSubscription> page,
+                                   CompletableFuture<List<ClientSubscription>> done) {
+        if (page.size() >= limit || from >= candidates.size()) {
+            done.complete(page);
+            return;
+        }
+        int to = Math.min(candidates.size(), from + LISTING_BATCH);
+        collect(candidates.subList(from, to), s -> s.subscriptions().stream()
+                .map(sub -> new ClientSubscription(s.clientId(), sub))
+                .sorted(java.util.Comparator.comparing(c -> c.subscription().filter())).toList())
+                .whenComplete((lists, error) -> {
+                    if (error != null) {
+                        done.completeExceptionally(error);
+                        return;
+                    }
+                    for (List<ClientSubscription> subs : lists) {
+                        for (ClientSubscription c : subs) {
+                            boolean after = afterClientId == null || c.clientId().compareTo(afterClientId) > 0
+                                    || afterFilter == null || c.subscription().filter().compareTo(afterFilter) > 0;
+                            if (page.size() < limit && after
+                                    && (like == null || c.subscription().filter().contains(like))) {
+                                page.add(c);
+                            }
+                        }
+                    }
+                    nextSubscriptions(candidates, to, afterClientId, afterFilter, like, limit, page, done);
+                });
+    }
+
+    /** One client's session as its owner loop sees it now, or null if it has none. */
+    public CompletionStage<SessionInfo> session(String clientId) {
+        Session s = sessions.get(clientId);
+        if (s == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<SessionInfo> done = new CompletableFuture<>();
+        s.submit(() -> done.complete(s.info()));
+        return done;
+    }
 
     /** Every session of this broker, online or not, as each owner loop sees it now. */
     public CompletionStage<List<SessionInfo>> sessions() {

@@ -629,6 +629,35 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         return true;
     }
 
+    /**
+     * Ends the attached connection as an administrator would: MQTT 5 clients are told {@code reasonCode}; the will
+     * is published unless {@code publishWill} is false; with {@code endSession} the session ends when the connection
+     * has closed, whatever its expiry said. Owner loop.
+     *
+     * @return whether a connection was attached
+     */
+    public boolean disconnect(int reasonCode, String why, boolean publishWill, boolean endSession) {
+        SessionConnection c = connection;
+        if (c == null) {
+            return false;
+        }
+        if (endSession) {
+            expiryInterval = 0; // closed() then ends it
+        }
+        c.closeByServer(reasonCode, why, publishWill);
+        return true;
+    }
+
+    /** Forgets a will still waiting for its delay (an offline session an administrator ends). Owner loop. */
+    public void discardWill() {
+        if (willTimer != null) {
+            willTimer.cancel(false);
+            willTimer = null;
+        }
+        willPending = false;
+        will = null;
+    }
+
     /** What listings show of this session; owner loop. */
     public SessionInfo info() {
         SessionConnection c = connection;

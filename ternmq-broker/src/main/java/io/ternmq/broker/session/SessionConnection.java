@@ -47,6 +47,11 @@ public interface SessionConnection {
      */
     void closeByServer(int reasonCode, String why);
 
+    /** As {@link #closeByServer(int, String)}; without {@code publishWill} the will is discarded first. */
+    default void closeByServer(int reasonCode, String why, boolean publishWill) {
+        closeByServer(reasonCode, why);
+    }
+
     /**
      * The session cannot be had now (its node in the cluster did not hand it over, or a later CONNECT of the client
      * elsewhere won): CONNACK 0x88 Server unavailable (3.x: 0x03), then close. Connection's loop.
