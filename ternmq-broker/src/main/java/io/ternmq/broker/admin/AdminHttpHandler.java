@@ -23,15 +23,21 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * One admin connection's requests, one at a time (reading pauses while one is answered, so pipelined requests get
- * their answers in order): requests Netty could not read (431 for headers over 8 KiB, 414 for a long request line,
+ * One admin connection's requests, one at a time (reading pauses while one is answered, and requests already read
+ * behind it wait in order, so pipelined requests get their answers in order): requests Netty could not read (431 for headers over 8 KiB, 414 for a long request line,
  * 400 otherwise), the {@code Host} check (421), then the {@link AdminRouter}. An idle connection is closed.
  */
 final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(AdminHttpHandler.class);
 
+    /** More pipelined requests than a client has reason to send before reading an answer: the connection closes. */
+    private static final int MAX_WAITING = 64;
+
     private final AdminRouter router;
     private final HostCheck hosts;
+    /** Set while a request is being answered asynchronously; requests decoded meanwhile wait in {@link #waiting}. */
+    private boolean answering;
+    private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
 
     AdminHttpHandler(AdminRouter router, HostCheck hosts) {
         this.router = router;
@@ -44,6 +50,20 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (answering) {
+            // the codec had decoded more requests from what was already read: each waits for the one before
+            if (waiting.size() >= MAX_WAITING) {
+                request.release();
+                ctx.close();
+                return;
+            }
+            waiting.add(request);
+            return;
+        }
+        handle(ctx, request);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
             Throwable cause = decoded.cause();
@@ -69,9 +89,11 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
+        answering = true;
         String remote = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "");
         router.route(request, remote, ctx.executor()).whenComplete((response, error) -> ctx.executor().execute(() -> {
             request.release();
+            answering = false;
             if (error != null) {
                 LOG.warn("Admin listener: answering {} {} failed", request.method(), request.uri(), error);
                 answer(ctx, AdminResponses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"),
@@ -79,8 +101,23 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
             } else {
                 answer(ctx, response, keepAlive);
             }
-            ctx.channel().config().setAutoRead(true);
+            FullHttpRequest next;
+            while (!answering && ctx.channel().isActive() && (next = waiting.poll()) != null) {
+                handle(ctx, next);
+            }
+            if (!answering) {
+                ctx.channel().config().setAutoRead(true);
+            }
         }));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        FullHttpRequest left;
+        while ((left = waiting.poll()) != null) {
+            left.release();
+        }
+        super.channelInactive(ctx);
     }
 
     private static void answer(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {

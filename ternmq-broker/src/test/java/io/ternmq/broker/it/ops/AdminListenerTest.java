@@ -210,6 +210,23 @@ class AdminListenerTest {
     }
 
     @Test
+    @DisplayName("pipelined requests are answered in order, also when the first waits for a password check and the "
+            + "second could be answered at once")
+    void pipelinedBehindAnAsynchronousAnswer() throws IOException {
+        start(false);
+        String basic = Base64.getEncoder().encodeToString("ops:secret".getBytes(StandardCharsets.UTF_8));
+        for (int round = 0; round < 20; round++) {
+            // the first needs the password checked on the auth pool; the second, a path nobody serves, is a 404
+            // decided on the admin loop at once
+            String answers = raw("GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic " + basic
+                    + "\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            assertThat(answers).as("round %d", round).startsWith("HTTP/1.1 200 ").contains("HTTP/1.1 404 ");
+            assertThat(answers.indexOf("HTTP/1.1 404 ")).as("round %d", round)
+                    .isGreaterThan(answers.indexOf("ternmq_build_info"));
+        }
+    }
+
+    @Test
     @DisplayName("keep-alive: several requests on one connection; an idle one is closed by the server")
     void keepAliveAndIdle() throws IOException {
         start(true);
