@@ -147,7 +147,8 @@ class EnhancedAuthTest {
     }
 
     @Test
-    @DisplayName("a wrong answer gets CONNACK with the authenticator's reason code (0x87) and the connection closes")
+    @DisplayName("a wrong answer gets CONNACK with the authenticator's reason code (0x87) and the connection closes; "
+            + "it counts as a failed authentication ($SYS, /metrics)")
     void failedExchange() {
         try (RawClient c = client()) {
             c.send(connect("bad", auth(METHOD, null)));
@@ -156,6 +157,7 @@ class EnhancedAuthTest {
             assertThat(c.read(Connack.class).reasonCode()).isEqualTo(ReasonCode.NOT_AUTHORIZED);
             c.assertClosedByServer();
         }
+        assertThat(broker.broker().metrics().authFailed.sum()).isEqualTo(1);
     }
 
     @Test
