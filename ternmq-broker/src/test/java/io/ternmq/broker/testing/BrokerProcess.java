@@ -11,7 +11,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.awaitility.Awaitility.await;
@@ -20,23 +23,28 @@ import static org.awaitility.Awaitility.await;
  * The broker as its own process ({@code java -cp <test class path> io.ternmq.broker.Main}, {@code -Xmx256m}) in a
  * working directory of its own, so that defaults relative to it ({@code extensions/}, {@code data/}) are what a user
  * gets. The directory is deleted on close; the log is kept in it until then and named by failures.
+ * <p>
+ * The broker binds port 0 itself and the port it got is read from its log ({@link #LISTENING}): a port picked
+ * free beforehand and passed on could be taken by another process in between.
  */
 public final class BrokerProcess implements AutoCloseable {
+    /** The line MqttServer logs per listener, with the port actually bound (group 1). */
+    public static final Pattern LISTENING = Pattern.compile("Listening for MQTT on \\S*:(\\d+): ");
+
     private final Path workDir;
     private final Path log;
-    private final int port;
+    private int port = -1;
     private Process process;
 
-    private BrokerProcess(Path workDir, int port) {
+    private BrokerProcess(Path workDir) {
         this.workDir = workDir;
         this.log = workDir.resolve("broker.log");
-        this.port = port;
     }
 
     /** A working directory for a broker not started yet: put files (extensions/, a config) in it first. */
     public static BrokerProcess prepare() {
         try {
-            return new BrokerProcess(Files.createTempDirectory("ternmq-process-"), ExternalServer.freePort());
+            return new BrokerProcess(Files.createTempDirectory("ternmq-process-"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -46,19 +54,29 @@ public final class BrokerProcess implements AutoCloseable {
         return workDir;
     }
 
+    /** The MQTT port, known once {@link #start} has returned. */
     public int port() {
+        if (port < 0) {
+            throw new IllegalStateException("the broker has not logged its port yet; start() it first");
+        }
         return port;
     }
 
-    public String uri() {
-        return "tcp://127.0.0.1:" + port;
+    /** The port of the first "Listening for MQTT" line in a log, if there is one yet. */
+    public static OptionalInt listeningPort(String logText) {
+        Matcher m = LISTENING.matcher(logText);
+        return m.find() ? OptionalInt.of(Integer.parseInt(m.group(1))) : OptionalInt.empty();
     }
 
-    /** Starts {@code ternmq --port P --bind 127.0.0.1 [extra...]} in the working directory. */
+    public String uri() {
+        return "tcp://127.0.0.1:" + port();
+    }
+
+    /** Starts {@code ternmq --port 0 --bind 127.0.0.1 [extra...]} in the working directory. */
     public BrokerProcess launch(String... extra) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "io.ternmq.broker.Main", "--port", Integer.toString(port), "--bind", "127.0.0.1"));
+                "io.ternmq.broker.Main", "--port", "0", "--bind", "127.0.0.1"));
         command.addAll(List.of(extra));
         try {
             process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
@@ -69,9 +87,18 @@ public final class BrokerProcess implements AutoCloseable {
         return this;
     }
 
-    /** Starts and waits until the listener accepts connections. */
+    /** Starts, learns the port from the log and waits until the listener accepts connections. */
     public BrokerProcess start(String... extra) {
         launch(extra);
+        await("broker logging its MQTT port in " + log).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50)).until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("broker exited with " + process.exitValue() + ": " + output());
+                    }
+                    OptionalInt logged = listeningPort(output());
+                    logged.ifPresent(p -> port = p);
+                    return logged.isPresent();
+                });
         await("broker listening on " + port).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> {
                     if (!process.isAlive()) {

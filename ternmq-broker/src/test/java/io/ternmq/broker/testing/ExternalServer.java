@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
@@ -22,6 +24,7 @@ import static org.awaitility.Awaitility.await;
 public final class ExternalServer implements AutoCloseable {
     private final Process process;
     private final Path log;
+    private int port = -1;
 
     private ExternalServer(Process process, Path log) {
         this.process = process;
@@ -34,7 +37,10 @@ public final class ExternalServer implements AutoCloseable {
                 .as(binary + " is not installed: apt-get install -y " + debianPackage + " (.ci/run does)").isTrue();
     }
 
-    /** A free loopback port (the OS's pick; free when asked, almost surely still free when used). */
+    /**
+     * A free loopback port (the OS's pick; free when asked, but another process can take it before the program binds
+     * it: for a program that can bind port 0 and log its port, use {@link #startLoggingPort} instead).
+     */
     public static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -45,31 +51,76 @@ public final class ExternalServer implements AutoCloseable {
 
     /** Starts the command (output to dir/NAME.log) and waits until 127.0.0.1:port accepts connections. */
     public static ExternalServer start(Path dir, String name, int port, List<String> command) {
+        ExternalServer server = launch(dir, name, command);
+        try {
+            server.awaitListening(name, port);
+        } catch (RuntimeException | AssertionError e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /**
+     * Starts a command that binds port 0 itself and logs the port it got (group 1 of portLine, e.g.
+     * {@link BrokerProcess#LISTENING}), waits for that line and until the port accepts connections: no port is
+     * picked beforehand, which another process could take in between.
+     */
+    public static ExternalServer startLoggingPort(Path dir, String name, Pattern portLine, List<String> command) {
+        ExternalServer server = launch(dir, name, command);
+        try {
+            int[] port = {-1};
+            await(name + " logging its port (" + portLine + ") in " + server.log).atMost(Duration.ofSeconds(10))
+                    .until(() -> {
+                        if (!server.process.isAlive()) {
+                            throw new AssertionError(name + " exited: " + server.output());
+                        }
+                        Matcher m = portLine.matcher(server.output());
+                        if (m.find()) {
+                            port[0] = Integer.parseInt(m.group(1));
+                        }
+                        return port[0] >= 0;
+                    });
+            server.port = port[0];
+            server.awaitListening(name, port[0]);
+        } catch (RuntimeException | AssertionError e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private static ExternalServer launch(Path dir, String name, List<String> command) {
         Path log = dir.resolve(name + ".log");
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            ExternalServer server = new ExternalServer(p, log);
-            try {
-                await(name + " listening on " + port).atMost(Duration.ofSeconds(10)).until(() -> {
-                    if (!p.isAlive()) {
-                        throw new AssertionError(name + " exited: " + server.output());
-                    }
-                    try (Socket s = new Socket()) {
-                        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                        return true;
-                    } catch (IOException e) {
-                        return false;
-                    }
-                });
-            } catch (RuntimeException | AssertionError e) {
-                server.close();
-                throw e;
-            }
-            return server;
+            return new ExternalServer(p, log);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void awaitListening(String name, int port) {
+        await(name + " listening on " + port).atMost(Duration.ofSeconds(10)).until(() -> {
+            if (!process.isAlive()) {
+                throw new AssertionError(name + " exited: " + output());
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** The port learnt by {@link #startLoggingPort}. */
+    public int port() {
+        if (port < 0) {
+            throw new IllegalStateException("not started with startLoggingPort");
+        }
+        return port;
     }
 
     /** The running process, for a test that signals it and reads its exit status. */

@@ -25,9 +25,14 @@ import static org.awaitility.Awaitility.await;
  * MQTT port and membership port (distinct, random). {@link #start} waits until every node logs that it sees all
  * members and has its data links up. Failure messages name the logs ({@link #logs()}), which stay under
  * {@code target/cluster-logs} after the run.
+ * <p>
+ * The ports are picked free beforehand (every node must know the others' membership ports), so another process can
+ * take one before a node binds it: {@link #start} then starts the whole cluster again on fresh ports, up to
+ * {@link #ATTEMPTS} times.
  */
 final class ClusterHarness implements AutoCloseable {
     static final String SECRET = "harness-secret-0123456789";
+    static final int ATTEMPTS = 3;
     private static final Pattern LINK_PORT = Pattern.compile("data link on [^:]+:(\\d+)");
 
     /** One broker process. */
@@ -67,22 +72,46 @@ final class ClusterHarness implements AutoCloseable {
         return start(size, new String[0]);
     }
 
-    /** @param extraConfig further lines for every node's config file */
+    /**
+     * Starts the cluster; a node that cannot bind its port (taken by another process since it was picked) or exits
+     * early makes it start again on fresh ports, at most {@link #ATTEMPTS} times in all.
+     *
+     * @param extraConfig further lines for every node's config file
+     */
     static ClusterHarness start(int size, String... extraConfig) {
-        try {
-            Path logDir = Path.of("target", "cluster-logs", "run-" + System.currentTimeMillis());
-            Files.createDirectories(logDir);
-            ClusterHarness h = new ClusterHarness(Files.createTempDirectory("ternmq-cluster-"), logDir);
+        String run = "run-" + System.currentTimeMillis();
+        PortClash last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
-                h.launch(size, extraConfig);
-                h.awaitFormed(size);
-            } catch (RuntimeException | Error e) {
-                h.close();
-                throw e;
+                Path logDir = Path.of("target", "cluster-logs", attempt == 1 ? run : run + "-attempt" + attempt);
+                Files.createDirectories(logDir);
+                ClusterHarness h = new ClusterHarness(Files.createTempDirectory("ternmq-cluster-"), logDir);
+                try {
+                    h.launch(size, extraConfig);
+                    h.awaitFormed(size);
+                    return h;
+                } catch (PortClash e) {
+                    h.close();
+                    if (last != null) {
+                        e.addSuppressed(last);
+                    }
+                    last = e;
+                } catch (RuntimeException | Error e) {
+                    h.close();
+                    throw e;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return h;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError("the cluster did not start in " + ATTEMPTS + " attempts, each on fresh ports; "
+                + "the last one's " + last.getMessage(), last);
+    }
+
+    /** A node could not bind a port or exited while the cluster was forming. */
+    private static final class PortClash extends RuntimeException {
+        PortClash(String message) {
+            super(message);
         }
     }
 
@@ -126,6 +155,9 @@ final class ClusterHarness implements AutoCloseable {
         awaitCondition("every node to see " + size + " members with its data links up", Duration.ofSeconds(90),
                 () -> nodes.stream().allMatch(n -> {
                     String text = n.logText();
+                    if (!n.process().isAlive() || text.toLowerCase(java.util.Locale.ROOT).contains("already in use")) {
+                        throw new PortClash("node " + n.index() + " could not bind a port or exited early; " + logs());
+                    }
                     return text.contains("(" + size + " members)")
                             && text.lines().filter(l -> l.contains("cluster: data link to node ") && l.endsWith(" up"))
                             .count() >= size - 1;

@@ -1,5 +1,6 @@
 package io.ternmq.broker.it.ops;
 
+import io.ternmq.broker.testing.BrokerProcess;
 import io.ternmq.broker.testing.ExternalServer;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.PahoClient;
@@ -59,11 +60,13 @@ class GracefulShutdownTest {
         }
     }
 
+    /** Starts the broker on a port of its own choosing (port 0) and sets {@link #port} to it. */
     private ExternalServer startBroker(String name) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        broker = ExternalServer.start(dir, name, port, List.of(java, "-Xmx256m", "-cp",
-                System.getProperty("java.class.path"), "io.ternmq.broker.Main", "--port", Integer.toString(port),
+        broker = ExternalServer.startLoggingPort(dir, name, BrokerProcess.LISTENING, List.of(java, "-Xmx256m", "-cp",
+                System.getProperty("java.class.path"), "io.ternmq.broker.Main", "--port", "0",
                 "--data-dir", dir.resolve("data").toString()));
+        port = broker.port();
         return broker;
     }
 
@@ -80,7 +83,6 @@ class GracefulShutdownTest {
     @DisplayName("SIGTERM: exit 0 within 5 s, 0x8B to MQTT 5 clients, no acknowledged QoS 1 message lost, a "
             + "persistent session's will published after the restart only, a clean session's will not at all")
     void sigtermStopsInOrder() throws Exception {
-        port = ExternalServer.freePort();
         ExternalServer first = startBroker("broker-1");
 
         // a persistent QoS 1 subscriber, offline while the messages are published
@@ -172,7 +174,6 @@ class GracefulShutdownTest {
     @Test
     @DisplayName("SIGINT (Ctrl-C) stops the same way: 0x8B to an MQTT 5 client, exit 0")
     void sigintStopsToo() throws Exception {
-        port = ExternalServer.freePort();
         ExternalServer first = startBroker("broker");
         RawClient c = closeLater(new RawClient(port).version(MqttVersion.MQTT_5));
         assertThat(RawV5.connack(c, RawV5.connect("sd-int")).reasonCode()).isEqualTo(ReasonCode.SUCCESS);
@@ -188,7 +189,6 @@ class GracefulShutdownTest {
     @Test
     @DisplayName("a second SIGTERM while stopping exits at once (status 143, as the JVM's own handling would)")
     void secondSignalExitsAtOnce() throws Exception {
-        port = ExternalServer.freePort();
         ExternalServer first = startBroker("broker");
         // enough clients that the first stop takes a while (each is told and closed) for the second signal to land
         for (int i = 0; i < 300; i++) {
