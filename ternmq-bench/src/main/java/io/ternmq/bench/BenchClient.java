@@ -135,15 +135,16 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
     /** Opens the connection; {@link #ready} completes after CONNACK (and SUBACK for a subscriber). */
     void connect(InetSocketAddress localAddress) {
         Transport t = run.transport;
+        InetSocketAddress remote = filters != null ? t.subscriberRemote : t.remote;
         Bootstrap b = t.bootstrap().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 ChannelPipeline p = ch.pipeline();
                 if (t.ssl != null) {
-                    p.addLast("tls", t.ssl.newHandler(ch.alloc(), run.client.host, run.client.port));
+                    p.addLast("tls", t.ssl.newHandler(ch.alloc(), remote.getHostString(), remote.getPort()));
                 }
                 if (t.webSocket) {
-                    WebSocketClientFrames.addTo(p, run.client, t.ssl != null);
+                    WebSocketClientFrames.addTo(p, run.client, remote.getHostString(), remote.getPort(), t.ssl != null);
                 }
                 if (run.client.codecDecode) {
                     MqttDecoder decoder = new MqttDecoder(run.maxPacketSize);
@@ -159,7 +160,7 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
             }
         });
         connectStart = System.nanoTime();
-        ChannelFuture f = localAddress == null ? b.connect(t.remote) : b.connect(t.remote, localAddress);
+        ChannelFuture f = localAddress == null ? b.connect(remote) : b.connect(remote, localAddress);
         channel = f.channel();
         f.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {

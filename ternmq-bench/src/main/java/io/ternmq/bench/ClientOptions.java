@@ -16,6 +16,13 @@ final class ClientOptions {
     @Option(names = {"-p", "--port"}, defaultValue = "1883", description = "broker port (default ${DEFAULT-VALUE})")
     int port;
 
+    @Option(names = "--sub-host", description = "subscribers connect to this host instead (another cluster node; "
+            + "default: --host)")
+    String subHost;
+
+    @Option(names = "--sub-port", description = "subscribers connect to this port instead (default: --port)")
+    Integer subPort;
+
     @Option(names = {"-V", "--mqtt-version"}, defaultValue = "3.1.1", converter = VersionConverter.class,
             description = "MQTT version: 3.1, 3.1.1 or 5 (default ${DEFAULT-VALUE})")
     MqttVersion version;
@@ -122,5 +129,19 @@ final class ClientOptions {
                 default -> throw new TypeConversionException("'" + value + "' is not 3.1, 3.1.1 or 5");
             };
         }
+    }
+
+    /** Where subscribers connect: --sub-host/--sub-port where given, else where everyone connects. */
+    String subscriberHost() {
+        return subHost != null ? subHost : host;
+    }
+
+    int subscriberPort() {
+        return subPort != null ? subPort : port;
+    }
+
+    /** True when subscribers connect somewhere else than publishers (a cluster run). */
+    boolean splitSubscribers() {
+        return !subscriberHost().equals(host) || subscriberPort() != port;
     }
 }

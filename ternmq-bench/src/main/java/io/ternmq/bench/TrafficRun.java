@@ -70,9 +70,11 @@ final class TrafficRun {
             String topic = plan.publisherTopic().apply(i).replace("%i", Integer.toString(i)).replace("%c", id);
             pubs.add(new BenchClient(run, i, id, null, topic, i));
         }
-        err.printf("%s: %s; QoS %d, %d B payload, %s, MQTT %s, %s sessions; %s:%d (%s)%n", plan.scenario(),
+        err.printf("%s: %s; QoS %d, %d B payload, %s, MQTT %s, %s sessions; %s:%d%s (%s)%n", plan.scenario(),
                 plan.shape(), to.qos, to.size, to.rate > 0 ? Fmt.rate(to.rate) + " per publisher" : "unlimited rate",
-                run.version, co.persistent ? "persistent" : "clean", co.host, co.port, transport.describe());
+                run.version, co.persistent ? "persistent" : "clean", co.host, co.port,
+                co.splitSubscribers() ? ", subscribers on " + co.subscriberHost() + ":" + co.subscriberPort() : "",
+                transport.describe());
 
         Connector connector = new Connector(run, err);
         int total = subs.size() + pubs.size();
@@ -246,6 +248,10 @@ final class TrafficRun {
         r.put("scenario", plan.scenario());
         r.put("host", co.host);
         r.put("port", co.port);
+        if (co.splitSubscribers()) {
+            r.put("sub_host", co.subscriberHost());
+            r.put("sub_port", co.subscriberPort());
+        }
         r.put("mqtt", run.version.toString());
         r.put("qos", to.qos);
         r.put("payload", to.size);

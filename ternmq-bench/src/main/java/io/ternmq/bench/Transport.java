@@ -29,6 +29,8 @@ final class Transport implements AutoCloseable {
     final EventLoopGroup group;
     final boolean epoll;
     final InetSocketAddress remote;
+    /** Where subscribers connect: {@link #remote} unless --sub-host/--sub-port name another node. */
+    final InetSocketAddress subscriberRemote;
     final SslContext ssl;
     /** MQTT over WebSocket (--transport ws). */
     final boolean webSocket;
@@ -40,11 +42,15 @@ final class Transport implements AutoCloseable {
         this.epoll = !o.nio && Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(o.threads(), new DefaultThreadFactory("bench-io", true), io);
+        String host = o.host;
         try {
-            this.remote = new InetSocketAddress(InetAddress.getByName(o.host), o.port);
+            this.remote = new InetSocketAddress(InetAddress.getByName(host), o.port);
+            host = o.subscriberHost();
+            this.subscriberRemote = o.splitSubscribers()
+                    ? new InetSocketAddress(InetAddress.getByName(host), o.subscriberPort()) : remote;
         } catch (UnknownHostException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            throw new IllegalArgumentException("unknown host " + o.host);
+            throw new IllegalArgumentException("unknown host " + host);
         }
         this.sourceIps = o.sourceIps >= 0 ? Math.min(o.sourceIps, 254)
                 : remote.getAddress().isLoopbackAddress() && remote.getAddress().getAddress().length == 4 ? 250 : 0;

@@ -29,8 +29,8 @@ final class WebSocketClientFrames extends ChannelDuplexHandler {
     private boolean upgraded;
     private boolean active;
 
-    static void addTo(ChannelPipeline p, ClientOptions o, boolean tls) {
-        URI uri = URI.create((tls ? "wss" : "ws") + "://" + o.host + ":" + o.port + o.wsPath);
+    static void addTo(ChannelPipeline p, ClientOptions o, String host, int port, boolean tls) {
+        URI uri = URI.create((tls ? "wss" : "ws") + "://" + host + ":" + port + o.wsPath);
         p.addLast("http", new HttpClientCodec());
         p.addLast("http-aggregator", new HttpObjectAggregator(8192));
         p.addLast("ws", new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()

@@ -27,6 +27,7 @@ class BenchSmokeTest {
         // a listener given explicitly refuses anonymous clients unless told otherwise (as Mosquitto 2 does)
         broker = Broker.start(BrokerConfig.builder().listener("127.0.0.1", 0, l -> l.allowAnonymous(true))
                 .listener("127.0.0.1", 0, l -> l.allowAnonymous(true).webSocket(true))
+                .listener("127.0.0.1", 0, l -> l.allowAnonymous(true))
                 .dataDir(dataDir).build());
     }
 
@@ -99,5 +100,26 @@ class BenchSmokeTest {
         assertThat(r.fields()).containsKey("rss_per_conn_1_b");
         assertThat(BenchMain.execute(common("conn", "-c", "1", "-d", "1", "--broker-pid", Long.toString(self),
                 "--rss-at", "2")).exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void subscribersConnectWhereSubHostAndSubPortSay() throws Exception {
+        // the third listener of the same broker: messages still meet, through another port
+        int subscriberPort = broker.addresses().get(2).getPort();
+        BenchMain.Result r = BenchMain.execute(common("pairs", "-c", "2", "-q", "1", "-n", "50", "-r", "200",
+                "--sub-host", "127.0.0.1", "--sub-port", Integer.toString(subscriberPort)));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.fields()).containsEntry("sub_port", subscriberPort);
+        assertThat(r.getLong("received")).isEqualTo(100);
+
+        // a broker of its own for the subscribers (no cluster between them): nothing can reach them
+        try (Broker other = Broker.start(BrokerConfig.builder().listener("127.0.0.1", 0, l -> l.allowAnonymous(true))
+                .dataDir(dataDir.resolve("other")).build())) {
+            BenchMain.Result apart = BenchMain.execute(common("pairs", "-c", "2", "-q", "0", "-n", "20", "-r", "200",
+                    "--drain", "1", "--sub-port", Integer.toString(other.port())));
+            assertThat(apart.getLong("sent")).isEqualTo(40);
+            assertThat(apart.getLong("received")).isZero();
+            assertThat(apart.getLong("lost")).isEqualTo(40);
+        }
     }
 }
