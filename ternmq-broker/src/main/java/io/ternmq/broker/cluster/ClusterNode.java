@@ -15,6 +15,7 @@ import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ClusterSettings;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
 import org.slf4j.Logger;
@@ -215,10 +216,14 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /** A message another node forwarded: to this node's own subscribers. */
-    void forwarded(Message m, int bytes) {
+    BrokerMetrics metrics() {
+        return metrics;
+    }
+
+    DeliveryTarget forwarded(Message m, int bytes) {
         metrics.forwardedReceived.increment();
         metrics.forwardedBytesReceived.add(bytes);
-        router.publishForwarded(m);
+        return router.publishForwarded(m);
     }
 
     private void announce(LocalRoutes.Change change) {

@@ -7,10 +7,12 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.message.MessageCodec;
+import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.codec.MalformedPacketException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,10 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
     /** The latest route change applied on this connection; -1 until its snapshot is. */
     private long applied = -1;
     private boolean ackDue;
+    /** While set, a subscriber here is falling behind and this link is not read (see {@link #holdBack}). */
+    private DeliveryTarget slow;
+    /** Frames read while {@link #slow} is set, handled in order once it caught up. */
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
     InboundLink(ClusterNode cluster, LinkHandshake handshake, LinkRefusals refusals) {
         this.cluster = cluster;
@@ -60,6 +66,14 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
+        if (slow != null) {
+            held.add(frame); // read before the pause took effect: handled after it, in order
+            return;
+        }
+        process(ctx, frame);
+    }
+
+    private void process(ChannelHandlerContext ctx, ByteBuf frame) {
         try {
             if (ctx.channel().isOpen()) {
                 read(ctx, frame.readByte(), frame);
@@ -88,7 +102,10 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
             case LinkFrame.FORWARD -> {
                 int bytes = 5 + frame.readableBytes(); // the whole frame, as its sender counts it
                 Message m = MessageCodec.read(frame);
-                cluster.forwarded(m, bytes);
+                DeliveryTarget congested = cluster.forwarded(m, bytes);
+                if (congested != null) {
+                    holdBack(ctx, congested);
+                }
             }
             case LinkFrame.ROUTE_ADD -> {
                 long seq = frame.readLong();
@@ -124,6 +141,37 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                     LinkFrame.HANDOVER_ABORT ->
                     cluster.handover(peerId, HandoverFrame.read(type, frame));
             default -> refusals.refuse(ctx.channel(), "unexpected frame type " + type);
+        }
+    }
+
+    /**
+     * A subscriber here is falling behind but consuming: stop reading this link until it caught up, as a local
+     * publisher would be held back. The sending node's link queue then fills, and past its bound it holds back the
+     * publishers there, instead of this node overflowing the subscriber's queue and dropping what they sent. Frames
+     * of the read under way when reading stopped wait in {@link #held}.
+     */
+    private void holdBack(ChannelHandlerContext ctx, DeliveryTarget target) {
+        slow = target;
+        ctx.channel().config().setAutoRead(false);
+        cluster.metrics().publishesBackpressured.increment();
+        ctx.executor().schedule(() -> resumeWhenCaughtUp(ctx), 1, TimeUnit.MILLISECONDS);
+    }
+
+    private void resumeWhenCaughtUp(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isActive()) {
+            return; // channelInactive releases what is held
+        }
+        if (slow.wantsBackpressure()) {
+            ctx.executor().schedule(() -> resumeWhenCaughtUp(ctx), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        slow = null;
+        while (slow == null && !held.isEmpty()) {
+            process(ctx, held.poll());
+        }
+        acknowledgeRoutes(ctx); // held route changes get no channelReadComplete of their own
+        if (slow == null) {
+            ctx.channel().config().setAutoRead(true);
         }
     }
 
@@ -177,15 +225,23 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        acknowledgeRoutes(ctx);
+        ctx.fireChannelReadComplete();
+    }
+
+    /** One acknowledgement for the route changes applied since the last (per read batch, or per drain of held). */
+    private void acknowledgeRoutes(ChannelHandlerContext ctx) {
         if (ackDue && ctx.channel().isOpen()) {
             ackDue = false;
             ctx.writeAndFlush(LinkFrame.seqFrame(ctx.alloc(), LinkFrame.ROUTE_ACK, applied));
         }
-        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        for (ByteBuf frame; (frame = held.poll()) != null; ) {
+            frame.release();
+        }
         if (handshakeTimeout != null) {
             handshakeTimeout.cancel(false);
         }

@@ -55,7 +55,10 @@ public final class BrokerMetrics {
     public final LongAdder publishesPreventedByExtensions = new LongAdder();
     /** Deliveries an extension's PublishOutbound interceptor skipped (dropped for that receiver as if delivered). */
     public final LongAdder deliveriesSkippedByExtensions = new LongAdder();
-    /** Times a publisher was held back because a subscriber's queue was filling while it kept consuming. */
+    /**
+     * Times a publisher was held back because a subscriber's queue was filling while it kept consuming (in a
+     * cluster, also times the data link from another node was paused for a subscriber here).
+     */
     public final LongAdder publishesBackpressured = new LongAdder();
     /** Times a client went over max_publish_rate and was not read from for a while. */
     public final LongAdder publishesThrottled = new LongAdder();

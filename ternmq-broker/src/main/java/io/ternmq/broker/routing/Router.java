@@ -129,10 +129,11 @@ public final class Router {
     /**
      * Routes a message another node forwarded (its publisher is connected there) to this node's own subscribers
      * only: it is never forwarded again, and the retained store is left as it is (each node keeps the retained
-     * messages published through it, for now).
+     * messages published through it, for now). Returns a subscriber that is falling behind, or null: the link it
+     * came on then pauses, as a local publisher would be held back.
      */
-    public void publishForwarded(Message message) {
-        route(message, null, null, Scope.FORWARDED);
+    public DeliveryTarget publishForwarded(Message message) {
+        return route(message, null, null, Scope.FORWARDED);
     }
 
     private DeliveryTarget route(Message message, Origin origin, PublishCallback callback, Scope scope) {
