@@ -300,27 +300,22 @@ public final class BrokerService {
      */
     public CompletionStage<List<SessionInfo>> sessions(String after, java.util.function.Predicate<String> idFilter,
                                                        java.util.function.Predicate<SessionInfo> filter, int limit) {
-        List<Session> candidates = new ArrayList<>();
-        for (Session s : sessions.all()) {
-            if ((after == null || s.clientId().compareTo(after) > 0) && idFilter.test(s.clientId())) {
-                candidates.add(s);
-            }
-        }
-        candidates.sort(java.util.Comparator.comparing(Session::clientId));
-        List<SessionInfo> page = new ArrayList<>(Math.min(limit, candidates.size()));
+        List<SessionInfo> page = new ArrayList<>(Math.min(limit, LISTING_BATCH));
         CompletableFuture<List<SessionInfo>> done = new CompletableFuture<>();
-        nextBatch(candidates, 0, filter, limit, page, done);
+        // a first batch the size of the page: most listings filter little; later ones grow to LISTING_BATCH
+        nextBatch(after, idFilter, filter, limit, Math.min(limit, LISTING_BATCH), page, done);
         return done;
     }
 
-    private void nextBatch(List<Session> candidates, int from, java.util.function.Predicate<SessionInfo> filter,
-                           int limit, List<SessionInfo> page, CompletableFuture<List<SessionInfo>> done) {
-        if (page.size() >= limit || from >= candidates.size()) {
+    private void nextBatch(String after, java.util.function.Predicate<String> idFilter,
+                           java.util.function.Predicate<SessionInfo> filter, int limit, int batchSize,
+                           List<SessionInfo> page, CompletableFuture<List<SessionInfo>> done) {
+        List<Session> batch = firstAfter(after, idFilter, batchSize);
+        if (batch.isEmpty()) {
             done.complete(page);
             return;
         }
-        int to = Math.min(candidates.size(), from + LISTING_BATCH);
-        collect(candidates.subList(from, to), Session::info).whenComplete((infos, error) -> {
+        collect(batch, Session::info).whenComplete((infos, error) -> {
             if (error != null) {
                 done.completeExceptionally(error);
                 return;
@@ -330,9 +325,39 @@ public final class BrokerService {
                     page.add(info);
                 }
             }
-            nextBatch(candidates, to, filter, limit, page, done);
+            if (page.size() >= limit || batch.size() < batchSize) {
+                done.complete(page);
+            } else {
+                nextBatch(batch.get(batch.size() - 1).clientId(), idFilter, filter, limit,
+                        Math.min(LISTING_BATCH, batchSize * 2), page, done);
+            }
         });
     }
+
+    /**
+     * The first {@code k} sessions in client id order after {@code after} whose id passes {@code idFilter}: one pass
+     * keeping the {@code k} smallest in a bounded heap, not a sort of every session (a page of 100 out of 100,000).
+     */
+    private List<Session> firstAfter(String after, java.util.function.Predicate<String> idFilter, int k) {
+        java.util.PriorityQueue<Session> smallest = new java.util.PriorityQueue<>(k + 1, BY_CLIENT_ID.reversed());
+        for (Session s : sessions.all()) {
+            String id = s.clientId();
+            if ((after != null && id.compareTo(after) <= 0) || !idFilter.test(id)) {
+                continue;
+            }
+            if (smallest.size() < k) {
+                smallest.add(s);
+            } else if (id.compareTo(smallest.peek().clientId()) < 0) {
+                smallest.poll();
+                smallest.add(s);
+            }
+        }
+        List<Session> sorted = new ArrayList<>(smallest);
+        sorted.sort(BY_CLIENT_ID);
+        return sorted;
+    }
+
+    private static final java.util.Comparator<Session> BY_CLIENT_ID = java.util.Comparator.comparing(Session::clientId);
 
     /** A subscription and the client whose it is, as the subscription listing gives them. */
     public record ClientSubscription(String clientId, Subscription subscription) {

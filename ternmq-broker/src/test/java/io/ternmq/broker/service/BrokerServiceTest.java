@@ -106,4 +106,47 @@ class BrokerServiceTest {
             assertThat(h.metrics.willsPublished.sum()).isEqualTo(1);
         }
     }
+
+    @Test
+    @DisplayName("the session listing pages in client id order across batches: every session once, filters applied")
+    void sessionPagesInOrder() throws Exception {
+        try (ProtocolHarness h = new ProtocolHarness(b -> { })) {
+            java.util.TreeSet<String> all = new java.util.TreeSet<>();
+            java.util.TreeSet<String> online = new java.util.TreeSet<>();
+            java.util.Random random = new java.util.Random(7);
+            for (int i = 0; i < 300; i++) {
+                String id = "c" + Integer.toString(random.nextInt(1_000_000), 36) + "-" + i;
+                ProtocolHarness.FakeChannel c = connected(h, MqttVersion.MQTT_3_1_1, id, false, 0);
+                all.add(id);
+                if (i % 3 == 0) {
+                    online.add(id);
+                } else {
+                    c.run(c::close);
+                    c.awaitClosed();
+                }
+            }
+            assertThat(pageThrough(h, 7, s -> true)).containsExactlyElementsOf(all);
+            assertThat(pageThrough(h, 100, s -> true)).containsExactlyElementsOf(all);
+            // one online in three: later batches must go on past sessions the filter drops
+            assertThat(pageThrough(h, 40, s -> s.connection() != null)).containsExactlyElementsOf(online);
+            assertThat(h.service.sessions(null, id -> id.endsWith("-7"), s -> true, 10)
+                    .toCompletableFuture().get(5, TimeUnit.SECONDS)).extracting(SessionInfo::clientId)
+                    .containsExactly(all.stream().filter(id -> id.endsWith("-7")).toArray(String[]::new));
+        }
+    }
+
+    private static List<String> pageThrough(ProtocolHarness h, int limit,
+                                            java.util.function.Predicate<SessionInfo> filter) throws Exception {
+        List<String> seen = new java.util.ArrayList<>();
+        String after = null;
+        while (true) {
+            List<SessionInfo> page = h.service.sessions(after, id -> true, filter, limit).toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            page.forEach(s -> seen.add(s.clientId()));
+            if (page.size() < limit) {
+                return seen;
+            }
+            after = page.get(page.size() - 1).clientId();
+        }
+    }
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# How long the admin API takes with many sessions (issue 14: /metrics < 50 ms and /api/v1/clients?limit=100
+# < 100 ms at 100,000 sessions). Starts the broker (storage.type memory, an http_api listener), makes N persistent
+# MQTT 3.1.1 sessions that go offline (ternmq-bench conn, in batches of 10,000) and holds C of them online, then
+# times R requests of each endpoint with curl and prints min / median / p95 / max in milliseconds.
+#
+#   bench/admin-latency.sh [-n 100000] [-c 10000] [-r 50] [--ports BASE]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+N=100000
+ONLINE=10000
+R=50
+BASE=26883
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) N=$2; shift 2 ;;
+    -c) ONLINE=$2; shift 2 ;;
+    -r) R=$2; shift 2 ;;
+    --ports) BASE=$2; shift 2 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "admin-latency: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+TERNMQ_JAR="$ROOT/ternmq-broker/target/ternmq.jar"
+BENCH_JAR="$ROOT/ternmq-bench/target/ternmq-bench.jar"
+if [ ! -f "$TERNMQ_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
+  echo "admin-latency: build first: ./mvnw -q -DskipTests package" >&2
+  exit 2
+fi
+WORK=$(mktemp -d /tmp/ternmq-admin-latency.XXXXXX)
+MQTT=$BASE; ADMIN=$((BASE + 1))
+java -jar "$TERNMQ_JAR" passwd -c -b "$WORK/admin.passwd" bench bench-password > /dev/null
+cat > "$WORK/ternmq.conf" <<EOF
+storage.type memory
+data_dir $WORK/data
+listener $MQTT 127.0.0.1
+allow_anonymous true
+listener $ADMIN 127.0.0.1
+protocol http_api
+password_file $WORK/admin.passwd
+EOF
+java -jar "$TERNMQ_JAR" -c "$WORK/ternmq.conf" > "$WORK/broker.log" 2>&1 &
+BROKER=$!
+HOLD=""
+trap 'kill $BROKER $HOLD 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$MQTT") 2>/dev/null && break; sleep 0.1; done
+
+offline=$((N - ONLINE))
+left=$offline; batch=0
+while [ "$left" -gt 0 ]; do
+  c=$(( left < 10000 ? left : 10000 ))
+  java -jar "$BENCH_JAR" conn -p "$MQTT" -c "$c" --conn-rate 5000 -d 1 --settle 0 --persistent \
+    --session-expiry 86400 --prefix "off$batch-" --no-jmx --quiet >> "$WORK/sessions.log" 2>&1 \
+    || { echo "admin-latency: connecting sessions failed: $WORK/sessions.log" >&2; exit 1; }
+  left=$((left - c)); batch=$((batch + 1))
+done
+if [ "$ONLINE" -gt 0 ]; then
+  java -jar "$BENCH_JAR" conn -p "$MQTT" -c "$ONLINE" --conn-rate 5000 -d 3600 --settle 0 --persistent \
+    --session-expiry 86400 --prefix on- --no-jmx --quiet >> "$WORK/sessions.log" 2>&1 &
+  HOLD=$!
+  until [ "$(ss -Htn state established "( sport = :$MQTT )" | wc -l)" -ge "$ONLINE" ]; do
+    kill -0 "$HOLD" 2>/dev/null || { echo "admin-latency: the load generator stopped early" >&2; exit 1; }
+    sleep 0.5
+  done
+fi
+sessions=$(curl -s -u bench:bench-password "http://127.0.0.1:$ADMIN/api/v1/status" | python3 -c \
+  'import json,sys; d=json.load(sys.stdin); print(d.get("sessions", d))')
+echo "sessions: $sessions (of which $ONLINE online)" >&2
+
+time_it() { # name path
+  : > "$WORK/$1.times"
+  # the first requests also warm the admin loop's code up; all are counted
+  for _ in $(seq 1 "$R"); do
+    curl -s -o /dev/null -w '%{time_total}\n' -u bench:bench-password "http://127.0.0.1:$ADMIN$2" >> "$WORK/$1.times"
+  done
+  python3 - "$1" "$2" "$WORK/$1.times" <<'PY'
+import sys, statistics
+t = sorted(float(x) * 1000 for x in open(sys.argv[3]).read().split())
+p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
+print(f"{sys.argv[2]:32} n={len(t)}  min {t[0]:.1f}  median {statistics.median(t):.1f}  p95 {p95:.1f}  max {t[-1]:.1f} ms")
+PY
+}
+time_it metrics /metrics
+time_it clients "/api/v1/clients?limit=100"
+time_it clients-online "/api/v1/clients?limit=100&connected=true"
+time_it stats /api/v1/stats
