@@ -3,6 +3,7 @@ package io.ternmq.broker.admin;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.ternmq.broker.service.BrokerService;
+import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionInfo;
 
 import java.nio.charset.StandardCharsets;
@@ -45,13 +46,15 @@ final class ClientsRoute implements AdminRoute {
         String username = request.param("username");
         String ip = request.param("ip");
         Boolean connected = bool("connected", request.param("connected"));
-        Predicate<String> idFilter = like == null ? id -> true : id -> id.contains(like);
+        // checked on every session without asking its loop; the state filter below checks again, consistently
+        Predicate<Session> sessionFilter = s -> (like == null || s.clientId().contains(like))
+                && (connected == null || connected == s.isOnline());
         Predicate<SessionInfo> filter = s -> (connected == null || connected == (s.connection() != null))
                 && (username == null || (s.connection() != null && username.equals(s.connection().username())))
                 && (ip == null || (s.connection() != null
                 && ip.equals(ClientJson.host(s.connection().remoteAddress()))));
         // one more than asked tells whether there is a next page
-        return service.sessions(after, idFilter, filter, limit + 1).thenApply(found -> {
+        return service.sessions(after, sessionFilter, filter, limit + 1).thenApply(found -> {
             List<SessionInfo> page = found.size() > limit ? found.subList(0, limit) : found;
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("clients", page.stream().map(ClientJson::session).toList());

@@ -294,28 +294,19 @@ public final class BrokerService {
     public static final int LISTING_BATCH = 1000;
 
     /**
-     * One page of sessions in client id order: those after {@code after} (null: from the first) whose id passes
-     * {@code idFilter} and whose state passes {@code filter}, at most {@code limit}. Each state is read on its
-     * owner loop, at most {@link #LISTING_BATCH} at a time.
+     * One page of sessions in client id order: those after {@code after} (null: from the first) that pass
+     * {@code sessionFilter} (cheap checks any thread may make: the client id, {@link Session#isOnline()}) and whose
+     * state passes {@code filter}, at most {@code limit}. Each state is read on its owner loop, at most
+     * {@link #LISTING_BATCH} at a time.
      */
-    public CompletionStage<List<SessionInfo>> sessions(String after, java.util.function.Predicate<String> idFilter,
+    public CompletionStage<List<SessionInfo>> sessions(String after, java.util.function.Predicate<Session> sessionFilter,
                                                        java.util.function.Predicate<SessionInfo> filter, int limit) {
         List<SessionInfo> page = new ArrayList<>(Math.min(limit, LISTING_BATCH));
         CompletableFuture<List<SessionInfo>> done = new CompletableFuture<>();
-        // a first batch the size of the page: most listings filter little; later ones grow to LISTING_BATCH
-        nextBatch(after, idFilter, filter, limit, Math.min(limit, LISTING_BATCH), page, done);
-        return done;
-    }
-
-    private void nextBatch(String after, java.util.function.Predicate<String> idFilter,
-                           java.util.function.Predicate<SessionInfo> filter, int limit, int batchSize,
-                           List<SessionInfo> page, CompletableFuture<List<SessionInfo>> done) {
-        List<Session> batch = firstAfter(after, idFilter, batchSize);
-        if (batch.isEmpty()) {
-            done.complete(page);
-            return;
-        }
-        collect(batch, Session::info).whenComplete((infos, error) -> {
+        // most listings are a page of the first sessions that pass: pick those in one pass (a bounded heap, no sort
+        // of every session); only when the state filter leaves the page short are the rest sorted and read on
+        List<Session> first = firstAfter(after, sessionFilter, limit);
+        collect(first, Session::info).whenComplete((infos, error) -> {
             if (error != null) {
                 done.completeExceptionally(error);
                 return;
@@ -325,24 +316,53 @@ public final class BrokerService {
                     page.add(info);
                 }
             }
-            if (page.size() >= limit || batch.size() < batchSize) {
+            if (page.size() >= limit || first.size() < limit) {
                 done.complete(page);
-            } else {
-                nextBatch(batch.get(batch.size() - 1).clientId(), idFilter, filter, limit,
-                        Math.min(LISTING_BATCH, batchSize * 2), page, done);
+                return;
             }
+            List<Session> rest = new ArrayList<>();
+            String last = first.get(first.size() - 1).clientId();
+            for (Session s : sessions.all()) {
+                if (s.clientId().compareTo(last) > 0 && sessionFilter.test(s)) {
+                    rest.add(s);
+                }
+            }
+            rest.sort(BY_CLIENT_ID);
+            nextBatch(rest, 0, filter, limit, page, done);
+        });
+        return done;
+    }
+
+    private void nextBatch(List<Session> candidates, int from, java.util.function.Predicate<SessionInfo> filter,
+                           int limit, List<SessionInfo> page, CompletableFuture<List<SessionInfo>> done) {
+        if (page.size() >= limit || from >= candidates.size()) {
+            done.complete(page);
+            return;
+        }
+        int to = Math.min(candidates.size(), from + LISTING_BATCH);
+        collect(candidates.subList(from, to), Session::info).whenComplete((infos, error) -> {
+            if (error != null) {
+                done.completeExceptionally(error);
+                return;
+            }
+            for (SessionInfo info : infos) {
+                if (page.size() < limit && filter.test(info)) {
+                    page.add(info);
+                }
+            }
+            nextBatch(candidates, to, filter, limit, page, done);
         });
     }
 
     /**
-     * The first {@code k} sessions in client id order after {@code after} whose id passes {@code idFilter}: one pass
+     * The first {@code k} sessions in client id order after {@code after} that pass {@code sessionFilter}: one pass
      * keeping the {@code k} smallest in a bounded heap, not a sort of every session (a page of 100 out of 100,000).
      */
-    private List<Session> firstAfter(String after, java.util.function.Predicate<String> idFilter, int k) {
+    private List<Session> firstAfter(String after, java.util.function.Predicate<Session> sessionFilter, int k) {
         java.util.PriorityQueue<Session> smallest = new java.util.PriorityQueue<>(k + 1, BY_CLIENT_ID.reversed());
         for (Session s : sessions.all()) {
             String id = s.clientId();
-            if ((after != null && id.compareTo(after) <= 0) || !idFilter.test(id)) {
+            if ((after != null && id.compareTo(after) <= 0) || !sessionFilter.test(s)) {
                 continue;
             }
             if (smallest.size() < k) {

@@ -129,7 +129,7 @@ class BrokerServiceTest {
             assertThat(pageThrough(h, 100, s -> true)).containsExactlyElementsOf(all);
             // one online in three: later batches must go on past sessions the filter drops
             assertThat(pageThrough(h, 40, s -> s.connection() != null)).containsExactlyElementsOf(online);
-            assertThat(h.service.sessions(null, id -> id.endsWith("-7"), s -> true, 10)
+            assertThat(h.service.sessions(null, s -> s.clientId().endsWith("-7"), s -> true, 10)
                     .toCompletableFuture().get(5, TimeUnit.SECONDS)).extracting(SessionInfo::clientId)
                     .containsExactly(all.stream().filter(id -> id.endsWith("-7")).toArray(String[]::new));
         }
@@ -140,7 +140,7 @@ class BrokerServiceTest {
         List<String> seen = new java.util.ArrayList<>();
         String after = null;
         while (true) {
-            List<SessionInfo> page = h.service.sessions(after, id -> true, filter, limit).toCompletableFuture()
+            List<SessionInfo> page = h.service.sessions(after, s -> true, filter, limit).toCompletableFuture()
                     .get(5, TimeUnit.SECONDS);
             page.forEach(s -> seen.add(s.clientId()));
             if (page.size() < limit) {
