@@ -69,13 +69,15 @@ public final class AdminServer implements AutoCloseable {
         EventExecutor loop = group.next(); // the only one
         AdminLogins logins = new AdminLogins();
         ListenersRoute listeners = new ListenersRoute();
-        AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
+        List<AdminRoute> routes = new java.util.ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
                 new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis),
                 new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
                 new ClientRoute(service), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners),
-                users, config.metricsAnonymous(), config.readonlyUsers(), logins);
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners));
+        // operations: topics, reload, alarms, slow subscribers, topic metrics, traces, $SYS, logout
+        routes.addAll(List.of(new TopicsRoute(service)));
+        AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(), logins);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)

@@ -116,30 +116,56 @@ public final class BrokerService {
     }
 
     /**
-     * Ends a client's connection as an administrator would (MQTT 5 clients are told {@code reasonCode}): its will is
-     * published unless {@code publishWill} is false; with {@code endSession} its session ends too, whatever its
-     * expiry said. Any thread.
+     * What a kick did.
      *
-     * @return whether the client had a session (connected or not)
+     * @param found         whether the client had a session (connected or not)
+     * @param disconnected  whether a connection was closed (false: the client was offline)
+     * @param sessionEnded  whether the session ended (or ends with the closing connection)
+     * @param willDiscarded whether a will was dropped unpublished (one attached, or one waiting for its delay)
      */
-    public CompletionStage<Boolean> kick(String clientId, int reasonCode, String why, boolean publishWill,
-                                         boolean endSession) {
+    public record KickOutcome(boolean found, boolean disconnected, boolean sessionEnded, boolean willDiscarded) {
+        static final KickOutcome NOT_FOUND = new KickOutcome(false, false, false, false);
+    }
+
+    /**
+     * Ends a client's connection as an administrator would (MQTT 5 clients are told {@code reasonCode}): its will is
+     * published unless {@code publishWill} is false [MQTT-3.1.2-8]; with {@code endSession} its session ends too,
+     * whatever its expiry said. An offline session has no connection to close: without {@code publishWill} a will
+     * still waiting for its delay is dropped; with {@code endSession} the session ends now. Any thread.
+     */
+    public CompletionStage<KickOutcome> kick(String clientId, int reasonCode, String why, boolean publishWill,
+                                             boolean endSession) {
         Session s = sessions.get(clientId);
         if (s == null) {
-            return CompletableFuture.completedFuture(false);
+            return CompletableFuture.completedFuture(KickOutcome.NOT_FOUND);
         }
-        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        CompletableFuture<KickOutcome> done = new CompletableFuture<>();
         s.submit(() -> {
+            if (s.isEnded()) {
+                done.complete(KickOutcome.NOT_FOUND);
+                return;
+            }
+            boolean hadWill = s.hasWill();
             boolean connected = s.disconnect(reasonCode, why, publishWill, endSession);
-            if (!connected && endSession && !s.isEnded()) {
+            if (connected) {
+                done.complete(new KickOutcome(true, true, endSession || !s.outlivesConnection(),
+                        !publishWill && hadWill));
+                return;
+            }
+            boolean pending = s.hasPendingWill();
+            if (!publishWill && pending) {
+                if (endSession) {
+                    s.discardWill();
+                } else {
+                    s.discardPendingWill();
+                }
+            }
+            if (endSession) {
                 // offline: nothing will close, so it ends now (a will still waiting for its delay goes out, as
                 // when a session expires, unless told otherwise)
-                if (!publishWill) {
-                    s.discardWill();
-                }
                 sessions.end(s);
             }
-            done.complete(true);
+            done.complete(new KickOutcome(true, false, endSession, !publishWill && pending));
         });
         return done;
     }
@@ -468,6 +494,42 @@ public final class BrokerService {
         }
         return new BrokerCounts(total, online, queued, inflight, bytes, router.subscriptions().size(),
                 router.subscriptions().sharedSize(), router.retained().size(), router.retained().bytes());
+    }
+
+    /**
+     * A topic or filter in use: with a retained message, or subscribed (shared groups count once each).
+     *
+     * @param retainedBytes payload bytes of its retained message, or -1 if it has none
+     */
+    public record ActiveTopic(String topic, long retainedBytes, int subscribers) {
+    }
+
+    /**
+     * The topics in use now, in order: those after {@code after} (null: from the first) containing {@code like}
+     * (null: any), at most {@code limit}. Reads the retained index and routing, never a loop. Any thread.
+     */
+    public List<ActiveTopic> topics(String after, String like, int limit) {
+        java.util.TreeMap<String, long[]> found = new java.util.TreeMap<>();
+        java.util.function.Predicate<String> wanted = t -> (after == null || t.compareTo(after) > 0)
+                && (like == null || t.contains(like));
+        router.retained().forEach(m -> {
+            if (wanted.test(m.topic())) {
+                found.computeIfAbsent(m.topic(), t -> new long[] {-1, 0})[0] = m.payload().length;
+            }
+        });
+        router.subscriptions().forEachFilter((filter, n) -> {
+            if (wanted.test(filter)) {
+                found.computeIfAbsent(filter, t -> new long[] {-1, 0})[1] += n;
+            }
+        });
+        List<ActiveTopic> page = new ArrayList<>(Math.min(limit, found.size()));
+        for (var e : found.entrySet()) {
+            if (page.size() >= limit) {
+                break;
+            }
+            page.add(new ActiveTopic(e.getKey(), e.getValue()[0], (int) e.getValue()[1]));
+        }
+        return page;
     }
 
     /** The retained messages a filter matches. */

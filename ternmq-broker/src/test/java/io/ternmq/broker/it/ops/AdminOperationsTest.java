@@ -1,0 +1,221 @@
+package io.ternmq.broker.it.ops;
+
+import io.ternmq.broker.config.AdminListenerConfig;
+import io.ternmq.broker.security.PasswordFile;
+import io.ternmq.broker.security.PasswordHash;
+import io.ternmq.broker.testing.AdminHttp;
+import io.ternmq.broker.testing.Paho5Client;
+import io.ternmq.broker.testing.TestBroker;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The operations part of the admin API against a real broker with real MQTT clients: topics, kicks of offline
+ * sessions, subscriptions of offline sessions, retained topics with any UTF-8 character.
+ */
+class AdminOperationsTest {
+    @TempDir
+    Path dir;
+    private TestBroker broker;
+    private AdminHttp admin;
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        Path passwd = dir.resolve("passwd");
+        PasswordFile pf = PasswordFile.empty();
+        pf.put(new PasswordFile.Entry("ops", PasswordHash.hash("secret".toCharArray(), 1000), null));
+        pf.save(passwd);
+        broker = TestBroker.start(b -> b.adminListener(new AdminListenerConfig("127.0.0.1", 0, passwd, false)));
+        admin = new AdminHttp(broker);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : clients) {
+            c.close();
+        }
+        broker.close();
+    }
+
+    private HttpResponse<String> call(String method, String path, String json) {
+        return admin.as("ops", "secret", method, path, json);
+    }
+
+    private HttpResponse<String> get(String path) {
+        return call("GET", path, null);
+    }
+
+    private Paho5Client v5(String id, MqttConnectionOptions o) {
+        Paho5Client c = Paho5Client.connect(broker, id, o);
+        clients.add(c);
+        return c;
+    }
+
+    private Paho5Client v5(String id) {
+        return v5(id, Paho5Client.options(true));
+    }
+
+    private static MqttConnectionOptions lasting(String willTopic, long willDelaySeconds) {
+        MqttConnectionOptions o = Paho5Client.options(false);
+        o.setSessionExpiryInterval(600L);
+        if (willTopic != null) {
+            o.setWill(willTopic, Paho5Client.message("will of " + willTopic, 1, false, new MqttProperties()));
+            MqttProperties p = new MqttProperties();
+            p.setWillDelayInterval(willDelaySeconds);
+            o.setWillMessageProperties(p);
+        }
+        return o;
+    }
+
+    @Test
+    @DisplayName("GET topics: retained topics and subscribed filters, with sizes and subscriber counts, paged")
+    void topics() {
+        v5("s1").subscribe("home/+/temp", 1).subscribe("home/kitchen/temp", 0);
+        v5("s2").subscribe("home/kitchen/temp", 1).subscribe("$share/g/jobs", 1);
+        v5("s3").subscribe("$share/g/jobs", 1).subscribe("$share/h/jobs", 1);
+        v5("p").publish("home/kitchen/temp", "21.5", 1, true);
+        v5("p2").publish("home/hall/temp", "19", 1, true);
+        HttpResponse<String> r = get("/api/v1/topics");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("{\"topics\":["
+                + "{\"topic\":\"home/+/temp\",\"retained\":false,\"subscribers\":1},"
+                + "{\"topic\":\"home/hall/temp\",\"retained\":true,\"retainedBytes\":2,\"subscribers\":0},"
+                + "{\"topic\":\"home/kitchen/temp\",\"retained\":true,\"retainedBytes\":4,\"subscribers\":2},"
+                // two shared groups of one filter: two subscribers, whatever their members
+                + "{\"topic\":\"jobs\",\"retained\":false,\"subscribers\":2}],\"next\":null}\n");
+        assertThat(get("/api/v1/topics?like=kitchen").body()).contains("home/kitchen/temp")
+                .doesNotContain("hall");
+
+        List<String> seen = new ArrayList<>();
+        String cursor = "";
+        do {
+            HttpResponse<String> page = get("/api/v1/topics?limit=3&cursor=" + cursor);
+            Matcher t = Pattern.compile("\"topic\":\"([^\"]+)\"").matcher(page.body());
+            seen.addAll(t.results().map(m -> m.group(1)).toList());
+            Matcher next = Pattern.compile("\"next\":\"([^\"]+)\"").matcher(page.body());
+            cursor = next.find() ? next.group(1) : null;
+        } while (cursor != null);
+        assertThat(seen).containsExactly("home/+/temp", "home/hall/temp", "home/kitchen/temp", "jobs");
+
+        assertThat(get("/api/v1/topics?limit=1001").body())
+                .isEqualTo("{\"code\":400,\"message\":\"limit must be from 1 to 1000, not 1001\"}\n");
+        assertThat(get("/api/v1/topics?limit=0").statusCode()).isEqualTo(400);
+        assertThat(get("/api/v1/topics?cursor=***").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/topics", "{}").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    @DisplayName("DELETE clients/{id} of an offline session: kicked false; session=keep keeps it; will=false drops "
+            + "the will waiting for its delay [MQTT-3.1.2-8]")
+    void kickOfflineSession() {
+        Paho5Client watcher = v5("watcher").subscribe("will/#", 1);
+        // disconnecting with 0x04 leaves the will to its delay (MQTT 5.0 3.1.3.2.2)
+        v5("sleepy", lasting("will/sleepy", 4)).disconnect(0x04, new MqttProperties());
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> get("/api/v1/clients/sleepy").body().contains("\"connected\":false"));
+
+        HttpResponse<String> r = call("DELETE", "/api/v1/clients/sleepy?will=false&session=keep", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("{\"clientId\":\"sleepy\",\"kicked\":false,\"sessionDiscarded\":false,"
+                + "\"willDiscarded\":true}\n");
+        assertThat(get("/api/v1/clients/sleepy").statusCode()).isEqualTo(200);
+
+        // a second session with the same will delay, left alone, disconnects after the kick: its will comes after
+        // the one dropped would have; nothing comes before it
+        v5("control", lasting("will/control", 4)).disconnect(0x04, new MqttProperties());
+        Paho5Client.Received first = watcher.poll(15_000);
+        assertThat(first).isNotNull();
+        assertThat(first.topic()).isEqualTo("will/control");
+
+        // kicking it again: still offline, nothing to do, and it says so
+        assertThat(call("DELETE", "/api/v1/clients/sleepy", null).body()).isEqualTo("{\"clientId\":\"sleepy\","
+                + "\"kicked\":false,\"sessionDiscarded\":false,\"willDiscarded\":false}\n");
+        assertThat(call("DELETE", "/api/v1/clients/sleepy?session=discard", null).body()).contains(
+                "\"kicked\":false,\"sessionDiscarded\":true");
+        await().atMost(Duration.ofSeconds(5)).until(() -> get("/api/v1/clients/sleepy").statusCode() == 404);
+        assertThat(call("DELETE", "/api/v1/clients/sleepy?session=maybe", null).body())
+                .isEqualTo("{\"code\":400,\"message\":\"session must be keep or discard, not 'maybe'\"}\n");
+        assertThat(call("DELETE", "/api/v1/clients/control?will=no", null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    @DisplayName("DELETE clients/{id} of a connected client: kicked true, and what happened to session and will")
+    void kickConnectedSaysWhatItDid() {
+        Paho5Client c = v5("online", lasting("will/online", 0));
+        HttpResponse<String> r = call("DELETE", "/api/v1/clients/online?will=false", null);
+        assertThat(r.body()).isEqualTo("{\"clientId\":\"online\",\"kicked\":true,\"sessionDiscarded\":false,"
+                + "\"willDiscarded\":true}\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> c.disconnected() != null);
+        assertThat(c.disconnected().getReturnCode()).isEqualTo(0x98);
+    }
+
+    @Test
+    @DisplayName("clients/{id}/subscriptions of an offline session: POST adds one, the client gets its queue on return")
+    void subscriptionsOfOfflineSession() {
+        v5("away", lasting(null, 0)).disconnect();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> get("/api/v1/clients/away").body().contains("\"connected\":false"));
+        String path = "/api/v1/clients/away/subscriptions";
+        HttpResponse<String> added = call("POST", path, "{\"filter\":\"orders/#\",\"qos\":1}");
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+        assertThat(get(path).body()).contains("\"filter\":\"orders/#\",\"qos\":1");
+        v5("shop").publish("orders/7", "while away", 1, false);
+        await().atMost(Duration.ofSeconds(5)).until(() -> get("/api/v1/clients/away").body()
+                .contains("\"queued\":1"));
+        Paho5Client back = v5("away", lasting(null, 0));
+        assertThat(back.next().payload()).isEqualTo("while away");
+        back.disconnect();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> get("/api/v1/clients/away").body().contains("\"connected\":false"));
+        assertThat(call("DELETE", path + "?filter=orders/%23", null).statusCode()).isEqualTo(200);
+        assertThat(get(path).body()).contains("\"subscriptions\":[]");
+        assertThat(call("DELETE", path + "?filter=orders/%23", null).statusCode()).isEqualTo(404);
+        assertThat(call("DELETE", path, null).body())
+                .isEqualTo("{\"code\":400,\"message\":\"filter must be a valid MQTT topic filter, not missing\"}\n");
+        assertThat(call("POST", path, "{\"filter\":").statusCode()).isEqualTo(400);
+        assertThat(call("POST", path, "[1]").statusCode()).isEqualTo(400);
+        assertThat(call("PUT", path, "{}").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    @DisplayName("retained/{topic}: percent-encoded UTF-8 topics, shown and deleted; bad encodings 400")
+    void retainedUtf8Topics() {
+        String topic = "haus/küche/温度 1";
+        Paho5Client sub = v5("sub").subscribe("haus/#", 1);
+        v5("p").publish(topic, "22", 1, true);
+        assertThat(sub.next().topic()).isEqualTo(topic);
+        HttpResponse<String> one = get("/api/v1/retained/" + AdminHttp.segment(topic));
+        assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+        assertThat(one.body()).contains("\"topic\":\"haus/küche/温度 1\"", "\"payload\":\"22\"");
+        assertThat(call("DELETE", "/api/v1/retained/" + AdminHttp.segment(topic), null).body())
+                .contains("\"topic\":\"haus/küche/温度 1\"", "\"deleted\":true");
+        assertThat(sub.next().message().getPayload()).isEmpty();
+        assertThat(get("/api/v1/retained/" + AdminHttp.segment(topic)).statusCode()).isEqualTo(404);
+
+        String bad = admin.raw("GET /api/v1/retained/a%ZZ HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+                + AdminHttp.basic("ops", "secret") + "\r\nConnection: close\r\n\r\n");
+        assertThat(bad).startsWith("HTTP/1.1 400").contains("bad percent-encoding in the path");
+        String notUtf8 = admin.raw("GET /api/v1/retained/a%FF HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+                + AdminHttp.basic("ops", "secret") + "\r\nConnection: close\r\n\r\n");
+        assertThat(notUtf8).startsWith("HTTP/1.1 400").contains("not percent-encoded UTF-8");
+        assertThat(get("/api/v1/retained/" + AdminHttp.segment("a/#")).statusCode()).isEqualTo(400);
+    }
+}
