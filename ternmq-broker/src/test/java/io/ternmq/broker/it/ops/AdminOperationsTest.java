@@ -35,16 +35,30 @@ class AdminOperationsTest {
     Path dir;
     private TestBroker broker;
     private AdminHttp admin;
+    private Path passwd;
     private final List<AutoCloseable> clients = new ArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
-        Path passwd = dir.resolve("passwd");
+        passwd = dir.resolve("passwd");
         PasswordFile pf = PasswordFile.empty();
         pf.put(new PasswordFile.Entry("ops", PasswordHash.hash("secret".toCharArray(), 1000), null));
+        pf.put(new PasswordFile.Entry("viewer", PasswordHash.hash("look".toCharArray(), 1000), null));
         pf.save(passwd);
-        broker = TestBroker.start(b -> b.adminListener(new AdminListenerConfig("127.0.0.1", 0, passwd, false)));
+        broker = TestBroker.start(b -> b.adminListener(adminConfig()));
         admin = new AdminHttp(broker);
+    }
+
+    /** Plain HTTP; "viewer" may only read. */
+    private AdminListenerConfig adminConfig() {
+        return new AdminListenerConfig("127.0.0.1", 0, passwd, false, java.util.Set.of("viewer"));
+    }
+
+    /** Replaces the broker with one configured so (its admin listener as the customizer says). */
+    private void restart(java.util.function.Consumer<io.ternmq.broker.config.BrokerConfig.Builder> customizer) {
+        broker.close();
+        broker = TestBroker.start(customizer);
+        admin = broker.broker().admin().address() == null ? null : new AdminHttp(broker);
     }
 
     @AfterEach
@@ -217,5 +231,164 @@ class AdminOperationsTest {
                 + AdminHttp.basic("ops", "secret") + "\r\nConnection: close\r\n\r\n");
         assertThat(notUtf8).startsWith("HTTP/1.1 400").contains("not percent-encoded UTF-8");
         assertThat(get("/api/v1/retained/" + AdminHttp.segment("a/#")).statusCode()).isEqualTo(400);
+    }
+
+    // ------------------------------------------------------------------ logins, HTTPS
+
+    private record Login(String cookie, String csrf) {
+    }
+
+    private Login login(String user, String password) {
+        HttpResponse<String> r = admin.send(admin.request("/api/v1/login").header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"user\":\"" + user
+                        + "\",\"password\":\"" + password + "\"}")));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String cookie = r.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+        Matcher csrf = Pattern.compile("\"csrf\":\"([^\"]+)\"").matcher(r.body());
+        assertThat(csrf.find()).isTrue();
+        return new Login(cookie, csrf.group(1));
+    }
+
+    private HttpResponse<String> withLogin(Login l, String method, String path, boolean csrf) {
+        java.net.http.HttpRequest.Builder b = admin.request(path).header("Cookie", l.cookie())
+                .method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
+        if (csrf) {
+            b.header("X-TernMQ-CSRF", l.csrf());
+        }
+        return admin.send(b);
+    }
+
+    @Test
+    @DisplayName("POST logout: ends the login at once (its cookie no longer works); needs the CSRF token; "
+            + "read-only users may log out")
+    void logout() {
+        Login l = login("ops", "secret");
+        assertThat(withLogin(l, "GET", "/api/v1/status", false).statusCode()).isEqualTo(200);
+        HttpResponse<String> forged = withLogin(l, "POST", "/api/v1/logout", false);
+        assertThat(forged.statusCode()).isEqualTo(403);
+        HttpResponse<String> out = withLogin(l, "POST", "/api/v1/logout", true);
+        assertThat(out.statusCode()).as(out.body()).isEqualTo(200);
+        assertThat(out.body()).isEqualTo("{\"loggedOut\":true}\n");
+        assertThat(out.headers().firstValue("Set-Cookie")).hasValueSatisfying(c -> assertThat(c)
+                .startsWith("ternmq_session=;").contains("Max-Age=0", "HttpOnly", "SameSite=Strict")
+                .doesNotContain("Secure"));
+        HttpResponse<String> after = withLogin(l, "GET", "/api/v1/status", false);
+        assertThat(after.statusCode()).isEqualTo(401);
+        assertThat(after.body()).contains("the login has expired");
+        assertThat(withLogin(l, "GET", "/api/v1/logout", false).statusCode()).isEqualTo(405);
+
+        Login viewer = login("viewer", "look");
+        assertThat(withLogin(viewer, "POST", "/api/v1/reload", true).statusCode()).isEqualTo(403);
+        assertThat(withLogin(viewer, "POST", "/api/v1/logout", true).body()).isEqualTo("{\"loggedOut\":true}\n");
+        // with HTTP Basic there is no login to end: it says so
+        assertThat(call("POST", "/api/v1/logout", null).body()).isEqualTo("{\"loggedOut\":false}\n");
+    }
+
+    @Test
+    @DisplayName("bad HTTP Basic credentials are refused only after auth_failure_delay, as a failed login is")
+    void basicAuthFailureDelay() {
+        restart(b -> b.authFailureDelayMillis(1500).adminListener(adminConfig()));
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = admin.as("ops", "wrong", "GET", "/api/v1/status", null);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("WWW-Authenticate")).isPresent();
+        assertThat(millis).isGreaterThanOrEqualTo(1400);
+        assertThat(admin.as("nobody", "x", "GET", "/api/v1/status", null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/api/v1/status", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("certfile/keyfile on the http_api listener: HTTPS only; the login cookie is Secure")
+    void https() throws Exception {
+        io.ternmq.broker.testing.TestPki pki = io.ternmq.broker.testing.TestPki.create(dir);
+        io.ternmq.broker.testing.TestPki.Issued cert = pki.server("admin", Duration.ofDays(400));
+        AdminListenerConfig https = new io.ternmq.broker.config.ListenerSettings().passwordFile(passwd)
+                .certificate(cert.certFile(), cert.keyFile()).buildAdmin("127.0.0.1", 0);
+        restart(b -> b.adminListener(https));
+        int port = broker.broker().admin().address().getPort();
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .sslContext(pki.sslContext(null, "TLSv1.3")).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> status = client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("https://127.0.0.1:" + port + "/api/v1/status"))
+                .header("Authorization", AdminHttp.basic("ops", "secret")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(status.statusCode()).isEqualTo(200);
+        assertThat(status.body()).contains("\"version\":");
+        HttpResponse<String> login = client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("https://127.0.0.1:" + port + "/api/v1/login"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"user\":\"ops\",\"password\":\"secret\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(login.statusCode()).isEqualTo(200);
+        assertThat(login.headers().firstValue("Set-Cookie")).hasValueSatisfying(c -> assertThat(c)
+                .contains("; Secure", "HttpOnly", "SameSite=Strict"));
+        // plain HTTP to it gets no HTTP answer: the listener speaks TLS only
+        assertThat(admin.raw("GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                .doesNotContain("HTTP/1.1 200");
+    }
+
+    // ------------------------------------------------------------------ reload
+
+    @Test
+    @DisplayName("POST reload: password files re-read as on SIGHUP (a new user works at once); a broken file "
+            + "is kept at its last good version and named with the reason (422)")
+    void reload() throws Exception {
+        PasswordFile pf = PasswordFile.load(passwd);
+        pf.put(new PasswordFile.Entry("late", PasswordHash.hash("pw".toCharArray(), 1000), null));
+        pf.save(passwd);
+        HttpResponse<String> r = call("POST", "/api/v1/reload", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).startsWith("{\"reloaded\":true,\"files\":[").contains("{\"what\":\"password file\","
+                + "\"file\":\"" + passwd + "\",\"reloaded\":true}");
+        assertThat(admin.as("late", "pw", "GET", "/api/v1/status", null).statusCode()).isEqualTo(200);
+
+        java.nio.file.Files.writeString(passwd, "no colon here\n");
+        HttpResponse<String> broken = call("POST", "/api/v1/reload", null);
+        assertThat(broken.statusCode()).as(broken.body()).isEqualTo(422);
+        assertThat(broken.body()).startsWith("{\"reloaded\":false,").contains("\"reloaded\":false,\"error\":\"")
+                .contains("expected 'username:hash'");
+        // the last good version stays in use
+        assertThat(admin.as("late", "pw", "GET", "/api/v1/status", null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/reload", null).statusCode()).isEqualTo(405);
+    }
+
+    // ------------------------------------------------------------------ alarms
+
+    @Test
+    @DisplayName("GET alarms: a certificate expiring within 30 days and connections over 90 % of max_connections, "
+            + "each with since, value and threshold; gone when the condition is")
+    void alarms() {
+        io.ternmq.broker.testing.TestPki pki = io.ternmq.broker.testing.TestPki.create(dir);
+        io.ternmq.broker.testing.TestPki.Issued soon = pki.server("soon", Duration.ofDays(3));
+        io.ternmq.broker.testing.TestPki.Issued later = pki.server("later", Duration.ofDays(400));
+        restart(b -> b.maxConnections(2)
+                .listener("127.0.0.1", 0, l -> l.certificate(soon.certFile(), soon.keyFile()))
+                .listener("127.0.0.1", 0, l -> l.certificate(later.certFile(), later.keyFile()))
+                .adminListener(adminConfig()));
+        int soonPort = broker.broker().addresses().get(1).getPort();
+        HttpResponse<String> quiet = get("/api/v1/alarms");
+        assertThat(quiet.statusCode()).isEqualTo(200);
+        Matcher cert = Pattern.compile("\\{\"name\":\"certificate\",\"subject\":\"listener 127.0.0.1:" + soonPort
+                + "\",\"message\":\"the certificate of listener 127.0.0.1:" + soonPort + " expires at [^\"]+\","
+                + "\"since\":\"[^\"]+\",\"value\":(2\\.9|3\\.0),\"threshold\":30\\.0,\"unit\":\"days\"}")
+                .matcher(quiet.body());
+        assertThat(cert.find()).as(quiet.body()).isTrue();
+        assertThat(Pattern.compile("\"name\":").matcher(quiet.body()).results().count()).as(quiet.body())
+                .isEqualTo(1);
+
+        Paho5Client first = v5("one");
+        v5("two");
+        HttpResponse<String> full = get("/api/v1/alarms");
+        Matcher conn = Pattern.compile("\\{\"name\":\"connections\",\"message\":\"2 clients connected of "
+                + "max_connections 2\",\"since\":\"([^\"]+)\",\"value\":100\\.0,\"threshold\":90\\.0,"
+                + "\"unit\":\"%\"}").matcher(full.body());
+        assertThat(conn.find()).as(full.body()).isTrue();
+        String since = conn.group(1);
+        assertThat(get("/api/v1/alarms").body()).contains("\"since\":\"" + since + "\"");
+        first.disconnect();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> !get("/api/v1/alarms").body().contains("\"connections\""));
+        assertThat(call("DELETE", "/api/v1/alarms", null).statusCode()).isEqualTo(405);
     }
 }
