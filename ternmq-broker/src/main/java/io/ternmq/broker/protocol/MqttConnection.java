@@ -71,6 +71,8 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     private long sessionExpiry;
     private Will will;
     private long connectedAtMillis;
+    /** When the socket became unwritable (its write buffer over the high water mark); 0 while it is writable. */
+    private long unwritableSinceNanos;
 
     /** Null until a connection has a CONNECT to handle; afterwards only with enhanced authentication. */
     private ConnectFlow connectFlow;
@@ -286,6 +288,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     /** From the transport: the socket's write buffer crossed a water mark. */
     public void onWritabilityChanged() {
+        unwritableSinceNanos = channel.isWritable() ? 0 : System.nanoTime();
         if (state == State.CONNECTED) {
             outbound().writabilityChanged();
         }
@@ -678,8 +681,10 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     @Override
     public ConnectionInfo info() {
+        long unwritable = unwritableSinceNanos;
         return new ConnectionInfo(channel.remoteAddress(), channel.listenerName(),
-                username, version.level(), connectedAtMillis);
+                username, version.level(), connectedAtMillis, maxInflight(),
+                unwritable == 0 ? 0 : Math.max(1, (System.nanoTime() - unwritable) / 1_000_000));
     }
 
     // ------------------------------------------------------------------ the ways a connection ends

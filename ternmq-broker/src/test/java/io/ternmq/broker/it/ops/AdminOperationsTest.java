@@ -391,4 +391,50 @@ class AdminOperationsTest {
                 .until(() -> !get("/api/v1/alarms").body().contains("\"connections\""));
         assertThat(call("DELETE", "/api/v1/alarms", null).statusCode()).isEqualTo(405);
     }
+
+    // ------------------------------------------------------------------ slow subscribers
+
+    @Test
+    @DisplayName("GET slow-subscribers: a subscriber that stops acknowledging (window full, queue growing) and one "
+            + "that stops reading (socket unwritable, for seconds); a reading one is not listed")
+    void slowSubscribers() {
+        restart(b -> b.maxInflightMessages(5).adminListener(adminConfig()));
+        try (io.ternmq.broker.testing.RawClient noAcks = io.ternmq.broker.testing.RawV5.connected(broker, "no-acks");
+             io.ternmq.broker.testing.RawClient stuck = io.ternmq.broker.testing.RawV5.connected(broker, "stuck")) {
+            io.ternmq.broker.testing.RawV5.subscribe(noAcks, "slow/acks", io.ternmq.codec.QoS.AT_LEAST_ONCE);
+            io.ternmq.broker.testing.RawV5.subscribe(stuck, "slow/big", io.ternmq.codec.QoS.AT_MOST_ONCE);
+            Paho5Client fine = v5("fine").subscribe("slow/#", 1);
+            Paho5Client pub = v5("pub");
+            for (int i = 0; i < 8; i++) {
+                pub.publish("slow/acks", "m" + i, 1, false);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/v1/slow-subscribers").body().contains(
+                    "{\"clientId\":\"no-acks\",\"connected\":true,\"reasons\":[\"queued\",\"inflight_full\"],"
+                            + "\"queued\":3,\"inflight\":5,\"maxInflight\":5,\"unwritableSeconds\":0}"));
+
+            org.eclipse.paho.mqttv5.common.MqttMessage big = new org.eclipse.paho.mqttv5.common.MqttMessage(
+                    new byte[64 * 1024]);
+            big.setQos(0);
+            Pattern unwritable = Pattern.compile("\\{\"clientId\":\"stuck\",\"connected\":true,\"reasons\":"
+                    + "\\[\"unwritable\"],\"queued\":0,\"inflight\":0,\"maxInflight\":5,"
+                    + "\"unwritableSeconds\":(\\d+)}");
+            // the client reads nothing: what is written piles up in the socket buffers until Netty's stops taking
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (int i = 0; i < 20; i++) {
+                    pub.publish("slow/big", big);
+                }
+                return unwritable.matcher(get("/api/v1/slow-subscribers").body()).find();
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                Matcher m = unwritable.matcher(get("/api/v1/slow-subscribers").body());
+                return m.find() && Integer.parseInt(m.group(1)) >= 1;
+            });
+            HttpResponse<String> r = get("/api/v1/slow-subscribers?limit=1");
+            assertThat(r.body()).contains("\"no-acks\"").doesNotContain("\"stuck\"").contains("\"next\":\"");
+            assertThat(get("/api/v1/slow-subscribers").body()).doesNotContain("\"fine\"");
+            assertThat(fine.received()).isNotEmpty();
+            assertThat(get("/api/v1/slow-subscribers?limit=1001").statusCode()).isEqualTo(400);
+            assertThat(get("/api/v1/slow-subscribers?cursor=!!!").statusCode()).isEqualTo(400);
+        }
+    }
 }
