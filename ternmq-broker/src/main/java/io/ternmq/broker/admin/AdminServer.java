@@ -107,7 +107,8 @@ public final class AdminServer implements AutoCloseable {
         // operations: topics, reload, alarms, slow subscribers, topic metrics, traces, $SYS, logout
         Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
         routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),
-                new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service)));
+                new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service),
+                new SysTreeRoute(service, counters)));
         AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(), logins,
                 authFailureDelayMillis);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);

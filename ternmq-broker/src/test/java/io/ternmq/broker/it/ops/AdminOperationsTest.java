@@ -437,4 +437,45 @@ class AdminOperationsTest {
             assertThat(get("/api/v1/slow-subscribers?cursor=!!!").statusCode()).isEqualTo(400);
         }
     }
+
+    // ------------------------------------------------------------------ $SYS
+
+    @Test
+    @DisplayName("GET systree: Mosquitto 2.1's flat JSON of $SYS topics and integers, values from a scripted workload")
+    void sysTree() {
+        Paho5Client a = v5("a").subscribe("x/#", 1);
+        v5("b").subscribe("$share/g/y", 0);
+        v5("gone", lasting(null, 0)).disconnect();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> get("/api/v1/clients/gone").body().contains("\"connected\":false"));
+        v5("p").publish("x/1", "hello", 1, true);
+        assertThat(a.next().payload()).isEqualTo("hello");
+        HttpResponse<String> r = get("/api/v1/systree");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("{\"$SYS/broker/clients/total\":");
+        java.util.Map<String, Long> tree = new java.util.LinkedHashMap<>();
+        Matcher m = Pattern.compile("\"\\$SYS/broker/([^\"]+)\":(\\d+)").matcher(r.body());
+        while (m.find()) {
+            tree.put(m.group(1), Long.parseLong(m.group(2)));
+        }
+        // the keys of Mosquitto 2.1's /api/v1/systree (its test_http_api.py, heap included as with memory tracking)
+        assertThat(tree.keySet()).containsExactlyInAnyOrder("clients/total", "clients/maximum",
+                "clients/disconnected", "clients/connected", "clients/expired", "messages/stored",
+                "store/messages/bytes", "subscriptions/count", "shared_subscriptions/count",
+                "retained messages/count", "heap/current", "heap/maximum", "messages/received", "messages/sent",
+                "bytes/received", "bytes/sent", "publish/bytes/received", "publish/bytes/sent", "packet/out/count",
+                "packet/out/bytes", "connections/socket/count", "publish/messages/dropped",
+                "publish/messages/received", "publish/messages/sent", "uptime");
+        assertThat(Pattern.compile("\":").matcher(r.body()).results().count()).isEqualTo(25);
+        assertThat(tree).containsEntry("clients/total", 4L).containsEntry("clients/connected", 3L)
+                .containsEntry("clients/disconnected", 1L).containsEntry("clients/maximum", 3L)
+                .containsEntry("subscriptions/count", 2L).containsEntry("shared_subscriptions/count", 1L)
+                .containsEntry("retained messages/count", 1L).containsEntry("publish/messages/received", 1L)
+                .containsEntry("publish/messages/sent", 1L).containsEntry("publish/bytes/received", 5L)
+                .containsEntry("connections/socket/count", 3L).containsEntry("publish/messages/dropped", 0L);
+        assertThat(tree.get("heap/current")).isPositive();
+        assertThat(tree.get("heap/maximum")).isGreaterThanOrEqualTo(tree.get("heap/current") / 2);
+        assertThat(tree.get("bytes/received")).isGreaterThan(tree.get("publish/bytes/received"));
+        assertThat(call("POST", "/api/v1/systree", "{}").statusCode()).isEqualTo(405);
+    }
 }
