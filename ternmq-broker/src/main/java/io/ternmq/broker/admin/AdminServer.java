@@ -108,7 +108,7 @@ public final class AdminServer implements AutoCloseable {
         Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
         routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),
                 new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service),
-                new SysTreeRoute(service, counters)));
+                new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics())));
         AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(), logins,
                 authFailureDelayMillis);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);

@@ -147,6 +147,7 @@ final class OutboundPublishFlow {
         c.channel.write(publish);
         c.broker.metrics().publishesSent.increment(publish.qos().value());
         c.broker.metrics().publishBytesSent.add(publish.payload().length);
+        c.broker.service().topicMetrics().sent(topic, publish.payload().length);
         return true;
     }
 }

@@ -39,6 +39,7 @@ public final class BrokerService {
     private final SessionRegistry sessions;
     private final Router router;
     private final BrokerMetrics metrics;
+    private final io.ternmq.broker.metrics.TopicMetrics topicMetrics = new io.ternmq.broker.metrics.TopicMetrics();
     /**
      * Fixed before the first listener opens (see {@link #install}). A plain field on the hot path: every connection's
      * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
@@ -49,6 +50,11 @@ public final class BrokerService {
         this.sessions = sessions;
         this.router = router;
         this.metrics = metrics;
+    }
+
+    /** Counts per registered topic filter (admin API's topic-metrics); nothing counted while none is. */
+    public io.ternmq.broker.metrics.TopicMetrics topicMetrics() {
+        return topicMetrics;
     }
 
     // ------------------------------------------------------------------ extensions
@@ -177,6 +183,7 @@ public final class BrokerService {
      * {@code loop}, with how many subscribers and shared groups it went to once what must be stored is.
      */
     public CompletionStage<Integer> publish(Message message, EventExecutor loop) {
+        topicMetrics.received(message.topic(), message.payload().length);
         CompletableFuture<Integer> done = new CompletableFuture<>();
         router.publish(message, new Router.Origin(null, 0, loop), (matched, quotaExceeded) -> done.complete(matched));
         return done;
@@ -189,6 +196,7 @@ public final class BrokerService {
      * @return a subscriber that falls behind while still consuming, which the publisher should wait for; or null
      */
     public DeliveryTarget publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
+        topicMetrics.received(message.topic(), message.payload().length);
         return router.publish(message, origin, callback);
     }
 
@@ -197,12 +205,14 @@ public final class BrokerService {
      * publisher connection; {@code routed} gets the number of targets once every QoS 1/2 copy is stored.
      */
     public void publishOwn(Message message, Router.PublishCallback routed) {
+        topicMetrics.received(message.topic(), message.payload().length);
         router.publish(message, new Router.Origin(null, 0, null), routed);
     }
 
     /** Publishes a will whose time has come; its Message Expiry Interval starts now (MQTT 5.0 3.1.3.2.4). */
     public void publishWill(Message will) {
         metrics.willsPublished.increment();
+        topicMetrics.received(will.topic(), will.payload().length);
         router.publish(new Message(will.topic(), will.qos(), will.retain(), will.payload(), will.properties(),
                 will.publisherId(), System.currentTimeMillis()), null, null);
     }

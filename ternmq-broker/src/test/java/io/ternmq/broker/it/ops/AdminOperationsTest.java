@@ -478,4 +478,52 @@ class AdminOperationsTest {
         assertThat(tree.get("bytes/received")).isGreaterThan(tree.get("publish/bytes/received"));
         assertThat(call("POST", "/api/v1/systree", "{}").statusCode()).isEqualTo(405);
     }
+
+    // ------------------------------------------------------------------ topic metrics
+
+    @Test
+    @DisplayName("topic-metrics: POST registers a filter, GET counts messages and payload bytes in and out from then "
+            + "on, DELETE stops; at most 64")
+    void topicMetrics() {
+        Paho5Client s1 = v5("s1").subscribe("m/#", 1);
+        Paho5Client s2 = v5("s2").subscribe("m/a", 0);
+        Paho5Client p = v5("p");
+        p.publish("m/a", "before", 1, false); // before any registration: counted nowhere
+        s1.next();
+        s2.next();
+        HttpResponse<String> added = call("POST", "/api/v1/topic-metrics", "{\"filter\":\"m/+\"}");
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+        assertThat(added.body()).contains("\"filter\":\"m/+\"", "\"messagesIn\":0,\"bytesIn\":0,"
+                + "\"messagesOut\":0,\"bytesOut\":0");
+        assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":\"m/a\"}").statusCode()).isEqualTo(201);
+        assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":\"m/+\"}").body())
+                .isEqualTo("{\"code\":409,\"message\":\"'m/+' is already registered\"}\n");
+
+        p.publish("m/a", "hello", 1, false); // in: 1 message of 5 bytes; out: to s1 and s2
+        p.publish("m/b", "xy", 1, false);    // m/+ only; out: to s1
+        p.publish("other", "zzz", 1, false); // neither
+        assertThat(s1.next().payload()).isEqualTo("hello");
+        assertThat(s1.next().payload()).isEqualTo("xy");
+        assertThat(s2.next().payload()).isEqualTo("hello");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(get("/api/v1/topic-metrics").body())
+                .matches("\\{\"topicMetrics\":\\[\\{\"filter\":\"m/\\+\",\"registeredAt\":\"[^\"]+\","
+                        + "\"messagesIn\":2,\"bytesIn\":7,\"messagesOut\":3,\"bytesOut\":12},"
+                        + "\\{\"filter\":\"m/a\",\"registeredAt\":\"[^\"]+\","
+                        + "\"messagesIn\":1,\"bytesIn\":5,\"messagesOut\":2,\"bytesOut\":10}],\"max\":64}\n"));
+
+        assertThat(call("DELETE", "/api/v1/topic-metrics?filter=m/a", null).statusCode()).isEqualTo(200);
+        assertThat(get("/api/v1/topic-metrics").body()).doesNotContain("\"m/a\"");
+        assertThat(call("DELETE", "/api/v1/topic-metrics?filter=m/a", null).body())
+                .isEqualTo("{\"code\":404,\"message\":\"'m/a' is not registered\"}\n");
+        assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":\"a/#/b\"}").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":7}").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/topic-metrics", "filter=a").statusCode()).isEqualTo(400);
+        assertThat(call("PUT", "/api/v1/topic-metrics", "{}").statusCode()).isEqualTo(405);
+        for (int i = 0; i < 63; i++) {
+            assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":\"f/" + i + "\"}").statusCode())
+                    .isEqualTo(201);
+        }
+        assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":\"f/63\"}").body()).isEqualTo("{\"code\":400,"
+                + "\"message\":\"at most 64 topic filters can be registered; DELETE one first\"}\n");
+    }
 }
