@@ -108,7 +108,8 @@ public final class AdminServer implements AutoCloseable {
         Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
         routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),
                 new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service),
-                new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics())));
+                new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics()),
+                TracesRoute.collection(service.traces(), loop), TracesRoute.one(service.traces(), loop)));
         AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(), logins,
                 authFailureDelayMillis);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);

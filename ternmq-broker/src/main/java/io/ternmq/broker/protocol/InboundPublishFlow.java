@@ -105,6 +105,11 @@ final class InboundPublishFlow {
                     + c.config().mqtt().maxTopicLevels() + ")");
             return;
         }
+        io.ternmq.broker.trace.Trace[] traced = c.broker.service().traces().active();
+        if (traced.length != 0) {
+            io.ternmq.broker.trace.Traces.publish(traced, true, c.clientId, c.channel.remoteAddress(), topic,
+                    p.qos().value(), p.retain(), p.payload());
+        }
         Session session = c.session;
         if (p.qos() != QoS.AT_MOST_ONCE && v5
                 && pendingQos1Acks + session.awaitingPubrelCount() >= c.config().mqtt().receiveMaximum()

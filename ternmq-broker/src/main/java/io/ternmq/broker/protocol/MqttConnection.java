@@ -9,6 +9,8 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.ClientIdentity;
 import io.ternmq.broker.session.ConnectionInfo;
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.trace.Trace;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.codec.Auth;
 import io.ternmq.codec.Connack;
@@ -234,6 +236,12 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         broker.metrics().connectionsOpen.decrementAndGet();
         if (previous == State.CONNECTED) {
             broker.metrics().clientsConnected.decrementAndGet();
+            Trace[] traced = broker.service().traces().active();
+            if (traced.length != 0) {
+                Traces.disconnected(traced, clientId, channel.remoteAddress(), disconnectedByClient
+                        ? "DISCONNECT from the client" : shuttingDown ? "the broker is stopping"
+                        : "connection closed without DISCONNECT from the client");
+            }
         }
         releaseConnectionSlot();
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
@@ -404,6 +412,11 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         boolean present = version != MqttVersion.MQTT_3_1 && sessionPresent;
         send(new Connack(present, ReasonCode.SUCCESS, connack));
         requestFlush();
+        Trace[] traced = broker.service().traces().active();
+        if (traced.length != 0) {
+            Traces.connected(traced, clientId, channel.remoteAddress(), "MQTT " + version + (username == null ? ""
+                    : ", user '" + username + "'") + ", session expiry " + sessionExpiry + (present ? ", resumed" : ""));
+        }
         LOG.debug("Client '{}' connected from {} (MQTT {}, session expiry {}{})", clientId, channel.remoteAddress(),
                 version, sessionExpiry, present ? ", resumed" : "");
         Interceptors ext = broker.service().interceptors();

@@ -148,6 +148,11 @@ final class OutboundPublishFlow {
         c.broker.metrics().publishesSent.increment(publish.qos().value());
         c.broker.metrics().publishBytesSent.add(publish.payload().length);
         c.broker.service().topicMetrics().sent(topic, publish.payload().length);
+        io.ternmq.broker.trace.Trace[] traced = c.broker.service().traces().active();
+        if (traced.length != 0) {
+            io.ternmq.broker.trace.Traces.publish(traced, false, c.clientId, c.channel.remoteAddress(), topic,
+                    publish.qos().value(), publish.retain(), publish.payload());
+        }
         return true;
     }
 }

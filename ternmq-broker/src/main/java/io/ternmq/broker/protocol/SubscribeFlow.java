@@ -36,6 +36,11 @@ final class SubscribeFlow {
     }
 
     static void onSubscribe(MqttConnection c, Subscribe packet) {
+        io.ternmq.broker.trace.Trace[] traced = c.broker.service().traces().active();
+        if (traced.length != 0) {
+            io.ternmq.broker.trace.Traces.subscribe(traced, c.clientId, c.channel.remoteAddress(),
+                    packet.subscriptions().stream().map(ts -> ts.filter() + " " + ts.qos().value()).toList());
+        }
         // extensions first: the filters they change are the ones checked and authorized
         Subscribe subscribe = packet;
         SubscribeDecision decision = null;

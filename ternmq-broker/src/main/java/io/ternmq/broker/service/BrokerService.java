@@ -40,6 +40,7 @@ public final class BrokerService {
     private final Router router;
     private final BrokerMetrics metrics;
     private final io.ternmq.broker.metrics.TopicMetrics topicMetrics = new io.ternmq.broker.metrics.TopicMetrics();
+    private final io.ternmq.broker.trace.Traces traces = new io.ternmq.broker.trace.Traces();
     /**
      * Fixed before the first listener opens (see {@link #install}). A plain field on the hot path: every connection's
      * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
@@ -55,6 +56,11 @@ public final class BrokerService {
     /** Counts per registered topic filter (admin API's topic-metrics); nothing counted while none is. */
     public io.ternmq.broker.metrics.TopicMetrics topicMetrics() {
         return topicMetrics;
+    }
+
+    /** The admin API's traces; the connection path reads {@code traces().active()} at each hook. */
+    public io.ternmq.broker.trace.Traces traces() {
+        return traces;
     }
 
     // ------------------------------------------------------------------ extensions

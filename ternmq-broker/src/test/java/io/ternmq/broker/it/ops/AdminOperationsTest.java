@@ -526,4 +526,170 @@ class AdminOperationsTest {
         assertThat(call("POST", "/api/v1/topic-metrics", "{\"filter\":\"f/63\"}").body()).isEqualTo("{\"code\":400,"
                 + "\"message\":\"at most 64 topic filters can be registered; DELETE one first\"}\n");
     }
+
+    // ------------------------------------------------------------------ traces
+
+    /** A live view (Server-Sent Events) read line by line on a thread of its own. */
+    private static final class LiveView implements AutoCloseable {
+        final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        final HttpResponse<java.io.InputStream> response;
+        volatile boolean ended;
+
+        LiveView(AdminHttp admin, String path) {
+            response = sendStream(admin, path);
+            Thread reader = new Thread(() -> {
+                try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        response.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // closed
+                }
+                ended = true;
+            }, "live-view-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        private static HttpResponse<java.io.InputStream> sendStream(AdminHttp admin, String path) {
+            try {
+                return java.net.http.HttpClient.newHttpClient().send(admin.request(path)
+                                .header("Authorization", AdminHttp.basic("ops", "secret")).build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** The lines read so far, in order. */
+        List<String> seen() {
+            return List.copyOf(lines);
+        }
+
+        @Override
+        public void close() throws IOException {
+            response.body().close();
+        }
+    }
+
+    private static String id(HttpResponse<String> started) {
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+        Matcher m = Pattern.compile("\"id\":\"([0-9a-f]+)\"").matcher(started.body());
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    @DisplayName("traces by client id: CONNECT, SUBSCRIBE, PUBLISH in and out, DISCONNECT, live as Server-Sent "
+            + "Events and as a download; DELETE ends the live view")
+    void traceByClientId() throws Exception {
+        String id = id(call("POST", "/api/v1/traces",
+                "{\"clientId\":\"traced\",\"durationSeconds\":600,\"payloads\":true}"));
+        try (LiveView live = new LiveView(admin, "/api/v1/traces/" + id + "/live")) {
+            assertThat(live.response.statusCode()).isEqualTo(200);
+            assertThat(live.response.headers().firstValue("Content-Type")).hasValue("text/event-stream; charset=utf-8");
+            Paho5Client traced = v5("traced").subscribe("t/#", 1);
+            traced.publish("t/1", "hello", 1, false);
+            assertThat(traced.next().payload()).isEqualTo("hello");
+            v5("other").publish("t/2", "from other", 1, false);
+            assertThat(traced.next().payload()).isEqualTo("from other");
+            traced.disconnect();
+            await().atMost(Duration.ofSeconds(10)).until(() -> live.seen().contains("event: disconnect"));
+            List<String> events = live.seen().stream().filter(l -> l.startsWith("event: ")).toList();
+            assertThat(events).containsExactly("event: connect", "event: subscribe", "event: publish_in",
+                    "event: publish_out", "event: publish_out", "event: disconnect");
+            List<String> data = live.seen().stream().filter(l -> l.startsWith("data: ")).toList();
+            assertThat(data.get(0)).contains("\"type\":\"connect\",\"clientId\":\"traced\"", "MQTT 5");
+            assertThat(data.get(1)).contains("\"filters\":[\"t/# 1\"]");
+            assertThat(data.get(2)).contains("\"type\":\"publish_in\"", "\"topic\":\"t/1\",\"qos\":1,"
+                    + "\"retain\":false,\"bytes\":5", "\"payload\":\"hello\"");
+            assertThat(data.get(4)).contains("\"type\":\"publish_out\"", "\"payload\":\"from other\"");
+            assertThat(data.get(5)).contains("DISCONNECT from the client");
+            assertThat(String.join("\n", data)).doesNotContain("\"clientId\":\"other\"");
+
+            HttpResponse<String> download = get("/api/v1/traces/" + id);
+            assertThat(download.statusCode()).isEqualTo(200);
+            assertThat(download.headers().firstValue("Content-Disposition"))
+                    .hasValue("attachment; filename=\"trace-" + id + ".json\"");
+            assertThat(download.body()).startsWith("{\"id\":\"" + id + "\",\"clientId\":\"traced\",\"payloads\":true,")
+                    .contains("\"running\":true,\"recorded\":6,\"events\":[{\"seq\":1,")
+                    .contains("\"seq\":6,");
+            assertThat(get("/api/v1/traces").body()).contains("\"id\":\"" + id + "\"");
+
+            assertThat(call("DELETE", "/api/v1/traces/" + id, null).statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(5)).until(() -> live.ended);
+            assertThat(live.seen()).contains("event: end");
+        }
+        assertThat(get("/api/v1/traces/" + id).statusCode()).isEqualTo(404);
+        assertThat(call("DELETE", "/api/v1/traces/" + id, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("traces by topic filter (any client, no payloads unless asked) and by IP; a trace ends when its "
+            + "time is up; bad input 400, more than 8 at once 409")
+    void traceByTopicAndIp() {
+        String topicTrace = id(call("POST", "/api/v1/traces", "{\"topic\":\"t/+\",\"durationSeconds\":600}"));
+        String ipTrace = id(call("POST", "/api/v1/traces", "{\"ip\":\"127.0.0.1\",\"durationSeconds\":600}"));
+        Paho5Client sub = v5("sub").subscribe("t/#", 1);
+        Paho5Client pub = v5("pub");
+        pub.publish("t/a", "secret", 1, false);
+        pub.publish("u/a", "elsewhere", 1, false);
+        pub.publish("t/a/deeper", "too deep", 1, false);
+        assertThat(sub.next().payload()).isEqualTo("secret");
+        assertThat(sub.next().payload()).isEqualTo("too deep");
+        await().atMost(Duration.ofSeconds(5)).until(() -> get("/api/v1/traces/" + topicTrace).body()
+                .contains("\"recorded\":3"));
+        String byTopic = get("/api/v1/traces/" + topicTrace).body();
+        // the SUBSCRIBE to t/# overlaps t/+; the PUBLISH in and its delivery; nothing on u/a or t/a/deeper; no
+        // connects (they are about clients, not topics); no payloads (not asked for)
+        assertThat(byTopic).contains("\"type\":\"subscribe\"", "\"type\":\"publish_in\",\"clientId\":\"pub\"",
+                "\"type\":\"publish_out\",\"clientId\":\"sub\"").doesNotContain("u/a", "deeper", "\"connect\"",
+                "\"payload\"", "secret");
+        String byIp = get("/api/v1/traces/" + ipTrace).body();
+        assertThat(byIp).contains("\"ip\":\"127.0.0.1\"", "\"type\":\"connect\",\"clientId\":\"sub\"",
+                "\"type\":\"connect\",\"clientId\":\"pub\"", "\"topic\":\"u/a\"");
+
+        String shortTrace = id(call("POST", "/api/v1/traces", "{\"clientId\":\"x\",\"durationSeconds\":1}"));
+        try (LiveView live = new LiveView(admin, "/api/v1/traces/" + shortTrace + "/live")) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> live.ended);
+            assertThat(live.seen()).contains("event: end");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(get("/api/v1/traces/" + shortTrace).body()).contains("\"running\":false");
+
+        assertThat(call("POST", "/api/v1/traces", "{}").body()).isEqualTo("{\"code\":400,\"message\":\"give what "
+                + "to trace: clientId, topic (a filter) or ip\"}\n");
+        assertThat(call("POST", "/api/v1/traces", "{\"clientId\":\"a\",\"ip\":\"127.0.0.1\"}").statusCode())
+                .isEqualTo(400);
+        assertThat(call("POST", "/api/v1/traces", "{\"clientId\":\"a\",\"durationSeconds\":1801}").body())
+                .isEqualTo("{\"code\":400,\"message\":\"durationSeconds must be from 1 to 1800 (30 minutes), "
+                        + "not 1801\"}\n");
+        assertThat(call("POST", "/api/v1/traces", "{\"clientId\":\"a\",\"durationSeconds\":0}").statusCode())
+                .isEqualTo(400);
+        assertThat(call("POST", "/api/v1/traces", "{\"clientId\":\"a\",\"payloads\":\"yes\"}").statusCode())
+                .isEqualTo(400);
+        assertThat(call("POST", "/api/v1/traces", "{\"topic\":\"a/#/b\"}").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/traces", "{\"ip\":\"localhost\"}").body()).isEqualTo("{\"code\":400,"
+                + "\"message\":\"ip must be an IPv4 or IPv6 address, not 'localhost'\"}\n");
+        assertThat(call("POST", "/api/v1/traces", "{\"ip\":\"999.1.1.1\"}").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/traces", "{\"clientId\":").statusCode()).isEqualTo(400);
+        assertThat(get("/api/v1/traces/0123456789abcdef").statusCode()).isEqualTo(404);
+        assertThat(get("/api/v1/traces/" + topicTrace + "/nothing").statusCode()).isEqualTo(404);
+        assertThat(call("DELETE", "/api/v1/traces/" + topicTrace + "/live", null).headers().firstValue("Allow"))
+                .hasValue("GET");
+        assertThat(call("PUT", "/api/v1/traces", "{}").statusCode()).isEqualTo(405);
+        // two running and one finished: five more fill the eight; then the finished one makes room; then 409
+        for (int i = 0; i < 6; i++) {
+            id(call("POST", "/api/v1/traces", "{\"clientId\":\"c" + i + "\"}"));
+        }
+        assertThat(get("/api/v1/traces/" + shortTrace).statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/api/v1/traces", "{\"clientId\":\"one-too-many\"}").body())
+                .isEqualTo("{\"code\":409,\"message\":\"at most 8 traces run at once; DELETE one first\"}\n");
+    }
 }
