@@ -323,6 +323,14 @@ class AdminOperationsTest {
         assertThat(login.statusCode()).isEqualTo(200);
         assertThat(login.headers().firstValue("Set-Cookie")).hasValueSatisfying(c -> assertThat(c)
                 .contains("; Secure", "HttpOnly", "SameSite=Strict"));
+        // POST reload rebuilds the admin listener's own certificate too
+        HttpResponse<String> reload = client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("https://127.0.0.1:" + port + "/api/v1/reload"))
+                .header("Authorization", AdminHttp.basic("ops", "secret"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(reload.statusCode()).as(reload.body()).isEqualTo(200);
+        assertThat(reload.body()).contains("{\"what\":\"TLS certificate of listener 127.0.0.1:0\",\"file\":\""
+                + cert.certFile() + "\",\"reloaded\":true}");
         // plain HTTP to it gets no HTTP answer: the listener speaks TLS only
         assertThat(admin.raw("GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
                 .doesNotContain("HTTP/1.1 200");
