@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.TopicMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
@@ -14,6 +15,7 @@ import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
 import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
@@ -39,8 +41,8 @@ public final class BrokerService {
     private final SessionRegistry sessions;
     private final Router router;
     private final BrokerMetrics metrics;
-    private final io.ternmq.broker.metrics.TopicMetrics topicMetrics = new io.ternmq.broker.metrics.TopicMetrics();
-    private final io.ternmq.broker.trace.Traces traces = new io.ternmq.broker.trace.Traces();
+    private final TopicMetrics topicMetrics = new TopicMetrics();
+    private final Traces traces = new Traces();
     /**
      * Fixed before the first listener opens (see {@link #install}). A plain field on the hot path: every connection's
      * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
@@ -54,12 +56,12 @@ public final class BrokerService {
     }
 
     /** Counts per registered topic filter (admin API's topic-metrics); nothing counted while none is. */
-    public io.ternmq.broker.metrics.TopicMetrics topicMetrics() {
+    public TopicMetrics topicMetrics() {
         return topicMetrics;
     }
 
     /** The admin API's traces; the connection path reads {@code traces().active()} at each hook. */
-    public io.ternmq.broker.trace.Traces traces() {
+    public Traces traces() {
         return traces;
     }
 
