@@ -135,7 +135,9 @@ public final class Broker implements AutoCloseable {
                 broker.admin = AdminServer.start(adminConfig,
                         broker.security.passwordFileAuthenticator(adminConfig.passwordFile()), broker.prometheus,
                         broker::isReady, broker.service, broker.metrics,
-                        config.security().authFailureDelayMillis());
+                        config.security().authFailureDelayMillis(),
+                        new AdminServer.Hooks(broker::reload, config.security().maxConnections(),
+                                broker.security.watcher(), config.transport().connectTimeoutSeconds() * 1000));
             }
             broker.recover();
             broker.recovered = true;
@@ -272,10 +274,20 @@ public final class Broker implements AutoCloseable {
         return router;
     }
 
-    /** Re-reads certificates, keys, password and ACL files now, as SIGHUP does; connected clients stay. */
-    public void reload() {
-        security.reload();
-        server.reloadTls();
+    /**
+     * Re-reads certificates, keys, password and ACL files now, as SIGHUP does; connected clients stay. A file that
+     * cannot be loaded keeps its previous version.
+     *
+     * @return what each file did
+     */
+    public List<io.ternmq.broker.security.ReloadOutcome> reload() {
+        List<io.ternmq.broker.security.ReloadOutcome> done = new java.util.ArrayList<>(security.reload());
+        done.addAll(server.reloadTls());
+        AdminServer a = admin;
+        if (a != null) {
+            done.addAll(a.reloadTls());
+        }
+        return done;
     }
 
     public BrokerSecurity security() {

@@ -5,7 +5,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -98,6 +100,10 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
                 LOG.warn("Admin listener: answering {} {} failed", request.method(), request.uri(), error);
                 answer(ctx, AdminResponses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error"),
                         false);
+            } else if (response instanceof StreamingResponse stream) {
+                answering = true; // the stream has the connection until it closes it: nothing more is read
+                stream(ctx, stream);
+                return;
             } else {
                 answer(ctx, response, keepAlive);
             }
@@ -109,6 +115,20 @@ final class AdminHttpHandler extends ChannelInboundHandlerAdapter {
                 ctx.channel().config().setAutoRead(true);
             }
         }));
+    }
+
+    /** The head of a streamed answer (the security headers, chunked, no length), then its body. */
+    private static void stream(ChannelHandlerContext ctx, StreamingResponse stream) {
+        AdminResponses.secured(stream);
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, stream.status());
+        head.headers().set(stream.headers()).remove(HttpHeaderNames.CONTENT_LENGTH)
+                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        stream.release();
+        ctx.writeAndFlush(head);
+        // reading again: a client that goes away is noticed at once (anything it sends waits, up to MAX_WAITING)
+        ctx.channel().config().setAutoRead(true);
+        stream.body().start(ctx);
     }
 
     @Override

@@ -51,6 +51,11 @@ final class AdminLogins {
         return l;
     }
 
+    /** Ends a login. @return whether it existed */
+    boolean remove(String token) {
+        return token != null && byToken.remove(token) != null;
+    }
+
     private void purge(long nowMillis) {
         for (Iterator<Login> it = byToken.values().iterator(); it.hasNext(); ) {
             if (it.next().expiresAtMillis() <= nowMillis) {

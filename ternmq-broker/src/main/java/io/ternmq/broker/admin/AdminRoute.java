@@ -38,6 +38,11 @@ public interface AdminRoute {
 
     Access access();
 
+    /** Whether users of admin_readonly_users may use its methods other than GET too (logging out). */
+    default boolean readOnlyUsersMayWrite() {
+        return false;
+    }
+
     /**
      * The answer; the caller sets Content-Length and keep-alive. May throw (or complete with) an
      * {@link AdminException} for a request it refuses.

@@ -24,7 +24,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -44,9 +45,11 @@ final class AdminRouter {
     private final boolean metricsAnonymous;
     private final Set<String> readonlyUsers;
     private final AdminLogins logins;
+    private final long authFailureDelayMillis;
 
+    /** @param authFailureDelayMillis how long a refusal of HTTP Basic credentials waits, as a failed login does */
     AdminRouter(List<AdminRoute> routes, Authenticator users, boolean metricsAnonymous, Set<String> readonlyUsers,
-                AdminLogins logins) {
+                AdminLogins logins, long authFailureDelayMillis) {
         for (AdminRoute r : routes) {
             if (r.prefix()) {
                 prefixRoutes.add(r);
@@ -60,6 +63,7 @@ final class AdminRouter {
         this.metricsAnonymous = metricsAnonymous;
         this.readonlyUsers = Set.copyOf(readonlyUsers);
         this.logins = logins;
+        this.authFailureDelayMillis = authFailureDelayMillis;
     }
 
     private AdminRoute find(String rawPath) {
@@ -79,7 +83,8 @@ final class AdminRouter {
      * The answer to a request, possibly later (after a password check, or a listing from the sessions' loops); the
      * route itself runs on {@code loop}, the admin listener's.
      */
-    CompletionStage<FullHttpResponse> route(FullHttpRequest request, String remoteAddress, Executor loop) {
+    CompletionStage<FullHttpResponse> route(FullHttpRequest request, String remoteAddress,
+                                            ScheduledExecutorService loop) {
         String path = new QueryStringDecoder(request.uri()).rawPath();
         AdminRoute route = find(path);
         if (route == null) {
@@ -137,12 +142,23 @@ final class AdminRouter {
                 return unauthorized("bad user name or password");
             }
             return null; // allowed: the route answers, below
-        }).thenComposeAsync(r -> r != null ? done(r) : authorized(route, request, c.user(), remoteHost), loop);
+        }).thenComposeAsync(r -> {
+            if (r == null) {
+                return authorized(route, request, c.user(), remoteHost);
+            }
+            if (r.status().code() != 401 || authFailureDelayMillis <= 0) {
+                return done(r);
+            }
+            // the same delay as a failed login or a refused MQTT CONNECT: guessing is slow whichever door is used
+            CompletableFuture<FullHttpResponse> later = new CompletableFuture<>();
+            loop.schedule(() -> later.complete(r), authFailureDelayMillis, TimeUnit.MILLISECONDS);
+            return later;
+        }, loop);
     }
 
     private CompletionStage<FullHttpResponse> authorized(AdminRoute route, FullHttpRequest request, String user,
                                                          String remoteHost) {
-        if (isWrite(request.method()) && readonlyUsers.contains(user)) {
+        if (isWrite(request.method()) && readonlyUsers.contains(user) && !route.readOnlyUsersMayWrite()) {
             return done(AdminResponses.error(HttpResponseStatus.FORBIDDEN,
                     "user '" + user + "' is read-only (admin_readonly_users)"));
         }

@@ -18,6 +18,9 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.security.Authenticator;
+import io.ternmq.broker.security.FileWatcher;
+import io.ternmq.broker.security.ReloadOutcome;
+import io.ternmq.broker.transport.ServerTlsContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The admin listener ({@code protocol http_api}): HTTP/1.1 on an event loop of its own (one thread, never an MQTT
@@ -39,19 +43,42 @@ public final class AdminServer implements AutoCloseable {
     static final int MAX_BODY_BYTES = 1024 * 1024;
     static final int IDLE_SECONDS = 30;
 
+    /**
+     * What the admin API needs of the broker besides its service and counters.
+     *
+     * @param reload                 reloads files as SIGHUP does ({@code POST /api/v1/reload}); any thread
+     * @param maxConnections         {@code max_connections} (negative: no cap), for the connections alarm
+     * @param watcher                reloads the admin listener's own certificate when its files change
+     * @param handshakeTimeoutMillis how long a TLS handshake may take (connect_timeout)
+     */
+    public record Hooks(Supplier<List<ReloadOutcome>> reload, int maxConnections, FileWatcher watcher,
+                        int handshakeTimeoutMillis) {
+    }
+
     private final EventLoopGroup group;
     private final Channel channel;
     private final ListenersRoute listeners;
+    private final ServerTlsContext tls;
+    private final Alarms alarms;
 
-    private AdminServer(EventLoopGroup group, Channel channel, ListenersRoute listeners) {
+    private AdminServer(EventLoopGroup group, Channel channel, ListenersRoute listeners, ServerTlsContext tls,
+                        Alarms alarms) {
         this.group = group;
         this.channel = channel;
         this.listeners = listeners;
+        this.tls = tls;
+        this.alarms = alarms;
     }
 
-    /** The MQTT listeners are bound: {@code /api/v1/listeners} shows them from now on. */
+    /** The MQTT listeners are bound: {@code /api/v1/listeners} shows them from now on, and alarms watch them. */
     public void listenersStarted(MqttServer server, List<InetSocketAddress> bound) {
         listeners.started(server, bound);
+        alarms.listenersStarted(server, bound);
+    }
+
+    /** Reloads the admin listener's own certificate (HTTPS) now; empty without one. */
+    public List<ReloadOutcome> reloadTls() {
+        return tls == null ? List.of() : List.of(tls.reloadNow());
     }
 
     /**
@@ -63,25 +90,37 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(AdminListenerConfig config, Authenticator users, PrometheusMetrics metrics,
                                     BooleanSupplier ready, BrokerService service, BrokerMetrics counters,
-                                    long authFailureDelayMillis) throws InterruptedException {
+                                    long authFailureDelayMillis, Hooks hooks) throws InterruptedException {
+        ServerTlsContext tls = config.tls() == null ? null
+                : new ServerTlsContext(config.asListener(), hooks.handshakeTimeoutMillis(), hooks.watcher(), null);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-admin", true),
                 NioIoHandler.newFactory());
         EventExecutor loop = group.next(); // the only one
         AdminLogins logins = new AdminLogins();
         ListenersRoute listeners = new ListenersRoute();
-        AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
+        List<AdminRoute> routes = new java.util.ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
-                new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis),
+                new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis, tls != null),
                 new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
                 new ClientRoute(service), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners),
-                users, config.metricsAnonymous(), config.readonlyUsers(), logins);
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners));
+        // operations: topics, reload, alarms, slow subscribers, topic metrics, traces, $SYS, logout
+        Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
+        routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),
+                new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service),
+                new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics()),
+                TracesRoute.collection(service.traces(), loop), TracesRoute.one(service.traces(), loop)));
+        AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(), logins,
+                authFailureDelayMillis);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
                                 new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192),
                                 new BodyLimit(MAX_BODY_BYTES),
@@ -93,17 +132,22 @@ public final class AdminServer implements AutoCloseable {
             ch = b.bind(config.bindAddress(), config.port()).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (tls != null) {
+                tls.close();
+            }
             throw new IllegalStateException("cannot listen on " + config + " (admin listener): " + e.getMessage(), e);
         }
         InetSocketAddress address = (InetSocketAddress) ch.localAddress();
         if (address.getAddress().isLoopbackAddress()) {
-            LOG.info("Admin listener (HTTP) on {}: /metrics{}, /health/live, /health/ready, /api/v1", describe(address),
+            LOG.info("Admin listener ({}) on {}: /metrics{}, /health/live, /health/ready, /api/v1",
+                    tls != null ? "HTTPS" : "HTTP", describe(address),
                     config.metricsAnonymous() ? " (no credentials: metrics_anonymous)" : "");
         } else {
             LOG.warn("Admin listener (HTTP) on {} is reachable from other hosts: bind it to 127.0.0.1 unless they "
                     + "need it, and never expose it to the internet", describe(address));
         }
-        return new AdminServer(group, ch, listeners);
+        alarms.start();
+        return new AdminServer(group, ch, listeners, tls, alarms);
     }
 
     private static boolean isWildcard(String bindAddress) {
@@ -129,6 +173,10 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
+        alarms.close();
+        if (tls != null) {
+            tls.close();
+        }
         channel.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }

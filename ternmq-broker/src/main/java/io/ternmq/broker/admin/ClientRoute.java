@@ -94,12 +94,17 @@ final class ClientRoute implements AdminRoute {
         }
         boolean discard = "discard".equals(session);
         return service.kick(id, ReasonCode.ADMINISTRATIVE_ACTION, "kicked by admin user '" + request.user() + "'",
-                will == null || will, discard).thenApply(found -> {
-                    if (!found) {
+                will == null || will, discard).thenApply(outcome -> {
+                    if (!outcome.found()) {
                         throw unknown(id);
                     }
-                    return AdminResponses.json(HttpResponseStatus.OK,
-                            Map.of("clientId", id, "kicked", true, "sessionDiscarded", discard));
+                    // says what happened: an offline client is not kicked, its session kept or ended as asked
+                    Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("clientId", id);
+                    m.put("kicked", outcome.disconnected());
+                    m.put("sessionDiscarded", outcome.sessionEnded());
+                    m.put("willDiscarded", outcome.willDiscarded());
+                    return AdminResponses.json(HttpResponseStatus.OK, m);
                 });
     }
 

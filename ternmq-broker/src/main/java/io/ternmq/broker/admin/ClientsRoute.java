@@ -96,7 +96,7 @@ final class ClientsRoute implements AdminRoute {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(clientId.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String cursor(String value) {
+    static String cursor(String value) {
         if (value == null || value.isEmpty()) {
             return null;
         }

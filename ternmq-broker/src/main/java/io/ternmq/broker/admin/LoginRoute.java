@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code POST /api/v1/login} with {@code {"user":..,"password":..}}: for a browser, which should not keep a password.
- * Sets an HttpOnly, SameSite=Strict session cookie (Secure when the request came over HTTPS, as a TLS proxy in
- * front says with {@code X-Forwarded-Proto}) and answers the CSRF token that writes made with the cookie carry in
+ * Sets an HttpOnly, SameSite=Strict session cookie (Secure when the admin listener serves HTTPS, or when a TLS proxy
+ * in front says with {@code X-Forwarded-Proto} that the request came over HTTPS) and answers the CSRF token that writes made with the cookie carry in
  * {@code X-TernMQ-CSRF}. A failed login is answered after {@code auth_failure_delay}; more than
  * {@link LoginThrottle#MAX_ATTEMPTS} a minute from one address get 429.
  */
@@ -36,14 +36,17 @@ final class LoginRoute implements AdminRoute {
     private final LoginThrottle throttle = new LoginThrottle();
     private final EventExecutor loop;
     private final long failureDelayMillis;
+    private final boolean listenerHttps;
 
+    /** @param listenerHttps whether the admin listener itself serves HTTPS (its cookies are then Secure) */
     LoginRoute(Authenticator users, Set<String> readonlyUsers, AdminLogins logins, EventExecutor loop,
-               long failureDelayMillis) {
+               long failureDelayMillis, boolean listenerHttps) {
         this.users = users;
         this.readonlyUsers = readonlyUsers;
         this.logins = logins;
         this.loop = loop;
         this.failureDelayMillis = failureDelayMillis;
+        this.listenerHttps = listenerHttps;
     }
 
     @Override
@@ -85,7 +88,8 @@ final class LoginRoute implements AdminRoute {
         } finally {
             Arrays.fill(secret, (byte) 0);
         }
-        boolean https = "https".equalsIgnoreCase(request.http().headers().get("X-Forwarded-Proto"));
+        boolean https = listenerHttps
+                || "https".equalsIgnoreCase(request.http().headers().get("X-Forwarded-Proto"));
         return checked.handle((result, error) -> error != null ? AuthResult.SERVER_UNAVAILABLE : result)
                 .thenComposeAsync(result -> {
                     if (result == AuthResult.ACCEPTED) {

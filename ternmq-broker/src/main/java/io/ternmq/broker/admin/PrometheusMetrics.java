@@ -52,6 +52,8 @@ public final class PrometheusMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
     /** One pass over the sessions serves every gauge of a scrape. */
     private volatile TimedCounts counts;
+    /** The store's syncs; the sync alarm reads its buckets. */
+    private Timer sync;
 
     private record TimedCounts(BrokerCounts counts, long atNanos) {
     }
@@ -148,13 +150,14 @@ public final class PrometheusMetrics implements AutoCloseable {
         counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "
                 + "secret or version; a malformed, truncated or oversized frame)", m.linkFramesRefused);
 
-        Timer sync = Timer.builder("ternmq.store.sync")
+        sync = Timer.builder("ternmq.store.sync")
                 .description("Time of each sync of the store to disk (fsync: a group's synced write; periodic: the "
                         + "log's sync)")
-                .serviceLevelObjectives(millis(0.1), millis(0.25), millis(0.5), millis(1), millis(2.5), millis(5),
-                        millis(10), millis(25), millis(50), millis(100), millis(250), millis(1000))
+                .serviceLevelObjectives(java.util.Arrays.stream(SYNC_BOUNDS_MILLIS)
+                        .mapToObj(PrometheusMetrics::millis).toArray(Duration[]::new))
                 .register(registry);
-        store.observeSyncs(nanos -> sync.record(nanos, TimeUnit.NANOSECONDS));
+        Timer syncs = sync;
+        store.observeSyncs(nanos -> syncs.record(nanos, TimeUnit.NANOSECONDS));
 
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
             gauge("ternmq.netty.direct.memory.used.bytes", "Direct memory Netty's buffer pool holds",
@@ -193,6 +196,23 @@ public final class PrometheusMetrics implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * The store's syncs so far as cumulative counts: element {@code i} counts those that took at most
+     * {@code SYNC_BOUNDS_MILLIS[i]}; the last element counts them all. Any thread.
+     */
+    long[] syncCounts() {
+        io.micrometer.core.instrument.distribution.CountAtBucket[] buckets = sync.takeSnapshot().histogramCounts();
+        long[] counts = new long[SYNC_BOUNDS_MILLIS.length + 1];
+        for (int i = 0; i < SYNC_BOUNDS_MILLIS.length && i < buckets.length; i++) {
+            counts[i] = (long) buckets[i].count();
+        }
+        counts[SYNC_BOUNDS_MILLIS.length] = sync.count();
+        return counts;
+    }
+
+    /** The sync histogram's bucket bounds, in milliseconds (its service level objectives). */
+    static final double[] SYNC_BOUNDS_MILLIS = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};
 
     private static Duration millis(double ms) {
         return Duration.ofNanos((long) (ms * 1_000_000));

@@ -11,9 +11,10 @@ import java.util.Set;
  * @param passwordFile     who may use it ({@code ternmq passwd} format)
  * @param metricsAnonymous whether {@code GET /metrics} answers without credentials ({@code metrics_anonymous})
  * @param readonlyUsers    users of the password file who may only read ({@code admin_readonly_users})
+ * @param tls              HTTPS ({@code certfile}/{@code keyfile} or {@code keystore} on the listener), or null
  */
 public record AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous,
-                                  Set<String> readonlyUsers) {
+                                  Set<String> readonlyUsers, TlsSettings tls) {
     public AdminListenerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
         readonlyUsers = Set.copyOf(readonlyUsers);
@@ -29,6 +30,17 @@ public record AdminListenerConfig(String bindAddress, int port, Path passwordFil
     /** Without read-only users. */
     public AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous) {
         this(bindAddress, port, passwordFile, metricsAnonymous, Set.of());
+    }
+
+    /** Plain HTTP. */
+    public AdminListenerConfig(String bindAddress, int port, Path passwordFile, boolean metricsAnonymous,
+                               Set<String> readonlyUsers) {
+        this(bindAddress, port, passwordFile, metricsAnonymous, readonlyUsers, null);
+    }
+
+    /** The listener as the TLS code knows listeners: only its address and TLS settings matter. */
+    public ListenerConfig asListener() {
+        return new ListenerConfig(bindAddress, port, tls, AuthSettings.DEFAULT, -1, 0, null, 0, false);
     }
 
     @Override

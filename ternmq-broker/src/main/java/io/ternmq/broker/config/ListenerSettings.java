@@ -260,11 +260,9 @@ public final class ListenerSettings {
      * @throws IllegalArgumentException without a password file
      */
     public AdminListenerConfig buildAdmin(String bindAddress, int port) {
-        if (certFile != null || keyFile != null || keystore != null) {
-            throw new IllegalArgumentException("protocol http_api does not serve HTTPS yet: remove certfile/keyfile/"
-                    + "keystore from this listener and put a TLS proxy in front");
-        }
-        return new AdminListenerConfig(bindAddress, port, passwordFile, metricsAnonymous, readonlyUsers);
+        // the TLS keys are checked as on an MQTT listener; with them the admin listener serves HTTPS only
+        return new AdminListenerConfig(bindAddress, port, passwordFile, metricsAnonymous, readonlyUsers,
+                build(bindAddress, port).tls());
     }
 
     /** The request path WebSocket upgrades are accepted on; default {@value WebSocketSettings#DEFAULT_PATH}. */

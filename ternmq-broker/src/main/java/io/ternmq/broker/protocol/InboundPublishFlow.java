@@ -9,6 +9,8 @@ import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.trace.Trace;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.PropertyId;
@@ -104,6 +106,11 @@ final class InboundPublishFlow {
                     + c.config().mqtt().maxTopicLength() + " bytes) or deeper than max_topic_levels ("
                     + c.config().mqtt().maxTopicLevels() + ")");
             return;
+        }
+        Trace[] traced = c.broker.service().traces().active();
+        if (traced.length != 0) {
+            Traces.publish(traced, true, c.clientId, c.channel.remoteAddress(), topic,
+                    p.qos().value(), p.retain(), p.payload());
         }
         Session session = c.session;
         if (p.qos() != QoS.AT_MOST_ONCE && v5

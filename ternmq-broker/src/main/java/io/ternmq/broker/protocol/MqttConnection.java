@@ -9,6 +9,8 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.security.ClientIdentity;
 import io.ternmq.broker.session.ConnectionInfo;
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.trace.Trace;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.codec.Auth;
 import io.ternmq.codec.Connack;
@@ -71,6 +73,8 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     private long sessionExpiry;
     private Will will;
     private long connectedAtMillis;
+    /** When the socket became unwritable (its write buffer over the high water mark); 0 while it is writable. */
+    private long unwritableSinceNanos;
 
     /** Null until a connection has a CONNECT to handle; afterwards only with enhanced authentication. */
     private ConnectFlow connectFlow;
@@ -232,6 +236,12 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         broker.metrics().connectionsOpen.decrementAndGet();
         if (previous == State.CONNECTED) {
             broker.metrics().clientsConnected.decrementAndGet();
+            Trace[] traced = broker.service().traces().active();
+            if (traced.length != 0) {
+                Traces.disconnected(traced, clientId, channel.remoteAddress(), disconnectedByClient
+                        ? "DISCONNECT from the client" : shuttingDown ? "the broker is stopping"
+                        : "connection closed without DISCONNECT from the client");
+            }
         }
         releaseConnectionSlot();
         if (previous == State.AWAIT_CONNECT || previous == State.AUTHENTICATING) {
@@ -286,6 +296,7 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     /** From the transport: the socket's write buffer crossed a water mark. */
     public void onWritabilityChanged() {
+        unwritableSinceNanos = channel.isWritable() ? 0 : System.nanoTime();
         if (state == State.CONNECTED) {
             outbound().writabilityChanged();
         }
@@ -401,6 +412,11 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         boolean present = version != MqttVersion.MQTT_3_1 && sessionPresent;
         send(new Connack(present, ReasonCode.SUCCESS, connack));
         requestFlush();
+        Trace[] traced = broker.service().traces().active();
+        if (traced.length != 0) {
+            Traces.connected(traced, clientId, channel.remoteAddress(), "MQTT " + version + (username == null ? ""
+                    : ", user '" + username + "'") + ", session expiry " + sessionExpiry + (present ? ", resumed" : ""));
+        }
         LOG.debug("Client '{}' connected from {} (MQTT {}, session expiry {}{})", clientId, channel.remoteAddress(),
                 version, sessionExpiry, present ? ", resumed" : "");
         Interceptors ext = broker.service().interceptors();
@@ -678,8 +694,10 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
 
     @Override
     public ConnectionInfo info() {
+        long unwritable = unwritableSinceNanos;
         return new ConnectionInfo(channel.remoteAddress(), channel.listenerName(),
-                username, version.level(), connectedAtMillis);
+                username, version.level(), connectedAtMillis, maxInflight(),
+                unwritable == 0 ? 0 : Math.max(1, (System.nanoTime() - unwritable) / 1_000_000));
     }
 
     // ------------------------------------------------------------------ the ways a connection ends

@@ -4,6 +4,8 @@ import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.extension.OutboundDecision;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
+import io.ternmq.broker.trace.Trace;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.codec.MqttPacketEncoder;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.PropertyId;
@@ -147,6 +149,12 @@ final class OutboundPublishFlow {
         c.channel.write(publish);
         c.broker.metrics().publishesSent.increment(publish.qos().value());
         c.broker.metrics().publishBytesSent.add(publish.payload().length);
+        c.broker.service().topicMetrics().sent(topic, publish.payload().length);
+        Trace[] traced = c.broker.service().traces().active();
+        if (traced.length != 0) {
+            Traces.publish(traced, false, c.clientId, c.channel.remoteAddress(), topic,
+                    publish.qos().value(), publish.retain(), publish.payload());
+        }
         return true;
     }
 }

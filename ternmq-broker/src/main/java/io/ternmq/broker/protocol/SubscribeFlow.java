@@ -4,6 +4,8 @@ import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.extension.SubscribeDecision;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.trace.Trace;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.MqttVersion;
 import io.ternmq.codec.QoS;
@@ -36,6 +38,11 @@ final class SubscribeFlow {
     }
 
     static void onSubscribe(MqttConnection c, Subscribe packet) {
+        Trace[] traced = c.broker.service().traces().active();
+        if (traced.length != 0) {
+            Traces.subscribe(traced, c.clientId, c.channel.remoteAddress(),
+                    packet.subscriptions().stream().map(ts -> ts.filter() + " " + ts.qos().value()).toList());
+        }
         // extensions first: the filters they change are the ones checked and authorized
         Subscribe subscribe = packet;
         SubscribeDecision decision = null;

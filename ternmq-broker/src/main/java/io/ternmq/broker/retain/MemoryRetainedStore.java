@@ -50,6 +50,11 @@ public final class MemoryRetainedStore implements RetainedStore {
     }
 
     @Override
+    public void forEach(Consumer<Message> visitor) {
+        byTopic.values().forEach(visitor);
+    }
+
+    @Override
     public Message get(String topic) {
         return byTopic.get(topic);
     }

@@ -21,6 +21,9 @@ public interface RetainedStore {
 
     long size();
 
+    /** Visits every retained message, {@code $} topics included (listings; weakly consistent with writes). */
+    void forEach(Consumer<Message> visitor);
+
     /** Sum of the retained payload sizes. */
     long bytes();
 }

@@ -93,6 +93,16 @@ public final class SubscriptionTree implements SubscriptionTable {
         return sharedMembers.get();
     }
 
+    /**
+     * Visits every filter subscribed on this node with its number of subscribers; a shared group counts as one
+     * subscriber of its filter. For listings (the admin API's topics): weakly consistent with concurrent writes.
+     */
+    @Override
+    public void forEachFilter(java.util.function.ObjIntConsumer<String> visitor) {
+        targets.forEachFilter(visitor);
+        groups.forEachFilter(visitor);
+    }
+
     /** {@code $share/{group}/{filter}} split into its parts. */
     private record SharedFilter(String group, String filter) {
         static SharedFilter parse(String shared) {

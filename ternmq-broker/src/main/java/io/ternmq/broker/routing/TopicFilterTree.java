@@ -115,4 +115,10 @@ final class TopicFilterTree<K, V> {
     boolean isEmpty() {
         return exact.isEmpty() && wildcards.isEmpty();
     }
+
+    /** Visits every filter held with how many entries it has (listings; weakly consistent with writes). */
+    void forEachFilter(java.util.function.ObjIntConsumer<String> visitor) {
+        exact.forEach((filter, entries) -> visitor.accept(filter, entries.size()));
+        wildcards.forEach((filter, entries) -> visitor.accept(filter, entries.size()));
+    }
 }

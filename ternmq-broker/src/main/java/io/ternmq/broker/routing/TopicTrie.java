@@ -200,4 +200,23 @@ public final class TopicTrie<T> {
             }
         }
     }
+
+    /** Visits every node holding a value with its path (levels joined by '/'); a listing's walk, not a hot path. */
+    public void forEach(java.util.function.BiConsumer<String, T> visitor) {
+        Map<String, Node<T>> children = root.children;
+        if (children != null) {
+            children.values().forEach(c -> walk(c, c.level, visitor));
+        }
+    }
+
+    private static <T> void walk(Node<T> node, String path, java.util.function.BiConsumer<String, T> visitor) {
+        T v = node.value;
+        if (v != null) {
+            visitor.accept(path, v);
+        }
+        Map<String, Node<T>> children = node.children;
+        if (children != null) {
+            children.values().forEach(c -> walk(c, path + "/" + c.level, visitor));
+        }
+    }
 }

@@ -157,11 +157,15 @@ public final class BrokerSecurity implements AutoCloseable {
         return authFailureDelay;
     }
 
-    /** Re-reads every password and ACL file and drops caches (SIGHUP). Certificates are the transport's. */
-    public void reload() {
+    /**
+     * Re-reads every password and ACL file and drops caches (SIGHUP): what each file did. Certificates are the
+     * transport's.
+     */
+    public List<ReloadOutcome> reload() {
         LOG.info("Reloading password and ACL files");
-        shared.reload();
+        List<ReloadOutcome> done = shared.reload();
         listeners.forEach(ListenerSecurity::reload);
+        return done;
     }
 
     @Override

@@ -62,15 +62,20 @@ public final class ReloadingFile<T> implements AutoCloseable {
 
     /** Re-reads the file now. @return whether it loaded */
     public boolean reload() {
+        return reloadNow().reloaded();
+    }
+
+    /** Re-reads the file now, saying what happened (on an error the last good version stays). */
+    public ReloadOutcome reloadNow() {
         try {
             T loaded = loader.load(file);
             current = loaded;
             LOG.info("Reloaded {} {}", what, file);
             listeners.forEach(l -> l.accept(loaded));
-            return true;
+            return new ReloadOutcome(what, file.toString(), null);
         } catch (IOException | IllegalArgumentException e) {
             LOG.error("Cannot reload {} {}; keeping the previous version: {}", what, file, message(e));
-            return false;
+            return new ReloadOutcome(what, file.toString(), message(e));
         }
     }
 

@@ -36,13 +36,15 @@ public final class SharedResources implements AutoCloseable {
                 () -> new ReloadingFile<>(file, "ACL file", AclFile::load, watcher));
     }
 
-    /** Reloads every shared file now. */
-    public synchronized void reload() {
+    /** Reloads every shared file now: what each did. */
+    public synchronized List<ReloadOutcome> reload() {
+        List<ReloadOutcome> done = new ArrayList<>();
         for (Object v : values.values()) {
             if (v instanceof ReloadingFile<?> f) {
-                f.reload();
+                done.add(f.reloadNow());
             }
         }
+        return done;
     }
 
     @Override

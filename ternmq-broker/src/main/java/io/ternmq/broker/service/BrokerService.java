@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.TopicMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
@@ -14,6 +15,7 @@ import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
 import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.trace.Traces;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
@@ -39,6 +41,8 @@ public final class BrokerService {
     private final SessionRegistry sessions;
     private final Router router;
     private final BrokerMetrics metrics;
+    private final TopicMetrics topicMetrics = new TopicMetrics();
+    private final Traces traces = new Traces();
     /**
      * Fixed before the first listener opens (see {@link #install}). A plain field on the hot path: every connection's
      * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
@@ -49,6 +53,16 @@ public final class BrokerService {
         this.sessions = sessions;
         this.router = router;
         this.metrics = metrics;
+    }
+
+    /** Counts per registered topic filter (admin API's topic-metrics); nothing counted while none is. */
+    public TopicMetrics topicMetrics() {
+        return topicMetrics;
+    }
+
+    /** The admin API's traces; the connection path reads {@code traces().active()} at each hook. */
+    public Traces traces() {
+        return traces;
     }
 
     // ------------------------------------------------------------------ extensions
@@ -116,30 +130,56 @@ public final class BrokerService {
     }
 
     /**
-     * Ends a client's connection as an administrator would (MQTT 5 clients are told {@code reasonCode}): its will is
-     * published unless {@code publishWill} is false; with {@code endSession} its session ends too, whatever its
-     * expiry said. Any thread.
+     * What a kick did.
      *
-     * @return whether the client had a session (connected or not)
+     * @param found         whether the client had a session (connected or not)
+     * @param disconnected  whether a connection was closed (false: the client was offline)
+     * @param sessionEnded  whether the session ended (or ends with the closing connection)
+     * @param willDiscarded whether a will was dropped unpublished (one attached, or one waiting for its delay)
      */
-    public CompletionStage<Boolean> kick(String clientId, int reasonCode, String why, boolean publishWill,
-                                         boolean endSession) {
+    public record KickOutcome(boolean found, boolean disconnected, boolean sessionEnded, boolean willDiscarded) {
+        static final KickOutcome NOT_FOUND = new KickOutcome(false, false, false, false);
+    }
+
+    /**
+     * Ends a client's connection as an administrator would (MQTT 5 clients are told {@code reasonCode}): its will is
+     * published unless {@code publishWill} is false [MQTT-3.1.2-8]; with {@code endSession} its session ends too,
+     * whatever its expiry said. An offline session has no connection to close: without {@code publishWill} a will
+     * still waiting for its delay is dropped; with {@code endSession} the session ends now. Any thread.
+     */
+    public CompletionStage<KickOutcome> kick(String clientId, int reasonCode, String why, boolean publishWill,
+                                             boolean endSession) {
         Session s = sessions.get(clientId);
         if (s == null) {
-            return CompletableFuture.completedFuture(false);
+            return CompletableFuture.completedFuture(KickOutcome.NOT_FOUND);
         }
-        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        CompletableFuture<KickOutcome> done = new CompletableFuture<>();
         s.submit(() -> {
+            if (s.isEnded()) {
+                done.complete(KickOutcome.NOT_FOUND);
+                return;
+            }
+            boolean hadWill = s.hasWill();
             boolean connected = s.disconnect(reasonCode, why, publishWill, endSession);
-            if (!connected && endSession && !s.isEnded()) {
+            if (connected) {
+                done.complete(new KickOutcome(true, true, endSession || !s.outlivesConnection(),
+                        !publishWill && hadWill));
+                return;
+            }
+            boolean pending = s.hasPendingWill();
+            if (!publishWill && pending) {
+                if (endSession) {
+                    s.discardWill();
+                } else {
+                    s.discardPendingWill();
+                }
+            }
+            if (endSession) {
                 // offline: nothing will close, so it ends now (a will still waiting for its delay goes out, as
                 // when a session expires, unless told otherwise)
-                if (!publishWill) {
-                    s.discardWill();
-                }
                 sessions.end(s);
             }
-            done.complete(true);
+            done.complete(new KickOutcome(true, false, endSession, !publishWill && pending));
         });
         return done;
     }
@@ -151,6 +191,7 @@ public final class BrokerService {
      * {@code loop}, with how many subscribers and shared groups it went to once what must be stored is.
      */
     public CompletionStage<Integer> publish(Message message, EventExecutor loop) {
+        topicMetrics.received(message.topic(), message.payload().length);
         CompletableFuture<Integer> done = new CompletableFuture<>();
         router.publish(message, new Router.Origin(null, 0, loop), (matched, quotaExceeded) -> done.complete(matched));
         return done;
@@ -163,6 +204,7 @@ public final class BrokerService {
      * @return a subscriber that falls behind while still consuming, which the publisher should wait for; or null
      */
     public DeliveryTarget publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
+        topicMetrics.received(message.topic(), message.payload().length);
         return router.publish(message, origin, callback);
     }
 
@@ -171,12 +213,14 @@ public final class BrokerService {
      * publisher connection; {@code routed} gets the number of targets once every QoS 1/2 copy is stored.
      */
     public void publishOwn(Message message, Router.PublishCallback routed) {
+        topicMetrics.received(message.topic(), message.payload().length);
         router.publish(message, new Router.Origin(null, 0, null), routed);
     }
 
     /** Publishes a will whose time has come; its Message Expiry Interval starts now (MQTT 5.0 3.1.3.2.4). */
     public void publishWill(Message will) {
         metrics.willsPublished.increment();
+        topicMetrics.received(will.topic(), will.payload().length);
         router.publish(new Message(will.topic(), will.qos(), will.retain(), will.payload(), will.properties(),
                 will.publisherId(), System.currentTimeMillis()), null, null);
     }
@@ -513,6 +557,42 @@ public final class BrokerService {
         }
         return new BrokerCounts(total, online, queued, inflight, bytes, router.subscriptions().size(),
                 router.subscriptions().sharedSize(), router.retained().size(), router.retained().bytes());
+    }
+
+    /**
+     * A topic or filter in use: with a retained message, or subscribed (shared groups count once each).
+     *
+     * @param retainedBytes payload bytes of its retained message, or -1 if it has none
+     */
+    public record ActiveTopic(String topic, long retainedBytes, int subscribers) {
+    }
+
+    /**
+     * The topics in use now, in order: those after {@code after} (null: from the first) containing {@code like}
+     * (null: any), at most {@code limit}. Reads the retained index and routing, never a loop. Any thread.
+     */
+    public List<ActiveTopic> topics(String after, String like, int limit) {
+        java.util.TreeMap<String, long[]> found = new java.util.TreeMap<>();
+        java.util.function.Predicate<String> wanted = t -> (after == null || t.compareTo(after) > 0)
+                && (like == null || t.contains(like));
+        router.retained().forEach(m -> {
+            if (wanted.test(m.topic())) {
+                found.computeIfAbsent(m.topic(), t -> new long[] {-1, 0})[0] = m.payload().length;
+            }
+        });
+        router.subscriptions().forEachFilter((filter, n) -> {
+            if (wanted.test(filter)) {
+                found.computeIfAbsent(filter, t -> new long[] {-1, 0})[1] += n;
+            }
+        });
+        List<ActiveTopic> page = new ArrayList<>(Math.min(limit, found.size()));
+        for (var e : found.entrySet()) {
+            if (page.size() >= limit) {
+                break;
+            }
+            page.add(new ActiveTopic(e.getKey(), e.getValue()[0], (int) e.getValue()[1]));
+        }
+        return page;
     }
 
     /** The retained messages a filter matches. */

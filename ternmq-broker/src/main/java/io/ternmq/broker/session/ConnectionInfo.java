@@ -7,7 +7,10 @@ package io.ternmq.broker.session;
  * @param listener      the listener it came through, "address:port" as configured
  * @param username      the user name it authenticated with, or null
  * @param protocolLevel 3 (MQTT 3.1), 4 (3.1.1) or 5
+ * @param maxInflight   the outbound in-flight window (the client's Receive Maximum, at most max_inflight_messages)
+ * @param unwritableMillis how long its socket has been unwritable (more waiting to be written than the write
+ *                      buffer's high water mark): the client stopped reading; 0 while it is writable
  */
 public record ConnectionInfo(String remoteAddress, String listener, String username, int protocolLevel,
-                             long connectedAtMillis) {
+                             long connectedAtMillis, int maxInflight, long unwritableMillis) {
 }

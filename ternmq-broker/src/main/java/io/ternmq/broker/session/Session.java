@@ -648,6 +648,27 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         return true;
     }
 
+    /** Whether the session holds a will (its connection's, or one waiting for its delay). Owner loop. */
+    public boolean hasWill() {
+        return will != null;
+    }
+
+    /**
+     * Drops the will an offline session keeps for its delay, and stores the session without it, so that a restart
+     * does not bring it back. Owner loop.
+     */
+    public void discardPendingWill() {
+        discardWill();
+        if (stored != null && !ended) {
+            stored.putRecord(record(System.currentTimeMillis()), null);
+        }
+    }
+
+    /** Whether an offline session's will waits for its Will Delay Interval. Owner loop. */
+    public boolean hasPendingWill() {
+        return willPending && connection == null;
+    }
+
     /** Forgets a will still waiting for its delay (an offline session an administrator ends). Owner loop. */
     public void discardWill() {
         if (willTimer != null) {

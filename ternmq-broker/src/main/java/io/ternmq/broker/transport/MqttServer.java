@@ -230,15 +230,15 @@ public final class MqttServer implements AutoCloseable {
         pipeline.build(ch);
     }
 
-    /** Rebuilds every TLS listener's context from its files now (SIGHUP). @return whether all succeeded */
-    public boolean reloadTls() {
-        boolean ok = true;
+    /** Rebuilds every TLS listener's context from its files now (SIGHUP): what each did. */
+    public List<io.ternmq.broker.security.ReloadOutcome> reloadTls() {
+        List<io.ternmq.broker.security.ReloadOutcome> done = new ArrayList<>();
         for (ListenerRuntime l : listeners) {
             if (l.tls != null) {
-                ok &= l.tls.reload();
+                done.add(l.tls.reloadNow());
             }
         }
-        return ok;
+        return done;
     }
 
     /** An I/O event loop, round robin: the owner of a session restored from the store until its client returns. */

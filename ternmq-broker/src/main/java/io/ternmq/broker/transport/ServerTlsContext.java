@@ -47,7 +47,7 @@ import java.util.Objects;
  * so a reload never drops a client. A reload that fails (a key written before its certificate, a typo) keeps the
  * previous context and is retried at the next change.
  */
-final class ServerTlsContext implements AutoCloseable {
+public final class ServerTlsContext implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerTlsContext.class);
 
     /** TLS 1.3 suites offered unless ciphers_tls1.3 says otherwise. */
@@ -69,7 +69,7 @@ final class ServerTlsContext implements AutoCloseable {
     private volatile String providerName;
 
     /** @throws ConfigException if the files are missing or unusable */
-    ServerTlsContext(ListenerConfig listener, int handshakeTimeoutMillis, FileWatcher watcher,
+    public ServerTlsContext(ListenerConfig listener, int handshakeTimeoutMillis, FileWatcher watcher,
                      io.ternmq.broker.metrics.BrokerMetrics metrics) {
         this.listener = listener;
         this.metrics = metrics;
@@ -90,7 +90,7 @@ final class ServerTlsContext implements AutoCloseable {
     }
 
     /** A handler for a new connection, with the current context. */
-    SslHandler newHandler(ByteBufAllocator alloc) {
+    public SslHandler newHandler(ByteBufAllocator alloc) {
         SslHandler h = context.newHandler(alloc);
         h.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
         return h;
@@ -98,6 +98,13 @@ final class ServerTlsContext implements AutoCloseable {
 
     /** Rebuilds the context from the files. @return whether it worked (else the previous one stays) */
     boolean reload() {
+        return reloadNow().reloaded();
+    }
+
+    /** Rebuilds the context from the files now, saying what happened (else the previous one stays). */
+    public io.ternmq.broker.security.ReloadOutcome reloadNow() {
+        String what = "TLS certificate of listener " + listener;
+        String file = String.valueOf(tls.certFile() != null ? tls.certFile() : tls.keystore());
         try {
             build();
             if (metrics != null) {
@@ -105,15 +112,15 @@ final class ServerTlsContext implements AutoCloseable {
             }
             LOG.info("Listener {}: reloaded TLS certificate (subject {}, valid until {})", listener,
                     serverCertificate.getSubjectX500Principal().getName(), serverCertificate.getNotAfter().toInstant());
-            return true;
+            return new io.ternmq.broker.security.ReloadOutcome(what, file, null);
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             LOG.error("Listener {}: cannot reload TLS files, keeping the previous certificate: {}", listener,
                     e.getMessage());
-            return false;
+            return new io.ternmq.broker.security.ReloadOutcome(what, file, String.valueOf(e.getMessage()));
         }
     }
 
-    X509Certificate serverCertificate() {
+    public X509Certificate serverCertificate() {
         return serverCertificate;
     }
 

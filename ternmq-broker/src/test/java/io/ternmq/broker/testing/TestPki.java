@@ -87,6 +87,14 @@ public final class TestPki {
                         new GeneralName(GeneralName.dNSName, "localhost")});
     }
 
+    /** A server certificate for 127.0.0.1 and localhost that expires {@code validFor} from now (alarms). */
+    public Issued server(String name, Duration validFor) {
+        return issue(ca, "CN=" + name, name, false, Instant.now().minus(Duration.ofDays(1)),
+                Instant.now().plus(validFor), new GeneralName[] {
+                        new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                        new GeneralName(GeneralName.dNSName, "localhost")});
+    }
+
     /** A client certificate with this CN (and an e-mail SAN {@code <cn>@example.com}), issued by the CA. */
     public Issued client(String cn) {
         return issue(ca, "O=TernMQ Tests,CN=" + cn, cn, true, Instant.now().minus(Duration.ofDays(1)),

@@ -263,9 +263,13 @@ class AdminListenerTest {
                 "password_file /p")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:4: listener: only one listener");
         assertThatThrownBy(() -> ConfigFileParser.parse("test.conf", List.of("listener 9883 127.0.0.1",
-                "protocol http_api", "password_file /p", "certfile /c", "keyfile /k")))
-                .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:1: listener: protocol http_api "
-                        + "does not serve HTTPS yet");
+                "protocol http_api", "password_file /p", "certfile /c")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.conf:1: listener: certfile needs "
+                        + "keyfile");
+        // certfile and keyfile make it HTTPS (AdminOperationsTest serves it)
+        assertThat(ConfigFileParser.parse("test.conf", List.of("listener 9883 127.0.0.1", "protocol http_api",
+                "password_file /p", "certfile /c", "keyfile /k")).build().operations().adminListener().tls()
+                .certFile()).isEqualTo(Path.of("/c"));
         assertThatThrownBy(() -> ConfigFileParser.parse("test.conf", List.of("listener 1 127.0.0.1",
                 "metrics_anonymous maybe")))
                 .isInstanceOf(ConfigException.class)
