@@ -99,7 +99,7 @@ final class BrokerExtensionContext implements ExtensionContext, ExtensionExecuto
 
     @Override
     public void addSubscribeInbound(SubscribeInboundInterceptor interceptor) {
-        register(interceptor, () -> chains.subscribeInbound.add(new Interceptors.Registered<>(interceptor, stats)));
+        register(interceptor, () -> chains.subscribeInbound.add(interceptor, stats));
     }
 
     @Override

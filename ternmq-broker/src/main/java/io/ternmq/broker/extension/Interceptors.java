@@ -25,7 +25,7 @@ public final class Interceptors {
     public final InterceptorChain<PublishInboundInterceptor, PublishDecision> publishInbound;
     /** Null when none; else each with its owner, in order. */
     public final Registered<PublishOutboundInterceptor>[] publishOutbound;
-    public final Registered<SubscribeInboundInterceptor>[] subscribeInbound;
+    public final InterceptorChain<SubscribeInboundInterceptor, SubscribeDecision> subscribeInbound;
     public final Registered<ClientLifecycleListener>[] lifecycle;
 
     /** An interceptor or listener and the extension it belongs to. */
@@ -36,7 +36,7 @@ public final class Interceptors {
         connectInbound = b.connectInbound.build();
         publishInbound = b.publishInbound.build();
         publishOutbound = array(b.publishOutbound);
-        subscribeInbound = array(b.subscribeInbound);
+        subscribeInbound = b.subscribeInbound.build();
         lifecycle = array(b.lifecycle);
     }
 
@@ -52,7 +52,8 @@ public final class Interceptors {
         final InterceptorChain.Builder<PublishInboundInterceptor, PublishDecision> publishInbound =
                 new InterceptorChain.Builder<>("PublishInbound", (i, d) -> i.onInboundPublish(d.client(), d));
         final List<Registered<PublishOutboundInterceptor>> publishOutbound = new ArrayList<>();
-        final List<Registered<SubscribeInboundInterceptor>> subscribeInbound = new ArrayList<>();
+        final InterceptorChain.Builder<SubscribeInboundInterceptor, SubscribeDecision> subscribeInbound =
+                new InterceptorChain.Builder<>("SubscribeInbound", (i, d) -> i.onSubscribe(d.client(), d));
         final List<Registered<ClientLifecycleListener>> lifecycle = new ArrayList<>();
 
         public Interceptors build() {
@@ -77,22 +78,6 @@ public final class Interceptors {
             r.owner().timed(System.nanoTime() - t0);
             if (d.skipped()) {
                 return;
-            }
-        }
-    }
-
-    /** Runs the SubscribeInbound interceptors over one SUBSCRIBE (client's loop); a throw refuses every filter. */
-    public void subscribe(ClientInfo client, SubscribeDecision d) {
-        for (Registered<SubscribeInboundInterceptor> r : subscribeInbound) {
-            long t0 = System.nanoTime();
-            try {
-                r.target().onSubscribe(client, d);
-            } catch (RuntimeException | LinkageError e) {
-                r.owner().error("SubscribeInbound", e);
-                d.refuseAll(ReasonCodes.UNSPECIFIED_ERROR);
-                return;
-            } finally {
-                r.owner().timed(System.nanoTime() - t0);
             }
         }
     }

@@ -1,8 +1,10 @@
 package io.ternmq.broker.extension;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.Subscribe;
 import io.ternmq.codec.TopicSubscription;
+import io.ternmq.extension.api.ClientInfo;
 import io.ternmq.extension.api.SubscribeInboundOutput;
 
 import java.util.ArrayList;
@@ -10,19 +12,44 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
-/** The filters of one SUBSCRIBE as the {@code SubscribeInbound} interceptors see and change them. */
-public final class SubscribeDecision implements SubscribeInboundOutput {
+/**
+ * The filters of one SUBSCRIBE as the {@code SubscribeInbound} interceptors see and change them: per filter a change
+ * or a refusal; the whole SUBSCRIBE refused (every filter with one code) when an interceptor fails or its async
+ * decision's fallback refuses.
+ */
+public final class SubscribeDecision extends Decision<SubscribeDecision> implements SubscribeInboundOutput {
+    private final ClientInfo client;
     private final Subscribe original;
     private final List<TopicSubscription> filters;
     /** Per filter: the refusal's reason code, or -1. */
     private final int[] refusals;
     private boolean changed;
 
-    public SubscribeDecision(Subscribe subscribe) {
-        this.original = subscribe;
-        this.filters = new ArrayList<>(subscribe.subscriptions());
-        this.refusals = new int[filters.size()];
-        Arrays.fill(refusals, -1);
+    public SubscribeDecision(ClientInfo client, Subscribe subscribe, EventExecutor loop) {
+        this(client, subscribe, new ArrayList<>(subscribe.subscriptions()), null, false, loop);
+    }
+
+    private SubscribeDecision(ClientInfo client, Subscribe original, List<TopicSubscription> filters, int[] refusals,
+                              boolean changed, EventExecutor loop) {
+        super(loop);
+        this.client = client;
+        this.original = original;
+        this.filters = filters;
+        if (refusals == null) {
+            refusals = new int[filters.size()];
+            Arrays.fill(refusals, -1);
+        }
+        this.refusals = refusals;
+        this.changed = changed;
+    }
+
+    @Override
+    protected SubscribeDecision copy() {
+        return new SubscribeDecision(client, original, new ArrayList<>(filters), refusals.clone(), changed, loop);
+    }
+
+    ClientInfo client() {
+        return client;
     }
 
     /** The SUBSCRIBE the broker goes on with. */
@@ -32,12 +59,7 @@ public final class SubscribeDecision implements SubscribeInboundOutput {
 
     /** The reason code refusing filter {@code i}, or -1. */
     public int refusal(int i) {
-        return refusals[i];
-    }
-
-    /** Refuses every filter: an interceptor failed. */
-    void refuseAll(int reasonCode) {
-        Arrays.fill(refusals, reasonCode);
+        return refused() ? refusalCode() : refusals[i];
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.ternmq.broker.protocol;
 
-import io.ternmq.broker.extension.Interceptors;
+import io.ternmq.broker.extension.InterceptorChain;
 import io.ternmq.broker.extension.SubscribeDecision;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.message.Subscription;
@@ -16,6 +16,7 @@ import io.ternmq.codec.TopicSubscription;
 import io.ternmq.codec.TopicSyntax;
 import io.ternmq.codec.Unsuback;
 import io.ternmq.codec.Unsubscribe;
+import io.ternmq.extension.api.SubscribeInboundInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,14 +45,25 @@ final class SubscribeFlow {
                     packet.subscriptions().stream().map(ts -> ts.filter() + " " + ts.qos().value()).toList());
         }
         // extensions first: the filters they change are the ones checked and authorized
-        Subscribe subscribe = packet;
-        SubscribeDecision decision = null;
-        Interceptors ext = c.broker.service().interceptors();
-        if (ext.subscribeInbound != null) {
-            decision = new SubscribeDecision(packet);
-            ext.subscribe(c.clientInfo(), decision);
-            subscribe = decision.subscribe();
+        InterceptorChain<SubscribeInboundInterceptor, SubscribeDecision> extensions =
+                c.broker.service().interceptors().subscribeInbound;
+        if (extensions == null) {
+            authorize(c, packet, null);
+            return;
         }
+        CompletableFuture<SubscribeDecision> later = new CompletableFuture<>();
+        SubscribeDecision now = extensions.runNow(new SubscribeDecision(c.clientInfo(), packet, c.loop()),
+                later::complete);
+        if (now != null) {
+            authorize(c, now.subscribe(), now);
+        } else {
+            // decided elsewhere: the client's later packets wait, in order, as for an authorization answer
+            c.whenAnswered(later, null, d -> authorize(c, d.subscribe(), d));
+        }
+    }
+
+    /** @param decision what the extensions decided (null without SubscribeInbound interceptors) */
+    private static void authorize(MqttConnection c, Subscribe subscribe, SubscribeDecision decision) {
         Subscribe s = subscribe;
         SubscribeDecision refusals = decision;
         // ask the authorizer about every well-formed filter first; the answers may take a while

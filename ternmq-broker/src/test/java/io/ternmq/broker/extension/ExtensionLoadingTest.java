@@ -111,11 +111,12 @@ class ExtensionLoadingTest {
         SampleExtensionFolder.describe(folder, Map.of("priority", "1", "api_version", "1"));
         assertThatThrownBy(() -> ExtensionDescriptor.read(folder)).hasMessageContaining("api_version: '1' is not "
                 + "major.minor");
-        SampleExtensionFolder.describe(folder, Map.of("api_version", "0.2", "required", "true"));
+        SampleExtensionFolder.describe(folder, Map.of("api_version", "0.9", "required", "true"));
         broker = TestBroker.start();
         assertThatThrownBy(() -> Extensions.start(dir, 10, broker.broker().service()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("needs extension API 0.2, newer than this broker's 0.1");
+                .hasMessageContaining("needs extension API 0.9, newer than this broker's "
+                        + io.ternmq.extension.api.ExtensionApi.VERSION);
     }
 
     @Test

@@ -7,6 +7,6 @@ package io.ternmq.extension.api;
  * @since 0.1
  */
 public interface ExtensionApi {
-    /** {@code major.minor}; a minor version only adds. @since 0.1 */
-    String VERSION = "0.1";
+    /** {@code major.minor}; a minor version only adds (0.2: {@code SubscribeInboundOutput.async}). @since 0.1 */
+    String VERSION = "0.2";
 }

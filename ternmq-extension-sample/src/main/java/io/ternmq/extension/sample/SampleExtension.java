@@ -39,7 +39,10 @@ import java.util.Properties;
  *       delivered (0x83); {@code moveto/X} is routed to {@code moved/X}; {@code async/ok/...} is decided on another
  *       thread after {@code async_delay_ms} (payload prefixed {@code async:}); {@code async/slow/...} decides too
  *       late, so its fallback (deliver unchanged) applies;</li>
- *   <li>SUBSCRIBE: {@code forbidden/...} is refused (0x87), {@code alias/news} becomes {@code news/#};</li>
+ *   <li>SUBSCRIBE: {@code forbidden/...} is refused (0x87), {@code alias/news} becomes {@code news/#}; a SUBSCRIBE
+ *       whose first filter is {@code async/sub/...} is decided on another thread after {@code async_delay_ms}, each
+ *       {@code async/sub/X} becoming {@code X}; one starting {@code async/slowsub/...} decides too late, so its
+ *       fallback (every filter refused, 0x80) applies;</li>
  *   <li>delivery: {@code secret/...} is skipped for receivers whose id starts with {@code nosy-}; {@code tagged/...}
  *       gets a User Property {@code receiver} naming each receiver;</li>
  *   <li>{@code sample/kick/<client id>} disconnects that client with 0x9C and a Server Reference
@@ -147,6 +150,27 @@ public final class SampleExtension implements ExtensionMain {
     }
 
     private void onSubscribe(ClientInfo client, SubscribeInboundOutput output) {
+        if (output.size() > 0 && output.filter(0).startsWith("async/sub/")) {
+            // decided on another thread: each async/sub/X becomes X
+            Async async = output.async(Duration.ofSeconds(5), Fallback.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+            context.executor().schedule(() -> {
+                for (int i = 0; i < output.size(); i++) {
+                    String filter = output.filter(i);
+                    if (filter.startsWith("async/sub/")) {
+                        output.filter(i, filter.substring("async/sub/".length()));
+                    }
+                }
+                async.resume();
+            }, Duration.ofMillis(asyncDelayMillis));
+            return;
+        }
+        if (output.size() > 0 && output.filter(0).startsWith("async/slowsub/")) {
+            // decides too late: the fallback (every filter refused with 0x80) applies
+            Async async = output.async(Duration.ofMillis(asyncSlowTimeoutMillis),
+                    Fallback.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+            context.executor().schedule(async::resume, Duration.ofMillis(asyncSlowTimeoutMillis * 5));
+            return;
+        }
         for (int i = 0; i < output.size(); i++) {
             String filter = output.filter(i);
             if (filter.startsWith("forbidden/")) {

@@ -268,6 +268,37 @@ class ExtensionProcessTest {
     }
 
     @Test
+    @DisplayName("SubscribeInbound async: a decision made 50 ms later applies (the filter it changed is subscribed) "
+            + "and the client's PUBLISH sent right after waits for it; one that comes too late gets the fallback")
+    void asyncSubscribeDecisions() throws Exception {
+        prepareWithSample();
+        broker.start();
+        Mqtt5AsyncClient client = hivemq("sub-async-decided").toAsync();
+        client.connect().get();
+        java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        client.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL,
+                p -> got.add(p.getTopic() + " " + new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)));
+        long t0 = System.nanoTime();
+        // back to back on one connection: the PUBLISH is read only once the SUBSCRIBE is decided, so the filter
+        // the extension made of it (order/#) already matches the client's own message
+        var subAck = client.subscribeWith().topicFilter("async/sub/order/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        var pubAck = client.publishWith().topic("order/1").qos(MqttQos.AT_LEAST_ONCE).payload("1".getBytes()).send();
+        assertThat(subAck.get().getReasonCodes()).extracting(c -> c.getCode()).containsExactly(1);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("decided 50 ms after it arrived")
+                .isGreaterThanOrEqualTo(50);
+        pubAck.get();
+        assertThat(got.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("order/1 1");
+
+        var late = client.subscribeWith().topicFilter("async/slowsub/x").qos(MqttQos.AT_LEAST_ONCE).send();
+        // the client reports a SUBACK of refusals only as an exception carrying it
+        assertThatThrownBy(late::get).as("timed out after 200 ms: refused by the fallback")
+                .cause().isInstanceOfSatisfying(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException.class,
+                        e -> assertThat(e.getMqttMessage().getReasonCodes()).extracting(c -> c.getCode())
+                                .containsExactly(0x80));
+        client.disconnect().get();
+    }
+
+    @Test
     @DisplayName("PublishOutbound: per receiver, one is skipped, each gets its own user property")
     void outboundPerReceiver() {
         prepareWithSample();
@@ -347,14 +378,16 @@ class ExtensionProcessTest {
         SampleExtensionFolder.describe(folder, Map.of("api_version", "9.1"));
         broker.start();
         assertUnchanged();
-        assertThat(broker.output()).contains("needs extension API 9.1, newer than this broker's 0.1");
+        assertThat(broker.output()).contains("needs extension API 9.1, newer than this broker's "
+                + io.ternmq.extension.api.ExtensionApi.VERSION);
         broker.close();
 
         folder = prepareWithSample();
         SampleExtensionFolder.describe(folder, Map.of("api_version", "0.7", "required", "true"));
         broker.launch();
         assertThat(broker.awaitExit(Duration.ofSeconds(30))).as(broker.output()).isEqualTo(2);
-        assertThat(broker.output()).contains("needs extension API 0.7, newer than this broker's 0.1");
+        assertThat(broker.output()).contains("needs extension API 0.7, newer than this broker's "
+                + io.ternmq.extension.api.ExtensionApi.VERSION);
     }
 
     @Test
