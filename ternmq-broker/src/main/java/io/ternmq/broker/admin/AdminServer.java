@@ -15,6 +15,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.MetricsHistory;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.security.Authenticator;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -30,8 +32,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The admin listener ({@code protocol http_api}): HTTP/1.1 on an event loop of its own (one thread, never an MQTT
  * one), so that a scrape or a slow admin client cannot delay a PUBLISH. Routes: {@code GET /metrics},
- * {@code GET /health/live}, {@code GET /health/ready}, and the REST API under {@code /api/v1} (docs/operations.md),
- * one {@link AdminRoute} per resource.
+ * {@code GET /health/live}, {@code GET /health/ready}, the REST API under {@code /api/v1} (docs/operations.md),
+ * one {@link AdminRoute} per resource, and the dashboard at {@code /}.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
@@ -69,13 +71,19 @@ public final class AdminServer implements AutoCloseable {
         EventExecutor loop = group.next(); // the only one
         AdminLogins logins = new AdminLogins();
         ListenersRoute listeners = new ListenersRoute();
-        AdminRouter router = new AdminRouter(List.of(new MetricsRoute(metrics), HealthRoute.live(),
+        List<AdminRoute> routes = new ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
                 new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis),
                 new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
                 new ClientRoute(service), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners),
-                users, config.metricsAnonymous(), config.readonlyUsers(), logins);
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners));
+        // the dashboard (docs/operations.md): its files, and the 1 s samples its plots show, taken on this loop
+        MetricsHistory history = new MetricsHistory(counters);
+        loop.scheduleAtFixedRate(() -> history.sample(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
+        routes.add(new MetricsHistoryRoute(history));
+        routes.addAll(List.of(DashboardRoute.load()));
+        AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(),
+                logins);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
