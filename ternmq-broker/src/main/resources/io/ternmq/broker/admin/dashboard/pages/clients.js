@@ -50,9 +50,11 @@ function detail(root, ctx, id) {
   const error = h('p', { class: 'error', 'data-testid': 'client-error' });
   const info = h('div');
   const subs = h('div');
+  const actions = h('div');
+  const subActions = h('div');
   const result = h('p', { class: 'notice', 'data-testid': 'client-result', hidden: true });
   root.append(h('p', {}, h('a', { href: '#/clients' }, '← Clients')), h('h1', { 'data-testid': 'client-id' }, id), error, result, info,
-    h('h2', {}, 'Subscriptions'), subs);
+    actions, h('h2', {}, 'Subscriptions'), subs, subActions);
   const say = text => { result.hidden = false; result.textContent = text; };
 
   const load = async () => {
@@ -62,17 +64,19 @@ function detail(root, ctx, id) {
       const fields = ['connected', 'address', 'listener', 'transport', 'username', 'protocol', 'connectedAt', 'expiryInterval',
         'subscriptions', 'inflight', 'queued', 'messagesIn', 'messagesOut', 'bytesIn', 'bytesOut'].filter(k => k in c);
       clear(info).append(h('dl', { class: 'kv', 'data-testid': 'client-detail', 'data-connected': String(c.connected) },
-        fields.flatMap(k => [h('dt', {}, k), h('dd', { 'data-testid': `client-${k}` }, k === 'expiryInterval' && c[k] === null ? 'never' : fmt(c[k]))])));
-      if (!ctx.readOnly) info.append(kickForm());
-      info.append(h('p', {}, h('a', { href: `#/trace?clientId=${seg(id)}`, 'data-testid': 'client-trace' }, 'Trace this client')));
+        fields.flatMap(k => [h('dt', {}, k), h('dd', { 'data-testid': `client-field-${k}`, 'data-value': c[k] ?? '' }, k === 'expiryInterval' && c[k] === null ? 'never' : fmt(c[k]))])));
       clear(subs).append(table('client-subscriptions', [
         { key: 'filter' }, { key: 'qos', label: 'QoS', num: true }, { key: 'noLocal' }, { key: 'retainAsPublished' },
         { key: 'retainHandling', num: true },
         ...(ctx.readOnly ? [] : [{ key: '', label: '', render: sub => h('button', { class: 'secondary', 'data-testid': 'unsubscribe', onclick: () => unsubscribe(sub.filter) }, 'Remove') }]),
       ], s.subscriptions));
-      if (!ctx.readOnly) subs.append(subscribeForm());
     } catch (e) {
-      error.textContent = e.status === 404 ? `No client '${id}'.` : e.message;
+      if (e.status === 404) {
+        error.textContent = `No client '${id}': its session has ended.`;
+        clearInterval(timer); // it will not come back by itself
+      } else {
+        error.textContent = e.message;
+      }
     }
   };
 
@@ -119,7 +123,15 @@ function detail(root, ctx, id) {
       load();
     } catch (e) { error.textContent = e.message; }
   };
+  if (!ctx.readOnly) {
+    actions.append(kickForm());
+    subActions.append(subscribeForm());
+  }
+  actions.append(h('p', {}, h('a', { href: `#/trace?clientId=${seg(id)}`, 'data-testid': 'client-trace' }, 'Trace this client')));
+  // the detail follows the client (a kick, a reconnect) while it is shown
+  const timer = setInterval(load, 2000);
   load();
+  return () => clearInterval(timer);
 }
 
 export default {
