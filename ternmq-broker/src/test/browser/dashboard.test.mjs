@@ -1,5 +1,6 @@
-// The dashboard in headless Chromium against a real broker: log in, every page, Overview's counts, a kick, and a
-// retained publish and delete that a subscriber sees. mqtt.js clients (MQTT 5, over TCP) play the devices.
+// The dashboard in headless Chromium against a real broker: log in, every page, Overview's counts, a kick, a
+// retained publish and delete that a subscriber sees, and a read-only user. mqtt.js clients (MQTT 5, over TCP) play
+// the devices; each test uses client ids and topics of its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
@@ -141,6 +142,46 @@ test('a retained publish (MQTT 5 properties) and its delete from the Retained pa
   await after.subscribeAsync('dash/retained/a', { qos: 1 });
   await after.publishAsync('dash/retained/a', 'marker', { qos: 1 });
   assert.equal(await first, 'marker', 'the retained message is gone');
+  checks.assertClean();
+  await context.close();
+});
+
+test('read-only user: no write controls on any page; writes with its login get 403', async () => {
+  const ro = await device('ro-device');
+  await ro.subscribeAsync('ro/#', { qos: 1 });
+  await ro.publishAsync('ro/kept', 'x', { qos: 1, retain: true });
+  const { context, page, checks } = await session('viewer');
+  assert.equal(await page.getByTestId('user').getAttribute('data-readonly'), 'true');
+
+  await page.goto(`${broker.url}/#/clients/ro-device`);
+  await page.getByTestId('client-subscriptions').waitFor();
+  assert.equal(await page.getByTestId('client-detail').getAttribute('data-connected'), 'true');
+  for (const id of ['kick', 'kick-form', 'subscribe-form', 'unsubscribe']) {
+    assert.equal(await page.getByTestId(id).count(), 0, `${id} shown to a read-only user`);
+  }
+  await screenshot(page, 'readonly-client');
+  await page.goto(`${broker.url}/#/retained`);
+  await page.locator('[data-testid=retained-table] tr[data-topic="ro/kept"]').waitFor();
+  for (const id of ['retained-delete', 'publish-form']) {
+    assert.equal(await page.getByTestId(id).count(), 0, `${id} shown to a read-only user`);
+  }
+  await screenshot(page, 'readonly-retained');
+  // the page has no way to write; the login could still be used by hand: the broker refuses
+  const csrf = await page.evaluate(() => JSON.parse(sessionStorage.getItem('ternmq.login')).csrf);
+  const write = (method, path, data) => context.request.fetch(`${broker.url}/api/v1/${path}`,
+    { method, headers: { 'X-TernMQ-CSRF': csrf, 'Content-Type': 'application/json' }, data });
+  for (const [method, path, data] of [
+    ['POST', 'publish', { topic: 'ro/x', payload: 'no' }],
+    ['DELETE', 'clients/ro-device'],
+    ['POST', 'clients/ro-device/subscriptions', { filter: 'x', qos: 0 }],
+    ['DELETE', 'retained/ro%2Fkept'],
+  ]) {
+    const r = await write(method, path, data);
+    assert.equal(r.status(), 403, `${method} ${path}`);
+    assert.match((await r.json()).message, /read-only/);
+  }
+  // reading works with the same login
+  assert.equal((await context.request.get(`${broker.url}/api/v1/status`)).status(), 200);
   checks.assertClean();
   await context.close();
 });

@@ -105,8 +105,8 @@ public final class AdminServer implements AutoCloseable {
         }
         InetSocketAddress address = (InetSocketAddress) ch.localAddress();
         if (address.getAddress().isLoopbackAddress()) {
-            LOG.info("Admin listener (HTTP) on {}: /metrics{}, /health/live, /health/ready, /api/v1", describe(address),
-                    config.metricsAnonymous() ? " (no credentials: metrics_anonymous)" : "");
+            LOG.info("Admin listener (HTTP) on {}: /metrics{}, /health/live, /health/ready, /api/v1, dashboard /",
+                    describe(address), config.metricsAnonymous() ? " (no credentials: metrics_anonymous)" : "");
         } else {
             LOG.warn("Admin listener (HTTP) on {} is reachable from other hosts: bind it to 127.0.0.1 unless they "
                     + "need it, and never expose it to the internet", describe(address));
