@@ -48,6 +48,12 @@ test('headless Chromium logs in; every page renders (screenshots, none blank)', 
     Number(await page.getByTestId('chart-publish').getAttribute('data-points')) >= 2);
   assert.equal(await page.locator('.uplot').count(), 6);
   await screenshot(page, 'overview');
+  // the plots follow the window's width (two columns of them at 1280 px, one at 800 px: each gets wider)
+  const width = () => page.locator('.uplot').first().evaluate(e => e.getBoundingClientRect().width);
+  const wide = await width();
+  await page.setViewportSize({ width: 800, height: 900 });
+  await until('plots resized with the window', async () => Math.abs((await width()) - wide) > 50);
+  await page.setViewportSize({ width: 1280, height: 900 });
   for (const name of ['clients', 'subscriptions', 'topics', 'retained', 'metrics', 'alarms', 'slow-subscribers',
     'topic-metrics', 'trace', 'systree']) {
     await page.getByTestId(`nav-${name}`).click();

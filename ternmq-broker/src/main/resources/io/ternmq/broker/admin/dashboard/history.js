@@ -81,6 +81,11 @@ export class Chart {
     this.container.setAttribute('data-points', String(this.history.time.length));
   }
 
+  /** Follows its box's width (the window resized). */
+  resize() {
+    this.plot.setSize({ width: Math.max(300, (this.container.clientWidth || 460) - 16), height: 200 });
+  }
+
   update() {
     this.plot.setData(this.data());
     this.mark();

@@ -64,6 +64,13 @@ export default {
     };
     tick();
     const timer = setInterval(tick, 1000);
-    return () => { stopped = true; clearInterval(timer); plots?.forEach(p => p.destroy()); };
+    const resized = () => plots?.forEach(p => p.resize());
+    window.addEventListener('resize', resized);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      window.removeEventListener('resize', resized);
+      plots?.forEach(p => p.destroy());
+    };
   },
 };
