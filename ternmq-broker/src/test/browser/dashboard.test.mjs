@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { startBroker, launchBrowser, guard, logIn, screenshot, until } from './harness.mjs';
+import { startBroker, launchBrowser, guard, logIn, screenshot, until, dominantColour } from './harness.mjs';
 
 let broker, browser;
 const clients = [];
@@ -190,4 +190,22 @@ test('read-only user: no write controls on any page; writes with its login get 4
   assert.equal((await context.request.get(`${broker.url}/api/v1/status`)).status(), 200);
   checks.assertClean();
   await context.close();
+});
+
+test('the checks are real: a console error, a request off 127.0.0.1 and a blank screenshot are caught', async () => {
+  const page = await browser.newPage();
+  const checks = guard(page);
+  await page.route('http://example.invalid/**', route => route.abort()); // never leaves the machine
+  await page.goto('about:blank');
+  await page.evaluate(() => {
+    console.error('planted error');
+    fetch('http://example.invalid/x').catch(() => {});
+  });
+  await until('both seen', () => checks.problems.length >= 2);
+  assert.ok(checks.problems.some(p => p.startsWith('console error: planted error')), checks.problems.join('\n'));
+  assert.ok(checks.problems.some(p => p === 'request off 127.0.0.1: http://example.invalid/x'), checks.problems.join('\n'));
+  assert.throws(() => checks.assertClean());
+  const blank = dominantColour(await page.screenshot());
+  assert.ok(blank.share > 0.985 && blank.colours <= 8, `about:blank: ${JSON.stringify(blank)}`);
+  await page.close();
 });
