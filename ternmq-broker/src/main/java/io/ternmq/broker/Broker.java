@@ -130,6 +130,8 @@ public final class Broker implements AutoCloseable {
         try {
             AdminListenerConfig adminConfig = config.operations().adminListener();
             if (adminConfig != null) {
+                // what the admin listener's history reads (metrics/history); Prometheus adds its own observer
+                broker.store.observeSyncs(broker.metrics.storeSyncs::record);
                 // before recovery: liveness answers during a long one, readiness once it is done
                 broker.prometheus = new PrometheusMetrics(broker.metrics, broker.service, broker.store);
                 broker.admin = AdminServer.start(adminConfig,

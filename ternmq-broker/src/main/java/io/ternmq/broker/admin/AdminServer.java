@@ -15,6 +15,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.MetricsHistory;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.security.Authenticator;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -34,8 +36,8 @@ import java.util.function.Supplier;
 /**
  * The admin listener ({@code protocol http_api}): HTTP/1.1 on an event loop of its own (one thread, never an MQTT
  * one), so that a scrape or a slow admin client cannot delay a PUBLISH. Routes: {@code GET /metrics},
- * {@code GET /health/live}, {@code GET /health/ready}, and the REST API under {@code /api/v1} (docs/operations.md),
- * one {@link AdminRoute} per resource.
+ * {@code GET /health/live}, {@code GET /health/ready}, the REST API under {@code /api/v1} (docs/operations.md),
+ * one {@link AdminRoute} per resource, and the dashboard at {@code /}.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
@@ -98,7 +100,7 @@ public final class AdminServer implements AutoCloseable {
         EventExecutor loop = group.next(); // the only one
         AdminLogins logins = new AdminLogins();
         ListenersRoute listeners = new ListenersRoute();
-        List<AdminRoute> routes = new java.util.ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
+        List<AdminRoute> routes = new ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
                 new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis, tls != null),
                 new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
@@ -110,6 +112,11 @@ public final class AdminServer implements AutoCloseable {
                 new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service),
                 new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics()),
                 TracesRoute.collection(service.traces(), loop), TracesRoute.one(service.traces(), loop)));
+        // the dashboard (docs/operations.md): its files, and the 1 s samples its plots show, taken on this loop
+        MetricsHistory history = new MetricsHistory(counters);
+        loop.scheduleAtFixedRate(() -> history.sample(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
+        routes.add(new MetricsHistoryRoute(history));
+        routes.addAll(List.of(DashboardRoute.load()));
         AdminRouter router = new AdminRouter(routes, users, config.metricsAnonymous(), config.readonlyUsers(), logins,
                 authFailureDelayMillis);
         HostCheck hosts = new HostCheck(config.bindAddress(), isWildcard(config.bindAddress()) ? hostName() : null);
@@ -139,7 +146,7 @@ public final class AdminServer implements AutoCloseable {
         }
         InetSocketAddress address = (InetSocketAddress) ch.localAddress();
         if (address.getAddress().isLoopbackAddress()) {
-            LOG.info("Admin listener ({}) on {}: /metrics{}, /health/live, /health/ready, /api/v1",
+            LOG.info("Admin listener ({}) on {}: /metrics{}, /health/live, /health/ready, /api/v1, dashboard /",
                     tls != null ? "HTTPS" : "HTTP", describe(address),
                     config.metricsAnonymous() ? " (no credentials: metrics_anonymous)" : "");
         } else {

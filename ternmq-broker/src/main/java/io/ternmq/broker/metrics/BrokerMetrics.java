@@ -73,6 +73,9 @@ public final class BrokerMetrics {
     /** QoS 0 messages not kept for an offline session (queue_qos0_messages false). */
     public final LongAdder offlineQos0Drops = new LongAdder();
 
+    /** The store's syncs to disk, by duration (recorded by the store's writer once per synced group of writes). */
+    public final SyncLatencies storeSyncs = new SyncLatencies();
+
     // ------------------------------------------------------------------ transport limits and security
     /** Connections closed at accept because their listener's max_connections was reached. */
     public final LongAdder listenerConnectionsRefused = new LongAdder();

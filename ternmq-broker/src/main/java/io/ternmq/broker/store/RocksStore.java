@@ -132,8 +132,8 @@ public final class RocksStore implements Store {
     }
 
     @Override
-    public void observeSyncs(LongConsumer nanos) {
-        syncObserver = nanos;
+    public synchronized void observeSyncs(LongConsumer nanos) {
+        syncObserver = syncObserver.andThen(nanos); // called at start only: Prometheus, the admin's history
     }
 
     private void syncWal() {

@@ -31,7 +31,7 @@ public interface Store extends AutoCloseable {
 
     /**
      * Tells {@code nanos} how long each sync to disk took, on the thread that synced (once per group of writes, never
-     * per message). A store that never syncs never calls it.
+     * per message), besides the observers added before. A store that never syncs never calls it.
      */
     default void observeSyncs(LongConsumer nanos) {
     }
