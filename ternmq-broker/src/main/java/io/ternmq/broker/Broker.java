@@ -22,6 +22,7 @@ import io.ternmq.broker.security.BrokerSecurity;
 import io.ternmq.broker.security.ConnectionLimit;
 import io.ternmq.broker.security.EnhancedAuthenticator;
 import io.ternmq.broker.security.ListenerSecurity;
+import io.ternmq.broker.security.SecurityProvider;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.session.SessionRegistry;
@@ -62,8 +63,8 @@ public final class Broker implements AutoCloseable {
     private final BrokerSecurity security;
     /** This node in its cluster; null on a single node (cluster.enabled false: nothing of it is loaded). */
     private ClusterNode cluster;
-    /** The loaded extensions (none without extensions_dir or with nothing in it). */
-    private Extensions extensions = Extensions.none();
+    /** The extensions (none without extensions_dir or with nothing in it): loaded at once, started by start(). */
+    private final Extensions extensions;
     private List<InetSocketAddress> addresses = List.of();
     /** The $SYS tree's updates; null with sys_interval 0. */
     private SysTree sysTree;
@@ -77,8 +78,16 @@ public final class Broker implements AutoCloseable {
     /** @param authenticator the embedder's, for every listener; null: each listener's configured security */
     private Broker(BrokerConfig config, Authenticator authenticator, Collection<EnhancedAuthenticator> enhanced) {
         this.config = config;
-        this.security = authenticator == null ? BrokerSecurity.fromConfig(config, metrics)
-                : BrokerSecurity.fixed(config, authenticator, enhanced);
+        // loaded before the security is built: their jars may carry security providers a listener names
+        this.extensions = Extensions.load(config.extensions().dir(), config.extensions().slowCallMillis());
+        try {
+            this.security = authenticator == null
+                    ? BrokerSecurity.fromConfig(config, metrics, securityProviders(extensions))
+                    : BrokerSecurity.fixed(config, authenticator, enhanced);
+        } catch (RuntimeException e) {
+            extensions.close();
+            throw e;
+        }
         this.store = openStore(config.storage());
         QueueSettings queues = config.queues();
         QueueLimits limits = new QueueLimits(queues.maxQueuedMessages(), queues.maxQueuedBytes(),
@@ -148,8 +157,7 @@ public final class Broker implements AutoCloseable {
                         broker.clusterSessions);
             }
             // before the first listener opens: the chains are fixed from then on
-            broker.extensions = Extensions.start(config.extensions().dir(), config.extensions().slowCallMillis(),
-                    broker.service);
+            broker.extensions.start(broker.service);
             Interceptors interceptors = broker.extensions.interceptors();
             broker.service.install(interceptors);
             if (interceptors.lifecycle != null) {
@@ -171,6 +179,24 @@ public final class Broker implements AutoCloseable {
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
                 config.storage().dataDir().toAbsolutePath().normalize());
         return broker;
+    }
+
+    /**
+     * The security providers on the class path (built in, and ServiceLoader's), then those the extensions' jars
+     * carry; a name may be taken once.
+     */
+    private static List<SecurityProvider> securityProviders(Extensions extensions) {
+        List<SecurityProvider> providers = new java.util.ArrayList<>(BrokerSecurity.classPathProviders());
+        java.util.Set<String> names = new java.util.HashSet<>();
+        providers.forEach(p -> names.add(p.name()));
+        for (SecurityProvider p : extensions.securityProviders()) {
+            if (!names.add(p.name())) {
+                throw new io.ternmq.broker.config.ConfigException("an extension's security provider is named '"
+                        + p.name() + "', a name another provider has");
+            }
+            providers.add(p);
+        }
+        return providers;
     }
 
     private static Store openStore(StorageSettings storage) {
@@ -325,7 +351,6 @@ public final class Broker implements AutoCloseable {
             sysTree.close();
         }
         server.close();
-        extensions.close();
         if (admin != null) {
             admin.close();
         }
@@ -336,6 +361,8 @@ public final class Broker implements AutoCloseable {
             cluster.close();
         }
         security.close();
+        // after the security: the class loaders it closes may hold an extension's security provider
+        extensions.close();
         store.close();
         LOG.info("TernMQ stopped");
     }

@@ -2,7 +2,9 @@ package io.ternmq.broker.extension;
 
 import io.ternmq.broker.config.ConfigException;
 import io.ternmq.broker.service.BrokerService;
+import io.ternmq.broker.security.SecurityProvider;
 import io.ternmq.extension.api.ExtensionMain;
+import io.ternmq.extension.api.ExtensionSecurityProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -23,7 +26,8 @@ import java.util.stream.Stream;
 
 /**
  * The extensions of {@code extensions_dir}: each folder read ({@link ExtensionDescriptor}), loaded in a class loader
- * of its own ({@link ExtensionClassLoader}), started by priority (highest first) before the first listener opens,
+ * of its own ({@link ExtensionClassLoader}) before the broker's security is built (their jars may carry security
+ * providers), started by priority (highest first) before the first listener opens,
  * and stopped, in reverse order, when the broker stops. A folder with a {@code DISABLED} file is skipped. An extension
  * that cannot be read or started is logged and left out, unless it is {@code required}: then the broker does not
  * start ({@link ConfigException}: exit status 2).
@@ -32,61 +36,111 @@ public final class Extensions implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Extensions.class);
     public static final String DISABLED = "DISABLED";
 
+    /** A folder read, with its class loader; not started yet. */
+    private record Loaded(ExtensionDescriptor descriptor, ExtensionClassLoader loader) {
+    }
+
     /** A started extension. */
     private record Running(ExtensionDescriptor descriptor, ExtensionMain main, ExtensionStats stats,
                            BrokerExtensionContext context, ExtensionClassLoader loader) {
     }
 
-    private final List<Running> running;
-    private final SharedExtensionExecutor executor;
-    private final Interceptors interceptors;
+    private final List<Loaded> loaded;
+    private final long slowCallMillis;
+    private final List<Running> running = new ArrayList<>();
+    private SharedExtensionExecutor executor;
+    private Interceptors interceptors = Interceptors.NONE;
 
-    private Extensions(List<Running> running, SharedExtensionExecutor executor, Interceptors interceptors) {
-        this.running = running;
-        this.executor = executor;
-        this.interceptors = interceptors;
+    private Extensions(List<Loaded> loaded, long slowCallMillis) {
+        this.loaded = loaded;
+        this.slowCallMillis = slowCallMillis;
     }
 
     /** No extension directory, or nothing in it. */
     public static Extensions none() {
-        return new Extensions(new ArrayList<>(), null, Interceptors.NONE);
+        return new Extensions(List.of(), 0);
     }
 
     /**
-     * Reads, loads and starts the extensions of {@code dir} (a missing directory: none).
+     * Reads the folders of {@code dir} (a missing directory: none) and gives each a class loader; nothing starts
+     * yet. The broker's security is built after this, so that it finds the security providers the jars carry
+     * ({@link #securityProviders}); the extensions start later, before the first listener opens ({@link #start}).
      *
-     * @throws ConfigException if a required extension cannot be read or started
+     * @throws ConfigException if a required extension cannot be read
      */
-    public static Extensions start(Path dir, long slowCallMillis, BrokerService service) {
+    public static Extensions load(Path dir, long slowCallMillis) {
         if (!Files.isDirectory(dir)) {
             LOG.debug("No extensions: {} is not a directory", dir.toAbsolutePath());
             return none();
         }
-        List<ExtensionDescriptor> found = read(dir);
-        if (found.isEmpty()) {
-            return none();
+        List<Loaded> loaded = new ArrayList<>();
+        for (ExtensionDescriptor d : read(dir)) {
+            loaded.add(new Loaded(d, new ExtensionClassLoader(d.id(), urls(d))));
         }
-        SharedExtensionExecutor executor = new SharedExtensionExecutor(
-                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        return new Extensions(loaded, slowCallMillis);
+    }
+
+    /** Reads, loads and starts the extensions of {@code dir}: {@link #load}, then {@link #start}. */
+    public static Extensions start(Path dir, long slowCallMillis, BrokerService service) {
+        Extensions extensions = load(dir, slowCallMillis);
+        extensions.start(service);
+        return extensions;
+    }
+
+    /**
+     * The {@link ExtensionSecurityProvider}s the loaded extensions' jars list, as the broker's security takes
+     * providers. An extension whose providers cannot be instantiated is left out (it will not start either), unless
+     * it is required: then the broker does not start.
+     *
+     * @throws ConfigException for a required extension whose providers fail
+     */
+    public List<SecurityProvider> securityProviders() {
+        List<SecurityProvider> providers = new ArrayList<>();
+        for (Iterator<Loaded> it = loaded.iterator(); it.hasNext(); ) {
+            Loaded l = it.next();
+            List<ExtensionSecurityProvider> found = new ArrayList<>();
+            try {
+                ServiceLoader.load(ExtensionSecurityProvider.class, l.loader()).forEach(found::add);
+            } catch (ServiceConfigurationError | LinkageError e) {
+                close(l.loader());
+                it.remove();
+                refused(l.descriptor().required(), l.descriptor() + ": its security providers cannot be loaded: "
+                        + e);
+                continue;
+            }
+            for (ExtensionSecurityProvider p : found) {
+                providers.add(new ExtensionSecurityAdapter(p, l.descriptor(), l.loader()));
+            }
+        }
+        return providers;
+    }
+
+    /**
+     * Starts the loaded extensions by priority (highest first); their registrations make the {@link #interceptors}.
+     *
+     * @throws ConfigException if a required extension cannot be started
+     */
+    public void start(BrokerService service) {
+        if (loaded.isEmpty()) {
+            return;
+        }
+        executor = new SharedExtensionExecutor(Math.max(2, Runtime.getRuntime().availableProcessors()));
         ExtensionServices services = new ExtensionServices(service, executor);
         Interceptors.Builder chains = new Interceptors.Builder();
-        List<Running> running = new ArrayList<>();
-        Extensions extensions = new Extensions(running, executor, null);
         try {
-            for (ExtensionDescriptor d : found) {
-                Running r = startOne(d, slowCallMillis, services, executor, chains);
+            for (Loaded l : loaded) {
+                Running r = startOne(l, slowCallMillis, services, executor, chains);
                 if (r != null) {
                     running.add(r);
                 }
             }
         } catch (ConfigException e) {
-            extensions.close();
+            close();
             throw e;
         }
-        Interceptors installed = chains.build();
+        interceptors = chains.build();
         LOG.info("{} extension(s) started: {}", running.size(),
                 running.stream().map(r -> r.descriptor().id() + " " + r.descriptor().version()).toList());
-        return new Extensions(running, executor, installed);
     }
 
     /** The folders of {@code dir}, read and sorted by priority; unreadable ones logged (or fatal if required). */
@@ -129,9 +183,10 @@ public final class Extensions implements AutoCloseable {
         LOG.error("Extension refused, broker starts without it: {}", why);
     }
 
-    private static Running startOne(ExtensionDescriptor d, long slowCallMillis, ExtensionServices services,
+    private static Running startOne(Loaded l, long slowCallMillis, ExtensionServices services,
                                     SharedExtensionExecutor executor, Interceptors.Builder chains) {
-        ExtensionClassLoader loader = new ExtensionClassLoader(d.id(), urls(d));
+        ExtensionDescriptor d = l.descriptor();
+        ExtensionClassLoader loader = l.loader();
         ExtensionStats stats = new ExtensionStats(d.id(), slowCallMillis);
         BrokerExtensionContext context = new BrokerExtensionContext(d, stats, services, executor, chains);
         ExtensionMain main;
@@ -222,6 +277,10 @@ public final class Extensions implements AutoCloseable {
         running.clear();
         if (executor != null) {
             executor.close();
+        }
+        // loaded but never started (the broker stopped before, or they failed): only their class loaders
+        for (Loaded l : loaded) {
+            close(l.loader());
         }
     }
 }

@@ -693,6 +693,11 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     }
 
     @Override
+    public int protocolLevel() {
+        return version.level();
+    }
+
+    @Override
     public ConnectionInfo info() {
         long unwritable = unwritableSinceNanos;
         return new ConnectionInfo(channel.remoteAddress(), channel.listenerName(),

@@ -57,9 +57,14 @@ public final class BrokerSecurity implements AutoCloseable {
 
     /** From the configuration, with the providers ServiceLoader finds. */
     public static BrokerSecurity fromConfig(BrokerConfig config, BrokerMetrics metrics) {
+        return fromConfig(config, metrics, classPathProviders());
+    }
+
+    /** The providers on the broker's class path: the built-in ones and any ServiceLoader finds beside them. */
+    public static List<SecurityProvider> classPathProviders() {
         List<SecurityProvider> providers = new ArrayList<>();
         ServiceLoader.load(SecurityProvider.class, BrokerSecurity.class.getClassLoader()).forEach(providers::add);
-        return fromConfig(config, metrics, providers);
+        return providers;
     }
 
     /**
@@ -90,7 +95,7 @@ public final class BrokerSecurity implements AutoCloseable {
                 for (String name : l.auth().plugins()) {
                     if (!byName.containsKey(name)) {
                         throw new ConfigException("listener " + l + ": plugin '" + name + "' is not on the class path"
-                                + " (known: " + String.join(", ", byName.keySet()) + ")");
+                                + " nor in an extension (known: " + String.join(", ", byName.keySet()) + ")");
                     }
                     if (!names.contains(name)) {
                         names.add(name);

@@ -21,6 +21,11 @@ public interface ClientIdentity {
 
     String listener();
 
+    /** 3 (MQTT 3.1), 4 (3.1.1), 5; 0 where no connection says (an identity made for a check). */
+    default int protocolLevel() {
+        return 0;
+    }
+
     /** An identity that is not a connection's (a test, an internal client). */
     static ClientIdentity of(String clientId, String username, String certificateCommonName, String remoteAddress,
                              String listener) {

@@ -299,6 +299,60 @@ class ExtensionProcessTest {
     }
 
     @Test
+    @DisplayName("a security provider in the extension's jar: named by a plugin line, it authenticates (answering "
+            + "later, from its own thread) and authorizes publish, subscribe and receive")
+    void securityProviderInExtensionJar() throws Exception {
+        prepareWithSample();
+        Path conf = broker.workDir().resolve("ternmq.conf");
+        Files.writeString(conf, "allow_anonymous false\nplugin sample-security\nplugin_opt_password s3cret\n"
+                + "auth_failure_delay 0\n");
+        broker.start("-c", conf.toString());
+        assertThat(broker.output()).contains("plugin 'sample-security' of extension 'sample'");
+
+        Mqtt5BlockingClient denied = hivemq("sec-wrong");
+        assertThatThrownBy(() -> denied.connectWith().simpleAuth().username("sample-user")
+                .password("wrong".getBytes()).applySimpleAuth().send())
+                .isInstanceOfSatisfying(Mqtt5ConnAckException.class, e -> assertThat(e.getMqttMessage()
+                        .getReasonCode().getCode()).isEqualTo(0x86));
+        MqttConnectOptions v3 = new MqttConnectOptions();
+        v3.setUserName("somebody");
+        v3.setPassword("s3cret".toCharArray());
+        assertThatThrownBy(() -> PahoClient.connect(broker.uri(), "sec-v3", v3))
+                .hasRootCauseInstanceOf(MqttSecurityException.class);
+
+        Mqtt5BlockingClient client = hivemq("sec-ok");
+        client.connectWith().simpleAuth().username("sample-user").password("s3cret".getBytes()).applySimpleAuth()
+                .send();
+        assertThat(pubAckCode(client, "sample-denied/x", "no")).isEqualTo(0x87);
+        try (Mqtt5BlockingClient.Mqtt5Publishes publishes = client.publishes(
+                com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+            assertThatThrownBy(() -> client.subscribeWith().topicFilter("sample-denied/#").qos(MqttQos.AT_LEAST_ONCE)
+                    .send()).isInstanceOfSatisfying(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException.class,
+                            e -> assertThat(e.getMqttMessage().getReasonCodes()).extracting(c -> c.getCode())
+                                    .containsExactly(0x87));
+            client.subscribeWith().topicFilter("open/#").qos(MqttQos.AT_LEAST_ONCE).send();
+            assertThat(pubAckCode(client, "open/hidden/x", "not for anyone")).isZero();
+            assertThat(pubAckCode(client, "open/x", "yes")).isZero();
+            var got = publishes.receive(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(got).isPresent();
+            assertThat(got.get().getTopic().toString()).as("open/hidden/x is never delivered").isEqualTo("open/x");
+        }
+    }
+
+    @Test
+    @DisplayName("an extension's security provider refusing its options stops the broker (exit 2), naming the "
+            + "listener, the plugin and the problem")
+    void securityProviderOptionsRefused() throws Exception {
+        prepareWithSample();
+        Path conf = broker.workDir().resolve("ternmq.conf");
+        Files.writeString(conf, "allow_anonymous false\nplugin sample-security\n");
+        broker.launch("-c", conf.toString());
+        assertThat(broker.awaitExit(Duration.ofSeconds(30))).as(broker.output()).isEqualTo(2);
+        assertThat(broker.output()).contains("plugin 'sample-security' (extension 'sample')")
+                .contains("plugin_opt_password is required");
+    }
+
+    @Test
     @DisplayName("PublishOutbound: per receiver, one is skipped, each gets its own user property")
     void outboundPerReceiver() {
         prepareWithSample();
