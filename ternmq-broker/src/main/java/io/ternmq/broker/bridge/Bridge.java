@@ -743,11 +743,12 @@ public final class Bridge {
         }
 
         private void schedulePacer() {
-            if (pacer != null && !pacer.isDone()) {
+            if (pacer != null || !channel.isActive()) {
                 return;
             }
             long waitNanos = (long) Math.max(1_000_000, 1e9 / settings.publishRate());
             pacer = channel.eventLoop().schedule(() -> {
+                pacer = null;
                 while (!paced.isEmpty() && takeToken()) {
                     write(paced.poll());
                 }
