@@ -563,17 +563,36 @@ public final class Bridge {
             if (props.subscriptionIdentifierCount() > 0 || props.contains(PropertyId.TOPIC_ALIAS)) {
                 props = props.toBuilder().clearSubscriptionIdentifiers().set(PropertyId.TOPIC_ALIAS, null).build();
             }
+            if (version.isV5()) {
+                // brought in by this bridge: one crossing more (a message the remote pushed was counted there)
+                int hops = BridgeHops.of(props) + 1;
+                if (hops > settings.hopLimit()) {
+                    hopLimitReached(p.topic(), hops - 1);
+                    acknowledge(ctx, p.qos(), p.packetId());
+                    return;
+                }
+                props = BridgeHops.with(props, hops);
+            }
             Message m = new Message(topic, p.qos(), p.retain(), p.payload(), props, settings.localClientId(),
                     System.currentTimeMillis());
             int id = p.packetId();
             QoS qos = p.qos();
-            service.publish(m, new Router.Origin(null, 0, loop), (matched, quotaExceeded) -> {
-                if (qos == QoS.AT_LEAST_ONCE) {
-                    ctx.writeAndFlush(new Puback(id, ReasonCode.SUCCESS, MqttProperties.EMPTY));
-                } else if (qos == QoS.EXACTLY_ONCE) {
-                    ctx.writeAndFlush(new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY));
-                }
-            });
+            service.publish(m, new Router.Origin(null, 0, loop), (matched, quotaExceeded) ->
+                    acknowledge(ctx, qos, id));
+        }
+
+        private void acknowledge(ChannelHandlerContext ctx, QoS qos, int id) {
+            if (qos == QoS.AT_LEAST_ONCE) {
+                ctx.writeAndFlush(new Puback(id, ReasonCode.SUCCESS, MqttProperties.EMPTY));
+            } else if (qos == QoS.EXACTLY_ONCE) {
+                ctx.writeAndFlush(new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY));
+            }
+        }
+
+        private void hopLimitReached(String topic, int hops) {
+            metrics.bridgeHopDrops.increment();
+            HOP_LOG.warn("Bridge {}: not forwarding a message on '{}' that crossed {} bridges (bridge_hop_limit {}; "
+                    + "a loop of bridges?)", settings.name(), topic, hops, settings.hopLimit());
         }
 
         private void acknowledged(int packetId) {
@@ -689,9 +708,7 @@ public final class Bridge {
             Message m = delivery.message();
             int hops = BridgeHops.of(m.properties());
             if (hops >= settings.hopLimit()) {
-                metrics.bridgeHopDrops.increment();
-                HOP_LOG.warn("Bridge {}: not forwarding a message on '{}' that crossed {} bridges (bridge_hop_limit "
-                        + "{}; a loop of bridges?)", settings.name(), m.topic(), hops, settings.hopLimit());
+                hopLimitReached(m.topic(), hops);
                 return false;
             }
             String topic = m.topic();
