@@ -161,7 +161,8 @@ public final class Broker implements AutoCloseable {
                 broker.prometheus.listenersStarted(broker.server, broker.addresses);
                 broker.admin.listenersStarted(broker.server, broker.addresses);
             }
-            broker.bridges.start(broker.server, broker.service, broker.metrics, config.mqtt().maxPacketSize());
+            broker.bridges.start(broker.server, broker.service, broker.metrics, config.mqtt().maxPacketSize(),
+                    broker.security.listener(0).authorizer());
             int sysInterval = config.operations().sysIntervalSeconds();
             if (sysInterval > 0) {
                 broker.sysTree = SysTree.start(broker.service, broker.metrics, sysInterval);

@@ -25,6 +25,8 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.routing.TopicMatch;
+import io.ternmq.broker.security.Authorizer;
+import io.ternmq.broker.security.ClientIdentity;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.session.ConnectionInfo;
 import io.ternmq.broker.session.Session;
@@ -85,6 +87,7 @@ import java.util.concurrent.TimeUnit;
 public final class Bridge {
     private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
     private static final RateLimitedLog HOP_LOG = new RateLimitedLog(LOG, 10_000);
+    private static final RateLimitedLog DENY_LOG = new RateLimitedLog(LOG, 10_000);
     /** Seconds the remote broker has to answer CONNECT (and the TLS handshake before it). */
     private static final int CONNACK_TIMEOUT_SECONDS = 30;
     private static final int SUBSCRIBE_PACKET_ID = 1;
@@ -97,6 +100,10 @@ public final class Bridge {
     /** Resolves the remote's name off the event loop (InetAddress blocks). */
     private final Executor resolver;
     private final int maxPacketSize;
+    /** The access rules of local_username (the first listener's acl_file or plugin); allows all without it. */
+    private final Authorizer authorizer;
+    /** Who the bridge is to the authorizer: local_clientid with local_username. */
+    private final ClientIdentity identity;
     private final SslContext ssl;
     private final List<BridgeTopic> outTopics = new ArrayList<>();
     private final List<String[]> outFilters = new ArrayList<>();
@@ -113,7 +120,11 @@ public final class Bridge {
     private String state = "starting";
 
     public Bridge(BridgeSettings settings, BrokerService service, BrokerMetrics metrics, EventLoop loop,
-                  Class<? extends Channel> channelClass, Executor resolver, int brokerMaxPacketSize) {
+                  Class<? extends Channel> channelClass, Executor resolver, int brokerMaxPacketSize,
+                  Authorizer authorizer) {
+        this.authorizer = settings.localUsername() == null ? Authorizer.ALLOW_ALL : authorizer;
+        this.identity = ClientIdentity.of(settings.localClientId(), settings.localUsername(), null, "bridge",
+                "bridge " + settings.name());
         this.settings = settings;
         this.service = service;
         this.metrics = metrics;
@@ -196,6 +207,11 @@ public final class Bridge {
         List<Subscription> wanted = new ArrayList<>();
         Set<String> filters = new HashSet<>();
         for (BridgeTopic t : outTopics) {
+            if (!allowed(authorizer.maySubscribe(identity, t.localTopic()))) {
+                LOG.warn("Bridge {}: local_username '{}' may not subscribe to '{}': that topic line sends nothing",
+                        settings.name(), settings.localUsername(), t.localTopic());
+                continue;
+            }
             if (filters.add(t.localTopic())) {
                 // no-local: what the bridge brought in never goes back; retain as published: the remote broker
                 // keeps what is retained here; retained messages only when the subscription is new (a persistent
@@ -213,6 +229,19 @@ public final class Bridge {
             service.unsubscribe(session, stale, had -> { });
         }
         service.subscribe(session, wanted, Runnable::run);
+    }
+
+    /**
+     * An authorization answer the bridge cannot wait for (it would reorder messages): an answer not ready at once
+     * (an HTTP plugin's) counts as a refusal, logged. File ACLs answer at once.
+     */
+    private boolean allowed(java.util.concurrent.CompletionStage<Boolean> answer) {
+        java.util.concurrent.CompletableFuture<Boolean> f = answer.toCompletableFuture();
+        if (!f.isDone()) {
+            LOG.warn("Bridge {}: the authorizer did not answer at once; refused", settings.name());
+            return false;
+        }
+        return !f.isCompletedExceptionally() && Boolean.TRUE.equals(f.getNow(false));
     }
 
     /** The session's first attach: subscribe, then leave it offline until the remote broker answers. */
@@ -573,6 +602,13 @@ public final class Bridge {
                 }
                 props = BridgeHops.with(props, hops);
             }
+            if (!allowed(authorizer.mayPublish(identity, topic))) {
+                metrics.publishesDenied.increment();
+                DENY_LOG.warn("Bridge {}: local_username '{}' may not publish to '{}': dropped", settings.name(),
+                        settings.localUsername(), topic);
+                acknowledge(ctx, p.qos(), p.packetId());
+                return;
+            }
             Message m = new Message(topic, p.qos(), p.retain(), p.payload(), props, settings.localClientId(),
                     System.currentTimeMillis());
             int id = p.packetId();
@@ -712,6 +748,10 @@ public final class Bridge {
                 return false;
             }
             String topic = m.topic();
+            if (!authorizer.mayReceive(identity, topic)) {
+                metrics.deliveriesDenied.increment();
+                return false;
+            }
             for (int i = 0; i < outTopics.size(); i++) {
                 if (TopicMatch.matches(outFilters.get(i), topic)) {
                     topic = outTopics.get(i).toRemote(topic);

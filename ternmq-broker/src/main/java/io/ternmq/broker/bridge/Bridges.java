@@ -51,14 +51,16 @@ public final class Bridges implements AutoCloseable {
     }
 
     /** Starts every bridge, each on a loop of {@code server}'s. */
-    public void start(MqttServer server, BrokerService service, BrokerMetrics metrics, int maxPacketSize) {
+    /** @param authorizer the first listener's, whose rules apply to each bridge's local_username */
+    public void start(MqttServer server, BrokerService service, BrokerMetrics metrics, int maxPacketSize,
+                      io.ternmq.broker.security.Authorizer authorizer) {
         if (settings.isEmpty()) {
             return;
         }
         resolver = Executors.newSingleThreadExecutor(new DefaultThreadFactory("ternmq-bridge-dns", true));
         for (BridgeSettings s : settings) {
             Bridge b = new Bridge(s, service, metrics, server.nextLoop(), server.socketChannelClass(), resolver,
-                    maxPacketSize);
+                    maxPacketSize, authorizer);
             running.add(b);
             b.start();
             LOG.info("Bridge {} started: {} to {}", s.name(), s.localClientId(), s.addresses());

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.ternmq.broker.config.BridgeSettings;
 import io.ternmq.broker.config.ConfigFileParser;
+import io.ternmq.broker.testing.BrokerProcess;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.TestBroker;
 import io.ternmq.codec.Connack;
@@ -216,5 +217,55 @@ class BridgeFaultTest {
                 .isInstanceOfSatisfying(org.eclipse.paho.mqttv5.common.MqttException.class,
                         e -> assertThat(e.getReasonCode()).isEqualTo(0x85));
         v5.close();
+    }
+
+    @Test
+    @DisplayName("local_username: the bridge publishes and subscribes here under that user's ACL (a broker process)")
+    void localUsernameAclApplies() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        BrokerProcess tern = closing(BrokerProcess.prepare());
+        java.nio.file.Files.writeString(tern.workDir().resolve("acl"), String.join("\n",
+                "topic read cmd/#", // anonymous clients: the test's subscriber
+                "user bridge",
+                "topic write cmd/allowed/#",
+                ""));
+        java.nio.file.Files.writeString(tern.workDir().resolve("ternmq.conf"), String.join("\n",
+                "listener 0 127.0.0.1",
+                "allow_anonymous true",
+                "acl_file acl",
+                "connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "local_username bridge",
+                "notifications false",
+                "topic cmd/# in 1",
+                ""));
+        tern.start("-c", "ternmq.conf");
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        MqttPacket subscribe = side.read();
+        assertThat(subscribe).isInstanceOf(io.ternmq.codec.Subscribe.class);
+        int subscribeId = ((io.ternmq.codec.Subscribe) subscribe).packetId();
+        try (Paho5Client sub = Paho5Client.connect(tern.uri(), "reader", Paho5Client.options(true))) {
+            sub.subscribe("cmd/#", 1);
+            side.send(new io.ternmq.codec.Suback(subscribeId, List.of(1), io.ternmq.codec.MqttProperties.EMPTY));
+            side.send(new Publish("cmd/denied/x", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, 10,
+                    "no".getBytes()));
+            side.send(new Publish("cmd/allowed/x", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, 11,
+                    "yes".getBytes()));
+            // both acknowledged to the remote (a refused publish is dropped, as for a client)
+            List<Integer> acked = new ArrayList<>();
+            while (acked.size() < 2) {
+                MqttPacket p = side.read();
+                if (p instanceof Puback a) {
+                    acked.add(a.packetId());
+                }
+            }
+            assertThat(acked).containsExactly(10, 11);
+            Paho5Client.Received r = sub.next();
+            assertThat(r.topic()).isEqualTo("cmd/allowed/x");
+            assertThat(sub.poll(500)).isNull();
+        }
     }
 }
