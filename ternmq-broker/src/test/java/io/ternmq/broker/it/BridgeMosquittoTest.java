@@ -9,6 +9,7 @@ import io.ternmq.broker.testing.MosquittoProcess;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.PahoClient;
 import io.ternmq.broker.testing.TestBroker;
+import io.ternmq.broker.testing.TestPki;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -278,5 +279,39 @@ class BridgeMosquittoTest {
             });
         }
         assertThat(got).hasSize(1000).startsWith("9000").endsWith("9999");
+    }
+
+    @Test
+    @DisplayName("TLS toward Mosquitto with a test CA and a client certificate; a bridge trusting another CA stays out")
+    void tlsWithTestCa() throws Exception {
+        TestPki pki = TestPki.create(tmp);
+        TestPki.Issued server = pki.server("mosquitto");
+        TestPki.Issued client = pki.client("bridge");
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp,
+                "cafile " + pki.ca.certFile(), "certfile " + server.certFile(), "keyfile " + server.keyFile(),
+                "require_certificate true"));
+        TestBroker tern = ternWithBridge("connection secure",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-tls",
+                "bridge_cafile " + pki.ca.certFile(),
+                "bridge_certfile " + client.certFile(),
+                "bridge_keyfile " + client.keyFile(),
+                "bridge_tls_version tlsv1.2",
+                "topic secure/# out 1",
+                "connection untrusting",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-wrong-ca",
+                "bridge_cafile " + pki.otherCa.certFile(),
+                "topic secure/# out 1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-tls/state", "1");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-client")) {
+            onTern.publish("secure/x", "over tls", 1, false);
+        }
+        // Mosquitto listens with TLS and client certificates only, so its log is the witness
+        await("the message through TLS, logged by Mosquitto").atMost(LONG)
+                .until(() -> mosquitto.output().contains("Received PUBLISH from tern-tls (d0, q1, r0, m"));
+        assertThat(mosquitto.output()).as("the untrusting bridge never got past the handshake")
+                .doesNotContain("as tern-wrong-ca");
+        assertThat(tern.broker().bridges().all().get(1).state()).isNotEqualTo("connected");
     }
 }
