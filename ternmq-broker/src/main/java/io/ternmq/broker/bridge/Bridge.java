@@ -431,6 +431,13 @@ public final class Bridge {
         Session session;
         int generation;
         int remoteReceiveMaximum = 65_535;
+        /** MQTT 5 CONNACK's Maximum QoS: messages above it go at it, and complete here as the remote acks. */
+        int remoteMaxQos = 2;
+        boolean remoteRetainAvailable = true;
+        /** QoS 2 messages sent at QoS 1: their PUBACK completes them. */
+        final Set<Integer> downgraded = new HashSet<>();
+        /** QoS 2 messages whose PUBREL the remote never hears of: the session completes them itself. */
+        final Set<Integer> completeOnPubrel = new HashSet<>();
         /** QoS 1/2 packet ids written and not yet acknowledged (PUBACK, PUBCOMP). */
         final Set<Integer> unacknowledged = new HashSet<>();
         long lastAckNanos;
@@ -483,7 +490,12 @@ public final class Bridge {
             } else if (msg instanceof Puback a) {
                 acknowledged(a.packetId());
                 if (session != null) {
-                    session.onPuback(a.packetId());
+                    if (downgraded.remove(a.packetId())) {
+                        completeOnPubrel.add(a.packetId());
+                        session.onPubrec(a.packetId());
+                    } else {
+                        session.onPuback(a.packetId());
+                    }
                 }
             } else if (msg instanceof Pubrec r) {
                 lastAckNanos = System.nanoTime();
@@ -536,6 +548,12 @@ public final class Bridge {
             if (receiveMaximum != null) {
                 remoteReceiveMaximum = receiveMaximum;
             }
+            Integer maxQos = c.properties().getInt(PropertyId.MAXIMUM_QOS);
+            if (maxQos != null) {
+                remoteMaxQos = maxQos;
+            }
+            Integer retainAvailable = c.properties().getInt(PropertyId.RETAIN_AVAILABLE);
+            remoteRetainAvailable = retainAvailable == null || retainAvailable != 0;
             if (!settings.roundRobin()) {
                 addressIndex = 0; // back to the primary after this connection ends
             }
@@ -766,8 +784,21 @@ public final class Bridge {
                             m.remainingExpirySeconds(System.currentTimeMillis())).build();
                 }
             }
-            Publish p = new Publish(topic, delivery.qos(), settings.outgoingRetain() && delivery.retain(), dup,
-                    packetId, m.payload(), props);
+            QoS qos = delivery.qos();
+            if (qos.value() > remoteMaxQos) {
+                // the remote takes no more (MQTT 5 Maximum QoS): sent at its maximum, completed as it acks
+                qos = QoS.of(remoteMaxQos);
+                int id = packetId;
+                QoS asked = delivery.qos();
+                if (qos == QoS.AT_MOST_ONCE) {
+                    channel.eventLoop().execute(() -> completeHere(id, asked));
+                } else {
+                    downgraded.add(id);
+                }
+            }
+            boolean retain = settings.outgoingRetain() && delivery.retain() && remoteRetainAvailable;
+            Publish p = new Publish(topic, qos, retain, dup && qos != QoS.AT_MOST_ONCE,
+                    qos == QoS.AT_MOST_ONCE ? 0 : packetId, m.payload(), props);
             if (settings.publishRate() > 0 && (!paced.isEmpty() || !takeToken())) {
                 paced.add(p);
                 schedulePacer();
@@ -816,8 +847,30 @@ public final class Bridge {
             }, waitNanos, TimeUnit.NANOSECONDS);
         }
 
+        /** A message sent at QoS 0 for a remote whose Maximum QoS is 0: done once written. */
+        private void completeHere(int packetId, QoS asked) {
+            if (session == null) {
+                return;
+            }
+            if (asked == QoS.AT_LEAST_ONCE) {
+                session.onPuback(packetId);
+            } else {
+                completeOnPubrel.add(packetId);
+                session.onPubrec(packetId);
+            }
+        }
+
         @Override
         public void sendPubrel(int packetId) {
+            if (completeOnPubrel.remove(packetId)) {
+                // the remote got it at a lower QoS: no PUBREL to send, the flow ends here (after this call returns)
+                channel.eventLoop().execute(() -> {
+                    if (session != null) {
+                        session.onPubcomp(packetId);
+                    }
+                });
+                return;
+            }
             channel.write(new Pubrel(packetId));
         }
 

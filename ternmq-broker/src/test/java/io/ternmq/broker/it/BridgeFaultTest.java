@@ -61,8 +61,9 @@ class BridgeFaultTest {
         return closing(TestBroker.start(c -> c.bridges(b)));
     }
 
-    /** One connection of the bridge to the scripted remote, MQTT 3.1.1. */
+    /** One connection of the bridge to the scripted remote, MQTT 3.1.1 unless told otherwise. */
     private static final class RemoteSide implements AutoCloseable {
+        MqttVersion version = MqttVersion.MQTT_3_1_1;
         final Socket socket;
         final DataInputStream in;
         final OutputStream out;
@@ -86,7 +87,7 @@ class BridgeFaultTest {
             } while ((b & 0x80) != 0);
             byte[] body = new byte[length];
             in.readFully(body);
-            return MqttPacketDecoder.decodeBody(first, Unpooled.wrappedBuffer(body), MqttVersion.MQTT_3_1_1);
+            return MqttPacketDecoder.decodeBody(first, Unpooled.wrappedBuffer(body), version);
         }
 
         /** The next PUBLISH, skipping PINGREQs. */
@@ -100,8 +101,7 @@ class BridgeFaultTest {
         }
 
         void send(MqttPacket p) throws IOException {
-            ByteBuf buf = MqttPacketEncoder.encode(io.netty.buffer.ByteBufAllocator.DEFAULT, p,
-                    MqttVersion.MQTT_3_1_1);
+            ByteBuf buf = MqttPacketEncoder.encode(io.netty.buffer.ByteBufAllocator.DEFAULT, p, version);
             try {
                 byte[] bytes = new byte[buf.readableBytes()];
                 buf.readBytes(bytes);
@@ -266,6 +266,45 @@ class BridgeFaultTest {
             Paho5Client.Received r = sub.next();
             assertThat(r.topic()).isEqualTo("cmd/allowed/x");
             assertThat(sub.poll(500)).isNull();
+        }
+    }
+
+    @Test
+    @DisplayName("an MQTT 5 remote with Maximum QoS 1 gets QoS 2 messages at QoS 1; its PUBACK completes them")
+    void remoteMaximumQosIsRespected() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "bridge_protocol_version mqttv50",
+                "notifications false",
+                "topic up/# out 2");
+        RemoteSide side = closing(next(remote));
+        side.version = MqttVersion.MQTT_5;
+        Connect connect = (Connect) side.read();
+        assertThat(connect.version()).isEqualTo(MqttVersion.MQTT_5);
+        assertThat(connect.bridge()).as("no bridge bit at MQTT 5").isFalse();
+        side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.builder()
+                .set(io.ternmq.codec.PropertyId.MAXIMUM_QOS, 1).build()));
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            pub.publish("up/x", "exactly once here", 2, false);
+        }
+        Publish p = side.nextPublish();
+        assertThat(p.qos()).isEqualTo(io.ternmq.codec.QoS.AT_LEAST_ONCE);
+        assertThat(BridgeHopsProperty.of(p)).isEqualTo("1");
+        side.send(new Puback(p.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        await("completed: nothing left in flight").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+    }
+
+    /** The hop count a forwarded message carries. */
+    private static final class BridgeHopsProperty {
+        static String of(Publish p) {
+            return p.properties().userProperties().stream().filter(u -> u.name().equals("ternmq-bridge-hops"))
+                    .map(io.ternmq.codec.UserProperty::value).findFirst().orElse(null);
         }
     }
 }
