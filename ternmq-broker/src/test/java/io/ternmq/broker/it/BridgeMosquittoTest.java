@@ -265,6 +265,11 @@ class BridgeMosquittoTest {
                 .until(() -> tern.broker().metrics().bridgeQueueDrops.sum() >= 9_000);
         assertThat(tern.broker().metrics().bridgeQueueDrops.sum()).isEqualTo(9_000);
         assertThat(tern.broker().metrics().queueOverflowDrops.sum()).isZero();
+        try (io.ternmq.broker.admin.PrometheusMetrics prometheus = new io.ternmq.broker.admin.PrometheusMetrics(
+                tern.broker().metrics(), tern.broker().service(), tern.broker().store())) {
+            assertThat(prometheus.scrape()).contains("ternmq_bridge_queue_drops_total 9000.0")
+                    .contains("ternmq_messages_dropped_total{reason=\"bridge_queue_full\"} 9000.0");
+        }
 
         // what was kept, the newest 1,000, goes out once the remote is back
         mosquitto.restart();
