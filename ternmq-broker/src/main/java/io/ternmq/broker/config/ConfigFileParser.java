@@ -319,6 +319,11 @@ public final class ConfigFileParser {
         }
         List<ListenerConfig> listeners = builder.listeners().isEmpty() ? List.of(builder.defaultListener())
                 : builder.listeners();
+        if (!bridges.isEmpty() && builder.cluster().enabled()) {
+            // every node would run the bridge on one session id, which the cluster moves between nodes
+            throw new ConfigException(bridges.get(0).where() + ": bridges do not run in a cluster yet "
+                    + "(cluster.enabled true); docs/bridges.md");
+        }
         ClusterSettings.Problem problem = builder.cluster().problem(listeners);
         if (problem != null) {
             // a problem with a key the file does not give (a default) is reported where the cluster is enabled

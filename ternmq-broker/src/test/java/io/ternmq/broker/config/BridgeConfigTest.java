@@ -259,4 +259,11 @@ class BridgeConfigTest {
         }
         assertThat(Files.readString(Path.of("../docs/bridges.md"))).contains("`connection`");
     }
+
+    @Test
+    void notInACluster() {
+        assertError("test.conf:3: connection: bridges do not run in a cluster yet (cluster.enabled true); "
+                + "docs/bridges.md", "cluster.enabled true", "cluster.members 127.0.0.1:5701",
+                "connection a", "address h", "topic #", "cluster.secret 0123456789abcdef0123");
+    }
 }
