@@ -117,7 +117,8 @@ public final class Bridge {
     private int addressIndex;
     private int failures;
     private ScheduledFuture<?> reconnect;
-    private String state = "starting";
+    /** Written on the loop, read anywhere (a hint for listings and tests). */
+    private volatile String state = "starting";
 
     public Bridge(BridgeSettings settings, BrokerService service, BrokerMetrics metrics, EventLoop loop,
                   Class<? extends Channel> channelClass, Executor resolver, int brokerMaxPacketSize,
@@ -451,7 +452,8 @@ public final class Bridge {
         ScheduledFuture<?> ticker;
         boolean flushRequested;
         boolean closing;
-        CompletableFuture<Void> stopped;
+        /** Set when the broker stops this connection: completed once it is closed. */
+        CompletableFuture<Void> stopDone;
 
         Outlet(BridgeSettings.Address address) {
             this.address = address;
@@ -694,7 +696,7 @@ public final class Bridge {
             Session s = session;
             session = null;
             if (s != null) {
-                if (stopped != null) {
+                if (stopDone != null) {
                     s.closedByShutdown(this, generation, null, 0);
                 } else {
                     s.closed(this, generation, null, 0);
@@ -706,12 +708,12 @@ public final class Bridge {
                 if (System.nanoTime() - acceptedAtNanos >= TimeUnit.SECONDS.toNanos(r.stableSeconds())) {
                     failures = 0; // a connection that lasted: the backoff starts again from its base
                 }
-                if (settings.notifications() && stopped == null) {
+                if (settings.notifications() && stopDone == null) {
                     publishStateLocally(false);
                 }
             }
-            if (stopped != null) {
-                stopped.complete(null);
+            if (stopDone != null) {
+                stopDone.complete(null);
                 return;
             }
             if (outlet == this) {
@@ -722,7 +724,7 @@ public final class Bridge {
 
         /** The broker stops: the remote broker hears state 0 and a normal DISCONNECT. */
         void stop(CompletableFuture<Void> done) {
-            stopped = done;
+            stopDone = done;
             if (!channel.isActive()) {
                 channel.close();
                 if (!channel.isRegistered() || session == null) {
