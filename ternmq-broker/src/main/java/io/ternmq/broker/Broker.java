@@ -4,6 +4,7 @@ import io.ternmq.broker.admin.AdminServer;
 import io.ternmq.broker.admin.PrometheusMetrics;
 import io.ternmq.broker.cluster.ClusterNode;
 import io.ternmq.broker.cluster.ClusterSessionRegistry;
+import io.ternmq.broker.bridge.Bridges;
 import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.QueueSettings;
@@ -72,6 +73,8 @@ public final class Broker implements AutoCloseable {
     private PrometheusMetrics prometheus;
     private AdminServer admin;
     private volatile boolean recovered;
+    /** The bridges (connection sections): their session ids reserved at construction, started after the listeners. */
+    private final Bridges bridges;
     /** Set first thing by {@link #close}: readiness turns down before anything stops. */
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -101,6 +104,8 @@ public final class Broker implements AutoCloseable {
         // in a cluster, sessions follow their clients between nodes; the local registry still holds this node's
         this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
+        // before recovery: a bridge's stored session comes back with the bridge's own queue bounds
+        this.bridges = Bridges.reserve(config.bridges(), sessions, service);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
@@ -168,6 +173,8 @@ public final class Broker implements AutoCloseable {
                 broker.prometheus.listenersStarted(broker.server, broker.addresses);
                 broker.admin.listenersStarted(broker.server, broker.addresses);
             }
+            broker.bridges.start(broker.server, broker.service, broker.metrics, config.mqtt().maxPacketSize(),
+                    broker.security.listener(0).authorizer());
             int sysInterval = config.operations().sysIntervalSeconds();
             if (sysInterval > 0) {
                 broker.sysTree = SysTree.start(broker.service, broker.metrics, sysInterval);
@@ -322,6 +329,11 @@ public final class Broker implements AutoCloseable {
         return security;
     }
 
+    /** The running bridges. */
+    public Bridges bridges() {
+        return bridges;
+    }
+
     public MqttServer server() {
         return server;
     }
@@ -350,6 +362,7 @@ public final class Broker implements AutoCloseable {
         if (sysTree != null) {
             sysTree.close();
         }
+        bridges.close();
         server.close();
         if (admin != null) {
             admin.close();

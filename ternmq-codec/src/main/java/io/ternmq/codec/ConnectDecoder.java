@@ -21,7 +21,8 @@ final class ConnectDecoder {
     }
 
     static Connect decode(ByteBuf body) throws MalformedPacketException {
-        MqttVersion version = readProtocol(body);
+        boolean[] bridge = new boolean[1];
+        MqttVersion version = readProtocol(body, bridge);
         int flags = readByte(body, "connect flags");
         checkFlags(flags, version);
         int keepAlive = readTwoByteInt(body, "keep alive");
@@ -34,17 +35,22 @@ final class ConnectDecoder {
         // 3.1 sent the password as a UTF-8 string, 3.1.1 and 5.0 as binary data: both are length-prefixed bytes.
         byte[] password = (flags & PASSWORD) != 0 ? WireReader.readBinary(body, "password") : null;
         return new Connect(version, clientId, (flags & CLEAN_START) != 0, keepAlive, username, password, will,
-                properties);
+                properties, bridge[0]);
     }
 
     /**
      * Protocol name and level. A name we know with a level we do not is answered with a CONNACK [MQTT-3.1.2-2]; an
      * unknown name may just be closed [MQTT-3.1.2-1].
      */
-    private static MqttVersion readProtocol(ByteBuf body) throws MalformedPacketException {
+    private static MqttVersion readProtocol(ByteBuf body, boolean[] bridge) throws MalformedPacketException {
         // Before the level is known, string rules are those of 3.1.1; the wording is the same in 5.0.
         String name = readUtf8(body, MqttVersion.MQTT_3_1_1, "protocol name");
         int level = readByte(body, "protocol level");
+        // Mosquitto's try_private: 0x83/0x84 are MQTT 3.1/3.1.1 from a bridge
+        if (level == (Connect.BRIDGE_LEVEL_BIT | 3) || level == (Connect.BRIDGE_LEVEL_BIT | 4)) {
+            bridge[0] = true;
+            level &= ~Connect.BRIDGE_LEVEL_BIT;
+        }
         MqttVersion version = MqttVersion.of(name, level);
         if (version != null) {
             return version;

@@ -261,7 +261,7 @@ public final class MqttPacketEncoder {
         MqttVersion v = c.version();
         boolean v5 = v.isV5();
         writeUtf8(out, v.protocolName());
-        out.writeByte(v.level());
+        out.writeByte(v.level() | (c.bridge() ? Connect.BRIDGE_LEVEL_BIT : 0));
         Will will = c.will();
         int flags = (c.cleanStart() ? 0x02 : 0) | (c.username() != null ? 0x80 : 0) | (c.password() != null ? 0x40 : 0);
         if (will != null) {

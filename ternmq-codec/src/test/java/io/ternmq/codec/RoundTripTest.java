@@ -174,4 +174,36 @@ class RoundTripTest {
                 MqttProperties.EMPTY);
         assertThat(Wire.encode(passwordOnly, MqttVersion.MQTT_3_1_1)).isEqualTo("100f00044d515454044200000001630000");
     }
+
+    @ParameterizedTest
+    @CsvSource({"MQTT_3_1, 0x83", "MQTT_3_1_1, 0x84"})
+    @DisplayName("Mosquitto's try_private: a bridge's CONNECT carries protocol level | 0x80, and decodes as a bridge")
+    void bridgeProtocolLevel(MqttVersion v, String level) throws Exception {
+        Connect bridge = new Connect(v, "bridge-1", false, 60, null, null, null, MqttProperties.EMPTY, true);
+        ByteBuf buf = MqttPacketEncoder.encode(PooledByteBufAllocator.DEFAULT, bridge, v);
+        try {
+            // fixed header (2) + name length (2) + name, then the level
+            int at = 2 + 2 + v.protocolName().length();
+            assertThat((int) buf.getUnsignedByte(at)).isEqualTo(Integer.decode(level));
+        } finally {
+            buf.release();
+        }
+        Connect back = (Connect) roundTrip(bridge, v);
+        assertThat(back.bridge()).isTrue();
+        assertThat(back.version()).isEqualTo(v);
+        assertThat(((Connect) roundTrip(new Connect(v, "c", true, 0, null, null, null, MqttProperties.EMPTY), v))
+                .bridge()).isFalse();
+    }
+
+    @Test
+    @DisplayName("MQTT 5 has no bridge bit: 0x85 is an unsupported level [MQTT-3.1.2-2]")
+    void noBridgeBitInMqtt5() {
+        assertThrows(IllegalArgumentException.class, () -> new Connect(MqttVersion.MQTT_5, "b", false, 60, null, null,
+                null, MqttProperties.EMPTY, true));
+        ByteBuf body = Unpooled.buffer();
+        body.writeShort(4).writeBytes(ascii("MQTT")).writeByte(0x85).writeByte(0x02).writeShort(60);
+        ByteBuf packet = Unpooled.buffer().writeByte(0x10).writeByte(body.readableBytes()).writeBytes(body);
+        assertThrows(UnsupportedProtocolVersionException.class,
+                () -> MqttPacketDecoder.decode(packet, MqttVersion.MQTT_3_1_1));
+    }
 }

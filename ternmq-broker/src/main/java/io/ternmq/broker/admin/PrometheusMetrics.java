@@ -106,6 +106,11 @@ public final class PrometheusMetrics implements AutoCloseable {
                     .register(registry);
         }
         dropped("queue_full", m.queueOverflowDrops);
+        dropped("bridge_queue_full", m.bridgeQueueDrops);
+        dropped("bridge_hop_limit", m.bridgeHopDrops);
+        counter("ternmq.bridge.queue.drops", "Messages a bridge's queue could not keep", m.bridgeQueueDrops);
+        counter("ternmq.bridge.connects", "Bridge connections accepted by their remote broker", m.bridgeConnects);
+        counter("ternmq.bridge.disconnects", "Bridge connections lost or refused", m.bridgeDisconnects);
         dropped("slow_consumer", m.slowConsumerDrops);
         dropped("offline_qos0", m.offlineQos0Drops);
         dropped("too_large", m.oversizedDrops);

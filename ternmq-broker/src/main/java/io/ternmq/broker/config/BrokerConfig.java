@@ -21,11 +21,17 @@ import java.util.function.Consumer;
  * @param cluster   whether this broker is a node of a cluster, and how it joins it
  * @param operations {@code $SYS} and the admin listener
  * @param extensions where extensions are loaded from
+ * @param bridges    the {@code connection} sections, in file order
  */
 public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
                            QueueSettings queues, RetainedSettings retained, StorageSettings storage,
                            SecuritySettings security, LogLevel logLevel, ClusterSettings cluster,
-                           OperationsSettings operations, ExtensionSettings extensions) {
+                           OperationsSettings operations, ExtensionSettings extensions,
+                           List<BridgeSettings> bridges) {
+
+    public BrokerConfig {
+        bridges = List.copyOf(bridges);
+    }
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
@@ -106,6 +112,7 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private int sysIntervalSeconds = OperationsSettings.DEFAULT_SYS_INTERVAL;
         private AdminListenerConfig adminListener;
         private int shutdownTimeoutSeconds = OperationsSettings.DEFAULT_SHUTDOWN_TIMEOUT;
+        private List<BridgeSettings> bridges = List.of();
 
         private Builder() {
         }
@@ -201,6 +208,12 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                         + adminListener + ")");
             }
             this.adminListener = admin;
+            return this;
+        }
+
+        /** The bridges ({@code connection} sections). */
+        public Builder bridges(List<BridgeSettings> bridges) {
+            this.bridges = List.copyOf(bridges);
             return this;
         }
 
@@ -501,7 +514,8 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
                     logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener,
-                    shutdownTimeoutSeconds), new ExtensionSettings(extensionsDir, extensionSlowCallMillis));
+                    shutdownTimeoutSeconds), new ExtensionSettings(extensionsDir, extensionSlowCallMillis),
+                    bridges);
         }
     }
 }

@@ -31,6 +31,9 @@ public final class ConfigFileParser {
     private interface ListenerSetting extends BiConsumer<ListenerSettings, String> {
     }
 
+    private interface BridgeSetting extends BiConsumer<BridgeSettings.Builder, String> {
+    }
+
     /** Prefix of the options passed to the listener's plugins, like Mosquitto's. */
     public static final String PLUGIN_OPTION_PREFIX = "plugin_opt_";
 
@@ -74,6 +77,61 @@ public final class ConfigFileParser {
                     Arrays.stream(v.split("[,\\s]+")).filter(x -> !x.isEmpty()).toList())),
             Map.entry("enable_proxy_protocol", (l, v) -> l.proxyProtocol(intIn(v, 1, 2))),
             Map.entry("proxy_protocol_v2_require_tls", (l, v) -> l.proxyProtocolRequiresTls(bool(v))));
+
+    /** Keys of a {@code connection} section (a bridge): Mosquitto's, then TernMQ's own. */
+    private static final Map<String, BridgeSetting> BRIDGE_SETTINGS = Map.ofEntries(
+            Map.entry("address", ConfigFileParser::addresses),
+            Map.entry("addresses", ConfigFileParser::addresses),
+            Map.entry("round_robin", (b, v) -> b.roundRobin = bool(v)),
+            Map.entry("topic", (b, v) -> b.topics.add(bridgeTopic(v))),
+            Map.entry("remote_clientid", (b, v) -> b.remoteClientId = v),
+            Map.entry("local_clientid", (b, v) -> b.localClientId = v),
+            Map.entry("remote_username", (b, v) -> b.remoteUsername = v),
+            Map.entry("remote_password", (b, v) -> b.remotePassword = v),
+            Map.entry("local_username", (b, v) -> b.localUsername = v),
+            Map.entry("cleansession", (b, v) -> b.cleanSession = bool(v)),
+            Map.entry("local_cleansession", (b, v) -> b.localCleanSession = bool(v)),
+            Map.entry("bridge_protocol_version", (b, v) -> b.protocolVersion =
+                    switch (oneOf(v, "mqttv31", "mqttv311", "mqttv50")) {
+                        case "mqttv31" -> 3;
+                        case "mqttv50" -> 5;
+                        default -> 4;
+                    }),
+            Map.entry("try_private", (b, v) -> b.tryPrivate = bool(v)),
+            Map.entry("keepalive_interval", (b, v) -> b.keepAliveSeconds = intIn(v, 5, 65_535)),
+            Map.entry("restart_timeout", (b, v) -> b.restart = restartTimeout(v)),
+            Map.entry("notifications", (b, v) -> b.notifications = bool(v)),
+            Map.entry("notification_topic", (b, v) -> b.notificationTopic = topicName(v)),
+            Map.entry("bridge_outgoing_retain", (b, v) -> b.outgoingRetain = bool(v)),
+            Map.entry("bridge_max_packet_size", (b, v) -> b.maxPacketSize = intIn(v, 0, 268_435_455 + 5)),
+            Map.entry("bridge_cafile", (b, v) -> b.caFile = Path.of(v)),
+            Map.entry("bridge_certfile", (b, v) -> b.certFile = Path.of(v)),
+            Map.entry("bridge_keyfile", (b, v) -> b.keyFile = Path.of(v)),
+            Map.entry("bridge_insecure", (b, v) -> b.insecure = bool(v)),
+            Map.entry("bridge_tls_version", (b, v) -> b.tlsVersion = switch (oneOf(v, "tlsv1.2", "tlsv1.3")) {
+                case "tlsv1.3" -> TlsSettings.Version.TLS_1_3;
+                default -> TlsSettings.Version.TLS_1_2;
+            }),
+            Map.entry("bridge_alpn", (b, v) -> b.alpn = v),
+            Map.entry("bridge_max_queued_messages", (b, v) -> b.maxQueuedMessages = intIn(v, 1, Integer.MAX_VALUE)),
+            Map.entry("bridge_max_queued_bytes", (b, v) -> b.maxQueuedBytes = longIn(v, 0, Long.MAX_VALUE)),
+            Map.entry("bridge_queue_overflow",
+                    (b, v) -> b.dropOldest = oneOf(v, "drop_oldest", "refuse_new").equals("drop_oldest")),
+            Map.entry("bridge_max_inflight", (b, v) -> b.maxInflight = intIn(v, 1, 65_535)),
+            Map.entry("bridge_ack_timeout", (b, v) -> b.ackTimeoutSeconds = intIn(v, 1, 86_400)),
+            Map.entry("bridge_publish_rate", (b, v) -> b.publishRate = intIn(v, 0, Integer.MAX_VALUE)),
+            Map.entry("bridge_hop_limit", (b, v) -> b.hopLimit = intIn(v, 1, 255)),
+            Map.entry("start_type", (b, v) -> {
+                if (!oneOf(v, "automatic", "lazy", "once").equals("automatic")) {
+                    throw new IllegalArgumentException("'" + v + "' is not supported by TernMQ's bridges, which "
+                            + "always start automatically (docs/bridges.md)");
+                }
+            }));
+
+    /** Mosquitto bridge keys TernMQ refuses by name rather than as unknown (docs/bridges.md says why). */
+    private static final List<String> UNSUPPORTED_BRIDGE_KEYS = List.of("threshold", "idle_timeout",
+            "bridge_identity", "bridge_psk", "bridge_capath", "bridge_bind_address", "bridge_require_ocsp",
+            "notifications_local_only", "bridge_attempt_unsubscribe", "local_password", "bridge_reload_type");
 
     private static final Map<String, Setting> SETTINGS = Map.ofEntries(
             Map.entry("data_dir", (b, v) -> b.dataDir(Path.of(v))),
@@ -153,6 +211,11 @@ public final class ConfigFileParser {
         return LISTENER_SETTINGS.keySet().stream().sorted().toList();
     }
 
+    /** The keys of a {@code connection} section (a bridge), {@code connection} itself excluded. */
+    public static List<String> bridgeKeys() {
+        return BRIDGE_SETTINGS.keySet().stream().sorted().toList();
+    }
+
     /** Every key, global or per listener, {@code listener} itself excluded. */
     public static List<String> allKeys() {
         TreeSet<String> all = new TreeSet<>(SETTINGS.keySet());
@@ -179,6 +242,8 @@ public final class ConfigFileParser {
         Section section = null;
         // where each key was last given, so that a problem found only once all are read names its line
         Map<String, String> whereOf = new java.util.HashMap<>();
+        List<BridgeSettings.Builder> bridges = new java.util.ArrayList<>();
+        BridgeSettings.Builder bridge = null;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -192,6 +257,29 @@ public final class ConfigFileParser {
                 if (key.equals("listener")) {
                     endSection(builder, section);
                     section = listener(builder, value, where);
+                    continue;
+                }
+                if (key.equals("connection")) {
+                    if (value.isEmpty() || !value.matches("[A-Za-z0-9._-]+")) {
+                        throw new IllegalArgumentException(value.isEmpty() ? "missing value"
+                                : "'" + value + "' is not a connection name (letters, digits, '.', '_', '-')");
+                    }
+                    bridge = new BridgeSettings.Builder(value, where);
+                    bridges.add(bridge);
+                    continue;
+                }
+                BridgeSetting bridgeSetting = BRIDGE_SETTINGS.get(key);
+                if (bridgeSetting != null || UNSUPPORTED_BRIDGE_KEYS.contains(key)) {
+                    if (bridge == null) {
+                        throw new IllegalArgumentException("a bridge key, allowed only after a 'connection' line");
+                    }
+                    if (bridgeSetting == null) {
+                        throw new IllegalArgumentException("not supported by TernMQ's bridges (docs/bridges.md)");
+                    }
+                    if (value.isEmpty()) {
+                        throw new IllegalArgumentException("missing value");
+                    }
+                    bridgeSetting.accept(bridge, value);
                     continue;
                 }
                 ListenerSettings target = section != null ? section.settings() : builder.listenerDefaults();
@@ -221,6 +309,7 @@ public final class ConfigFileParser {
             }
         }
         endSection(builder, section);
+        endBridges(builder, bridges);
         if (builder.listeners().isEmpty()) {
             try {
                 builder.defaultListener();
@@ -230,6 +319,11 @@ public final class ConfigFileParser {
         }
         List<ListenerConfig> listeners = builder.listeners().isEmpty() ? List.of(builder.defaultListener())
                 : builder.listeners();
+        if (!bridges.isEmpty() && builder.cluster().enabled()) {
+            // every node would run the bridge on one session id, which the cluster moves between nodes
+            throw new ConfigException(bridges.get(0).where() + ": bridges do not run in a cluster yet "
+                    + "(cluster.enabled true); docs/bridges.md");
+        }
         ClusterSettings.Problem problem = builder.cluster().problem(listeners);
         if (problem != null) {
             // a problem with a key the file does not give (a default) is reported where the cluster is enabled
@@ -262,6 +356,112 @@ public final class ConfigFileParser {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(section.where() + ": " + e.getMessage());
         }
+    }
+
+    private static void endBridges(BrokerConfig.Builder builder, List<BridgeSettings.Builder> bridges) {
+        Map<String, String> names = new java.util.HashMap<>();
+        Map<String, String> localIds = new java.util.HashMap<>();
+        List<BridgeSettings> built = new java.util.ArrayList<>();
+        for (BridgeSettings.Builder b : bridges) {
+            BridgeSettings s;
+            try {
+                s = b.build(HostName.NAME);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(b.where() + ": " + e.getMessage());
+            }
+            String other = names.putIfAbsent(s.name(), b.where());
+            if (other != null) {
+                throw new ConfigException(b.where() + ": '" + s.name() + "' is already the name of " + other);
+            }
+            other = localIds.putIfAbsent(s.localClientId(), b.where());
+            if (other != null) {
+                throw new ConfigException(b.where() + ": local_clientid '" + s.localClientId()
+                        + "' is already used by " + other);
+            }
+            built.add(s);
+        }
+        builder.bridges(built);
+    }
+
+    /** This machine's name, for default bridge client ids (Mosquitto's hostname.connection). */
+    private static final class HostName {
+        static final String NAME = read();
+
+        private static String read() {
+            String env = System.getenv("HOSTNAME");
+            if (env != null && !env.isBlank()) {
+                return env.strip();
+            }
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                return "localhost";
+            }
+        }
+    }
+
+    /** {@code address host[:port] [host[:port]...]}; a '#' ends the list, as in Mosquitto. */
+    private static void addresses(BridgeSettings.Builder b, String v) {
+        if (!b.addresses.isEmpty()) {
+            throw new IllegalArgumentException("given twice in this connection");
+        }
+        for (String token : v.split("\\s+")) {
+            if (token.startsWith("#")) {
+                break;
+            }
+            b.addresses.add(BridgeSettings.Address.parse(token));
+        }
+    }
+
+    /**
+     * {@code topic <pattern> [[[out|in|both] qos] local-prefix remote-prefix]}, read as Mosquitto reads it: tokens
+     * separated by spaces, {@code ""} for "none", a token starting with '#' ends the line.
+     */
+    static BridgeTopic bridgeTopic(String v) {
+        List<String> t = new java.util.ArrayList<>();
+        for (String token : v.split("\\s+")) {
+            if (token.startsWith("#") && !t.isEmpty()) {
+                break;
+            }
+            t.add(token);
+        }
+        if (t.size() > 5) {
+            throw new IllegalArgumentException("expected 'topic <pattern> [in|out|both] [qos] [local-prefix "
+                    + "remote-prefix]'");
+        }
+        String pattern = t.get(0).equals("\"\"") ? null : t.get(0);
+        BridgeTopic.Direction direction = t.size() > 1 ? oneOf(t.get(1), BridgeTopic.Direction.class)
+                : BridgeTopic.Direction.OUT;
+        io.ternmq.codec.QoS qos = t.size() > 2 ? io.ternmq.codec.QoS.of(intIn(t.get(2), 0, 2))
+                : io.ternmq.codec.QoS.AT_MOST_ONCE;
+        String local = t.size() > 3 && !t.get(3).equals("\"\"") ? t.get(3) : null;
+        String remote = t.size() > 4 && !t.get(4).equals("\"\"") ? t.get(4) : null;
+        return new BridgeTopic(pattern, direction, qos, local, remote);
+    }
+
+    /** {@code restart_timeout <constant>} or {@code <base> <cap> [<stable>]}, seconds. */
+    private static BridgeSettings.RestartTimeout restartTimeout(String v) {
+        String[] parts = v.split("\\s+");
+        if (parts.length > 3) {
+            throw new IllegalArgumentException("expected '<seconds>' or '<base> <cap> [<stable>]'");
+        }
+        int base = intIn(parts[0], 1, 86_400);
+        if (parts.length == 1) {
+            return new BridgeSettings.RestartTimeout(base, base, 0);
+        }
+        int cap = intIn(parts[1], 1, 86_400);
+        if (cap < base) {
+            throw new IllegalArgumentException("the cap " + cap + " is lower than the base " + base);
+        }
+        int stable = parts.length == 3 ? intIn(parts[2], 0, 86_400) : 0;
+        return new BridgeSettings.RestartTimeout(base, cap, stable);
+    }
+
+    private static String topicName(String v) {
+        if (!io.ternmq.codec.TopicSyntax.isValidTopicName(v)) {
+            throw new IllegalArgumentException("'" + v + "' is not a valid topic name");
+        }
+        return v;
     }
 
     /** A cluster name: letters, digits, '.', '_' and '-' (it is sent in the data link's handshake). */

@@ -45,6 +45,13 @@ public final class BrokerMetrics {
     public final LongAdder willsPublished = new LongAdder();
     /** Messages a persistent session could not queue because its queue was full. */
     public final LongAdder queueOverflowDrops = new LongAdder();
+    /** Messages a bridge's queue could not keep (bridge_max_queued_messages/bytes, bridge_queue_overflow). */
+    public final LongAdder bridgeQueueDrops = new LongAdder();
+    /** Messages a bridge did not forward because they had crossed bridge_hop_limit bridges. */
+    public final LongAdder bridgeHopDrops = new LongAdder();
+    /** Bridge connections accepted by a remote broker (CONNACK 0), and those lost or refused. */
+    public final LongAdder bridgeConnects = new LongAdder();
+    public final LongAdder bridgeDisconnects = new LongAdder();
     /** Messages whose Message Expiry Interval elapsed before they could be delivered. */
     public final LongAdder expiredMessages = new LongAdder();
     /** Messages not sent to a client because they exceed its Maximum Packet Size. */

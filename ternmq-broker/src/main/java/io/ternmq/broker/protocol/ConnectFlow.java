@@ -140,8 +140,13 @@ final class ConnectFlow {
             c.refuse(ReasonCode.V3_IDENTIFIER_REJECTED, "MQTT 3.1 client identifiers are at most 23 characters");
             return;
         }
+        if (!assigned && c.broker.service().isReservedClientId(id)) {
+            c.refuse(c.dialect().identifierRejected(), "client identifier '" + id + "' is a bridge's local_clientid");
+            return;
+        }
         c.clientId = id;
         c.assignedClientId = assigned;
+        c.bridge = connect.bridge();
         int keepAlive = connect.keepAliveSeconds();
         int maxKeepAlive = c.config().mqtt().maxKeepAlive();
         if (!version.isV5() && (keepAlive > maxKeepAlive || (keepAlive == 0 && maxKeepAlive < 65_535))) {

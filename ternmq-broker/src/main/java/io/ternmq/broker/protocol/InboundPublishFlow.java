@@ -39,6 +39,9 @@ import java.util.function.Consumer;
  * rate bucket, QoS 1 messages awaiting the store) is this connection's, on its loop.
  */
 final class InboundPublishFlow {
+    /** Where bridges publish their state (Mosquitto's notification topics): the one part of $SYS clients write. */
+    static final String BRIDGE_STATE_PREFIX = "$SYS/broker/connection/";
+
     private static final Logger LOG = LoggerFactory.getLogger(InboundPublishFlow.class);
     private static final RateLimitedLog DENIED_LOG = new RateLimitedLog(LOG, 10_000);
 
@@ -132,8 +135,10 @@ final class InboundPublishFlow {
             c.requestFlush();
             return;
         }
-        if (topic.equals("$SYS") || topic.startsWith("$SYS/")) {
-            deny(p, topic); // the broker's own tree: whatever an ACL or plugin says, no client writes it
+        if ((topic.equals("$SYS") || topic.startsWith("$SYS/")) && !topic.startsWith(BRIDGE_STATE_PREFIX)) {
+            // the broker's own tree: whatever an ACL or plugin says, no client writes it; but bridges from other
+            // brokers report their state under $SYS/broker/connection/ (Mosquitto's notifications), as there
+            deny(p, topic);
             return;
         }
         String resolved = topic;

@@ -139,8 +139,10 @@ final class SubscribeFlow {
             }
             // the broker may grant less than asked: never above its maximum QoS
             QoS qos = ts.qos().value() > c.config().mqtt().maxQos() ? QoS.of(c.config().mqtt().maxQos()) : ts.qos();
-            granted.add(new Subscription(filter, qos, ts.noLocal(), ts.retainAsPublished(), ts.retainHandling(),
-                    subscriptionId));
+            // a bridge (try_private) must not get back what it published, and forwards retained flags as they were
+            boolean bridged = c.bridge && !TopicSyntax.isSharedSubscription(filter);
+            granted.add(new Subscription(filter, qos, ts.noLocal() || bridged, ts.retainAsPublished() || bridged,
+                    ts.retainHandling(), subscriptionId));
             if (!held) {
                 added.add(filter);
             }

@@ -48,6 +48,8 @@ public final class BrokerService {
      * work reaches its loop through task hand-overs (bind, accept, register) made after the write.
      */
     private Interceptors interceptors = Interceptors.NONE;
+    /** Client ids of the broker's own sessions (bridges): fixed before the first listener opens. */
+    private java.util.Set<String> reservedClientIds = java.util.Set.of();
 
     public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {
         this.sessions = sessions;
@@ -81,6 +83,16 @@ public final class BrokerService {
     }
 
     // ------------------------------------------------------------------ sessions
+
+    /** The client ids no client may connect with (bridges' sessions); set before the first listener opens. */
+    public void reserveClientIds(java.util.Set<String> ids) {
+        this.reservedClientIds = java.util.Set.copyOf(ids);
+    }
+
+    /** Whether the client id is one of the broker's own sessions (a bridge's). */
+    public boolean isReservedClientId(String clientId) {
+        return !reservedClientIds.isEmpty() && reservedClientIds.contains(clientId);
+    }
 
     /**
      * Finds or creates the client's session and attaches the connection to it on {@code loop}, taking it over from

@@ -51,6 +51,23 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         this.willPublisher = willPublisher;
     }
 
+    /** Client ids of the broker's own sessions (bridges), with their queue bounds; fixed before listeners open. */
+    private final java.util.Map<String, QueueLimits> reserved = new ConcurrentHashMap<>();
+
+    /** Reserves a client id for a session of the broker's own (a bridge's), with bounds of its own. */
+    public void reserve(String clientId, QueueLimits ownLimits) {
+        reserved.put(clientId, ownLimits);
+    }
+
+    /** Whether no client may connect with this id: it is a bridge's. */
+    public boolean isReserved(String clientId) {
+        return reserved.containsKey(clientId);
+    }
+
+    private QueueLimits limits(String clientId) {
+        return reserved.isEmpty() ? limits : reserved.getOrDefault(clientId, limits);
+    }
+
     @Override
     public void connect(SessionRequest request, EventExecutor connectionLoop, SessionConnection connection) {
         connect(request, connectionLoop, connection, 0);
@@ -99,7 +116,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                     finish(existing);
                 });
             }
-            Session fresh = new Session(id, expiryInterval, connectionLoop, limits, metrics, this, store);
+            Session fresh = new Session(id, expiryInterval, connectionLoop, limits(id), metrics, this, store);
             fresh.raiseFence(fence);
             fresh.held(fence);
             fresh.post(() -> fresh.attach(connection, false, expiryInterval, request.protocolLevel(),
@@ -214,7 +231,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      */
     public Session importSession(String clientId, long fence, SessionSnapshot snapshot, List<StoredEntry> entries,
                                  EventExecutor owner, Runnable ready) {
-        Session s = new Session(clientId, snapshot.expiryInterval(), owner, limits, metrics, this, store);
+        Session s = new Session(clientId, snapshot.expiryInterval(), owner, limits(clientId), metrics, this, store);
         s.raiseFence(fence);
         s.held(fence);
         long firstSeq = entries.isEmpty() ? 1 : entries.get(0).entry().seq();
@@ -312,7 +329,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      */
     public Session restore(Recovered.StoredSession stored, EventExecutor owner) {
         SessionRecord r = stored.record();
-        Session s = new Session(r.clientId(), r.expiryInterval(), owner, limits, metrics, this, store, r.epoch());
+        Session s = new Session(r.clientId(), r.expiryInterval(), owner, limits(r.clientId()), metrics, this, store, r.epoch());
         sessions.put(r.clientId(), s);
         for (Subscription sub : stored.subscriptions()) {
             s.putSubscription(sub);

@@ -584,13 +584,19 @@ final class Outbox {
 
     /** Counts (and, at a bounded rate, logs) a message this session could not keep. */
     void dropped() {
-        metrics().queueOverflowDrops.increment();
+        (limits.bridge() ? metrics().bridgeQueueDrops : metrics().queueOverflowDrops).increment();
         droppedNoted();
     }
 
     /** The per-session side of a drop whose broker-wide count routing already made. */
     void droppedNoted() {
         droppedMessages++;
+        if (limits.bridge()) {
+            DROP_LOG.warn("Queue of bridge '{}' is full: dropped a message ({} dropped for this bridge; "
+                            + "bridge_max_queued_messages/bridge_max_queued_bytes set the bound)", session.clientId(),
+                    droppedMessages);
+            return;
+        }
         DROP_LOG.warn("Queue of client '{}' is full: dropped a message ({} dropped for this client, {} in total; "
                         + "max_queued_messages/max_queued_bytes set the bound)", session.clientId(), droppedMessages,
                 metrics().queueOverflowDrops.sum());

@@ -46,6 +46,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     /** Set when the session outlives its connection at creation: then it lives in the store too. */
     private final StoredQueue stored;
     private final Outbox outbox;
+    private final QueueLimits limits;
 
     /** Whether a connection is attached; written by the owner, read by shared-subscription routing anywhere. */
     private volatile boolean online;
@@ -145,7 +146,9 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         this.expiryInterval = expiryInterval;
         this.metrics = metrics;
         this.host = host;
-        this.stored = expiryInterval != 0 ? new StoredQueue(store, clientId, epoch, this) : null;
+        this.limits = limits;
+        this.stored = expiryInterval != 0
+                ? new StoredQueue(store, clientId, epoch, this, limits.bridge() ? limits : null) : null;
         this.outbox = new Outbox(this, limits); // after the stored queue is set: the outbox asks for it
     }
 
@@ -188,7 +191,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     public void refused() {
-        metrics.queueOverflowDrops.increment();
+        (limits.bridge() ? metrics.bridgeQueueDrops : metrics.queueOverflowDrops).increment();
         submit(outbox::droppedNoted);
     }
 

@@ -101,8 +101,9 @@ public final class PublishTransaction implements StoreOp {
                 q.taken();
                 continue; // the session ended since the match; its state is being purged
             }
-            if (q.overLimits(limits, size)) {
-                if (!limits.dropOldest()) {
+            QueueLimits bounds = q.limits() != null ? q.limits() : limits;
+            if (q.overLimits(bounds, size)) {
+                if (!bounds.dropOldest()) {
                     q.owner().refused();
                     q.taken();
                     refused++;

@@ -39,6 +39,8 @@ public final class StoredQueue {
     private final long epoch;
     private final String key;
     private final Owner owner;
+    /** Bounds of this queue's own, or null for the broker's. */
+    private final QueueLimits limits;
 
     private final AtomicLong nextSeq = new AtomicLong(1);
     private final AtomicLong count = new AtomicLong();
@@ -59,11 +61,22 @@ public final class StoredQueue {
      * @param epoch tells this incarnation of the client's session from earlier ones still being purged
      */
     public StoredQueue(Store store, String clientId, long epoch, Owner owner) {
+        this(store, clientId, epoch, owner, null);
+    }
+
+    /** @param limits this queue's own bounds (a bridge's); null: the broker's, which routing applies */
+    public StoredQueue(Store store, String clientId, long epoch, Owner owner, QueueLimits limits) {
+        this.limits = limits;
         this.store = store;
         this.clientId = clientId;
         this.epoch = epoch;
         this.key = StoreOwner.of(clientId, epoch);
         this.owner = owner;
+    }
+
+    /** This queue's own bounds (a bridge's), or null when the broker's apply. */
+    public QueueLimits limits() {
+        return limits;
     }
 
     /** The incarnation of the client's session this queue belongs to. */

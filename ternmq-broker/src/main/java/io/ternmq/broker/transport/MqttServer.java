@@ -241,6 +241,12 @@ public final class MqttServer implements AutoCloseable {
         return done;
     }
 
+    /** The client socket channel class of this transport (epoll or NIO), for outgoing connections (bridges). */
+    public Class<? extends io.netty.channel.Channel> socketChannelClass() {
+        return serverChannelClass == EpollServerSocketChannel.class ? io.netty.channel.epoll.EpollSocketChannel.class
+                : io.netty.channel.socket.nio.NioSocketChannel.class;
+    }
+
     /** An I/O event loop, round robin: the owner of a session restored from the store until its client returns. */
     public io.netty.channel.EventLoop nextLoop() {
         return ioGroup.next();

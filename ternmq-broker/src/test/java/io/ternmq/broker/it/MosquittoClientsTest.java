@@ -3,6 +3,7 @@ package io.ternmq.broker.it;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.testing.PahoClient;
 import io.ternmq.broker.testing.PahoClient.Received;
+import io.ternmq.broker.testing.MosquittoProcess;
 import io.ternmq.broker.testing.TestBroker;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -40,9 +41,7 @@ import static org.awaitility.Awaitility.await;
  * scenario run side by side against a real Mosquitto broker with identical output expected.
  */
 class MosquittoClientsTest {
-    private static final String INSTALL_HINT =
-            "run `apt-get install -y mosquitto mosquitto-clients python3-paho-mqtt` (as .ci/run does)";
-    private static final Path MOSQUITTO_BROKER = Path.of("/usr/sbin/mosquitto");
+    private static final String INSTALL_HINT = MosquittoProcess.INSTALL_HINT;
     /** Longest any client process may run; every mosquitto_sub also gets its own -W below this. */
     private static final Duration PROCESS_TIMEOUT = Duration.ofSeconds(20);
     private static final String SUB_TIMEOUT_SECONDS = "10";
@@ -53,6 +52,7 @@ class MosquittoClientsTest {
     private TestBroker broker;
     private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger fileCounter = new AtomicInteger();
+    private final List<MosquittoProcess> mosquittos = new ArrayList<>();
 
     @BeforeAll
     static void requireMosquittoClients() {
@@ -61,9 +61,7 @@ class MosquittoClientsTest {
                 fail(tool + " is not installed or not on PATH: " + INSTALL_HINT);
             }
         }
-        if (!Files.isExecutable(MOSQUITTO_BROKER)) {
-            fail(MOSQUITTO_BROKER + " (the Mosquitto broker) is not installed: " + INSTALL_HINT);
-        }
+        MosquittoProcess.requireInstalled();
     }
 
     @BeforeEach
@@ -73,6 +71,7 @@ class MosquittoClientsTest {
 
     @AfterEach
     void stop() {
+        mosquittos.forEach(MosquittoProcess::close);
         synchronized (processes) {
             for (Process p : processes) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -423,51 +422,14 @@ class MosquittoClientsTest {
         }
     }
 
-    private int startMosquitto(Path log) throws IOException {
-        IOException last = null;
-        for (int attempt = 0; attempt < 3; attempt++) {
-            int port = freePort();
-            Path conf = tmp.resolve("mosquitto-" + port + ".conf");
-            Files.writeString(conf, String.join("\n",
-                    "listener " + port + " 127.0.0.1",
-                    "allow_anonymous true",
-                    "persistence false",
-                    "log_dest stderr", // flushed line by line, unlike stdout
-                    "log_type all",
-                    ""));
-            ProcessBuilder pb = new ProcessBuilder(MOSQUITTO_BROKER.toString(), "-c", conf.toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            Process p;
-            try {
-                p = pb.start();
-            } catch (IOException e) {
-                throw new AssertionError("cannot start " + MOSQUITTO_BROKER + ": " + INSTALL_HINT, e);
-            }
-            processes.add(p);
-            try {
-                await("Mosquitto running on " + port).atMost(Duration.ofSeconds(10))
-                        .until(() -> read(log).contains(" running") || !p.isAlive());
-            } catch (ConditionTimeoutException e) {
-                last = new IOException("Mosquitto did not start: " + read(log));
-                p.destroyForcibly();
-                continue;
-            }
-            if (p.isAlive()) {
-                return port;
-            }
-            last = new IOException("Mosquitto exited at start (port " + port + " taken?): " + read(log));
-        }
-        throw new AssertionError(last);
+    /** Starts Mosquitto logging to {@code log}, which must be tmp's mosquitto.log. */
+    private int startMosquitto(Path log) {
+        MosquittoProcess m = MosquittoProcess.start(tmp);
+        assertThat(m.log()).isEqualTo(log);
+        mosquittos.add(m);
+        return m.port();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
-    }
 
     private static long countOccurrences(String text, String marker) {
         long n = 0;

@@ -115,4 +115,31 @@ class SubscribeFlowTest {
             assertThat(c.next(Disconnect.class).reasonCode()).isEqualTo(ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);
         }
     }
+
+    @Test
+    @DisplayName("a CONNECT at level 0x84 (Mosquitto's try_private) is a bridge: it gets nothing it published back, "
+            + "and retained flags as published")
+    void bridgeConnectionSubscribesWithNoLocalAndRetainAsPublished() {
+        try (ProtocolHarness h = new ProtocolHarness(b -> { })) {
+            ProtocolHarness.FakeChannel bridge = h.open().send(new Connect(MqttVersion.MQTT_3_1_1, "bridge", true, 60,
+                    null, null, null, MqttProperties.EMPTY, true));
+            assertThat(bridge.next(Connack.class).reasonCode()).isZero();
+            ProtocolHarness.FakeChannel client = connected(h, MqttVersion.MQTT_3_1_1, "client");
+            bridge.send(subscribe(1, "t/#"));
+            assertThat(bridge.next(Suback.class).reasonCodes()).containsExactly(2);
+            client.send(subscribe(1, "t/#"));
+            assertThat(client.next(Suback.class).reasonCodes()).containsExactly(2);
+            // no-local: the bridge's own message reaches the client only
+            bridge.send(new Publish("t/own", QoS.AT_MOST_ONCE, false, false, 0, "own".getBytes(StandardCharsets.UTF_8),
+                    MqttProperties.EMPTY));
+            assertThat(client.next(Publish.class).topic()).isEqualTo("t/own");
+            // retain as published: a retained message keeps its flag on the way to the bridge, not to the client
+            client.send(new Publish("t/kept", QoS.AT_MOST_ONCE, true, false, 0, "k".getBytes(StandardCharsets.UTF_8),
+                    MqttProperties.EMPTY));
+            Publish toBridge = bridge.next(Publish.class);
+            assertThat(toBridge.topic()).isEqualTo("t/kept");
+            assertThat(toBridge.retain()).isTrue();
+            assertThat(client.next(Publish.class).retain()).isFalse();
+        }
+    }
 }

@@ -1,0 +1,311 @@
+package io.ternmq.broker.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.ternmq.broker.config.BridgeSettings;
+import io.ternmq.broker.config.ConfigFileParser;
+import io.ternmq.broker.testing.BrokerProcess;
+import io.ternmq.broker.testing.Paho5Client;
+import io.ternmq.broker.testing.TestBroker;
+import io.ternmq.codec.Connack;
+import io.ternmq.codec.Connect;
+import io.ternmq.codec.MqttPacket;
+import io.ternmq.codec.MqttPacketDecoder;
+import io.ternmq.codec.MqttPacketEncoder;
+import io.ternmq.codec.MqttVersion;
+import io.ternmq.codec.Puback;
+import io.ternmq.codec.Publish;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A bridge against a scripted remote broker (a server socket speaking MQTT through ternmq-codec, answering as the
+ * test says): the acknowledgement timeout, the publish rate, and the bridge's session id being out of clients' reach.
+ */
+class BridgeFaultTest {
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closing(T c) {
+        closing.add(c);
+        return c;
+    }
+
+    private TestBroker ternWithBridge(String... lines) {
+        List<BridgeSettings> b = ConfigFileParser.parse("bridge.conf", List.of(lines)).build().bridges();
+        return closing(TestBroker.start(c -> c.bridges(b)));
+    }
+
+    /** One connection of the bridge to the scripted remote, MQTT 3.1.1 unless told otherwise. */
+    private static final class RemoteSide implements AutoCloseable {
+        MqttVersion version = MqttVersion.MQTT_3_1_1;
+        final Socket socket;
+        final DataInputStream in;
+        final OutputStream out;
+
+        RemoteSide(Socket socket) throws IOException {
+            this.socket = socket;
+            socket.setSoTimeout(30_000);
+            this.in = new DataInputStream(socket.getInputStream());
+            this.out = socket.getOutputStream();
+        }
+
+        MqttPacket read() throws Exception {
+            int first = in.readUnsignedByte();
+            int length = 0;
+            int shift = 0;
+            int b;
+            do {
+                b = in.readUnsignedByte();
+                length |= (b & 0x7F) << shift;
+                shift += 7;
+            } while ((b & 0x80) != 0);
+            byte[] body = new byte[length];
+            in.readFully(body);
+            return MqttPacketDecoder.decodeBody(first, Unpooled.wrappedBuffer(body), version);
+        }
+
+        /** The next PUBLISH, skipping PINGREQs. */
+        Publish nextPublish() throws Exception {
+            while (true) {
+                MqttPacket p = read();
+                if (p instanceof Publish pub && !pub.topic().startsWith("$SYS/")) {
+                    return pub;
+                }
+            }
+        }
+
+        void send(MqttPacket p) throws IOException {
+            ByteBuf buf = MqttPacketEncoder.encode(io.netty.buffer.ByteBufAllocator.DEFAULT, p, version);
+            try {
+                byte[] bytes = new byte[buf.readableBytes()];
+                buf.readBytes(bytes);
+                out.write(bytes);
+                out.flush();
+            } finally {
+                buf.release();
+            }
+        }
+
+        /** Reads the bridge's CONNECT and accepts it. */
+        Connect accept() throws Exception {
+            Connect c = (Connect) read();
+            send(new Connack(false, 0));
+            return c;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private static RemoteSide next(ServerSocket remote) throws IOException {
+        return new RemoteSide(remote.accept());
+    }
+
+    @Test
+    @DisplayName("no PUBACK for bridge_ack_timeout: the bridge reconnects and resends what was in flight with DUP")
+    void ackTimeoutReconnectsAndResendsWithDup() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "restart_timeout 1",
+                "bridge_ack_timeout 2",
+                "topic up/# out 1");
+        RemoteSide first = closing(next(remote));
+        Connect connect = first.accept();
+        assertThat(connect.clientId()).isEqualTo("edge");
+        assertThat(connect.bridge()).as("try_private sets the bridge bit at 3.1.1").isTrue();
+
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            pub.publish("up/x", "withheld", 1, false);
+        }
+        Publish withheld = first.nextPublish();
+        assertThat(withheld.dup()).isFalse();
+        // no PUBACK: after bridge_ack_timeout the bridge gives this connection up and comes back
+        long t0 = System.nanoTime();
+        RemoteSide second = closing(next(remote));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        second.accept();
+        Publish resent = second.nextPublish();
+        assertThat(resent.dup()).isTrue();
+        assertThat(resent.packetId()).isEqualTo(withheld.packetId());
+        assertThat(new String(resent.payload())).isEqualTo("withheld");
+        second.send(new Puback(resent.packetId()));
+        await("acknowledged: nothing left in flight").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+    }
+
+    @Test
+    @DisplayName("bridge_publish_rate: a backlog drains completely, in order, no faster than the rate")
+    void publishRateBoundsTheDrain() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "bridge_publish_rate 20",
+                "bridge_max_inflight 5",
+                "topic up/# out 1");
+        // the bridge's TCP connection is in the backlog and its CONNECT unanswered: the 60 messages queue first
+        int n = 60;
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            for (int i = 0; i < n; i++) {
+                pub.publish("up/x", Integer.toString(i), 1, false);
+            }
+        }
+        RemoteSide side = closing(next(remote));
+        long t0 = System.nanoTime();
+        side.accept();
+        for (int i = 0; i < n; i++) {
+            Publish p = side.nextPublish();
+            assertThat(new String(p.payload())).isEqualTo(Integer.toString(i));
+            side.send(new Puback(p.packetId()));
+        }
+        // 20 at once (a full bucket), the other 40 at 20/s: 2 s at least (a little slack for the clock)
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+    }
+
+    @Test
+    @DisplayName("no client may connect with a bridge's local_clientid (3.1.1: 0x02, MQTT 5: 0x85)")
+    void bridgeSessionIdIsReserved() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "local_clientid bridge-session",
+                "topic up/# out 1");
+        MqttClient v3 = new MqttClient(tern.uri(), "bridge-session", new MemoryPersistence());
+        assertThatThrownBy(() -> v3.connect(new MqttConnectOptions()))
+                .isInstanceOfSatisfying(MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(2));
+        v3.close();
+        org.eclipse.paho.mqttv5.client.MqttClient v5 = new org.eclipse.paho.mqttv5.client.MqttClient(tern.uri(),
+                "bridge-session", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        assertThatThrownBy(() -> v5.connect())
+                .isInstanceOfSatisfying(org.eclipse.paho.mqttv5.common.MqttException.class,
+                        e -> assertThat(e.getReasonCode()).isEqualTo(0x85));
+        v5.close();
+    }
+
+    @Test
+    @DisplayName("local_username: the bridge publishes and subscribes here under that user's ACL (a broker process)")
+    void localUsernameAclApplies() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        BrokerProcess tern = closing(BrokerProcess.prepare());
+        java.nio.file.Files.writeString(tern.workDir().resolve("acl"), String.join("\n",
+                "topic read cmd/#", // anonymous clients: the test's subscriber
+                "user bridge",
+                "topic write cmd/allowed/#",
+                ""));
+        java.nio.file.Files.writeString(tern.workDir().resolve("ternmq.conf"), String.join("\n",
+                "listener 0 127.0.0.1",
+                "allow_anonymous true",
+                "acl_file acl",
+                "connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "local_username bridge",
+                "notifications false",
+                "topic cmd/# in 1",
+                ""));
+        tern.start("-c", "ternmq.conf");
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        MqttPacket subscribe = side.read();
+        assertThat(subscribe).isInstanceOf(io.ternmq.codec.Subscribe.class);
+        int subscribeId = ((io.ternmq.codec.Subscribe) subscribe).packetId();
+        try (Paho5Client sub = Paho5Client.connect(tern.uri(), "reader", Paho5Client.options(true))) {
+            sub.subscribe("cmd/#", 1);
+            side.send(new io.ternmq.codec.Suback(subscribeId, List.of(1), io.ternmq.codec.MqttProperties.EMPTY));
+            side.send(new Publish("cmd/denied/x", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, 10,
+                    "no".getBytes()));
+            side.send(new Publish("cmd/allowed/x", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, 11,
+                    "yes".getBytes()));
+            // both acknowledged to the remote (a refused publish is dropped, as for a client)
+            List<Integer> acked = new ArrayList<>();
+            while (acked.size() < 2) {
+                MqttPacket p = side.read();
+                if (p instanceof Puback a) {
+                    acked.add(a.packetId());
+                }
+            }
+            assertThat(acked).containsExactly(10, 11);
+            Paho5Client.Received r = sub.next();
+            assertThat(r.topic()).isEqualTo("cmd/allowed/x");
+            assertThat(sub.poll(500)).isNull();
+        }
+    }
+
+    @Test
+    @DisplayName("an MQTT 5 remote with Maximum QoS 1 gets QoS 2 messages at QoS 1; its PUBACK completes them")
+    void remoteMaximumQosIsRespected() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "bridge_protocol_version mqttv50",
+                "notifications false",
+                "topic up/# out 2");
+        RemoteSide side = closing(next(remote));
+        side.version = MqttVersion.MQTT_5;
+        Connect connect = (Connect) side.read();
+        assertThat(connect.version()).isEqualTo(MqttVersion.MQTT_5);
+        assertThat(connect.bridge()).as("no bridge bit at MQTT 5").isFalse();
+        side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.builder()
+                .set(io.ternmq.codec.PropertyId.MAXIMUM_QOS, 1).build()));
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            pub.publish("up/x", "exactly once here", 2, false);
+        }
+        Publish p = side.nextPublish();
+        assertThat(p.qos()).isEqualTo(io.ternmq.codec.QoS.AT_LEAST_ONCE);
+        assertThat(BridgeHopsProperty.of(p)).isEqualTo("1");
+        side.send(new Puback(p.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        await("completed: nothing left in flight").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+    }
+
+    /** The hop count a forwarded message carries. */
+    private static final class BridgeHopsProperty {
+        static String of(Publish p) {
+            return p.properties().userProperties().stream().filter(u -> u.name().equals("ternmq-bridge-hops"))
+                    .map(io.ternmq.codec.UserProperty::value).findFirst().orElse(null);
+        }
+    }
+}
