@@ -34,6 +34,8 @@ final class ListenerRuntime {
     final OutboundLimits outboundLimits;
     final CertificateIdentity usernameFromCertificate;
     final String name;
+    /** As the admin API names it for each client: tcp, tls, ws, wss. */
+    final String transportName;
     final AtomicInteger connections = new AtomicInteger();
     /** Null without connection_rate_per_address. */
     final ConnectionRateLimiter rateLimiter;
@@ -50,6 +52,12 @@ final class ListenerRuntime {
         this.usernameFromCertificate = config.isTls() ? config.tls().usernameFromCertificate()
                 : CertificateIdentity.NONE;
         this.name = config.toString();
+        this.transportName = switch (config.transport()) {
+            case TCP -> "tcp";
+            case TLS -> "tls";
+            case WEBSOCKET -> "ws";
+            case WEBSOCKET_TLS -> "wss";
+        };
         this.rateLimiter = config.connectionRatePerAddress() > 0
                 ? new ConnectionRateLimiter(config.connectionRatePerAddress()) : null;
         this.addressSource = config.isWebSocket() && !config.webSocket().trustedProxies().isEmpty()

@@ -58,7 +58,8 @@ final class ProxyProtocolHeader extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (client != null) {
-                ClientAddress.resolved(ctx, listener, client, AddressSource.PROXY_HEADER);
+                ClientAddress.resolved(ctx, listener, client, AddressSource.PROXY_HEADER,
+                        ClientAddress.PROXY_PROTOCOL);
             } else if (!listener.admit(socketPeer(ctx), AddressSource.PROXY_HEADER)) {
                 ctx.close();
             }
