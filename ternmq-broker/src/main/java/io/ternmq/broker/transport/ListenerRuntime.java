@@ -49,8 +49,7 @@ final class ListenerRuntime {
         this.tls = tls;
         this.authFailureDelay = authFailureDelay;
         this.outboundLimits = outboundLimits;
-        this.usernameFromCertificate = config.isTls() ? config.tls().usernameFromCertificate()
-                : CertificateIdentity.NONE;
+        this.usernameFromCertificate = config.usernameFromCertificate();
         this.name = config.toString();
         this.transportName = switch (config.transport()) {
             case TCP -> "tcp";

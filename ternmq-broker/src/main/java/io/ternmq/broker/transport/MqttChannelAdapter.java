@@ -92,6 +92,10 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ProxyProtocolHeader.ProxiedCertificate proxied) {
+            certificate = proxied.certificate();
+            return;
+        }
         if (evt instanceof ClientAddress client) {
             clientAddress = client.address();
             clientAddressVia = client.via();
