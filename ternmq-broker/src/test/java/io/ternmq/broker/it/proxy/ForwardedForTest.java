@@ -105,8 +105,9 @@ class ForwardedForTest {
     @Test
     @DisplayName("behind nginx (a trusted proxy), authentication sees the client's address from X-Forwarded-For; Paho works through it")
     void behindNginx() throws Exception {
-        int port = ExternalServer.freePort();
-        try (ExternalServer proxy = nginx(port); RawWebSocket ws = new RawWebSocket(from("127.0.0.3", port))) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(this::nginx);
+             RawWebSocket ws = new RawWebSocket(from("127.0.0.3", proxy.port()))) {
+            int port = proxy.port();
             connects(ws, "behind-nginx");
             assertThat(addresses.addressOf("behind-nginx")).isEqualTo("127.0.0.3");
             try (PahoClient sub = PahoClient.connect("ws://127.0.0.1:" + port + "/mqtt", "sub",
@@ -137,10 +138,9 @@ class ForwardedForTest {
     @Test
     @DisplayName("behind nginx sending RFC 7239 Forwarded (for=\"address:port\"): the client's address and port")
     void behindNginxForwarded() throws Exception {
-        int port = ExternalServer.freePort();
-        try (ExternalServer proxy = nginx(port,
-                "proxy_set_header Forwarded 'for=\"$remote_addr:$remote_port\";proto=$scheme';");
-             RawWebSocket ws = new RawWebSocket(from("127.0.0.3", port))) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(port -> nginx(port,
+                "proxy_set_header Forwarded 'for=\"$remote_addr:$remote_port\";proto=$scheme';"));
+             RawWebSocket ws = new RawWebSocket(from("127.0.0.3", proxy.port()))) {
             connects(ws, "behind-nginx-7239");
             assertThat(addresses.addressOf("behind-nginx-7239"))
                     .isEqualTo("127.0.0.3:" + ws.socket().getLocalPort());

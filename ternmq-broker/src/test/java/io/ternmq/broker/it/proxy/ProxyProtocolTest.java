@@ -144,9 +144,10 @@ class ProxyProtocolTest {
 
     private void throughHaproxy(int version, String serverOption) throws Exception {
         start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(version)));
-        int front = ExternalServer.freePort();
-        try (ExternalServer proxy = haproxy(serverOption, front, broker.port());
-             RawClient c = new RawClient(from("127.0.0.2", front))) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                front -> haproxy(serverOption, front, broker.port()));
+             RawClient c = new RawClient(from("127.0.0.2", proxy.port()))) {
+            int front = proxy.port();
             connects(c, "behind-haproxy");
             assertThat(addresses.addressOf("behind-haproxy"))
                     .isEqualTo("127.0.0.2:" + c.socket().getLocalPort());
@@ -268,8 +269,9 @@ class ProxyProtocolTest {
         start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(2).proxyProtocolRequiresTls(true)
                 .requireCertificate(TlsSettings.ClientCertificates.REQUIRED)
                 .usernameFromCertificate(TlsSettings.CertificateIdentity.CN).allowAnonymous(false)));
-        int front = ExternalServer.freePort();
-        try (ExternalServer proxy = tlsTerminatingHaproxy(pki, "optional", "send-proxy-v2-ssl-cn", front)) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                port -> tlsTerminatingHaproxy(pki, "optional", "send-proxy-v2-ssl-cn", port))) {
+            int front = proxy.port();
             try (RawClient c = tlsClient(pki, pki.client("alice"), front)) {
                 connects(c, "with-certificate");
                 assertThat(usernameOf("with-certificate")).isEqualTo("alice");
@@ -287,15 +289,15 @@ class ProxyProtocolTest {
     void haproxyRequireTls() throws Exception {
         TestPki pki = TestPki.create(dir);
         start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(2).proxyProtocolRequiresTls(true)));
-        int front = ExternalServer.freePort();
-        try (ExternalServer proxy = haproxy("send-proxy-v2", front, broker.port());
-             RawClient c = new RawClient(from("127.0.0.2", front))) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                front -> haproxy("send-proxy-v2", front, broker.port()));
+             RawClient c = new RawClient(from("127.0.0.2", proxy.port()))) {
             c.send(connect("plain-through-haproxy"));
             c.assertClosedByServer(Duration.ofSeconds(5));
         }
-        int tlsFront = ExternalServer.freePort();
-        try (ExternalServer proxy = tlsTerminatingHaproxy(pki, "none", "send-proxy-v2-ssl", tlsFront);
-             RawClient c = tlsClient(pki, null, tlsFront)) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                port -> tlsTerminatingHaproxy(pki, "none", "send-proxy-v2-ssl", port));
+             RawClient c = tlsClient(pki, null, proxy.port())) {
             connects(c, "tls-through-haproxy");
             assertThat(addresses.addressOf("tls-through-haproxy")).startsWith("127.0.0.1:");
             assertThat(usernameOf("tls-through-haproxy")).isNull();
