@@ -295,6 +295,13 @@ class ProxyProtocolTest {
             c.send(connect("plain-through-haproxy"));
             c.assertClosedByServer(Duration.ofSeconds(5));
         }
+        // send-proxy-v2-ssl from a plain frontend: the SSL TLV is there, its flags say no TLS (Mosquitto takes it)
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                front -> haproxy("send-proxy-v2-ssl", front, broker.port()));
+             RawClient c = new RawClient(from("127.0.0.2", proxy.port()))) {
+            c.send(connect("plain-with-ssl-tlv"));
+            c.assertClosedByServer(Duration.ofSeconds(5));
+        }
         try (ExternalServer proxy = ExternalServer.startOnFreePort(
                 port -> tlsTerminatingHaproxy(pki, "none", "send-proxy-v2-ssl", port));
              RawClient c = tlsClient(pki, null, proxy.port())) {
