@@ -23,6 +23,12 @@ final class ClientJson {
             m.put("username", c.username());
             m.put("protocol", protocolName(c.protocolLevel()));
             m.put("connectedAt", java.time.Instant.ofEpochMilli(c.connectedAtMillis()).toString());
+            m.put("transport", c.transport());
+            m.put("addressVia", c.addressVia());
+            m.put("messagesIn", c.messagesIn());
+            m.put("messagesOut", c.messagesOut());
+            m.put("bytesIn", c.bytesIn());
+            m.put("bytesOut", c.bytesOut());
         }
         m.put("expiryInterval", s.expiryInterval() == 0xFFFFFFFFL ? null : s.expiryInterval());
         m.put("subscriptions", s.subscriptions());

@@ -296,7 +296,7 @@ public final class Bridge {
         @Override
         public ConnectionInfo info() {
             return new ConnectionInfo("bridge", settings.name(), settings.localUsername(), 5,
-                    System.currentTimeMillis(), settings.maxInflight(), 0);
+                    System.currentTimeMillis(), settings.maxInflight(), 0, "internal", null, 0, 0, 0, 0);
         }
     }
 
@@ -917,7 +917,8 @@ public final class Bridge {
         @Override
         public ConnectionInfo info() {
             return new ConnectionInfo(address.toString(), "bridge " + settings.name(), settings.localUsername(),
-                    version.level(), System.currentTimeMillis(), settings.maxInflight(), 0);
+                    version.level(), System.currentTimeMillis(), settings.maxInflight(), 0,
+                    settings.tls() != null ? "tls" : "tcp", null, 0, 0, 0, 0);
         }
     }
 }

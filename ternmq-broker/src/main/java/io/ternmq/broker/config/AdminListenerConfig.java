@@ -40,7 +40,7 @@ public record AdminListenerConfig(String bindAddress, int port, Path passwordFil
 
     /** The listener as the TLS code knows listeners: only its address and TLS settings matter. */
     public ListenerConfig asListener() {
-        return new ListenerConfig(bindAddress, port, tls, AuthSettings.DEFAULT, -1, 0, null, 0, false);
+        return new ListenerConfig(bindAddress, port, tls, AuthSettings.DEFAULT, -1, 0, null, 0, false, null);
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.ternmq.broker.config;
 
+import io.ternmq.broker.config.TlsSettings.CertificateIdentity;
+import io.ternmq.broker.config.TlsSettings.ClientCertificates;
+
 import java.util.Objects;
 
 /**
@@ -19,10 +22,13 @@ import java.util.Objects;
  *                       ({@code enable_proxy_protocol}); 0: none
  * @param proxyProtocolRequiresTls whether a PROXY v2 header must say the client connected with TLS
  *                       ({@code proxy_protocol_v2_require_tls})
+ * @param proxiedCertificates on a listener without TLS of its own behind a proxy that terminates TLS and says so in
+ *                       its PROXY v2 header: the client certificate the proxy verified ({@code require_certificate},
+ *                       {@code use_identity_as_username}); null otherwise
  */
 public record ListenerConfig(String bindAddress, int port, TlsSettings tls, AuthSettings auth, int maxConnections,
                              int connectionRatePerAddress, WebSocketSettings webSocket, int proxyProtocol,
-                             boolean proxyProtocolRequiresTls) {
+                             boolean proxyProtocolRequiresTls, ProxiedCertificates proxiedCertificates) {
     public ListenerConfig {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, not " + port);
@@ -35,11 +41,33 @@ public record ListenerConfig(String bindAddress, int port, TlsSettings tls, Auth
         if (proxyProtocolRequiresTls && proxyProtocol != 2) {
             throw new IllegalArgumentException("proxy_protocol_v2_require_tls needs enable_proxy_protocol 2");
         }
+        if (proxiedCertificates != null && (tls != null || !proxyProtocolRequiresTls)) {
+            throw new IllegalArgumentException("a certificate checked by the proxy needs a listener without TLS, "
+                    + "with enable_proxy_protocol 2 and proxy_protocol_v2_require_tls true");
+        }
+    }
+
+    /**
+     * What a PROXY v2 header's SSL TLV must say of the client's certificate, as Mosquitto 2.1 reads it.
+     *
+     * @param required       REQUIRED: the header must say the client presented a certificate the proxy verified;
+     *                       OPTIONAL: one is used if it says so
+     * @param usernameFrom   CN: the certificate's CN (PP2_SUBTYPE_SSL_CN) becomes the user name; or NONE
+     */
+    public record ProxiedCertificates(ClientCertificates required, CertificateIdentity usernameFrom) {
+    }
+
+    /** Which part of the client's certificate becomes its user name: the listener's TLS, or a proxy's header. */
+    public CertificateIdentity usernameFromCertificate() {
+        if (tls != null) {
+            return tls.usernameFromCertificate();
+        }
+        return proxiedCertificates != null ? proxiedCertificates.usernameFrom() : CertificateIdentity.NONE;
     }
 
     /** A plain TCP listener with default settings. */
     public ListenerConfig(String bindAddress, int port) {
-        this(bindAddress, port, null, AuthSettings.DEFAULT, -1, 0, null, 0, false);
+        this(bindAddress, port, null, AuthSettings.DEFAULT, -1, 0, null, 0, false, null);
     }
 
     public boolean isTls() {
@@ -61,7 +89,7 @@ public record ListenerConfig(String bindAddress, int port, TlsSettings tls, Auth
     /** The same listener on another address and port (the command line's --bind and --port). */
     public ListenerConfig withAddress(String newBindAddress, int newPort) {
         return new ListenerConfig(newBindAddress, newPort, tls, auth, maxConnections, connectionRatePerAddress,
-                webSocket, proxyProtocol, proxyProtocolRequiresTls);
+                webSocket, proxyProtocol, proxyProtocolRequiresTls, proxiedCertificates);
     }
 
     @Override

@@ -318,14 +318,34 @@ public final class ListenerSettings {
             }
             tls = new TlsSettings(certFile, keyFile, keystore, keystorePassword, caFile, crlFile, clientCerts,
                     usernameFromCertificate, minVersion, ciphers, ciphersTls13, provider);
-        } else if (caFile != null || crlFile != null || requireCertificate != null
-                || usernameFromCertificate != CertificateIdentity.NONE) {
-            throw new IllegalArgumentException("cafile/crlfile/require_certificate/use_identity_as_username need a "
-                    + "TLS listener: give certfile and keyfile, or keystore");
+        } else if (caFile != null || crlFile != null) {
+            throw new IllegalArgumentException("cafile/crlfile need a TLS listener: give certfile and keyfile, "
+                    + "or keystore");
+        }
+        ListenerConfig.ProxiedCertificates proxied = null;
+        if (tls == null && (requireCertificate != null || usernameFromCertificate != CertificateIdentity.NONE)) {
+            // Mosquitto 2.1: behind a proxy that terminated TLS, its PROXY v2 header says what it verified
+            if (proxyProtocol != 2 || !proxyProtocolRequiresTls) {
+                throw new IllegalArgumentException("require_certificate/use_identity_as_username need a TLS "
+                        + "listener (certfile and keyfile, or keystore), or enable_proxy_protocol 2 with "
+                        + "proxy_protocol_v2_require_tls true behind a proxy that terminates TLS");
+            }
+            ClientCertificates clientCerts = requireCertificate == null ? ClientCertificates.NONE : requireCertificate;
+            if (usernameFromCertificate != CertificateIdentity.NONE && clientCerts == ClientCertificates.NONE) {
+                throw new IllegalArgumentException("use_identity_as_username needs require_certificate true or "
+                        + "optional");
+            }
+            if (usernameFromCertificate != CertificateIdentity.NONE
+                    && usernameFromCertificate != CertificateIdentity.CN) {
+                throw new IllegalArgumentException("behind a PROXY v2 proxy only the certificate's CN is known "
+                        + "(PP2_SUBTYPE_SSL_CN): use_subject_as_username and certificate_identity san need a TLS "
+                        + "listener");
+            }
+            proxied = new ListenerConfig.ProxiedCertificates(clientCerts, usernameFromCertificate);
         }
         AuthSettings auth = new AuthSettings(allowAnonymous, passwordFile, aclFile, plugins, pluginOptions);
         WebSocketSettings ws = webSocket ? new WebSocketSettings(webSocketPath, trustedProxies) : null;
         return new ListenerConfig(bindAddress, port, tls, auth, maxConnections, connectionRatePerAddress, ws,
-                proxyProtocol, proxyProtocolRequiresTls);
+                proxyProtocol, proxyProtocolRequiresTls, proxied);
     }
 }

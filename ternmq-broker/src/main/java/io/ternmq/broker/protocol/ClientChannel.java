@@ -47,6 +47,39 @@ public interface ClientChannel {
         return null;
     }
 
+    /** How the client reaches the listener, as the admin API names it: {@code tcp}, {@code tls}, {@code ws}, {@code wss}. */
+    default String transport() {
+        return "tcp";
+    }
+
+    /**
+     * Which proxy header named the client's address ({@code proxy_protocol}, {@code x_forwarded_for},
+     * {@code forwarded}), or null: the socket's peer is the client.
+     */
+    default String addressVia() {
+        return null;
+    }
+
+    /** MQTT bytes read from this connection so far (inside TLS and WebSocket framing). */
+    default long bytesReceived() {
+        return 0;
+    }
+
+    /** MQTT bytes written to this connection so far. */
+    default long bytesSent() {
+        return 0;
+    }
+
+    /** PUBLISH packets read from this connection so far. */
+    default long messagesReceived() {
+        return 0;
+    }
+
+    /** PUBLISH packets written to this connection so far. */
+    default long messagesSent() {
+        return 0;
+    }
+
     /** Bytes waiting to be written to the socket (above the low water mark); for telling a slow reader from a stuck one. */
     default long unwrittenBytes() {
         return 0;

@@ -704,7 +704,9 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
         long unwritable = unwritableSinceNanos;
         return new ConnectionInfo(channel.remoteAddress(), channel.listenerName(),
                 username, version.level(), connectedAtMillis, maxInflight(),
-                unwritable == 0 ? 0 : Math.max(1, (System.nanoTime() - unwritable) / 1_000_000));
+                unwritable == 0 ? 0 : Math.max(1, (System.nanoTime() - unwritable) / 1_000_000),
+                channel.transport(), channel.addressVia(), channel.messagesReceived(), channel.messagesSent(),
+                channel.bytesReceived(), channel.bytesSent());
     }
 
     // ------------------------------------------------------------------ the ways a connection ends

@@ -21,7 +21,8 @@ import java.util.List;
  * @param subject          the subject, RFC 2253 ("CN=alice,O=Example")
  * @param subjectAltNames  DNS names, e-mail addresses and URIs, in certificate order
  * @param serialNumber     hexadecimal
- * @param certificate      the certificate itself
+ * @param certificate      the certificate itself; null when a proxy in front verified it and passed only its CN
+ *                         (PROXY v2's PP2_SUBTYPE_SSL_CN): then subject, serial number and names are unknown too
  */
 public record CertificateInfo(String commonName, String subject, List<String> subjectAltNames, String serialNumber,
                               X509Certificate certificate) {
@@ -56,6 +57,11 @@ public record CertificateInfo(String commonName, String subject, List<String> su
         return new CertificateInfo(cn, subject, List.copyOf(sans), cert.getSerialNumber().toString(16), cert);
     }
 
+    /** A certificate a proxy verified and named by its CN alone. */
+    public static CertificateInfo ofProxiedCommonName(String commonName) {
+        return new CertificateInfo(commonName, null, List.of(), null, null);
+    }
+
     /** The user name this certificate stands for under the given rule, or null if it has no such part. */
     public String identity(CertificateIdentity kind) {
         return switch (kind) {
@@ -68,6 +74,9 @@ public record CertificateInfo(String commonName, String subject, List<String> su
 
     /** The certificate in PEM, for back ends (HTTP) that want all of it. */
     public String pem() {
+        if (certificate == null) {
+            return null;
+        }
         try {
             return "-----BEGIN CERTIFICATE-----\n"
                     + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())

@@ -180,7 +180,9 @@ public final class HttpAuthPlugin implements SecurityPlugin {
             body.put("certificate", c);
         }
         String key = String.join("\u0000", "connect", String.valueOf(request.clientId()),
-                String.valueOf(request.username()), passwordKey, cert == null ? "" : cert.serialNumber());
+                String.valueOf(request.username()), passwordKey, cert == null ? ""
+                        // a certificate a proxy verified is known by its CN alone
+                        : cert.serialNumber() != null ? cert.serialNumber() : "cn:" + cert.commonName());
         return decide(authUrl, key, body).thenApply(d -> switch (d) {
             case ALLOW -> AuthResult.ACCEPTED;
             case DENY -> password != null ? AuthResult.BAD_USER_NAME_OR_PASSWORD : AuthResult.NOT_AUTHORIZED;

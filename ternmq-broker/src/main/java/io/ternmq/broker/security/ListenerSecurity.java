@@ -72,8 +72,7 @@ public final class ListenerSecurity implements AutoCloseable {
                 byMethod.putIfAbsent(e.method(), e);
             }
         }
-        CertificateIdentity identity = listener.isTls() ? listener.tls().usernameFromCertificate()
-                : CertificateIdentity.NONE;
+        CertificateIdentity identity = listener.usernameFromCertificate();
         Authenticator authenticator = new Combined(List.copyOf(authenticators), allowAnonymous, identity);
         Authorizer authorizer = authorizers.isEmpty() ? Authorizer.ALLOW_ALL
                 : authorizers.size() == 1 ? authorizers.get(0) : new AllOf(List.copyOf(authorizers));

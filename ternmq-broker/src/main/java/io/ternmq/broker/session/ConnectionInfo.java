@@ -10,7 +10,12 @@ package io.ternmq.broker.session;
  * @param maxInflight   the outbound in-flight window (the client's Receive Maximum, at most max_inflight_messages)
  * @param unwritableMillis how long its socket has been unwritable (more waiting to be written than the write
  *                      buffer's high water mark): the client stopped reading; 0 while it is writable
+ * @param transport     tcp, tls, ws or wss; a bridge's local session: internal
+ * @param addressVia    the proxy header that named {@code remoteAddress} (proxy_protocol, x_forwarded_for,
+ *                      forwarded), or null
+ * @param messagesIn    PUBLISH packets received on this connection; {@code messagesOut}, sent; the bytes likewise
  */
 public record ConnectionInfo(String remoteAddress, String listener, String username, int protocolLevel,
-                             long connectedAtMillis, int maxInflight, long unwritableMillis) {
+                             long connectedAtMillis, int maxInflight, long unwritableMillis, String transport,
+                             String addressVia, long messagesIn, long messagesOut, long bytesIn, long bytesOut) {
 }

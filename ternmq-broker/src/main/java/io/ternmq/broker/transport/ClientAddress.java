@@ -12,8 +12,14 @@ import java.net.InetSocketAddress;
  * client, not the proxy.
  *
  * @param address the client's address; port 0 when the proxy did not say
+ * @param via     what named it, as the admin API shows it ({@code proxy_protocol}, {@code x_forwarded_for},
+ *                {@code forwarded}), or null when no header was believed (an untrusted peer stays itself)
  */
-record ClientAddress(InetSocketAddress address) {
+record ClientAddress(InetSocketAddress address, String via) {
+    static final String PROXY_PROTOCOL = "proxy_protocol";
+    static final String X_FORWARDED_FOR = "x_forwarded_for";
+    static final String FORWARDED = "forwarded";
+
 
     /**
      * Applies the listener's connection rate to the address (if this is where its addresses become final) and, if
@@ -22,12 +28,12 @@ record ClientAddress(InetSocketAddress address) {
      * @return false if the connection was closed instead
      */
     static boolean resolved(ChannelHandlerContext ctx, ListenerRuntime listener, InetSocketAddress address,
-                            AddressSource source) {
+                            AddressSource source, String via) {
         if (!listener.admit(address.getAddress(), source)) {
             ctx.close();
             return false;
         }
-        ctx.fireUserEventTriggered(new ClientAddress(address));
+        ctx.fireUserEventTriggered(new ClientAddress(address, via));
         return true;
     }
 

@@ -34,6 +34,8 @@ final class ListenerRuntime {
     final OutboundLimits outboundLimits;
     final CertificateIdentity usernameFromCertificate;
     final String name;
+    /** As the admin API names it for each client: tcp, tls, ws, wss. */
+    final String transportName;
     final AtomicInteger connections = new AtomicInteger();
     /** Null without connection_rate_per_address. */
     final ConnectionRateLimiter rateLimiter;
@@ -47,9 +49,14 @@ final class ListenerRuntime {
         this.tls = tls;
         this.authFailureDelay = authFailureDelay;
         this.outboundLimits = outboundLimits;
-        this.usernameFromCertificate = config.isTls() ? config.tls().usernameFromCertificate()
-                : CertificateIdentity.NONE;
+        this.usernameFromCertificate = config.usernameFromCertificate();
         this.name = config.toString();
+        this.transportName = switch (config.transport()) {
+            case TCP -> "tcp";
+            case TLS -> "tls";
+            case WEBSOCKET -> "ws";
+            case WEBSOCKET_TLS -> "wss";
+        };
         this.rateLimiter = config.connectionRatePerAddress() > 0
                 ? new ConnectionRateLimiter(config.connectionRatePerAddress()) : null;
         this.addressSource = config.isWebSocket() && !config.webSocket().trustedProxies().isEmpty()

@@ -60,6 +60,13 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     private ScheduledFuture<?> unwritableTimer;
     /** The client's address as a proxy in front named it ({@link ClientAddress}); null: the socket's peer. */
     private InetSocketAddress clientAddress;
+    /** Which header named {@link #clientAddress} ({@link ClientAddress#via()}); null: none. */
+    private String clientAddressVia;
+    // This connection's traffic for the admin API: plain fields, written and read on this connection's loop only.
+    private long bytesIn;
+    private long bytesOut;
+    private long messagesIn;
+    private long messagesOut;
 
     MqttChannelAdapter(ListenerRuntime listener, int maxPacketSize) {
         super(maxPacketSize);
@@ -85,8 +92,13 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ProxyProtocolHeader.ProxiedCertificate proxied) {
+            certificate = proxied.certificate();
+            return;
+        }
         if (evt instanceof ClientAddress client) {
             clientAddress = client.address();
+            clientAddressVia = client.via();
             return;
         }
         if (evt instanceof SslHandshakeCompletionEvent done) {
@@ -121,6 +133,7 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof ByteBuf bytes) {
             listener.context.metrics().bytesReceived.add(bytes.readableBytes());
+            bytesIn += bytes.readableBytes();
         }
         super.channelRead(ctx, msg);
     }
@@ -131,7 +144,9 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
             return; // decoded from bytes that arrived before the close began
         }
         if (packetOrFailure instanceof MqttPacket packet) {
-            if (!(packet instanceof Publish)) {
+            if (packet instanceof Publish) {
+                messagesIn++;
+            } else {
                 listener.context.metrics().packetsReceived[packet.type().value()].increment();
             }
             if (packet instanceof Connect connect && listener.usernameFromCertificate != CertificateIdentity.NONE
@@ -234,7 +249,10 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
             cannotEncode(p, e);
             return;
         }
-        listener.context.metrics().bytesSent.add(header.readableBytes() + payload.readableBytes());
+        int size = header.readableBytes() + payload.readableBytes();
+        listener.context.metrics().bytesSent.add(size);
+        bytesOut += size;
+        messagesOut++;
         ctx.write(header, ctx.voidPromise());
         ctx.write(payload, ctx.voidPromise());
     }
@@ -250,7 +268,10 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     /** PUBLISH packets are counted by the protocol, which knows their QoS; their bytes here, with the others'. */
     private void countSent(MqttPacket packet, int bytes) {
         listener.context.metrics().bytesSent.add(bytes);
-        if (!(packet instanceof Publish)) {
+        bytesOut += bytes;
+        if (packet instanceof Publish) {
+            messagesOut++;
+        } else {
             listener.context.metrics().packetsSent[packet.type().value()].increment();
         }
     }
@@ -345,6 +366,36 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
     @Override
     public String listenerName() {
         return listener.name;
+    }
+
+    @Override
+    public String transport() {
+        return listener.transportName;
+    }
+
+    @Override
+    public String addressVia() {
+        return clientAddressVia;
+    }
+
+    @Override
+    public long bytesReceived() {
+        return bytesIn;
+    }
+
+    @Override
+    public long bytesSent() {
+        return bytesOut;
+    }
+
+    @Override
+    public long messagesReceived() {
+        return messagesIn;
+    }
+
+    @Override
+    public long messagesSent() {
+        return messagesOut;
     }
 
     @Override

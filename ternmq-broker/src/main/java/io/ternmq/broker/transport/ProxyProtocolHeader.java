@@ -15,6 +15,9 @@ import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.haproxy.HAProxySSLTLV;
 import io.netty.handler.codec.haproxy.HAProxyTLV;
 import io.ternmq.broker.config.Cidr;
+import io.ternmq.broker.config.ListenerConfig.ProxiedCertificates;
+import io.ternmq.broker.config.TlsSettings.ClientCertificates;
+import io.ternmq.broker.security.CertificateInfo;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.transport.ListenerRuntime.AddressSource;
 import org.slf4j.Logger;
@@ -22,6 +25,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -57,8 +61,19 @@ final class ProxyProtocolHeader extends ChannelInboundHandlerAdapter {
                         client);
                 return;
             }
+            ProxiedCertificates certificates = listener.config.proxiedCertificates();
+            CertificateInfo certificate = certificates == null ? null : verifiedCertificate(header);
+            if (certificates != null && certificate == null && certificates.required() == ClientCertificates.REQUIRED) {
+                refuse(ctx, "the PROXY header does not say the client presented a certificate the proxy verified "
+                        + "(require_certificate)", client);
+                return;
+            }
+            if (certificate != null) {
+                ctx.fireUserEventTriggered(new ProxiedCertificate(certificate));
+            }
             if (client != null) {
-                ClientAddress.resolved(ctx, listener, client, AddressSource.PROXY_HEADER);
+                ClientAddress.resolved(ctx, listener, client, AddressSource.PROXY_HEADER,
+                        ClientAddress.PROXY_PROTOCOL);
             } else if (!listener.admit(socketPeer(ctx), AddressSource.PROXY_HEADER)) {
                 ctx.close();
             }
@@ -89,6 +104,30 @@ final class ProxyProtocolHeader extends ChannelInboundHandlerAdapter {
             }
         }
         return false;
+    }
+
+    /**
+     * The client certificate haproxy's SSL TLV vouches for, as Mosquitto 2.1 reads it: the client used TLS, presented
+     * a certificate (on this connection or its TLS session) and the proxy verified it (verify 0). Named by its CN
+     * (PP2_SUBTYPE_SSL_CN, {@code send-proxy-v2-ssl-cn}); null if the header says less.
+     */
+    private static CertificateInfo verifiedCertificate(HAProxyMessage header) {
+        for (HAProxyTLV tlv : header.tlvs()) {
+            if (tlv instanceof HAProxySSLTLV ssl && ssl.isPP2ClientSSL()
+                    && (ssl.isPP2ClientCertConn() || ssl.isPP2ClientCertSess()) && ssl.verify() == 0) {
+                for (HAProxyTLV sub : ssl.encapsulatedTLVs()) {
+                    if (sub.type() == HAProxyTLV.Type.PP2_TYPE_SSL_CN) {
+                        return CertificateInfo.ofProxiedCommonName(sub.content().toString(StandardCharsets.UTF_8));
+                    }
+                }
+                return CertificateInfo.ofProxiedCommonName(null);
+            }
+        }
+        return null;
+    }
+
+    /** The user event that hands the certificate a proxy verified to {@link MqttChannelAdapter}. */
+    record ProxiedCertificate(CertificateInfo certificate) {
     }
 
     private static InetAddress socketPeer(ChannelHandlerContext ctx) {

@@ -71,8 +71,10 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
         WebSocketSettings ws = listener.config.webSocket();
         if (!ws.trustedProxies().isEmpty()) {
             InetSocketAddress peer = peer(ctx);
-            InetSocketAddress client = trusted(peer) ? forwardedFor(req.headers(), peer) : peer;
-            if (client != null && !ClientAddress.resolved(ctx, listener, client, AddressSource.FORWARDED_FOR)) {
+            ClientAddress named = trusted(peer) ? forwardedFor(req.headers()) : null;
+            InetSocketAddress client = named != null ? named.address() : peer;
+            if (client != null && !ClientAddress.resolved(ctx, listener, client, AddressSource.FORWARDED_FOR,
+                    named != null ? named.via() : null)) {
                 req.release();
                 return;
             }
@@ -154,30 +156,46 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The client a trusted proxy names: X-Forwarded-For read from the right (the hop nearest to us), skipping the
-     * hops that are trusted proxies themselves; the first one that is not is the client. Without the header, or if
-     * every hop is trusted, the leftmost trusted hop; an entry that is no IP address ends the walk (nothing left of
-     * it can be believed).
+     * The client a trusted proxy names, from RFC 7239's {@code Forwarded} if the request has one, else from
+     * {@code X-Forwarded-For}: read from the right (the hop nearest to us), skipping the hops that are trusted proxies
+     * themselves; the first one that is not is the client. An entry that is no IP address ({@code unknown}, an
+     * obfuscated {@code _name}, garbage) ends the walk: nothing left of it can be believed, and the address stays the
+     * last hop believed (the peer itself if none).
+     *
+     * @return the client and the header that named it; null when the header named nobody beyond the peer
      */
-    private InetSocketAddress forwardedFor(HttpHeaders headers, InetSocketAddress peer) {
-        List<String> hops = new ArrayList<>();
-        for (String value : headers.getAll("X-Forwarded-For")) {
-            for (String hop : value.split(",")) {
-                hops.add(hop.trim());
+    private ClientAddress forwardedFor(HttpHeaders headers) {
+        List<String> forwarded = headers.getAll("Forwarded");
+        List<InetSocketAddress> hops = new ArrayList<>();
+        String via;
+        if (!forwarded.isEmpty()) {
+            via = ClientAddress.FORWARDED;
+            for (String value : forwarded) {
+                for (String element : ForwardedHeader.elements(value)) {
+                    hops.add(ForwardedHeader.forNode(element));
+                }
+            }
+        } else {
+            via = ClientAddress.X_FORWARDED_FOR;
+            for (String value : headers.getAll("X-Forwarded-For")) {
+                for (String hop : value.split(",")) {
+                    InetAddress a = Cidr.literal(withoutPort(hop.trim()));
+                    hops.add(a == null ? null : new InetSocketAddress(a, 0));
+                }
             }
         }
-        InetAddress client = null;
+        InetSocketAddress client = null;
         for (int i = hops.size() - 1; i >= 0; i--) {
-            InetAddress a = Cidr.literal(withoutPort(hops.get(i)));
+            InetSocketAddress a = hops.get(i);
             if (a == null) {
                 break;
             }
             client = a;
-            if (!trusted(a)) {
+            if (!trusted(a.getAddress())) {
                 break;
             }
         }
-        return client == null ? peer : new InetSocketAddress(client, 0);
+        return client == null ? null : new ClientAddress(client, via);
     }
 
     /** "1.2.3.4:5678" and "[2001:db8::1]:80" as some proxies write them, without the port. */

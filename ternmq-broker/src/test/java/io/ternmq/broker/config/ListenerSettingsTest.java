@@ -182,6 +182,24 @@ class ListenerSettingsTest {
         assertThat(new ListenerConfig("127.0.0.1", 0).transport()).isEqualTo(TransportKind.TCP);
     }
 
+    private static final String PROXIED_ONLY = "require_certificate/use_identity_as_username need a TLS listener "
+            + "(certfile and keyfile, or keystore), or enable_proxy_protocol 2 with proxy_protocol_v2_require_tls "
+            + "true behind a proxy that terminates TLS";
+
+    @Test
+    @DisplayName("Mosquitto 2.1: require_certificate and use_identity_as_username on a PROXY v2 listener with proxy_protocol_v2_require_tls take what the proxy verified")
+    void certificateCheckedByTheProxy() {
+        ListenerConfig l = parse("listener 1883", "enable_proxy_protocol 2", "proxy_protocol_v2_require_tls true",
+                "require_certificate true", "use_identity_as_username true").transport().listeners().get(0);
+        assertThat(l.isTls()).isFalse();
+        assertThat(l.proxiedCertificates()).isEqualTo(new ListenerConfig.ProxiedCertificates(
+                io.ternmq.broker.config.TlsSettings.ClientCertificates.REQUIRED,
+                io.ternmq.broker.config.TlsSettings.CertificateIdentity.CN));
+        assertThat(l.usernameFromCertificate()).isEqualTo(io.ternmq.broker.config.TlsSettings.CertificateIdentity.CN);
+        assertThat(parse("listener 1883", "enable_proxy_protocol 2").transport().listeners().get(0)
+                .proxiedCertificates()).isNull();
+    }
+
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> contradictions() {
         return java.util.stream.Stream.<String[]>of(
                 new String[] {"certfile needs keyfile", "listener 8883", "certfile a"},
@@ -194,8 +212,17 @@ class ListenerSettingsTest {
                         + "optional", "listener 8883", "certfile a", "keyfile b", "cafile c",
                         "use_identity_as_username true"},
                 new String[] {"crlfile needs cafile", "listener 8883", "certfile a", "keyfile b", "crlfile c"},
-                new String[] {"cafile/crlfile/require_certificate/use_identity_as_username need a TLS listener: give "
-                        + "certfile and keyfile, or keystore", "listener 1883", "cafile c"})
+                new String[] {"cafile/crlfile need a TLS listener: give certfile and keyfile, or keystore",
+                        "listener 1883", "cafile c"},
+                new String[] {PROXIED_ONLY, "listener 1883", "require_certificate true"},
+                new String[] {PROXIED_ONLY, "listener 1883", "enable_proxy_protocol 2", "require_certificate true"},
+                new String[] {"use_identity_as_username needs require_certificate true or optional", "listener 1883",
+                        "enable_proxy_protocol 2", "proxy_protocol_v2_require_tls true",
+                        "use_identity_as_username true"},
+                new String[] {"behind a PROXY v2 proxy only the certificate's CN is known (PP2_SUBTYPE_SSL_CN): "
+                        + "use_subject_as_username and certificate_identity san need a TLS listener", "listener 1883",
+                        "enable_proxy_protocol 2", "proxy_protocol_v2_require_tls true", "require_certificate true",
+                        "use_subject_as_username true"})
                 .map(a -> org.junit.jupiter.params.provider.Arguments.of((Object) a));
     }
 

@@ -49,6 +49,46 @@ public final class ExternalServer implements AutoCloseable {
         }
     }
 
+    /** Starts a program on the port it is given (writing its configuration first, if it needs one). */
+    @FunctionalInterface
+    public interface StartOnPort {
+        ExternalServer start(int port) throws IOException;
+    }
+
+    /** Attempts before {@link #startOnFreePort} gives up on clashes. */
+    private static final int PORT_ATTEMPTS = 5;
+
+    /**
+     * For a program that cannot bind port 0 and say which port it got (haproxy, nginx, mosquitto): starts it on a
+     * free port and, when another process took that port in between (the program exits saying its address is in use
+     * or that it cannot bind), on another one, up to {@value #PORT_ATTEMPTS} times, as ClusterHarness does for its
+     * nodes. {@link #port()} tells the port it listens on.
+     */
+    public static ExternalServer startOnFreePort(StartOnPort starter) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            int port = freePort();
+            try {
+                ExternalServer server = starter.start(port);
+                server.port = port;
+                return server;
+            } catch (RuntimeException | AssertionError e) {
+                if (attempt == PORT_ATTEMPTS || !portClash(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean portClash(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("already in use") || m.contains("cannot bind")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Starts the command (output to dir/NAME.log) and waits until 127.0.0.1:port accepts connections. */
     public static ExternalServer start(Path dir, String name, int port, List<String> command) {
         ExternalServer server = launch(dir, name, command);
@@ -115,10 +155,10 @@ public final class ExternalServer implements AutoCloseable {
         });
     }
 
-    /** The port learnt by {@link #startLoggingPort}. */
+    /** The port learnt by {@link #startLoggingPort}, or given by {@link #startOnFreePort}. */
     public int port() {
         if (port < 0) {
-            throw new IllegalStateException("not started with startLoggingPort");
+            throw new IllegalStateException("not started with startLoggingPort or startOnFreePort");
         }
         return port;
     }

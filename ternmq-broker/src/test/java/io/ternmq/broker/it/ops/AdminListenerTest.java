@@ -10,7 +10,10 @@ import io.ternmq.broker.config.ConfigException;
 import io.ternmq.broker.config.ConfigFileParser;
 import io.ternmq.broker.security.PasswordFile;
 import io.ternmq.broker.security.PasswordHash;
+import io.ternmq.broker.testing.RawClient;
+import io.ternmq.broker.testing.RawV5;
 import io.ternmq.broker.testing.TestBroker;
+import io.ternmq.codec.ReasonCode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -32,8 +35,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -144,6 +151,65 @@ class AdminListenerTest {
         assertThat(down.statusCode()).isEqualTo(503);
         assertThat(down.body()).isEqualTo("{\"status\":\"DOWN\"}\n");
         assertThat(get("/health/live", null, null).statusCode()).isEqualTo(200);
+    }
+
+    /** The thread of the event loop that owns {@code clientId}'s session. */
+    private Thread ownerThread(String clientId) throws Exception {
+        CompletableFuture<Thread> owner = new CompletableFuture<>();
+        broker.broker().sessions().get(clientId).submit(() -> owner.complete(Thread.currentThread()));
+        return owner.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    @DisplayName("a graceful stop: /health/ready answers 503 while clients are told 0x8B and the admin listener is still up")
+    void readyDownDuringGracefulStop() throws Exception {
+        broker = TestBroker.start(b -> b.ioThreads(2)
+                .adminListener(new AdminListenerConfig("127.0.0.1", 0, passwd, false)));
+        // The stop waits for every I/O loop to end. One loop is kept busy by the test until it has asked, so the stop
+        // is held between telling clients 0x8B (step 3) and closing the admin listener (step 4) for as long as the
+        // test needs, not for a time that a loaded machine might not meet.
+        RawClient held = RawV5.connected(broker, "held");
+        Thread heldLoop = ownerThread("held");
+        List<RawClient> others = new ArrayList<>();
+        RawClient told = null;
+        for (int i = 0; told == null; i++) {
+            assertThat(i).as("a client on the other I/O loop").isLessThan(16);
+            RawClient c = RawV5.connected(broker, "told-" + i);
+            others.add(c);
+            if (ownerThread("told-" + i) != heldLoop) {
+                told = c;
+            }
+        }
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        broker.broker().sessions().get("held").submit(() -> {
+            busy.countDown();
+            try {
+                release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(get("/health/ready", null, null).statusCode()).isEqualTo(200);
+        Thread stopping = new Thread(broker.broker()::close, "test-stop");
+        try {
+            stopping.start();
+            assertThat(RawV5.disconnectReason(told)).isEqualTo(ReasonCode.SERVER_SHUTTING_DOWN);
+            HttpResponse<String> ready = get("/health/ready", null, null);
+            assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.body()).isEqualTo("{\"status\":\"DOWN\"}\n");
+            assertThat(get("/health/live", null, null).statusCode()).as("the process still answers").isEqualTo(200);
+            assertThat(stopping.isAlive()).isTrue();
+        } finally {
+            release.countDown();
+            stopping.join(30_000);
+            held.close();
+            others.forEach(RawClient::close);
+        }
+        assertThat(stopping.isAlive()).isFalse();
+        assertThatThrownBy(() -> get("/health/ready", null, null)).as("the admin listener closed last")
+                .isInstanceOf(IOException.class);
     }
 
     @Test

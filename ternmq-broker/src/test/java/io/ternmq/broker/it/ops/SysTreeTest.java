@@ -82,12 +82,13 @@ class SysTreeTest {
     @DisplayName("$SYS: the same topics as Mosquitto 2.0.11's, each value in the same form")
     void sameTopicsAndFormsAsMosquitto() throws IOException {
         ExternalServer.assumeInstalled(MOSQUITTO, "mosquitto");
-        int port = ExternalServer.freePort();
         Path conf = dir.resolve("mosquitto.conf");
-        Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\nsys_interval 1\n");
         Map<String, String> mosquitto;
-        try (ExternalServer m = ExternalServer.start(dir, "mosquitto", port, List.of(MOSQUITTO, "-c", conf.toString()))) {
-            mosquitto = collect("tcp://127.0.0.1:" + port, 53);
+        try (ExternalServer m = ExternalServer.startOnFreePort(port -> {
+            Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\nsys_interval 1\n");
+            return ExternalServer.start(dir, "mosquitto", port, List.of(MOSQUITTO, "-c", conf.toString()));
+        })) {
+            mosquitto = collect("tcp://127.0.0.1:" + m.port(), 53);
         }
         assertThat(mosquitto).hasSize(53);
         Map<String, String> ternmq;

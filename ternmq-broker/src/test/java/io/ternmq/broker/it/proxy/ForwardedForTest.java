@@ -60,6 +60,11 @@ class ForwardedForTest {
     }
 
     private ExternalServer nginx(int port) throws IOException {
+        return nginx(port, "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;");
+    }
+
+    /** nginx in front of the broker's WebSocket listener, naming the client with {@code forwardedHeader}. */
+    private ExternalServer nginx(int port, String forwardedHeader) throws IOException {
         ExternalServer.assumeInstalled(NGINX, "nginx");
         for (String d : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi", "logs")) {
             Files.createDirectories(dir.resolve(d));
@@ -87,7 +92,7 @@ class ForwardedForTest {
                 "      proxy_set_header Upgrade $http_upgrade;",
                 "      proxy_set_header Connection \"upgrade\";",
                 "      proxy_set_header Host $host;",
-                "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+                "      " + forwardedHeader,
                 "      proxy_read_timeout 60s;",
                 "    }",
                 "  }",
@@ -100,8 +105,9 @@ class ForwardedForTest {
     @Test
     @DisplayName("behind nginx (a trusted proxy), authentication sees the client's address from X-Forwarded-For; Paho works through it")
     void behindNginx() throws Exception {
-        int port = ExternalServer.freePort();
-        try (ExternalServer proxy = nginx(port); RawWebSocket ws = new RawWebSocket(from("127.0.0.3", port))) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(this::nginx);
+             RawWebSocket ws = new RawWebSocket(from("127.0.0.3", proxy.port()))) {
+            int port = proxy.port();
             connects(ws, "behind-nginx");
             assertThat(addresses.addressOf("behind-nginx")).isEqualTo("127.0.0.3");
             try (PahoClient sub = PahoClient.connect("ws://127.0.0.1:" + port + "/mqtt", "sub",
@@ -127,6 +133,71 @@ class ForwardedForTest {
         }
         assertThat(addresses.addressOf("garbage")).as("nothing left of a bad entry is believed")
                 .startsWith("127.0.0.1:");
+    }
+
+    @Test
+    @DisplayName("behind nginx sending RFC 7239 Forwarded (for=\"address:port\"): the client's address and port")
+    void behindNginxForwarded() throws Exception {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(port -> nginx(port,
+                "proxy_set_header Forwarded 'for=\"$remote_addr:$remote_port\";proto=$scheme';"));
+             RawWebSocket ws = new RawWebSocket(from("127.0.0.3", proxy.port()))) {
+            connects(ws, "behind-nginx-7239");
+            assertThat(addresses.addressOf("behind-nginx-7239"))
+                    .isEqualTo("127.0.0.3:" + ws.socket().getLocalPort());
+        }
+    }
+
+    @Test
+    @DisplayName("Forwarded (RFC 7239) is read right to left like X-Forwarded-For: trusted hops skipped, quoted IPv6 with brackets and port, ports kept")
+    void forwardedRightToLeft() {
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "chain", "Forwarded: for=203.0.113.9, for=\"198.51.100.4:4000\";proto=http, For=127.0.0.1");
+        }
+        assertThat(addresses.addressOf("chain")).isEqualTo("198.51.100.4:4000");
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "v6", "Forwarded: proto=https;for=\"[2001:db8:cafe::17]:4711\";by=127.0.0.1");
+        }
+        assertThat(addresses.addressOf("v6")).isEqualTo("[2001:db8:cafe:0:0:0:0:17]:4711");
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "v6-no-port", "Forwarded: for=\"[2001:db8::1]\"");
+        }
+        assertThat(addresses.addressOf("v6-no-port")).isEqualTo("2001:db8:0:0:0:0:0:1");
+    }
+
+    @Test
+    @DisplayName("Forwarded: an obfuscated identifier or 'unknown' names nobody: the walk ends, the address stays the last hop believed")
+    void forwardedObfuscated() {
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "hidden", "Forwarded: for=203.0.113.9, for=_hidden");
+            assertThat(addresses.addressOf("hidden")).isEqualTo("127.0.0.1:" + ws.socket().getLocalPort());
+        }
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "unknown", "Forwarded: for=203.0.113.9, for=unknown, for=127.0.0.1");
+            assertThat(addresses.addressOf("unknown")).isEqualTo("127.0.0.1");
+        }
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "obfuscated-port", "Forwarded: for=\"198.51.100.7:_p1\"");
+        }
+        assertThat(addresses.addressOf("obfuscated-port")).as("an obfuscated port is unknown: 0")
+                .isEqualTo("198.51.100.7");
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "unbracketed", "Forwarded: for=\"2001:db8::1\"");
+            assertThat(addresses.addressOf("unbracketed")).as("IPv6 must be bracketed (RFC 7239 6.1)")
+                    .isEqualTo("127.0.0.1:" + ws.socket().getLocalPort());
+        }
+    }
+
+    @Test
+    @DisplayName("Forwarded wins over X-Forwarded-For when a request has both; an untrusted peer's Forwarded is ignored")
+    void forwardedBeforeXForwardedFor() {
+        try (RawWebSocket ws = new RawWebSocket(broker.port())) {
+            connects(ws, "both", "Forwarded: for=198.51.100.5", "X-Forwarded-For: 203.0.113.5");
+        }
+        assertThat(addresses.addressOf("both")).isEqualTo("198.51.100.5");
+        try (RawWebSocket ws = new RawWebSocket(from("127.0.0.4", broker.port()))) {
+            connects(ws, "spoofer-7239", "Forwarded: for=203.0.113.9");
+            assertThat(addresses.addressOf("spoofer-7239")).isEqualTo("127.0.0.4:" + ws.socket().getLocalPort());
+        }
     }
 
     @Test

@@ -1,12 +1,15 @@
 package io.ternmq.broker.it.proxy;
 
 import io.ternmq.broker.config.BrokerConfig;
+import io.ternmq.broker.config.TlsSettings;
+import io.ternmq.broker.session.SessionInfo;
 import io.ternmq.broker.testing.AddressRecorder;
 import io.ternmq.broker.testing.ExternalServer;
 import io.ternmq.broker.testing.PahoClient;
 import io.ternmq.broker.testing.RawClient;
 import io.ternmq.broker.testing.RawWebSocket;
 import io.ternmq.broker.testing.TestBroker;
+import io.ternmq.broker.testing.TestPki;
 import io.ternmq.codec.Connack;
 import io.ternmq.codec.Connect;
 import io.ternmq.codec.MqttProperties;
@@ -29,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -113,6 +117,12 @@ class ProxyProtocolTest {
     }
 
     private ExternalServer haproxy(String serverOption, int frontendPort, int brokerPort) throws IOException {
+        return haproxy("", serverOption, frontendPort, brokerPort);
+    }
+
+    /** haproxy with {@code bindOptions} on its frontend (TLS termination) and {@code serverOption} to the broker. */
+    private ExternalServer haproxy(String bindOptions, String serverOption, int frontendPort, int brokerPort)
+            throws IOException {
         ExternalServer.assumeInstalled(HAPROXY, "haproxy");
         Path cfg = dir.resolve("haproxy.cfg");
         Files.writeString(cfg, String.join("\n",
@@ -124,7 +134,7 @@ class ProxyProtocolTest {
                 "    timeout client 30s",
                 "    timeout server 30s",
                 "frontend mqtt",
-                "    bind 127.0.0.1:" + frontendPort,
+                "    bind 127.0.0.1:" + frontendPort + bindOptions,
                 "    default_backend broker",
                 "backend broker",
                 "    server ternmq 127.0.0.1:" + brokerPort + " " + serverOption,
@@ -134,9 +144,10 @@ class ProxyProtocolTest {
 
     private void throughHaproxy(int version, String serverOption) throws Exception {
         start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(version)));
-        int front = ExternalServer.freePort();
-        try (ExternalServer proxy = haproxy(serverOption, front, broker.port());
-             RawClient c = new RawClient(from("127.0.0.2", front))) {
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                front -> haproxy(serverOption, front, broker.port()));
+             RawClient c = new RawClient(from("127.0.0.2", proxy.port()))) {
+            int front = proxy.port();
             connects(c, "behind-haproxy");
             assertThat(addresses.addressOf("behind-haproxy"))
                     .isEqualTo("127.0.0.2:" + c.socket().getLocalPort());
@@ -229,6 +240,75 @@ class ProxyProtocolTest {
             connects(c, "tls-at-proxy");
         }
         assertThat(addresses.addressOf("tls-at-proxy")).isEqualTo("198.51.100.9:40003");
+    }
+
+    /** haproxy terminating TLS with the test PKI's server certificate, asking clients for theirs ({@code verify}). */
+    private ExternalServer tlsTerminatingHaproxy(TestPki pki, String verify, String serverOption, int front)
+            throws IOException {
+        TestPki.Issued server = pki.server("localhost");
+        Path pem = dir.resolve("haproxy-server.pem");
+        Files.writeString(pem, Files.readString(server.certFile()) + Files.readString(server.keyFile()));
+        return haproxy(" ssl crt " + pem + " ca-file " + pki.ca.certFile() + " verify " + verify,
+                serverOption, front, broker.port());
+    }
+
+    private static RawClient tlsClient(TestPki pki, TestPki.Issued clientCertificate, int port) throws IOException {
+        Socket plain = new Socket("127.0.0.1", port);
+        return new RawClient(pki.socketFactory(clientCertificate).createSocket(plain, "localhost", port, true));
+    }
+
+    private String usernameOf(String clientId) throws Exception {
+        SessionInfo s = broker.broker().service().session(clientId).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return s.connection().username();
+    }
+
+    @Test
+    @DisplayName("haproxy send-proxy-v2-ssl-cn terminating TLS: with require_certificate and use_identity_as_username the CN it verified is the user name (Mosquitto 2.1)")
+    void haproxyClientCertificateCn() throws Exception {
+        TestPki pki = TestPki.create(dir);
+        start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(2).proxyProtocolRequiresTls(true)
+                .requireCertificate(TlsSettings.ClientCertificates.REQUIRED)
+                .usernameFromCertificate(TlsSettings.CertificateIdentity.CN).allowAnonymous(false)));
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                port -> tlsTerminatingHaproxy(pki, "optional", "send-proxy-v2-ssl-cn", port))) {
+            int front = proxy.port();
+            try (RawClient c = tlsClient(pki, pki.client("alice"), front)) {
+                connects(c, "with-certificate");
+                assertThat(usernameOf("with-certificate")).isEqualTo("alice");
+            }
+            try (RawClient c = tlsClient(pki, null, front)) {
+                c.send(connect("without-certificate"));
+                c.assertClosedByServer(Duration.ofSeconds(5));
+            }
+            assertThat(proxy.output()).doesNotContain("ALERT");
+        }
+    }
+
+    @Test
+    @DisplayName("haproxy: proxy_protocol_v2_require_tls refuses send-proxy-v2 (no SSL TLV) and takes send-proxy-v2-ssl from a TLS frontend; its CN is not used without use_identity_as_username")
+    void haproxyRequireTls() throws Exception {
+        TestPki pki = TestPki.create(dir);
+        start(b -> b.listener("127.0.0.1", 0, l -> l.proxyProtocol(2).proxyProtocolRequiresTls(true)));
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                front -> haproxy("send-proxy-v2", front, broker.port()));
+             RawClient c = new RawClient(from("127.0.0.2", proxy.port()))) {
+            c.send(connect("plain-through-haproxy"));
+            c.assertClosedByServer(Duration.ofSeconds(5));
+        }
+        // send-proxy-v2-ssl from a plain frontend: the SSL TLV is there, its flags say no TLS (Mosquitto takes it)
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                front -> haproxy("send-proxy-v2-ssl", front, broker.port()));
+             RawClient c = new RawClient(from("127.0.0.2", proxy.port()))) {
+            c.send(connect("plain-with-ssl-tlv"));
+            c.assertClosedByServer(Duration.ofSeconds(5));
+        }
+        try (ExternalServer proxy = ExternalServer.startOnFreePort(
+                port -> tlsTerminatingHaproxy(pki, "none", "send-proxy-v2-ssl", port));
+             RawClient c = tlsClient(pki, null, proxy.port())) {
+            connects(c, "tls-through-haproxy");
+            assertThat(addresses.addressOf("tls-through-haproxy")).startsWith("127.0.0.1:");
+            assertThat(usernameOf("tls-through-haproxy")).isNull();
+        }
     }
 
     @Test
