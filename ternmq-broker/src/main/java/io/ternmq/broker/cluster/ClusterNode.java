@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     static final String NODE_ID_FILE = "node-id";
+    private static final long PEERS_READY_SECONDS = 30;
 
     private final ClusterSettings settings;
     private final String nodeId;
@@ -48,6 +49,7 @@ public final class ClusterNode implements AutoCloseable {
     private final BrokerMetrics metrics;
     private final LinkHandshake handshake;
     private final LinkRefusals refusals;
+    private final ClusterRetained retained;
     private final int maxFrameLength;
     private final EventLoopGroup group;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
@@ -69,6 +71,7 @@ public final class ClusterNode implements AutoCloseable {
         this.metrics = metrics;
         this.handshake = new LinkHandshake(settings.secret(), settings.name());
         this.refusals = new LinkRefusals(metrics);
+        this.retained = new ClusterRetained(this, router, metrics);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
                 NioIoHandler.newFactory());
@@ -90,6 +93,9 @@ public final class ClusterNode implements AutoCloseable {
                     node::peerLeft, metrics.clusterMembers);
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
+            node.awaitPeersReady();
+            node.retained.start(node.membership.retainedMap());
+            router.replicateRetainedWith(node.retained);
             sessions.registerRestored(node);
             sessions.bind(node);
             node.quorumCheck();
@@ -119,6 +125,33 @@ public final class ClusterNode implements AutoCloseable {
                     + bound.cause(), bound.cause());
         }
         server = bound.channel();
+    }
+
+    /**
+     * Waits (at start, before the listeners open) until every other member has connected its data link to this node
+     * and sent its routes: from then on this node routes to every subscriber, and gets every retained change on the
+     * link, so that loading the retained map afterwards misses nothing.
+     */
+    private void awaitPeersReady() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PEERS_READY_SECONDS);
+        while (true) {
+            List<String> waiting = new java.util.ArrayList<>();
+            for (Peer p : membership.peers()) {
+                RemoteNode n = nodes.get(p.nodeId());
+                if (n == null || !n.ready()) {
+                    waiting.add(p.nodeId());
+                }
+            }
+            if (waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                LOG.warn("cluster: starting without the data links of nodes {} (not connected within {} s)", waiting,
+                        PEERS_READY_SECONDS);
+                return;
+            }
+            Thread.sleep(10);
+        }
     }
 
     /** The node id, generated once and kept in the data directory, so that a restarted node is the same node. */
@@ -160,7 +193,7 @@ public final class ClusterNode implements AutoCloseable {
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
     RemoteNode node(String id) {
         return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
-                routes, metrics, refusals, maxFrameLength), router.subscriptions()));
+                routes, metrics, refusals, retained, maxFrameLength), router.subscriptions()));
     }
 
     /**
@@ -169,6 +202,15 @@ public final class ClusterNode implements AutoCloseable {
      */
     RemoteNode member(String id) {
         return members.containsKey(id) ? node(id) : null;
+    }
+
+    ClusterRetained retained() {
+        return retained;
+    }
+
+    /** The node ids of the other members now. */
+    java.util.Set<String> memberIds() {
+        return java.util.Set.copyOf(members.keySet());
     }
 
     SessionDirectory directory() {
@@ -191,6 +233,29 @@ public final class ClusterNode implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
+    }
+
+    /** Runs {@code task} on the cluster's loop every {@code seconds}, until the node is closed. */
+    void every(long seconds, Runnable task) {
+        try {
+            group.scheduleAtFixedRate(task, seconds, seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /**
+     * Queues a frame for another node, behind what this node forwarded to it before; any thread.
+     *
+     * @return false if that node is not known or its link's queue is full (the frame is released)
+     */
+    boolean send(String to, io.netty.buffer.ByteBuf frame) {
+        RemoteNode n = nodes.get(to);
+        if (n == null) {
+            frame.release();
+            return false;
+        }
+        return n.link().send(frame);
     }
 
     /** A handover frame from another node (its inbound link's loop). */
@@ -253,6 +318,7 @@ public final class ClusterNode implements AutoCloseable {
                     n.left();
                 }
                 routes.peerLeft(p.nodeId());
+                retained.peerLeft(p.nodeId());
             }
         }
         quorumCheck(); // outside the monitor: it visits every local session

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A connection another node opened to this one, for what it sends: the accepting side of the handshake, then its
  * route changes (applied to its {@link RemoteNode}'s proxy subscriptions and acknowledged once per read batch) and
- * the messages it forwards (routed to this node's own subscribers only). Anything unexpected closes the connection
+ * the messages it forwards (routed to this node's own subscribers only), and its retained changes (applied, then
+ * acknowledged once per read batch). Anything unexpected closes the connection
  * through {@link LinkRefusals}.
  */
 final class InboundLink extends ChannelInboundHandlerAdapter {
@@ -41,6 +42,9 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
     /** The latest route change applied on this connection; -1 until its snapshot is. */
     private long applied = -1;
     private boolean ackDue;
+    /** RETAIN frames applied in this read batch, acknowledged at its end. */
+    private long[] retainAcks = new long[8];
+    private int retainAckCount;
 
     InboundLink(ClusterNode cluster, LinkHandshake handshake, LinkRefusals refusals) {
         this.cluster = cluster;
@@ -118,6 +122,16 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                 node.keepOnly(snapshot);
                 snapshot = null;
                 applied(Math.max(seq, applied));
+                node.routesReceived();
+            }
+            case LinkFrame.RETAIN -> {
+                long seq = frame.readLong();
+                long version = frame.readLong();
+                cluster.retained().received(version, MessageCodec.read(frame));
+                if (retainAckCount == retainAcks.length) {
+                    retainAcks = java.util.Arrays.copyOf(retainAcks, retainAckCount * 2);
+                }
+                retainAcks[retainAckCount++] = seq;
             }
             case LinkFrame.HANDOVER_REQUEST, LinkFrame.HANDOVER_BEGIN, LinkFrame.HANDOVER_ENTRY,
                     LinkFrame.HANDOVER_END, LinkFrame.HANDOVER_CARRY, LinkFrame.HANDOVER_DONE,
@@ -180,6 +194,15 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
         if (ackDue && ctx.channel().isOpen()) {
             ackDue = false;
             ctx.writeAndFlush(LinkFrame.seqFrame(ctx.alloc(), LinkFrame.ROUTE_ACK, applied));
+        }
+        if (retainAckCount > 0 && ctx.channel().isOpen()) {
+            ByteBuf ack = LinkFrame.start(ctx.alloc(), LinkFrame.RETAIN_ACK, 4 + 8 * retainAckCount)
+                    .writeInt(retainAckCount);
+            for (int i = 0; i < retainAckCount; i++) {
+                ack.writeLong(retainAcks[i]);
+            }
+            retainAckCount = 0;
+            ctx.writeAndFlush(LinkFrame.finish(ack));
         }
         ctx.fireChannelReadComplete();
     }

@@ -29,6 +29,8 @@ final class RemoteNode implements DeliveryTarget {
     private final Set<String> routes = new HashSet<>();
     private final Set<Channel> inbound = ConcurrentHashMap.newKeySet();
     private boolean gone;
+    /** Its routes snapshot has arrived on an inbound connection: this node routes to it correctly. */
+    private volatile boolean routesReceived;
 
     RemoteNode(String nodeId, PeerLink link, SubscriptionTable table) {
         this.nodeId = nodeId;
@@ -72,6 +74,15 @@ final class RemoteNode implements DeliveryTarget {
                 }
             }
         }
+    }
+
+    void routesReceived() {
+        routesReceived = true;
+    }
+
+    /** Whether the node has connected its link to this one and sent its routes. */
+    boolean ready() {
+        return routesReceived && !inbound.isEmpty();
     }
 
     void attach(Channel ch) {

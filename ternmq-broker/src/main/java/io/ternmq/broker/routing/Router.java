@@ -5,6 +5,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.retain.RetainedReplication;
 import io.ternmq.broker.retain.RetainedStore;
 import io.ternmq.broker.store.HeldHandover;
 import io.ternmq.broker.store.PublishTransaction;
@@ -61,6 +62,8 @@ public final class Router {
     private final BrokerMetrics metrics;
     /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
     private final LocalRoutes routes;
+    /** In a cluster, where clients' retained changes go instead of this node's index; null on a single node. */
+    private volatile RetainedReplication replication;
     /** The retained messages (and their payload bytes) of {@link #publishLocal}, which the retained bounds leave out. */
     private final AtomicLong nodeRetainedCount = new AtomicLong();
     private final AtomicLong nodeRetainedBytes = new AtomicLong();
@@ -128,19 +131,41 @@ public final class Router {
 
     /**
      * Routes a message another node forwarded (its publisher is connected there) to this node's own subscribers
-     * only: it is never forwarded again, and the retained store is left as it is (each node keeps the retained
-     * messages published through it, for now).
+     * only: it is never forwarded again, and the retained index is left as it is (retained changes travel on their
+     * own, {@link RetainedReplication}).
      */
     public void publishForwarded(Message message) {
         route(message, null, null, Scope.FORWARDED);
     }
 
-    private DeliveryTarget route(Message message, Origin origin, PublishCallback callback, Scope scope) {
-        boolean retainChanged = message.retain() && switch (scope) {
-            case EVERYWHERE -> updateRetained(message);
-            case FORWARDED -> false;
-            case THIS_NODE -> updateNodeRetained(message);
-        };
+    private DeliveryTarget route(Message message, Origin origin, PublishCallback publisherCallback, Scope scope) {
+        PublishCallback callback = publisherCallback;
+        RetainedReplication replicating = null;
+        boolean retainChanged = false;
+        if (message.retain()) {
+            switch (scope) {
+                case EVERYWHERE -> {
+                    RetainedReplication r = replication;
+                    if (r == null) {
+                        retainChanged = updateRetained(message);
+                    } else if (retainAllowed(message)) {
+                        replicating = r; // the cluster applies it everywhere, this node's index and store included
+                    }
+                }
+                case FORWARDED -> { }
+                case THIS_NODE -> retainChanged = updateNodeRetained(message);
+            }
+        }
+        if (replicating != null) {
+            AfterReplication after = new AfterReplication(callback, origin == null ? null : origin.loop());
+            callback = after;
+            replicating.replicate(message, after);
+        }
+        return deliver(message, origin, callback, scope, retainChanged);
+    }
+
+    private DeliveryTarget deliver(Message message, Origin origin, PublishCallback callback, Scope scope,
+                                   boolean retainChanged) {
         DeliveryTarget congested = null;
         Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE);
         subscriptions.match(message.topic(), targets);
@@ -240,20 +265,88 @@ public final class Router {
 
     /** Updates the in-memory retained index now (so that new subscribers see it at once); @return if it changed */
     private boolean updateRetained(Message message) {
-        boolean clearing = message.payload().length == 0;
+        if (!retainAllowed(message)) {
+            return false;
+        }
+        if (message.payload().length == 0 && retained.get(message.topic()) == null) {
+            return false;
+        }
+        retained.put(message);
+        return true;
+    }
+
+    /**
+     * Whether the retained bounds let this message be retained: a new topic must fit {@code retained_max_count} and
+     * {@code retained_max_bytes}; replacing or clearing always works. In a cluster the index holds every node's
+     * retained messages, so the bounds are the cluster's.
+     */
+    private boolean retainAllowed(Message message) {
         // retained_max_count and retained_max_bytes bound the clients' retained messages, not the broker's own
-        if (!clearing && retained.get(message.topic()) == null
+        if (message.payload().length != 0 && retained.get(message.topic()) == null
                 && ((retainedMaxCount >= 0 && retained.size() - nodeRetainedCount.get() >= retainedMaxCount)
                 || (retainedMaxBytes >= 0 && retained.bytes() - nodeRetainedBytes.get() + message.payload().length
                 > retainedMaxBytes))) {
             metrics.retainedRefused.increment();
             return false;
         }
-        if (clearing && retained.get(message.topic()) == null) {
-            return false;
-        }
-        retained.put(message);
         return true;
+    }
+
+    /**
+     * In a cluster, writes a retained change this node applied (its own clients' or another node's) to its store,
+     * so that a restart of the whole cluster finds it.
+     */
+    public void storeRetained(Message message) {
+        if (store.survivesRestart()) {
+            PublishTransaction tx = new PublishTransaction(message, limits);
+            tx.retain();
+            store.submit(tx);
+        }
+    }
+
+    /** In a cluster, how clients' retained changes reach every node; set once, before the listeners open. */
+    public void replicateRetainedWith(RetainedReplication replication) {
+        this.replication = replication;
+    }
+
+    /**
+     * The publisher's callback once both its message is routed and stored and its retained change is on every node
+     * (the order of the two is not known), on the publisher's loop.
+     */
+    private static final class AfterReplication implements PublishCallback, Runnable {
+        private final PublishCallback callback;
+        private final EventExecutor loop;
+        private final java.util.concurrent.atomic.AtomicInteger parts = new java.util.concurrent.atomic.AtomicInteger(2);
+        private volatile int matched;
+        private volatile boolean quotaExceeded;
+
+        AfterReplication(PublishCallback callback, EventExecutor loop) {
+            this.callback = callback;
+            this.loop = loop;
+        }
+
+        @Override
+        public void routed(int matched, boolean quotaExceeded) {
+            this.matched = matched;
+            this.quotaExceeded = quotaExceeded;
+            part();
+        }
+
+        @Override
+        public void run() {
+            part();
+        }
+
+        private void part() {
+            if (parts.decrementAndGet() != 0 || callback == null) {
+                return;
+            }
+            if (loop == null || loop.inEventLoop()) {
+                callback.routed(matched, quotaExceeded);
+            } else {
+                loop.execute(() -> callback.routed(matched, quotaExceeded));
+            }
+        }
     }
 
     /** A shared group holding a message in the store while no member is online; hands it on once it is durable. */
