@@ -50,6 +50,7 @@ public final class ClusterNode implements AutoCloseable {
     private final LinkHandshake handshake;
     private final LinkRefusals refusals;
     private final ClusterRetained retained;
+    private final ClusterShared shared;
     private final int maxFrameLength;
     private final EventLoopGroup group;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
@@ -72,6 +73,7 @@ public final class ClusterNode implements AutoCloseable {
         this.handshake = new LinkHandshake(settings.secret(), settings.name());
         this.refusals = new LinkRefusals(metrics);
         this.retained = new ClusterRetained(this, router, metrics);
+        this.shared = new ClusterShared(this, router, metrics);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
                 NioIoHandler.newFactory());
@@ -193,7 +195,7 @@ public final class ClusterNode implements AutoCloseable {
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
     RemoteNode node(String id) {
         return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
-                routes, metrics, refusals, retained, maxFrameLength), router.subscriptions()));
+                routes, metrics, refusals, retained, maxFrameLength), router.subscriptions(), shared));
     }
 
     /**
@@ -206,6 +208,16 @@ public final class ClusterNode implements AutoCloseable {
 
     ClusterRetained retained() {
         return retained;
+    }
+
+    ClusterShared shared() {
+        return shared;
+    }
+
+    /** A message for a shared group arrived: counted with the forwarded ones. */
+    void metricsForwarded(int bytes) {
+        metrics.forwardedReceived.increment();
+        metrics.forwardedBytesReceived.add(bytes);
     }
 
     /** The node ids of the other members now. */
@@ -319,6 +331,7 @@ public final class ClusterNode implements AutoCloseable {
                 }
                 routes.peerLeft(p.nodeId());
                 retained.peerLeft(p.nodeId());
+                shared.peerLeft(p.nodeId());
             }
         }
         quorumCheck(); // outside the monitor: it visits every local session

@@ -133,6 +133,19 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                 }
                 retainAcks[retainAckCount++] = seq;
             }
+            case LinkFrame.SHARED -> {
+                int bytes = 5 + frame.readableBytes();
+                long id = frame.readLong();
+                String group = LinkFrame.readString(frame);
+                if (!io.ternmq.codec.TopicSyntax.isSharedSubscription(group)
+                        || !io.ternmq.codec.TopicSyntax.isValidTopicFilter(group)) {
+                    throw new IllegalArgumentException("'" + group + "' is not a shared subscription");
+                }
+                Message m = MessageCodec.read(frame);
+                cluster.metricsForwarded(bytes);
+                cluster.shared().received(peerId, id, group, m);
+            }
+            case LinkFrame.SHARED_ACK -> cluster.shared().confirmed(peerId, frame.readLong());
             case LinkFrame.HANDOVER_REQUEST, LinkFrame.HANDOVER_BEGIN, LinkFrame.HANDOVER_ENTRY,
                     LinkFrame.HANDOVER_END, LinkFrame.HANDOVER_CARRY, LinkFrame.HANDOVER_DONE,
                     LinkFrame.HANDOVER_ABORT ->

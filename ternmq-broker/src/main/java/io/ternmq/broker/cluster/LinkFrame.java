@@ -22,9 +22,12 @@ import java.nio.charset.StandardCharsets;
  * HANDOVER_*     a session moving between nodes: {@link HandoverFrame}
  * RETAIN         seq:long version:long message                    a retained change, versioned by the cluster's map
  * RETAIN_ACK     count:int seq:long...                            (accepting node) these RETAIN frames applied
+ * SHARED         id:long group:str message                        for one member of a shared group (id 0: QoS 0)
+ * SHARED_ACK     id:long                                          the member took SHARED id (or the node holds it)
  * </pre>
- * Version 2 added the handover frames; version 3 HANDOVER_ABORT; version 4 RETAIN and RETAIN_ACK (types 30-39 are
- * retained messages' and shared subscriptions').
+ * Version 2 added the handover frames; version 3 HANDOVER_ABORT; version 4 RETAIN, RETAIN_ACK, SHARED and
+ * SHARED_ACK (types 30-39 are retained messages' and shared subscriptions'), and shared subscriptions became routes
+ * of their own ({@code $share/g/f}, no longer {@code f}).
  */
 final class LinkFrame {
     static final int VERSION = 4;
@@ -47,6 +50,8 @@ final class LinkFrame {
     static final byte HANDOVER_ABORT = 16;
     static final byte RETAIN = 30;
     static final byte RETAIN_ACK = 31;
+    static final byte SHARED = 32;
+    static final byte SHARED_ACK = 33;
 
     /** Room for a message's own header (publisher id up to 65,535 bytes, times) beside the largest packet. */
     private static final int FRAME_OVERHEAD = 65_600;

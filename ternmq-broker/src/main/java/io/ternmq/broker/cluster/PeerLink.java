@@ -136,6 +136,39 @@ final class PeerLink implements Runnable {
     }
 
     /**
+     * Queues a message for one member of a shared group on the node; any thread. Bounded like {@link #forward}.
+     *
+     * @param id what the node confirms it by, or 0 (QoS 0)
+     * @return false if it was dropped (counted)
+     */
+    boolean forwardShared(long id, String group, Message m) {
+        if (closed || backlogBytes.get() >= backlogMaxBytes) {
+            metrics.forwardDrops.increment();
+            return false;
+        }
+        ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.SHARED,
+                80 + group.length() + m.topic().length() + m.payload().length).writeLong(id);
+        try {
+            LinkFrame.writeString(frame, group);
+            MessageCodec.write(m, frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        LinkFrame.finish(frame);
+        int bytes = frame.readableBytes();
+        if (backlogBytes.get() + bytes > backlogMaxBytes || !offer(frame, bytes)) {
+            frame.release();
+            metrics.forwardDrops.increment();
+            return false;
+        }
+        metrics.forwardedSent.increment();
+        metrics.forwardedBytesSent.add(bytes);
+        scheduleDrain();
+        return true;
+    }
+
+    /**
      * Queues a frame of a session handover; any thread. Handover frames share the queue with forwarded messages, so
      * what a node forwards and what it carries of a moving session keep their order.
      *

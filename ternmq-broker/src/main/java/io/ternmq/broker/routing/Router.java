@@ -167,7 +167,9 @@ public final class Router {
     private DeliveryTarget deliver(Message message, Origin origin, PublishCallback callback, Scope scope,
                                    boolean retainChanged) {
         DeliveryTarget congested = null;
-        Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE);
+        // a forwarded message skips shared groups: the publishing node picked one member per group, and sent it to
+        // that member's node apart ({@link #deliverSharedForwarded})
+        Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE, scope != Scope.FORWARDED);
         subscriptions.match(message.topic(), targets);
         PublishTransaction tx = null;
         for (int i = 0; i < targets.size; i++) {
@@ -449,8 +451,12 @@ public final class Router {
         }
     }
 
-    /** A shared-subscription delivery reached a target that had already ended: another member gets it. */
+    /**
+     * A shared-subscription delivery reached a target that had already ended: another member gets it (this node
+     * answers for it from here on: whoever waits for it to be settled is told).
+     */
     public void redirectShared(Delivery delivery) {
+        delivery.settle();
         SharedGroup group = subscriptions.sharedGroup(delivery.sharedGroup());
         if (group == null) {
             return; // the group has no members left
@@ -469,8 +475,9 @@ public final class Router {
     }
 
     private void drainIfMemberOnline(SharedGroup group, String publisherId) {
-        // a member may have come online between the pick and the hold, and drained before the hold
-        SharedGroup.Member member = group.pick(publisherId);
+        // a member may have come online between the pick and the hold, and drained before the hold; held messages
+        // go to members on this node only
+        SharedGroup.Member member = group.pickLocal(publisherId);
         if (member != null) {
             drainHeld(group, member.target());
         }
@@ -490,8 +497,39 @@ public final class Router {
         }
     }
 
+    /**
+     * A message another node forwarded to this one for a shared group, after picking this node among the group's
+     * nodes: to one online member here. With none online here (they went offline meanwhile) the group holds it here
+     * until one comes back, as on one node. {@code settled} (null for QoS 0) runs once the member has taken it, or
+     * once it is held. Runs on the data link's loop.
+     */
+    public void deliverSharedForwarded(String groupKey, Message message, Runnable settled) {
+        SharedGroup group = subscriptions.sharedGroup(groupKey);
+        SharedGroup.Member member = group == null ? null : group.pickLocal(message.publisherId());
+        if (member == null) {
+            if (group == null || !group.isLocal()) {
+                metrics.queueOverflowDrops.increment(); // no member here any more: nowhere to hold it
+            } else if (group.reserveHold()) {
+                group.hold(new SharedGroup.Held(0, 0, message));
+                drainIfMemberOnline(group, message.publisherId());
+            } else {
+                metrics.queueOverflowDrops.increment();
+            }
+            if (settled != null) {
+                settled.run();
+            }
+            return;
+        }
+        deliverShared(group, member, new SharedGroup.Held(0, 0, message), settled);
+    }
+
     private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held) {
-        Delivery d = sharedDelivery(group, member, held.message());
+        deliverShared(group, member, held, null);
+    }
+
+    private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held,
+                               Runnable settled) {
+        Delivery d = sharedDelivery(group, member, held.message(), settled);
         DeliveryTarget target = member.target();
         StoredQueue queue = d.qos() != QoS.AT_MOST_ONCE ? target.storedQueue() : null;
         if (queue == null && !held.stored()) {
@@ -502,10 +540,20 @@ public final class Router {
     }
 
     private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message) {
+        return sharedDelivery(group, member, message, null);
+    }
+
+    private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message,
+                                           Runnable settled) {
         Subscription sub = member.subscription();
         int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
         boolean retainFlag = message.retain() && sub.retainAsPublished();
-        return new Delivery(message, QoS.min(message.qos(), sub.qos()), retainFlag, ids, group.key());
+        QoS qos = QoS.min(message.qos(), sub.qos());
+        if (settled != null && qos == QoS.AT_MOST_ONCE) {
+            settled.run(); // nothing to acknowledge
+            settled = null;
+        }
+        return new Delivery(message, qos, retainFlag, ids, group.key(), settled);
     }
 
     /**
@@ -518,6 +566,7 @@ public final class Router {
         private final String publisherId;
         /** A forwarded message: other nodes are skipped, it was sent to each already. */
         private final boolean localOnly;
+        private final boolean withGroups;
         DeliveryTarget[] targets = new DeliveryTarget[4];
         QoS[] qos = new QoS[4];
         boolean[] retainAsPublished = new boolean[4];
@@ -526,9 +575,10 @@ public final class Router {
         List<SharedGroup> groups;
         private IdentityHashMap<DeliveryTarget, Integer> index;
 
-        Targets(String publisherId, boolean localOnly) {
+        Targets(String publisherId, boolean localOnly, boolean withGroups) {
             this.publisherId = publisherId;
             this.localOnly = localOnly;
+            this.withGroups = withGroups;
         }
 
         @Override
@@ -557,6 +607,9 @@ public final class Router {
 
         @Override
         public void visitShared(SharedGroup group) {
+            if (!withGroups) {
+                return;
+            }
             if (groups == null) {
                 groups = new ArrayList<>(2);
             }

@@ -92,6 +92,16 @@ public final class SharedGroup {
         return false;
     }
 
+    /** Whether a member is a session of this node (not another node). */
+    boolean isLocal() {
+        for (Member m : members) {
+            if (!m.target().isNode()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     synchronized boolean isEmpty() {
         return members.length == 0;
     }
@@ -130,6 +140,31 @@ public final class SharedGroup {
                 if (strategy == SharedSubscriptionStrategy.STICKY) {
                     sticky = m;
                 }
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Picks an online member on this node (not another node), or null: for what another node forwarded to this one
+     * for the group, and for held messages, which never travel on to another node (two nodes whose members are all
+     * offline would otherwise pass them back and forth).
+     */
+    Member pickLocal(String publisherId) {
+        Member[] ms = members;
+        int n = ms.length;
+        if (n == 0) {
+            return null;
+        }
+        int start = switch (strategy) {
+            case ROUND_ROBIN, STICKY -> Math.floorMod(cursor.getAndIncrement(), n);
+            case RANDOM -> ThreadLocalRandom.current().nextInt(n);
+            case HASH_CLIENT_ID -> Math.floorMod(publisherId == null ? 0 : publisherId.hashCode(), n);
+        };
+        for (int i = 0; i < n; i++) {
+            Member m = ms[(start + i) % n];
+            if (!m.target().isNode() && m.target().isOnline()) {
                 return m;
             }
         }
