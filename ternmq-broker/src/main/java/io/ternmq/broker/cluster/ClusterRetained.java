@@ -134,16 +134,27 @@ final class ClusterRetained implements RetainedReplication {
             return;
         }
         byte[] bytes = message.payload().length == 0 ? null : encode(message);
-        m.set(message.topic(), bytes, RetainedMap.stamp(System.currentTimeMillis())).whenComplete((version, e) -> {
+        java.util.concurrent.CompletionStage<Long> set;
+        try {
+            set = m.set(message.topic(), bytes, RetainedMap.stamp(System.currentTimeMillis()));
+        } catch (RuntimeException e) {
+            failed(message, e, done); // Hazelcast is shutting down
+            return;
+        }
+        set.whenComplete((version, e) -> {
             if (e != null) {
-                metrics.retainedReplicationFailures.increment();
-                failures.warn("cluster: retained message on '{}' not replicated: {}", message.topic(), e.toString());
-                done.run();
+                failed(message, e, done);
                 return;
             }
             apply(message, version);
             send(message, version, done);
         });
+    }
+
+    private void failed(Message message, Throwable e, Runnable done) {
+        metrics.retainedReplicationFailures.increment();
+        failures.warn("cluster: retained message on '{}' not replicated: {}", message.topic(), e.toString());
+        done.run();
     }
 
     /** Sends a versioned change to every member and runs {@code done} once each has applied it. */
