@@ -86,7 +86,7 @@ final class RetainedMap {
         return b.array();
     }
 
-    private record Set(byte[] message, long stamp) implements EntryProcessor<String, byte[], Long> {
+    record Set(byte[] message, long stamp) implements EntryProcessor<String, byte[], Long> {
         @Override
         public Long process(Map.Entry<String, byte[]> e) {
             byte[] old = e.getValue();
@@ -101,7 +101,7 @@ final class RetainedMap {
         }
     }
 
-    private record Offer(byte[] message, long version) implements EntryProcessor<String, byte[], Long> {
+    record Offer(byte[] message, long version) implements EntryProcessor<String, byte[], Long> {
         @Override
         public Long process(Map.Entry<String, byte[]> e) {
             byte[] old = e.getValue();
