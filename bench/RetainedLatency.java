@@ -105,7 +105,7 @@ public final class RetainedLatency {
                     window.add(pub.publish("bench/r/" + i, ("r" + i).getBytes(), 1, true));
                     break;
                 } catch (MqttException e) {
-                    if (e.getReasonCode() != MqttException.REASON_CODE_MAX_INFLIGHT) {
+                    if (e.getReasonCode() != 32202) { // too many publishes in progress
                         throw e;
                     }
                     window.poll().waitForCompletion(30_000); // Paho frees its slot a little after the token

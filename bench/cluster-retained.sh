@@ -42,7 +42,7 @@ start() {
   pids+=($!)
 }
 started() {
-  until grep -q "TernMQ started" "$W/node$1.log"; do sleep 0.2; done
+  until grep -qs "TernMQ started" "$W/node$1.log"; do sleep 0.2; done
 }
 for i in 0 1 2; do start $i; done
 for i in 0 1 2; do started $i; done
