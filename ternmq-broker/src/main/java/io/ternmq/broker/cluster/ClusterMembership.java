@@ -86,6 +86,8 @@ final class ClusterMembership implements AutoCloseable {
         c.setProperty("hazelcast.health.monitoring.level", "OFF");
         c.getJetConfig().setEnabled(false);
         c.getMapConfig("default").setBackupCount(settings.backupCount()).setAsyncBackupCount(0);
+        c.getMapConfig(RetainedMap.MAP).setBackupCount(settings.backupCount()).setAsyncBackupCount(0)
+                .getMergePolicyConfig().setPolicy(RetainedMergePolicy.class.getName());
         c.getMemberAttributeConfig().setAttribute(NODE_ID, nodeId);
         c.getMemberAttributeConfig().setAttribute(LINK_PORT, Integer.toString(linkPort));
 

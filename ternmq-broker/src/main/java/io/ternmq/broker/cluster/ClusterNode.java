@@ -41,6 +41,8 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     static final String NODE_ID_FILE = "node-id";
     private static final long PEERS_READY_SECONDS = 30;
+    /** Hazelcast merges the halves of a split cluster within seconds of seeing them again. */
+    private static final long RELOAD_AFTER_MERGE_SECONDS = 15;
 
     private final ClusterSettings settings;
     private final String nodeId;
@@ -62,6 +64,8 @@ public final class ClusterNode implements AutoCloseable {
     private Channel server;
     private ClusterMembership membership;
     private ClusterSessionRegistry sessions;
+    /** A member left since the last join: the next join reloads the retained map. Under this node's monitor. */
+    private boolean lostMembers;
     private SessionDirectory directory;
 
     private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
@@ -247,6 +251,15 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /** Reloads the retained map after {@code seconds}, on a thread of its own (it blocks while it reads). */
+    private void reloadRetained(long seconds) {
+        later(() -> {
+            Thread t = new Thread(retained::reload, "ternmq-retained-reload");
+            t.setDaemon(true);
+            t.start();
+        }, seconds);
+    }
+
     /** Runs {@code task} on the cluster's loop every {@code seconds}, until the node is closed. */
     void every(long seconds, Runnable task) {
         try {
@@ -313,6 +326,13 @@ public final class ClusterNode implements AutoCloseable {
 
     private void peerJoined(Peer p) {
         synchronized (this) {
+            if (lostMembers) {
+                // members come back after some left: what changed on their side meanwhile is loaded again, now
+                // and once the halves' maps have merged
+                lostMembers = false;
+                reloadRetained(0);
+                reloadRetained(RELOAD_AFTER_MERGE_SECONDS);
+            }
             members.put(p.nodeId(), p.memberId());
             routes.peerJoined(p.nodeId());
             node(p.nodeId()).link().connectTo(p);
@@ -325,6 +345,7 @@ public final class ClusterNode implements AutoCloseable {
             // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
             // joining of the new one, is old news
             if (members.remove(p.nodeId(), p.memberId())) {
+                lostMembers = true;
                 RemoteNode n = nodes.remove(p.nodeId());
                 if (n != null) {
                     n.left();

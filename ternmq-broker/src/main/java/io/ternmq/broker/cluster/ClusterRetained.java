@@ -126,6 +126,36 @@ final class ClusterRetained implements RetainedReplication {
         cluster.every(60, this::forgetTombstones);
     }
 
+    /**
+     * Loads the map again (blocking; on a thread of its own): after this node lost members and sees them again (it
+     * was cut off or paused, or they were), changes made on the other side did not reach it on the link. Highest
+     * version wins, as always; after a merge the map holds the highest of both sides ({@link RetainedMergePolicy}).
+     */
+    void reload() {
+        RetainedMap m = map;
+        if (m == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        int[] loaded = new int[1];
+        try {
+            m.forEach((topic, value) -> {
+                try {
+                    byte[] bytes = RetainedMap.message(value);
+                    apply(bytes == null ? cleared(topic) : decode(bytes), RetainedMap.version(value));
+                    loaded[0]++;
+                } catch (MalformedPacketException e) {
+                    LOG.warn("cluster: left out an unreadable retained message on '{}': {}", topic, e.getMessage());
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("cluster: retained messages not reloaded: {}", e.toString());
+            return;
+        }
+        LOG.info("cluster: {} retained messages and tombstones reloaded in {} ms after the membership healed",
+                loaded[0], (System.nanoTime() - t0) / 1_000_000);
+    }
+
     @Override
     public void replicate(Message message, Runnable done) {
         RetainedMap m = map;
