@@ -154,6 +154,10 @@ public final class PrometheusMetrics implements AutoCloseable {
                 + "over (dead, or a later claim won)", m.takeoversRefused);
         counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "
                 + "secret or version; a malformed, truncated or oversized frame)", m.linkFramesRefused);
+        counter("ternmq.cluster.retained.replication.failures", "Retained changes the cluster's retained map could "
+                + "not take (applied on no node)", m.retainedReplicationFailures);
+        counter("ternmq.cluster.shared.redispatched", "Shared-subscription messages given to another member because "
+                + "the node they were sent to left before its member took them", m.sharedRedispatched);
 
         sync = Timer.builder("ternmq.store.sync")
                 .description("Time of each sync of the store to disk (fsync: a group's synced write; periodic: the "

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, the only class that touches
- * Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
+ * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory} and {@link RetainedMap}, the
+ * only class that touches Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
  *
@@ -86,6 +86,8 @@ final class ClusterMembership implements AutoCloseable {
         c.setProperty("hazelcast.health.monitoring.level", "OFF");
         c.getJetConfig().setEnabled(false);
         c.getMapConfig("default").setBackupCount(settings.backupCount()).setAsyncBackupCount(0);
+        c.getMapConfig(RetainedMap.MAP).setBackupCount(settings.backupCount()).setAsyncBackupCount(0)
+                .getMergePolicyConfig().setPolicy(RetainedMergePolicy.class.getName());
         c.getMemberAttributeConfig().setAttribute(NODE_ID, nodeId);
         c.getMemberAttributeConfig().setAttribute(LINK_PORT, Integer.toString(linkPort));
 
@@ -124,6 +126,11 @@ final class ClusterMembership implements AutoCloseable {
     /** The cluster-wide session directory (a Hazelcast map); after {@link #start}. */
     SessionDirectory sessionDirectory() {
         return new SessionDirectory(hazelcast);
+    }
+
+    /** The cluster's retained messages (a Hazelcast map); after {@link #start}. */
+    RetainedMap retainedMap() {
+        return new RetainedMap(hazelcast);
     }
 
     /** The other nodes that are members now. */

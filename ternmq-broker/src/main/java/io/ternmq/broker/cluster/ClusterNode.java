@@ -41,6 +41,9 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     static final String NODE_ID_FILE = "node-id";
+    private static final long PEERS_READY_SECONDS = 30;
+    /** Hazelcast merges the halves of a split cluster within seconds of seeing them again. */
+    private static final long RELOAD_AFTER_MERGE_SECONDS = 15;
 
     private final ClusterSettings settings;
     private final String nodeId;
@@ -49,6 +52,8 @@ public final class ClusterNode implements AutoCloseable {
     private final BrokerMetrics metrics;
     private final LinkHandshake handshake;
     private final LinkRefusals refusals;
+    private final ClusterRetained retained;
+    private final ClusterShared shared;
     private final int maxFrameLength;
     private final EventLoopGroup group;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
@@ -60,6 +65,8 @@ public final class ClusterNode implements AutoCloseable {
     private Channel server;
     private ClusterMembership membership;
     private ClusterSessionRegistry sessions;
+    /** A member left since the last join: the next join reloads the retained map. Under this node's monitor. */
+    private boolean lostMembers;
     private SessionDirectory directory;
 
     private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
@@ -70,6 +77,8 @@ public final class ClusterNode implements AutoCloseable {
         this.metrics = metrics;
         this.handshake = new LinkHandshake(settings.secret(), settings.name());
         this.refusals = new LinkRefusals(metrics);
+        this.retained = new ClusterRetained(this, router, metrics);
+        this.shared = new ClusterShared(this, router, metrics);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
                 NioIoHandler.newFactory());
@@ -91,6 +100,9 @@ public final class ClusterNode implements AutoCloseable {
                     node::peerLeft, metrics.clusterMembers);
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
+            node.awaitPeersReady();
+            node.retained.start(node.membership.retainedMap());
+            router.replicateRetainedWith(node.retained);
             sessions.registerRestored(node);
             sessions.bind(node);
             node.quorumCheck();
@@ -120,6 +132,33 @@ public final class ClusterNode implements AutoCloseable {
                     + bound.cause(), bound.cause());
         }
         server = bound.channel();
+    }
+
+    /**
+     * Waits (at start, before the listeners open) until every other member has connected its data link to this node
+     * and sent its routes: from then on this node routes to every subscriber, and gets every retained change on the
+     * link, so that loading the retained map afterwards misses nothing.
+     */
+    private void awaitPeersReady() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PEERS_READY_SECONDS);
+        while (true) {
+            List<String> waiting = new java.util.ArrayList<>();
+            for (Peer p : membership.peers()) {
+                RemoteNode n = nodes.get(p.nodeId());
+                if (n == null || !n.ready()) {
+                    waiting.add(p.nodeId());
+                }
+            }
+            if (waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                LOG.warn("cluster: starting without the data links of nodes {} (not connected within {} s)", waiting,
+                        PEERS_READY_SECONDS);
+                return;
+            }
+            Thread.sleep(10);
+        }
     }
 
     /** The node id, generated once and kept in the data directory, so that a restarted node is the same node. */
@@ -161,7 +200,7 @@ public final class ClusterNode implements AutoCloseable {
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
     RemoteNode node(String id) {
         return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
-                routes, metrics, refusals, maxFrameLength), router.subscriptions()));
+                routes, metrics, refusals, retained, maxFrameLength), router.subscriptions(), shared));
     }
 
     /**
@@ -170,6 +209,25 @@ public final class ClusterNode implements AutoCloseable {
      */
     RemoteNode member(String id) {
         return members.containsKey(id) ? node(id) : null;
+    }
+
+    ClusterRetained retained() {
+        return retained;
+    }
+
+    ClusterShared shared() {
+        return shared;
+    }
+
+    /** A message for a shared group arrived: counted with the forwarded ones. */
+    void metricsForwarded(int bytes) {
+        metrics.forwardedReceived.increment();
+        metrics.forwardedBytesReceived.add(bytes);
+    }
+
+    /** The node ids of the other members now. */
+    java.util.Set<String> memberIds() {
+        return java.util.Set.copyOf(members.keySet());
     }
 
     SessionDirectory directory() {
@@ -192,6 +250,38 @@ public final class ClusterNode implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
+    }
+
+    /** Reloads the retained map after {@code seconds}, on a thread of its own (it blocks while it reads). */
+    private void reloadRetained(long seconds) {
+        later(() -> {
+            Thread t = new Thread(retained::reload, "ternmq-retained-reload");
+            t.setDaemon(true);
+            t.start();
+        }, seconds);
+    }
+
+    /** Runs {@code task} on the cluster's loop every {@code seconds}, until the node is closed. */
+    void every(long seconds, Runnable task) {
+        try {
+            group.scheduleAtFixedRate(task, seconds, seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /**
+     * Queues a frame for another node, behind what this node forwarded to it before; any thread.
+     *
+     * @return false if that node is not known or its link's queue is full (the frame is released)
+     */
+    boolean send(String to, io.netty.buffer.ByteBuf frame) {
+        RemoteNode n = nodes.get(to);
+        if (n == null) {
+            frame.release();
+            return false;
+        }
+        return n.link().send(frame);
     }
 
     /** A handover frame from another node (its inbound link's loop). */
@@ -241,6 +331,13 @@ public final class ClusterNode implements AutoCloseable {
 
     private void peerJoined(Peer p) {
         synchronized (this) {
+            if (lostMembers) {
+                // members come back after some left: what changed on their side meanwhile is loaded again, now
+                // and once the halves' maps have merged
+                lostMembers = false;
+                reloadRetained(0);
+                reloadRetained(RELOAD_AFTER_MERGE_SECONDS);
+            }
             members.put(p.nodeId(), p.memberId());
             routes.peerJoined(p.nodeId());
             node(p.nodeId()).link().connectTo(p);
@@ -253,11 +350,14 @@ public final class ClusterNode implements AutoCloseable {
             // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
             // joining of the new one, is old news
             if (members.remove(p.nodeId(), p.memberId())) {
+                lostMembers = true;
                 RemoteNode n = nodes.remove(p.nodeId());
                 if (n != null) {
                     n.left();
                 }
                 routes.peerLeft(p.nodeId());
+                retained.peerLeft(p.nodeId());
+                shared.peerLeft(p.nodeId());
             }
         }
         quorumCheck(); // outside the monitor: it visits every local session

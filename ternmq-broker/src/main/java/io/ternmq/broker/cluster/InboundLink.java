@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A connection another node opened to this one, for what it sends: the accepting side of the handshake, then its
  * route changes (applied to its {@link RemoteNode}'s proxy subscriptions and acknowledged once per read batch) and
- * the messages it forwards (routed to this node's own subscribers only). Anything unexpected closes the connection
+ * the messages it forwards (routed to this node's own subscribers only), and its retained changes (applied, then
+ * acknowledged once per read batch). Anything unexpected closes the connection
  * through {@link LinkRefusals}.
  */
 final class InboundLink extends ChannelInboundHandlerAdapter {
@@ -47,6 +48,9 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
     private DeliveryTarget slow;
     /** Frames read while {@link #slow} is set, handled in order once it caught up. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** RETAIN frames applied in this read batch, acknowledged at its end. */
+    private long[] retainAcks = new long[8];
+    private int retainAckCount;
 
     InboundLink(ClusterNode cluster, LinkHandshake handshake, LinkRefusals refusals) {
         this.cluster = cluster;
@@ -135,7 +139,30 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                 node.keepOnly(snapshot);
                 snapshot = null;
                 applied(Math.max(seq, applied));
+                node.routesReceived();
             }
+            case LinkFrame.RETAIN -> {
+                long seq = frame.readLong();
+                long version = frame.readLong();
+                cluster.retained().received(version, MessageCodec.read(frame));
+                if (retainAckCount == retainAcks.length) {
+                    retainAcks = java.util.Arrays.copyOf(retainAcks, retainAckCount * 2);
+                }
+                retainAcks[retainAckCount++] = seq;
+            }
+            case LinkFrame.SHARED -> {
+                int bytes = 5 + frame.readableBytes();
+                long id = frame.readLong();
+                String group = LinkFrame.readString(frame);
+                if (!io.ternmq.codec.TopicSyntax.isSharedSubscription(group)
+                        || !io.ternmq.codec.TopicSyntax.isValidTopicFilter(group)) {
+                    throw new IllegalArgumentException("'" + group + "' is not a shared subscription");
+                }
+                Message m = MessageCodec.read(frame);
+                cluster.metricsForwarded(bytes);
+                cluster.shared().received(peerId, id, group, m);
+            }
+            case LinkFrame.SHARED_ACK -> cluster.shared().confirmed(peerId, frame.readLong());
             case LinkFrame.HANDOVER_REQUEST, LinkFrame.HANDOVER_BEGIN, LinkFrame.HANDOVER_ENTRY,
                     LinkFrame.HANDOVER_END, LinkFrame.HANDOVER_CARRY, LinkFrame.HANDOVER_DONE,
                     LinkFrame.HANDOVER_ABORT ->
@@ -169,7 +196,7 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
         while (slow == null && !held.isEmpty()) {
             process(ctx, held.poll());
         }
-        acknowledgeRoutes(ctx); // held route changes get no channelReadComplete of their own
+        acknowledge(ctx); // held frames get no channelReadComplete of their own
         if (slow == null) {
             ctx.channel().config().setAutoRead(true);
         }
@@ -225,15 +252,27 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        acknowledgeRoutes(ctx);
+        acknowledge(ctx);
         ctx.fireChannelReadComplete();
     }
 
-    /** One acknowledgement for the route changes applied since the last (per read batch, or per drain of held). */
-    private void acknowledgeRoutes(ChannelHandlerContext ctx) {
+    /**
+     * One acknowledgement for the route changes, one for the retained changes applied since the last (per read
+     * batch, or per drain of held frames).
+     */
+    private void acknowledge(ChannelHandlerContext ctx) {
         if (ackDue && ctx.channel().isOpen()) {
             ackDue = false;
             ctx.writeAndFlush(LinkFrame.seqFrame(ctx.alloc(), LinkFrame.ROUTE_ACK, applied));
+        }
+        if (retainAckCount > 0 && ctx.channel().isOpen()) {
+            ByteBuf ack = LinkFrame.start(ctx.alloc(), LinkFrame.RETAIN_ACK, 4 + 8 * retainAckCount)
+                    .writeInt(retainAckCount);
+            for (int i = 0; i < retainAckCount; i++) {
+                ack.writeLong(retainAcks[i]);
+            }
+            retainAckCount = 0;
+            ctx.writeAndFlush(LinkFrame.finish(ack));
         }
     }
 

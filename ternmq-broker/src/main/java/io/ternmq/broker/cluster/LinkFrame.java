@@ -20,11 +20,17 @@ import java.nio.charset.StandardCharsets;
  * ROUTE_ACK      seq:long                                         (accepting node) every change up to seq applied
  * FORWARD        message (MessageCodec's form)                    to the receiver's own subscribers
  * HANDOVER_*     a session moving between nodes: {@link HandoverFrame}
+ * RETAIN         seq:long version:long message                    a retained change, versioned by the cluster's map
+ * RETAIN_ACK     count:int seq:long...                            (accepting node) these RETAIN frames applied
+ * SHARED         id:long group:str message                        for one member of a shared group (id 0: QoS 0)
+ * SHARED_ACK     id:long                                          the member took SHARED id (or the node holds it)
  * </pre>
- * Version 2 added the handover frames; version 3 HANDOVER_ABORT.
+ * Version 2 added the handover frames; version 3 HANDOVER_ABORT; version 4 RETAIN, RETAIN_ACK, SHARED and
+ * SHARED_ACK (types 30-39 are retained messages' and shared subscriptions'), and shared subscriptions became routes
+ * of their own ({@code $share/g/f}, no longer {@code f}).
  */
 final class LinkFrame {
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -42,6 +48,10 @@ final class LinkFrame {
     static final byte HANDOVER_CARRY = 14;
     static final byte HANDOVER_DONE = 15;
     static final byte HANDOVER_ABORT = 16;
+    static final byte RETAIN = 30;
+    static final byte RETAIN_ACK = 31;
+    static final byte SHARED = 32;
+    static final byte SHARED_ACK = 33;
 
     /** Room for a message's own header (publisher id up to 65,535 bytes, times) beside the largest packet. */
     private static final int FRAME_OVERHEAD = 65_600;

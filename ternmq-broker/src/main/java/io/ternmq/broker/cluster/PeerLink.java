@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * This node's connection to one other node, for what this node sends it: its route changes (a snapshot first on
  * every connection, then each change) and the messages it forwards; the other node answers route acknowledgements
- * on it. One connection per node pair and direction keeps the order of each publisher's messages.
+ * and retained acknowledgements on it. One connection per node pair and direction keeps the order of each publisher's messages.
  *
  * <p>Messages are encoded into their frame on the publisher's loop and handed over through a lock-free queue; the
  * link's loop writes what has gathered and flushes once per batch. The queue is bounded (frames and bytes): past
@@ -54,6 +54,7 @@ final class PeerLink implements Runnable {
     private final LocalRoutes routes;
     private final BrokerMetrics metrics;
     private final LinkRefusals refusals;
+    private final ClusterRetained retained;
     private final int maxFrameLength;
     private final long backlogMaxBytes;
     private final Queue<ByteBuf> backlog = PlatformDependent.newMpscQueue(BACKLOG_FRAMES);
@@ -70,7 +71,7 @@ final class PeerLink implements Runnable {
     private ScheduledFuture<?> reconnect;
 
     PeerLink(String peerId, String selfId, EventLoop loop, LinkHandshake handshake, LocalRoutes routes,
-             BrokerMetrics metrics, LinkRefusals refusals, int maxFrameLength) {
+             BrokerMetrics metrics, LinkRefusals refusals, ClusterRetained retained, int maxFrameLength) {
         this.peerId = peerId;
         this.selfId = selfId;
         this.loop = loop;
@@ -78,6 +79,7 @@ final class PeerLink implements Runnable {
         this.routes = routes;
         this.metrics = metrics;
         this.refusals = refusals;
+        this.retained = retained;
         this.maxFrameLength = maxFrameLength;
         this.backlogMaxBytes = Math.max(64L << 20, 4L * maxFrameLength);
     }
@@ -131,6 +133,39 @@ final class PeerLink implements Runnable {
         metrics.forwardedSent.increment();
         metrics.forwardedBytesSent.add(bytes);
         scheduleDrain();
+    }
+
+    /**
+     * Queues a message for one member of a shared group on the node; any thread. Bounded like {@link #forward}.
+     *
+     * @param id what the node confirms it by, or 0 (QoS 0)
+     * @return false if it was dropped (counted)
+     */
+    boolean forwardShared(long id, String group, Message m) {
+        if (closed || backlogBytes.get() >= backlogMaxBytes) {
+            metrics.forwardDrops.increment();
+            return false;
+        }
+        ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.SHARED,
+                80 + group.length() + m.topic().length() + m.payload().length).writeLong(id);
+        try {
+            LinkFrame.writeString(frame, group);
+            MessageCodec.write(m, frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        LinkFrame.finish(frame);
+        int bytes = frame.readableBytes();
+        if (backlogBytes.get() + bytes > backlogMaxBytes || !offer(frame, bytes)) {
+            frame.release();
+            metrics.forwardDrops.increment();
+            return false;
+        }
+        metrics.forwardedSent.increment();
+        metrics.forwardedBytesSent.add(bytes);
+        scheduleDrain();
+        return true;
     }
 
     /**
@@ -300,6 +335,10 @@ final class PeerLink implements Runnable {
             ch.write(LinkFrame.routeFrame(ch.alloc(), LinkFrame.ROUTE_ADD, 0, filter), ch.voidPromise());
         }
         ch.write(LinkFrame.seqFrame(ch.alloc(), LinkFrame.SNAPSHOT_END, seq), ch.voidPromise());
+        // retained changes the node has not acknowledged may have died with the last connection
+        for (ByteBuf f : retained.unacknowledged(peerId)) {
+            ch.write(f, ch.voidPromise());
+        }
         ch.flush();
         established = true;
         backoffMillis = 0;
@@ -330,6 +369,16 @@ final class PeerLink implements Runnable {
                     challenge(ctx, frame);
                 } else if (type == LinkFrame.ROUTE_ACK && authenticated) {
                     routes.acknowledged(peerId, frame.readLong());
+                } else if (type == LinkFrame.RETAIN_ACK && authenticated) {
+                    int n = frame.readInt();
+                    if (n < 0 || n > frame.readableBytes() / 8) {
+                        throw new IllegalArgumentException("retained acknowledgement of " + n + " changes");
+                    }
+                    long[] seqs = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        seqs[i] = frame.readLong();
+                    }
+                    retained.acknowledged(peerId, seqs);
                 } else {
                     refusals.refuse(ctx.channel(), "unexpected frame type " + type);
                 }

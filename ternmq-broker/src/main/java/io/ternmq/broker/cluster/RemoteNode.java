@@ -29,9 +29,14 @@ final class RemoteNode implements DeliveryTarget {
     private final Set<String> routes = new HashSet<>();
     private final Set<Channel> inbound = ConcurrentHashMap.newKeySet();
     private boolean gone;
+    /** Its routes snapshot has arrived on an inbound connection: this node routes to it correctly. */
+    private volatile boolean routesReceived;
 
-    RemoteNode(String nodeId, PeerLink link, SubscriptionTable table) {
+    private final ClusterShared shared;
+
+    RemoteNode(String nodeId, PeerLink link, SubscriptionTable table, ClusterShared shared) {
         this.nodeId = nodeId;
+        this.shared = shared;
         this.clientId = "$node/" + nodeId;
         this.link = link;
         this.table = table;
@@ -41,15 +46,20 @@ final class RemoteNode implements DeliveryTarget {
         return link;
     }
 
+    String nodeId() {
+        return nodeId;
+    }
+
     /** The node's sessions subscribe this filter. */
     void addRoute(String filter) {
-        if (!TopicSyntax.isValidTopicFilter(filter) || TopicSyntax.isSharedSubscription(filter)) {
+        if (!TopicSyntax.isValidTopicFilter(filter)) {
             throw new IllegalArgumentException("'" + filter + "' is not a topic filter");
         }
         synchronized (routes) {
             if (!gone && routes.add(filter)) {
                 // QoS 2 and retain-as-published: the message goes on as published; the other node applies the
-                // subscribers' own options. No-local is theirs to apply too.
+                // subscribers' own options. No-local is theirs to apply too. A shared filter makes this node a
+                // member of that group.
                 table.subscribe(this, new Subscription(filter, QoS.EXACTLY_ONCE, false, true, 2, 0));
             }
         }
@@ -72,6 +82,15 @@ final class RemoteNode implements DeliveryTarget {
                 }
             }
         }
+    }
+
+    void routesReceived() {
+        routesReceived = true;
+    }
+
+    /** Whether the node has connected its link to this one and sent its routes. */
+    boolean ready() {
+        return routesReceived && !inbound.isEmpty();
     }
 
     void attach(Channel ch) {
@@ -107,7 +126,11 @@ final class RemoteNode implements DeliveryTarget {
 
     @Override
     public void deliver(Delivery delivery) {
-        link.forward(delivery.message());
+        if (delivery.sharedGroup() != null) {
+            shared.send(this, link, delivery);
+        } else {
+            link.forward(delivery.message());
+        }
     }
 
     /** None: what it gets is written on the link, not stored here. */

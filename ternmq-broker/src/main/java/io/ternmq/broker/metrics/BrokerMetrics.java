@@ -118,6 +118,16 @@ public final class BrokerMetrics {
     /** Messages other nodes forwarded to this one, and their link bytes (whole frames, as sent). */
     public final LongAdder forwardedReceived = new LongAdder();
     public final LongAdder forwardedBytesReceived = new LongAdder();
+    /**
+     * Retained changes that could not be written to the cluster's retained map (no partition owner or backup
+     * answered): applied on no node, the publisher acknowledged all the same.
+     */
+    public final LongAdder retainedReplicationFailures = new LongAdder();
+    /**
+     * Shared-subscription messages (QoS 1/2) sent to a node that left before its member had taken them, given to
+     * another member of the group.
+     */
+    public final LongAdder sharedRedispatched = new LongAdder();
     /** Messages for another node dropped because its link's backlog was full or the node left. */
     public final LongAdder forwardDrops = new LongAdder();
     /**

@@ -1,6 +1,5 @@
 package io.ternmq.broker.routing;
 
-import io.ternmq.codec.TopicSyntax;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,7 +12,8 @@ import java.util.function.Consumer;
  * In a cluster, the topic filters this node's sessions subscribe, as the other nodes must know them to send this node
  * what matches; and which of the other nodes has acknowledged which change. Each node is the authority for its own
  * routes: a filter's first local subscriber makes a change "add", its last one leaving a change "remove", each
- * numbered from one increasing sequence. A shared subscription {@code $share/g/f} counts as filter {@code f}.
+ * numbered from one increasing sequence. A shared subscription {@code $share/g/f} is a route of its own (the node
+ * has members of that group).
  *
  * <p>Changes are numbered and announced under one lock, so that the announcements of one filter are never
  * reordered, and a snapshot taken under the same lock is followed by exactly the changes after it. Acknowledgements
@@ -180,8 +180,11 @@ public final class LocalRoutes {
         return ready;
     }
 
-    /** The filter a subscription routes by: a shared one's topic filter. */
+    /**
+     * The filter a subscription routes by: the filter itself. A shared subscription {@code $share/g/f} is its own
+     * route, so that other nodes know which nodes have members of which group and send one copy per group.
+     */
     private static String routeFilter(String filter) {
-        return TopicSyntax.messageFilter(filter);
+        return filter;
     }
 }

@@ -5,6 +5,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.retain.RetainedReplication;
 import io.ternmq.broker.retain.RetainedStore;
 import io.ternmq.broker.store.HeldHandover;
 import io.ternmq.broker.store.PublishTransaction;
@@ -61,6 +62,8 @@ public final class Router {
     private final BrokerMetrics metrics;
     /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
     private final LocalRoutes routes;
+    /** In a cluster, where clients' retained changes go instead of this node's index; null on a single node. */
+    private volatile RetainedReplication replication;
     /** The retained messages (and their payload bytes) of {@link #publishLocal}, which the retained bounds leave out. */
     private final AtomicLong nodeRetainedCount = new AtomicLong();
     private final AtomicLong nodeRetainedBytes = new AtomicLong();
@@ -128,22 +131,46 @@ public final class Router {
 
     /**
      * Routes a message another node forwarded (its publisher is connected there) to this node's own subscribers
-     * only: it is never forwarded again, and the retained store is left as it is (each node keeps the retained
-     * messages published through it, for now). Returns a subscriber that is falling behind, or null: the link it
-     * came on then pauses, as a local publisher would be held back.
+     * only: it is never forwarded again, and the retained index is left as it is (retained changes travel on their
+     * own, {@link RetainedReplication}). Returns a subscriber that is falling behind, or null: the link it came on
+     * then pauses, as a local publisher would be held back.
      */
     public DeliveryTarget publishForwarded(Message message) {
         return route(message, null, null, Scope.FORWARDED);
     }
 
-    private DeliveryTarget route(Message message, Origin origin, PublishCallback callback, Scope scope) {
-        boolean retainChanged = message.retain() && switch (scope) {
-            case EVERYWHERE -> updateRetained(message);
-            case FORWARDED -> false;
-            case THIS_NODE -> updateNodeRetained(message);
-        };
+    private DeliveryTarget route(Message message, Origin origin, PublishCallback publisherCallback, Scope scope) {
+        PublishCallback callback = publisherCallback;
+        RetainedReplication replicating = null;
+        boolean retainChanged = false;
+        if (message.retain()) {
+            switch (scope) {
+                case EVERYWHERE -> {
+                    RetainedReplication r = replication;
+                    if (r == null) {
+                        retainChanged = updateRetained(message);
+                    } else if (retainAllowed(message)) {
+                        replicating = r; // the cluster applies it everywhere, this node's index and store included
+                    }
+                }
+                case FORWARDED -> { }
+                case THIS_NODE -> retainChanged = updateNodeRetained(message);
+            }
+        }
+        if (replicating != null) {
+            AfterReplication after = new AfterReplication(callback, origin == null ? null : origin.loop());
+            callback = after;
+            replicating.replicate(message, after);
+        }
+        return deliver(message, origin, callback, scope, retainChanged);
+    }
+
+    private DeliveryTarget deliver(Message message, Origin origin, PublishCallback callback, Scope scope,
+                                   boolean retainChanged) {
         DeliveryTarget congested = null;
-        Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE);
+        // a forwarded message skips shared groups: the publishing node picked one member per group, and sent it to
+        // that member's node apart ({@link #deliverSharedForwarded})
+        Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE, scope != Scope.FORWARDED);
         subscriptions.match(message.topic(), targets);
         PublishTransaction tx = null;
         for (int i = 0; i < targets.size; i++) {
@@ -241,20 +268,88 @@ public final class Router {
 
     /** Updates the in-memory retained index now (so that new subscribers see it at once); @return if it changed */
     private boolean updateRetained(Message message) {
-        boolean clearing = message.payload().length == 0;
+        if (!retainAllowed(message)) {
+            return false;
+        }
+        if (message.payload().length == 0 && retained.get(message.topic()) == null) {
+            return false;
+        }
+        retained.put(message);
+        return true;
+    }
+
+    /**
+     * Whether the retained bounds let this message be retained: a new topic must fit {@code retained_max_count} and
+     * {@code retained_max_bytes}; replacing or clearing always works. In a cluster the index holds every node's
+     * retained messages, so the bounds are the cluster's.
+     */
+    private boolean retainAllowed(Message message) {
         // retained_max_count and retained_max_bytes bound the clients' retained messages, not the broker's own
-        if (!clearing && retained.get(message.topic()) == null
+        if (message.payload().length != 0 && retained.get(message.topic()) == null
                 && ((retainedMaxCount >= 0 && retained.size() - nodeRetainedCount.get() >= retainedMaxCount)
                 || (retainedMaxBytes >= 0 && retained.bytes() - nodeRetainedBytes.get() + message.payload().length
                 > retainedMaxBytes))) {
             metrics.retainedRefused.increment();
             return false;
         }
-        if (clearing && retained.get(message.topic()) == null) {
-            return false;
-        }
-        retained.put(message);
         return true;
+    }
+
+    /**
+     * In a cluster, writes a retained change this node applied (its own clients' or another node's) to its store,
+     * so that a restart of the whole cluster finds it.
+     */
+    public void storeRetained(Message message) {
+        if (store.survivesRestart()) {
+            PublishTransaction tx = new PublishTransaction(message, limits);
+            tx.retain();
+            store.submit(tx);
+        }
+    }
+
+    /** In a cluster, how clients' retained changes reach every node; set once, before the listeners open. */
+    public void replicateRetainedWith(RetainedReplication replication) {
+        this.replication = replication;
+    }
+
+    /**
+     * The publisher's callback once both its message is routed and stored and its retained change is on every node
+     * (the order of the two is not known), on the publisher's loop.
+     */
+    private static final class AfterReplication implements PublishCallback, Runnable {
+        private final PublishCallback callback;
+        private final EventExecutor loop;
+        private final java.util.concurrent.atomic.AtomicInteger parts = new java.util.concurrent.atomic.AtomicInteger(2);
+        private volatile int matched;
+        private volatile boolean quotaExceeded;
+
+        AfterReplication(PublishCallback callback, EventExecutor loop) {
+            this.callback = callback;
+            this.loop = loop;
+        }
+
+        @Override
+        public void routed(int matched, boolean quotaExceeded) {
+            this.matched = matched;
+            this.quotaExceeded = quotaExceeded;
+            part();
+        }
+
+        @Override
+        public void run() {
+            part();
+        }
+
+        private void part() {
+            if (parts.decrementAndGet() != 0 || callback == null) {
+                return;
+            }
+            if (loop == null || loop.inEventLoop()) {
+                callback.routed(matched, quotaExceeded);
+            } else {
+                loop.execute(() -> callback.routed(matched, quotaExceeded));
+            }
+        }
     }
 
     /** A shared group holding a message in the store while no member is online; hands it on once it is durable. */
@@ -357,8 +452,12 @@ public final class Router {
         }
     }
 
-    /** A shared-subscription delivery reached a target that had already ended: another member gets it. */
+    /**
+     * A shared-subscription delivery reached a target that had already ended: another member gets it (this node
+     * answers for it from here on: whoever waits for it to be settled is told).
+     */
     public void redirectShared(Delivery delivery) {
+        delivery.settle();
         SharedGroup group = subscriptions.sharedGroup(delivery.sharedGroup());
         if (group == null) {
             return; // the group has no members left
@@ -377,8 +476,9 @@ public final class Router {
     }
 
     private void drainIfMemberOnline(SharedGroup group, String publisherId) {
-        // a member may have come online between the pick and the hold, and drained before the hold
-        SharedGroup.Member member = group.pick(publisherId);
+        // a member may have come online between the pick and the hold, and drained before the hold; held messages
+        // go to members on this node only
+        SharedGroup.Member member = group.pickLocal(publisherId);
         if (member != null) {
             drainHeld(group, member.target());
         }
@@ -398,8 +498,39 @@ public final class Router {
         }
     }
 
+    /**
+     * A message another node forwarded to this one for a shared group, after picking this node among the group's
+     * nodes: to one online member here. With none online here (they went offline meanwhile) the group holds it here
+     * until one comes back, as on one node. {@code settled} (null for QoS 0) runs once the member has taken it, or
+     * once it is held. Runs on the data link's loop.
+     */
+    public void deliverSharedForwarded(String groupKey, Message message, Runnable settled) {
+        SharedGroup group = subscriptions.sharedGroup(groupKey);
+        SharedGroup.Member member = group == null ? null : group.pickLocal(message.publisherId());
+        if (member == null) {
+            if (group == null || !group.isLocal()) {
+                metrics.queueOverflowDrops.increment(); // no member here any more: nowhere to hold it
+            } else if (group.reserveHold()) {
+                group.hold(new SharedGroup.Held(0, 0, message));
+                drainIfMemberOnline(group, message.publisherId());
+            } else {
+                metrics.queueOverflowDrops.increment();
+            }
+            if (settled != null) {
+                settled.run();
+            }
+            return;
+        }
+        deliverShared(group, member, new SharedGroup.Held(0, 0, message), settled);
+    }
+
     private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held) {
-        Delivery d = sharedDelivery(group, member, held.message());
+        deliverShared(group, member, held, null);
+    }
+
+    private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held,
+                               Runnable settled) {
+        Delivery d = sharedDelivery(group, member, held.message(), settled);
         DeliveryTarget target = member.target();
         StoredQueue queue = d.qos() != QoS.AT_MOST_ONCE ? target.storedQueue() : null;
         if (queue == null && !held.stored()) {
@@ -410,10 +541,20 @@ public final class Router {
     }
 
     private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message) {
+        return sharedDelivery(group, member, message, null);
+    }
+
+    private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message,
+                                           Runnable settled) {
         Subscription sub = member.subscription();
         int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
         boolean retainFlag = message.retain() && sub.retainAsPublished();
-        return new Delivery(message, QoS.min(message.qos(), sub.qos()), retainFlag, ids, group.key());
+        QoS qos = QoS.min(message.qos(), sub.qos());
+        if (settled != null && qos == QoS.AT_MOST_ONCE) {
+            settled.run(); // nothing to acknowledge
+            settled = null;
+        }
+        return new Delivery(message, qos, retainFlag, ids, group.key(), settled);
     }
 
     /**
@@ -426,6 +567,7 @@ public final class Router {
         private final String publisherId;
         /** A forwarded message: other nodes are skipped, it was sent to each already. */
         private final boolean localOnly;
+        private final boolean withGroups;
         DeliveryTarget[] targets = new DeliveryTarget[4];
         QoS[] qos = new QoS[4];
         boolean[] retainAsPublished = new boolean[4];
@@ -434,9 +576,10 @@ public final class Router {
         List<SharedGroup> groups;
         private IdentityHashMap<DeliveryTarget, Integer> index;
 
-        Targets(String publisherId, boolean localOnly) {
+        Targets(String publisherId, boolean localOnly, boolean withGroups) {
             this.publisherId = publisherId;
             this.localOnly = localOnly;
+            this.withGroups = withGroups;
         }
 
         @Override
@@ -465,6 +608,9 @@ public final class Router {
 
         @Override
         public void visitShared(SharedGroup group) {
+            if (!withGroups) {
+                return;
+            }
             if (groups == null) {
                 groups = new ArrayList<>(2);
             }

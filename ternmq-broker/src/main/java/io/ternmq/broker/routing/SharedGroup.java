@@ -92,6 +92,16 @@ public final class SharedGroup {
         return false;
     }
 
+    /** Whether a member is a session of this node (not another node). */
+    boolean isLocal() {
+        for (Member m : members) {
+            if (!m.target().isNode()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     synchronized boolean isEmpty() {
         return members.length == 0;
     }
@@ -108,6 +118,19 @@ public final class SharedGroup {
 
     /** Picks an online member for a message from {@code publisherId}, or null if no member is online. */
     Member pick(String publisherId) {
+        return pick(publisherId, false);
+    }
+
+    /**
+     * Picks an online member on this node (not another node), or null: for what another node forwarded to this one
+     * for the group, and for held messages, which never travel on to another node (two nodes whose members are all
+     * offline would otherwise pass them back and forth).
+     */
+    Member pickLocal(String publisherId) {
+        return pick(publisherId, true);
+    }
+
+    private Member pick(String publisherId, boolean localOnly) {
         Member[] ms = members;
         int n = ms.length;
         if (n == 0) {
@@ -115,7 +138,8 @@ public final class SharedGroup {
         }
         if (strategy == SharedSubscriptionStrategy.STICKY) {
             Member s = sticky;
-            if (s != null && s.target().isOnline() && memberOf(s.target()) != null) {
+            if (s != null && s.target().isOnline() && (!localOnly || !s.target().isNode())
+                    && memberOf(s.target()) != null) {
                 return s;
             }
         }
@@ -126,7 +150,7 @@ public final class SharedGroup {
         };
         for (int i = 0; i < n; i++) {
             Member m = ms[(start + i) % n];
-            if (m.target().isOnline()) {
+            if (m.target().isOnline() && (!localOnly || !m.target().isNode())) {
                 if (strategy == SharedSubscriptionStrategy.STICKY) {
                     sticky = m;
                 }

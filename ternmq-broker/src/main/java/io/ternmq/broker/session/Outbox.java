@@ -450,6 +450,7 @@ final class Outbox {
             return true;
         }
         e.awaitingPubcomp = true;
+        e.delivery.settle(); // the client has it: it is not given to another member any more
         if (!e.stored()) {
             connection.sendPubrel(packetId);
             connection.requestFlush();
@@ -604,6 +605,7 @@ final class Outbox {
 
     /** A message is done with (acknowledged, expired, dropped, too large): remove it from the store if it is there. */
     private void forget(Entry e) {
+        e.delivery.settle();
         if (e.stored()) {
             deleteStored(e.seq, e.messageId, e.payloadBytes);
         }

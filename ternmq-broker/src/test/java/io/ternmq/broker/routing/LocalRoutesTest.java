@@ -28,7 +28,7 @@ class LocalRoutesTest {
 
     @Test
     @DisplayName("a filter's first subscriber announces an add, its last one leaving a remove, numbered in order; "
-            + "a shared subscription counts as its topic filter")
+            + "a shared subscription is a route of its own (the node has members of that group)")
     void firstAndLastSubscriberAnnounce() {
         routes.subscribed("a/+");
         routes.subscribed("$share/g/a/+");
@@ -37,9 +37,10 @@ class LocalRoutesTest {
         routes.unsubscribed("$share/g/a/+");
         routes.unsubscribed("never");
         assertThat(announced).containsExactly(new LocalRoutes.Change(1, "a/+", true),
-                new LocalRoutes.Change(2, "b", true), new LocalRoutes.Change(3, "a/+", false));
+                new LocalRoutes.Change(2, "$share/g/a/+", true), new LocalRoutes.Change(3, "b", true),
+                new LocalRoutes.Change(4, "a/+", false), new LocalRoutes.Change(5, "$share/g/a/+", false));
         List<String> snapshot = new ArrayList<>();
-        assertThat(routes.snapshot(snapshot::add)).isEqualTo(3);
+        assertThat(routes.snapshot(snapshot::add)).isEqualTo(5);
         assertThat(snapshot).containsExactly("b");
     }
 

@@ -138,6 +138,15 @@ public final class Paho5Client implements AutoCloseable {
         }
     }
 
+    /** Unsubscribes and waits for the UNSUBACK. */
+    public void unsubscribe(String... filters) {
+        try {
+            client.unsubscribe(filters).waitForCompletion(WAIT_MILLIS);
+        } catch (MqttException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Publishes and waits for the flow to complete (PUBACK / PUBCOMP for QoS 1 / 2). @return the token */
     public IMqttToken publish(String topic, MqttMessage message) {
         try {

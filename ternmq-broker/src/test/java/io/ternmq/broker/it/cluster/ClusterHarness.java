@@ -62,6 +62,8 @@ final class ClusterHarness implements AutoCloseable {
     private final Path root;
     private final Path logDir;
     private final List<Node> nodes = new ArrayList<>();
+    /** Nodes configured (every member list names them) but not started yet: {@link #startSpare}. */
+    private final List<Node> spares = new ArrayList<>();
 
     private ClusterHarness(Path root, Path logDir) {
         this.root = root;
@@ -79,6 +81,14 @@ final class ClusterHarness implements AutoCloseable {
      * @param extraConfig further lines for every node's config file
      */
     static ClusterHarness start(int size, String... extraConfig) {
+        return start(size, 0, extraConfig);
+    }
+
+    /**
+     * Starts {@code size} nodes of a cluster whose member lists also name {@code spare} more, started later by
+     * {@link #startSpare} (a node joining).
+     */
+    static ClusterHarness start(int size, int spare, String... extraConfig) {
         String run = "run-" + System.currentTimeMillis();
         PortClash last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -87,7 +97,7 @@ final class ClusterHarness implements AutoCloseable {
                 Files.createDirectories(logDir);
                 ClusterHarness h = new ClusterHarness(Files.createTempDirectory("ternmq-cluster-"), logDir);
                 try {
-                    h.launch(size, extraConfig);
+                    h.launch(size, spare, extraConfig);
                     h.awaitFormed(size);
                     return h;
                 } catch (PortClash e) {
@@ -115,7 +125,8 @@ final class ClusterHarness implements AutoCloseable {
         }
     }
 
-    private void launch(int size, String... extraConfig) throws IOException {
+    private void launch(int started, int spare, String... extraConfig) throws IOException {
+        int size = started + spare;
         int[] ports = freePorts(2 * size);
         List<String> members = new ArrayList<>();
         for (int i = 0; i < size; i++) {
@@ -137,8 +148,62 @@ final class ClusterHarness implements AutoCloseable {
                     String.join("\n", extraConfig),
                     ""));
             Path log = logDir.resolve("node" + i + ".log");
-            nodes.add(new Node(i, ports[i], ports[size + i], dataDir, config, log, startProcess(config, log)));
+            if (i < started) {
+                nodes.add(new Node(i, ports[i], ports[size + i], dataDir, config, log, startProcess(config, log)));
+            } else {
+                spares.add(new Node(i, ports[i], ports[size + i], dataDir, config, log, null));
+            }
         }
+    }
+
+    /**
+     * Starts the next spare node (it joins the running cluster); returns at once, see {@link #awaitServing}.
+     *
+     * @return the node
+     */
+    Node startSpare() {
+        Node spare = spares.remove(0);
+        try {
+            Node n = new Node(spare.index(), spare.mqttPort(), spare.clusterPort(), spare.dataDir(), spare.config(),
+                    spare.log(), startProcess(spare.config(), spare.log()));
+            nodes.add(n);
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Kills a node (SIGKILL) and starts it again on its configuration and data directory, logging to the same file;
+     * returns at once, see {@link #awaitServing}.
+     *
+     * @return the new run
+     */
+    Node restart(int i) {
+        Node old = nodes.get(i);
+        try {
+            old.process().destroyForcibly().waitFor();
+            Files.writeString(old.log(), "---- restarted by the test ----\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.APPEND);
+            Node n = new Node(old.index(), old.mqttPort(), old.clusterPort(), old.dataDir(), old.config(), old.log(),
+                    startProcess(old.config(), old.log()));
+            nodes.set(i, n);
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits until a node started by {@link #startSpare} or {@link #restart} has opened its MQTT listener. */
+    void awaitServing(Node n, Duration atMost) {
+        awaitCondition("node " + n.index() + " to serve", atMost, () -> {
+            String text = n.logText();
+            int run = text.lastIndexOf("---- restarted by the test ----");
+            return text.indexOf("TernMQ started", Math.max(0, run)) >= 0;
+        });
     }
 
     static Process startProcess(Path config, Path log, String... jvmOptions) throws IOException {
@@ -152,13 +217,14 @@ final class ClusterHarness implements AutoCloseable {
     }
 
     private void awaitFormed(int size) {
-        awaitCondition("every node to see " + size + " members with its data links up", Duration.ofSeconds(90),
+        awaitCondition("every node to see " + size + " members with its data links up, and listen", Duration.ofSeconds(90),
                 () -> nodes.stream().allMatch(n -> {
                     String text = n.logText();
                     if (!n.process().isAlive() || text.toLowerCase(java.util.Locale.ROOT).contains("already in use")) {
                         throw new PortClash("node " + n.index() + " could not bind a port or exited early; " + logs());
                     }
-                    return text.contains("(" + size + " members)")
+                    // listening too: an MQTT port can be taken by another node's data link (bound to port 0)
+                    return text.contains("TernMQ started") && text.contains("(" + size + " members)")
                             && text.lines().filter(l -> l.contains("cluster: data link to node ") && l.endsWith(" up"))
                             .count() >= size - 1;
                 }));
