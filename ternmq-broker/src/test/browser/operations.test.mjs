@@ -116,6 +116,10 @@ test('Topics pages through retained topics and filters; Slow subscribers lists a
   assert.equal(await page.getByTestId('topics-table-next').isDisabled(), true);
   await page.getByTestId('topics-table-first').click();
   await until('back on page 1', async () => (await attr(page.getByTestId('topics-table-page'), 'data-value')) === '1');
+  // a retained topic links to its message on Retained
+  await rows.first().getByTestId('topic-retained').click();
+  await page.locator('[data-testid=retained-table] tr[data-topic="ops/page/000"]').waitFor();
+  assert.equal(await page.getByTestId('retained-filter').inputValue(), 'ops/page/000');
 
   await page.getByTestId('nav-slow-subscribers').click();
   const row = page.locator('[data-testid=slow-table] tr[data-client="slow-sub"]');
