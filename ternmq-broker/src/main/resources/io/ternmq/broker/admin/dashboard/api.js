@@ -16,10 +16,6 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
   }
-  /** The broker has no such endpoint (an older broker, or one whose API has not got it yet). */
-  get notAvailable() {
-    return this.status === 404 && /^no such path/.test(this.message);
-  }
 }
 
 export async function logIn(user, password) {
@@ -30,6 +26,19 @@ export async function logIn(user, password) {
   if (!r.ok) throw new ApiError(r.status, json.message || `HTTP ${r.status}`);
   sessionStorage.setItem(KEY, JSON.stringify(json));
   return json;
+}
+
+/**
+ * Ends the login on the broker (POST /api/v1/logout with the CSRF token: the cookie is worthless from then on, and
+ * the answer clears it), then forgets it here. A login that had ended already (401) is forgotten all the same.
+ */
+export async function logOut() {
+  const csrf = login()?.csrf ?? '';
+  try {
+    await fetch('/api/v1/logout', { method: 'POST', headers: { 'X-TernMQ-CSRF': csrf } });
+  } finally {
+    forget();
+  }
 }
 
 /** Calls /api/v1/{path}; resolves to the JSON answer, rejects with ApiError. A 401 means the login ended. */

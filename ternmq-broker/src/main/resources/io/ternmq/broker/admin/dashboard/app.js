@@ -1,12 +1,16 @@
 // The dashboard: one page, its views chosen by the URL's fragment (#/clients/...), each a module of pages/.
 import { h, clear } from './dom.js';
-import { login, logIn, forget, ApiError } from './api.js';
+import { login, logIn, logOut, ApiError } from './api.js';
 import overview from './pages/overview.js';
 import clients from './pages/clients.js';
 import subscriptions from './pages/subscriptions.js';
 import retained from './pages/retained.js';
 import metrics from './pages/metrics.js';
-import { topics, alarms, slowSubscribers, topicMetrics, systree } from './pages/newer.js';
+import topics from './pages/topics.js';
+import alarms from './pages/alarms.js';
+import slowSubscribers from './pages/slow-subscribers.js';
+import topicMetrics from './pages/topic-metrics.js';
+import systree from './pages/systree.js';
 import trace from './pages/trace.js';
 
 const PAGES = [
@@ -41,6 +45,7 @@ function show() {
   const me = login();
   if (!me) {
     nav.hidden = true;
+    clear(nav);
     clear(who);
     showLogin();
     return;
@@ -53,8 +58,8 @@ function show() {
   }, title)));
   clear(who).append(h('span', { 'data-testid': 'user', 'data-readonly': me.readOnly ? 'true' : 'false' },
     me.user + (me.readOnly ? ' (read-only)' : '')),
-  h('button', { class: 'secondary', 'data-testid': 'logout', onclick: () => { forget(); location.hash = '#/login'; show(); } },
-    'Forget login'));
+  h('button', { class: 'secondary', 'data-testid': 'logout', onclick: async () => { await logOut(); location.hash = '#/login'; show(); } },
+    'Log out'));
   const root = h('section', { 'data-testid': `page-${page[0]}`, 'data-page': page[0] });
   main.append(root);
   const ctx = { readOnly: !!me.readOnly, user: me.user, rest: r.rest, query: r.query };

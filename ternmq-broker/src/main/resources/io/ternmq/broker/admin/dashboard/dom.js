@@ -63,16 +63,3 @@ function display(v) {
   if (typeof v === 'object') return JSON.stringify(v);
   return typeof v === 'number' ? fmt(v) : String(v);
 }
-
-/** Whatever shape an answer has: its first list as a table, else its fields as a list (pages whose API is new). */
-export function anyJson(testid, json) {
-  const list = Array.isArray(json) ? json : Object.values(json ?? {}).find(Array.isArray);
-  if (list) {
-    if (list.length === 0) return h('p', { class: 'muted', 'data-testid': `${testid}-empty` }, 'None.');
-    const keys = [...new Set(list.flatMap(o => (o && typeof o === 'object') ? Object.keys(o) : ['value']))];
-    const rows = list.map(o => (o && typeof o === 'object') ? o : { value: o });
-    return table(testid, keys.map(k => ({ key: k, num: typeof rows[0][k] === 'number' })), rows);
-  }
-  return h('dl', { class: 'kv', 'data-testid': testid },
-    Object.entries(json ?? {}).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, display(v))]));
-}

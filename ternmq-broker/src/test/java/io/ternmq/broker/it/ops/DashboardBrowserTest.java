@@ -39,7 +39,8 @@ class DashboardBrowserTest {
 
     @Test
     @DisplayName("node --test: login, every page (screenshots), 1,000 QoS 1 over ws in the page, counts, kick 152, "
-            + "retained publish/delete, read-only 403; no console error, no request off 127.0.0.1")
+            + "retained publish/delete, read-only 403, alarms, topic metrics, topics and slow subscribers paged, "
+            + "a trace shows the PUBLISH, logout; no console error, no request off 127.0.0.1")
     void browserTests() throws Exception {
         needNpmCi();
         Path passwd = dir.resolve("admin.passwd");
@@ -81,7 +82,8 @@ class DashboardBrowserTest {
                 REPORT);
         for (String page : List.of("login", "overview", "clients", "client-detail", "subscriptions", "topics",
                 "retained", "retained-preview", "metrics", "alarms", "slow-subscribers", "topic-metrics", "trace",
-                "systree", "readonly-client", "readonly-retained")) {
+                "systree", "readonly-client", "readonly-retained", "alarms-raised", "topic-metrics-counting",
+                "topics-listed", "slow-subscribers-queued", "trace-live", "logged-out")) {
             assertThat(SCREENSHOTS.resolve(page + ".png")).isRegularFile();
         }
     }

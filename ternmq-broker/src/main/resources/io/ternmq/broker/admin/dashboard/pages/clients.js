@@ -1,6 +1,7 @@
 // Clients: search and page through sessions; a client's detail with its subscriptions, Kick and Trace.
 import { h, clear, table, fmt } from '../dom.js';
 import { api, seg } from '../api.js';
+import { startTrace } from './trace.js';
 
 const PAGE = 50;
 
@@ -127,7 +128,13 @@ function detail(root, ctx, id) {
     actions.append(kickForm());
     subActions.append(subscribeForm());
   }
-  actions.append(h('p', {}, h('a', { href: `#/trace?clientId=${seg(id)}`, 'data-testid': 'client-trace' }, 'Trace this client')));
+  const trace = async () => {
+    try {
+      location.hash = `#/trace/${seg(await startTrace({ clientId: id, durationSeconds: 300 }))}`;
+    } catch (e) { error.textContent = e.message; }
+  };
+  // a trace of this client for 5 minutes, without payloads; the Trace page offers more
+  if (!ctx.readOnly) actions.append(h('p', {}, h('button', { class: 'secondary', 'data-testid': 'client-trace', onclick: trace }, 'Trace this client (5 minutes)')));
   // the detail follows the client (a kick, a reconnect) while it is shown
   const timer = setInterval(load, 2000);
   load();

@@ -91,7 +91,7 @@ function publishForm(say, fail, reload) {
 
 export default {
   render(root, ctx) {
-    const filter = h('input', { type: 'text', value: '#', 'data-testid': 'retained-filter' });
+    const filter = h('input', { type: 'text', value: ctx.query.get('filter') || '#', 'data-testid': 'retained-filter' });
     const error = h('p', { class: 'error', 'data-testid': 'retained-error' });
     const result = h('p', { class: 'notice', 'data-testid': 'retained-result', hidden: true });
     const body = h('div');

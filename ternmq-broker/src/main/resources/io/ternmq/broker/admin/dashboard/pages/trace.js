@@ -1,69 +1,126 @@
-// Trace: follow a client id, topic filter or address for up to 30 minutes (payloads only if asked); live events
-// over Server-Sent Events, or a download. Shows "not available" while the broker has no /api/v1/traces.
-import { h, clear, anyJson } from '../dom.js';
+// Trace: follow a client id, a topic filter or an IP address for up to 30 minutes (payloads only if asked): the
+// traces kept, a live view of one (Server-Sent Events from traces/{id}/live), stop (DELETE), download (traces/{id}).
+// #/trace/{id} opens the live view of that trace (the client page's Trace button lands there).
+import { h, clear, table } from '../dom.js';
 import { api, seg } from '../api.js';
-import { unavailable } from './newer.js';
+
+const KINDS = [['clientId', 'Client id'], ['topic', 'Topic filter'], ['ip', 'IP address']];
+const EVENT_TYPES = ['connect', 'publish_in', 'publish_out', 'subscribe', 'disconnect'];
+const MAX_ROWS = 1000; // the live view keeps the newest; the download has all the trace kept
+
+/** Starts a trace (POST traces) and answers its id. */
+export async function startTrace(body) {
+  return (await api('traces', { method: 'POST', body })).id;
+}
+
+function what(t) {
+  const k = KINDS.find(([key]) => key in t);
+  return k ? `${k[1].toLowerCase()} ${t[k[0]]}` : '';
+}
+
+function eventRow(type, e) {
+  const payload = e.payload ?? (e.payloadBase64 !== undefined ? `base64:${e.payloadBase64}` : '');
+  const detail = [
+    e.topic !== undefined ? `QoS ${e.qos}${e.retain ? ', retained' : ''}, ${e.bytes} B` : '',
+    e.filters ? e.filters.join(' ') : '', e.detail ?? '', payload + (e.payloadTruncated ? ' …' : ''),
+  ].filter(Boolean).join(' · ');
+  return h('tr', { 'data-testid': 'trace-event', 'data-type': type, 'data-topic': e.topic ?? null, 'data-client': e.clientId ?? null },
+    h('td', {}, (e.at ?? '').replace('T', ' ').replace('Z', '')), h('td', {}, type), h('td', {}, e.clientId ?? ''),
+    h('td', {}, e.address ?? ''), h('td', {}, e.topic ?? ''), h('td', {}, detail));
+}
 
 export default {
   render(root, ctx) {
-    const error = h('p', { class: 'error' });
-    const list = h('div', { 'data-testid': 'traces' });
-    const live = h('pre', { class: 'preview', 'data-testid': 'trace-live', hidden: true });
-    root.append(h('h1', {}, 'Trace'), error);
+    const error = h('p', { class: 'error', 'data-testid': 'trace-error' });
+    const list = h('div');
+    const liveBox = h('div', { 'data-testid': 'trace-live', hidden: true });
+    root.append(h('h1', {}, 'Trace'), h('p', { class: 'muted' },
+      'Records the CONNECT, PUBLISH in and out, SUBSCRIBE and end of connection of the clients it follows (a topic trace: PUBLISHes and SUBSCRIBEs on matching topics), for up to 30 minutes; at most 8 traces are kept.'),
+    error);
     let source = null;
+    let watching = null;
+    let stopped = false;
+
     const load = async () => {
       try {
         const j = await api('traces');
-        clear(list).append(anyJson('traces-table', j));
-        const traces = Array.isArray(j) ? j : Object.values(j ?? {}).find(Array.isArray) ?? [];
-        for (const t of traces.filter(t => t && t.id !== undefined)) {
-          list.append(h('p', {}, `Trace ${t.id}: `,
-            h('a', { href: '#', 'data-testid': 'trace-watch', onclick: ev => { ev.preventDefault(); watch(t.id); } }, 'watch live'), ' · ',
-            h('a', { href: `/api/v1/traces/${seg(String(t.id))}/download`, download: `trace-${t.id}.jsonl` }, 'download')));
-        }
-        return true;
-      } catch (e) {
-        if (e.notAvailable) { clear(root).append(h('h1', {}, 'Trace'), unavailable('traces')); return false; }
-        error.textContent = e.message;
-        return true;
-      }
+        if (stopped) return;
+        error.textContent = '';
+        clear(list).append(j.traces.length === 0 ? h('p', { class: 'muted', 'data-testid': 'traces-empty' }, 'No trace.') : table('traces-table', [
+          { key: 'id', label: 'Trace' }, { key: 'what', label: 'Follows', render: what },
+          { key: 'payloads', label: 'Payloads', render: t => (t.payloads ? 'recorded' : 'no') }, { key: 'startedAt', label: 'Started' },
+          { key: 'endsAt', label: 'Ends' }, { key: 'running', label: 'State', render: t => (t.running ? 'running' : 'ended') },
+          { key: 'recorded', label: 'Events', num: true },
+          { key: '', label: '', render: t => h('span', { class: 'actions' },
+            h('a', { href: `#/trace/${seg(t.id)}`, 'data-testid': 'trace-watch' }, 'Live'), ' ',
+            h('a', { href: `/api/v1/traces/${seg(t.id)}`, download: `trace-${t.id}.json`, 'data-testid': 'trace-download' }, 'Download'), ' ',
+            ctx.readOnly ? null : h('button', { class: 'secondary', 'data-testid': 'trace-stop', onclick: () => stop(t.id) }, 'Stop and forget')) },
+        ], j.traces, t => ({ 'data-trace': t.id, 'data-running': String(t.running) })));
+      } catch (e) { if (!stopped) error.textContent = e.message; }
     };
+
+    const stop = async id => {
+      try {
+        await api(`traces/${seg(id)}`, { method: 'DELETE' });
+        if (id === watching) location.hash = '#/trace'; else load();
+      } catch (e) { error.textContent = e.message; }
+    };
+
     const watch = id => {
-      source?.close();
-      live.hidden = false;
-      live.textContent = '';
-      source = new EventSource(`/api/v1/traces/${seg(String(id))}/events`);
-      source.onmessage = ev => { live.textContent += `${ev.data}\n`; };
+      watching = id;
+      const state = h('span', { 'data-testid': 'trace-live-state', 'data-state': 'connecting' }, 'connecting…');
+      const rows = h('tbody', { 'data-testid': 'trace-events' });
+      liveBox.hidden = false;
+      clear(liveBox).append(h('h2', {}, `Trace ${id}, live `), h('p', { class: 'muted' }, state, ' · ',
+        h('a', { href: `/api/v1/traces/${seg(id)}`, download: `trace-${id}.json` }, 'download what it recorded')),
+      h('table', {}, h('thead', {}, h('tr', {}, ['At (UTC)', 'Event', 'Client id', 'Address', 'Topic', 'Detail'].map(t => h('th', {}, t)))), rows));
+      const setState = (s, text) => { state.dataset.state = s; state.textContent = text; };
+      let recount = null; // the list's event counts follow, a second behind
+      const add = (type, data) => {
+        recount ??= setTimeout(() => { recount = null; if (!stopped) load(); }, 1000);
+        rows.prepend(eventRow(type, data));
+        while (rows.childElementCount > MAX_ROWS) rows.lastElementChild.remove();
+      };
+      source = new EventSource(`/api/v1/traces/${seg(id)}/live`);
+      source.onopen = () => setState('open', 'following');
+      for (const type of EVENT_TYPES) source.addEventListener(type, ev => add(type, JSON.parse(ev.data)));
+      source.addEventListener('dropped', ev => add('dropped', { detail: `${JSON.parse(ev.data).missed} events missed (this view fell behind)` }));
+      source.addEventListener('end', () => {
+        // the broker closes the stream after this: without close() EventSource would connect again
+        source.close();
+        setState('ended', 'the trace has ended');
+        load();
+      });
+      source.onerror = () => {
+        if (source.readyState === EventSource.CLOSED) setState('closed', 'not following (the trace is gone or the login ended)');
+      };
     };
+
     const form = () => {
-      const clientId = h('input', { type: 'text', value: ctx.query.get('clientId') ?? '', 'data-testid': 'trace-clientId' });
-      const topic = h('input', { type: 'text', 'data-testid': 'trace-topic' });
-      const ip = h('input', { type: 'text', 'data-testid': 'trace-ip' });
-      const minutes = h('input', { type: 'number', min: 1, max: 30, value: 5, 'data-testid': 'trace-minutes' });
+      const kind = h('select', { 'data-testid': 'trace-kind' }, KINDS.map(([k, label]) => h('option', { value: k }, label)));
+      const value = h('input', { type: 'text', required: true, 'data-testid': 'trace-value', placeholder: 'sensor/7, cmd/#, 10.1.2.3' });
+      const seconds = h('input', { type: 'number', min: 1, max: 1800, value: 300, required: true, 'data-testid': 'trace-seconds' });
       const payloads = h('input', { type: 'checkbox', 'data-testid': 'trace-payloads' });
       const f = h('form', { class: 'stack', 'data-testid': 'trace-form' },
-        h('label', {}, 'Client id'), clientId, h('label', {}, 'Topic filter'), topic, h('label', {}, 'IP address'), ip,
-        h('label', {}, 'Minutes (≤ 30)'), minutes, h('label', {}, 'Record payloads'), payloads,
-        h('button', { type: 'submit', class: 'full' }, 'Start trace'));
+        h('label', {}, 'Follow'), h('span', { class: 'inline' }, kind, ' ', value),
+        h('label', {}, 'Seconds (≤ 1800)'), seconds,
+        h('label', {}, 'Payloads'), h('label', {}, payloads, ' record them (the first KiB of each)'),
+        h('button', { type: 'submit', class: 'full', 'data-testid': 'trace-start' }, 'Start trace'));
       f.addEventListener('submit', async ev => {
         ev.preventDefault();
-        const body = { durationSeconds: Number(minutes.value) * 60, payloads: payloads.checked };
-        if (clientId.value) body.clientId = clientId.value;
-        if (topic.value) body.topicFilter = topic.value;
-        if (ip.value) body.ip = ip.value;
         try {
-          const t = await api('traces', { method: 'POST', body });
-          await load();
-          if (t && t.id !== undefined) watch(t.id);
+          const id = await startTrace({ [kind.value]: value.value, durationSeconds: Number(seconds.value), payloads: payloads.checked });
+          location.hash = `#/trace/${seg(id)}`;
         } catch (e) { error.textContent = e.message; }
       });
       return f;
     };
-    load().then(available => {
-      if (!available) return;
-      root.append(list, live);
-      if (!ctx.readOnly) root.append(h('h2', {}, 'New trace'), form());
-    });
-    return () => source?.close();
+
+    root.append(liveBox, h('h2', {}, 'Traces'), list);
+    if (!ctx.readOnly) root.append(h('h2', {}, 'New trace'), form());
+    if (ctx.rest.length) watch(ctx.rest.join('/'));
+    load();
+    const timer = setInterval(load, 5000);
+    return () => { stopped = true; clearInterval(timer); source?.close(); };
   },
 };

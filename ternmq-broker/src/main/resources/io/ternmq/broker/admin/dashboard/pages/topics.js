@@ -1,0 +1,21 @@
+// Topics: those in use (a retained message, or subscribed: wildcard filters as subscribed), in order, paged.
+import { h, bytes } from '../dom.js';
+import { seg } from '../api.js';
+import { listing, figure } from './listing.js';
+
+export default {
+  render(root) {
+    return listing(root, 'Topics', 'Topics with a retained message and the filters sessions subscribe to (a shared group counts once).', {
+      path: 'topics', key: 'topics', testid: 'topics-table', paged: true, empty: 'No topic in use.',
+      search: { param: 'like', placeholder: 'part of the topic' },
+      columns: [
+        { key: 'topic', label: 'Topic or filter' },
+        { key: 'subscribers', label: 'Subscribers', num: true, render: t => figure('topic-subscribers', t.subscribers) },
+        { key: 'retained', label: 'Retained', render: t => (t.retained
+          ? h('a', { href: `#/retained?filter=${seg(t.topic)}`, 'data-testid': 'topic-retained', 'data-value': t.retainedBytes }, bytes(t.retainedBytes))
+          : '') },
+      ],
+      rowAttrs: t => ({ 'data-topic': t.topic }),
+    }).cleanup;
+  },
+};
