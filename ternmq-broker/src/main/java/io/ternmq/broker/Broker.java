@@ -35,6 +35,7 @@ import io.ternmq.broker.store.RocksStore;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.sys.SysTree;
+import io.ternmq.broker.service.DelayedPublishes;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +72,8 @@ public final class Broker implements AutoCloseable {
     private PrometheusMetrics prometheus;
     private AdminServer admin;
     private volatile boolean recovered;
+    /** delayed_publish's timer and its messages; null without it. */
+    private final DelayedPublishes delayed;
     /** Set first thing by {@link #close}: readiness turns down before anything stops. */
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -92,6 +95,9 @@ public final class Broker implements AutoCloseable {
         // in a cluster, sessions follow their clients between nodes; the local registry still holds this node's
         this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
+        this.delayed = config.topics().delayedPublish()
+                ? new DelayedPublishes(store, router, metrics, config.topics().maxDelayedMessages()) : null;
+        service.enable(config.topics(), delayed);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
@@ -196,6 +202,12 @@ public final class Broker implements AutoCloseable {
         long restored = System.nanoTime();
         for (Message m : r.retained) {
             router.retained().put(m);
+        }
+        if (delayed != null) {
+            delayed.recovered(r.delayed);
+        } else if (!r.delayed.isEmpty()) {
+            LOG.warn("Store: {} delayed messages wait, but delayed_publish is false: they stay stored, unreleased",
+                    r.delayed.size());
         }
         for (Recovered.HeldMessage h : r.held) {
             SharedGroup group = router.subscriptions().sharedGroup(h.group());
@@ -322,6 +334,9 @@ public final class Broker implements AutoCloseable {
             cluster.close();
         }
         security.close();
+        if (delayed != null) {
+            delayed.close();
+        }
         store.close();
         LOG.info("TernMQ stopped");
     }

@@ -21,11 +21,12 @@ import java.util.function.Consumer;
  * @param cluster   whether this broker is a node of a cluster, and how it joins it
  * @param operations {@code $SYS} and the admin listener
  * @param extensions where extensions are loaded from
+ * @param topics     Sparkplug awareness, delayed publish, topic rewriting, auto-subscribe
  */
 public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
                            QueueSettings queues, RetainedSettings retained, StorageSettings storage,
                            SecuritySettings security, LogLevel logLevel, ClusterSettings cluster,
-                           OperationsSettings operations, ExtensionSettings extensions) {
+                           OperationsSettings operations, ExtensionSettings extensions, TopicFeatures topics) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 1883;
@@ -106,6 +107,12 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private int sysIntervalSeconds = OperationsSettings.DEFAULT_SYS_INTERVAL;
         private AdminListenerConfig adminListener;
         private int shutdownTimeoutSeconds = OperationsSettings.DEFAULT_SHUTDOWN_TIMEOUT;
+        private boolean sparkplugAware;
+        private boolean sparkplugNdeathTimestamp;
+        private boolean delayedPublish;
+        private int maxDelayedMessages = TopicFeatures.DEFAULT_MAX_DELAYED_MESSAGES;
+        private final List<TopicFeatures.RewriteRule> topicRewrites = new ArrayList<>();
+        private final List<TopicFeatures.AutoSubscription> autoSubscriptions = new ArrayList<>();
 
         private Builder() {
         }
@@ -471,6 +478,38 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
             return this;
         }
 
+        public Builder sparkplugAware(boolean on) {
+            this.sparkplugAware = on;
+            return this;
+        }
+
+        public Builder sparkplugNdeathTimestamp(boolean on) {
+            this.sparkplugNdeathTimestamp = on;
+            return this;
+        }
+
+        public Builder delayedPublish(boolean on) {
+            this.delayedPublish = on;
+            return this;
+        }
+
+        public Builder maxDelayedMessages(int max) {
+            this.maxDelayedMessages = max;
+            return this;
+        }
+
+        /** Adds a {@code topic_rewrite} rule after those given before (the first that applies wins). */
+        public Builder topicRewrite(TopicFeatures.RewriteRule rule) {
+            topicRewrites.add(rule);
+            return this;
+        }
+
+        /** Adds an {@code auto_subscribe} entry. */
+        public Builder autoSubscribe(TopicFeatures.AutoSubscription subscription) {
+            autoSubscriptions.add(subscription);
+            return this;
+        }
+
         /** The cluster settings so far, unchecked ({@link ClusterSettings#problem} checks them). */
         public ClusterSettings cluster() {
             return new ClusterSettings(clusterEnabled, clusterName, clusterBind, clusterMembers, clusterSecret,
@@ -501,7 +540,9 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new StorageSettings(dataDir, storageType, storageDurability, storageSyncIntervalMillis),
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
                     logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener,
-                    shutdownTimeoutSeconds), new ExtensionSettings(extensionsDir, extensionSlowCallMillis));
+                    shutdownTimeoutSeconds), new ExtensionSettings(extensionsDir, extensionSlowCallMillis),
+                    new TopicFeatures(sparkplugAware, sparkplugNdeathTimestamp, delayedPublish, maxDelayedMessages,
+                            topicRewrites, autoSubscriptions));
         }
     }
 }
