@@ -5,8 +5,10 @@ import io.ternmq.codec.TopicSyntax;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 
 /**
@@ -14,24 +16,25 @@ import java.util.regex.Matcher;
  * once. The first rule in file order whose filter matches and whose expression finds a match rewrites the topic to
  * its replacement, {@code $1}..{@code $9} standing for the expression's groups.
  *
- * <p>Rules are indexed by their filter's first level, so that a topic is compared only with the rules that could
- * match it: with many rules of which none matches, a PUBLISH costs one hash lookup. Immutable; any thread.
+ * <p>Rules are indexed by filter as subscriptions are (a hash map for filters without wildcards, a {@link TopicTrie}
+ * for the others), so a topic meets only the rules whose filter matches it: with many rules of which none matches, a
+ * PUBLISH costs a hash lookup and a walk of the topic's levels. Immutable once built; any thread.
  */
 public final class TopicRewrites {
     private static final Rule[] NONE = new Rule[0];
 
-    /** One rule and its place in the file, for "first match wins" across the index's buckets. */
-    private record Rule(int order, String[] filter, TopicFeatures.RewriteRule rule) {
+    /** One rule and its place in the file, for "first match wins" across filters. */
+    private record Rule(int order, TopicFeatures.RewriteRule rule) {
     }
 
-    /** Rules whose filter starts with a literal level, by that level. */
-    private final Map<String, Rule[]> byFirstLevel;
-    /** Rules whose filter starts with a wildcard: they may match any topic (but '$' ones, as ever). */
-    private final Rule[] wildcardFirst;
+    /** Rules whose filter has no wildcard, by filter, each list in file order. */
+    private final Map<String, Rule[]> exact;
+    /** Rules whose filter has a wildcard; a node's value is its filter's rules in file order. */
+    private final TopicTrie<Rule[]> wildcards;
 
-    private TopicRewrites(Map<String, Rule[]> byFirstLevel, Rule[] wildcardFirst) {
-        this.byFirstLevel = byFirstLevel;
-        this.wildcardFirst = wildcardFirst;
+    private TopicRewrites(Map<String, Rule[]> exact, TopicTrie<Rule[]> wildcards) {
+        this.exact = exact;
+        this.wildcards = wildcards;
     }
 
     /** The rules that apply to PUBLISH topics; null if there are none (the flows then skip rewriting entirely). */
@@ -48,44 +51,63 @@ public final class TopicRewrites {
         if (rules.isEmpty()) {
             return null;
         }
-        Map<String, List<Rule>> literal = new HashMap<>();
-        List<Rule> wildcard = new ArrayList<>();
+        Map<String, List<Rule>> byFilter = new LinkedHashMap<>();
         for (int i = 0; i < rules.size(); i++) {
             TopicFeatures.RewriteRule r = rules.get(i);
-            String[] levels = TopicMatch.levels(r.filter());
-            Rule rule = new Rule(i, levels, r);
-            if (levels[0].equals(TopicMatch.SINGLE_LEVEL) || levels[0].equals(TopicMatch.MULTI_LEVEL)) {
-                wildcard.add(rule);
+            byFilter.computeIfAbsent(r.filter(), k -> new ArrayList<>()).add(new Rule(i, r));
+        }
+        Map<String, Rule[]> exact = new HashMap<>();
+        TopicTrie<Rule[]> wildcards = new TopicTrie<>();
+        byFilter.forEach((filter, list) -> {
+            if (TopicSyntax.hasWildcard(filter)) {
+                wildcards.nodeForWrite(filter).value(list.toArray(NONE));
             } else {
-                literal.computeIfAbsent(levels[0], k -> new ArrayList<>()).add(rule);
+                exact.put(filter, list.toArray(NONE));
+            }
+        });
+        return new TopicRewrites(exact, wildcards);
+    }
+
+    /** The rule lists whose filters match one topic. */
+    private static final class Matching implements Consumer<Rule[]> {
+        Rule[] first;
+        List<Rule[]> more;
+
+        @Override
+        public void accept(Rule[] rules) {
+            if (first == null) {
+                first = rules;
+            } else {
+                if (more == null) {
+                    more = new ArrayList<>(2);
+                }
+                more.add(rules);
             }
         }
-        Map<String, Rule[]> index = new HashMap<>();
-        literal.forEach((level, list) -> index.put(level, list.toArray(NONE)));
-        return new TopicRewrites(index, wildcard.toArray(NONE));
     }
 
     /** The topic the first applying rule makes of {@code topic}, or {@code topic} itself if none applies. */
     public String rewriteTopic(String topic) {
-        int slash = topic.indexOf('/');
-        Rule[] literal = byFirstLevel.get(slash < 0 ? topic : topic.substring(0, slash));
-        if (literal == null && wildcardFirst.length == 0) {
+        Matching matching = new Matching();
+        Rule[] exactRules = exact.isEmpty() ? null : exact.get(topic);
+        if (exactRules != null) {
+            matching.accept(exactRules);
+        }
+        if (!wildcards.isEmpty()) {
+            wildcards.matchFilters(topic, matching);
+        }
+        if (matching.first == null) {
             return topic;
         }
-        Rule[] first = literal == null ? NONE : literal;
-        int i = 0;
-        int j = 0;
-        // both arrays are in file order: walk them merged, so the first rule in the file that applies wins
-        while (i < first.length || j < wildcardFirst.length) {
-            Rule r;
-            if (j >= wildcardFirst.length || (i < first.length && first[i].order() < wildcardFirst[j].order())) {
-                r = first[i++];
-            } else {
-                r = wildcardFirst[j++];
-            }
-            if (!TopicMatch.matches(r.filter(), topic)) {
-                continue;
-            }
+        Rule[] candidates = matching.first;
+        if (matching.more != null) {
+            // several filters match: their rules, merged into file order
+            List<Rule> all = new ArrayList<>(List.of(candidates));
+            matching.more.forEach(rules -> all.addAll(List.of(rules)));
+            all.sort((a, b) -> Integer.compare(a.order(), b.order()));
+            candidates = all.toArray(NONE);
+        }
+        for (Rule r : candidates) {
             Matcher m = r.rule().regex().matcher(topic);
             if (m.find()) {
                 return substitute(r.rule().replacement(), m);

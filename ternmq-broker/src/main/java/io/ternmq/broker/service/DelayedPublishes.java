@@ -16,6 +16,7 @@ import io.ternmq.codec.TopicSyntax;
 
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -135,7 +136,11 @@ public final class DelayedPublishes implements AutoCloseable {
             public void applied() {
                 metrics.delayedStored.increment();
                 Pending p = new Pending(id, dueMillis, message);
-                owner.execute(() -> add(p));
+                try {
+                    owner.execute(() -> add(p));
+                } catch (RejectedExecutionException stopping) {
+                    return; // the broker is stopping: it stays stored and waits for the next start
+                }
                 if (stored != null) {
                     loop.execute(stored);
                 }

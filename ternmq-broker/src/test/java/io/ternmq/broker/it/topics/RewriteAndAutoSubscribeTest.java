@@ -247,6 +247,7 @@ class RewriteAndAutoSubscribeTest {
         PahoClient.Received r = first.next();
         assertThat(r.payload()).isEqualTo("welcome");
         assertThat(r.message().isRetained()).isTrue();
+        first.disconnect(); // graceful: the PUBACK for it goes out first, so nothing is in flight to resend
         first.close();
         PahoClient resumed = PahoClient.connect(broker.uri(), "carol-phone", o);
         closeables.add(resumed);
