@@ -32,9 +32,16 @@ public final class TopicRewrites {
     /** Rules whose filter has a wildcard; a node's value is its filter's rules in file order. */
     private final TopicTrie<Rule[]> wildcards;
 
-    private TopicRewrites(Map<String, Rule[]> exact, TopicTrie<Rule[]> wildcards) {
+    /**
+     * The first levels of all filters, when none starts with a wildcard (else null): a topic whose first level is
+     * not among them meets no rule, which one lookup tells.
+     */
+    private final java.util.Set<String> firstLevels;
+
+    private TopicRewrites(Map<String, Rule[]> exact, TopicTrie<Rule[]> wildcards, java.util.Set<String> firstLevels) {
         this.exact = exact;
         this.wildcards = wildcards;
+        this.firstLevels = firstLevels;
     }
 
     /** The rules that apply to PUBLISH topics; null if there are none (the flows then skip rewriting entirely). */
@@ -58,6 +65,15 @@ public final class TopicRewrites {
         }
         Map<String, Rule[]> exact = new HashMap<>();
         TopicTrie<Rule[]> wildcards = new TopicTrie<>();
+        java.util.Set<String> firstLevels = new java.util.HashSet<>();
+        for (String filter : byFilter.keySet()) {
+            String first = TopicMatch.levels(filter)[0];
+            if (first.equals(TopicMatch.SINGLE_LEVEL) || first.equals(TopicMatch.MULTI_LEVEL)) {
+                firstLevels = null;
+                break;
+            }
+            firstLevels.add(first);
+        }
         byFilter.forEach((filter, list) -> {
             if (TopicSyntax.hasWildcard(filter)) {
                 wildcards.nodeForWrite(filter).value(list.toArray(NONE));
@@ -65,7 +81,7 @@ public final class TopicRewrites {
                 exact.put(filter, list.toArray(NONE));
             }
         });
-        return new TopicRewrites(exact, wildcards);
+        return new TopicRewrites(exact, wildcards, firstLevels);
     }
 
     /** The rule lists whose filters match one topic. */
@@ -88,6 +104,12 @@ public final class TopicRewrites {
 
     /** The topic the first applying rule makes of {@code topic}, or {@code topic} itself if none applies. */
     public String rewriteTopic(String topic) {
+        if (firstLevels != null) {
+            int slash = topic.indexOf('/');
+            if (!firstLevels.contains(slash < 0 ? topic : topic.substring(0, slash))) {
+                return topic;
+            }
+        }
         Matching matching = new Matching();
         Rule[] exactRules = exact.isEmpty() ? null : exact.get(topic);
         if (exactRules != null) {
