@@ -178,10 +178,25 @@ public final class DelayedPublishes implements AutoCloseable {
         timer = null;
         timerDue = Long.MAX_VALUE;
         long now = System.currentTimeMillis();
+        long[] released = new long[8];
+        int n = 0;
         Pending p;
         while ((p = waiting.peek()) != null && p.dueMillis() <= now) {
             waiting.poll();
             release(p, now);
+            if (n == released.length) {
+                released = java.util.Arrays.copyOf(released, n * 2);
+            }
+            released[n++] = p.id();
+        }
+        if (n > 0) {
+            // one store operation forgets all released at once: a burst of due messages is one write, not many
+            long[] ids = java.util.Arrays.copyOf(released, n);
+            store.submit(w -> {
+                for (long id : ids) {
+                    w.deleteDelayed(id);
+                }
+            });
         }
         if (p != null) {
             arm(p.dueMillis());
@@ -189,15 +204,13 @@ public final class DelayedPublishes implements AutoCloseable {
     }
 
     /**
-     * Publishes the message as its sender would have now (its expiry interval starts now), then forgets it. A crash
-     * between the two publishes it again after the restart: at least once.
+     * Publishes the message as its sender would have now (its expiry interval starts now); the caller then forgets
+     * it in the store. A crash between the two publishes it again after the restart: at least once.
      */
     private void release(Pending p, long now) {
         Message m = p.message();
         router.publish(new Message(m.topic(), m.qos(), m.retain(), m.payload(), m.properties(), m.publisherId(),
                 now), null, null);
-        long id = p.id();
-        store.submit(w -> w.deleteDelayed(id));
         held.decrementAndGet();
         metrics.delayedReleased.increment();
     }
