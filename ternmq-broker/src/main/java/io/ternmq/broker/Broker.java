@@ -37,6 +37,7 @@ import io.ternmq.broker.store.RocksStore;
 import io.ternmq.broker.store.SessionRecord;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.sys.SysTree;
+import io.ternmq.broker.service.DelayedPublishes;
 import io.ternmq.broker.transport.MqttServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +76,8 @@ public final class Broker implements AutoCloseable {
     private volatile boolean recovered;
     /** The bridges (connection sections): their session ids reserved at construction, started after the listeners. */
     private final Bridges bridges;
+    /** delayed_publish's timer and its messages; null without it. */
+    private final DelayedPublishes delayed;
     /** Set first thing by {@link #close}: readiness turns down before anything stops. */
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -106,6 +109,9 @@ public final class Broker implements AutoCloseable {
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
         // before recovery: a bridge's stored session comes back with the bridge's own queue bounds
         this.bridges = Bridges.reserve(config.bridges(), sessions, service);
+        this.delayed = config.topics().delayedPublish()
+                ? new DelayedPublishes(store, router, metrics, config.topics().maxDelayedMessages()) : null;
+        service.enable(config.topics(), delayed);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
@@ -233,6 +239,12 @@ public final class Broker implements AutoCloseable {
         long restored = System.nanoTime();
         for (Message m : r.retained) {
             router.retained().put(m);
+        }
+        if (delayed != null) {
+            delayed.recovered(r.delayed);
+        } else if (!r.delayed.isEmpty()) {
+            LOG.warn("Store: {} delayed messages wait, but delayed_publish is false: they stay stored, unreleased",
+                    r.delayed.size());
         }
         for (Recovered.HeldMessage h : r.held) {
             SharedGroup group = router.subscriptions().sharedGroup(h.group());
@@ -376,6 +388,9 @@ public final class Broker implements AutoCloseable {
         security.close();
         // after the security: the class loaders it closes may hold an extension's security provider
         extensions.close();
+        if (delayed != null) {
+            delayed.close();
+        }
         store.close();
         LOG.info("TernMQ stopped");
     }

@@ -137,6 +137,14 @@ public final class PrometheusMetrics implements AutoCloseable {
         disconnect("slow_consumer", m.slowConsumerDisconnects);
         disconnect("server", m.serverDisconnects);
         counter("ternmq.tls.handshake.failures", "TLS handshakes that failed", m.tlsHandshakeFailures);
+        // delayed_publish and sparkplug_aware (zero when off)
+        delayed("stored", m.delayedStored);
+        delayed("released", m.delayedReleased);
+        delayed("refused", m.delayedRefused);
+        counter("ternmq.sparkplug.certificates.stored", "NBIRTH/DBIRTH kept under $sparkplug/certificates/",
+                m.sparkplugCertificatesStored);
+        counter("ternmq.sparkplug.publishes.denied", "Client PUBLISHes to $sparkplug/ refused",
+                m.sparkplugPublishesDenied);
         // the cluster's (zero on a single node)
         directed("ternmq.cluster.forwarded.messages", "Messages forwarded over the cluster's data links", "sent",
                 m.forwardedSent);
@@ -233,6 +241,12 @@ public final class PrometheusMetrics implements AutoCloseable {
 
     private void counter(String name, String help, LongAdder adder) {
         FunctionCounter.builder(name, adder, LongAdder::sum).description(help).register(registry);
+    }
+
+    private void delayed(String outcome, LongAdder adder) {
+        FunctionCounter.builder("ternmq.delayed.messages", adder, LongAdder::sum)
+                .description("$delayed/ PUBLISHes stored, released when due, or refused (bad delay, full)")
+                .tag("outcome", outcome).register(registry);
     }
 
     private void directed(String name, String description, String direction, LongAdder counter) {

@@ -22,12 +22,13 @@ import java.util.function.Consumer;
  * @param operations {@code $SYS} and the admin listener
  * @param extensions where extensions are loaded from
  * @param bridges    the {@code connection} sections, in file order
+ * @param topics     Sparkplug awareness, delayed publish, topic rewriting, auto-subscribe
  */
 public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, SessionSettings sessions,
                            QueueSettings queues, RetainedSettings retained, StorageSettings storage,
                            SecuritySettings security, LogLevel logLevel, ClusterSettings cluster,
                            OperationsSettings operations, ExtensionSettings extensions,
-                           List<BridgeSettings> bridges) {
+                           List<BridgeSettings> bridges, TopicFeatures topics) {
 
     public BrokerConfig {
         bridges = List.copyOf(bridges);
@@ -113,6 +114,12 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
         private AdminListenerConfig adminListener;
         private int shutdownTimeoutSeconds = OperationsSettings.DEFAULT_SHUTDOWN_TIMEOUT;
         private List<BridgeSettings> bridges = List.of();
+        private boolean sparkplugAware;
+        private boolean sparkplugNdeathTimestamp;
+        private boolean delayedPublish;
+        private int maxDelayedMessages = TopicFeatures.DEFAULT_MAX_DELAYED_MESSAGES;
+        private final List<TopicFeatures.RewriteRule> topicRewrites = new ArrayList<>();
+        private final List<TopicFeatures.AutoSubscription> autoSubscriptions = new ArrayList<>();
 
         private Builder() {
         }
@@ -484,6 +491,38 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
             return this;
         }
 
+        public Builder sparkplugAware(boolean on) {
+            this.sparkplugAware = on;
+            return this;
+        }
+
+        public Builder sparkplugNdeathTimestamp(boolean on) {
+            this.sparkplugNdeathTimestamp = on;
+            return this;
+        }
+
+        public Builder delayedPublish(boolean on) {
+            this.delayedPublish = on;
+            return this;
+        }
+
+        public Builder maxDelayedMessages(int max) {
+            this.maxDelayedMessages = max;
+            return this;
+        }
+
+        /** Adds a {@code topic_rewrite} rule after those given before (the first that applies wins). */
+        public Builder topicRewrite(TopicFeatures.RewriteRule rule) {
+            topicRewrites.add(rule);
+            return this;
+        }
+
+        /** Adds an {@code auto_subscribe} entry. */
+        public Builder autoSubscribe(TopicFeatures.AutoSubscription subscription) {
+            autoSubscriptions.add(subscription);
+            return this;
+        }
+
         /** The cluster settings so far, unchecked ({@link ClusterSettings#problem} checks them). */
         public ClusterSettings cluster() {
             return new ClusterSettings(clusterEnabled, clusterName, clusterBind, clusterMembers, clusterSecret,
@@ -515,7 +554,8 @@ public record BrokerConfig(TransportSettings transport, MqttSettings mqtt, Sessi
                     new SecuritySettings(authFailureDelayMillis, authFailureDelayMaxMillis, maxConnections),
                     logLevel, cluster, new OperationsSettings(sysIntervalSeconds, adminListener,
                     shutdownTimeoutSeconds), new ExtensionSettings(extensionsDir, extensionSlowCallMillis),
-                    bridges);
+                    bridges, new TopicFeatures(sparkplugAware, sparkplugNdeathTimestamp, delayedPublish,
+                            maxDelayedMessages, topicRewrites, autoSubscriptions));
         }
     }
 }

@@ -193,7 +193,13 @@ public final class ConfigFileParser {
             Map.entry("cluster.secret", (b, v) -> b.clusterSecret(secret(v))),
             Map.entry("cluster.min_members", (b, v) -> b.clusterMinMembers(intIn(v, 1, 1000))),
             Map.entry("cluster.backup_count", (b, v) -> b.clusterBackupCount(intIn(v, 0, 6))),
-            Map.entry("cluster.failure_timeout", (b, v) -> b.clusterFailureTimeoutSeconds(intIn(v, 2, 3600))));
+            Map.entry("cluster.failure_timeout", (b, v) -> b.clusterFailureTimeoutSeconds(intIn(v, 2, 3600))),
+            Map.entry("sparkplug_aware", (b, v) -> b.sparkplugAware(bool(v))),
+            Map.entry("sparkplug_ndeath_timestamp", (b, v) -> b.sparkplugNdeathTimestamp(bool(v))),
+            Map.entry("delayed_publish", (b, v) -> b.delayedPublish(bool(v))),
+            Map.entry("max_delayed_messages", (b, v) -> b.maxDelayedMessages(intIn(v, 1, 10_000_000))),
+            Map.entry("topic_rewrite", (b, v) -> b.topicRewrite(rewriteRule(v))),
+            Map.entry("auto_subscribe", (b, v) -> b.autoSubscribe(autoSubscription(v))));
 
     private ConfigFileParser() {
     }
@@ -462,6 +468,50 @@ public final class ConfigFileParser {
             throw new IllegalArgumentException("'" + v + "' is not a valid topic name");
         }
         return v;
+    }
+
+    /** {@code publish|subscribe|all <filter> <regex> <replacement>}; the regex is compiled here. */
+    static TopicFeatures.RewriteRule rewriteRule(String v) {
+        String[] parts = v.split("\\s+");
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("expected 'topic_rewrite publish|subscribe|all <filter> <regex> "
+                    + "<replacement>' (four words, none with spaces)");
+        }
+        TopicFeatures.RewriteScope scope = oneOf(parts[0], TopicFeatures.RewriteScope.class);
+        if (!io.ternmq.codec.TopicSyntax.isValidTopicFilter(parts[1])
+                || io.ternmq.codec.TopicSyntax.isSharedSubscription(parts[1])) {
+            throw new IllegalArgumentException("'" + parts[1] + "' is not a topic filter");
+        }
+        java.util.regex.Pattern regex;
+        try {
+            regex = java.util.regex.Pattern.compile(parts[2]);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("'" + parts[2] + "' is not a regular expression: "
+                    + e.getDescription() + " near index " + e.getIndex());
+        }
+        String replacement = parts[3];
+        for (int i = 0; i < replacement.length() - 1; i++) {
+            char d = replacement.charAt(i + 1);
+            if (replacement.charAt(i) == '$' && d >= '0' && d <= '9'
+                    && (d == '0' || d - '0' > regex.matcher("").groupCount())) {
+                throw new IllegalArgumentException("replacement '" + replacement + "' refers to $" + d
+                        + ", but the expression has " + regex.matcher("").groupCount() + " group(s) ($1..$9)");
+            }
+        }
+        return new TopicFeatures.RewriteRule(scope, parts[1], regex, replacement);
+    }
+
+    /** {@code <filter> [qos]}; %c and %u are substituted per client. */
+    static TopicFeatures.AutoSubscription autoSubscription(String v) {
+        String[] parts = v.split("\\s+");
+        if (parts.length > 2) {
+            throw new IllegalArgumentException("expected 'auto_subscribe <filter> [qos]'");
+        }
+        String check = parts[0].replace("%c", "c").replace("%u", "u");
+        if (!io.ternmq.codec.TopicSyntax.isValidTopicFilter(check)) {
+            throw new IllegalArgumentException("'" + parts[0] + "' is not a topic filter");
+        }
+        return new TopicFeatures.AutoSubscription(parts[0], parts.length == 2 ? intIn(parts[1], 0, 2) : 0);
     }
 
     /** A cluster name: letters, digits, '.', '_' and '-' (it is sent in the data link's handshake). */

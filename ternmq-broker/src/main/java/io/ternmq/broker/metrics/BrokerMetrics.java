@@ -58,6 +58,14 @@ public final class BrokerMetrics {
     public final LongAdder oversizedDrops = new LongAdder();
     /** PUBLISHes the authorizer refused (acknowledged as the version requires, then discarded). */
     public final LongAdder publishesDenied = new LongAdder();
+    /** Client PUBLISHes to the broker's {@code $sparkplug/} tree, refused (also counted in publishesDenied). */
+    public final LongAdder sparkplugPublishesDenied = new LongAdder();
+    /** NBIRTH/DBIRTH kept as {@code $sparkplug/certificates/...}. */
+    public final LongAdder sparkplugCertificatesStored = new LongAdder();
+    /** {@code $delayed/} PUBLISHes stored, released when due, and refused (bad delay, or max_delayed_messages). */
+    public final LongAdder delayedStored = new LongAdder();
+    public final LongAdder delayedReleased = new LongAdder();
+    public final LongAdder delayedRefused = new LongAdder();
     /** PUBLISHes an extension's PublishInbound interceptor kept from delivery (or gave an invalid topic). */
     public final LongAdder publishesPreventedByExtensions = new LongAdder();
     /** Deliveries an extension's PublishOutbound interceptor skipped (dropped for that receiver as if delivered). */

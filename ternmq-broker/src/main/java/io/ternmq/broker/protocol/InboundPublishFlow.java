@@ -8,6 +8,9 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.routing.TopicRewrites;
+import io.ternmq.broker.service.DelayedPublishes;
+import io.ternmq.broker.sparkplug.SparkplugTopics;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.trace.Trace;
 import io.ternmq.broker.trace.Traces;
@@ -44,6 +47,7 @@ final class InboundPublishFlow {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundPublishFlow.class);
     private static final RateLimitedLog DENIED_LOG = new RateLimitedLog(LOG, 10_000);
+    private static final RateLimitedLog DELAYED_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final MqttConnection c;
     /** Null until the client sets an alias. */
@@ -135,26 +139,70 @@ final class InboundPublishFlow {
             c.requestFlush();
             return;
         }
-        if ((topic.equals("$SYS") || topic.startsWith("$SYS/")) && !topic.startsWith(BRIDGE_STATE_PREFIX)) {
+        // topic_rewrite and $delayed/: what the message becomes; authorization is on the topic the client sent
+        // (for $delayed/<seconds>/<topic>, on <topic>)
+        String sent = topic;
+        TopicRewrites rewrites = c.broker.service().publishRewrites();
+        if (rewrites != null) {
+            topic = rewrites.rewriteTopic(topic);
+            if (!topic.equals(sent) && (!TopicSyntax.isValidTopicName(topic) || c.beyondTopicLimits(topic))) {
+                refuseDelivery(p, ReasonCode.TOPIC_NAME_INVALID, c.problem("topic_rewrite made '" + topic
+                        + "' of '" + sent + "', which is not a valid topic name within the topic limits"));
+                return;
+            }
+        }
+        long delaySeconds = -1;
+        DelayedPublishes delayed = c.broker.service().delayed();
+        String authorized = sent;
+        if (delayed != null && topic.startsWith(DelayedPublishes.PREFIX)) {
+            DelayedPublishes.Target target = DelayedPublishes.parse(topic);
+            if (target == null) {
+                c.broker.metrics().delayedRefused.increment();
+                DELAYED_LOG.warn("Client '{}' published to '{}': not $delayed/<seconds 0..{}>/<topic>; refused",
+                        c.clientId, topic, DelayedPublishes.MAX_DELAY_SECONDS);
+                refuseDelivery(p, ReasonCode.TOPIC_NAME_INVALID, c.problem("'" + topic + "' is not $delayed/"
+                        + "<seconds 0.." + DelayedPublishes.MAX_DELAY_SECONDS + ">/<topic>"));
+                return;
+            }
+            delaySeconds = target.delaySeconds();
+            topic = target.topic();
+            if (sent.startsWith(DelayedPublishes.PREFIX)) {
+                DelayedPublishes.Target asSent = DelayedPublishes.parse(sent);
+                authorized = asSent == null ? topic : asSent.topic();
+            }
+        }
+        if (isSys(sent) || isSys(topic)) {
             // the broker's own tree: whatever an ACL or plugin says, no client writes it; but bridges from other
             // brokers report their state under $SYS/broker/connection/ (Mosquitto's notifications), as there
             deny(p, topic);
             return;
         }
+        if (c.broker.service().sparkplugAware()
+                && (SparkplugTopics.isReserved(sent) || SparkplugTopics.isReserved(topic))) {
+            c.broker.metrics().sparkplugPublishesDenied.increment();
+            deny(p, topic); // $sparkplug/certificates/ is the broker's to write (sparkplug_aware)
+            return;
+        }
         String resolved = topic;
-        c.whenAnswered(c.broker.authorizer().mayPublish(c, resolved), false, allowed -> {
+        long delay = delaySeconds;
+        String asked = authorized;
+        c.whenAnswered(c.broker.authorizer().mayPublish(c, asked), false, allowed -> {
             if (!allowed) {
-                deny(p, resolved);
+                deny(p, asked);
                 return;
             }
             InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions =
                     c.broker.service().interceptors().publishInbound;
             if (extensions == null) {
-                route(p, message(p, resolved, props));
+                route(p, message(p, resolved, props), delay);
             } else {
-                intercept(extensions, p, resolved, props);
+                intercept(extensions, p, resolved, props, delay);
             }
         });
+    }
+
+    private static boolean isSys(String topic) {
+        return (topic.equals("$SYS") || topic.startsWith("$SYS/")) && !topic.startsWith(BRIDGE_STATE_PREFIX);
     }
 
     /**
@@ -163,7 +211,7 @@ final class InboundPublishFlow {
      * connection is pending.
      */
     private void intercept(InterceptorChain<PublishInboundInterceptor, PublishDecision> extensions, Publish p,
-                           String topic, MqttProperties props) {
+                           String topic, MqttProperties props, long delaySeconds) {
         Consumer<PublishDecision> later = decidedLater;
         if (later == null) {
             later = this::decidedLater;
@@ -172,12 +220,12 @@ final class InboundPublishFlow {
         PublishDecision now = extensions.runNow(new PublishDecision(publisher(), topic, p.payload(),
                 p.qos().value(), p.retain(), forwarded(props), c.loop()), later);
         if (now != null) {
-            decided(p, topic, now);
+            decided(p, topic, now, delaySeconds);
             return;
         }
         CompletableFuture<PublishDecision> pending = new CompletableFuture<>();
         pendingDecision = pending;
-        c.whenAnswered(pending, null, d -> decided(p, topic, d));
+        c.whenAnswered(pending, null, d -> decided(p, topic, d, delaySeconds));
     }
 
     /** An asynchronous decision is complete (on the loop). */
@@ -196,7 +244,7 @@ final class InboundPublishFlow {
         pending.complete(d);
     }
 
-    private void decided(Publish p, String topic, PublishDecision d) {
+    private void decided(Publish p, String topic, PublishDecision d, long delaySeconds) {
         if (d.refused()) {
             c.broker.metrics().publishesPreventedByExtensions.increment();
             refuseDelivery(p, d.refusalCode(), d.refusalReason() == null ? MqttProperties.EMPTY
@@ -213,7 +261,7 @@ final class InboundPublishFlow {
         QoS qos = QoS.of(Math.min(d.qos(), c.config().mqtt().maxQos()));
         boolean retain = d.retain() && c.config().mqtt().retainAvailable();
         route(p, new Message(to, qos, retain, d.payloadBytes(), d.properties(), c.clientId,
-                System.currentTimeMillis()));
+                System.currentTimeMillis()), delaySeconds);
     }
 
     /** PUBREL: the PUBCOMP waits until the id is forgotten durably, or a crash could drop a new message reusing it. */
@@ -278,7 +326,12 @@ final class InboundPublishFlow {
         }
     }
 
-    private void route(Publish p, Message message) {
+    /** @param delaySeconds for a {@code $delayed/} PUBLISH, its delay; else -1 */
+    private void route(Publish p, Message message, long delaySeconds) {
+        if (delaySeconds >= 0) {
+            storeDelayed(p, message, delaySeconds);
+            return;
+        }
         DeliveryTarget congested = null;
         Session session = c.session;
         switch (p.qos()) {
@@ -309,6 +362,46 @@ final class InboundPublishFlow {
         }
         if (congested != null) {
             backOff(congested);
+        }
+    }
+
+    /**
+     * {@code $delayed/<seconds>/<topic>}: stored now, published when due. QoS 1/2 are acknowledged once the message
+     * is durable; a full store ({@code max_delayed_messages}) refuses it with 0x97 (MQTT 5).
+     */
+    private void storeDelayed(Publish p, Message message, long delaySeconds) {
+        DelayedPublishes delayed = c.broker.service().delayed();
+        if (p.qos() == QoS.EXACTLY_ONCE && c.session.isAwaitingPubrel(p.packetId())) {
+            // a resent PUBLISH whose id still awaits PUBREL was stored already: acknowledge only
+            c.complete(c.reserveResponse(), new Pubrec(p.packetId(), ReasonCode.SUCCESS, MqttProperties.EMPTY),
+                    null);
+            return;
+        }
+        if (!delayed.reserve()) {
+            c.broker.metrics().delayedRefused.increment();
+            DELAYED_LOG.warn("Client '{}' published to $delayed/ while max_delayed_messages wait; refused",
+                    c.clientId);
+            refuseDelivery(p, ReasonCode.QUOTA_EXCEEDED, c.problem("max_delayed_messages wait already"));
+            return;
+        }
+        long due = message.createdAtMillis() + delaySeconds * 1000;
+        int id = p.packetId();
+        switch (p.qos()) {
+            case AT_MOST_ONCE -> delayed.store(message, due, null, 0, c.loop(), null);
+            case AT_LEAST_ONCE -> {
+                ResponseQueue.Response r = c.reserveResponse();
+                pendingQos1Acks++;
+                delayed.store(message, due, null, 0, c.loop(), () -> {
+                    pendingQos1Acks--;
+                    c.complete(r, new Puback(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
+                });
+            }
+            case EXACTLY_ONCE -> {
+                ResponseQueue.Response r = c.reserveResponse();
+                c.session.markAwaitingPubrel(id);
+                delayed.store(message, due, c.session.storedQueue(), id, c.loop(),
+                        () -> c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null));
+            }
         }
     }
 

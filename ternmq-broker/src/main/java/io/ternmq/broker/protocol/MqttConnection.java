@@ -434,6 +434,9 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
             return;
         }
         broker.service().attached(session);
+        if (!broker.service().autoSubscriptions().isEmpty()) {
+            SubscribeFlow.autoSubscribe(this, broker.service().autoSubscriptions());
+        }
         dispatchParked();
     }
 

@@ -1,6 +1,8 @@
 package io.ternmq.broker.protocol;
 
+import io.ternmq.broker.config.TopicFeatures;
 import io.ternmq.broker.extension.InterceptorChain;
+import io.ternmq.broker.routing.TopicRewrites;
 import io.ternmq.broker.extension.SubscribeDecision;
 import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.broker.message.Subscription;
@@ -90,6 +92,7 @@ final class SubscribeFlow {
             return;
         }
         Dialect dialect = c.dialect();
+        TopicRewrites rewrites = c.broker.service().subscribeRewrites();
         List<Integer> codes = new ArrayList<>(requested.size());
         List<Subscription> granted = new ArrayList<>(requested.size());
         // filters granted here that the session does not hold yet: they count against the quota at once
@@ -130,6 +133,16 @@ final class SubscribeFlow {
                 refusedAny = true;
                 continue;
             }
+            if (rewrites != null) {
+                // authorized as the client sent it; subscribed as rewritten
+                filter = rewrites.rewriteFilter(filter);
+                if (!filter.equals(ts.filter()) && (!TopicSyntax.isValidTopicFilter(filter)
+                        || c.beyondTopicLimits(filter))) {
+                    codes.add(dialect.subscriptionRefused(ReasonCode.TOPIC_FILTER_INVALID));
+                    refusedAny = true;
+                    continue;
+                }
+            }
             int maxSubscriptions = c.config().mqtt().maxSubscriptionsPerClient();
             boolean held = c.session.subscription(filter) != null || added.contains(filter);
             if (maxSubscriptions >= 0 && !held && c.session.subscriptionCount() + added.size() >= maxSubscriptions) {
@@ -160,6 +173,67 @@ final class SubscribeFlow {
         c.broker.service().subscribe(c.session, granted, sendRetained -> c.complete(r, suback, sendRetained));
     }
 
+    /**
+     * auto_subscribe: the configured subscriptions, {@code %c} and {@code %u} substituted (an entry is skipped when
+     * the client id or user name it needs is missing or holds '+', '#' or '/', as ACL patterns are), each authorized
+     * as the client's own SUBSCRIBE would be. Retained messages are sent when a subscription is new (retain handling
+     * 1), so a resumed session is not sent them again. Runs once the session is attached, on the client's loop.
+     */
+    static void autoSubscribe(MqttConnection c, List<TopicFeatures.AutoSubscription> entries) {
+        List<String> filters = new ArrayList<>(entries.size());
+        List<Integer> qos = new ArrayList<>(entries.size());
+        for (TopicFeatures.AutoSubscription e : entries) {
+            String f = e.filter();
+            if (f.contains("%u")) {
+                if (!safeForPattern(c.username)) {
+                    continue;
+                }
+                f = f.replace("%u", c.username);
+            }
+            if (f.contains("%c")) {
+                if (!safeForPattern(c.clientId)) {
+                    continue;
+                }
+                f = f.replace("%c", c.clientId);
+            }
+            if (!TopicSyntax.isValidTopicFilter(f) || c.beyondTopicLimits(f)) {
+                continue;
+            }
+            filters.add(f);
+            qos.add(Math.min(e.qos(), c.config().mqtt().maxQos()));
+        }
+        if (filters.isEmpty()) {
+            return;
+        }
+        List<CompletableFuture<Boolean>> answers = new ArrayList<>(filters.size());
+        for (String f : filters) {
+            answers.add(c.broker.authorizer().maySubscribe(c, f).toCompletableFuture());
+        }
+        CompletionStage<List<Boolean>> all = CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0]))
+                .thenApply(x -> answers.stream().map(CompletableFuture::join).toList());
+        c.whenAnswered(all, answers.stream().map(a -> false).toList(), allowed -> {
+            List<Subscription> granted = new ArrayList<>(filters.size());
+            for (int i = 0; i < filters.size(); i++) {
+                if (!allowed.get(i)) {
+                    c.broker.metrics().subscriptionsDenied.increment();
+                    DENIED_LOG.warn("Client '{}' may not subscribe to '{}' (auto_subscribe): left out", c.clientId,
+                            filters.get(i));
+                    continue;
+                }
+                granted.add(new Subscription(filters.get(i), QoS.of(qos.get(i)), false, false, 1, 0));
+            }
+            if (!granted.isEmpty()) {
+                c.broker.service().subscribe(c.session, granted, Runnable::run);
+            }
+        });
+    }
+
+    /** A name substituted into a filter must stay one level and not become a wildcard (as in ACL patterns). */
+    private static boolean safeForPattern(String name) {
+        return name != null && !name.isEmpty() && name.indexOf('/') < 0 && name.indexOf('+') < 0
+                && name.indexOf('#') < 0;
+    }
+
     private static int subscriptionIdentifier(MqttProperties props) {
         return props.subscriptionIdentifierCount() == 0 ? 0 : props.subscriptionIdentifier(0);
     }
@@ -167,7 +241,10 @@ final class SubscribeFlow {
     static void onUnsubscribe(MqttConnection c, Unsubscribe unsubscribe) {
         // [MQTT-3.10.4-5] UNSUBACK even when nothing was subscribed
         ResponseQueue.Response r = c.reserveResponse();
-        c.broker.service().unsubscribe(c.session, unsubscribe.filters(), had -> {
+        TopicRewrites rewrites = c.broker.service().subscribeRewrites();
+        List<String> filters = rewrites == null ? unsubscribe.filters()
+                : unsubscribe.filters().stream().map(rewrites::rewriteFilter).toList();
+        c.broker.service().unsubscribe(c.session, filters, had -> {
             List<Integer> codes = List.of();
             if (c.dialect().isV5()) {
                 codes = new ArrayList<>(had.size());

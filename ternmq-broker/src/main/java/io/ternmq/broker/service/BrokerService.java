@@ -1,6 +1,7 @@
 package io.ternmq.broker.service;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.config.TopicFeatures;
 import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
@@ -8,6 +9,9 @@ import io.ternmq.broker.metrics.TopicMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.routing.TopicRewrites;
+import io.ternmq.broker.sparkplug.PayloadTimestamp;
+import io.ternmq.broker.sparkplug.SparkplugTopics;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
 import io.ternmq.broker.session.SessionInfo;
@@ -50,6 +54,13 @@ public final class BrokerService {
     private Interceptors interceptors = Interceptors.NONE;
     /** Client ids of the broker's own sessions (bridges): fixed before the first listener opens. */
     private java.util.Set<String> reservedClientIds = java.util.Set.of();
+    // topic features (TopicFeatures): fixed before the first listener opens, like the interceptors
+    private boolean sparkplugAware;
+    private boolean sparkplugNdeathTimestamp;
+    private DelayedPublishes delayed;
+    private TopicRewrites publishRewrites;
+    private TopicRewrites subscribeRewrites;
+    private List<TopicFeatures.AutoSubscription> autoSubscriptions = List.of();
 
     public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {
         this.sessions = sessions;
@@ -75,6 +86,44 @@ public final class BrokerService {
      */
     public void install(Interceptors installed) {
         this.interceptors = installed;
+    }
+
+    /**
+     * Sparkplug awareness, delayed publish ({@code delayed} null without it), topic rewriting and auto-subscribe, as
+     * configured; set once, before the first listener opens.
+     */
+    public void enable(TopicFeatures topics, DelayedPublishes delayedPublishes) {
+        sparkplugAware = topics.sparkplugAware();
+        sparkplugNdeathTimestamp = topics.sparkplugNdeathTimestamp();
+        delayed = delayedPublishes;
+        publishRewrites = TopicRewrites.forPublish(topics.rewrites());
+        subscribeRewrites = TopicRewrites.forSubscribe(topics.rewrites());
+        autoSubscriptions = topics.autoSubscriptions();
+    }
+
+    /** Whether {@code $sparkplug/} is the broker's (sparkplug_aware). */
+    public boolean sparkplugAware() {
+        return sparkplugAware;
+    }
+
+    /** The delayed publishes, or null without delayed_publish. */
+    public DelayedPublishes delayed() {
+        return delayed;
+    }
+
+    /** The topic_rewrite rules for PUBLISH topics; null if none (then nothing is rewritten, at no cost). */
+    public TopicRewrites publishRewrites() {
+        return publishRewrites;
+    }
+
+    /** The topic_rewrite rules for SUBSCRIBE and UNSUBSCRIBE filters; null if none. */
+    public TopicRewrites subscribeRewrites() {
+        return subscribeRewrites;
+    }
+
+    /** The auto_subscribe entries (%c and %u not yet substituted). */
+    public List<TopicFeatures.AutoSubscription> autoSubscriptions() {
+        return autoSubscriptions;
     }
 
     /** What the protocol runs at its hook points; {@link Interceptors#NONE} without extensions. */
@@ -205,6 +254,7 @@ public final class BrokerService {
     public CompletionStage<Integer> publish(Message message, EventExecutor loop) {
         topicMetrics.received(message.topic(), message.payload().length);
         CompletableFuture<Integer> done = new CompletableFuture<>();
+        keepSparkplugCertificate(message);
         router.publish(message, new Router.Origin(null, 0, loop), (matched, quotaExceeded) -> done.complete(matched));
         return done;
     }
@@ -217,7 +267,34 @@ public final class BrokerService {
      */
     public DeliveryTarget publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
         topicMetrics.received(message.topic(), message.payload().length);
+        keepSparkplugCertificate(message);
         return router.publish(message, origin, callback);
+    }
+
+    /**
+     * sparkplug_aware: an NBIRTH or DBIRTH is also kept, retained at QoS 1 (stored like any retained message), on
+     * {@code $sparkplug/certificates/<its topic>}; an NBIRTH first clears its edge node's DBIRTH certificates, whose
+     * devices must be born again after it. Routed before the BIRTH itself, so that it is stored no later.
+     */
+    private void keepSparkplugCertificate(Message m) {
+        if (!sparkplugAware || !m.topic().startsWith(SparkplugTopics.NAMESPACE)) {
+            return;
+        }
+        boolean nbirth = SparkplugTopics.isNbirth(m.topic());
+        if (!nbirth && !SparkplugTopics.isDbirth(m.topic())) {
+            return;
+        }
+        if (nbirth) {
+            List<String> stale = new ArrayList<>();
+            router.retained().match(SparkplugTopics.deviceCertificates(m.topic()), old -> stale.add(old.topic()));
+            for (String topic : stale) {
+                router.publish(new Message(topic, QoS.AT_LEAST_ONCE, true, new byte[0], MqttProperties.EMPTY,
+                        m.publisherId(), m.createdAtMillis()), null, null);
+            }
+        }
+        router.publish(new Message(SparkplugTopics.certificate(m.topic()), QoS.AT_LEAST_ONCE, true, m.payload(),
+                m.properties(), m.publisherId(), m.createdAtMillis(), m.expiryAtMillis()), null, null);
+        metrics.sparkplugCertificatesStored.increment();
     }
 
     /**
@@ -226,6 +303,7 @@ public final class BrokerService {
      */
     public void publishOwn(Message message, Router.PublishCallback routed) {
         topicMetrics.received(message.topic(), message.payload().length);
+        keepSparkplugCertificate(message);
         router.publish(message, new Router.Origin(null, 0, null), routed);
     }
 
@@ -233,8 +311,15 @@ public final class BrokerService {
     public void publishWill(Message will) {
         metrics.willsPublished.increment();
         topicMetrics.received(will.topic(), will.payload().length);
-        router.publish(new Message(will.topic(), will.qos(), will.retain(), will.payload(), will.properties(),
-                will.publisherId(), System.currentTimeMillis()), null, null);
+        long now = System.currentTimeMillis();
+        byte[] payload = will.payload();
+        if (sparkplugNdeathTimestamp && SparkplugTopics.isNdeath(will.topic())) {
+            // the Sparkplug payload's timestamp becomes the time the NDEATH goes out (unchanged if unreadable)
+            byte[] stamped = PayloadTimestamp.with(payload, now);
+            payload = stamped == null ? payload : stamped;
+        }
+        router.publish(new Message(will.topic(), will.qos(), will.retain(), payload, will.properties(),
+                will.publisherId(), now), null, null);
     }
 
     /**

@@ -30,7 +30,9 @@ public final class MemoryStore implements Store {
     private final Map<Long, Integer> references = new HashMap<>();
     private final Map<String, Message> retained = new LinkedHashMap<>();
     private final Map<String, TreeMap<Long, Long>> held = new HashMap<>();
+    private final TreeMap<Long, Recovered.DelayedMessage> delayed = new TreeMap<>();
     private long lastMessageId;
+    private long lastDelayedId;
     private final Writer writer = new Writer();
 
     @Override
@@ -52,6 +54,7 @@ public final class MemoryStore implements Store {
                     q.isEmpty() ? 0 : q.firstKey(), q.isEmpty() ? 0 : q.lastKey() + 1));
         }
         r.retained.addAll(retained.values());
+        r.delayed.addAll(delayed.values());
         held.forEach((group, entries) -> entries.forEach((seq, id) ->
                 r.held.add(new Recovered.HeldMessage(group, seq, id, messages.get(id)))));
         return r;
@@ -199,6 +202,21 @@ public final class MemoryStore implements Store {
         @Override
         public void putHeld(String group, long seq, long messageId) {
             held.computeIfAbsent(group, k -> new TreeMap<>()).put(seq, messageId);
+        }
+
+        @Override
+        public long newDelayedId() {
+            return ++lastDelayedId;
+        }
+
+        @Override
+        public void putDelayed(long id, long dueMillis, Message message) {
+            delayed.put(id, new Recovered.DelayedMessage(id, dueMillis, message));
+        }
+
+        @Override
+        public void deleteDelayed(long id) {
+            delayed.remove(id);
         }
 
         @Override

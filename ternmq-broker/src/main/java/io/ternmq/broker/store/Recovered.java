@@ -33,7 +33,12 @@ public final class Recovered {
     }
 
     public final List<StoredSession> sessions = new ArrayList<>();
+    /** A message waiting for its time ({@code $delayed/...}), in id order. */
+    public record DelayedMessage(long id, long dueMillis, Message message) {
+    }
+
     public final List<Message> retained = new ArrayList<>();
+    public final List<DelayedMessage> delayed = new ArrayList<>();
     public final List<HeldMessage> held = new ArrayList<>();
     /** Records that could not be read and were left out, each described for the log. */
     public final List<String> dropped = new ArrayList<>();

@@ -26,6 +26,7 @@ final class RocksBatchWriter implements StoreWriter {
     /** Where an operation that has more to do queues its next slice: behind whatever waits already. */
     private final Consumer<StoreOp> resubmit;
     private long lastMessageId;
+    private long lastDelayedId;
     /** Where the next garbage collection slice starts; null: from the beginning. */
     private byte[] gcCursor;
 
@@ -41,6 +42,7 @@ final class RocksBatchWriter implements StoreWriter {
         this.c = columns;
         this.resubmit = resubmit;
         this.lastMessageId = columns.lastKeyAsLong(columns.messages);
+        this.lastDelayedId = columns.lastKeyAsLong(columns.delayed);
     }
 
     /** Restarts garbage collection from the first message (a full pass, for tests that count messages). */
@@ -228,6 +230,22 @@ final class RocksBatchWriter implements StoreWriter {
     public void deleteHeld(String group, long seq, long messageId) {
         delete(c.held, StoreCodec.key(group, seq));
         releaseMessage(messageId, 1);
+    }
+
+    @Override
+    public long newDelayedId() {
+        return ++lastDelayedId;
+    }
+
+    @Override
+    public void putDelayed(long id, long dueMillis, Message message) {
+        byte[] m = StoreCodec.message(message);
+        put(c.delayed, StoreCodec.id(id), ByteBuffer.allocate(8 + m.length).putLong(dueMillis).put(m).array());
+    }
+
+    @Override
+    public void deleteDelayed(long id) {
+        delete(c.delayed, StoreCodec.id(id));
     }
 
     /** Deletes messages whose reference count reached zero, one slice per run, resuming where the last stopped. */

@@ -40,6 +40,8 @@ final class RocksColumns implements AutoCloseable {
     final ColumnFamilyHandle references;
     final ColumnFamilyHandle retained;
     final ColumnFamilyHandle held;
+    /** Delayed messages by id: the due time (8 bytes), then the message. */
+    final ColumnFamilyHandle delayed;
 
     /**
      * Opens (creating if needed) the database in {@code directory}.
@@ -58,7 +60,7 @@ final class RocksColumns implements AutoCloseable {
                 .setParanoidChecks(true).setMaxTotalWalSize(256L * 1024 * 1024).setKeepLogFileNum(3);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (String name : List.of("default", "sessions", "subscriptions", "queues", "inbound", "messages",
-                "references", "retained", "held")) {
+                "references", "retained", "held", "delayed")) {
             ColumnFamilyOptions o = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
             if (name.equals("references")) {
                 o.setMergeOperator(new UInt64AddOperator());
@@ -84,6 +86,7 @@ final class RocksColumns implements AutoCloseable {
         references = handles.get(6);
         retained = handles.get(7);
         held = handles.get(8);
+        delayed = handles.get(9);
     }
 
     /** @return the stored message, or null if it is gone */

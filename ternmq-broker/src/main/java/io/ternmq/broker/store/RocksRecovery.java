@@ -80,6 +80,15 @@ final class RocksRecovery {
                 r.dropped.add("retained message on " + StoreCodec.string(k) + ": " + e.getMessage());
             }
         });
+        c.forEach(c.delayed, (k, v) -> {
+            try {
+                long due = java.nio.ByteBuffer.wrap(v).getLong();
+                r.delayed.add(new Recovered.DelayedMessage(StoreCodec.id(k), due,
+                        StoreCodec.message(java.util.Arrays.copyOfRange(v, 8, v.length))));
+            } catch (RuntimeException e) {
+                r.dropped.add("delayed message " + StoreCodec.id(k) + ": " + e.getMessage());
+            }
+        });
         c.forEach(c.held, (k, v) -> {
             long messageId = StoreCodec.id(v);
             Message m = c.readMessage(messageId);

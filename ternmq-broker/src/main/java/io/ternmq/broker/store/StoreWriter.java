@@ -58,4 +58,13 @@ public interface StoreWriter {
     void putHeld(String group, long seq, long messageId);
 
     void deleteHeld(String group, long seq, long messageId);
+
+    /** A fresh id for a delayed message (ids only grow, across restarts too). */
+    long newDelayedId();
+
+    /** A message to publish at {@code dueMillis} ({@code $delayed/...}), kept until {@link #deleteDelayed}. */
+    void putDelayed(long id, long dueMillis, Message message);
+
+    /** The delayed message was released (or dropped). */
+    void deleteDelayed(long id);
 }

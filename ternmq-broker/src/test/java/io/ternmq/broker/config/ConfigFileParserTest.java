@@ -116,6 +116,16 @@ class ConfigFileParserTest {
         SAMPLES.put("cluster.failure_timeout", new Sample("20", c -> c.cluster().failureTimeoutSeconds(), 20));
         SAMPLES.put("sys_interval", new Sample("1", c -> c.operations().sysIntervalSeconds(), 1));
         SAMPLES.put("shutdown_timeout", new Sample("25", c -> c.operations().shutdownTimeoutSeconds(), 25));
+        SAMPLES.put("sparkplug_aware", new Sample("true", c -> c.topics().sparkplugAware(), true));
+        SAMPLES.put("sparkplug_ndeath_timestamp",
+                new Sample("true", c -> c.topics().sparkplugNdeathTimestamp(), true));
+        SAMPLES.put("delayed_publish", new Sample("true", c -> c.topics().delayedPublish(), true));
+        SAMPLES.put("max_delayed_messages", new Sample("500", c -> c.topics().maxDelayedMessages(), 500));
+        SAMPLES.put("topic_rewrite", new Sample("publish old/# ^old/(.*)$ new/$1", c -> c.topics().rewrites()
+                .stream().map(r -> keyword(r.scope()) + " " + r.filter() + " " + r.regex().pattern() + " "
+                        + r.replacement()).toList(), List.of("publish old/# ^old/(.*)$ new/$1")));
+        SAMPLES.put("auto_subscribe", new Sample("inbox/%c 1", c -> c.topics().autoSubscriptions(),
+                List.of(new TopicFeatures.AutoSubscription("inbox/%c", 1))));
     }
 
     // ------------------------------------------------------------------ keys and defaults
@@ -339,7 +349,8 @@ class ConfigFileParserTest {
             "auth_failure_delay_max", "max_outbound_buffer", "slow_consumer_policy", "slow_consumer_timeout",
             "cluster.enabled", "cluster.name", "cluster.bind", "cluster.members", "cluster.secret",
             "cluster.min_members", "cluster.backup_count", "cluster.failure_timeout", "sys_interval", "extensions_dir",
-            "extension_slow_call_ms", "shutdown_timeout"})
+            "extension_slow_call_ms", "shutdown_timeout", "sparkplug_aware", "sparkplug_ndeath_timestamp",
+            "delayed_publish", "max_delayed_messages", "topic_rewrite", "auto_subscribe"})
     void missingValue(String key) {
         assertError("test.conf:2: " + key + ": missing value", "log_level info", key);
         assertError("test.conf:2: " + key + ": missing value", "log_level info", "  " + key + " \t ");

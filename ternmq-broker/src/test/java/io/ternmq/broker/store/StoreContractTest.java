@@ -248,6 +248,31 @@ abstract class StoreContractTest {
     }
 
     @Test
+    @DisplayName("delayed messages are kept with their due time until deleted; ids only grow, across a reopen too")
+    void delayedMessages() {
+        long[] ids = new long[3];
+        run(w -> {
+            for (int i = 0; i < 3; i++) {
+                ids[i] = w.newDelayedId();
+                w.putDelayed(ids[i], 5_000L + i, message("later/" + i, "d" + i));
+            }
+        });
+        assertThat(ids[1]).isGreaterThan(ids[0]);
+        run(w -> w.deleteDelayed(ids[1]));
+        store = reopen();
+        Recovered r = store.recover();
+        assertThat(r.delayed).extracting(Recovered.DelayedMessage::id).containsExactly(ids[0], ids[2]);
+        assertThat(r.delayed).extracting(Recovered.DelayedMessage::dueMillis).containsExactly(5_000L, 5_002L);
+        Recovered.DelayedMessage first = r.delayed.get(0);
+        assertThat(first.message().topic()).isEqualTo("later/0");
+        assertThat(first.message().publisherId()).isEqualTo("publisher");
+        assertThat(first.message().properties().userProperties()).isNotEmpty();
+        long[] next = new long[1];
+        run(w -> next[0] = w.newDelayedId());
+        assertThat(next[0]).isGreaterThan(ids[2]);
+    }
+
+    @Test
     @DisplayName("deleting a session removes its state but never a newer session of the same client")
     void deleteSessionKeepsNewerIncarnation() {
         String old = StoreOwner.of("client", 1);
