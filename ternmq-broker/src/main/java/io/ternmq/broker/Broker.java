@@ -105,7 +105,7 @@ public final class Broker implements AutoCloseable {
         this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
         // before recovery: a bridge's stored session comes back with the bridge's own queue bounds
-        this.bridges = Bridges.reserve(config.bridges(), sessions, service);
+        this.bridges = Bridges.reserve(config.bridges(), sessions, service, config.storage().dataDir(), metrics);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
         this.server = new MqttServer(config, metrics, security, i -> {
