@@ -26,7 +26,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * messages that carry an id from elsewhere.
  */
 public final class BridgeOrigins {
-    static final String PROPERTY = "ternmq-bridge-origin";
+    public static final String PROPERTY = "ternmq-bridge-origin";
+    /**
+     * A CONNECT user property by which a TernMQ bridge says "a bridge" at MQTT 5 (where the protocol level has no
+     * bridge bit): that connection gets the origin ids; other MQTT 5 clients get messages without them.
+     */
+    public static final String CONNECT_PROPERTY = "ternmq-bridge";
     /** Ids remembered: bounded memory (about 100 bytes each), enough for the copies of a loop to arrive in. */
     static final int WINDOW = 16_384;
     private static final Logger LOG = LoggerFactory.getLogger(BridgeOrigins.class);
@@ -73,6 +78,33 @@ public final class BridgeOrigins {
         ring[next] = origin;
         next = (next + 1) % WINDOW;
         return true;
+    }
+
+    /** Whether a CONNECT's properties announce a TernMQ bridge ({@link #CONNECT_PROPERTY}). */
+    public static boolean announcedIn(MqttProperties connectProperties) {
+        if (connectProperties.isEmpty()) {
+            return false;
+        }
+        for (UserProperty p : connectProperties.userProperties()) {
+            if (p.name().equals(CONNECT_PROPERTY)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The properties without the origin id: what a client that is not a bridge gets. */
+    public static MqttProperties withoutOrigin(MqttProperties properties) {
+        if (of(properties) == null) {
+            return properties;
+        }
+        List<UserProperty> users = new ArrayList<>(properties.userProperties().size());
+        for (UserProperty p : properties.userProperties()) {
+            if (!p.name().equals(PROPERTY)) {
+                users.add(p);
+            }
+        }
+        return properties.toBuilder().clearUserProperties().userProperties(users).build();
     }
 
     /** The origin id a message carries, or null. */

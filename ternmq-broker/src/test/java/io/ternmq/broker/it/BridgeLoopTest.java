@@ -102,6 +102,7 @@ class BridgeLoopTest {
             got.add(new ArrayList<>());
         }
         long[] counters = {-1};
+        List<String> userProperties = new java.util.concurrent.CopyOnWriteArrayList<>();
         // held for 5 s: a late copy, or a counter still moving (a copy still travelling), keeps it from holding
         await("one delivery per subscriber, then quiet").atMost(Duration.ofSeconds(60))
                 .during(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(500)).until(() -> {
@@ -110,6 +111,7 @@ class BridgeLoopTest {
                         Paho5Client.Received r;
                         while ((r = subs.get(i).poll(0)) != null) {
                             got.get(i).add(r.topic() + " " + r.payload());
+                            r.properties().getUserProperties().forEach(u -> userProperties.add(u.getKey()));
                         }
                         one &= got.get(i).size() == 1;
                     }
@@ -121,6 +123,8 @@ class BridgeLoopTest {
         for (int i = 0; i < subs.size(); i++) {
             assertThat(got.get(i)).as("deliveries on broker %d", i).containsExactly("loop/x once");
         }
+        assertThat(userProperties).as("the origin id is for bridges, not for clients")
+                .doesNotContain("ternmq-bridge-origin");
         assertThat(brokers.stream().mapToLong(b -> b.broker().metrics().bridgeDuplicateDrops.sum()).sum())
                 .as("copies over the other paths dropped as duplicates").isPositive();
     }
