@@ -108,7 +108,7 @@ public final class Broker implements AutoCloseable {
         this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
         // before recovery: a bridge's stored session comes back with the bridge's own queue bounds
-        this.bridges = Bridges.reserve(config.bridges(), sessions, service);
+        this.bridges = Bridges.reserve(config.bridges(), sessions, service, config.storage().dataDir(), metrics);
         this.delayed = config.topics().delayedPublish()
                 ? new DelayedPublishes(store, router, metrics, config.topics().maxDelayedMessages()) : null;
         service.enable(config.topics(), delayed);

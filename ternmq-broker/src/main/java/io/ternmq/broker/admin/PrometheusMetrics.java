@@ -108,6 +108,7 @@ public final class PrometheusMetrics implements AutoCloseable {
         dropped("queue_full", m.queueOverflowDrops);
         dropped("bridge_queue_full", m.bridgeQueueDrops);
         dropped("bridge_hop_limit", m.bridgeHopDrops);
+        dropped("bridge_duplicate", m.bridgeDuplicateDrops);
         counter("ternmq.bridge.queue.drops", "Messages a bridge's queue could not keep", m.bridgeQueueDrops);
         counter("ternmq.bridge.connects", "Bridge connections accepted by their remote broker", m.bridgeConnects);
         counter("ternmq.bridge.disconnects", "Bridge connections lost or refused", m.bridgeDisconnects);

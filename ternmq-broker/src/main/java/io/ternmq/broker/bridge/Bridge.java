@@ -469,6 +469,8 @@ public final class Bridge {
                 props = MqttProperties.builder()
                         .set(PropertyId.SESSION_EXPIRY_INTERVAL, settings.cleanSession() ? 0L : 0xFFFF_FFFFL)
                         .set(PropertyId.MAXIMUM_PACKET_SIZE, (long) maxPacketSize)
+                        // a TernMQ remote then sends the messages' origin ids here (other brokers ignore it)
+                        .userProperty(BridgeOrigins.CONNECT_PROPERTY, "1")
                         .build();
             }
             byte[] password = settings.remotePassword() == null ? null

@@ -37,9 +37,16 @@ public final class Bridges implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Reserves every bridge's session id (no client may take it) with the bridge's queue bounds. */
+    /**
+     * Reserves every bridge's session id (no client may take it) with the bridge's queue bounds, and has the service
+     * give messages origin ids and drop copies that came round ({@link BridgeOrigins}).
+     */
     public static Bridges reserve(List<BridgeSettings> settings, LocalSessionRegistry sessions,
-                                  BrokerService service) {
+                                  BrokerService service, java.nio.file.Path dataDir, BrokerMetrics metrics) {
+        if (!settings.isEmpty()) {
+            // the node id (kept in the data directory) names this broker in the origin ids of its messages
+            service.bridgeOrigins(new BridgeOrigins(io.ternmq.broker.cluster.ClusterNode.nodeId(dataDir), metrics));
+        }
         Set<String> ids = new HashSet<>();
         for (BridgeSettings b : settings) {
             sessions.reserve(b.localClientId(), new QueueLimits(b.maxQueuedMessages(), b.maxQueuedBytes(), false,

@@ -162,7 +162,7 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /** The node id, generated once and kept in the data directory, so that a restarted node is the same node. */
-    static String nodeId(Path dataDir) {
+    public static String nodeId(Path dataDir) {
         Path file = dataDir.resolve(NODE_ID_FILE);
         try {
             if (Files.exists(file)) {

@@ -49,6 +49,8 @@ public final class BrokerMetrics {
     public final LongAdder bridgeQueueDrops = new LongAdder();
     /** Messages a bridge did not forward because they had crossed bridge_hop_limit bridges. */
     public final LongAdder bridgeHopDrops = new LongAdder();
+    /** Bridged-in copies of a message that arrived before, by another path or round a loop (ternmq-bridge-origin). */
+    public final LongAdder bridgeDuplicateDrops = new LongAdder();
     /** Bridge connections accepted by a remote broker (CONNACK 0), and those lost or refused. */
     public final LongAdder bridgeConnects = new LongAdder();
     public final LongAdder bridgeDisconnects = new LongAdder();

@@ -146,7 +146,9 @@ final class ConnectFlow {
         }
         c.clientId = id;
         c.assignedClientId = assigned;
-        c.bridge = connect.bridge();
+        // a bridge: 3.x level with 0x80, or a TernMQ bridge at MQTT 5 saying so in a user property
+        c.bridge = connect.bridge() || (version.isV5()
+                && io.ternmq.broker.bridge.BridgeOrigins.announcedIn(connect.properties()));
         int keepAlive = connect.keepAliveSeconds();
         int maxKeepAlive = c.config().mqtt().maxKeepAlive();
         if (!version.isV5() && (keepAlive > maxKeepAlive || (keepAlive == 0 && maxKeepAlive < 65_535))) {

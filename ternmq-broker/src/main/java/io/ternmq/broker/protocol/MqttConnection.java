@@ -65,7 +65,10 @@ public final class MqttConnection implements SessionConnection, ClientIdentity, 
     MqttVersion version = MqttVersion.MQTT_3_1_1;
     String clientId;
     boolean assignedClientId;
-    /** Connected as a bridge (MQTT 3.x protocol level with 0x80): its subscriptions get no-local and retain-as-published. */
+    /**
+     * Connected as a bridge (MQTT 3.x protocol level with 0x80, or MQTT 5 with the ternmq-bridge CONNECT user
+     * property): its subscriptions get no-local and retain-as-published; only bridges get ternmq-bridge-origin.
+     */
     boolean bridge;
     Session session;
     /** Set once CONNECT is authenticated: authorization's {@link #username()}; null for anonymous clients. */

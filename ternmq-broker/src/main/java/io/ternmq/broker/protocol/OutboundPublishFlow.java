@@ -98,6 +98,10 @@ final class OutboundPublishFlow {
         MqttProperties props = MqttProperties.EMPTY;
         if (c.dialect().isV5()) {
             props = m.properties();
+            if (!c.bridge && !props.isEmpty()) {
+                // the origin id is for bridges (loop detection), not for clients
+                props = io.ternmq.broker.bridge.BridgeOrigins.withoutOrigin(props);
+            }
             if (m.expires() || d.subscriptionIds().length > 0) {
                 MqttProperties.Builder b = props.toBuilder();
                 if (m.expires()) {

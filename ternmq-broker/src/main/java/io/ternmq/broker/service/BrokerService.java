@@ -2,6 +2,7 @@ package io.ternmq.broker.service;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.TopicFeatures;
+import io.ternmq.broker.bridge.BridgeOrigins;
 import io.ternmq.broker.extension.Interceptors;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
@@ -61,6 +62,8 @@ public final class BrokerService {
     private TopicRewrites publishRewrites;
     private TopicRewrites subscribeRewrites;
     private List<TopicFeatures.AutoSubscription> autoSubscriptions = List.of();
+    /** With bridges: gives messages their origin id and drops copies that came round; null without bridges. */
+    private BridgeOrigins bridgeOrigins;
 
     public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {
         this.sessions = sessions;
@@ -136,6 +139,17 @@ public final class BrokerService {
     /** The client ids no client may connect with (bridges' sessions); set before the first listener opens. */
     public void reserveClientIds(java.util.Set<String> ids) {
         this.reservedClientIds = java.util.Set.copyOf(ids);
+    }
+
+    /** Set once, before the first listener opens, on a broker with bridges. */
+    public void bridgeOrigins(BridgeOrigins origins) {
+        this.bridgeOrigins = origins;
+    }
+
+    /** The message to route (with its origin id on a broker with bridges), or null for a bridged-in duplicate. */
+    private Message admitted(Message message) {
+        BridgeOrigins origins = bridgeOrigins;
+        return origins == null ? message : origins.admit(message);
     }
 
     /** Whether the client id is one of the broker's own sessions (a bridge's). */
@@ -251,7 +265,11 @@ public final class BrokerService {
      * Publishes a message made by the broker's operator (the admin API), like a client's; the stage completes, on
      * {@code loop}, with how many subscribers and shared groups it went to once what must be stored is.
      */
-    public CompletionStage<Integer> publish(Message message, EventExecutor loop) {
+    public CompletionStage<Integer> publish(Message received, EventExecutor loop) {
+        Message message = admitted(received);
+        if (message == null) {
+            return CompletableFuture.completedFuture(0);
+        }
         topicMetrics.received(message.topic(), message.payload().length);
         CompletableFuture<Integer> done = new CompletableFuture<>();
         keepSparkplugCertificate(message);
@@ -265,7 +283,15 @@ public final class BrokerService {
      *
      * @return a subscriber that falls behind while still consuming, which the publisher should wait for; or null
      */
-    public DeliveryTarget publish(Message message, Router.Origin origin, Router.PublishCallback callback) {
+    public DeliveryTarget publish(Message received, Router.Origin origin, Router.PublishCallback callback) {
+        Message message = admitted(received);
+        if (message == null) {
+            // a copy that was here already: acknowledged, not routed again
+            if (callback != null) {
+                callback.routed(0, false);
+            }
+            return null;
+        }
         topicMetrics.received(message.topic(), message.payload().length);
         keepSparkplugCertificate(message);
         return router.publish(message, origin, callback);
@@ -301,7 +327,12 @@ public final class BrokerService {
      * A message of the broker's own (an extension's {@code PublishService}): routed like a client's, with no
      * publisher connection; {@code routed} gets the number of targets once every QoS 1/2 copy is stored.
      */
-    public void publishOwn(Message message, Router.PublishCallback routed) {
+    public void publishOwn(Message own, Router.PublishCallback routed) {
+        Message message = admitted(own);
+        if (message == null) {
+            routed.routed(0, false);
+            return;
+        }
         topicMetrics.received(message.topic(), message.payload().length);
         keepSparkplugCertificate(message);
         router.publish(message, new Router.Origin(null, 0, null), routed);
@@ -318,8 +349,11 @@ public final class BrokerService {
             byte[] stamped = PayloadTimestamp.with(payload, now);
             payload = stamped == null ? payload : stamped;
         }
-        router.publish(new Message(will.topic(), will.qos(), will.retain(), payload, will.properties(),
-                will.publisherId(), now), null, null);
+        Message message = admitted(new Message(will.topic(), will.qos(), will.retain(), payload, will.properties(),
+                will.publisherId(), now));
+        if (message != null) {
+            router.publish(message, null, null);
+        }
     }
 
     /**
