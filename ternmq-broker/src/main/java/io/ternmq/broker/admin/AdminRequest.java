@@ -1,5 +1,6 @@
 package io.ternmq.broker.admin;
 
+import io.ternmq.broker.json.Json;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.QueryStringDecoder;

@@ -1,5 +1,6 @@
 package io.ternmq.broker.admin;
 
+import io.ternmq.broker.json.Json;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -25,7 +26,7 @@ final class AdminResponses {
 
     /** A JSON answer of maps, lists and values ({@link Json#write}). */
     static FullHttpResponse json(HttpResponseStatus status, Object body) {
-        return text(status, "application/json", Json.write(body));
+        return text(status, "application/json", Json.write(body) + "\n"); // a line: curl's output ends cleanly
     }
 
     /** An error as {@code {"code":..., "message":...}}; the message is ours, never a stack trace. */

@@ -1,5 +1,6 @@
 package io.ternmq.broker.admin;
 
+import io.ternmq.broker.json.Json;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -275,12 +276,12 @@ final class TracesRoute implements AdminRoute {
                 write("event: dropped\ndata: {\"missed\":" + (events.get(0).seq() - lastSeq - 1) + "}\n\n");
             }
             for (TraceEvent e : events) {
-                write("id: " + e.seq() + "\nevent: " + e.type() + "\ndata: " + Json.write(event(e)).strip()
+                write("id: " + e.seq() + "\nevent: " + e.type() + "\ndata: " + Json.write(event(e))
                         + "\n\n");
                 lastSeq = e.seq();
             }
             if (ended && events.size() < EVENTS_PER_POLL) {
-                write("event: end\ndata: " + Json.write(meta(trace)).strip() + "\n\n");
+                write("event: end\ndata: " + Json.write(meta(trace)) + "\n\n");
                 poll.cancel(false);
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
                 return;

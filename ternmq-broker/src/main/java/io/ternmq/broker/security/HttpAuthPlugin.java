@@ -1,5 +1,6 @@
 package io.ternmq.broker.security;
 
+import io.ternmq.broker.json.Json;
 import io.ternmq.broker.metrics.RateLimitedLog;
 
 import io.ternmq.broker.config.ConfigException;
@@ -234,7 +235,7 @@ public final class HttpAuthPlugin implements SecurityPlugin {
     private CompletableFuture<Decision> post(URI url, Map<String, Object> body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body), StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(withoutNulls(body)), StandardCharsets.UTF_8));
         if (authorizationHeader != null) {
             request.header("Authorization", authorizationHeader);
         }
@@ -262,12 +263,32 @@ public final class HttpAuthPlugin implements SecurityPlugin {
             errorLog.warn("HTTP authentication service {} answered status {}", url, status);
             return Decision.ERROR;
         }
-        String text = response.body() == null ? "" : response.body();
-        String result = Json.field(text, "result");
-        if ("deny".equalsIgnoreCase(result) || "false".equals(Json.field(text, "allow"))) {
+        String text = response.body() == null ? "" : response.body().strip();
+        if (text.isEmpty()) {
+            return Decision.ALLOW; // the status says it all
+        }
+        Map<String, Object> answer;
+        try {
+            answer = Json.parseObject(text);
+        } catch (Json.JsonException e) {
+            return Decision.ALLOW; // a 2xx whose body is not a JSON object: the status says it all
+        }
+        Object result = answer.get("result");
+        if ((result instanceof String r && r.equalsIgnoreCase("deny")) || Boolean.FALSE.equals(answer.get("allow"))) {
             return Decision.DENY;
         }
         return Decision.ALLOW;
+    }
+
+    /** The question without its absent fields (no password: no "password" key), as the service expects it. */
+    private static Map<String, Object> withoutNulls(Map<?, ?> body) {
+        Map<String, Object> present = new java.util.LinkedHashMap<>();
+        body.forEach((k, v) -> {
+            if (v != null) {
+                present.put(String.valueOf(k), v instanceof Map<?, ?> m ? withoutNulls(m) : v);
+            }
+        });
+        return present;
     }
 
     private static String strictUtf8(byte[] bytes) {

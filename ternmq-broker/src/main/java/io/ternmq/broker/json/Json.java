@@ -1,4 +1,4 @@
-package io.ternmq.broker.admin;
+package io.ternmq.broker.json;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,11 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON the admin API reads and writes: request bodies parsed into maps, lists, strings, numbers ({@code Long} or
- * {@code Double}), booleans and null; answers written from the same kinds. Small on purpose: the broker has no JSON
- * library and the API's bodies are a few flat objects.
+ * The JSON the broker reads and writes (the admin API's bodies and answers, the HTTP authentication service's
+ * questions and answers): text parsed into maps, lists, strings, numbers ({@code Long} or {@code Double}), booleans
+ * and null; written from the same kinds. Small on purpose: the broker has no JSON library and these are a few flat
+ * objects.
  */
-final class Json {
+public final class Json {
     private static final int MAX_DEPTH = 16;
 
     private final String text;
@@ -21,14 +22,14 @@ final class Json {
     }
 
     /** A request body that is not JSON: the message names what is wrong and where. */
-    static final class JsonException extends Exception {
+    public static final class JsonException extends Exception {
         JsonException(String message) {
             super(message, null, false, false);
         }
     }
 
     /** Parses one JSON value filling the whole text. */
-    static Object parse(String text) throws JsonException {
+    public static Object parse(String text) throws JsonException {
         Json p = new Json(text);
         p.space();
         Object v = p.value(0);
@@ -41,7 +42,7 @@ final class Json {
 
     /** Parses a JSON object. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> parseObject(String text) throws JsonException {
+    public static Map<String, Object> parseObject(String text) throws JsonException {
         Object v = parse(text);
         if (!(v instanceof Map)) {
             throw new JsonException("the body must be a JSON object");
@@ -224,10 +225,10 @@ final class Json {
     // ------------------------------------------------------------------ writing
 
     /** Writes maps, iterables, strings, numbers, booleans and null as JSON. */
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder b = new StringBuilder();
         write(b, value);
-        return b.append('\n').toString();
+        return b.toString();
     }
 
     private static void write(StringBuilder b, Object v) {
