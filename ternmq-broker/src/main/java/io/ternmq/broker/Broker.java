@@ -90,7 +90,8 @@ public final class Broker implements AutoCloseable {
         // the registry hands wills whose time has come to the service, which is made with the registry
         this.sessions = new LocalSessionRegistry(limits, metrics, router, will -> service().publishWill(will), store);
         // in a cluster, sessions follow their clients between nodes; the local registry still holds this node's
-        this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
+        this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics,
+                this::nextLoop) : null;
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
         ConnectionLimit connectionLimit = new ConnectionLimit(config.security().maxConnections());
         // one context per listener: its authenticator, enhanced methods and authorizer
@@ -141,7 +142,7 @@ public final class Broker implements AutoCloseable {
             broker.recovered = true;
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics,
-                        broker.clusterSessions);
+                        broker.clusterSessions, broker.store);
             }
             // before the first listener opens: the chains are fixed from then on
             broker.extensions = Extensions.start(config.extensions().dir(), config.extensions().slowCallMillis(),
@@ -227,6 +228,11 @@ public final class Broker implements AutoCloseable {
 
     public Store store() {
         return store;
+    }
+
+    /** An event loop for a session made without a connection (restored, or adopted from a dead node). */
+    private io.netty.channel.EventLoop nextLoop() {
+        return server.nextLoop();
     }
 
     /**

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, the only class that touches
- * Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
+ * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory} and {@link SessionReplicas}
+ * (and the replicas' map entry classes), the only classes that touch Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
  *
@@ -86,6 +86,9 @@ final class ClusterMembership implements AutoCloseable {
         c.setProperty("hazelcast.health.monitoring.level", "OFF");
         c.getJetConfig().setEnabled(false);
         c.getMapConfig("default").setBackupCount(settings.backupCount()).setAsyncBackupCount(0);
+        // each group's writes change a replica in place: no copy of the whole session per write
+        c.getMapConfig(SessionReplicas.MAP).setBackupCount(settings.backupCount()).setAsyncBackupCount(0)
+                .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT);
         c.getMemberAttributeConfig().setAttribute(NODE_ID, nodeId);
         c.getMemberAttributeConfig().setAttribute(LINK_PORT, Integer.toString(linkPort));
 
@@ -124,6 +127,11 @@ final class ClusterMembership implements AutoCloseable {
     /** The cluster-wide session directory (a Hazelcast map); after {@link #start}. */
     SessionDirectory sessionDirectory() {
         return new SessionDirectory(hazelcast);
+    }
+
+    /** The copies of every node's stored sessions (a Hazelcast map); after {@link #start}. */
+    SessionReplicas sessionReplicas(io.ternmq.broker.metrics.BrokerMetrics metrics) {
+        return new SessionReplicas(hazelcast, metrics);
     }
 
     /** The other nodes that are members now. */

@@ -51,6 +51,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
 
     private final LocalSessionRegistry local;
     private final BrokerMetrics metrics;
+    private final SessionAdoption adoption;
     private final Map<Key, Incoming> incoming = new ConcurrentHashMap<>();
     /**
      * Per client id, the latest claim generation this node acted on. A local attach and a handover request of one
@@ -62,15 +63,28 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     /** Why this node does not serve now (it sees fewer members than cluster.min_members), or null while it does. */
     private volatile String notServing = "this node has not joined its cluster";
 
-    public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics) {
+    /** @param loops hands out the event loops adopted sessions live on (as restored ones do) */
+    public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics,
+                                  java.util.function.Supplier<EventExecutor> loops) {
         this.local = local;
         this.metrics = metrics;
+        this.adoption = new SessionAdoption(local, metrics, loops);
         local.onSessionEnded(this::ended);
     }
 
     /** The cluster is joined: CONNECTs may come. */
-    void bind(ClusterNode node) {
+    void bind(ClusterNode node, SessionReplicas replicas) {
+        adoption.bind(node, replicas);
         this.node = node;
+    }
+
+    /** A member left: the persistent sessions it held are adopted (its will with them). */
+    void nodeLeft(String nodeId) {
+        adoption.nodeLeft(nodeId);
+    }
+
+    void closeAdoption() {
+        adoption.close();
     }
 
     /**
@@ -78,7 +92,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      * cluster (which empties the directory) their clients find them from any node. Blocks (at start, before the
      * listeners open; not on an event loop). A session the directory says another node holds is left alone.
      */
-    void registerRestored(ClusterNode n) {
+    void registerRestored(ClusterNode n, SessionReplicas replicas) {
         List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
         int[] elsewhere = new int[1];
         for (Session s : local.all()) {
@@ -86,6 +100,14 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 if (entry.holder().equals(n.nodeId())) {
                     s.held(entry.generation());
                 } else {
+                    if (n.isMember(entry.holder())) {
+                        // a live node has it (it adopted it while this node was dead, or took it over): the copy
+                        // here is stale, and neither routes nor publishes a will again
+                        s.submit(() -> {
+                            s.discardWill();
+                            local.discard(s);
+                        });
+                    }
                     synchronized (elsewhere) {
                         elsewhere[0]++;
                     }
@@ -171,8 +193,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 // nothing to lose: its session ended with its connection, or the client asks for a fresh one
                 commitFresh(n, request, loop, connection, generation);
             } else {
-                connection.refuseSession("its session is held by node " + before.holder()
-                        + ", which is not a member now (sessions of a dead node are not adopted yet)");
+                // its node died: adopted here (then this CONNECT claims again and resumes it), unless another node
+                // adopts it first, or its replica is missing; then refused, never given an empty session
+                String dead = before.holder();
+                adoption.adopt(id, dead).whenCompleteAsync((adopted, failure) -> {
+                    if (Boolean.TRUE.equals(adopted)) {
+                        connect(request, loop, connection);
+                    } else {
+                        connection.refuseSession("its session was held by node " + dead + ", which is not a member "
+                                + "now; the session is being adopted by another node, or has no replica");
+                    }
+                }, loop);
             }
             return;
         }
@@ -228,24 +259,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         if (frame instanceof HandoverFrame.Request r) {
-            // no session here moves for this claim, and nothing would remove its fence. It still refuses an older
-            // claim's answer arriving late (which would attach a second session here while the claimant starts a
-            // fresh one), so it goes only once no such answer can come; and not inside the fence's own compute,
-            // where "nothing" may run
-            Runnable forget = () -> n.later(() -> fences.remove(r.clientId(), r.generation()),
-                    FENCE_KEPT_SECONDS);
-            Runnable stale = () -> {
-                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.STALE, null));
-                forget.run();
-            };
-            Runnable nothing = () -> {
-                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING, null));
-                forget.run();
-            };
-            if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
-                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()), nothing, stale))) {
-                stale.run();
-            }
+            // a session this node is adopting is handed over once it is here, never answered "nothing" before
+            adoption.afterAdoption(r.clientId(), () -> requested(n, from, r));
         } else if (frame instanceof HandoverFrame.Done d) {
             local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then));
         } else {
@@ -256,6 +271,27 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 // the claimant gave this handover up: the session stays here and resumes
                 local.handoverAborted(a.clientId(), a.generation());
             }
+        }
+    }
+
+    private void requested(ClusterNode n, String from, HandoverFrame.Request r) {
+        // no session here moves for this claim, and nothing would remove its fence. It still refuses an older
+        // claim's answer arriving late (which would attach a second session here while the claimant starts a
+        // fresh one), so it goes only once no such answer can come; and not inside the fence's own compute,
+        // where "nothing" may run
+        Runnable forget = () -> n.later(() -> fences.remove(r.clientId(), r.generation()),
+                FENCE_KEPT_SECONDS);
+        Runnable stale = () -> {
+            n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.STALE, null));
+            forget.run();
+        };
+        Runnable nothing = () -> {
+            n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING, null));
+            forget.run();
+        };
+        if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
+                r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()), nothing, stale))) {
+            stale.run();
         }
     }
 

@@ -121,6 +121,14 @@ public final class BrokerMetrics {
      * it over, or a newer CONNECT of the client id took it first.
      */
     public final LongAdder takeoversRefused = new LongAdder();
+    /** Sessions of dead nodes this node adopted from their replicas. */
+    public final LongAdder sessionsAdopted = new LongAdder();
+    /** Wills of dead nodes' clients this node published (with the sessions it adopted). */
+    public final LongAdder deadNodeWillsPublished = new LongAdder();
+    /** Replica updates sent and not yet confirmed with their backups (how far replication lags). */
+    public final AtomicLong replicationPending = new AtomicLong();
+    /** Replica updates given up after retries: what waited for them was not acknowledged. */
+    public final LongAdder replicationFailures = new LongAdder();
 
     /** A client finished connecting: counted, and the peak raised if this is a new one. */
     public void clientConnected() {
