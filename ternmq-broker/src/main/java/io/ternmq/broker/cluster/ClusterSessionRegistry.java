@@ -7,6 +7,7 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
+import io.ternmq.broker.session.SessionHandover;
 import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
 import io.ternmq.broker.session.SessionSnapshot;
@@ -315,7 +316,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     }
 
     /** This node's side of a session it hands to node {@code to}: frames on the data link. Owner loop. */
-    private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements Session.Handover {
+    private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements SessionHandover {
         @Override
         public boolean begin(SessionSnapshot snapshot) {
             return send(new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));

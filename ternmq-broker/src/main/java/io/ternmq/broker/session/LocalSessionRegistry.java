@@ -140,7 +140,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      * session is handed over: {@code to} gets its state. {@code nothing} runs (on some loop) when there is nothing
      * to hand over (no session, or it ended now); {@code stale} when a later claim was honoured already.
      */
-    public void handOver(String clientId, long fence, boolean cleanStart, Session.Handover to, Runnable nothing,
+    public void handOver(String clientId, long fence, boolean cleanStart, SessionHandover to, Runnable nothing,
                          Runnable stale) {
         Session s = sessions.get(clientId);
         if (s == null) {
