@@ -100,6 +100,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenAccept(entry -> {
                 if (entry.holder().equals(n.nodeId())) {
                     s.held(entry.generation());
+                    replicateRestored(s, replicas);
                 } else {
                     if (n.isMember(entry.holder())) {
                         // a live node has it (it adopted it while this node was dead, or took it over): the copy
@@ -128,6 +129,47 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                     pending.size(), elsewhere[0]);
         }
     }
+
+    /**
+     * A session restored from this node's store, held here: its replica is made whole (a full restart of the cluster
+     * empties the replicas; until now only what changed would be there), so that it can be adopted if this node dies.
+     * Read on its owner loop, sent without waiting.
+     */
+    private void replicateRestored(Session s, SessionReplicas replicas) {
+        s.submit(() -> {
+            if (s.isEnded() || s.storedQueue() == null) {
+                return;
+            }
+            io.ternmq.broker.store.SessionRecord record = s.storedRecord();
+            List<Subscription> subs = List.copyOf(s.subscriptions());
+            List<Integer> qos2 = s.inboundQos2();
+            readQueue(s.storedQueue(), 0, new ArrayList<>(), entries -> replicas.put(s.clientId(),
+                    io.ternmq.broker.store.ReplicatedSession.fullLog(record, subs, qos2, entries))
+                    .whenComplete((done, failure) -> {
+                        if (failure != null) {
+                            LOG.warn("cluster: the restored session of client '{}' was not replicated: {}",
+                                    s.clientId(), failure.toString());
+                        } else {
+                            LOG.debug("cluster: restored session of client '{}' replicated ({} queued)",
+                                    s.clientId(), entries.size());
+                        }
+                    }));
+        });
+    }
+
+    private static void readQueue(io.ternmq.broker.store.StoredQueue q, long from, List<StoredEntry> into,
+                                  java.util.function.Consumer<List<StoredEntry>> then) {
+        q.read(from, RESTORED_PAGE, page -> {
+            into.addAll(page);
+            if (page.size() == RESTORED_PAGE) {
+                readQueue(q, page.get(page.size() - 1).entry().seq() + 1, into, then);
+            } else {
+                then.accept(into);
+            }
+        });
+    }
+
+    private static final int RESTORED_PAGE = 1000;
 
     /**
      * The membership changed (Hazelcast's event thread): with fewer than {@code minMembers} this node stops serving

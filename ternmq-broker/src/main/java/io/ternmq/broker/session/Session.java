@@ -360,6 +360,19 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         outbox.attached(c);
     }
 
+    /**
+     * The session's record as its store holds it, disconnected now (a restored session's replica is made from it,
+     * with {@link #subscriptions()}, {@link #inboundQos2()} and the stored queue). Owner loop.
+     */
+    public SessionRecord storedRecord() {
+        return record(System.currentTimeMillis());
+    }
+
+    /** Inbound QoS 2 packet ids awaiting their PUBREL. Owner loop. */
+    public List<Integer> inboundQos2() {
+        return awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
+    }
+
     private SessionRecord record(long disconnectedAt) {
         return new SessionRecord(clientId, stored.epoch(), protocolLevel, expiryInterval, disconnectedAt, will,
                 willDelaySeconds);

@@ -46,14 +46,9 @@ final class MirroringWriter implements StoreWriter {
             DataOutputStream d = new DataOutputStream(bytes);
             try {
                 for (Op op : e.getValue()) {
-                    d.writeByte(op.code);
-                    d.writeLong(op.epoch);
-                    d.writeLong(op.number);
-                    writeBytes(d, op.data);
-                    if (op.code == ReplicatedSession.PUT_ENTRY) {
-                        Message m = messages.get(op.messageId);
-                        writeBytes(d, m == null ? null : StoreCodec.message(m));
-                    }
+                    Message m = op.code == ReplicatedSession.PUT_ENTRY ? messages.get(op.messageId) : null;
+                    ReplicatedSession.writeOp(d, op.code, op.epoch, op.number, op.data,
+                            m == null ? null : StoreCodec.message(m));
                 }
             } catch (IOException x) {
                 throw new UncheckedIOException(x);
@@ -61,15 +56,6 @@ final class MirroringWriter implements StoreWriter {
             out.put(e.getKey(), bytes.toByteArray());
         }
         return out;
-    }
-
-    private static void writeBytes(DataOutputStream d, byte[] b) throws IOException {
-        if (b == null) {
-            d.writeInt(-1);
-        } else {
-            d.writeInt(b.length);
-            d.write(b);
-        }
     }
 
     @Override

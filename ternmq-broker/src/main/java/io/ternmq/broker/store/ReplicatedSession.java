@@ -113,6 +113,51 @@ public final class ReplicatedSession {
         return record != null || !queue.isEmpty() || !subscriptions.isEmpty() || !inboundQos2.isEmpty();
     }
 
+    /**
+     * A whole session as one log (its record, subscriptions, inbound QoS 2 ids and every queue entry): what a node
+     * sends for a session it restored from its store, which the cluster's replicas may not hold (a full restart
+     * empties them). Applied to a replica of the same incarnation it adds what is missing, and entries deleted since
+     * (tombstones) stay deleted.
+     */
+    public static byte[] fullLog(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
+                                 List<StoredEntry> entries) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        long epoch = record.epoch();
+        try (DataOutputStream d = new DataOutputStream(b)) {
+            writeOp(d, PUT_RECORD, epoch, 0, StoreCodec.session(record), null);
+            for (Subscription s : subscriptions) {
+                writeOp(d, PUT_SUBSCRIPTION, epoch, 0, StoreCodec.subscription(s), null);
+            }
+            for (int id : inboundQos2) {
+                writeOp(d, PUT_INBOUND_QOS2, epoch, id, null, null);
+            }
+            for (StoredEntry e : entries) {
+                writeOp(d, PUT_ENTRY, epoch, e.entry().seq(), StoreCodec.entry(e.entry().released()
+                        ? new QueueEntry(e.entry().seq(), e.entry().messageId(), e.entry().qos(), e.entry().retain(),
+                        e.entry().subscriptionIds(), e.entry().sharedGroup(), false, e.entry().payloadBytes())
+                        : e.entry()), StoreCodec.message(e.message()));
+                if (e.entry().released()) {
+                    writeOp(d, RELEASE_ENTRY, epoch, e.entry().seq(), null, null);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    /** One write of a log (the format {@link MirroringWriter} records). */
+    static void writeOp(DataOutputStream d, byte code, long epoch, long number, byte[] data, byte[] message)
+            throws IOException {
+        d.writeByte(code);
+        d.writeLong(epoch);
+        d.writeLong(number);
+        writeBytes(d, data);
+        if (code == PUT_ENTRY) {
+            writeBytes(d, message);
+        }
+    }
+
     private void reset(long newEpoch) {
         epoch = newEpoch;
         record = null;
