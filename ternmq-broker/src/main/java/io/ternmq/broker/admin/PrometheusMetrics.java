@@ -151,6 +151,8 @@ public final class PrometheusMetrics implements AutoCloseable {
                 m.deadNodeWillsPublished);
         gauge("ternmq.cluster.replication.pending", "Replica updates sent and not yet confirmed with their backups "
                 + "(replication lag)", s -> m.replicationPending.get());
+        gauge("ternmq.cluster.sessions.without.backup", "Session replicas this node owns with no backup on another "
+                + "member (too few members for cluster.backup_count)", s -> m.sessionsWithoutBackup.get());
         counter("ternmq.cluster.replication.failures", "Replica updates not confirmed after retries (what waited "
                 + "for them was not acknowledged)", m.replicationFailures);
         counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "

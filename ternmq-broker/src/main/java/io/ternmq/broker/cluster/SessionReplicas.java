@@ -32,6 +32,7 @@ final class SessionReplicas implements StoreMirror {
     private static final int ATTEMPTS = 5;
 
     private final IMap<String, ReplicaValue> map;
+    private final HazelcastInstance hazelcast;
     private final BrokerMetrics metrics;
     /** Groups whose acknowledgements wait, oldest first; guarded by itself. */
     private final ArrayDeque<Group> waiting = new ArrayDeque<>();
@@ -47,6 +48,7 @@ final class SessionReplicas implements StoreMirror {
             });
 
     SessionReplicas(HazelcastInstance hazelcast, BrokerMetrics metrics) {
+        this.hazelcast = hazelcast;
         this.map = hazelcast.getMap(MAP);
         this.metrics = metrics;
         releaser.scheduleWithFixedDelay(this::checkLag, LAG_WARN_SECONDS, LAG_WARN_SECONDS, TimeUnit.SECONDS);
@@ -56,6 +58,13 @@ final class SessionReplicas implements StoreMirror {
 
     /** Warns when acknowledgements have waited long for their copies (a member slow to confirm its backups). */
     private void checkLag() {
+        try {
+            // a backup needs another member; with fewer members than backups, each owned replica lacks one
+            boolean alone = hazelcast.getCluster().getMembers().size() < 2;
+            metrics.sessionsWithoutBackup.set(alone ? map.getLocalMapStats().getOwnedEntryCount() : 0);
+        } catch (RuntimeException e) {
+            // shutting down
+        }
         Group head;
         int groups;
         synchronized (waiting) {

@@ -127,6 +127,11 @@ public final class BrokerMetrics {
     public final LongAdder deadNodeWillsPublished = new LongAdder();
     /** Replica updates sent and not yet confirmed with their backups (how far replication lags). */
     public final AtomicLong replicationPending = new AtomicLong();
+    /**
+     * Session replicas this node owns that have no backup on another member (the cluster has too few members for
+     * {@code cluster.backup_count}): their sessions would be lost with this node. Sampled every 5 s.
+     */
+    public final AtomicLong sessionsWithoutBackup = new AtomicLong();
     /** Replica updates given up after retries: what waited for them was not acknowledged. */
     public final LongAdder replicationFailures = new LongAdder();
 
