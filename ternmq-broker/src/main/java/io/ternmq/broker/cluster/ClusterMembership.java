@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory} and {@link SessionReplicas}
- * (and the replicas' map entry classes), the only classes that touch Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
+ * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, {@link SessionReplicas} (and
+ * the replicas' map entry classes) and {@link ConnectionWills}, the only classes that touch Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
  *
@@ -132,6 +132,11 @@ final class ClusterMembership implements AutoCloseable {
     /** The copies of every node's stored sessions (a Hazelcast map); after {@link #start}. */
     SessionReplicas sessionReplicas(io.ternmq.broker.metrics.BrokerMetrics metrics) {
         return new SessionReplicas(hazelcast, metrics);
+    }
+
+    /** The wills of connected clients whose sessions end with their connections; after {@link #start}. */
+    ConnectionWills connectionWills() {
+        return new ConnectionWills(hazelcast);
     }
 
     /** The other nodes that are members now. */

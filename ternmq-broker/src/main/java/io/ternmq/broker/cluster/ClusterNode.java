@@ -99,7 +99,7 @@ public final class ClusterNode implements AutoCloseable {
             node.store = store;
             store.mirrorTo(replicas);
             sessions.registerRestored(node, replicas);
-            sessions.bind(node, replicas);
+            sessions.bind(node, replicas, node.membership.connectionWills());
             node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {
             node.close();

@@ -61,6 +61,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      */
     private final ConcurrentHashMap<String, Long> fences = new ConcurrentHashMap<>();
     private volatile ClusterNode node;
+    private volatile ConnectionWills wills;
     /** Why this node does not serve now (it sees fewer members than cluster.min_members), or null while it does. */
     private volatile String notServing = "this node has not joined its cluster";
 
@@ -74,8 +75,9 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     }
 
     /** The cluster is joined: CONNECTs may come. */
-    void bind(ClusterNode node, SessionReplicas replicas) {
-        adoption.bind(node, replicas);
+    void bind(ClusterNode node, SessionReplicas replicas, ConnectionWills wills) {
+        adoption.bind(node, replicas, wills);
+        this.wills = wills;
         this.node = node;
     }
 
@@ -97,10 +99,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
         int[] elsewhere = new int[1];
         for (Session s : local.all()) {
-            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenAccept(entry -> {
+            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenCompose(entry -> {
                 if (entry.holder().equals(n.nodeId())) {
                     s.held(entry.generation());
-                    replicateRestored(s, replicas);
+                    // waited for too: the node serves only once what it restored could be adopted if it died
+                    return replicateRestored(s, replicas);
                 } else {
                     if (n.isMember(entry.holder())) {
                         // a live node has it (it adopted it while this node was dead, or took it over): the copy
@@ -113,6 +116,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                     synchronized (elsewhere) {
                         elsewhere[0]++;
                     }
+                    return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
             }).toCompletableFuture());
         }
@@ -122,10 +126,12 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            LOG.warn("cluster: restored sessions not all recorded in the session directory: {}", e.toString());
+            LOG.warn("cluster: restored sessions not all recorded in the session directory and replicated: {}",
+                    e.toString());
         }
         if (!pending.isEmpty()) {
-            LOG.info("cluster: {} restored sessions recorded in the session directory ({} held by other nodes)",
+            LOG.info("cluster: {} restored sessions recorded in the session directory and replicated ({} held by "
+                            + "other nodes)",
                     pending.size(), elsewhere[0]);
         }
     }
@@ -135,9 +141,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      * empties the replicas; until now only what changed would be there), so that it can be adopted if this node dies.
      * Read on its owner loop, sent without waiting.
      */
-    private void replicateRestored(Session s, SessionReplicas replicas) {
+    private java.util.concurrent.CompletableFuture<Void> replicateRestored(Session s, SessionReplicas replicas) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         s.submit(() -> {
             if (s.isEnded() || s.storedQueue() == null) {
+                done.complete(null);
                 return;
             }
             io.ternmq.broker.store.SessionRecord record = s.storedRecord();
@@ -145,16 +153,15 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             List<Integer> qos2 = s.inboundQos2();
             readQueue(s.storedQueue(), 0, new ArrayList<>(), entries -> replicas.put(s.clientId(),
                     io.ternmq.broker.store.ReplicatedSession.fullLog(record, subs, qos2, entries))
-                    .whenComplete((done, failure) -> {
+                    .whenComplete((ok, failure) -> {
                         if (failure != null) {
                             LOG.warn("cluster: the restored session of client '{}' was not replicated: {}",
                                     s.clientId(), failure.toString());
-                        } else {
-                            LOG.debug("cluster: restored session of client '{}' replicated ({} queued)",
-                                    s.clientId(), entries.size());
                         }
+                        done.complete(null);
                     }));
         });
+        return done;
     }
 
     private static void readQueue(io.ternmq.broker.store.StoredQueue q, long from, List<StoredEntry> into,
@@ -210,6 +217,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 .whenCompleteAsync((claim, failure) -> {
                     if (failure != null) {
                         connection.refuseSession("the session directory did not answer: " + failure);
+                    } else if (request.expiryInterval() == 0 && request.will() != null && wills != null) {
+                        // no replica holds this session's will: it is kept apart, before the CONNACK, for a
+                        // survivor to publish if this node dies while the client is connected
+                        wills.record(request.clientId(), n.nodeId(), claim.after().generation(), request.will())
+                                .whenCompleteAsync((done, notKept) -> {
+                                    if (notKept != null) {
+                                        connection.refuseSession("the will could not be replicated: " + notKept);
+                                    } else {
+                                        claimed(n, request, loop, connection, claim);
+                                    }
+                                }, loop);
                     } else {
                         claimed(n, request, loop, connection, claim);
                     }
@@ -354,6 +372,10 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             // a session ended by another node's claim (handed over, or Clean Start there) leaves the entry alone
             n.directory().release(s.clientId(), n.nodeId(), held);
             fences.remove(s.clientId(), s.fence());
+            ConnectionWills w = wills;
+            if (w != null && s.storedQueue() == null) {
+                w.release(s.clientId(), n.nodeId(), held); // its will was published or discarded here
+            }
         }
     }
 

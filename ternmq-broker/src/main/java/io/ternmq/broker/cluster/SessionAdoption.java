@@ -48,6 +48,7 @@ final class SessionAdoption implements AutoCloseable {
     });
     private volatile ClusterNode node;
     private volatile SessionReplicas replicas;
+    private volatile ConnectionWills wills;
     /** Adoptions under way here, by client id: registered before the directory names this node. */
     private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Boolean>> adopting =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -58,19 +59,53 @@ final class SessionAdoption implements AutoCloseable {
         this.loops = loops;
     }
 
-    void bind(ClusterNode node, SessionReplicas replicas) {
+    void bind(ClusterNode node, SessionReplicas replicas, ConnectionWills wills) {
         this.node = node;
         this.replicas = replicas;
+        this.wills = wills;
     }
 
     /** A member left: its persistent sessions are adopted (Hazelcast's event thread; the work runs elsewhere). */
     void nodeLeft(String dead) {
         try {
+            scans.execute(() -> publishWills(dead));
             scans.execute(() -> scan(dead, true));
             CompletableFuture.delayedExecutor(SECOND_PASS_SECONDS, TimeUnit.SECONDS, scans)
                     .execute(() -> scan(dead, false));
         } catch (RejectedExecutionException e) {
             // stopping
+        }
+    }
+
+    /**
+     * The wills of the dead node's clients whose sessions ended with their connections (no session to adopt): each
+     * taken by one survivor (an entry processor) and published at once, since such a session ends with its
+     * connection, and with it any Will Delay Interval.
+     */
+    private void publishWills(String dead) {
+        ClusterNode n = node;
+        ConnectionWills w = wills;
+        if (n == null || w == null || n.isMember(dead)) {
+            return;
+        }
+        Set<String> held;
+        try {
+            held = w.heldBy(dead);
+        } catch (RuntimeException e) {
+            LOG.warn("cluster: could not list the wills of node {}'s clients: {}", dead, e.toString());
+            return;
+        }
+        for (String clientId : held) {
+            w.take(clientId, dead).whenComplete((will, failure) -> {
+                if (will != null) {
+                    metrics.deadNodeWillsPublished.increment();
+                    LOG.info("cluster: published the will of client '{}' of dead node {}", clientId, dead);
+                    local.publishWill(will);
+                } else if (failure != null) {
+                    LOG.warn("cluster: the will of client '{}' of dead node {} could not be taken: {}", clientId,
+                            dead, failure.toString());
+                }
+            });
         }
     }
 

@@ -107,8 +107,9 @@ class ClusterDeathTest {
     }
 
     @Test
-    @DisplayName("wills of a killed node's clients are published once by a survivor, a delayed one after its Will "
-            + "Delay Interval, and not at all for a client that resumes its session within it")
+    @DisplayName("wills of a killed node's clients (persistent sessions, and one that ends with its connection) are "
+            + "published once by a survivor, a delayed one after its Will Delay Interval, and not at all for a client "
+            + "that resumes its session within it")
     void willsOfTheDeadNodesClientsArePublishedOnce() throws Exception {
         cluster = ClusterHarness.start(3);
         List<Paho5Client> clients = new ArrayList<>();
@@ -118,6 +119,10 @@ class ClusterDeathTest {
             clients.add(Paho5Client.connect(cluster.node(0).uri(), "will-now", withWill("wills/now", 0)));
             clients.add(Paho5Client.connect(cluster.node(0).uri(), "will-late", withWill("wills/late", 6)));
             clients.add(Paho5Client.connect(cluster.node(0).uri(), "will-back", withWill("wills/back", 12)));
+            // a session that ends with its connection: no replica; its will is kept apart
+            MqttConnectionOptions clean = withWill("wills/clean", 0);
+            clean.setSessionExpiryInterval(0L);
+            clients.add(Paho5Client.connect(cluster.node(0).uri(), "will-clean", clean));
             long killedAt = System.nanoTime();
             kill(0);
 
@@ -127,13 +132,14 @@ class ClusterDeathTest {
             Paho5Client back = reconnect(2, "will-back", persistent(false));
             try {
                 assertThat(back.connectToken().getSessionPresent()).as(cluster.logs()).isTrue();
-                cluster.awaitCondition("both wills of the clients that stayed away", Duration.ofSeconds(60), () -> {
+                cluster.awaitCondition("the wills of the clients that stayed away", Duration.ofSeconds(60), () -> {
                     Paho5Client.Received r;
                     while ((r = watcher.poll(0)) != null) {
                         count.merge(r.topic(), 1, Integer::sum);
                         arrivedAfter.putIfAbsent(r.topic(), (System.nanoTime() - killedAt) / 1_000_000);
                     }
-                    return count.containsKey("wills/now") && count.containsKey("wills/late");
+                    return count.containsKey("wills/now") && count.containsKey("wills/late")
+                            && count.containsKey("wills/clean");
                 });
                 // past the longest will delay (12 s from the adoption): nothing more, nothing twice
                 long until = killedAt + Duration.ofSeconds(16).toNanos();
@@ -146,7 +152,8 @@ class ClusterDeathTest {
             } finally {
                 back.close();
             }
-            assertThat(count).as(cluster.logs()).isEqualTo(Map.of("wills/now", 1, "wills/late", 1));
+            assertThat(count).as(cluster.logs()).isEqualTo(Map.of("wills/now", 1, "wills/late", 1,
+                    "wills/clean", 1));
             assertThat(arrivedAfter.get("wills/late")).as("the 6 s will delay is honoured")
                     .isGreaterThanOrEqualTo(6_000);
         } finally {
