@@ -102,7 +102,8 @@ for round in $(seq 1 "$ROUNDS"); do
           > "$WORK/broker.log" 2>&1 & PID=$!
       fi
     fi
-    for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    # up to 30 s: a cluster node joins its cluster (Hazelcast) before it listens
+    for _ in $(seq 300); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
     # shellcheck disable=SC2086 # LOAD and bench_args hold the scenario's arguments
     line=$($(pin "$BENCH_CPU") java -jar "$BENCH_JAR" $LOAD $bench_args -p "$port" -d "$DURATION" --warmup "$WARMUP" \
       --broker-pid "$PID" --quiet 2>/dev/null | grep -o 'RESULT {[^}]*}' || true)

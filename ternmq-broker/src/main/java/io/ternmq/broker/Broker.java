@@ -105,7 +105,8 @@ public final class Broker implements AutoCloseable {
         // the registry hands wills whose time has come to the service, which is made with the registry
         this.sessions = new LocalSessionRegistry(limits, metrics, router, will -> service().publishWill(will), store);
         // in a cluster, sessions follow their clients between nodes; the local registry still holds this node's
-        this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics) : null;
+        this.clusterSessions = config.cluster().enabled() ? new ClusterSessionRegistry(sessions, metrics,
+                this::nextLoop) : null;
         this.service = new BrokerService(clusterSessions != null ? clusterSessions : sessions, router, metrics);
         // before recovery: a bridge's stored session comes back with the bridge's own queue bounds
         this.bridges = Bridges.reserve(config.bridges(), sessions, service, config.storage().dataDir(), metrics);
@@ -165,7 +166,7 @@ public final class Broker implements AutoCloseable {
             broker.recovered = true;
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics,
-                        broker.clusterSessions);
+                        broker.clusterSessions, broker.store);
             }
             // before the first listener opens: the chains are fixed from then on
             broker.extensions.start(broker.service);
@@ -276,6 +277,11 @@ public final class Broker implements AutoCloseable {
 
     public Store store() {
         return store;
+    }
+
+    /** An event loop for a session made without a connection (restored, or adopted from a dead node). */
+    private io.netty.channel.EventLoop nextLoop() {
+        return server.nextLoop();
     }
 
     /**

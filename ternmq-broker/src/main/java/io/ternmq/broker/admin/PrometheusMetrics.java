@@ -161,6 +161,16 @@ public final class PrometheusMetrics implements AutoCloseable {
                 + "takeovers)", "received", m.sessionsReceived);
         counter("ternmq.cluster.takeovers.refused", "CONNECTs refused because their session's node did not hand it "
                 + "over (dead, or a later claim won)", m.takeoversRefused);
+        counter("ternmq.cluster.sessions.adopted", "Sessions of dead nodes this node adopted from their replicas",
+                m.sessionsAdopted);
+        counter("ternmq.cluster.dead.node.wills", "Wills of dead nodes' clients this node published",
+                m.deadNodeWillsPublished);
+        gauge("ternmq.cluster.replication.pending", "Replica updates sent and not yet confirmed with their backups "
+                + "(replication lag)", s -> m.replicationPending.get());
+        gauge("ternmq.cluster.sessions.without.backup", "Session replicas this node owns with no backup on another "
+                + "member (too few members for cluster.backup_count)", s -> m.sessionsWithoutBackup.get());
+        counter("ternmq.cluster.replication.failures", "Replica updates not confirmed after retries (what waited "
+                + "for them was not acknowledged)", m.replicationFailures);
         counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "
                 + "secret or version; a malformed, truncated or oversized frame)", m.linkFramesRefused);
         counter("ternmq.cluster.retained.replication.failures", "Retained changes the cluster's retained map could "

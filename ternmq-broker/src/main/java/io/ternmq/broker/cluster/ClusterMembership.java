@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory} and {@link RetainedMap}, the
- * only class that touches Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
+ * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, {@link RetainedMap},
+ * {@link SessionReplicas} (and the replicas' map entry classes) and {@link ConnectionWills}, the only classes that
+ * touch Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
  *
@@ -88,6 +89,9 @@ final class ClusterMembership implements AutoCloseable {
         c.getMapConfig("default").setBackupCount(settings.backupCount()).setAsyncBackupCount(0);
         c.getMapConfig(RetainedMap.MAP).setBackupCount(settings.backupCount()).setAsyncBackupCount(0)
                 .getMergePolicyConfig().setPolicy(RetainedMergePolicy.class.getName());
+        // each group's writes change a replica in place: no copy of the whole session per write
+        c.getMapConfig(SessionReplicas.MAP).setBackupCount(settings.backupCount()).setAsyncBackupCount(0)
+                .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT);
         c.getMemberAttributeConfig().setAttribute(NODE_ID, nodeId);
         c.getMemberAttributeConfig().setAttribute(LINK_PORT, Integer.toString(linkPort));
 
@@ -131,6 +135,16 @@ final class ClusterMembership implements AutoCloseable {
     /** The cluster's retained messages (a Hazelcast map); after {@link #start}. */
     RetainedMap retainedMap() {
         return new RetainedMap(hazelcast);
+    }
+
+    /** The copies of every node's stored sessions (a Hazelcast map); after {@link #start}. */
+    SessionReplicas sessionReplicas(io.ternmq.broker.metrics.BrokerMetrics metrics) {
+        return new SessionReplicas(hazelcast, metrics);
+    }
+
+    /** The wills of connected clients whose sessions end with their connections; after {@link #start}. */
+    ConnectionWills connectionWills() {
+        return new ConnectionWills(hazelcast);
     }
 
     /** The other nodes that are members now. */

@@ -18,6 +18,7 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.routing.DeliveryTarget;
 import io.ternmq.broker.routing.LocalRoutes;
 import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +69,8 @@ public final class ClusterNode implements AutoCloseable {
     /** A member left since the last join: the next join reloads the retained map. Under this node's monitor. */
     private boolean lostMembers;
     private SessionDirectory directory;
+    private SessionReplicas replicas;
+    private Store store;
 
     private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
         this.settings = config.cluster();
@@ -90,7 +93,7 @@ public final class ClusterNode implements AutoCloseable {
      * @param router a router made with this node's {@link LocalRoutes}
      */
     public static ClusterNode start(BrokerConfig config, Router router, BrokerMetrics metrics,
-                                    ClusterSessionRegistry sessions) throws InterruptedException {
+                                    ClusterSessionRegistry sessions, Store store) throws InterruptedException {
         ClusterNode node = new ClusterNode(config, router, metrics);
         try {
             node.sessions = sessions;
@@ -103,8 +106,13 @@ public final class ClusterNode implements AutoCloseable {
             node.awaitPeersReady();
             node.retained.start(node.membership.retainedMap());
             router.replicateRetainedWith(node.retained);
-            sessions.registerRestored(node);
-            sessions.bind(node);
+            // from here on every session write is also held by another member before it is acknowledged
+            SessionReplicas replicas = node.membership.sessionReplicas(metrics);
+            node.replicas = replicas;
+            node.store = store;
+            store.mirrorTo(replicas);
+            sessions.registerRestored(node, replicas);
+            sessions.bind(node, replicas, node.membership.connectionWills());
             node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {
             node.close();
@@ -358,6 +366,9 @@ public final class ClusterNode implements AutoCloseable {
                 routes.peerLeft(p.nodeId());
                 retained.peerLeft(p.nodeId());
                 shared.peerLeft(p.nodeId());
+                if (sessions != null) {
+                    sessions.nodeLeft(p.nodeId()); // its sessions are adopted (on another thread)
+                }
             }
         }
         quorumCheck(); // outside the monitor: it visits every local session
@@ -365,6 +376,14 @@ public final class ClusterNode implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sessions != null) {
+            sessions.closeAdoption();
+        }
+        if (store != null) {
+            // the store outlives the cluster (it closes last): its final writes are its own only
+            store.mirrorTo(null);
+            replicas.close();
+        }
         if (membership != null) {
             membership.close();
         }

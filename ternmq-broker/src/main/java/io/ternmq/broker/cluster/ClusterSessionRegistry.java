@@ -7,6 +7,7 @@ import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionConnection;
+import io.ternmq.broker.session.SessionHandover;
 import io.ternmq.broker.session.SessionRegistry;
 import io.ternmq.broker.session.SessionRequest;
 import io.ternmq.broker.session.SessionSnapshot;
@@ -51,6 +52,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
 
     private final LocalSessionRegistry local;
     private final BrokerMetrics metrics;
+    private final SessionAdoption adoption;
     private final Map<Key, Incoming> incoming = new ConcurrentHashMap<>();
     /**
      * Per client id, the latest claim generation this node acted on. A local attach and a handover request of one
@@ -59,18 +61,33 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      */
     private final ConcurrentHashMap<String, Long> fences = new ConcurrentHashMap<>();
     private volatile ClusterNode node;
+    private volatile ConnectionWills wills;
     /** Why this node does not serve now (it sees fewer members than cluster.min_members), or null while it does. */
     private volatile String notServing = "this node has not joined its cluster";
 
-    public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics) {
+    /** @param loops hands out the event loops adopted sessions live on (as restored ones do) */
+    public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics,
+                                  java.util.function.Supplier<EventExecutor> loops) {
         this.local = local;
         this.metrics = metrics;
+        this.adoption = new SessionAdoption(local, metrics, loops);
         local.onSessionEnded(this::ended);
     }
 
     /** The cluster is joined: CONNECTs may come. */
-    void bind(ClusterNode node) {
+    void bind(ClusterNode node, SessionReplicas replicas, ConnectionWills wills) {
+        adoption.bind(node, replicas, wills);
+        this.wills = wills;
         this.node = node;
+    }
+
+    /** A member left: the persistent sessions it held are adopted (its will with them). */
+    void nodeLeft(String nodeId) {
+        adoption.nodeLeft(nodeId);
+    }
+
+    void closeAdoption() {
+        adoption.close();
     }
 
     /**
@@ -78,17 +95,28 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      * cluster (which empties the directory) their clients find them from any node. Blocks (at start, before the
      * listeners open; not on an event loop). A session the directory says another node holds is left alone.
      */
-    void registerRestored(ClusterNode n) {
+    void registerRestored(ClusterNode n, SessionReplicas replicas) {
         List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
         int[] elsewhere = new int[1];
         for (Session s : local.all()) {
-            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenAccept(entry -> {
+            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenCompose(entry -> {
                 if (entry.holder().equals(n.nodeId())) {
                     s.held(entry.generation());
+                    // waited for too: the node serves only once what it restored could be adopted if it died
+                    return replicateRestored(s, replicas);
                 } else {
+                    if (n.isMember(entry.holder())) {
+                        // a live node has it (it adopted it while this node was dead, or took it over): the copy
+                        // here is stale, and neither routes nor publishes a will again
+                        s.submit(() -> {
+                            s.discardWill();
+                            local.discard(s);
+                        });
+                    }
                     synchronized (elsewhere) {
                         elsewhere[0]++;
                     }
+                    return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
             }).toCompletableFuture());
         }
@@ -98,13 +126,57 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            LOG.warn("cluster: restored sessions not all recorded in the session directory: {}", e.toString());
+            LOG.warn("cluster: restored sessions not all recorded in the session directory and replicated: {}",
+                    e.toString());
         }
         if (!pending.isEmpty()) {
-            LOG.info("cluster: {} restored sessions recorded in the session directory ({} held by other nodes)",
+            LOG.info("cluster: {} restored sessions recorded in the session directory and replicated ({} held by "
+                            + "other nodes)",
                     pending.size(), elsewhere[0]);
         }
     }
+
+    /**
+     * A session restored from this node's store, held here: its replica is made whole (a full restart of the cluster
+     * empties the replicas; until now only what changed would be there), so that it can be adopted if this node dies.
+     * Read on its owner loop, sent without waiting.
+     */
+    private java.util.concurrent.CompletableFuture<Void> replicateRestored(Session s, SessionReplicas replicas) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        s.submit(() -> {
+            if (s.isEnded() || s.storedQueue() == null) {
+                done.complete(null);
+                return;
+            }
+            io.ternmq.broker.store.SessionRecord record = s.storedRecord();
+            List<Subscription> subs = List.copyOf(s.subscriptions());
+            List<Integer> qos2 = s.inboundQos2();
+            readQueue(s.storedQueue(), 0, new ArrayList<>(), entries -> replicas.put(s.clientId(),
+                    io.ternmq.broker.store.ReplicatedSession.fullLog(record, subs, qos2, entries))
+                    .whenComplete((ok, failure) -> {
+                        if (failure != null) {
+                            LOG.warn("cluster: the restored session of client '{}' was not replicated: {}",
+                                    s.clientId(), failure.toString());
+                        }
+                        done.complete(null);
+                    }));
+        });
+        return done;
+    }
+
+    private static void readQueue(io.ternmq.broker.store.StoredQueue q, long from, List<StoredEntry> into,
+                                  java.util.function.Consumer<List<StoredEntry>> then) {
+        q.read(from, RESTORED_PAGE, page -> {
+            into.addAll(page);
+            if (page.size() == RESTORED_PAGE) {
+                readQueue(q, page.get(page.size() - 1).entry().seq() + 1, into, then);
+            } else {
+                then.accept(into);
+            }
+        });
+    }
+
+    private static final int RESTORED_PAGE = 1000;
 
     /**
      * The membership changed (Hazelcast's event thread): with fewer than {@code minMembers} this node stops serving
@@ -145,6 +217,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 .whenCompleteAsync((claim, failure) -> {
                     if (failure != null) {
                         connection.refuseSession("the session directory did not answer: " + failure);
+                    } else if (request.expiryInterval() == 0 && request.will() != null && wills != null) {
+                        // no replica holds this session's will: it is kept apart, before the CONNACK, for a
+                        // survivor to publish if this node dies while the client is connected
+                        wills.record(request.clientId(), n.nodeId(), claim.after().generation(), request.will())
+                                .whenCompleteAsync((done, notKept) -> {
+                                    if (notKept != null) {
+                                        connection.refuseSession("the will could not be replicated: " + notKept);
+                                    } else {
+                                        claimed(n, request, loop, connection, claim);
+                                    }
+                                }, loop);
                     } else {
                         claimed(n, request, loop, connection, claim);
                     }
@@ -171,8 +254,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 // nothing to lose: its session ended with its connection, or the client asks for a fresh one
                 commitFresh(n, request, loop, connection, generation);
             } else {
-                connection.refuseSession("its session is held by node " + before.holder()
-                        + ", which is not a member now (sessions of a dead node are not adopted yet)");
+                // its node died: adopted here (then this CONNECT claims again and resumes it), unless another node
+                // adopts it first, or its replica is missing; then refused, never given an empty session
+                String dead = before.holder();
+                adoption.adopt(id, dead).whenCompleteAsync((adopted, failure) -> {
+                    if (Boolean.TRUE.equals(adopted)) {
+                        connect(request, loop, connection);
+                    } else {
+                        connection.refuseSession("its session was held by node " + dead + ", which is not a member "
+                                + "now; the session is being adopted by another node, or has no replica");
+                    }
+                }, loop);
             }
             return;
         }
@@ -228,24 +320,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         if (frame instanceof HandoverFrame.Request r) {
-            // no session here moves for this claim, and nothing would remove its fence. It still refuses an older
-            // claim's answer arriving late (which would attach a second session here while the claimant starts a
-            // fresh one), so it goes only once no such answer can come; and not inside the fence's own compute,
-            // where "nothing" may run
-            Runnable forget = () -> n.later(() -> fences.remove(r.clientId(), r.generation()),
-                    FENCE_KEPT_SECONDS);
-            Runnable stale = () -> {
-                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.STALE, null));
-                forget.run();
-            };
-            Runnable nothing = () -> {
-                n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING, null));
-                forget.run();
-            };
-            if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
-                    r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()), nothing, stale))) {
-                stale.run();
-            }
+            // a session this node is adopting is handed over once it is here, never answered "nothing" before
+            adoption.afterAdoption(r.clientId(), () -> requested(n, from, r));
         } else if (frame instanceof HandoverFrame.Done d) {
             local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then));
         } else {
@@ -256,6 +332,27 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 // the claimant gave this handover up: the session stays here and resumes
                 local.handoverAborted(a.clientId(), a.generation());
             }
+        }
+    }
+
+    private void requested(ClusterNode n, String from, HandoverFrame.Request r) {
+        // no session here moves for this claim, and nothing would remove its fence. It still refuses an older
+        // claim's answer arriving late (which would attach a second session here while the claimant starts a
+        // fresh one), so it goes only once no such answer can come; and not inside the fence's own compute,
+        // where "nothing" may run
+        Runnable forget = () -> n.later(() -> fences.remove(r.clientId(), r.generation()),
+                FENCE_KEPT_SECONDS);
+        Runnable stale = () -> {
+            n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.STALE, null));
+            forget.run();
+        };
+        Runnable nothing = () -> {
+            n.send(from, new HandoverFrame.Begin(r.generation(), r.clientId(), HandoverFrame.NOTHING, null));
+            forget.run();
+        };
+        if (!underFence(r.clientId(), r.generation(), () -> local.handOver(r.clientId(), r.generation(),
+                r.cleanStart(), new Outgoing(n, from, r.generation(), r.clientId()), nothing, stale))) {
+            stale.run();
         }
     }
 
@@ -275,11 +372,15 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             // a session ended by another node's claim (handed over, or Clean Start there) leaves the entry alone
             n.directory().release(s.clientId(), n.nodeId(), held);
             fences.remove(s.clientId(), s.fence());
+            ConnectionWills w = wills;
+            if (w != null && s.storedQueue() == null) {
+                w.release(s.clientId(), n.nodeId(), held); // its will was published or discarded here
+            }
         }
     }
 
     /** This node's side of a session it hands to node {@code to}: frames on the data link. Owner loop. */
-    private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements Session.Handover {
+    private record Outgoing(ClusterNode node, String to, long generation, String clientId) implements SessionHandover {
         @Override
         public boolean begin(SessionSnapshot snapshot) {
             return send(new HandoverFrame.Begin(generation, clientId, HandoverFrame.SESSION, snapshot));

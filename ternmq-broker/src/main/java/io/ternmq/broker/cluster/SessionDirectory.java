@@ -21,9 +21,36 @@ final class SessionDirectory {
     }
 
     private final IMap<String, String> map;
+    private final HazelcastInstance hazelcast;
 
     SessionDirectory(HazelcastInstance hazelcast) {
+        this.hazelcast = hazelcast;
         this.map = hazelcast.getMap(MAP);
+    }
+
+    /**
+     * The client ids of persistent sessions the directory says {@code node} holds. A query of every partition:
+     * blocks, so never on an event loop.
+     */
+    java.util.Set<String> heldBy(String node) {
+        return map.keySet(new HeldBy(node));
+    }
+
+    /** Whether this member owns the client id's partition now (adoptions start with those). */
+    boolean ownedHere(String clientId) {
+        com.hazelcast.cluster.Member owner = hazelcast.getPartitionService().getPartition(clientId).getOwner();
+        return owner != null && owner.localMember();
+    }
+
+    /**
+     * {@code adopter} takes the session of a client whose holder {@code dead} left the cluster: atomically, so that
+     * of every node trying exactly one does; the generation goes up, fencing every earlier claim.
+     *
+     * @return the entry naming the adopter, or null if {@code dead} no longer holds it (another node adopted it, or
+     * its client connected elsewhere)
+     */
+    CompletionStage<DirectoryEntry> adopt(String clientId, String dead, String adopter) {
+        return map.submitToKey(clientId, new AdoptProcessor(dead, adopter));
     }
 
     CompletionStage<Claim> claim(String clientId, String node, boolean persistent) {
@@ -84,6 +111,29 @@ final class SessionDirectory {
             DirectoryEntry held = new DirectoryEntry(1, node, true);
             e.setValue(held.encode());
             return held;
+        }
+    }
+
+    private record AdoptProcessor(String dead, String adopter)
+            implements EntryProcessor<String, String, DirectoryEntry> {
+        @Override
+        public DirectoryEntry process(Map.Entry<String, String> e) {
+            DirectoryEntry current = DirectoryEntry.decode(e.getValue());
+            if (current == null || !current.holder().equals(dead)) {
+                return null;
+            }
+            DirectoryEntry adopted = new DirectoryEntry(current.generation() + 1, adopter, current.persistent());
+            e.setValue(adopted.encode());
+            return adopted;
+        }
+    }
+
+    /** Persistent sessions held by one node: run on every member over its own partitions. */
+    private record HeldBy(String node) implements com.hazelcast.query.Predicate<String, String> {
+        @Override
+        public boolean apply(Map.Entry<String, String> e) {
+            DirectoryEntry d = DirectoryEntry.decode(e.getValue());
+            return d != null && d.persistent() && d.holder().equals(node);
         }
     }
 

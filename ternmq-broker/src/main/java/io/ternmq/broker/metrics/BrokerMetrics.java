@@ -154,6 +154,19 @@ public final class BrokerMetrics {
      * it over, or a newer CONNECT of the client id took it first.
      */
     public final LongAdder takeoversRefused = new LongAdder();
+    /** Sessions of dead nodes this node adopted from their replicas. */
+    public final LongAdder sessionsAdopted = new LongAdder();
+    /** Wills of dead nodes' clients this node published (with the sessions it adopted). */
+    public final LongAdder deadNodeWillsPublished = new LongAdder();
+    /** Replica updates sent and not yet confirmed with their backups (how far replication lags). */
+    public final AtomicLong replicationPending = new AtomicLong();
+    /**
+     * Session replicas this node owns that have no backup on another member (the cluster has too few members for
+     * {@code cluster.backup_count}): their sessions would be lost with this node. Sampled every 5 s.
+     */
+    public final AtomicLong sessionsWithoutBackup = new AtomicLong();
+    /** Replica updates given up after retries: what waited for them was not acknowledged. */
+    public final LongAdder replicationFailures = new LongAdder();
 
     /** A client finished connecting: counted, and the peak raised if this is a new one. */
     public void clientConnected() {

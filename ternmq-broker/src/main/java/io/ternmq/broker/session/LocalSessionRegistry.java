@@ -157,7 +157,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      * session is handed over: {@code to} gets its state. {@code nothing} runs (on some loop) when there is nothing
      * to hand over (no session, or it ended now); {@code stale} when a later claim was honoured already.
      */
-    public void handOver(String clientId, long fence, boolean cleanStart, Session.Handover to, Runnable nothing,
+    public void handOver(String clientId, long fence, boolean cleanStart, SessionHandover to, Runnable nothing,
                          Runnable stale) {
         Session s = sessions.get(clientId);
         if (s == null) {
@@ -202,6 +202,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             routesGone.accept(() -> s.submit(() -> {
                 if (!s.isEnded() && s.fence() == fence) {
                     s.handoverCompleted();
+                    // a will waiting for its delay (an adopted or restored session's) is not published: the
+                    // session goes on elsewhere [MQTT-3.1.3-9]
+                    s.discardWill();
                     end(s);
                 }
             }));
@@ -267,6 +270,78 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             ready.run();
         }));
         return s;
+    }
+
+    /**
+     * A session of a node that died, adopted from its replica (the cluster decided this node adopts it, under claim
+     * generation {@code fence}): made here on {@code owner}, offline, as if restored from this node's own store
+     * (queue entries with their seqs and PUBREC state, inbound QoS 2 ids, the will waiting for what is left of its
+     * delay, counting from now if its client was connected, the expiry clock), stored here as one write, and
+     * routed. Its will, when due, counts as a dead node's ({@code deadNodeWillsPublished}), unless a connection
+     * attached first.
+     */
+    public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
+                         List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner) {
+        String clientId = replicated.clientId();
+        AdoptedHost adoptedHost = new AdoptedHost();
+        Session s = new Session(clientId, replicated.expiryInterval(), owner, limits, metrics, adoptedHost, store);
+        adoptedHost.session = s;
+        s.raiseFence(fence);
+        s.held(fence);
+        StoredQueue q = s.storedQueue();
+        SessionRecord record = new SessionRecord(clientId, q.epoch(), replicated.protocolLevel(),
+                replicated.expiryInterval(), replicated.disconnectedAtMillis(), replicated.will(),
+                replicated.willDelaySeconds());
+        long firstSeq = entries.isEmpty() ? 1 : entries.get(0).entry().seq();
+        long nextSeq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
+        long bytes = 0;
+        for (StoredEntry e : entries) {
+            bytes += e.entry().payloadBytes();
+        }
+        for (Subscription sub : subscriptions) {
+            s.putSubscription(sub);
+        }
+        // not visible to any other thread yet: its state is set here, before the registry and routing know it
+        s.recover(record, inboundQos2, entries.size(), bytes, firstSeq, nextSeq);
+        sessions.compute(clientId, (id, before) -> {
+            if (before != null) {
+                before.post(() -> {
+                    before.discardWill(); // a stale copy's will is not this session's
+                    before.detachForTakeover();
+                    finish(before);
+                });
+            }
+            return s;
+        });
+        // submitted before any route exists: whatever is published to the session from now on is queued after it
+        store.submit(new SessionImport(q, record, subscriptions, inboundQos2, entries, () -> { }));
+        for (Subscription sub : subscriptions) {
+            router.subscribe(s, sub);
+        }
+        return s;
+    }
+
+    /** The host of an adopted session: counts the will it came with as a dead node's. */
+    private final class AdoptedHost implements SessionHost {
+        Session session;
+
+        @Override
+        public void endSession(Session s) {
+            LocalSessionRegistry.this.endSession(s);
+        }
+
+        @Override
+        public void publishWill(Message will) {
+            if (session.attachGeneration() == 0) {
+                metrics.deadNodeWillsPublished.increment();
+            }
+            LocalSessionRegistry.this.publishWill(will);
+        }
+
+        @Override
+        public void redirectShared(Delivery delivery) {
+            LocalSessionRegistry.this.redirectShared(delivery);
+        }
     }
 
     /** A delivery the other node carried after the snapshot of a session moving here: to the end of its queue. */

@@ -71,58 +71,17 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Set<Integer> awaitingPubrel;
     /**
      * The cluster's claims on this session; null on a single node and until the first claim. Guarded by this
-     * session's monitor. Apart, like {@link #move}: every session on every broker would carry their fields.
+     * session's monitor. Apart, like {@link #export}: every session on every broker would carry their fields.
      */
     private Claims claims;
     /** Set while the session is being handed to another node: it takes what arrives from then on. */
-    private Move move;
+    private SessionExport export;
 
     /** See {@link #fence()} and {@link #holdGeneration()}. */
     private static final class Claims {
         long fence;
         long holdGeneration;
     }
-
-    /** A handover under way: where the session goes, and how far its export got. */
-    private static final class Move {
-        final Handover to;
-        /** How many messages were in flight when the first of the current handovers cleared the window. */
-        final int inflightBefore;
-        /** While the export reads the store: entries that arrived meanwhile, to carry if the snapshot lacks them. */
-        List<StoredEntry> arrivedDuringExport = new java.util.ArrayList<>();
-        /** Entries up to this seq were in the snapshot sent; later ones are carried. */
-        long exportedUpTo = Long.MAX_VALUE;
-
-        Move(Handover to, int inflightBefore) {
-            this.to = to;
-            this.inflightBefore = inflightBefore;
-        }
-    }
-
-    /**
-     * Where a session handed to another node goes (the cluster's data link). Called on the owner loop: the state
-     * ({@link #begin}), every stored queue entry in seq order ({@link #entry}), {@link #end}; then each stored entry
-     * that arrives after the snapshot ({@link #carry}) until the session ends here. Each returns false if the frame
-     * could not be sent (the link's backlog is full): then the handover stops and the session stays here.
-     */
-    public interface Handover {
-        boolean begin(SessionSnapshot snapshot);
-
-        boolean entry(StoredEntry entry);
-
-        boolean end(int entries);
-
-        boolean carry(StoredEntry entry);
-
-        /** A later claim (a handover elsewhere, or a connection here) took the session first: this one stops. */
-        void superseded();
-
-        /** Whether the way to the other node is backed up: the export then waits before reading its next page. */
-        default boolean congested() {
-            return false;
-        }
-    }
-
 
     /**
      * @param store the broker's store; used only if the session outlives its connection ({@code expiryInterval != 0})
@@ -213,8 +172,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     void handle(Object work) {
-        if (move != null && !ended && !(work instanceof Runnable)) {
-            moving(work);
+        if (export != null && !ended && !(work instanceof Runnable)) {
+            export.arrived(work);
             return;
         }
         if (work instanceof Delivery d) {
@@ -276,88 +235,33 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     }
 
     /**
-     * Hands this session to another node: closes the connection (MQTT 5: DISCONNECT 0x8E), then streams the state
-     * and the stored queue (after every write made so far is durable, so the snapshot has every PUBREC and
-     * acknowledgement) to {@code to}; what arrives afterwards is carried. A later handover replaces an earlier one,
-     * which stops. The session stays here, subscribed, until {@link LocalSessionRegistry#handedOver}.
+     * Hands this session to another node: closes the connection (MQTT 5: DISCONNECT 0x8E), then {@link SessionExport}
+     * streams the state and the stored queue to {@code to}; what arrives afterwards is carried. A later handover
+     * replaces an earlier one, which stops. The session stays here, subscribed, until
+     * {@link LocalSessionRegistry#handedOver}.
      */
-    void handOver(Handover to) {
+    void handOver(SessionHandover to) {
         int inflight;
-        if (move != null) {
-            move.to.superseded();
-            inflight = move.inflightBefore;
+        if (export != null) {
+            export.to().superseded();
+            inflight = export.inflightBefore();
         } else {
             inflight = outbox.inflightCount();
         }
         detachForTakeover();
         attachGeneration++; // a connection still waiting for its attach here is closed instead
         outbox.clear(); // the store has every stored entry; nothing of the window may go to shared groups here
-        move = new Move(to, inflight);
+        export = new SessionExport(this, to, inflight);
         List<Integer> qos2 = awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
-        if (!to.begin(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()),
+        if (!export.start(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()),
                 qos2))) {
             handoverAborted();
-            return;
         }
-        stored.barrier(() -> exportFrom(to, 0, 0, 0));
     }
 
-    private void exportFrom(Handover to, long fromSeq, long lastSeq, int sent) {
-        if (move == null || move.to != to || ended) {
-            return; // a later handover started over, or the session ended
-        }
-        if (to.congested()) {
-            // a page more would overflow the link's backlog and stop the move: read it once the link drained
-            owner().schedule(() -> submit(() -> exportFrom(to, fromSeq, lastSeq, sent)), EXPORT_WAIT_MILLIS,
-                    TimeUnit.MILLISECONDS);
-            return;
-        }
-        stored.read(fromSeq, EXPORT_PAGE, entries -> {
-            if (move == null || move.to != to || ended) {
-                return;
-            }
-            long last = lastSeq;
-            for (StoredEntry e : entries) {
-                if (!to.entry(e)) {
-                    handoverAborted(); // the other node would import a queue with a gap
-                    return;
-                }
-                last = e.entry().seq();
-            }
-            int total = sent + entries.size();
-            if (entries.size() == EXPORT_PAGE) {
-                exportFrom(to, last + 1, last, total);
-                return;
-            }
-            if (!to.end(total)) {
-                handoverAborted();
-                return;
-            }
-            move.exportedUpTo = last;
-            List<StoredEntry> arrived = move.arrivedDuringExport;
-            move.arrivedDuringExport = null;
-            for (StoredEntry e : arrived) {
-                moving(e);
-            }
-        });
-    }
-
-    private static final int EXPORT_PAGE = 256;
-    private static final long EXPORT_WAIT_MILLIS = 20;
-
-    /** What arrives while the session is being handed over: stored entries are carried, the rest dropped (QoS 0). */
-    private void moving(Object work) {
-        if (work instanceof StoredEntry e) {
-            Move m = move;
-            if (m == null) {
-                return; // the move stopped while carrying what arrived during the export: it is in the store
-            }
-            if (m.arrivedDuringExport != null) {
-                m.arrivedDuringExport.add(e);
-            } else if (e.entry().seq() > m.exportedUpTo && !m.to.carry(e)) {
-                handoverAborted(); // the entry is in the store here; the other node would miss it
-            }
-        }
+    /** The handover under way, or null; owner loop. */
+    SessionExport export() {
+        return export;
     }
 
     /**
@@ -366,24 +270,24 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      * since the handover cleared the in-memory window and everything since is in the store.
      */
     void handoverAborted() {
-        Move m = move;
+        SessionExport m = export;
         if (m == null || ended) {
             return;
         }
-        move = null;
-        outbox.reloadFromStore(m.inflightBefore);
+        export = null;
+        outbox.reloadFromStore(m.inflightBefore());
         cancelTimers();
         startExpiryClock(expiryInterval);
     }
 
     /** The node it was handed to has it: nothing more is carried. */
     void handoverCompleted() {
-        move = null;
+        export = null;
     }
 
     /** Whether this session is being handed over for that claim. */
     boolean handingOverFor(long generation) {
-        return move != null && fence() == generation;
+        return export != null && fence() == generation;
     }
 
     /**
@@ -426,10 +330,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         expiryInterval = newExpiryInterval;
         protocolLevel = level;
         attachGeneration++;
-        if (move != null) {
-            move.to.superseded(); // a connection here again: a handover that has not completed stops
-            int inflightBefore = move.inflightBefore;
-            move = null;
+        if (export != null) {
+            export.to().superseded(); // a connection here again: a handover that has not completed stops
+            int inflightBefore = export.inflightBefore();
+            export = null;
             // the handover cleared the in-memory window; everything is still in the store
             outbox.reloadFromStore(inflightBefore);
         }
@@ -457,6 +361,19 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         connection = c;
         online = true;
         outbox.attached(c);
+    }
+
+    /**
+     * The session's record as its store holds it, disconnected now (a restored session's replica is made from it,
+     * with {@link #subscriptions()}, {@link #inboundQos2()} and the stored queue). Owner loop.
+     */
+    public SessionRecord storedRecord() {
+        return record(System.currentTimeMillis());
+    }
+
+    /** Inbound QoS 2 packet ids awaiting their PUBREL. Owner loop. */
+    public List<Integer> inboundQos2() {
+        return awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
     }
 
     private SessionRecord record(long disconnectedAt) {
@@ -708,10 +625,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      */
     Message end() {
         ended = true;
-        if (move != null) {
-            move.to.superseded();
+        if (export != null) {
+            export.to().superseded();
         }
-        move = null;
+        export = null;
         connection = null;
         online = false;
         cancelTimers();

@@ -35,10 +35,25 @@ public final class MemoryStore implements Store {
     private long lastDelayedId;
     private final Writer writer = new Writer();
 
+    /** The cluster's copy of session writes; null on a single node. */
+    private StoreMirror mirror;
+
     @Override
     public synchronized void submit(StoreOp op) {
-        op.prepare(writer);
-        op.applied();
+        if (mirror == null) {
+            op.prepare(writer);
+            op.applied();
+            return;
+        }
+        // each operation is its own group: its callback waits for its copy (in order, under this lock's order)
+        MirroringWriter tee = new MirroringWriter(writer);
+        op.prepare(tee);
+        mirror.copy(tee.finish()).then(op::applied);
+    }
+
+    @Override
+    public synchronized void mirrorTo(StoreMirror mirror) {
+        this.mirror = mirror;
     }
 
     @Override

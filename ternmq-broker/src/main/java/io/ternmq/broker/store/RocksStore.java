@@ -46,6 +46,8 @@ public final class RocksStore implements Store {
     private final ExecutorService reader;
     private final ScheduledExecutorService housekeeping;
     private volatile boolean closing;
+    /** The cluster's copy of session writes; null on a single node. */
+    private volatile StoreMirror mirror;
 
     /**
      * Opens (creating if needed) the store in {@code directory}.
@@ -99,26 +101,19 @@ public final class RocksStore implements Store {
                 }
                 group.add(first);
                 pending.drainTo(group, MAX_GROUP - 1);
+                StoreMirror m = mirror;
+                if (m != null) {
+                    writeMirrored(group, m);
+                    continue;
+                }
                 try (WriteBatch batch = new WriteBatch()) {
                     writer.begin(batch);
                     for (StoreOp op : group) {
                         op.prepare(writer);
                     }
-                    if (syncsEachWrite) {
-                        long t0 = System.nanoTime();
-                        columns.db.write(writeOptions, batch);
-                        syncObserver.accept(System.nanoTime() - t0);
-                    } else {
-                        columns.db.write(writeOptions, batch);
-                    }
+                    write(batch);
                 }
-                for (StoreOp op : group) {
-                    try {
-                        op.applied();
-                    } catch (RuntimeException e) {
-                        LOG.error("Store callback failed", e);
-                    }
-                }
+                applied(group);
             } catch (InterruptedException e) {
                 return;
             } catch (RocksDBException | RuntimeException e) {
@@ -129,6 +124,55 @@ public final class RocksStore implements Store {
                 group.clear();
             }
         }
+    }
+
+    private void write(WriteBatch batch) throws RocksDBException {
+        if (syncsEachWrite) {
+            long t0 = System.nanoTime();
+            columns.db.write(writeOptions, batch);
+            syncObserver.accept(System.nanoTime() - t0);
+        } else {
+            columns.db.write(writeOptions, batch);
+        }
+    }
+
+    private static void applied(List<StoreOp> group) {
+        for (StoreOp op : group) {
+            try {
+                op.applied();
+            } catch (RuntimeException e) {
+                LOG.error("Store callback failed", e);
+            }
+        }
+    }
+
+    /**
+     * A group in a cluster: its session writes go to the mirror before the local write (the two overlap), and its
+     * callbacks run once both are done, in group order.
+     */
+    private void writeMirrored(List<StoreOp> group, StoreMirror m) throws RocksDBException {
+        StoreMirror.Copy copy;
+        try (WriteBatch batch = new WriteBatch()) {
+            writer.begin(batch);
+            MirroringWriter tee = new MirroringWriter(writer);
+            for (StoreOp op : group) {
+                op.prepare(tee);
+            }
+            copy = m.copy(tee.finish());
+            try {
+                write(batch);
+            } catch (RocksDBException | RuntimeException e) {
+                copy.then(null);
+                throw e;
+            }
+        }
+        List<StoreOp> done = List.copyOf(group);
+        copy.then(() -> applied(done));
+    }
+
+    @Override
+    public void mirrorTo(StoreMirror mirror) {
+        this.mirror = mirror;
     }
 
     @Override

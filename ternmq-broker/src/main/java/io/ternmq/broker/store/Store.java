@@ -36,6 +36,13 @@ public interface Store extends AutoCloseable {
     default void observeSyncs(LongConsumer nanos) {
     }
 
+    /**
+     * From now on, also copies every group's session writes to {@code mirror} and acknowledges a group only once the
+     * copy is held too ({@link StoreMirror}); null stops copying (the cluster is leaving). Set before clients
+     * connect; a single node never sets one.
+     */
+    void mirrorTo(StoreMirror mirror);
+
     @Override
     void close();
 }

@@ -1,6 +1,7 @@
 package io.ternmq.broker.protocol;
 
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionHandover;
 import io.ternmq.broker.session.SessionSnapshot;
 import io.ternmq.broker.store.StoredEntry;
 import io.ternmq.broker.testing.RawV5;
@@ -35,7 +36,7 @@ import static org.awaitility.Awaitility.await;
 class HandoverStopTest {
 
     /** What the cluster's data link would be handed; takes {@code room} queue entries, then refuses (backlog full). */
-    private static final class Link implements Session.Handover {
+    private static final class Link implements SessionHandover {
         final int room;
         final AtomicInteger entries = new AtomicInteger();
         final List<Integer> ends = new CopyOnWriteArrayList<>();

@@ -1,0 +1,214 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.session.LocalSessionRegistry;
+import io.ternmq.broker.store.ReplicatedSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Adopting the sessions of a node that left the cluster (died, or was cut off past the failure timeout): each is
+ * taken by exactly one survivor, the one whose entry processor on the session directory moves the holder from the
+ * dead node to itself ({@link SessionDirectory#adopt}, with a new fencing generation), and imported from its replica
+ * ({@link SessionReplicas}) into that survivor's store, offline, with its queue, PUBREC state, inbound QoS 2 ids and
+ * its will (published after what is left of its delay, unless the client comes back in time). From then on it is an
+ * ordinary session of that node: its client resumes it on any node (a remote takeover moves it there).
+ *
+ * <p>When a member leaves, every survivor adopts first the sessions whose directory partition it owns, then, a
+ * little later, whatever nobody took; a CONNECT that finds its holder gone adopts its own session. The directory
+ * query runs on this class's own thread, never on an event loop.
+ */
+final class SessionAdoption implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionAdoption.class);
+    /** Adoptions under way at once, per scan. */
+    private static final int PARALLEL = 64;
+    /** After the first pass (partitions owned here), the second (everything left) starts this much later. */
+    static final long SECOND_PASS_SECONDS = 3;
+
+    private final LocalSessionRegistry local;
+    private final BrokerMetrics metrics;
+    private final Supplier<EventExecutor> loops;
+    private final ExecutorService scans = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ternmq-cluster-adoption");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ClusterNode node;
+    private volatile SessionReplicas replicas;
+    private volatile ConnectionWills wills;
+    /** Adoptions under way here, by client id: registered before the directory names this node. */
+    private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Boolean>> adopting =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    SessionAdoption(LocalSessionRegistry local, BrokerMetrics metrics, Supplier<EventExecutor> loops) {
+        this.local = local;
+        this.metrics = metrics;
+        this.loops = loops;
+    }
+
+    void bind(ClusterNode node, SessionReplicas replicas, ConnectionWills wills) {
+        this.node = node;
+        this.replicas = replicas;
+        this.wills = wills;
+    }
+
+    /** A member left: its persistent sessions are adopted (Hazelcast's event thread; the work runs elsewhere). */
+    void nodeLeft(String dead) {
+        try {
+            scans.execute(() -> publishWills(dead));
+            scans.execute(() -> scan(dead, true));
+            CompletableFuture.delayedExecutor(SECOND_PASS_SECONDS, TimeUnit.SECONDS, scans)
+                    .execute(() -> scan(dead, false));
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /**
+     * The wills of the dead node's clients whose sessions ended with their connections (no session to adopt): each
+     * taken by one survivor (an entry processor) and published at once, since such a session ends with its
+     * connection, and with it any Will Delay Interval.
+     */
+    private void publishWills(String dead) {
+        ClusterNode n = node;
+        ConnectionWills w = wills;
+        if (n == null || w == null || n.isMember(dead)) {
+            return;
+        }
+        Set<String> held;
+        try {
+            held = w.heldBy(dead);
+        } catch (RuntimeException e) {
+            LOG.warn("cluster: could not list the wills of node {}'s clients: {}", dead, e.toString());
+            return;
+        }
+        for (String clientId : held) {
+            w.take(clientId, dead).whenComplete((will, failure) -> {
+                if (will != null) {
+                    metrics.deadNodeWillsPublished.increment();
+                    LOG.info("cluster: published the will of client '{}' of dead node {}", clientId, dead);
+                    local.publishWill(will);
+                } else if (failure != null) {
+                    LOG.warn("cluster: the will of client '{}' of dead node {} could not be taken: {}", clientId,
+                            dead, failure.toString());
+                }
+            });
+        }
+    }
+
+    private void scan(String dead, boolean ownedOnly) {
+        ClusterNode n = node;
+        if (n == null || n.isMember(dead)) {
+            return; // it came back (restarted on its data): its sessions are its own again
+        }
+        Set<String> held;
+        try {
+            held = n.directory().heldBy(dead);
+        } catch (RuntimeException e) {
+            LOG.warn("cluster: could not list the sessions of node {} to adopt: {}", dead, e.toString());
+            return;
+        }
+        Semaphore slots = new Semaphore(PARALLEL);
+        List<CompletableFuture<Boolean>> all = new ArrayList<>();
+        for (String clientId : held) {
+            if (ownedOnly && !n.directory().ownedHere(clientId)) {
+                continue;
+            }
+            try {
+                slots.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            CompletableFuture<Boolean> f = adopt(clientId, dead).toCompletableFuture();
+            f.whenComplete((ok, failure) -> slots.release());
+            all.add(f);
+        }
+        long adopted = all.stream().filter(f -> f.join()).count(); // on this thread, never a loop
+        if (adopted > 0) {
+            LOG.info("cluster: adopted {} sessions of node {} (of {} it held)", adopted, dead, held.size());
+        }
+    }
+
+    /**
+     * Adopts the session of {@code clientId}, which the directory says the departed node {@code dead} holds, if its
+     * replica exists and no other node adopts it first.
+     *
+     * @return whether this node adopted it (completes once it is imported and routed here, on no particular thread)
+     */
+    CompletionStage<Boolean> adopt(String clientId, String dead) {
+        ClusterNode n = node;
+        SessionReplicas r = replicas;
+        if (n == null || r == null || n.isMember(dead)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        CompletableFuture<Boolean> already = adopting.putIfAbsent(clientId, result);
+        if (already != null) {
+            return already; // under way here already (the scan, and a CONNECT of the client)
+        }
+        // a session whose replica is missing stays refused until its node is back: never adopted empty
+        r.get(clientId).thenCompose(copy -> {
+            if (copy == null || !copy.hasRecord()) {
+                LOG.warn("cluster: the session of client '{}' (node {}) has no replica; not adopted", clientId, dead);
+                return CompletableFuture.completedFuture(false);
+            }
+            // the dead node writes no more: the copy read is the one it last had confirmed
+            return n.directory().adopt(clientId, dead, n.nodeId()).thenApply(entry -> {
+                if (entry == null) {
+                    return false;
+                }
+                imported(clientId, dead, entry.generation(), copy);
+                return true;
+            });
+        }).exceptionally(failure -> {
+            LOG.warn("cluster: adopting the session of client '{}' from node {} failed: {}", clientId, dead,
+                    failure.toString());
+            return false;
+        }).thenAccept(adopted -> {
+            adopting.remove(clientId, result);
+            result.complete(adopted);
+        });
+        return result;
+    }
+
+    /**
+     * Runs {@code then} once no adoption of the client's session is under way here: a handover request that finds
+     * the directory naming this node as the adopter must not be answered before the session is here.
+     */
+    void afterAdoption(String clientId, Runnable then) {
+        CompletableFuture<Boolean> f = adopting.get(clientId);
+        if (f == null) {
+            then.run();
+        } else {
+            f.whenComplete((adopted, failure) -> then.run());
+        }
+    }
+
+    private void imported(String clientId, String dead, long generation, ReplicatedSession copy) {
+        ReplicatedSession.Import in = copy.toImport(clientId);
+        local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), in.entries(), loops.get());
+        metrics.sessionsAdopted.increment();
+        LOG.info("cluster: adopted the session of client '{}' from dead node {} ({} queued messages{})", clientId,
+                dead, in.entries().size(), in.record().will() == null ? ""
+                        : ", a will due in " + in.record().willDelaySeconds() + " s");
+    }
+
+    @Override
+    public void close() {
+        scans.shutdownNow();
+    }
+}

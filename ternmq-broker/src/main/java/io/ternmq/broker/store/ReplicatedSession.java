@@ -1,0 +1,278 @@
+package io.ternmq.broker.store;
+
+import io.ternmq.broker.message.Subscription;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A copy of one client's stored session, kept by another node: its record (with the will and its delay), its
+ * subscriptions, inbound QoS 2 ids and queue (each entry with its message, seq and PUBREC state), of one incarnation
+ * (epoch). It changes only by {@link #apply}ing the logs a {@link MirroringWriter} records, so that the copy follows
+ * the store's own writes, group by group; {@link #toImport} turns it back into what a node imports when it adopts
+ * the session. Applying a log is idempotent (puts and deletes by key), so a log may be applied twice.
+ *
+ * <p>Not thread-safe: its keeper (the cluster's replica map) applies one log at a time.
+ */
+public final class ReplicatedSession {
+    static final byte PUT_RECORD = 1;
+    static final byte DELETE = 2;
+    static final byte PUT_SUBSCRIPTION = 3;
+    static final byte DELETE_SUBSCRIPTION = 4;
+    static final byte PUT_ENTRY = 5;
+    static final byte RELEASE_ENTRY = 6;
+    static final byte DELETE_ENTRY = 7;
+    static final byte PUT_INBOUND_QOS2 = 8;
+    static final byte DELETE_INBOUND_QOS2 = 9;
+
+    /** How many deletions of entries not (yet) here are remembered, so that a late put of one is ignored. */
+    private static final int MAX_TOMBSTONES = 1024;
+
+    private long epoch;
+    private byte[] record;
+    private final Map<String, byte[]> subscriptions = new LinkedHashMap<>();
+    private final Set<Integer> inboundQos2 = new HashSet<>();
+    private final TreeMap<Long, Entry> queue = new TreeMap<>();
+    private final Set<Long> tombstones = new HashSet<>();
+
+    private static final class Entry {
+        byte[] entry;
+        byte[] message;
+        boolean released;
+    }
+
+    /** What a node imports when it adopts a replicated session. */
+    public record Import(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
+                         List<StoredEntry> entries) {
+    }
+
+    /**
+     * Applies one group's writes of this client's session, in order. Writes of another incarnation are ignored,
+     * except a record, which starts a new one (the client's session was made afresh, or moved to another node).
+     *
+     * @return false if nothing is left (the session was deleted): the copy can go
+     */
+    public boolean apply(byte[] log) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(log))) {
+            while (in.available() > 0) {
+                byte code = in.readByte();
+                long opEpoch = in.readLong();
+                long number = in.readLong();
+                byte[] data = readBytes(in);
+                byte[] message = code == PUT_ENTRY ? readBytes(in) : null;
+                if (opEpoch != epoch) {
+                    if (code == PUT_RECORD || record == null) {
+                        reset(opEpoch);
+                    } else {
+                        continue; // an ended incarnation's leftovers
+                    }
+                }
+                switch (code) {
+                    case PUT_RECORD -> record = data;
+                    case DELETE -> reset(0); // a new incarnation may follow in the same log
+                    case PUT_SUBSCRIPTION -> subscriptions.put(StoreCodec.subscription(data).filter(), data);
+                    case DELETE_SUBSCRIPTION -> subscriptions.remove(StoreCodec.string(data));
+                    case PUT_ENTRY -> {
+                        if (message != null && !tombstones.remove(number)) {
+                            Entry e = new Entry();
+                            e.entry = data;
+                            e.message = message;
+                            queue.put(number, e);
+                        }
+                    }
+                    case RELEASE_ENTRY -> {
+                        Entry e = queue.get(number);
+                        if (e != null) {
+                            e.released = true;
+                        }
+                    }
+                    case DELETE_ENTRY -> {
+                        if (queue.remove(number) == null && tombstones.size() < MAX_TOMBSTONES) {
+                            tombstones.add(number);
+                        }
+                    }
+                    case PUT_INBOUND_QOS2 -> inboundQos2.add((int) number);
+                    case DELETE_INBOUND_QOS2 -> inboundQos2.remove((int) number);
+                    default -> throw new StoreException("replicated session log: unknown write " + code);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return record != null || !queue.isEmpty() || !subscriptions.isEmpty() || !inboundQos2.isEmpty();
+    }
+
+    /**
+     * A whole session as one log (its record, subscriptions, inbound QoS 2 ids and every queue entry): what a node
+     * sends for a session it restored from its store, which the cluster's replicas may not hold (a full restart
+     * empties them). Applied to a replica of the same incarnation it adds what is missing, and entries deleted since
+     * (tombstones) stay deleted.
+     */
+    public static byte[] fullLog(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
+                                 List<StoredEntry> entries) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        long epoch = record.epoch();
+        try (DataOutputStream d = new DataOutputStream(b)) {
+            writeOp(d, PUT_RECORD, epoch, 0, StoreCodec.session(record), null);
+            for (Subscription s : subscriptions) {
+                writeOp(d, PUT_SUBSCRIPTION, epoch, 0, StoreCodec.subscription(s), null);
+            }
+            for (int id : inboundQos2) {
+                writeOp(d, PUT_INBOUND_QOS2, epoch, id, null, null);
+            }
+            for (StoredEntry e : entries) {
+                writeOp(d, PUT_ENTRY, epoch, e.entry().seq(), StoreCodec.entry(e.entry().released()
+                        ? new QueueEntry(e.entry().seq(), e.entry().messageId(), e.entry().qos(), e.entry().retain(),
+                        e.entry().subscriptionIds(), e.entry().sharedGroup(), false, e.entry().payloadBytes())
+                        : e.entry()), StoreCodec.message(e.message()));
+                if (e.entry().released()) {
+                    writeOp(d, RELEASE_ENTRY, epoch, e.entry().seq(), null, null);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    /** One write of a log (the format {@link MirroringWriter} records). */
+    static void writeOp(DataOutputStream d, byte code, long epoch, long number, byte[] data, byte[] message)
+            throws IOException {
+        d.writeByte(code);
+        d.writeLong(epoch);
+        d.writeLong(number);
+        writeBytes(d, data);
+        if (code == PUT_ENTRY) {
+            writeBytes(d, message);
+        }
+    }
+
+    private void reset(long newEpoch) {
+        epoch = newEpoch;
+        record = null;
+        subscriptions.clear();
+        inboundQos2.clear();
+        queue.clear();
+        tombstones.clear();
+    }
+
+    /** Queue entries held. */
+    public int queued() {
+        return queue.size();
+    }
+
+    /** Whether it holds a session (a record was written); a copy without one cannot be adopted. */
+    public boolean hasRecord() {
+        return record != null;
+    }
+
+    /** The session as a node imports it: entries in seq order, messages decoded, PUBREC state kept. */
+    public Import toImport(String clientId) {
+        SessionRecord r = StoreCodec.session(clientId, record);
+        List<Subscription> subs = new ArrayList<>(subscriptions.size());
+        for (byte[] s : subscriptions.values()) {
+            subs.add(StoreCodec.subscription(s));
+        }
+        List<StoredEntry> entries = new ArrayList<>(queue.size());
+        for (Map.Entry<Long, Entry> e : queue.entrySet()) {
+            QueueEntry qe = StoreCodec.entry(e.getKey(), e.getValue().entry);
+            if (e.getValue().released) {
+                qe = qe.asReleased();
+            }
+            entries.add(new StoredEntry(qe, StoreCodec.message(e.getValue().message)));
+        }
+        return new Import(r, subs, new ArrayList<>(inboundQos2), entries);
+    }
+
+    // ------------------------------------------------------------------ its own binary form (migration, reads)
+
+    public void write(DataOutputStream out) throws IOException {
+        out.writeLong(epoch);
+        writeBytes(out, record);
+        out.writeInt(subscriptions.size());
+        for (byte[] s : subscriptions.values()) {
+            writeBytes(out, s);
+        }
+        out.writeInt(inboundQos2.size());
+        for (int id : inboundQos2) {
+            out.writeShort(id);
+        }
+        out.writeInt(queue.size());
+        for (Map.Entry<Long, Entry> e : queue.entrySet()) {
+            out.writeLong(e.getKey());
+            writeBytes(out, e.getValue().entry);
+            writeBytes(out, e.getValue().message);
+            out.writeBoolean(e.getValue().released);
+        }
+        out.writeInt(tombstones.size());
+        for (long t : tombstones) {
+            out.writeLong(t);
+        }
+    }
+
+    public static ReplicatedSession read(DataInputStream in) throws IOException {
+        ReplicatedSession s = new ReplicatedSession();
+        s.epoch = in.readLong();
+        s.record = readBytes(in);
+        for (int i = in.readInt(); i > 0; i--) {
+            byte[] sub = readBytes(in);
+            s.subscriptions.put(StoreCodec.subscription(sub).filter(), sub);
+        }
+        for (int i = in.readInt(); i > 0; i--) {
+            s.inboundQos2.add(in.readUnsignedShort());
+        }
+        for (int i = in.readInt(); i > 0; i--) {
+            long seq = in.readLong();
+            Entry e = new Entry();
+            e.entry = readBytes(in);
+            e.message = readBytes(in);
+            e.released = in.readBoolean();
+            s.queue.put(seq, e);
+        }
+        for (int i = in.readInt(); i > 0; i--) {
+            s.tombstones.add(in.readLong());
+        }
+        return s;
+    }
+
+    /** The binary form, for tests and callers without a stream. */
+    public byte[] toBytes() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(b)) {
+            write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        if (b == null) {
+            out.writeInt(-1);
+        } else {
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+}

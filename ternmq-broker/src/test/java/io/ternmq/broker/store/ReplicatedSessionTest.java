@@ -1,0 +1,130 @@
+package io.ternmq.broker.store;
+
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.codec.QoS;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A store with a mirror: each operation's session writes, recorded by {@link MirroringWriter}, applied to a
+ * {@link ReplicatedSession} as the cluster's replica map does, give back the session as the store holds it.
+ */
+class ReplicatedSessionTest {
+    private final MemoryStore store = new MemoryStore();
+    private final Map<String, ReplicatedSession> replicas = new HashMap<>();
+    private final List<Runnable> released = new ArrayList<>();
+
+    ReplicatedSessionTest() {
+        // the replica map's part, applied at once; acknowledgements run when released, as the cluster's would
+        store.mirrorTo(logs -> {
+            logs.forEach((clientId, log) -> {
+                ReplicatedSession s = replicas.computeIfAbsent(clientId, k -> new ReplicatedSession());
+                if (!s.apply(log)) {
+                    replicas.remove(clientId);
+                }
+            });
+            return applied -> released.add(applied);
+        });
+    }
+
+    private void run(Consumer<StoreWriter> writes) {
+        store.submit(writes::accept);
+    }
+
+    private static final String OWNER = StoreOwner.of("c", 7);
+
+    private static SessionRecord record(long epoch, String willTopic) {
+        return new SessionRecord("c", epoch, 5, 600, 0,
+                willTopic == null ? null : StoreContractTest.message(willTopic, "gone"), 30);
+    }
+
+    @Test
+    @DisplayName("record with will and delay, subscriptions, inbound QoS 2 ids and queue entries (seqs, PUBREC state, "
+            + "messages) come back from the replica; acknowledged entries are gone from it")
+    void replicaFollowsTheStore() throws IOException {
+        run(w -> w.putSession(record(7, "will/c")));
+        run(w -> {
+            w.putSubscription(OWNER, new Subscription("a/#", QoS.EXACTLY_ONCE, true, false, 1, 9));
+            w.putSubscription(OWNER, new Subscription("b", QoS.AT_LEAST_ONCE, false, false, 0, 0));
+            w.deleteSubscription(OWNER, "b");
+            w.putInboundQos2(OWNER, 17);
+            w.putInboundQos2(OWNER, 18);
+            w.deleteInboundQos2(OWNER, 18);
+        });
+        run(w -> {
+            for (long seq = 1; seq <= 3; seq++) {
+                long id = w.newMessageId();
+                // entries first, as a publish writes them, then the message
+                w.putQueueEntry(OWNER, new QueueEntry(seq, id, seq == 3 ? QoS.EXACTLY_ONCE : QoS.AT_LEAST_ONCE,
+                        false, new int[] {9}, "", false, 4));
+                w.putMessage(id, StoreContractTest.message("a/" + seq, "m" + seq), 1);
+            }
+        });
+        run(w -> w.markReleased(OWNER, 3));
+        run(w -> w.deleteQueueEntry(OWNER, 1, 1));
+        assertThat(released).as("each operation waited for its copy").hasSize(5);
+
+        ReplicatedSession copy = replicas.get("c");
+        ReplicatedSession.Import in = copy.toImport("c");
+        assertThat(in.record().will().topic()).isEqualTo("will/c");
+        assertThat(in.record().willDelaySeconds()).isEqualTo(30);
+        assertThat(in.record().expiryInterval()).isEqualTo(600);
+        assertThat(in.subscriptions()).extracting(Subscription::filter).containsExactly("a/#");
+        assertThat(in.subscriptions().get(0).subscriptionId()).isEqualTo(9);
+        assertThat(in.inboundQos2()).containsExactly(17);
+        assertThat(in.entries()).extracting(e -> e.entry().seq()).containsExactly(2L, 3L);
+        assertThat(in.entries()).extracting(e -> e.entry().released()).containsExactly(false, true);
+        assertThat(in.entries()).extracting(e -> e.message().topic()).containsExactly("a/2", "a/3");
+
+        // its own binary form (migration between members, reads) keeps all of it
+        ReplicatedSession again = ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(
+                copy.toBytes())));
+        assertThat(again.toImport("c").entries()).extracting(e -> e.entry().seq()).containsExactly(2L, 3L);
+        assertThat(again.toImport("c").record().will().topic()).isEqualTo("will/c");
+    }
+
+    @Test
+    @DisplayName("a new incarnation replaces the old; the old one's late writes and its deletion leave it alone; "
+            + "deleting the current one removes the replica")
+    void incarnations() {
+        run(w -> w.putSession(record(7, null)));
+        run(w -> w.putSubscription(OWNER, new Subscription("old", QoS.AT_LEAST_ONCE, false, false, 0, 0)));
+        String newOwner = StoreOwner.of("c", 8);
+        run(w -> {
+            w.deleteSession("c", OWNER); // Clean Start: the old session goes and the new one starts, in one group
+            w.putSession(record(8, null));
+            w.putSubscription(newOwner, new Subscription("new", QoS.AT_LEAST_ONCE, false, false, 0, 0));
+        });
+        run(w -> w.putSubscription(OWNER, new Subscription("late", QoS.AT_LEAST_ONCE, false, false, 0, 0)));
+        run(w -> w.deleteSession("c", OWNER));
+        assertThat(replicas.get("c").toImport("c").subscriptions()).extracting(Subscription::filter)
+                .containsExactly("new");
+        run(w -> w.deleteSession("c", newOwner));
+        assertThat(replicas).doesNotContainKey("c");
+    }
+
+    @Test
+    @DisplayName("an entry deleted before its put arrives (updates reordered) is not resurrected")
+    void deleteBeforePut() {
+        run(w -> w.putSession(record(7, null)));
+        ReplicatedSession copy = replicas.get("c");
+        run(w -> w.deleteQueueEntry(OWNER, 5, 0));
+        run(w -> {
+            long id = w.newMessageId();
+            w.putMessage(id, StoreContractTest.message("t", "m"), 1);
+            w.putQueueEntry(OWNER, new QueueEntry(5, id, QoS.AT_LEAST_ONCE, false, new int[0], "", false, 1));
+        });
+        assertThat(copy.queued()).isZero();
+    }
+}
