@@ -1,0 +1,264 @@
+package io.ternmq.broker.it.cluster;
+
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Chaos, as CrashTest does it on one node: QoS 1 and QoS 2 publishers and persistent subscribers (Paho, each with
+ * every node's address, so they move to the next live node when theirs goes) while a random node is SIGKILLed and
+ * restarted on its data, again and again. Every acknowledged message arrives; QoS 2 ones exactly once; in order of
+ * first arrival per publisher. Runs with {@code -Pchaos} (3 kills; {@code -Dchaos.kills=30} for the long run) and not
+ * in the default build yet: a subscriber's node killed while QoS 1 messages forwarded to it are on the way loses them
+ * (the publisher's node acknowledged them alone: docs/cluster.md, "Not yet"); it joins the default run when that
+ * is closed. The seed is printed; {@code -Dternmq.chaos.seed=N} repeats a run.
+ */
+@EnabledIfSystemProperty(named = "ternmq.chaos", matches = "true")
+class ClusterChaosTest {
+    private static final int KILLS = Integer.getInteger("ternmq.chaos.kills", 3);
+    private static final long SEED = Long.getLong("ternmq.chaos.seed", System.nanoTime());
+
+    /** A publisher of numbered messages: what the broker acknowledged is what must arrive. */
+    private static final class Publisher implements MqttCallbackExtended {
+        final String id;
+        final int qos;
+        final MqttAsyncClient client;
+        final Set<Integer> acked = ConcurrentHashMap.newKeySet();
+        int next;
+
+        Publisher(String id, int qos, String[] uris) throws MqttException {
+            this.id = id;
+            this.qos = qos;
+            this.client = new MqttAsyncClient(uris[0], id, new MemoryPersistence());
+            client.setCallback(this);
+        }
+
+        /** Publishes the next message if connected; false if not (it is tried again later). */
+        boolean publishNext() {
+            if (!client.isConnected()) {
+                return false;
+            }
+            int seq = next;
+            try {
+                // the number rides on the token: Paho forgets a delivered message's payload
+                client.publish("chaos/" + id, (id + ":" + seq).getBytes(StandardCharsets.UTF_8), qos, false, seq,
+                        null);
+                next++;
+                return true;
+            } catch (MqttException e) {
+                return false; // not connected, or too many in flight: the same number goes again
+            }
+        }
+
+        @Override
+        public void deliveryComplete(IMqttDeliveryToken token) {
+            if (token.getUserContext() instanceof Integer seq) {
+                acked.add(seq);
+            }
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+        }
+    }
+
+    /** A persistent subscriber: every arrival, in order. */
+    private static final class Subscriber implements MqttCallbackExtended {
+        final MqttAsyncClient client;
+        final List<String> arrivals = new CopyOnWriteArrayList<>();
+
+        Subscriber(String id, String[] uris) throws MqttException {
+            this.client = new MqttAsyncClient(uris[0], id, new MemoryPersistence());
+            client.setCallback(this);
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            arrivals.add(new String(message.getPayload(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+        }
+
+        @Override
+        public void deliveryComplete(IMqttDeliveryToken token) {
+        }
+    }
+
+    private static MqttConnectOptions options(String[] uris) {
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setServerURIs(uris);
+        o.setCleanSession(false);
+        o.setAutomaticReconnect(true);
+        o.setMaxReconnectDelay(500);
+        o.setConnectionTimeout(5);
+        o.setKeepAliveInterval(5);
+        o.setMaxInflight(50);
+        return o;
+    }
+
+    @Test
+    @DisplayName("QoS 1 and 2 publishers and persistent subscribers while random nodes are killed and restarted: "
+            + "every acknowledged message arrives, QoS 2 exactly once, in order of first arrival per publisher")
+    void killsLoseNothingAcknowledged() throws Exception {
+        System.out.printf("ClusterChaosTest: seed %d, %d kills (-Dternmq.chaos.seed=%d repeats it)%n", SEED, KILLS,
+                SEED);
+        Random random = new Random(SEED);
+        try (ClusterHarness cluster = ClusterHarness.start(3, 0, "storage.type rocksdb",
+                "storage.durability fsync", "max_queued_messages 100000")) {
+            String[] uris = {cluster.node(0).uri(), cluster.node(1).uri(), cluster.node(2).uri()};
+            List<Subscriber> subs = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                // each starts on another node: rotate the list
+                String[] mine = {uris[i % 3], uris[(i + 1) % 3], uris[(i + 2) % 3]};
+                Subscriber s = new Subscriber("chaos-sub-" + i, mine);
+                s.client.connect(options(mine)).waitForCompletion(10_000);
+                s.client.subscribe("chaos/#", 2).waitForCompletion(10_000);
+                subs.add(s);
+            }
+            List<Publisher> pubs = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                String[] mine = {uris[(i + 2) % 3], uris[i % 3], uris[(i + 1) % 3]};
+                Publisher p = new Publisher("chaos-pub-q" + (i + 1), i + 1, mine);
+                p.client.connect(options(mine)).waitForCompletion(10_000);
+                pubs.add(p);
+            }
+            AtomicBoolean publishing = new AtomicBoolean(true);
+            Thread load = new Thread(() -> {
+                while (publishing.get()) {
+                    for (Publisher p : pubs) {
+                        p.publishNext();
+                    }
+                    try {
+                        Thread.sleep(2); // some 500 messages a second each: a steady load, not a flood
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "chaos-load");
+            load.start();
+            try {
+                for (int k = 0; k < KILLS; k++) {
+                    Thread.sleep(2_000 + random.nextInt(3_000));
+                    int victim = random.nextInt(3);
+                    System.out.printf("ClusterChaosTest: kill %d of %d: node %d%n", k + 1, KILLS, victim);
+                    ClusterHarness.Node n = cluster.restart(victim);
+                    cluster.awaitServing(n, Duration.ofSeconds(60));
+                }
+                Thread.sleep(2_000);
+            } finally {
+                publishing.set(false);
+                load.join();
+            }
+            // every acknowledged message must arrive: wait for the last ones, then check
+            try {
+                cluster.awaitCondition("every acknowledged message at every subscriber", Duration.ofSeconds(60), () ->
+                        subs.stream().allMatch(s -> pubs.stream().allMatch(p -> firstArrivals(s, p.id).keySet()
+                                .containsAll(p.acked))));
+            } catch (AssertionError timedOut) {
+                // the assertions below say what is missing, and where
+                System.out.println("ClusterChaosTest: " + timedOut.getMessage());
+            }
+            for (Subscriber s : subs) {
+                for (Publisher p : pubs) {
+                    java.util.TreeSet<Integer> missing = new java.util.TreeSet<>(p.acked);
+                    missing.removeAll(firstArrivals(s, p.id).keySet());
+                    System.out.printf("ClusterChaosTest: %s from %s: %d acknowledged, %d missing %s%n",
+                            s.client.getClientId(), p.id, p.acked.size(), missing.size(),
+                            missing.stream().limit(20).toList());
+                }
+            }
+            for (Subscriber s : subs) {
+                for (Publisher p : pubs) {
+                    Map<Integer, Integer> counts = firstArrivals(s, p.id);
+                    assertThat(counts.keySet()).as("%s got every message %s had acknowledged; seed %d; %s",
+                            s.client.getClientId(), p.id, SEED, cluster.logs()).containsAll(p.acked);
+                    if (p.qos == 2) {
+                        assertThat(counts.values()).as("QoS 2 from %s exactly once at %s; seed %d", p.id,
+                                s.client.getClientId(), SEED).allMatch(c -> c == 1);
+                    }
+                    List<Integer> order = new ArrayList<>();
+                    Set<Integer> seen = new java.util.HashSet<>();
+                    for (String a : s.arrivals) {
+                        if (a.startsWith(p.id + ":")) {
+                            int seq = Integer.parseInt(a.substring(p.id.length() + 1));
+                            if (seen.add(seq)) {
+                                order.add(seq);
+                            }
+                        }
+                    }
+                    assertThat(order).as("first arrivals from %s at %s in order; seed %d", p.id,
+                            s.client.getClientId(), SEED).isSorted();
+                }
+            }
+            System.out.printf("ClusterChaosTest: acknowledged %s; delivered %s%n",
+                    pubs.stream().map(p -> p.id + "=" + p.acked.size()).toList(),
+                    subs.stream().map(s -> s.client.getClientId() + "=" + s.arrivals.size()).toList());
+            for (Publisher p : pubs) {
+                close(p.client);
+            }
+            for (Subscriber s : subs) {
+                close(s.client);
+            }
+        }
+    }
+
+    private static void close(MqttAsyncClient c) {
+        try {
+            c.disconnectForcibly(1_000, 1_000);
+        } catch (MqttException e) {
+            // reconnecting: nothing to disconnect
+        }
+        try {
+            c.close(true);
+        } catch (MqttException e) {
+            // the test is over either way
+        }
+    }
+
+    /** How many times each message of one publisher arrived at a subscriber. */
+    private static Map<Integer, Integer> firstArrivals(Subscriber s, String publisher) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (String a : s.arrivals) {
+            if (a.startsWith(publisher + ":")) {
+                counts.merge(Integer.parseInt(a.substring(publisher.length() + 1)), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+}
