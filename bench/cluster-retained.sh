@@ -11,7 +11,7 @@ JAR="$DIR/ternmq-broker/target/ternmq.jar"
 if [ ! -f "$JAR" ]; then
   (cd "$DIR" && ./mvnw -o -q -DskipTests package -pl ternmq-codec,ternmq-extension-api,ternmq-broker)
 fi
-PAHO=$(ls ~/.m2/repository/org/eclipse/paho/org.eclipse.paho.mqttv5.client/*/org.eclipse.paho.mqttv5.client-*.jar | head -1)
+PAHO=$(find ~/.m2/repository/org/eclipse/paho/org.eclipse.paho.mqttv5.client -name 'org.eclipse.paho.mqttv5.client-*.jar' | sort | head -1)
 W=$(mktemp -d)
 read -r -a ports <<< "$(python3 -c 'import socket
 s=[socket.socket() for _ in range(8)]
