@@ -1,7 +1,6 @@
 package io.ternmq.broker.it.cluster;
 
 import io.ternmq.broker.config.BrokerConfig;
-import io.ternmq.broker.config.ClusterSettings;
 import io.ternmq.broker.testing.PahoClient;
 import io.ternmq.broker.testing.RawClient;
 import io.ternmq.broker.testing.TestBroker;
@@ -47,10 +46,7 @@ class ClusterBackpressureTest {
     }
 
     private static Consumer<BrokerConfig.Builder> node(int port, List<String> members) {
-        return c -> c.storageType("memory").maxQueuedMessages(100).maxInflightMessages(5).clusterEnabled(true)
-                .clusterBind(ClusterSettings.Address.parse("127.0.0.1:" + port))
-                .clusterMembers(members.stream().map(ClusterSettings.Address::parse).toList())
-                .clusterSecret(ClusterHarness.SECRET);
+        return ClusterHarness.inProcessNode(port, members).andThen(c -> c.maxQueuedMessages(100).maxInflightMessages(5));
     }
 
     @AfterAll

@@ -257,6 +257,18 @@ final class ClusterHarness implements AutoCloseable {
         return b.toString();
     }
 
+    /**
+     * The configuration of one node of a cluster in this JVM (TestBroker): memory store, membership on
+     * 127.0.0.1:{@code port}, {@code members} as host:port.
+     */
+    static java.util.function.Consumer<io.ternmq.broker.config.BrokerConfig.Builder> inProcessNode(int port,
+            List<String> members) {
+        return c -> c.storageType("memory").clusterEnabled(true)
+                .clusterBind(io.ternmq.broker.config.ClusterSettings.Address.parse("127.0.0.1:" + port))
+                .clusterMembers(members.stream().map(io.ternmq.broker.config.ClusterSettings.Address::parse).toList())
+                .clusterSecret(SECRET);
+    }
+
     static int[] freePorts(int count) throws IOException {
         List<ServerSocket> held = new ArrayList<>();
         try {

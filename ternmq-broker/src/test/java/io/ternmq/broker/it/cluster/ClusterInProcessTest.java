@@ -40,10 +40,7 @@ class ClusterInProcessTest {
 
     private static java.util.function.Consumer<io.ternmq.broker.config.BrokerConfig.Builder> node(int port,
                                                                                                List<String> members) {
-        return c -> c.storageType("memory").clusterEnabled(true)
-                .clusterBind(io.ternmq.broker.config.ClusterSettings.Address.parse("127.0.0.1:" + port))
-                .clusterMembers(members.stream().map(io.ternmq.broker.config.ClusterSettings.Address::parse).toList())
-                .clusterSecret(ClusterHarness.SECRET);
+        return ClusterHarness.inProcessNode(port, members);
     }
 
     @AfterAll
