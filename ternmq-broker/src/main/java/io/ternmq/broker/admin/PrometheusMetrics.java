@@ -177,6 +177,8 @@ public final class PrometheusMetrics implements AutoCloseable {
                 + "not take (applied on no node)", m.retainedReplicationFailures);
         counter("ternmq.cluster.shared.redispatched", "Shared-subscription messages given to another member because "
                 + "the node they were sent to left before its member took them", m.sharedRedispatched);
+        counter("ternmq.cluster.forwards.orphaned", "QoS 1/2 messages forwarded to a node that left before confirming "
+                + "them, given to the members that adopt its sessions", m.forwardsOrphaned);
 
         sync = Timer.builder("ternmq.store.sync")
                 .description("Time of each sync of the store to disk (fsync: a group's synced write; periodic: the "

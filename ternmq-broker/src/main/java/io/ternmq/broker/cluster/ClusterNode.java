@@ -11,6 +11,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ClusterSettings;
 import io.ternmq.broker.message.Message;
@@ -55,6 +56,8 @@ public final class ClusterNode implements AutoCloseable {
     private final LinkRefusals refusals;
     private final ClusterRetained retained;
     private final ClusterShared shared;
+    private final OrphanedForwards orphans;
+    private final Qos2Resends qos2;
     private final int maxFrameLength;
     private final EventLoopGroup group;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
@@ -69,6 +72,7 @@ public final class ClusterNode implements AutoCloseable {
     /** A member left since the last join: the next join reloads the retained map. Under this node's monitor. */
     private boolean lostMembers;
     private SessionDirectory directory;
+    private volatile boolean closing;
     private SessionReplicas replicas;
     private Store store;
 
@@ -82,6 +86,9 @@ public final class ClusterNode implements AutoCloseable {
         this.refusals = new LinkRefusals(metrics);
         this.retained = new ClusterRetained(this, router, metrics);
         this.shared = new ClusterShared(this, router, metrics);
+        this.orphans = new OrphanedForwards(this, router, metrics);
+        this.qos2 = new Qos2Resends();
+        router.resendsWith(qos2);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
                 NioIoHandler.newFactory());
@@ -208,7 +215,8 @@ public final class ClusterNode implements AutoCloseable {
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
     RemoteNode node(String id) {
         return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
-                routes, metrics, refusals, retained, maxFrameLength), router.subscriptions(), shared));
+                routes, metrics, refusals, retained, orphans, maxFrameLength), router.subscriptions(), shared,
+                orphans));
     }
 
     /**
@@ -324,6 +332,36 @@ public final class ClusterNode implements AutoCloseable {
         return router.publishForwarded(m);
     }
 
+    /**
+     * A QoS 1/2 message {@code from} forwarded as {@code id} of its {@code stream}: to this node's own subscribers;
+     * {@code held} runs on {@code loop} once it is stored and replicated here. A copy routed before (sent again on a
+     * new connection) is not routed twice: {@code held} runs once what was written before is durable.
+     */
+    DeliveryTarget forwardedHeld(RemoteNode from, Message m, int bytes, long stream, long id, int packetId,
+                                 String resentFrom, EventExecutor loop, Runnable held) {
+        metrics.forwardedReceived.increment();
+        metrics.forwardedBytesReceived.add(bytes);
+        boolean hadIt = packetId != 0 && qos2.received(m, packetId);
+        if (!from.firstArrival(stream, id) || (resentFrom != null && hadIt)) {
+            // sent again on a new connection, or a QoS 2 resend after its node died that reached this node before
+            router.afterEarlierWrites(m, loop, held);
+            return null;
+        }
+        if (resentFrom != null) {
+            return router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run(),
+                    t -> !OrphanedForwards.adoptedFrom(resentFrom, t));
+        }
+        return router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run());
+    }
+
+    OrphanedForwards orphans() {
+        return orphans;
+    }
+
+    io.ternmq.broker.routing.Router router() {
+        return router;
+    }
+
     private void announce(LocalRoutes.Change change) {
         for (RemoteNode n : nodes.values()) {
             n.link().announce(change);
@@ -347,6 +385,7 @@ public final class ClusterNode implements AutoCloseable {
                 reloadRetained(RELOAD_AFTER_MERGE_SECONDS);
             }
             members.put(p.nodeId(), p.memberId());
+            orphans.nodeJoined(p.nodeId());
             routes.peerJoined(p.nodeId());
             node(p.nodeId()).link().connectTo(p);
         }
@@ -360,6 +399,7 @@ public final class ClusterNode implements AutoCloseable {
             if (members.remove(p.nodeId(), p.memberId())) {
                 lostMembers = true;
                 RemoteNode n = nodes.remove(p.nodeId());
+                orphans.nodeLeft(p.nodeId(), p.memberId(), n); // before its link closes and its sessions are adopted
                 if (n != null) {
                     n.left();
                 }
@@ -374,8 +414,14 @@ public final class ClusterNode implements AutoCloseable {
         quorumCheck(); // outside the monitor: it visits every local session
     }
 
+    /** Whether this node is stopping (its links close, but nobody left the cluster). */
+    boolean isClosing() {
+        return closing;
+    }
+
     @Override
     public void close() {
+        closing = true;
         if (sessions != null) {
             sessions.closeAdoption();
         }

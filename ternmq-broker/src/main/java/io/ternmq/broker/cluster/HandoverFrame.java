@@ -71,6 +71,14 @@ sealed interface HandoverFrame {
                 for (int id : snapshot.inboundQos2()) {
                     b.writeShort(id);
                 }
+                b.writeInt(snapshot.deadNodeInbound().size());
+                for (java.util.Map.Entry<Integer, io.ternmq.broker.session.DeadNodeInbound> e
+                        : snapshot.deadNodeInbound().entrySet()) {
+                    b.writeShort(e.getKey());
+                    LinkFrame.writeString(b, e.getValue().deadNode());
+                    b.writeLong(e.getValue().createdAtMillis());
+                }
+                LinkFrame.writeString(b, snapshot.adoptedFrom() == null ? "" : snapshot.adoptedFrom());
             }
             return LinkFrame.finish(b);
         }
@@ -244,9 +252,20 @@ sealed interface HandoverFrame {
         for (int i = 0; i < q; i++) {
             ids.add(b.readUnsignedShort());
         }
+        int d = b.readInt();
+        if (d < 0 || d > b.readableBytes() / 12) {
+            throw new IllegalArgumentException("dead node's inbound QoS 2 count " + d);
+        }
+        java.util.Map<Integer, io.ternmq.broker.session.DeadNodeInbound> dead = new java.util.HashMap<>(d * 2);
+        for (int i = 0; i < d; i++) {
+            int id = b.readUnsignedShort();
+            dead.put(id, new io.ternmq.broker.session.DeadNodeInbound(LinkFrame.readString(b), b.readLong()));
+        }
+        String adoptedFrom = LinkFrame.readString(b);
         if (inflight < 0) {
             throw new IllegalArgumentException("in-flight count " + inflight);
         }
-        return new Begin(generation, clientId, SESSION, new SessionSnapshot(expiry, level, inflight, subs, ids));
+        return new Begin(generation, clientId, SESSION, new SessionSnapshot(expiry, level, inflight, subs, ids,
+                dead, adoptedFrom.isEmpty() ? null : adoptedFrom));
     }
 }

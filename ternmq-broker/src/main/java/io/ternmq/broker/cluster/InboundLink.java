@@ -51,6 +51,9 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
     /** RETAIN frames applied in this read batch, acknowledged at its end. */
     private long[] retainAcks = new long[8];
     private int retainAckCount;
+    /** FORWARD_HELD ids held for good here and not yet confirmed to the sender (this link's loop). */
+    private long[] heldAcks = new long[16];
+    private int heldAckCount;
 
     InboundLink(ClusterNode cluster, LinkHandshake handshake, LinkRefusals refusals) {
         this.cluster = cluster;
@@ -110,6 +113,37 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                 if (congested != null) {
                     holdBack(ctx, congested);
                 }
+            }
+            case LinkFrame.FORWARD_HELD -> {
+                int bytes = 5 + frame.readableBytes();
+                long stream = frame.readLong();
+                long id = frame.readLong();
+                int packetId = frame.readUnsignedShort();
+                String resentFrom = LinkFrame.readString(frame);
+                Message m = MessageCodec.read(frame);
+                DeliveryTarget congested = cluster.forwardedHeld(node, m, bytes, stream, id, packetId,
+                        resentFrom.isEmpty() ? null : resentFrom, ctx.executor(), () -> confirm(ctx, id));
+                if (congested != null) {
+                    holdBack(ctx, congested);
+                }
+            }
+            case LinkFrame.ORPHAN -> {
+                String dead = LinkFrame.readString(frame);
+                long stream = frame.readLong();
+                long id = frame.readLong();
+                boolean routedHere = frame.readBoolean();
+                cluster.orphans().received(peerId, dead, stream, id, MessageCodec.read(frame), routedHere);
+            }
+            case LinkFrame.ORPHANS_END -> {
+                String dead = LinkFrame.readString(frame);
+                frame.readLong(); // the stream, for the record
+                long batch = frame.readLong();
+                int count = frame.readInt();
+                cluster.orphans().ended(peerId, dead, batch, count);
+            }
+            case LinkFrame.ORPHANS_ACK -> {
+                String dead = LinkFrame.readString(frame);
+                cluster.orphans().acknowledged(peerId, dead, frame.readLong());
             }
             case LinkFrame.ROUTE_ADD -> {
                 long seq = frame.readLong();
@@ -199,6 +233,25 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
         acknowledge(ctx); // held frames get no channelReadComplete of their own
         if (slow == null) {
             ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /**
+     * A FORWARD_HELD message is held here for good (stored and replicated where it must be): confirmed to its
+     * sender with the others that are by the time this loop gets to it, in one frame.
+     */
+    private void confirm(ChannelHandlerContext ctx, long id) {
+        if (heldAckCount == heldAcks.length) {
+            heldAcks = java.util.Arrays.copyOf(heldAcks, heldAckCount * 2);
+        }
+        heldAcks[heldAckCount++] = id;
+        if (heldAckCount == 1) {
+            ctx.executor().execute(() -> {
+                if (heldAckCount > 0 && ctx.channel().isOpen()) {
+                    ctx.writeAndFlush(LinkFrame.idsFrame(ctx.alloc(), LinkFrame.FORWARD_ACK, heldAcks, heldAckCount));
+                }
+                heldAckCount = 0; // on a closed link the sender sends them again on its next connection
+            });
         }
     }
 

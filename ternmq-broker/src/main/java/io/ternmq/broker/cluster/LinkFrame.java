@@ -24,13 +24,23 @@ import java.nio.charset.StandardCharsets;
  * RETAIN_ACK     count:int seq:long...                            (accepting node) these RETAIN frames applied
  * SHARED         id:long group:str message                        for one member of a shared group (id 0: QoS 0)
  * SHARED_ACK     id:long                                          the member took SHARED id (or the node holds it)
+ * FORWARD_HELD   stream:long id:long packetId:short resentFrom:str message
+ *                                                                 QoS 1/2 FORWARD the receiver confirms; a QoS 2
+ *                                                                 one with its publisher's packet id, and for a resend
+ *                                                                 after its node died, that node
+ * FORWARD_ACK    count:int id:long...                             (accepting node) these are held for good here
+ * ORPHAN         dead:str stream:long id:long here:bool message   FORWARD_HELD the dead node never confirmed
+ *                                                                 (here: also forwarded to the receiver)
+ * ORPHANS_END    dead:str stream:long batch:long count:int        every ORPHAN of the batch sent
+ * ORPHANS_ACK    dead:str batch:long                              (reply on the other link) the batch is kept
  * </pre>
  * Version 2 added the handover frames; version 3 HANDOVER_ABORT; version 4 RETAIN, RETAIN_ACK, SHARED and
  * SHARED_ACK (types 30-39 are retained messages' and shared subscriptions'), and shared subscriptions became routes
- * of their own ({@code $share/g/f}, no longer {@code f}).
+ * of their own ({@code $share/g/f}, no longer {@code f}); version 5 FORWARD_HELD to ORPHANS_ACK (types 40-49:
+ * QoS 1/2 messages acknowledged to their publisher only once the node holding the subscriber's session has them).
  */
 final class LinkFrame {
-    static final int VERSION = 4;
+    static final int VERSION = 5;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -52,6 +62,13 @@ final class LinkFrame {
     static final byte RETAIN_ACK = 31;
     static final byte SHARED = 32;
     static final byte SHARED_ACK = 33;
+    static final byte FORWARD_HELD = 40;
+    static final byte FORWARD_ACK = 41;
+    static final byte ORPHAN = 42;
+    static final byte ORPHANS_END = 43;
+    static final byte ORPHANS_ACK = 44;
+    /** Where a FORWARD_HELD frame's id is, from its start (length, type, stream before it). */
+    static final int HELD_ID_OFFSET = 13;
 
     /** Room for a message's own header (publisher id up to 65,535 bytes, times) beside the largest packet. */
     private static final int FRAME_OVERHEAD = 65_600;
@@ -84,6 +101,27 @@ final class LinkFrame {
         ByteBuf b = start(alloc, type, 10 + filter.length() * 3).writeLong(seq);
         writeString(b, filter);
         return finish(b);
+    }
+
+    /** A frame of ids: {@code count:int id:long...}. */
+    static ByteBuf idsFrame(ByteBufAllocator alloc, byte type, long[] ids, int count) {
+        ByteBuf b = start(alloc, type, 4 + 8 * count).writeInt(count);
+        for (int i = 0; i < count; i++) {
+            b.writeLong(ids[i]);
+        }
+        return finish(b);
+    }
+
+    static long[] readIds(ByteBuf b) {
+        int n = b.readInt();
+        if (n < 0 || n > b.readableBytes() / 8) {
+            throw new IllegalArgumentException("a list of " + n + " ids in " + b.readableBytes() + " bytes");
+        }
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = b.readLong();
+        }
+        return ids;
     }
 
     static void writeString(ByteBuf b, String s) {

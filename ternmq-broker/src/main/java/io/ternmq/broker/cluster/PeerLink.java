@@ -28,6 +28,7 @@ import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -57,8 +58,25 @@ final class PeerLink implements Runnable {
     private final ClusterRetained retained;
     private final int maxFrameLength;
     private final long backlogMaxBytes;
-    private final Queue<ByteBuf> backlog = PlatformDependent.newMpscQueue(BACKLOG_FRAMES);
+    /** Frames ({@link ByteBuf}) and messages awaiting confirmation ({@link HeldForward}), in the order given. */
+    private final Queue<Object> backlog = PlatformDependent.newMpscQueue();
+    private final AtomicInteger backlogFrames = new AtomicInteger();
     private final AtomicLong backlogBytes = new AtomicLong();
+    /**
+     * This link's stream of messages the other node confirms (QoS 1/2): a number of its own, so that ids are never
+     * mistaken for those of an earlier link to that node (or of this node's earlier run).
+     */
+    private final long stream = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    long stream() {
+        return stream;
+    }
+
+    /** The last id given on {@link #stream}; the link's loop only. */
+    private long lastHeldId;
+    /** Sent and not confirmed yet, by id: sent again on the next connection. The link's loop only. */
+    private final java.util.TreeMap<Long, HeldForward> unconfirmed = new java.util.TreeMap<>();
+    /** Told, on the link's loop, what the node never confirmed once it left the cluster. */
+    private final OrphanedForwards orphans;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private volatile Peer peer;
     private volatile boolean closed;
@@ -69,9 +87,13 @@ final class PeerLink implements Runnable {
     private Channel channel;
     private long backoffMillis;
     private ScheduledFuture<?> reconnect;
+    /** The node left and {@link #orphans} was told (the link's loop). */
+    private boolean orphansTold;
 
     PeerLink(String peerId, String selfId, EventLoop loop, LinkHandshake handshake, LocalRoutes routes,
-             BrokerMetrics metrics, LinkRefusals refusals, ClusterRetained retained, int maxFrameLength) {
+             BrokerMetrics metrics, LinkRefusals refusals, ClusterRetained retained, OrphanedForwards orphans,
+             int maxFrameLength) {
+        this.orphans = orphans;
         this.peerId = peerId;
         this.selfId = selfId;
         this.loop = loop;
@@ -125,7 +147,8 @@ final class PeerLink implements Runnable {
         }
         LinkFrame.finish(frame);
         int bytes = frame.readableBytes();
-        if (backlogBytes.get() + bytes > backlogMaxBytes || !offer(frame, bytes)) {
+        if (backlogBytes.get() + bytes > backlogMaxBytes || backlogFrames.get() >= BACKLOG_FRAMES
+                || !offer(frame, bytes)) {
             frame.release();
             metrics.forwardDrops.increment();
             return;
@@ -136,6 +159,50 @@ final class PeerLink implements Runnable {
     }
 
     /**
+     * Queues a QoS 1/2 message for the node, which confirms it once it holds it for good; any thread. Never dropped:
+     * {@code held} runs once the node confirmed it, or, if it leaves the cluster first, once the members that may
+     * adopt its sessions have it ({@link OrphanedForwards}). The publishers wait for that, so their in-flight windows
+     * bound how much waits here while the node is unreachable.
+     */
+    void forwardHeld(Message m, Runnable held) {
+        int packetId = 0;
+        String resentFrom = "";
+        if (held instanceof io.ternmq.broker.routing.Router.NodeCopies copies) {
+            packetId = copies.publisherPacketId();
+            resentFrom = copies.resentFrom() == null ? "" : copies.resentFrom();
+        }
+        ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.FORWARD_HELD,
+                96 + resentFrom.length() + m.topic().length() + m.payload().length)
+                .writeLong(stream).writeLong(0).writeShort(packetId);
+        try {
+            LinkFrame.writeString(frame, resentFrom);
+            MessageCodec.write(m, frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        LinkFrame.finish(frame);
+        int bytes = frame.readableBytes();
+        backlog.offer(new HeldForward(frame, m, held));
+        backlogFrames.incrementAndGet();
+        backlogBytes.addAndGet(bytes);
+        metrics.forwardedSent.increment();
+        metrics.forwardedBytesSent.add(bytes);
+        scheduleDrain();
+    }
+
+    /** The node confirmed these messages of this link's stream (the link's loop). */
+    private void confirmed(long[] ids) {
+        for (long id : ids) {
+            HeldForward h = unconfirmed.remove(id);
+            if (h != null) {
+                h.frame.release();
+                h.held.run();
+            }
+        }
+    }
+
+    /**
      * Queues a message for one member of a shared group on the node; any thread. Bounded like {@link #forward}.
      *
      * @param id what the node confirms it by, or 0 (QoS 0)
@@ -143,6 +210,10 @@ final class PeerLink implements Runnable {
      */
     boolean forwardShared(long id, String group, Message m) {
         if (closed || backlogBytes.get() >= backlogMaxBytes) {
+            metrics.forwardDrops.increment();
+            return false;
+        }
+        if (backlogFrames.get() >= BACKLOG_FRAMES) {
             metrics.forwardDrops.increment();
             return false;
         }
@@ -208,6 +279,7 @@ final class PeerLink implements Runnable {
         if (!backlog.offer(frame)) {
             return false;
         }
+        backlogFrames.incrementAndGet();
         backlogBytes.addAndGet(bytes);
         if (closed) {
             scheduleDrain(); // the drain releases what a closed link still holds
@@ -247,12 +319,22 @@ final class PeerLink implements Runnable {
     @Override
     public void run() {
         drainScheduled.set(false);
-        ByteBuf f;
+        Object o;
         if (closed) {
-            while ((f = backlog.poll()) != null) {
-                backlogBytes.addAndGet(-f.readableBytes());
-                f.release();
-                metrics.forwardDrops.increment();
+            while ((o = backlog.poll()) != null) {
+                ByteBuf f = taken(o);
+                if (o instanceof HeldForward h) {
+                    unconfirmed.put(h.id, h); // never sent: an orphan like those sent
+                } else {
+                    f.release();
+                    metrics.forwardDrops.increment();
+                }
+            }
+            if (!unconfirmed.isEmpty() || !orphansTold) {
+                orphansTold = true;
+                List<HeldForward> left = new ArrayList<>(unconfirmed.values());
+                unconfirmed.clear();
+                orphans.orphaned(peerId, stream, left);
             }
             return;
         }
@@ -261,14 +343,33 @@ final class PeerLink implements Runnable {
             return; // kept until the link is up
         }
         int n = 0;
-        while (ch.isWritable() && (f = backlog.poll()) != null) {
-            backlogBytes.addAndGet(-f.readableBytes());
+        while (ch.isWritable() && (o = backlog.poll()) != null) {
+            ByteBuf f = taken(o);
+            if (o instanceof HeldForward h) {
+                unconfirmed.put(h.id, h);
+                f = f.retainedDuplicate(); // kept until confirmed, to be sent again on a new connection
+            }
             ch.write(f, ch.voidPromise());
             n++;
         }
         if (n > 0) {
             ch.flush();
         }
+    }
+
+    /** A queued item leaves the queue (the link's loop): a held message gets its id, in queue order. */
+    private ByteBuf taken(Object o) {
+        backlogFrames.decrementAndGet();
+        ByteBuf f;
+        if (o instanceof HeldForward h) {
+            h.id = ++lastHeldId;
+            f = h.frame;
+            f.setLong(f.readerIndex() + LinkFrame.HELD_ID_OFFSET, h.id);
+        } else {
+            f = (ByteBuf) o;
+        }
+        backlogBytes.addAndGet(-f.readableBytes());
+        return f;
     }
 
     private void connect() {
@@ -339,6 +440,10 @@ final class PeerLink implements Runnable {
         for (ByteBuf f : retained.unacknowledged(peerId)) {
             ch.write(f, ch.voidPromise());
         }
+        // so may messages it had not confirmed: it confirms those it has already without taking them twice
+        for (HeldForward h : unconfirmed.values()) {
+            ch.write(h.frame.retainedDuplicate(), ch.voidPromise());
+        }
         ch.flush();
         established = true;
         backoffMillis = 0;
@@ -370,15 +475,9 @@ final class PeerLink implements Runnable {
                 } else if (type == LinkFrame.ROUTE_ACK && authenticated) {
                     routes.acknowledged(peerId, frame.readLong());
                 } else if (type == LinkFrame.RETAIN_ACK && authenticated) {
-                    int n = frame.readInt();
-                    if (n < 0 || n > frame.readableBytes() / 8) {
-                        throw new IllegalArgumentException("retained acknowledgement of " + n + " changes");
-                    }
-                    long[] seqs = new long[n];
-                    for (int i = 0; i < n; i++) {
-                        seqs[i] = frame.readLong();
-                    }
-                    retained.acknowledged(peerId, seqs);
+                    retained.acknowledged(peerId, LinkFrame.readIds(frame));
+                } else if (type == LinkFrame.FORWARD_ACK && authenticated) {
+                    confirmed(LinkFrame.readIds(frame));
                 } else {
                     refusals.refuse(ctx.channel(), "unexpected frame type " + type);
                 }
@@ -438,6 +537,21 @@ final class PeerLink implements Runnable {
                 LOG.debug("cluster: data link to node {}: {}", peerId, cause.toString());
                 ctx.close();
             }
+        }
+    }
+
+    /** A QoS 1/2 message forwarded to the node and not confirmed yet: its frame (id set when sent) and whom to tell. */
+    static final class HeldForward {
+        final ByteBuf frame;
+        final Message message;
+        final Runnable held;
+        /** Given on the link's loop when it leaves the queue. */
+        long id;
+
+        HeldForward(ByteBuf frame, Message message, Runnable held) {
+            this.frame = frame;
+            this.message = message;
+            this.held = held;
         }
     }
 }

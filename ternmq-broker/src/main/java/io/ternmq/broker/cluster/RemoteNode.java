@@ -28,13 +28,20 @@ final class RemoteNode implements DeliveryTarget {
     /** Filters it routes; guarded by itself (inbound connections of that node change it). */
     private final Set<String> routes = new HashSet<>();
     private final Set<Channel> inbound = ConcurrentHashMap.newKeySet();
-    private boolean gone;
+    private volatile boolean gone;
     /** Its routes snapshot has arrived on an inbound connection: this node routes to it correctly. */
     private volatile boolean routesReceived;
 
     private final ClusterShared shared;
+    /** The stream of held messages this node receives from that node, and the last id routed of it. */
+    private long heldStream;
+    private long heldRouted;
 
-    RemoteNode(String nodeId, PeerLink link, SubscriptionTable table, ClusterShared shared) {
+    private final OrphanedForwards orphans;
+
+    RemoteNode(String nodeId, PeerLink link, SubscriptionTable table, ClusterShared shared,
+               OrphanedForwards orphans) {
+        this.orphans = orphans;
         this.nodeId = nodeId;
         this.shared = shared;
         this.clientId = "$node/" + nodeId;
@@ -106,8 +113,25 @@ final class RemoteNode implements DeliveryTarget {
         inbound.remove(ch);
     }
 
-    /** The node left the membership: its routes go, its links close. */
+    /**
+     * The node left the membership: its links close. Its routes stay until {@link #forget}: until its sessions are
+     * adopted elsewhere, QoS 1/2 messages for them are orphans ({@link OrphanedForwards}), which the adopters get.
+     */
     void left() {
+        synchronized (routes) {
+            gone = true;
+        }
+        link.close();
+        inbound.forEach(Channel::close);
+    }
+
+    /** Whether the node left the cluster (its routes may still be here, see {@link #left}). */
+    boolean isGone() {
+        return gone;
+    }
+
+    /** Its sessions are adopted elsewhere (or the node is back as a new run): its routes go. */
+    void forget() {
         synchronized (routes) {
             gone = true;
             for (String f : routes) {
@@ -115,8 +139,6 @@ final class RemoteNode implements DeliveryTarget {
             }
             routes.clear();
         }
-        link.close();
-        inbound.forEach(Channel::close);
     }
 
     @Override
@@ -126,11 +148,44 @@ final class RemoteNode implements DeliveryTarget {
 
     @Override
     public void deliver(Delivery delivery) {
+        if (gone && delivery.sharedGroup() == null) {
+            return; // QoS 0 for a node that left (its routes wait for its sessions' adoption)
+        }
         if (delivery.sharedGroup() != null) {
             shared.send(this, link, delivery);
         } else {
             link.forward(delivery.message());
         }
+    }
+
+    /** QoS 1/2: {@code held} runs once the node confirms it holds the message (or, if it dies, its adopters do). */
+    @Override
+    public void deliver(Delivery delivery, Runnable held) {
+        if (delivery.sharedGroup() != null) {
+            deliver(delivery);
+            held.run(); // a shared group's copy is kept by ClusterShared until its member's node confirms it
+        } else if (gone) {
+            // its sessions are being adopted: straight to the members, in this publisher's order
+            orphans.orphanedNow(nodeId, link.stream(), delivery.message(), held);
+        } else {
+            link.forwardHeld(delivery.message(), held);
+        }
+    }
+
+    /**
+     * A QoS 1/2 message this node forwarded as {@code id} of the sending node's {@code stream} arrived on one of its
+     * links: false if it was routed here already (sent again on a new connection, not confirmed in time).
+     */
+    synchronized boolean firstArrival(long stream, long id) {
+        if (stream != heldStream) {
+            heldStream = stream; // a new link of that node: an earlier one's cannot send any more
+            heldRouted = 0;
+        }
+        if (id <= heldRouted) {
+            return false;
+        }
+        heldRouted = id;
+        return true;
     }
 
     /** None: what it gets is written on the link, not stored here. */

@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.store.ReplicatedSession;
+import io.ternmq.broker.store.StoredEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -160,8 +161,10 @@ final class SessionAdoption implements AutoCloseable {
         if (already != null) {
             return already; // under way here already (the scan, and a CONNECT of the client)
         }
-        // a session whose replica is missing stays refused until its node is back: never adopted empty
-        r.get(clientId).thenCompose(copy -> {
+        // a session whose replica is missing stays refused until its node is back: never adopted empty. First the
+        // other members' orphans of the dead node (QoS 1/2 it had not confirmed), so that they enter the queue with
+        // the rest, before anything routed to the adopted session
+        n.orphans().whenAllSent(dead).thenCompose(ready -> r.get(clientId)).thenCompose(copy -> {
             if (copy == null || !copy.hasRecord()) {
                 LOG.warn("cluster: the session of client '{}' (node {}) has no replica; not adopted", clientId, dead);
                 return CompletableFuture.completedFuture(false);
@@ -171,7 +174,7 @@ final class SessionAdoption implements AutoCloseable {
                 if (entry == null) {
                     return false;
                 }
-                imported(clientId, dead, entry.generation(), copy);
+                imported(n, clientId, dead, entry.generation(), copy);
                 return true;
             });
         }).exceptionally(failure -> {
@@ -198,12 +201,28 @@ final class SessionAdoption implements AutoCloseable {
         }
     }
 
-    private void imported(String clientId, String dead, long generation, ReplicatedSession copy) {
+    private void imported(ClusterNode n, String clientId, String dead, long generation, ReplicatedSession copy) {
         ReplicatedSession.Import in = copy.toImport(clientId);
-        local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), in.entries(), loops.get());
+        OrphanedForwards.Adopted adopted = n.orphans().entriesFor(dead, clientId, in);
+        List<StoredEntry> orphans = adopted == null ? List.of() : adopted.entries;
+        List<StoredEntry> entries = in.entries();
+        if (!orphans.isEmpty()) {
+            entries = new ArrayList<>(entries);
+            entries.addAll(orphans);
+        }
+        local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), entries, loops.get(), dead,
+                in.inboundCreated(), s -> {
+                    if (adopted != null) {
+                        adopted.made(s, n.router(), local); // orphans that came meanwhile, before anything routed
+                    }
+                });
+        if (adopted != null) {
+            adopted.routed();
+        }
         metrics.sessionsAdopted.increment();
-        LOG.info("cluster: adopted the session of client '{}' from dead node {} ({} queued messages{})", clientId,
-                dead, in.entries().size(), in.record().will() == null ? ""
+        LOG.info("cluster: adopted the session of client '{}' from dead node {} ({} queued messages{}{})", clientId,
+                dead, entries.size(), orphans.isEmpty() ? "" : ", " + orphans.size() + " of them forwarded to it "
+                        + "unconfirmed", in.record().will() == null ? ""
                         : ", a will due in " + in.record().willDelaySeconds() + " s");
     }
 

@@ -39,6 +39,12 @@ public record Message(String topic, QoS qos, boolean retain, byte[] payload, Mqt
         return seconds == null ? NEVER : createdAtMillis + seconds * 1000;
     }
 
+    /** The same message as created at another time (its expiry moved with it). */
+    public Message createdAt(long millis) {
+        return new Message(topic, qos, retain, payload, properties, publisherId, millis,
+                expiryAtMillis == NEVER ? NEVER : expiryAtMillis - createdAtMillis + millis);
+    }
+
     public boolean expires() {
         return expiryAtMillis != NEVER;
     }

@@ -138,6 +138,11 @@ public final class BrokerMetrics {
      * another member of the group.
      */
     public final LongAdder sharedRedispatched = new LongAdder();
+    /**
+     * QoS 1/2 messages forwarded to a node that left before confirming them, given to the members that adopt its
+     * sessions.
+     */
+    public final LongAdder forwardsOrphaned = new LongAdder();
     /** Messages for another node dropped because its link's backlog was full or the node left. */
     public final LongAdder forwardDrops = new LongAdder();
     /**

@@ -12,6 +12,7 @@ import io.ternmq.broker.routing.TopicRewrites;
 import io.ternmq.broker.service.DelayedPublishes;
 import io.ternmq.broker.sparkplug.SparkplugTopics;
 import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.DeadNodeInbound;
 import io.ternmq.broker.trace.Trace;
 import io.ternmq.broker.trace.Traces;
 import io.ternmq.codec.MqttPacket;
@@ -352,7 +353,18 @@ final class InboundPublishFlow {
                 ResponseQueue.Response r = c.reserveResponse();
                 // a resent PUBLISH whose id still awaits PUBREL was routed already: acknowledge only
                 if (!session.markAwaitingPubrel(id)) {
-                    c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
+                    DeadNodeInbound dead = session.takeDeadNodeInbound(id);
+                    if (dead == null) {
+                        c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null);
+                        return;
+                    }
+                    // routed on a node that died since, maybe not to every node: to those that lack it
+                    congested = c.broker.service().publishResent(message.createdAt(dead.createdAtMillis()), id,
+                            dead.deadNode(), new Router.Origin(null, 0, c.loop()), (matched, quotaExceeded) ->
+                                    c.complete(r, new Pubrec(id, ReasonCode.SUCCESS, MqttProperties.EMPTY), null));
+                    if (congested != null) {
+                        backOff(congested);
+                    }
                     return;
                 }
                 congested = c.broker.service().publish(message,

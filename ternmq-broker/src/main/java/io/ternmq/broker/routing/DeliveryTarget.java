@@ -37,4 +37,14 @@ public interface DeliveryTarget {
     default boolean isNode() {
         return false;
     }
+
+    /**
+     * A QoS 1/2 delivery to another node ({@link #isNode}): {@code held} runs, on any thread, once that node holds
+     * it for good (stored and replicated there, or handed on when that node died), so that the publisher's
+     * acknowledgement waits for it.
+     */
+    default void deliver(Delivery delivery, Runnable held) {
+        deliver(delivery);
+        held.run();
+    }
 }

@@ -36,6 +36,22 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Router {
     private static final int[] NO_IDS = new int[0];
 
+    /**
+     * What a QoS 1/2 copy for another node is confirmed to (its {@code held}, {@link DeliveryTarget#deliver(Delivery,
+     * Runnable)}) knows of the publish: which other targets (nodes, this node's subscribers) it went to. A node that
+     * dies before confirming its copy leaves it to the members adopting its sessions, who must know whether the
+     * message reached them anyway.
+     */
+    public interface NodeCopies {
+        boolean wentTo(DeliveryTarget target);
+
+        /** The publisher's packet id of a QoS 2 message (0 for none), which the nodes remember it by. */
+        int publisherPacketId();
+
+        /** For a resend after its publisher's node died ({@link #publishResent}), that node; else null. */
+        String resentFrom();
+    }
+
     /** What the publisher's side learns once its message is routed and stored; runs on the publisher's loop. */
     @FunctionalInterface
     public interface PublishCallback {
@@ -64,6 +80,8 @@ public final class Router {
     private final LocalRoutes routes;
     /** In a cluster, where clients' retained changes go instead of this node's index; null on a single node. */
     private volatile RetainedReplication replication;
+    /** In a cluster, what tells a resent QoS 2 message's targets apart; null on a single node. */
+    private volatile ResentPublishes resends;
     /** The retained messages (and their payload bytes) of {@link #publishLocal}, which the retained bounds leave out. */
     private final AtomicLong nodeRetainedCount = new AtomicLong();
     private final AtomicLong nodeRetainedBytes = new AtomicLong();
@@ -108,7 +126,7 @@ public final class Router {
      *         have the broker drop what it already acknowledged
      */
     public DeliveryTarget publish(Message message, Origin origin, PublishCallback callback) {
-        return route(message, origin, callback, Scope.EVERYWHERE);
+        return route(message, origin, callback, Scope.EVERYWHERE, Provenance.NONE);
     }
 
     /**
@@ -116,7 +134,7 @@ public final class Router {
      * retained one is kept in memory only (it is published again after a restart, not recovered).
      */
     public void publishLocal(Message message) {
-        route(message, null, null, Scope.THIS_NODE);
+        route(message, null, null, Scope.THIS_NODE, Provenance.NONE);
     }
 
     /** Where a message goes, and whether its retained copy is kept and stored. */
@@ -126,7 +144,9 @@ public final class Router {
         /** Forwarded by another node: this node's subscribers only, retained left alone. */
         FORWARDED,
         /** About this node ($SYS): its subscribers only, retained kept in memory. */
-        THIS_NODE
+        THIS_NODE,
+        /** A QoS 2 resend after its node died ({@link #publishResent}): every node, retained and groups left alone. */
+        RESENT
     }
 
     /**
@@ -136,10 +156,97 @@ public final class Router {
      * then pauses, as a local publisher would be held back.
      */
     public DeliveryTarget publishForwarded(Message message) {
-        return route(message, null, null, Scope.FORWARDED);
+        return route(message, null, null, Scope.FORWARDED, Provenance.NONE);
     }
 
-    private DeliveryTarget route(Message message, Origin origin, PublishCallback publisherCallback, Scope scope) {
+    /**
+     * Routes a QoS 1/2 message another node forwarded as {@code id} of its stream {@code stream} and waits to hear
+     * that it is here for good: {@code stored} runs on {@code loop} once every copy this node must store is (and, in
+     * a cluster, is replicated), each queue entry marked with the stream and id in its session's replica.
+     */
+    public DeliveryTarget publishForwarded(Message message, long stream, long id, EventExecutor loop,
+                                           PublishCallback stored) {
+        return route(message, new Origin(null, 0, loop), stored, Scope.FORWARDED,
+                new Provenance(stream, id, 0, null, null));
+    }
+
+    /**
+     * Like {@link #publishForwarded(Message, long, long, EventExecutor, PublishCallback)}, for a QoS 2 message its
+     * publisher sent again after its node died ({@link #publishResent}): only to the subscribers {@code only} lets
+     * through (those that lack it).
+     */
+    public DeliveryTarget publishForwarded(Message message, long stream, long id, EventExecutor loop,
+                                           PublishCallback stored, java.util.function.Predicate<DeliveryTarget> only) {
+        return route(message, new Origin(null, 0, loop), stored, Scope.FORWARDED,
+                new Provenance(stream, id, 0, null, only));
+    }
+
+    /**
+     * A QoS 2 PUBLISH its publisher sent again (its packet id still awaiting PUBREL) after the node it was published
+     * on died, that node having routed it (its packet id was durable) but perhaps not yet sent it to every other node:
+     * routed again, to the targets that lack it ({@link ResentPublishes}, the cluster's), the other nodes told which
+     * message it is ({@code packetId}, its creation time, {@code deadNode}) so that theirs too are given it only if
+     * they lack it. {@code callback} runs once every copy is held.
+     */
+    public DeliveryTarget publishResent(Message message, int packetId, String deadNode, Origin origin,
+                                        PublishCallback callback) {
+        ResentPublishes r = resends;
+        if (r == null) {
+            callback.routed(0, false);
+            return null;
+        }
+        return route(message, origin, callback, Scope.RESENT,
+                new Provenance(0, 0, packetId, deadNode, r.lacking(message, packetId, deadNode)));
+    }
+
+    /** In a cluster, which targets a QoS 2 message resent after its node's death still lacks. */
+    public interface ResentPublishes {
+        java.util.function.Predicate<DeliveryTarget> lacking(Message message, int packetId, String deadNode);
+    }
+
+    /** In a cluster, what tells resent QoS 2 messages' targets apart; set once, before the listeners open. */
+    public void resendsWith(ResentPublishes resends) {
+        this.resends = resends;
+    }
+
+    /**
+     * What a routing knows beyond the message: for a QoS 1/2 copy another node forwarded, that node's stream and id
+     * (its entries are marked with them); for a resend after a node's death, the publisher's packet id and the dead
+     * node; and which targets only it goes to (null: all).
+     */
+    private record Provenance(long forwardStream, long forwardId, int packetId, String resentFrom,
+                              java.util.function.Predicate<DeliveryTarget> only) {
+        static final Provenance NONE = new Provenance(0, 0, 0, null, null);
+    }
+
+    /**
+     * One delivery to one target, made outside routing (a QoS 1/2 message that reached a session another way):
+     * through the store for a target with a stored queue, as routing does; any thread.
+     */
+    public void deliverStored(DeliveryTarget target, Delivery delivery) {
+        StoredQueue queue = target.storedQueue();
+        if (delivery.qos() != QoS.AT_MOST_ONCE && queue != null) {
+            PublishTransaction tx = new PublishTransaction(delivery.message(), limits);
+            tx.deliver(queue, delivery);
+            store.submit(tx);
+        } else {
+            target.deliver(delivery);
+        }
+    }
+
+    /**
+     * Runs {@code then} on {@code loop} once every write submitted to the store before this call is durable (and, in
+     * a cluster, replicated): the store completes its writes in order. {@code message} is any message (nothing of it
+     * is written).
+     */
+    public void afterEarlierWrites(Message message, EventExecutor loop, Runnable then) {
+        PublishTransaction nothing = new PublishTransaction(message, limits);
+        nothing.whenStored(refused -> loop.execute(then));
+        store.submit(nothing);
+    }
+
+    private DeliveryTarget route(Message message, Origin origin, PublishCallback publisherCallback, Scope scope,
+                                 Provenance prov) {
         PublishCallback callback = publisherCallback;
         RetainedReplication replicating = null;
         boolean retainChanged = false;
@@ -153,26 +260,53 @@ public final class Router {
                         replicating = r; // the cluster applies it everywhere, this node's index and store included
                     }
                 }
-                case FORWARDED -> { }
+                case FORWARDED, RESENT -> { }
                 case THIS_NODE -> retainChanged = updateNodeRetained(message);
             }
         }
+        PublishCompletion completion = null;
         if (replicating != null) {
-            AfterReplication after = new AfterReplication(callback, origin == null ? null : origin.loop());
-            callback = after;
-            replicating.replicate(message, after);
+            completion = new PublishCompletion(callback, origin == null ? null : origin.loop());
+            completion.expect();
+            callback = completion;
+            replicating.replicate(message, completion);
         }
-        return deliver(message, origin, callback, scope, retainChanged);
+        return deliver(message, origin, callback, completion, scope, retainChanged, prov);
     }
 
-    private DeliveryTarget deliver(Message message, Origin origin, PublishCallback callback, Scope scope,
-                                   boolean retainChanged) {
+    /**
+     * @param completion the publisher's callback wrapped to wait for other parts too, or null (made here if another
+     *                   node must confirm a copy)
+     */
+    private DeliveryTarget deliver(Message message, Origin origin, PublishCallback callback,
+                                   PublishCompletion completion, Scope scope, boolean retainChanged,
+                                   Provenance prov) {
         DeliveryTarget congested = null;
         // a forwarded message skips shared groups: the publishing node picked one member per group, and sent it to
         // that member's node apart ({@link #deliverSharedForwarded})
-        Targets targets = new Targets(message.publisherId(), scope != Scope.EVERYWHERE, scope != Scope.FORWARDED);
+        Targets targets = new Targets(message.publisherId(),
+                scope != Scope.EVERYWHERE && scope != Scope.RESENT, scope == Scope.EVERYWHERE || scope == Scope.THIS_NODE,
+                prov.only());
         subscriptions.match(message.topic(), targets);
         PublishTransaction tx = null;
+        boolean storeInbound = origin != null && origin.qos2PacketId() != 0 && origin.publisher() != null;
+        // a QoS 2 PUBLISH goes to other nodes once its packet id is durable here: were this node to die before, its
+        // publisher would send it again to another node, which would not know it had been routed
+        List<Runnable> afterInbound = null;
+        for (int i = 0; i < targets.size; i++) {
+            // every node a QoS 1/2 copy goes to, known before any is sent (see NodeCopies)
+            if (targets.targets[i].isNode() && message.qos() != QoS.AT_MOST_ONCE
+                    && targets.qos[i] != QoS.AT_MOST_ONCE) {
+                if (completion == null) {
+                    completion = new PublishCompletion(callback, origin == null ? null : origin.loop());
+                    callback = completion;
+                }
+                completion.provenance(storeInbound ? origin.qos2PacketId() : prov.packetId(), prov.resentFrom());
+            }
+        }
+        if (completion != null) {
+            completion.reached(Arrays.copyOf(targets.targets, targets.size));
+        }
         for (int i = 0; i < targets.size; i++) {
             // [MQTT-3.3.1-9] RETAIN is 0 on delivery to established subscriptions unless retain-as-published
             boolean retainFlag = message.retain() && targets.retainAsPublished[i];
@@ -186,6 +320,16 @@ public final class Router {
             if (qos != QoS.AT_MOST_ONCE && queue != null) {
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;
                 tx.deliver(queue, d);
+            } else if (qos != QoS.AT_MOST_ONCE && target.isNode()) {
+                // acknowledged to the publisher only once that node holds it for good (docs/cluster.md)
+                completion.expect();
+                if (storeInbound) {
+                    PublishCompletion held = completion;
+                    afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
+                    afterInbound.add(() -> target.deliver(d, held));
+                } else {
+                    target.deliver(d, completion);
+                }
             } else {
                 target.deliver(d);
             }
@@ -222,7 +366,6 @@ public final class Router {
             }
         }
         boolean storeRetained = retainChanged && scope == Scope.EVERYWHERE && store.survivesRestart();
-        boolean storeInbound = origin != null && origin.qos2PacketId() != 0 && origin.publisher() != null;
         if (tx == null && !storeRetained && !storeInbound) {
             if (callback != null) {
                 callback.routed(matched, false);
@@ -232,21 +375,32 @@ public final class Router {
         if (tx == null) {
             tx = new PublishTransaction(message, limits);
         }
+        if (prov.forwardId() != 0) {
+            tx.forwardedAs(prov.forwardStream(), prov.forwardId());
+        }
         if (storeRetained) {
             tx.retain();
         }
         if (storeInbound) {
             tx.inboundQos2(origin.publisher(), origin.qos2PacketId());
         }
-        if (callback != null) {
+        if (callback != null || afterInbound != null) {
             int total = matched;
             EventExecutor loop = origin == null ? null : origin.loop();
+            PublishCallback then = callback;
+            List<Runnable> toNodes = afterInbound;
             tx.whenStored(refused -> {
+                if (toNodes != null) {
+                    toNodes.forEach(Runnable::run);
+                }
+                if (then == null) {
+                    return;
+                }
                 boolean quotaExceeded = refused > 0 && refused == total;
                 if (loop == null) {
-                    callback.routed(total, quotaExceeded);
+                    then.routed(total, quotaExceeded);
                 } else {
-                    loop.execute(() -> callback.routed(total, quotaExceeded));
+                    loop.execute(() -> then.routed(total, quotaExceeded));
                 }
             });
         }
@@ -313,19 +467,61 @@ public final class Router {
     }
 
     /**
-     * The publisher's callback once both its message is routed and stored and its retained change is on every node
-     * (the order of the two is not known), on the publisher's loop.
+     * The publisher's callback once its message is routed and stored here and every other part it waits for is
+     * done: its retained change on every node, and each copy another node must confirm. The parts finish in no known
+     * order, on any thread; the callback runs on the publisher's loop.
      */
-    private static final class AfterReplication implements PublishCallback, Runnable {
+    private static final class PublishCompletion implements PublishCallback, Runnable, NodeCopies {
         private final PublishCallback callback;
         private final EventExecutor loop;
-        private final java.util.concurrent.atomic.AtomicInteger parts = new java.util.concurrent.atomic.AtomicInteger(2);
+        /** Parts not done yet: routing and storing here, and each one {@link #expect}ed. */
+        private final java.util.concurrent.atomic.AtomicInteger parts = new java.util.concurrent.atomic.AtomicInteger(1);
         private volatile int matched;
         private volatile boolean quotaExceeded;
 
-        AfterReplication(PublishCallback callback, EventExecutor loop) {
+        /** Every target of the publish (nodes and subscribers); set before any copy is sent, read after. */
+        private DeliveryTarget[] reached = new DeliveryTarget[0];
+
+        PublishCompletion(PublishCallback callback, EventExecutor loop) {
             this.callback = callback;
             this.loop = loop;
+        }
+
+        private int packetId;
+        private String resentFrom;
+
+        void provenance(int packetId, String resentFrom) {
+            this.packetId = packetId;
+            this.resentFrom = resentFrom;
+        }
+
+        @Override
+        public int publisherPacketId() {
+            return packetId;
+        }
+
+        @Override
+        public String resentFrom() {
+            return resentFrom;
+        }
+
+        void reached(DeliveryTarget[] targets) {
+            reached = targets;
+        }
+
+        @Override
+        public boolean wentTo(DeliveryTarget target) {
+            for (DeliveryTarget t : reached) {
+                if (t == target) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** One more part to wait for, whose end is a {@link #run}; before routing here is done. */
+        void expect() {
+            parts.incrementAndGet();
         }
 
         @Override
@@ -575,16 +771,20 @@ public final class Router {
         int size;
         List<SharedGroup> groups;
         private IdentityHashMap<DeliveryTarget, Integer> index;
+        /** Only the targets it lets through, or all (null). */
+        private final java.util.function.Predicate<DeliveryTarget> only;
 
-        Targets(String publisherId, boolean localOnly, boolean withGroups) {
+        Targets(String publisherId, boolean localOnly, boolean withGroups,
+                java.util.function.Predicate<DeliveryTarget> only) {
             this.publisherId = publisherId;
             this.localOnly = localOnly;
             this.withGroups = withGroups;
+            this.only = only;
         }
 
         @Override
         public void visit(DeliveryTarget target, Subscription sub) {
-            if (localOnly && target.isNode()) {
+            if ((localOnly && target.isNode()) || (only != null && !only.test(target))) {
                 return;
             }
             // no local: not to the connection that published it

@@ -298,6 +298,20 @@ public final class BrokerService {
     }
 
     /**
+     * A QoS 2 PUBLISH resent after the node it was published on died, that node having routed it: routed again to
+     * the targets that lack it ({@link Router#publishResent}); {@code callback} on {@code origin}'s loop once held.
+     */
+    public DeliveryTarget publishResent(Message received, int packetId, String deadNode, Router.Origin origin,
+                                        Router.PublishCallback callback) {
+        Message message = admitted(received);
+        if (message == null) {
+            callback.routed(0, false);
+            return null;
+        }
+        return router.publishResent(message, packetId, deadNode, origin, callback);
+    }
+
+    /**
      * sparkplug_aware: an NBIRTH or DBIRTH is also kept, retained at QoS 1 (stored like any retained message), on
      * {@code $sparkplug/certificates/<its topic>}; an NBIRTH first clears its edge node's DBIRTH certificates, whose
      * devices must be born again after it. Routed before the BIRTH itself, so that it is stored no later.

@@ -16,6 +16,7 @@ import io.ternmq.broker.store.StoredEntry;
 import io.ternmq.broker.store.StoredQueue;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -282,6 +283,18 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      */
     public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
                          List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner) {
+        return adopt(fence, replicated, subscriptions, inboundQos2, entries, owner, null, Map.of(), s -> { });
+    }
+
+    /**
+     * @param deadNode        the node it is adopted from
+     * @param inboundCreated  its inbound QoS 2 ids' messages' creation times there, for their resends
+     *                        ({@link DeadNodeInbound})
+     * @param beforeRouting   given the session once it is stored (submitted) and before its subscriptions are routed
+     */
+    public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
+                         List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner, String deadNode,
+                         Map<Integer, Long> inboundCreated, Consumer<Session> beforeRouting) {
         String clientId = replicated.clientId();
         AdoptedHost adoptedHost = new AdoptedHost();
         Session s = new Session(clientId, replicated.expiryInterval(), owner, limits, metrics, adoptedHost, store);
@@ -303,6 +316,12 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         }
         // not visible to any other thread yet: its state is set here, before the registry and routing know it
         s.recover(record, inboundQos2, entries.size(), bytes, firstSeq, nextSeq);
+        s.adoptedFrom(deadNode);
+        for (Map.Entry<Integer, Long> e : inboundCreated.entrySet()) {
+            if (inboundQos2.contains(e.getKey())) {
+                s.deadNodeInbound(e.getKey(), new DeadNodeInbound(deadNode, e.getValue()));
+            }
+        }
         sessions.compute(clientId, (id, before) -> {
             if (before != null) {
                 before.post(() -> {
@@ -315,6 +334,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         });
         // submitted before any route exists: whatever is published to the session from now on is queued after it
         store.submit(new SessionImport(q, record, subscriptions, inboundQos2, entries, () -> { }));
+        beforeRouting.accept(s);
         for (Subscription sub : subscriptions) {
             router.subscribe(s, sub);
         }

@@ -69,6 +69,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Map<String, Subscription> subscriptions;
     /** Null until the first inbound QoS 2 message. */
     private Set<Integer> awaitingPubrel;
+    /** Of those, the ids a node that died had routed, until resent ({@link DeadNodeInbound}); null if none. */
+    private java.util.Map<Integer, DeadNodeInbound> deadNodeInbound;
+    /** Volatile: read by routing on any loop. */
+    private volatile String adoptedFrom;
     /**
      * The cluster's claims on this session; null on a single node and until the first claim. Guarded by this
      * session's monitor. Apart, like {@link #export}: every session on every broker would carry their fields.
@@ -254,7 +258,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         export = new SessionExport(this, to, inflight);
         List<Integer> qos2 = awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
         if (!export.start(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()),
-                qos2))) {
+                qos2, deadNodeInbound == null ? java.util.Map.of() : java.util.Map.copyOf(deadNodeInbound),
+                adoptedFrom))) {
             handoverAborted();
         }
     }
@@ -302,6 +307,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         if (!snapshot.inboundQos2().isEmpty()) {
             awaitingPubrel().addAll(snapshot.inboundQos2());
         }
+        snapshot.deadNodeInbound().forEach(this::deadNodeInbound);
+        adoptedFrom = snapshot.adoptedFrom();
         outbox.imported(firstSeq, nextSeq);
         startExpiryClock(expiryInterval);
     }
@@ -756,6 +763,33 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
      */
     public boolean markAwaitingPubrel(int packetId) {
         return awaitingPubrel().add(packetId);
+    }
+
+    /** The inbound QoS 2 id's message was routed by a node that died ({@link DeadNodeInbound}); owner loop. */
+    public void deadNodeInbound(int packetId, DeadNodeInbound routed) {
+        if (deadNodeInbound == null) {
+            deadNodeInbound = new java.util.HashMap<>(4);
+        }
+        deadNodeInbound.put(packetId, routed);
+    }
+
+    /**
+     * The node that died holding this session, which was adopted from its replica (kept when the session moves on):
+     * a QoS 2 message that node had routed and its publisher resends is in this session's queue already. Set before
+     * the session is visible.
+     */
+    public void adoptedFrom(String deadNode) {
+        this.adoptedFrom = deadNode;
+    }
+
+    /** @see #adoptedFrom(String); null if it was never adopted */
+    public String adoptedFrom() {
+        return adoptedFrom;
+    }
+
+    /** For a resend of an inbound QoS 2 id a dead node had routed: what it was, once; else null. Owner loop. */
+    public DeadNodeInbound takeDeadNodeInbound(int packetId) {
+        return deadNodeInbound == null ? null : deadNodeInbound.remove(packetId);
     }
 
     public boolean isAwaitingPubrel(int packetId) {

@@ -106,6 +106,16 @@ final class MirroringWriter implements StoreWriter {
     }
 
     @Override
+    public void inboundCreated(String owner, int packetId, long createdAtMillis) {
+        log(owner, ReplicatedSession.INBOUND_CREATED, packetId, ReplicatedSession.streamBytes(createdAtMillis), 0);
+    }
+
+    @Override
+    public void forwardMark(String owner, long stream, long id) {
+        log(owner, ReplicatedSession.FORWARD_MARK, id, ReplicatedSession.streamBytes(stream), 0);
+    }
+
+    @Override
     public void markReleased(String owner, long seq) {
         store.markReleased(owner, seq);
         log(owner, ReplicatedSession.RELEASE_ENTRY, seq, null, 0);

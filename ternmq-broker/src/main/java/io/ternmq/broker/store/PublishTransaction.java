@@ -43,6 +43,9 @@ public final class PublishTransaction implements StoreOp {
     private StoredQueue inboundQueue;
     private int inboundPacketId;
     private Done done;
+    /** For a message another node forwarded with confirmation: its stream and id there; else 0. */
+    private long forwardStream;
+    private long forwardId;
 
     // results of prepare, for applied (the writer thread, in that order)
     private QueueEntry[] entries;
@@ -79,6 +82,15 @@ public final class PublishTransaction implements StoreOp {
     public void inboundQos2(StoredQueue publisher, int packetId) {
         inboundQueue = publisher;
         inboundPacketId = packetId;
+    }
+
+    /**
+     * The message is one another node forwarded as {@code id} of its stream {@code stream}: each entry written is
+     * marked with it in its session's replica (see {@link StoreWriter#forwardMark}).
+     */
+    public void forwardedAs(long stream, long id) {
+        forwardStream = stream;
+        forwardId = id;
     }
 
     public void whenStored(Done then) {
@@ -118,6 +130,9 @@ public final class PublishTransaction implements StoreOp {
             QueueEntry entry = new QueueEntry(q.nextSeq(), messageId, d.qos(), d.retain(), d.subscriptionIds(),
                     d.sharedGroup() == null ? "" : d.sharedGroup(), false, size);
             w.putQueueEntry(q.key(), entry);
+            if (forwardId != 0) {
+                w.forwardMark(q.key(), forwardStream, forwardId);
+            }
             q.counted(size);
             q.taken(); // after counting: a delivery moving between the two counts is seen twice at worst
             references++;
@@ -145,6 +160,7 @@ public final class PublishTransaction implements StoreOp {
         }
         if (inboundQueue != null) {
             w.putInboundQos2(inboundQueue.key(), inboundPacketId);
+            w.inboundCreated(inboundQueue.key(), inboundPacketId, message.createdAtMillis());
         }
     }
 

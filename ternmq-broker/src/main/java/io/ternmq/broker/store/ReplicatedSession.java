@@ -35,6 +35,11 @@ public final class ReplicatedSession {
     static final byte DELETE_ENTRY = 7;
     static final byte PUT_INBOUND_QOS2 = 8;
     static final byte DELETE_INBOUND_QOS2 = 9;
+    static final byte FORWARD_MARK = 10;
+    static final byte INBOUND_CREATED = 11;
+
+    /** Streams whose marks a copy keeps at most (the oldest go: streams end with their sending node's link). */
+    private static final int MAX_MARKS = 64;
 
     /** How many deletions of entries not (yet) here are remembered, so that a late put of one is ignored. */
     private static final int MAX_TOMBSTONES = 1024;
@@ -43,8 +48,21 @@ public final class ReplicatedSession {
     private byte[] record;
     private final Map<String, byte[]> subscriptions = new LinkedHashMap<>();
     private final Set<Integer> inboundQos2 = new HashSet<>();
+    /** When each inbound QoS 2 message (by packet id) was received, where the publishing node recorded it. */
+    private final Map<Integer, Long> inboundCreated = new java.util.HashMap<>();
     private final TreeMap<Long, Entry> queue = new TreeMap<>();
     private final Set<Long> tombstones = new HashSet<>();
+    /**
+     * Per stream of confirmed forwarded messages (another node's link to the one holding the session), the highest
+     * id whose message this session's queue took: which of that stream's unconfirmed messages the session has, should
+     * its node die before confirming them.
+     */
+    private final Map<Long, Long> forwardMarks = new LinkedHashMap<>(4, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            return size() > MAX_MARKS;
+        }
+    };
 
     private static final class Entry {
         byte[] entry;
@@ -54,7 +72,8 @@ public final class ReplicatedSession {
 
     /** What a node imports when it adopts a replicated session. */
     public record Import(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
-                         List<StoredEntry> entries) {
+                         List<StoredEntry> entries, Map<Long, Long> forwardMarks,
+                         Map<Integer, Long> inboundCreated) {
     }
 
     /**
@@ -103,7 +122,12 @@ public final class ReplicatedSession {
                         }
                     }
                     case PUT_INBOUND_QOS2 -> inboundQos2.add((int) number);
-                    case DELETE_INBOUND_QOS2 -> inboundQos2.remove((int) number);
+                    case DELETE_INBOUND_QOS2 -> {
+                        inboundQos2.remove((int) number);
+                        inboundCreated.remove((int) number);
+                    }
+                    case INBOUND_CREATED -> inboundCreated.put((int) number, stream(data));
+                    case FORWARD_MARK -> forwardMarks.merge(stream(data), number, Math::max);
                     default -> throw new StoreException("replicated session log: unknown write " + code);
                 }
             }
@@ -165,6 +189,8 @@ public final class ReplicatedSession {
         inboundQos2.clear();
         queue.clear();
         tombstones.clear();
+        forwardMarks.clear();
+        inboundCreated.clear();
     }
 
     /** Queue entries held. */
@@ -192,7 +218,8 @@ public final class ReplicatedSession {
             }
             entries.add(new StoredEntry(qe, StoreCodec.message(e.getValue().message)));
         }
-        return new Import(r, subs, new ArrayList<>(inboundQos2), entries);
+        return new Import(r, subs, new ArrayList<>(inboundQos2), entries, new java.util.HashMap<>(forwardMarks),
+                new java.util.HashMap<>(inboundCreated));
     }
 
     // ------------------------------------------------------------------ its own binary form (migration, reads)
@@ -219,6 +246,16 @@ public final class ReplicatedSession {
         for (long t : tombstones) {
             out.writeLong(t);
         }
+        out.writeInt(forwardMarks.size());
+        for (Map.Entry<Long, Long> m : forwardMarks.entrySet()) {
+            out.writeLong(m.getKey());
+            out.writeLong(m.getValue());
+        }
+        out.writeInt(inboundCreated.size());
+        for (Map.Entry<Integer, Long> m : inboundCreated.entrySet()) {
+            out.writeShort(m.getKey());
+            out.writeLong(m.getValue());
+        }
     }
 
     public static ReplicatedSession read(DataInputStream in) throws IOException {
@@ -243,7 +280,24 @@ public final class ReplicatedSession {
         for (int i = in.readInt(); i > 0; i--) {
             s.tombstones.add(in.readLong());
         }
+        for (int i = in.readInt(); i > 0; i--) {
+            s.forwardMarks.put(in.readLong(), in.readLong());
+        }
+        for (int i = in.readInt(); i > 0; i--) {
+            s.inboundCreated.put(in.readUnsignedShort(), in.readLong());
+        }
         return s;
+    }
+
+    static byte[] streamBytes(long stream) {
+        return java.nio.ByteBuffer.allocate(8).putLong(stream).array();
+    }
+
+    private static long stream(byte[] data) {
+        if (data == null || data.length != 8) {
+            throw new StoreException("replicated session log: a forward mark without its stream");
+        }
+        return java.nio.ByteBuffer.wrap(data).getLong();
     }
 
     /** The binary form, for tests and callers without a stream. */

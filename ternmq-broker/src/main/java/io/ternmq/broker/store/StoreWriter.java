@@ -34,6 +34,22 @@ public interface StoreWriter {
 
     void putQueueEntry(String owner, QueueEntry entry);
 
+    /**
+     * The queue entry just put holds the message another node forwarded as {@code id} of its stream
+     * {@code stream} (in a cluster): only a session's replica keeps it, so that a node adopting the session after
+     * this one died knows which of that stream's unconfirmed messages it has. Nothing for the store's own files.
+     */
+    default void forwardMark(String owner, long stream, long id) {
+    }
+
+    /**
+     * The inbound QoS 2 message whose id was just put was created (received) at {@code createdAtMillis}: only a
+     * session's replica keeps it, so that the node adopting the session after this one died can tell the other nodes
+     * which message a resend of that id is. Nothing for the store's own files.
+     */
+    default void inboundCreated(String owner, int packetId, long createdAtMillis) {
+    }
+
     /** The outbound QoS 2 message got its PUBREC: after a restart only its PUBREL is resent. */
     void markReleased(String owner, long seq);
 

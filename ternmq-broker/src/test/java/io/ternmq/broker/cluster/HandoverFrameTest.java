@@ -67,11 +67,14 @@ class HandoverFrameTest {
     }
 
     @Test
-    @DisplayName("a session's state keeps every subscription option and identifier, inbound QoS 2 ids, expiry")
+    @DisplayName("a session's state keeps every subscription option and identifier, inbound QoS 2 ids (and which a "
+            + "dead node had routed), expiry")
     void beginWithState() throws Exception {
         SessionSnapshot snap = new SessionSnapshot(3600, 5, 2, List.of(
                 new Subscription("a/+", QoS.AT_LEAST_ONCE, true, false, 2, 17),
-                new Subscription("$share/g/b/#", QoS.EXACTLY_ONCE, false, true, 1, 0)), List.of(1, 65_535));
+                new Subscription("$share/g/b/#", QoS.EXACTLY_ONCE, false, true, 1, 0)), List.of(1, 65_535),
+                java.util.Map.of(65_535, new io.ternmq.broker.session.DeadNodeInbound("node-x", 1_700_000_000_123L)),
+                "node-y");
         HandoverFrame.Begin back = (HandoverFrame.Begin) roundTrip(
                 new HandoverFrame.Begin(11, "client", HandoverFrame.SESSION, snap));
         assertThat(back.status()).isEqualTo(HandoverFrame.SESSION);

@@ -95,6 +95,38 @@ class ReplicatedSessionTest {
     }
 
     @Test
+    @DisplayName("forward marks: per stream the highest forwarded id the queue took, kept after the entry is "
+            + "delivered, carried by the binary form, and gone with the incarnation")
+    void forwardMarks() throws IOException {
+        run(w -> w.putSession(record(7, null)));
+        for (long fwd : new long[] {5, 9}) {
+            run(w -> {
+                long id = w.newMessageId();
+                w.putQueueEntry(OWNER, new QueueEntry(fwd, id, QoS.AT_LEAST_ONCE, false, new int[0], "", false, 2));
+                w.forwardMark(OWNER, 42L, fwd);
+                w.putMessage(id, StoreContractTest.message("f/" + fwd, "m"), 1);
+            });
+        }
+        run(w -> {
+            long id = w.newMessageId();
+            w.putQueueEntry(OWNER, new QueueEntry(10, id, QoS.AT_LEAST_ONCE, false, new int[0], "", false, 2));
+            w.forwardMark(OWNER, 43L, 3);
+            w.putMessage(id, StoreContractTest.message("g", "m"), 1);
+        });
+        run(w -> w.deleteQueueEntry(OWNER, 9, 2)); // delivered: its mark stays
+        assertThat(replicas.get("c").toImport("c").forwardMarks()).isEqualTo(Map.of(42L, 9L, 43L, 3L));
+        ReplicatedSession again = ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(
+                replicas.get("c").toBytes())));
+        assertThat(again.toImport("c").forwardMarks()).isEqualTo(Map.of(42L, 9L, 43L, 3L));
+
+        run(w -> {
+            w.deleteSession("c", OWNER);
+            w.putSession(record(8, null));
+        });
+        assertThat(replicas.get("c").toImport("c").forwardMarks()).isEmpty();
+    }
+
+    @Test
     @DisplayName("a new incarnation replaces the old; the old one's late writes and its deletion leave it alone; "
             + "deleting the current one removes the replica")
     void incarnations() {

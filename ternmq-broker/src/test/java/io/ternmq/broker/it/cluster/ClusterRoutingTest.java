@@ -254,7 +254,7 @@ class ClusterRoutingTest {
         byte[] id = "intruder".getBytes(StandardCharsets.UTF_8);
         out.writeInt(1 + 4 + 2 + name.length + 2 + id.length + 16);
         out.writeByte(1);
-        out.writeInt(4); // link protocol version 4 (retained and shared frames)
+        out.writeInt(5); // link protocol version 5 (confirmed forwards and orphans)
         out.writeShort(name.length);
         out.write(name);
         out.writeShort(id.length);

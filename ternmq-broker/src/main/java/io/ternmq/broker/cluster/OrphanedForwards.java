@@ -1,0 +1,523 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageCodec;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.routing.TopicMatch;
+import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.ReplicatedSession;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.QoS;
+import io.ternmq.codec.TopicSyntax;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * QoS 1/2 messages forwarded to a node that left the cluster before confirming them (orphans), and how they still
+ * reach its sessions. A publisher's PUBACK/PUBREC waits until the node holding each subscriber's session confirms
+ * that it stored (and replicated) its copy ({@link PeerLink#forwardHeld}); a node that dies first leaves some
+ * unconfirmed. Its persistent sessions are adopted by survivors from their replicas ({@link SessionAdoption}), and
+ * each replica remembers, per sending stream, the last forwarded id its queue took (a forward mark). So:
+ * <ol>
+ *   <li>every survivor sends what it had not had confirmed by the dead node to every other member (and keeps it
+ *   itself), then an end mark, even with none;</li>
+ *   <li>a survivor adopting one of the dead node's sessions first waits for the end marks of every member (at most
+ *   {@link #WAIT_SECONDS}), then adds to its queue, in each sender's order, the orphans that match its subscriptions
+ *   and lie beyond its forward mark: those its copy lacks, and nothing it had already;</li>
+ *   <li>the sender acknowledges its publishers once every other member keeps the orphans (a member that leaves
+ *   meanwhile counts as done).</li>
+ * </ol>
+ * The dead node's routes stay on every member until its sessions are adopted (the directory names no session of
+ * it, then {@link #ROUTES_GRACE_SECONDS} more, or at most {@link #ROUTES_KEPT_SECONDS}): QoS 1/2 messages published
+ * meanwhile for its sessions are orphans too, sent to the members as they come; an adopter gives those that come
+ * after an adoption to the adopted session at once, unless the sender says it forwarded the message to the adopter
+ * as well (the adopted session, routed there, had it then). What each member keeps of a dead node goes after
+ * {@link #KEEP_SECONDS}.
+ */
+final class OrphanedForwards {
+    private static final Logger LOG = LoggerFactory.getLogger(OrphanedForwards.class);
+    /** How long an adoption waits for the other members' orphans of the dead node. */
+    static final long WAIT_SECONDS = 10;
+    /** How long the orphans of a dead node are kept for adoptions (later ones: CONNECTs of its clients). */
+    static final long KEEP_SECONDS = 600;
+    /** After the directory names none of the dead node's sessions, its routes stay this much longer. */
+    static final long ROUTES_GRACE_SECONDS = 2;
+    /** Its routes go after this at the latest (sessions without a replica are never adopted). */
+    static final long ROUTES_KEPT_SECONDS = 30;
+
+    private final ClusterNode cluster;
+    private final io.ternmq.broker.routing.Router router;
+    private final BrokerMetrics metrics;
+    /** Dead nodes whose routes are still kept, by node id. */
+    private final Map<String, RemoteNode> stale = new ConcurrentHashMap<>();
+    /**
+     * What this node has of each dead node's orphans, by the membership id of the run that died (a node restarted on
+     * its data keeps its node id; what is left of its earlier run's death must not be taken for its next one's).
+     */
+    private final Map<String, DeadNode> dead = new ConcurrentHashMap<>();
+    /** Node id to the membership id of its last run that died here. */
+    private final Map<String, String> runs = new ConcurrentHashMap<>();
+    /** Orphans this node sent, by batch: who has yet to keep them, and whom that releases. */
+    private final Map<Long, Sent> sent = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+
+    OrphanedForwards(ClusterNode cluster, io.ternmq.broker.routing.Router router, BrokerMetrics metrics) {
+        this.cluster = cluster;
+        this.router = router;
+        this.metrics = metrics;
+    }
+
+    // ------------------------------------------------------------------ this node as a sender
+
+    /**
+     * A member left (the membership's thread, before its link is closed and its sessions are adopted): from now on
+     * adoptions of its sessions wait for the orphans of every member there is, this one included.
+     */
+    void nodeLeft(String deadId, String run, RemoteNode node) {
+        runs.put(deadId, run);
+        if (node != null) {
+            RemoteNode before = stale.put(deadId, node);
+            if (before != null) {
+                before.forget();
+            }
+            Thread watcher = new Thread(() -> forgetWhenAdopted(deadId, node), "ternmq-cluster-routes-of-" + deadId);
+            watcher.setDaemon(true);
+            watcher.start();
+        }
+        Set<String> senders = new HashSet<>(cluster.memberIds());
+        senders.add(cluster.nodeId());
+        DeadNode d = dead.computeIfAbsent(run, k -> new DeadNode()); // or made by the others' first orphans
+        d.expect(senders);
+        cluster.later(() -> {
+            dead.remove(run, d);
+            runs.remove(deadId, run);
+        }, KEEP_SECONDS);
+        // earlier dead nodes' adoptions stop waiting for this one; what it was sent it keeps no more
+        for (Map.Entry<String, DeadNode> e : dead.entrySet()) {
+            check(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<Long, Sent> e : sent.entrySet()) {
+            e.getValue().settledBy(deadId);
+            if (e.getValue().done()) {
+                settle(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    /** A node (re)joined: what this node kept of its earlier run (routes, orphans) is of no more use. */
+    void nodeJoined(String id) {
+        RemoteNode old = stale.remove(id);
+        if (old != null) {
+            old.forget();
+        }
+    }
+
+    /**
+     * Drops a dead node's routes once the directory names none of its sessions (plus a grace for the adopters'
+     * routes to arrive), or after {@link #ROUTES_KEPT_SECONDS}. Its own thread: the directory query blocks.
+     */
+    private void forgetWhenAdopted(String deadId, RemoteNode node) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(ROUTES_KEPT_SECONDS);
+        try {
+            while (System.nanoTime() < deadline && stale.get(deadId) == node && !cluster.isClosing()) {
+                Thread.sleep(500);
+                boolean adopted;
+                try {
+                    adopted = cluster.directory().heldBy(deadId).isEmpty();
+                } catch (RuntimeException e) {
+                    continue; // the cluster is changing: ask again
+                }
+                if (adopted) {
+                    Thread.sleep(ROUTES_GRACE_SECONDS * 1000);
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (stale.remove(deadId, node)) {
+            node.forget();
+        }
+    }
+
+    /** Ids of messages for a dead node that never reached its link: above any its link gave. */
+    private static final long LATE_IDS = Long.MAX_VALUE / 2;
+    private final java.util.concurrent.atomic.AtomicLong lateIds = new java.util.concurrent.atomic.AtomicLong(LATE_IDS);
+
+    /**
+     * A QoS 1/2 message routed to a dead node whose routes are still kept (its sessions are being adopted), on the
+     * publisher's loop: to the members at once, so that it reaches them in the publisher's order, behind what this
+     * publisher's node sent them before.
+     */
+    void orphanedNow(String deadId, long stream, Message m, Runnable held) {
+        PeerLink.HeldForward h = new PeerLink.HeldForward(io.netty.buffer.Unpooled.EMPTY_BUFFER, m, held);
+        h.id = lateIds.incrementAndGet();
+        send(deadId, runs.getOrDefault(deadId, deadId), stream, List.of(h), false);
+    }
+
+    /**
+     * The link to {@code deadId} is closed for good (its loop): what it never confirmed (in the order sent) goes to
+     * every other member and is kept here. Called with none too, so that adopters know this node has nothing.
+     */
+    void orphaned(String deadId, long stream, List<PeerLink.HeldForward> held) {
+        if (cluster.isMember(deadId) || cluster.isClosing()) {
+            for (PeerLink.HeldForward h : held) { // this node is stopping: its publishers are gone with it
+                h.frame.release();
+            }
+            return;
+        }
+        send(deadId, runs.getOrDefault(deadId, deadId), stream, held, true);
+    }
+
+    /** @param run the membership id of the dead node's run, which the frames and the records here go by */
+    private void send(String deadNode, String run, long stream, List<PeerLink.HeldForward> held, boolean log) {
+        String deadId = run;
+        Set<String> to = cluster.memberIds();
+        long key = batches.incrementAndGet();
+        Sent s = new Sent(to, held);
+        sent.put(key, s); // before sending: an acknowledgement may come back at once
+        for (String member : to) {
+            RemoteNode m = cluster.member(member);
+            for (PeerLink.HeldForward h : held) {
+                // a message published after the death may have gone to that member too, for its own sessions
+                boolean there = m != null && h.held instanceof io.ternmq.broker.routing.Router.NodeCopies copies
+                        && copies.wentTo(m);
+                cluster.send(member, orphanFrame(deadId, stream, h, there));
+            }
+            ByteBuf end = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.ORPHANS_END, 16 + deadId.length());
+            LinkFrame.writeString(end, deadId);
+            cluster.send(member, LinkFrame.finish(end.writeLong(stream).writeLong(key).writeInt(held.size())));
+        }
+        for (PeerLink.HeldForward h : held) {
+            // published here after the death, it reached the sessions routed here already: those it went to
+            received(cluster.nodeId(), deadId, stream, h.id, h.message, false,
+                    h.held instanceof io.ternmq.broker.routing.Router.NodeCopies copies ? copies : null);
+            h.frame.release();
+        }
+        ended(cluster.nodeId(), deadId, key, held.size());
+        metrics.forwardsOrphaned.add(held.size());
+        if (log && !held.isEmpty()) {
+            LOG.info("cluster: {} QoS 1/2 messages forwarded to node {} were not confirmed before it left; given to "
+                    + "the members that adopt its sessions", held.size(), deadNode);
+        }
+        for (String member : to) {
+            if (!cluster.isMember(member)) {
+                s.settledBy(member); // left while this was sent
+            }
+        }
+        if (s.done()) {
+            settle(key, s);
+        }
+    }
+
+    private static ByteBuf orphanFrame(String deadId, long stream, PeerLink.HeldForward h, boolean forwardedThere) {
+        Message m = h.message;
+        ByteBuf f = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.ORPHAN,
+                96 + deadId.length() + m.topic().length() + m.payload().length);
+        LinkFrame.writeString(f, deadId);
+        f.writeLong(stream).writeLong(h.id).writeBoolean(forwardedThere);
+        MessageCodec.write(m, f);
+        return LinkFrame.finish(f);
+    }
+
+    /** A member keeps the orphans of {@code deadId} this node sent it in {@code batch}. */
+    void acknowledged(String from, String deadId, long batch) {
+        Long key = batch;
+        Sent s = sent.get(key);
+        if (s != null) {
+            s.settledBy(from);
+            if (s.done()) {
+                settle(key, s);
+            }
+        }
+    }
+
+    /** Every member keeps the orphans (or left): their publishers are told. */
+    private void settle(Long key, Sent s) {
+        if (sent.remove(key, s)) {
+            for (PeerLink.HeldForward h : s.held) {
+                h.held.run();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ this node as a possible adopter
+
+    /** An orphan of {@code deadId} that {@code from} (or this node) had forwarded as {@code id} of {@code stream}. */
+    void received(String from, String deadId, long stream, long id, Message m, boolean routedHere) {
+        received(from, deadId, stream, id, m, routedHere, null);
+    }
+
+    /** @param local for a message published here, where it went; else null */
+    private void received(String from, String deadId, long stream, long id, Message m, boolean routedHere,
+                          io.ternmq.broker.routing.Router.NodeCopies local) {
+        DeadNode d = dead.computeIfAbsent(deadId, k -> new DeadNode());
+        List<Runnable> late = new ArrayList<>(0);
+        synchronized (d) {
+            d.byStream.computeIfAbsent(stream, k -> new TreeMap<>()).put(id, m);
+            for (Adopted a : d.adopted) {
+                if ((routedHere && a.routed) || (local != null && a.session != null && local.wentTo(a.session))) {
+                    continue; // the session, routed here, took it when the sender forwarded it here
+                }
+                Delivery delivery = deliveryFor(m, a.clientId, a.subs, a.filters, System.currentTimeMillis());
+                if (delivery != null && id > a.marks.getOrDefault(stream, 0L)) {
+                    late.add(() -> a.give(router, delivery));
+                }
+            }
+        }
+        late.forEach(Runnable::run);
+    }
+
+    /** {@code from} sent every orphan of {@code deadId} it had in {@code batch} (numbered by the sender). */
+    void ended(String from, String deadId, long batch, int count) {
+        DeadNode d = dead.computeIfAbsent(deadId, k -> new DeadNode());
+        synchronized (d) {
+            d.ended.add(from);
+        }
+        if (!from.equals(cluster.nodeId())) {
+            ByteBuf ack = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.ORPHANS_ACK, 16 + deadId.length());
+            LinkFrame.writeString(ack, deadId);
+            cluster.send(from, LinkFrame.finish(ack.writeLong(batch)));
+        }
+        check(deadId, d);
+    }
+
+    /** What this node has of the last death of the node {@code deadId} (its node id), or null. */
+    private DeadNode lastDeath(String deadId) {
+        String run = runs.get(deadId);
+        return run == null ? null : dead.get(run);
+    }
+
+    /**
+     * Whether {@code target} is a session adopted from {@code deadId} (here, or on another node before it moved here).
+     */
+    static boolean adoptedFrom(String deadId, io.ternmq.broker.routing.DeliveryTarget target) {
+        return target instanceof io.ternmq.broker.session.Session s && deadId.equals(s.adoptedFrom());
+    }
+
+    /**
+     * Completes once every member has sent its orphans of {@code deadId} (or {@link #WAIT_SECONDS} passed), on no
+     * particular thread; at once for a node whose leaving this node has no record of.
+     */
+    CompletionStage<Void> whenAllSent(String deadId) {
+        DeadNode d = lastDeath(deadId);
+        if (d == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (d) {
+            d.waiting.add(f);
+        }
+        check(deadId, d);
+        cluster.later(() -> {
+            if (!f.isDone()) {
+                LOG.warn("cluster: adopting sessions of node {} without the orphans of members {} (none came in {} s)",
+                        deadId, d.missing(cluster), WAIT_SECONDS);
+                f.complete(null);
+            }
+        }, WAIT_SECONDS);
+        return f;
+    }
+
+    private void check(String deadId, DeadNode d) {
+        List<CompletableFuture<Void>> ready;
+        synchronized (d) {
+            if (d.senders == null || !d.missing(cluster).isEmpty()) {
+                return;
+            }
+            ready = new ArrayList<>(d.waiting);
+            d.waiting.clear();
+        }
+        ready.forEach(f -> f.complete(null));
+    }
+
+    /**
+     * The orphans of {@code deadId} that the adopted session {@code clientId} lacks, as queue entries after its
+     * last: those matching its subscriptions beyond its forward mark of their stream, in each stream's order.
+     */
+    Adopted entriesFor(String deadId, String clientId, ReplicatedSession.Import in) {
+        DeadNode d = lastDeath(deadId);
+        if (d == null) {
+            return null;
+        }
+        List<Subscription> subs = new ArrayList<>();
+        List<String[]> filters = new ArrayList<>();
+        for (Subscription s : in.subscriptions()) {
+            if (!TopicSyntax.isSharedSubscription(s.filter())) {
+                subs.add(s);
+                filters.add(TopicMatch.levels(s.filter()));
+            }
+        }
+        List<StoredEntry> entries = in.entries();
+        long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
+        long now = System.currentTimeMillis();
+        Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+        synchronized (d) {
+            d.adopted.add(a);
+            for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                long mark = in.forwardMarks().getOrDefault(stream.getKey(), 0L);
+                for (Map.Entry<Long, Message> e : stream.getValue().tailMap(mark, false).entrySet()) {
+                    Delivery delivery = deliveryFor(e.getValue(), clientId, subs, filters, now);
+                    if (delivery != null) {
+                        a.entries.add(new StoredEntry(new QueueEntry(seq++, 0, delivery.qos(), delivery.retain(),
+                                delivery.subscriptionIds(), "", false, e.getValue().payload().length),
+                                e.getValue()));
+                    }
+                }
+            }
+        }
+        return a;
+    }
+
+    /** One message as the session's subscriptions take it (as routing would), or null if they do not. */
+    private static Delivery deliveryFor(Message m, String clientId, List<Subscription> subs, List<String[]> filters,
+                                        long now) {
+        if (m.isExpired(now)) {
+            return null;
+        }
+        QoS qos = null;
+        boolean retain = false;
+        List<Integer> ids = null;
+        for (int i = 0; i < subs.size(); i++) {
+            Subscription s = subs.get(i);
+            if (!TopicMatch.matches(filters.get(i), m.topic()) || (s.noLocal() && clientId.equals(m.publisherId()))) {
+                continue;
+            }
+            QoS q = QoS.min(m.qos(), s.qos());
+            qos = qos == null || q.value() > qos.value() ? q : qos;
+            retain |= m.retain() && s.retainAsPublished();
+            if (s.subscriptionId() != 0) {
+                ids = ids == null ? new ArrayList<>(1) : ids;
+                ids.add(s.subscriptionId());
+            }
+        }
+        if (qos == null || qos == QoS.AT_MOST_ONCE) {
+            return null; // not for it, or not kept for it
+        }
+        int[] subscriptionIds = ids == null ? new int[0] : ids.stream().mapToInt(Integer::intValue).toArray();
+        return new Delivery(m, qos, retain, subscriptionIds);
+    }
+
+    /**
+     * A session this node adopted from a dead node: what it was imported with (its orphans among its queue entries),
+     * and, once it is made here, where later orphans go.
+     */
+    static final class Adopted {
+        private final String clientId;
+        private final List<Subscription> subs;
+        private final List<String[]> filters;
+        private final Map<Long, Long> marks;
+        /** The orphans it is imported with, after its own queue. */
+        final List<StoredEntry> entries = new ArrayList<>();
+        /** Orphans that came before it was made here. Guarded by this. */
+        private List<Delivery> early = new ArrayList<>();
+        private volatile io.ternmq.broker.session.Session session;
+        /** Set once its subscriptions are routed here. */
+        private volatile boolean routed;
+
+        void routed() {
+            routed = true;
+        }
+        private io.ternmq.broker.session.LocalSessionRegistry local;
+
+        Adopted(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
+            this.clientId = clientId;
+            this.subs = subs;
+            this.filters = filters;
+            this.marks = marks;
+        }
+
+        /** The session is made here (imported, then routed): orphans that came meanwhile go to it now. */
+        void made(io.ternmq.broker.session.Session s, io.ternmq.broker.routing.Router router,
+                  io.ternmq.broker.session.LocalSessionRegistry local) {
+            this.local = local;
+            List<Delivery> waiting;
+            synchronized (this) {
+                session = s;
+                waiting = early;
+                early = null;
+            }
+            for (Delivery d : waiting) {
+                router.deliverStored(s, d);
+            }
+        }
+
+        void give(io.ternmq.broker.routing.Router router, Delivery d) {
+            io.ternmq.broker.session.Session s;
+            synchronized (this) {
+                if (early != null) {
+                    early.add(d);
+                    return;
+                }
+                s = session;
+            }
+            if (!s.isEnded() && local.get(clientId) == s) {
+                // not once it moved on (or ended): the message went by the routes of its new holder
+                router.deliverStored(s, d);
+            }
+        }
+    }
+
+    /** What this node has of one dead node. Guarded by itself. */
+    private static final class DeadNode {
+        /** The members (this node included) that send their orphans; null until this node saw it leave. */
+        private Set<String> senders;
+        private final Set<String> ended = new HashSet<>();
+        /** Stream to id to message, streams in arrival order. */
+        private final Map<Long, TreeMap<Long, Message>> byStream = new LinkedHashMap<>();
+        private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
+        private final List<Adopted> adopted = new ArrayList<>();
+
+        synchronized void expect(Set<String> members) {
+            senders = members;
+        }
+
+        /** Senders that have not ended and are still members (or this node). */
+        synchronized Set<String> missing(ClusterNode cluster) {
+            Set<String> out = new HashSet<>();
+            if (senders != null) {
+                for (String s : senders) {
+                    if (!ended.contains(s) && (s.equals(cluster.nodeId()) || cluster.isMember(s))) {
+                        out.add(s);
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Orphans this node sent: the members yet to keep them. */
+    private static final class Sent {
+        private final Set<String> pending;
+        private final List<PeerLink.HeldForward> held;
+
+        Sent(Set<String> to, List<PeerLink.HeldForward> held) {
+            this.pending = ConcurrentHashMap.newKeySet();
+            this.pending.addAll(to);
+            this.held = held;
+        }
+
+        void settledBy(String member) {
+            pending.remove(member);
+        }
+
+        boolean done() {
+            return pending.isEmpty();
+        }
+    }
+}
