@@ -1,0 +1,224 @@
+package io.ternmq.broker.bridge;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.ternmq.broker.config.BridgeSettings;
+import io.ternmq.broker.config.TlsSettings;
+import io.ternmq.codec.MqttDecoder;
+import io.ternmq.codec.MqttEncoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+/**
+ * A bridge's way to the remote broker: resolves the address again at each attempt (off the event loop), connects
+ * (TLS when configured), hands each connection to an {@link Outlet}, and after a failure waits per
+ * {@code restart_timeout} (jittered backoff), at the next address if several. Event loop, but {@link #state()}.
+ */
+final class RemoteLink {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteLink.class);
+    /** Seconds the remote broker has to answer CONNECT (and the TLS handshake before it). */
+    static final int CONNACK_TIMEOUT_SECONDS = 30;
+
+    private final BridgeSettings settings;
+    private final EventLoop loop;
+    private final Class<? extends Channel> channelClass;
+    /** Resolves the remote's name off the event loop (InetAddress blocks). */
+    private final Executor resolver;
+    private final int maxPacketSize;
+    private final SslContext ssl;
+    /** Makes the handler of one connection of this link to the given address. */
+    private final BiFunction<RemoteLink, BridgeSettings.Address, Outlet> outlets;
+
+    private boolean stopped;
+    private Outlet outlet;
+    private int addressIndex;
+    private int failures;
+    private ScheduledFuture<?> reconnect;
+    /** Written on the loop, read anywhere (a hint for listings and tests). */
+    private volatile String state = "starting";
+
+    RemoteLink(BridgeSettings settings, EventLoop loop, Class<? extends Channel> channelClass, Executor resolver,
+               int maxPacketSize, BiFunction<RemoteLink, BridgeSettings.Address, Outlet> outlets) {
+        this.settings = settings;
+        this.loop = loop;
+        this.channelClass = channelClass;
+        this.resolver = resolver;
+        this.maxPacketSize = maxPacketSize;
+        this.outlets = outlets;
+        this.ssl = settings.tls() == null ? null : clientTls(settings.tls());
+    }
+
+    private static SslContext clientTls(BridgeSettings.Tls tls) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient().trustManager(tls.caFile().toFile())
+                    .protocols(tls.minVersion() == TlsSettings.Version.TLS_1_3
+                            ? new String[]{"TLSv1.3"} : new String[]{"TLSv1.3", "TLSv1.2"});
+            if (tls.certFile() != null) {
+                b.keyManager(tls.certFile().toFile(), tls.keyFile().toFile());
+            }
+            if (tls.alpn() != null) {
+                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, tls.alpn()));
+            }
+            return b.build();
+        } catch (SSLException | RuntimeException e) {
+            throw new IllegalArgumentException("bridge TLS files cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /** "connected", "connecting", "waiting" (to reconnect) or "stopped"; a hint from any thread. */
+    String state() {
+        return state;
+    }
+
+    /** Whether {@code o} is the connection in use (not one replaced or stopped). */
+    boolean isCurrent(Outlet o) {
+        return outlet == o;
+    }
+
+    /** The connection attempt, now. */
+    void connectNow() {
+        if (stopped) {
+            return;
+        }
+        reconnect = null;
+        state = "connecting";
+        BridgeSettings.Address address = settings.addresses().get(addressIndex);
+        // resolved again at every attempt, off the loop: the remote may have moved
+        resolver.execute(() -> {
+            InetAddress resolved;
+            try {
+                resolved = InetAddress.getByName(address.host());
+            } catch (UnknownHostException e) {
+                loop.execute(() -> failed("cannot resolve " + address.host() + ": " + e.getMessage()));
+                return;
+            }
+            loop.execute(() -> connectTo(address, new InetSocketAddress(resolved, address.port())));
+        });
+    }
+
+    private void connectTo(BridgeSettings.Address address, InetSocketAddress target) {
+        if (stopped) {
+            return;
+        }
+        Outlet o = outlets.apply(this, address);
+        outlet = o;
+        Bootstrap b = new Bootstrap().group(loop).channel(channelClass)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNACK_TIMEOUT_SECONDS * 1000)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (ssl != null) {
+                            SslHandler h = ssl.newHandler(ch.alloc(), address.host(), address.port());
+                            if (!settings.tls().insecure()) {
+                                SSLEngine engine = h.engine();
+                                SSLParameters p = engine.getSSLParameters();
+                                p.setEndpointIdentificationAlgorithm("HTTPS");
+                                engine.setSSLParameters(p);
+                            }
+                            ch.pipeline().addLast(h);
+                        }
+                        int keepAlive = settings.keepAliveSeconds();
+                        ch.pipeline().addLast(new IdleStateHandler(keepAlive * 3 / 2, keepAlive, 0));
+                        MqttDecoder decoder = new MqttDecoder(maxPacketSize);
+                        decoder.setVersion(o.version());
+                        MqttEncoder encoder = new MqttEncoder();
+                        encoder.setVersion(o.version());
+                        ch.pipeline().addLast(decoder, encoder, o);
+                    }
+                });
+        ChannelFuture f = b.connect(target);
+        o.channel(f.channel());
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                failed("cannot connect to " + target + ": " + done.cause().getMessage());
+            }
+        });
+    }
+
+    /** The remote broker accepted {@code o}: after it ends, without round_robin, the first address again. */
+    void accepted() {
+        if (!settings.roundRobin()) {
+            addressIndex = 0;
+        }
+        state = "connected";
+    }
+
+    /**
+     * The connection {@code o} ended; {@code stable}: it was accepted and lasted restart_timeout's stable seconds, so
+     * the backoff starts again from its base.
+     */
+    void ended(Outlet o, boolean stable, String why) {
+        if (stable) {
+            failures = 0;
+        }
+        if (outlet == o) {
+            failed(why);
+        }
+    }
+
+    /** An attempt failed or a connection ended: try again after the backoff, at the next address if several. */
+    private void failed(String why) {
+        if (stopped) {
+            return;
+        }
+        outlet = null;
+        int n = settings.addresses().size();
+        addressIndex = (addressIndex + 1) % n;
+        long delayMillis = backoffMillis();
+        state = "waiting";
+        LOG.warn("Bridge {}: {}; next attempt in {} ms{}", settings.name(), why, delayMillis,
+                n > 1 ? " (to " + settings.addresses().get(addressIndex) + ")" : "");
+        reconnect = loop.schedule(this::connectNow, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** {@code restart_timeout}: constant, or base doubling to cap; jitter takes it down by up to a half. */
+    private long backoffMillis() {
+        BridgeSettings.RestartTimeout r = settings.restart();
+        long seconds = r.constant() ? r.baseSeconds()
+                : Math.min(r.capSeconds(), (long) r.baseSeconds() << Math.min(failures, 20));
+        failures++;
+        long millis = seconds * 1000;
+        return millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1);
+    }
+
+    /** Stops connecting and ends the connection in use (see {@link Outlet#stop}). Event loop. */
+    void stop(CompletableFuture<Void> done) {
+        stopped = true;
+        state = "stopped";
+        if (reconnect != null) {
+            reconnect.cancel(false);
+        }
+        Outlet o = outlet;
+        outlet = null;
+        if (o == null || !o.hasChannel()) {
+            done.complete(null);
+            return;
+        }
+        o.stop(done);
+    }
+}
