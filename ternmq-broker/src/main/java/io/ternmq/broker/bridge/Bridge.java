@@ -40,7 +40,8 @@ public final class Bridge {
         BridgeTopicTable topics = new BridgeTopicTable(settings.topics());
         BridgeAccess access = new BridgeAccess(settings, authorizer);
         this.session = new BridgeSession(settings, service, loop, access, topics);
-        IncomingPublishes incoming = new IncomingPublishes(settings, service, metrics, loop, access, topics);
+        IncomingPublishes incoming = new IncomingPublishes(settings, service, metrics, loop, access, topics,
+                session);
         this.link = new RemoteLink(settings, loop, channelClass, resolver, maxPacketSize, (link, address) ->
                 new Outlet(settings, metrics, session, link, incoming, access, topics, address, maxPacketSize));
     }

@@ -36,6 +36,8 @@ final class BridgeSession {
     private final BridgeAccess access;
     private final BridgeTopicTable topics;
     private boolean cleanStartPending;
+    /** The session once ready (the same object at every attach: it is persistent); null before. */
+    private Session session;
 
     BridgeSession(BridgeSettings settings, BrokerService service, EventLoop loop, BridgeAccess access,
                   BridgeTopicTable topics) {
@@ -61,6 +63,19 @@ final class BridgeSession {
         cleanStartPending = false;
         service.connect(new SessionRequest(settings.localClientId(), clean, Session.NEVER_EXPIRES, 5, null, 0),
                 loop, c);
+    }
+
+    /**
+     * The bridge's session, null until it is first ready. It also keeps, durably, the ids of the QoS 2 messages the
+     * remote broker sent and has not released yet ({@link IncomingPublishes}).
+     */
+    Session session() {
+        return session;
+    }
+
+    /** A connection of the bridge's got the session. */
+    void ready(Session s) {
+        session = s;
     }
 
     /** The bridge's state notification here: retained {@code 1} or {@code 0} at QoS 1 (Mosquitto's format). */
@@ -109,6 +124,7 @@ final class BridgeSession {
 
         @Override
         public boolean sessionReady(Session session, boolean sessionPresent) {
+            ready(session);
             subscribeOutgoing(session);
             LOG.info("Bridge {}: local session '{}' {} ({} messages queued)", settings.name(),
                     settings.localClientId(), sessionPresent ? "resumed" : "created", session.queuedCount());

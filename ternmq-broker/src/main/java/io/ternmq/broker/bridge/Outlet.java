@@ -104,7 +104,6 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         outgoing = new OutgoingPublishes(settings, metrics, access, topics, ctx.channel(), version.isV5());
-        incoming.connectionStarted();
         Will will = settings.notifications() ? new Will(settings.stateTopic(),
                 "0".getBytes(StandardCharsets.US_ASCII), QoS.AT_LEAST_ONCE, true, MqttProperties.EMPTY) : null;
         MqttProperties props = MqttProperties.EMPTY;
@@ -174,6 +173,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
         outgoing.remoteLimits(c.properties().getInt(PropertyId.RECEIVE_MAXIMUM),
                 c.properties().getInt(PropertyId.MAXIMUM_QOS), c.properties().getInt(PropertyId.RETAIN_AVAILABLE));
         link.accepted();
+        incoming.remoteSession(c.sessionPresent());
         LOG.info("Bridge {}: connected to {} (MQTT {}, session {})", settings.name(), address, version,
                 c.sessionPresent() ? "resumed" : "new");
         if (settings.notifications()) {
@@ -296,6 +296,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
             return false;
         }
         session = s;
+        bridgeSession.ready(s);
         generation = s.attachGeneration();
         outgoing.session(s);
         if (settings.notifications()) {

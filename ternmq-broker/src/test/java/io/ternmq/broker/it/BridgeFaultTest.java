@@ -39,7 +39,8 @@ import java.util.List;
 
 /**
  * A bridge against a scripted remote broker (a server socket speaking MQTT through ternmq-codec, answering as the
- * test says): the acknowledgement timeout, the publish rate, and the bridge's session id being out of clients' reach.
+ * test says): the acknowledgement timeout, the publish rate, the bridge's session id being out of clients' reach, and
+ * exactly once for QoS 2 messages the remote resends after a reconnect or a restart.
  */
 class BridgeFaultTest {
     private final List<AutoCloseable> closing = new ArrayList<>();
@@ -299,6 +300,118 @@ class BridgeFaultTest {
         side.send(new Puback(p.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
         await("completed: nothing left in flight").atMost(Duration.ofSeconds(30)).until(() ->
                 tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+    }
+
+    /**
+     * Accepts the bridge's next connection with {@code sessionPresent}, then its SUBSCRIBE (granted as asked): from
+     * then on the remote may send.
+     */
+    private RemoteSide acceptSubscribed(ServerSocket remote, boolean sessionPresent) throws Exception {
+        RemoteSide side = closing(next(remote));
+        assertThat(side.read()).isInstanceOf(Connect.class);
+        side.send(new Connack(sessionPresent, 0));
+        MqttPacket p = side.read();
+        assertThat(p).isInstanceOf(io.ternmq.codec.Subscribe.class);
+        io.ternmq.codec.Subscribe s = (io.ternmq.codec.Subscribe) p;
+        side.send(new io.ternmq.codec.Suback(s.packetId(), List.of(2), io.ternmq.codec.MqttProperties.EMPTY));
+        return side;
+    }
+
+    /** The remote publishes at QoS 2 and reads the bridge's PUBREC for that id. */
+    private static void publishQos2(RemoteSide side, int id, String payload, boolean dup) throws Exception {
+        side.send(new Publish("down/x", io.ternmq.codec.QoS.EXACTLY_ONCE, false, dup, id, payload.getBytes(),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        assertThat(side.read()).isEqualTo(new io.ternmq.codec.Pubrec(id, 0, io.ternmq.codec.MqttProperties.EMPTY));
+    }
+
+    /** The remote releases a QoS 2 id; the bridge answers PUBCOMP. */
+    private static void release(RemoteSide side, int id) throws Exception {
+        side.send(new io.ternmq.codec.Pubrel(id));
+        assertThat(side.read()).isEqualTo(new io.ternmq.codec.Pubcomp(id));
+    }
+
+    /** What a subscriber got, up to and including the message {@code last}. */
+    private static List<String> receivedUntil(Paho5Client sub, String last) {
+        List<String> got = new ArrayList<>();
+        while (got.isEmpty() || !got.get(got.size() - 1).equals(last)) {
+            got.add(sub.next().payload());
+        }
+        return got;
+    }
+
+    private TestBroker ternWithInboundQos2(ServerSocket remote) {
+        return ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "restart_timeout 1",
+                "topic down/# in 2");
+    }
+
+    @Test
+    @DisplayName("a QoS 2 PUBLISH the remote resends (DUP, same id) after a reconnect is delivered here once "
+            + "[MQTT-4.3.3-2]")
+    void qos2ResentAfterReconnectIsDeliveredOnce() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithInboundQos2(remote);
+        RemoteSide first = acceptSubscribed(remote, false);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(first, 7, "once", false);
+            first.close(); // gone before its PUBREL: the remote's session keeps id 7 unreleased
+            RemoteSide second = acceptSubscribed(remote, true);
+            publishQos2(second, 7, "once", true);
+            release(second, 7);
+            // a later message: had the resend been routed again, its copy would come first
+            publishQos2(second, 8, "after", false);
+            release(second, 8);
+            assertThat(receivedUntil(sub, "after")).containsExactly("once", "after");
+        }
+    }
+
+    @Test
+    @DisplayName("CONNACK without Session Present: the bridge discards the remote's QoS 2 ids, a reused id is a new "
+            + "message [MQTT-3.2.2-5]")
+    void sessionNotPresentDiscardsQos2Ids() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithInboundQos2(remote);
+        RemoteSide first = acceptSubscribed(remote, false);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(first, 7, "first", false);
+            first.close();
+            RemoteSide second = acceptSubscribed(remote, false);
+            publishQos2(second, 7, "second", false);
+            release(second, 7);
+            assertThat(receivedUntil(sub, "second")).containsExactly("first", "second");
+        }
+    }
+
+    @Test
+    @DisplayName("the remote's unreleased QoS 2 ids survive a TernMQ restart: the resend is not delivered again")
+    void qos2IdsSurviveRestart() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithInboundQos2(remote);
+        RemoteSide first = acceptSubscribed(remote, false);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(first, 7, "once", false);
+            assertThat(sub.next().payload()).isEqualTo("once");
+        }
+        tern.restart();
+        first.close();
+        RemoteSide second = acceptSubscribed(remote, true);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber-after")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(second, 7, "once", true);
+            release(second, 7);
+            publishQos2(second, 8, "after", false);
+            release(second, 8);
+            assertThat(receivedUntil(sub, "after")).containsExactly("after");
+        }
     }
 
     /** The hop count a forwarded message carries. */
