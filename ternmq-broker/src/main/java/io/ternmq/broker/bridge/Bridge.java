@@ -30,10 +30,12 @@ public final class Bridge {
     private final EventLoop loop;
     private final BridgeSession session;
     private final RemoteLink link;
+    /** What this bridge learned of its remote broker's bridges toward this broker (MQTT 3.x). */
+    private final BridgePeers.Link peerLink;
 
     public Bridge(BridgeSettings settings, BrokerService service, BrokerMetrics metrics, EventLoop loop,
                   Class<? extends Channel> channelClass, Executor resolver, int brokerMaxPacketSize,
-                  Authorizer authorizer) {
+                  Authorizer authorizer, BridgePeers peers) {
         this.settings = settings;
         this.loop = loop;
         int maxPacketSize = settings.maxPacketSize() > 0 ? settings.maxPacketSize() : brokerMaxPacketSize;
@@ -42,8 +44,10 @@ public final class Bridge {
         this.session = new BridgeSession(settings, service, loop, access, topics);
         IncomingPublishes incoming = new IncomingPublishes(settings, service, metrics, loop, access, topics,
                 session);
+        this.peerLink = peers.link(settings.localClientId());
         this.link = new RemoteLink(settings, loop, channelClass, resolver, maxPacketSize, (link, address) ->
-                new Outlet(settings, metrics, session, link, incoming, access, topics, address, maxPacketSize));
+                new Outlet(settings, metrics, session, link, incoming, access, topics, address, maxPacketSize,
+                        peers, peerLink));
     }
 
     public String name() {
@@ -57,6 +61,11 @@ public final class Bridge {
     /** "connected", "connecting", "waiting" (to reconnect) or "stopped"; a hint from any thread. */
     public String state() {
         return link.state();
+    }
+
+    /** The client ids here of the remote broker's bridges toward this broker, as learned; a hint from any thread. */
+    public java.util.Set<String> remoteBridges() {
+        return peerLink.peers;
     }
 
     /**

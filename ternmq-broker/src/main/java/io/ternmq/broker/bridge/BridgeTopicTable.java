@@ -40,6 +40,26 @@ final class BridgeTopicTable {
         return in;
     }
 
+    /** Whether a local topic goes out over the bridge (an {@code out}/{@code both} line matches it). */
+    boolean carriesOut(String localTopic) {
+        for (String[] f : outFilters) {
+            if (TopicMatch.matches(f, localTopic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a remote topic comes in (an {@code in}/{@code both} line matches it). */
+    boolean carriesIn(String remoteTopic) {
+        for (String[] f : inFilters) {
+            if (TopicMatch.matches(f, remoteTopic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A local topic as it is published on the remote broker. */
     String toRemote(String localTopic) {
         for (int i = 0; i < out.size(); i++) {

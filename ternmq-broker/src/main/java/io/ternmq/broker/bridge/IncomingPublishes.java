@@ -140,7 +140,7 @@ final class IncomingPublishes {
                 channel.writeAndFlush(new Pubcomp(packetId, ReasonCode.SUCCESS, MqttProperties.EMPTY)));
     }
 
-    private static void acknowledge(Channel channel, QoS qos, int id) {
+    static void acknowledge(Channel channel, QoS qos, int id) {
         if (qos == QoS.AT_LEAST_ONCE) {
             channel.writeAndFlush(new Puback(id, ReasonCode.SUCCESS, MqttProperties.EMPTY));
         } else if (qos == QoS.EXACTLY_ONCE) {

@@ -31,6 +31,7 @@ final class OutgoingPublishes {
     private final BridgeTopicTable topics;
     private final Channel channel;
     private final boolean v5;
+    private final BridgePeers.Link peerLink;
     private Session session;
     private int remoteReceiveMaximum = 65_535;
     /** MQTT 5 CONNACK's Maximum QoS: messages above it go at it, and complete here as the remote acks. */
@@ -50,7 +51,8 @@ final class OutgoingPublishes {
     private ScheduledFuture<?> pacer;
 
     OutgoingPublishes(BridgeSettings settings, BrokerMetrics metrics, BridgeAccess access, BridgeTopicTable topics,
-                      Channel channel, boolean v5) {
+                      Channel channel, boolean v5, BridgePeers.Link peerLink) {
+        this.peerLink = peerLink;
         this.settings = settings;
         this.metrics = metrics;
         this.access = access;
@@ -92,6 +94,12 @@ final class OutgoingPublishes {
         if (!access.mayReceive(m.topic())) {
             metrics.deliveriesDenied.increment();
             return false;
+        }
+        if (peerLink.fromPeer(m.publisherId())) {
+            return false; // the remote broker's own bridge brought it here: it has it
+        }
+        if (!dup) {
+            peerLink.sent(new BridgePeers.Copy(m.topic(), m.payload()));
         }
         String topic = topics.toRemote(m.topic());
         MqttProperties props = MqttProperties.EMPTY;

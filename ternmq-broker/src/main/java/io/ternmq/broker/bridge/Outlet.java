@@ -30,11 +30,13 @@ import io.ternmq.codec.QoS;
 import io.ternmq.codec.ReasonCode;
 import io.ternmq.codec.Suback;
 import io.ternmq.codec.Subscribe;
+import io.ternmq.codec.TopicSubscription;
 import io.ternmq.codec.Will;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,8 @@ import java.util.concurrent.TimeUnit;
 final class Outlet extends SimpleChannelInboundHandler<Object> implements SessionConnection {
     private static final Logger LOG = LoggerFactory.getLogger(Outlet.class);
     private static final int SUBSCRIBE_PACKET_ID = 1;
+    private static final String NOTIFICATION_PREFIX = "$SYS/broker/connection/";
+    private static final String NOTIFICATION_SUFFIX = "/state";
 
     private final BridgeSettings settings;
     private final BrokerMetrics metrics;
@@ -59,6 +63,10 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     private final BridgeSettings.Address address;
     private final int maxPacketSize;
     private final MqttVersion version;
+    private final BridgePeers peers;
+    private final BridgePeers.Link peerLink;
+    /** MQTT 3.x with try_private: the link learns the remote broker's bridges toward this one ({@link BridgePeers}). */
+    private final boolean learnsPeers;
     private Channel channel;
     private OutgoingPublishes outgoing;
     private boolean accepted;
@@ -72,7 +80,9 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
 
     Outlet(BridgeSettings settings, BrokerMetrics metrics, BridgeSession bridgeSession, RemoteLink link,
            IncomingPublishes incoming, BridgeAccess access, BridgeTopicTable topics, BridgeSettings.Address address,
-           int maxPacketSize) {
+           int maxPacketSize, BridgePeers peers, BridgePeers.Link peerLink) {
+        this.peers = peers;
+        this.peerLink = peerLink;
         this.settings = settings;
         this.metrics = metrics;
         this.bridgeSession = bridgeSession;
@@ -87,6 +97,9 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
             case 5 -> MqttVersion.MQTT_5;
             default -> MqttVersion.MQTT_3_1_1;
         };
+        // only toward brokers that know bridges (try_private): some cloud brokers close a connection that
+        // subscribes to a topic its policy does not allow, and their bridges are configured try_private false
+        this.learnsPeers = !version.isV5() && settings.tryPrivate();
     }
 
     MqttVersion version() {
@@ -103,7 +116,8 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        outgoing = new OutgoingPublishes(settings, metrics, access, topics, ctx.channel(), version.isV5());
+        outgoing = new OutgoingPublishes(settings, metrics, access, topics, ctx.channel(), version.isV5(),
+                peerLink);
         Will will = settings.notifications() ? new Will(settings.stateTopic(),
                 "0".getBytes(StandardCharsets.US_ASCII), QoS.AT_LEAST_ONCE, true, MqttProperties.EMPTY) : null;
         MqttProperties props = MqttProperties.EMPTY;
@@ -132,6 +146,15 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Publish p) {
+            if (learnsPeers && isNotification(p.topic())) {
+                String id = p.topic().substring(NOTIFICATION_PREFIX.length(),
+                        p.topic().length() - NOTIFICATION_SUFFIX.length());
+                peers.announced(peerLink, id);
+                if (!topics.carriesIn(p.topic())) {
+                    IncomingPublishes.acknowledge(ctx.channel(), p.qos(), p.packetId());
+                    return; // learned, not asked for here
+                }
+            }
             incoming.publish(ctx.channel(), p, version.isV5());
         } else if (msg instanceof Puback a) {
             outgoing.puback(a.packetId());
@@ -181,19 +204,32 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
                     new byte[]{'1'}, MqttProperties.EMPTY));
         }
         ticker = ctx.executor().scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
-        if (topics.incoming().isEmpty()) {
+        List<TopicSubscription> subs = new ArrayList<>(topics.remoteSubscriptions(version.isV5()));
+        if (learnsPeers) {
+            subs.add(new TopicSubscription(BridgePeers.NOTIFICATIONS, QoS.AT_MOST_ONCE));
+        }
+        if (subs.isEmpty()) {
             ctx.flush();
             bridgeSession.attach(this);
             return;
         }
-        ctx.writeAndFlush(new Subscribe(SUBSCRIBE_PACKET_ID, topics.remoteSubscriptions(version.isV5()),
-                MqttProperties.EMPTY));
+        ctx.writeAndFlush(new Subscribe(SUBSCRIBE_PACKET_ID, subs, MqttProperties.EMPTY));
+    }
+
+    private static boolean isNotification(String topic) {
+        return topic.startsWith(NOTIFICATION_PREFIX) && topic.endsWith(NOTIFICATION_SUFFIX)
+                && topic.length() > NOTIFICATION_PREFIX.length() + NOTIFICATION_SUFFIX.length()
+                && topic.indexOf('/', NOTIFICATION_PREFIX.length()) == topic.length() - NOTIFICATION_SUFFIX.length();
     }
 
     private void suback(Suback s) {
         List<Integer> codes = s.reasonCodes();
         for (int i = 0; i < codes.size(); i++) {
-            if (codes.get(i) >= 0x80) {
+            if (codes.get(i) >= 0x80 && i >= topics.incoming().size()) {
+                LOG.info("Bridge {}: {} refused the subscription to {} (0x{}): bridges toward this broker from there "
+                        + "are not recognised, and a loop between the two is not prevented", settings.name(), address,
+                        BridgePeers.NOTIFICATIONS, Integer.toHexString(codes.get(i)));
+            } else if (codes.get(i) >= 0x80) {
                 LOG.warn("Bridge {}: {} refused the subscription to '{}' (0x{})", settings.name(), address,
                         topics.incoming().get(Math.min(i, topics.incoming().size() - 1)).remoteTopic(),
                         Integer.toHexString(codes.get(i)));
