@@ -75,6 +75,8 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     private int generation;
     private ScheduledFuture<?> ticker;
     private boolean flushRequested;
+    /** This side closed the connection (else the remote broker did, or the network). */
+    private boolean closedHere;
     /** Set when the broker stops this connection: completed once it is closed. */
     private CompletableFuture<Void> stopDone;
 
@@ -138,7 +140,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
             if (!accepted && ctx.channel().isOpen()) {
                 LOG.warn("Bridge {}: no CONNACK from {} within {} s", settings.name(), address,
                         RemoteLink.CONNACK_TIMEOUT_SECONDS);
-                ctx.close();
+                closeHere();
             }
         }, RemoteLink.CONNACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
@@ -176,10 +178,10 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
                 LOG.warn("Bridge {}: {} disconnected the bridge (reason 0x{})", settings.name(), address,
                         Integer.toHexString(d.reasonCode()));
             }
-            ctx.close();
+            closeHere();
         } else if (msg instanceof DecodeFailure f) {
             LOG.warn("Bridge {}: {} sent a malformed packet: {}", settings.name(), address, f);
-            ctx.close();
+            closeHere();
         }
     }
 
@@ -187,7 +189,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
         if (c.reasonCode() != ReasonCode.SUCCESS) {
             LOG.warn("Bridge {}: {} refused the connection (CONNACK 0x{})", settings.name(), address,
                     Integer.toHexString(c.reasonCode()));
-            ctx.close();
+            closeHere();
             return;
         }
         accepted = true;
@@ -246,7 +248,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
         if (outgoing.ackOverdue()) {
             LOG.warn("Bridge {}: no acknowledgement from {} for {} s with {} messages in flight: reconnecting",
                     settings.name(), address, settings.ackTimeoutSeconds(), outgoing.inFlight());
-            channel.close();
+            closeHere();
         }
     }
 
@@ -256,7 +258,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
             if (e.state() == IdleState.READER_IDLE) {
                 LOG.warn("Bridge {}: {} silent for 1.5 keep alive intervals: reconnecting", settings.name(),
                         address);
-                ctx.close();
+                closeHere();
             } else if (e.state() == IdleState.WRITER_IDLE && accepted) {
                 ctx.writeAndFlush(Pingreq.INSTANCE);
             }
@@ -266,7 +268,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.warn("Bridge {}: connection to {} failed: {}", settings.name(), address, cause.toString());
-        ctx.close();
+        closeHere();
     }
 
     @Override
@@ -300,15 +302,21 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
             stopDone.complete(null);
             return;
         }
-        link.ended(this, stable, accepted ? "connection to " + address + " lost"
-                : "connection to " + address + " ended before CONNACK");
+        long lived = accepted ? System.nanoTime() - acceptedAtNanos : 0;
+        link.ended(this, stable, accepted && !closedHere ? lived : -1, accepted ? "connection to " + address
+                + " lost" : "connection to " + address + " ended before CONNACK");
+    }
+
+    private void closeHere() {
+        closedHere = true;
+        channel.close();
     }
 
     /** The broker stops: the remote broker hears state 0 and a normal DISCONNECT. */
     void stop(CompletableFuture<Void> done) {
         stopDone = done;
         if (!channel.isActive()) {
-            channel.close();
+            closeHere();
             if (!channel.isRegistered() || session == null) {
                 done.complete(null);
             }
@@ -321,7 +329,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
         if (accepted) {
             channel.write(version.isV5() ? Disconnect.NORMAL : new Disconnect(ReasonCode.NORMAL_DISCONNECTION));
         }
-        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> closeHere());
     }
 
     // ------------------------------------------------------------------ the session's connection
@@ -380,13 +388,13 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     @Override
     public void closeByServer(int reasonCode, String why) {
         LOG.warn("Bridge {}: local session closed: {}", settings.name(), why);
-        channel.close();
+        closeHere();
     }
 
     @Override
     public void refuseSession(String why) {
         LOG.warn("Bridge {}: local session refused: {}", settings.name(), why);
-        channel.close();
+        closeHere();
     }
 
     @Override

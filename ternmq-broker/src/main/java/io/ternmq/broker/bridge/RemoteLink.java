@@ -14,6 +14,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.config.BridgeSettings;
 import io.ternmq.broker.config.TlsSettings;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.codec.MqttDecoder;
 import io.ternmq.codec.MqttEncoder;
 import org.slf4j.Logger;
@@ -40,6 +41,8 @@ final class RemoteLink {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteLink.class);
     /** Seconds the remote broker has to answer CONNECT (and the TLS handshake before it). */
     static final int CONNACK_TIMEOUT_SECONDS = 30;
+    static final int TAKEOVERS_LOGGED = 3;
+    private static final RateLimitedLog CONFLICT_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final BridgeSettings settings;
     private final EventLoop loop;
@@ -56,6 +59,8 @@ final class RemoteLink {
     private int addressIndex;
     private int failures;
     private ScheduledFuture<?> reconnect;
+    /** Accepted connections the remote broker closed soon after, in a row (a takeover of remote_clientid?). */
+    private int quickRemoteCloses;
     /** Written on the loop, read anywhere (a hint for listings and tests). */
     private volatile String state = "starting";
 
@@ -170,14 +175,38 @@ final class RemoteLink {
 
     /**
      * The connection {@code o} ended; {@code stable}: it was accepted and lasted restart_timeout's stable seconds, so
-     * the backoff starts again from its base.
+     * the backoff starts again from its base. {@code closedByRemoteAfterNanos}: how long the remote broker kept it
+     * after accepting it before closing it (-1: it was not accepted, or this side closed it).
      */
-    void ended(Outlet o, boolean stable, String why) {
+    void ended(Outlet o, boolean stable, long closedByRemoteAfterNanos, String why) {
         if (stable) {
             failures = 0;
         }
+        remoteCloses(closedByRemoteAfterNanos);
         if (outlet == o) {
             failed(why);
+        }
+    }
+
+    /**
+     * A broker closes a client's connection without a word (MQTT 3.x; Mosquitto at MQTT 5 too) when another client
+     * takes its client id: two bridges with one remote_clientid take it from each other in turn, each connection
+     * lasting about a backoff delay. {@value #TAKEOVERS_LOGGED} such closes in a row are logged as a conflict.
+     */
+    private void remoteCloses(long afterNanos) {
+        long quick = TimeUnit.SECONDS.toNanos(Math.max(60, 2L * settings.restart().capSeconds()));
+        if (afterNanos < 0) {
+            return; // not accepted, or closed here: says nothing
+        }
+        if (afterNanos >= quick) {
+            quickRemoteCloses = 0;
+            return;
+        }
+        if (++quickRemoteCloses >= TAKEOVERS_LOGGED) {
+            CONFLICT_LOG.warn("Bridge {}: the remote broker closed {} connections in a row soon after accepting them: "
+                    + "another client took remote_clientid '{}' over there (a conflict: two bridges with one client "
+                    + "id?), or the remote refuses what the bridge does", settings.name(), quickRemoteCloses,
+                    settings.remoteClientId());
         }
     }
 

@@ -319,4 +319,123 @@ class BridgeMosquittoTest {
                 .doesNotContain("as tern-wrong-ca");
         assertThat(tern.broker().bridges().all().get(1).state()).isNotEqualTo("connected");
     }
+
+    /** The retained messages a new subscriber to {@code filter} on {@code uri} gets: "topic=payload" each. */
+    private static List<String> retainedOn(String uri, String filter) {
+        List<String> got = new ArrayList<>();
+        try (Paho5Client late = Paho5Client.connect(uri, "late-" + System.nanoTime(), Paho5Client.options(true))) {
+            late.subscribe(filter, 1);
+            Paho5Client.Received r;
+            while ((r = late.poll(1000)) != null) {
+                if (r.message().isRetained()) {
+                    got.add(r.topic() + "=" + r.payload());
+                }
+            }
+        }
+        return got;
+    }
+
+    @Test
+    @DisplayName("retained messages and retained deletes made while Mosquitto is away reach it on reconnect; "
+            + "bridge_outgoing_retain false forwards without the retain flag")
+    void retainedChangesQueuedWhileRemoteAway() throws Exception {
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "persistence true",
+                "persistence_location " + tmp + "/"));
+        TestBroker tern = ternWithBridge("connection m",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-edge",
+                "restart_timeout 1",
+                "topic cfg/# out 1",
+                "connection unretained",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-unretained",
+                "restart_timeout 1",
+                "bridge_outgoing_retain false",
+                "topic plain/# out 1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-unretained/state", "1");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-retainer");
+             Paho5Client live = Paho5Client.connect(mosquitto.uri(), "mosq-live", Paho5Client.options(true))) {
+            live.subscribe("plain/#", 1);
+            onTern.publish("cfg/a", "v0", 1, true);
+            onTern.publish("cfg/b", "old", 1, true);
+            onTern.publish("plain/x", "not kept", 1, true);
+            Paho5Client.Received r = live.next();
+            assertThat(r.payload()).isEqualTo("not kept");
+            assertThat(r.message().isRetained()).as("bridge_outgoing_retain false").isFalse();
+        }
+        await("both retained on Mosquitto").atMost(LONG).until(() ->
+                retainedOn(mosquitto.uri(), "cfg/#").size() == 2);
+        assertThat(retainedOn(mosquitto.uri(), "plain/#")).as("nothing kept through the unretained bridge").isEmpty();
+
+        mosquitto.stop();
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-edge/state", "0");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-retainer")) {
+            onTern.publish("cfg/a", "", 1, true); // a retained delete
+            onTern.publish("cfg/b", "new", 1, true);
+            onTern.publish("cfg/c", "added", 1, true);
+        }
+        mosquitto.restart();
+        await("Mosquitto's retained messages as TernMQ's").atMost(LONG).untilAsserted(() ->
+                assertThat(retainedOn(mosquitto.uri(), "cfg/#")).containsExactlyInAnyOrder("cfg/b=new",
+                        "cfg/c=added"));
+    }
+
+    @Test
+    @DisplayName("addresses: the first refuses, the bridge connects to the next")
+    void nextAddressWhenTheFirstRefuses() throws Exception {
+        int refusing;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            refusing = s.getLocalPort(); // closed again: nothing listens there
+        }
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        TestBroker tern = ternWithBridge("connection m",
+                "addresses 127.0.0.1:" + refusing + " 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-edge",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(mosquitto.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-client");
+             Paho5Client onMosquitto = Paho5Client.connect(mosquitto.uri(), "mosq-client",
+                     Paho5Client.options(true))) {
+            onMosquitto.subscribe("up/#", 1);
+            onTern.publish("up/x", "via the second address", 1, false);
+            assertThat(onMosquitto.next().payload()).isEqualTo("via the second address");
+        }
+    }
+
+    @Test
+    @DisplayName("two bridges with one remote_clientid take it from each other on Mosquitto (MQTT 5): logged as a "
+            + "conflict")
+    void takeoverOfTheRemoteClientIdIsLoggedAsConflict() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.ternmq.broker.bridge.Bridge.class.getPackageName());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+            ternWithBridge("connection first",
+                    "address 127.0.0.1:" + mosquitto.port(),
+                    "remote_clientid shared-id",
+                    "local_clientid first",
+                    "bridge_protocol_version mqttv50",
+                    "restart_timeout 1",
+                    "topic up/# out 1",
+                    "connection second",
+                    "address 127.0.0.1:" + mosquitto.port(),
+                    "remote_clientid shared-id",
+                    "local_clientid second",
+                    "bridge_protocol_version mqttv50",
+                    "restart_timeout 1",
+                    "topic up/# out 1");
+            await("a conflict logged").atMost(LONG).until(() -> List.copyOf(log.list).stream().anyMatch(e ->
+                    e.getLevel() == ch.qos.logback.classic.Level.WARN
+                            && e.getFormattedMessage().contains("took remote_clientid 'shared-id' over")
+                            && e.getFormattedMessage().contains("a conflict")));
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
 }
