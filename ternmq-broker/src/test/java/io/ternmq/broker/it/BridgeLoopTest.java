@@ -261,4 +261,45 @@ class BridgeLoopTest {
             });
         }
     }
+
+    @Test
+    @DisplayName("bridge_hop_limit: a message that crossed the limit is not forwarded again, counted (MQTT 5 chain)")
+    void hopLimitStopsForwarding() throws Exception {
+        int[] ports = {freePort(), freePort(), freePort()};
+        // A -> B -> C, each bridge out only; B forwards nothing that crossed one bridge already
+        TestBroker c = TestBroker.start(b -> b.clearListeners().listener("127.0.0.1", ports[2]));
+        closing.add(c);
+        List<BridgeSettings> bToC = ConfigFileParser.parse("bridge.conf", List.of("connection b-to-c",
+                "address 127.0.0.1:" + ports[2], "remote_clientid b-to-c", "bridge_protocol_version mqttv50",
+                "restart_timeout 1", "bridge_hop_limit 1", "topic hop/# out 1")).build().bridges();
+        TestBroker b = TestBroker.start(x -> x.clearListeners().listener("127.0.0.1", ports[1]).bridges(bToC));
+        closing.add(b);
+        List<BridgeSettings> aToB = ConfigFileParser.parse("bridge.conf", List.of("connection a-to-b",
+                "address 127.0.0.1:" + ports[1], "remote_clientid a-to-b", "bridge_protocol_version mqttv50",
+                "restart_timeout 1", "topic hop/# out 1")).build().bridges();
+        TestBroker a = TestBroker.start(x -> x.clearListeners().listener("127.0.0.1", ports[0]).bridges(aToB));
+        closing.add(a);
+        awaitRetained(b.uri(), "$SYS/broker/connection/a-to-b/state", "1");
+        awaitRetained(b.uri(), "$SYS/broker/connection/b-to-c/state", "1");
+        try (Paho5Client onB = Paho5Client.connect(b, "sub-b");
+             Paho5Client onC = Paho5Client.connect(c, "sub-c");
+             Paho5Client pubB = Paho5Client.connect(b, "pub-b");
+             Paho5Client pubA = Paho5Client.connect(a, "pub-a")) {
+            onB.subscribe("hop/#", 1);
+            onC.subscribe("hop/#", 1);
+            pubA.publish("hop/x", "from a", 1, false);
+            Paho5Client.Received r = onB.next();
+            assertThat(r.payload()).isEqualTo("from a");
+            assertThat(r.properties().getUserProperties()).anySatisfy(u -> {
+                assertThat(u.getKey()).isEqualTo("ternmq-bridge-hops");
+                assertThat(u.getValue()).isEqualTo("1");
+            });
+            await("the hop drop counted on B").atMost(Duration.ofSeconds(30)).until(() ->
+                    b.broker().metrics().bridgeHopDrops.sum() == 1);
+            // published on B itself: crosses to C (and shows the message from A would have arrived before it)
+            pubB.publish("hop/y", "from b", 1, false);
+            assertThat(onC.next().payload()).isEqualTo("from b");
+            assertThat(onC.poll(500)).isNull();
+        }
+    }
 }

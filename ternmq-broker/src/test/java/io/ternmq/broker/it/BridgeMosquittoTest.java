@@ -142,8 +142,10 @@ class BridgeMosquittoTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bridge_protocol_version mqttv311\ntry_private true", "bridge_protocol_version mqttv50"})
-    @DisplayName("Mosquitto -> TernMQ: try_private at 3.1.1 (CONNECT level 0x84) and MQTT 5; nothing echoes back")
+    @ValueSource(strings = {"bridge_protocol_version mqttv311\ntry_private true",
+        "bridge_protocol_version mqttv31\ntry_private true", "bridge_protocol_version mqttv50"})
+    @DisplayName("Mosquitto -> TernMQ: try_private at 3.1.1 and 3.1 (CONNECT level 0x84, 0x83) and MQTT 5; nothing "
+            + "echoes back")
     void mosquittoBridgesToTernMq(String protocolLines) {
         TestBroker tern = closing(TestBroker.start());
         List<String> conf = new ArrayList<>(List.of("connection tern",
@@ -437,5 +439,46 @@ class BridgeMosquittoTest {
         } finally {
             logger.detachAppender(log);
         }
+    }
+
+    @Test
+    @DisplayName("remote_username/remote_password: Mosquitto with a password file accepts the right ones; wrong ones "
+            + "are refused (CONNACK 5) and the bridge keeps trying")
+    void remoteCredentials() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.ternmq.broker.bridge.Bridge.class.getPackageName());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> refusals =
+                new ch.qos.logback.core.read.ListAppender<>();
+        refusals.start();
+        logger.addAppender(refusals);
+        closing(() -> logger.detachAppender(refusals));
+        Path passwords = tmp.resolve("passwords");
+        Process p = new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwords.toString(), "edge", "s3cret")
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "password_file " + passwords,
+                "per_listener_settings false"));
+        // MosquittoProcess allows anonymous clients; the password file still refuses a wrong password
+        TestBroker tern = ternWithBridge("connection good",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-good",
+                "remote_username edge",
+                "remote_password s3cret",
+                "restart_timeout 1",
+                "topic up/# out 1",
+                "connection bad",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-bad",
+                "remote_username edge",
+                "remote_password wrong",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-good/state", "1");
+        assertThat(mosquitto.output()).contains("as tern-good (p2, c0, k60, u'edge')");
+        await("the wrong password refused, twice: the bridge keeps trying").atMost(LONG).until(() ->
+                refusals.list.stream().filter(e -> e.getFormattedMessage().startsWith("Bridge bad: ")
+                        && e.getFormattedMessage().contains("refused the connection (CONNACK 0x5)")).count() >= 2);
+        assertThat(mosquitto.output()).doesNotContain("as tern-bad");
     }
 }
