@@ -420,6 +420,113 @@ class BridgeFaultTest {
         }
     }
 
+    @Test
+    @DisplayName("an MQTT 5 remote's Receive Maximum caps bridge_max_inflight: 2 in flight, the next once one is acked")
+    void remoteReceiveMaximumCapsTheWindow() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "bridge_protocol_version mqttv50",
+                "notifications false",
+                "bridge_max_inflight 100",
+                "topic up/# out 1");
+        RemoteSide side = closing(next(remote));
+        side.version = MqttVersion.MQTT_5;
+        assertThat(side.read()).isInstanceOf(Connect.class);
+        side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.builder()
+                .set(io.ternmq.codec.PropertyId.RECEIVE_MAXIMUM, 2).build()));
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            for (int i = 0; i < 5; i++) {
+                pub.publish("up/x", Integer.toString(i), 1, false);
+            }
+        }
+        Publish first = side.nextPublish();
+        Publish second = side.nextPublish();
+        assertThat(new String(first.payload())).isEqualTo("0");
+        assertThat(new String(second.payload())).isEqualTo("1");
+        side.socket.setSoTimeout(1000);
+        assertThatThrownBy(side::nextPublish).as("a third while two are unacknowledged")
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+        side.socket.setSoTimeout(30_000);
+        side.send(new Puback(first.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        Publish third = side.nextPublish();
+        assertThat(new String(third.payload())).isEqualTo("2");
+        side.send(new Puback(second.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        side.send(new Puback(third.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        assertThat(new String(side.nextPublish().payload())).isEqualTo("3");
+        assertThat(new String(side.nextPublish().payload())).isEqualTo("4");
+    }
+
+    @Test
+    @DisplayName("bridge_queue_overflow refuse_new: with the remote away, the oldest 3 are kept and the rest counted "
+            + "as drops")
+    void refuseNewKeepsTheOldest() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "bridge_max_queued_messages 3",
+                "bridge_queue_overflow refuse_new",
+                "topic up/# out 1");
+        // the bridge's TCP connection waits in the backlog, its CONNECT unanswered: everything queues
+        try (io.ternmq.broker.testing.PahoClient pub = io.ternmq.broker.testing.PahoClient.connect(tern,
+                "publisher", true)) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            for (int i = 0; i < 5; i++) {
+                pub.publish("up/x", Integer.toString(i), 1, false);
+            }
+        }
+        await("2 drops counted").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().metrics().bridgeQueueDrops.sum() == 2);
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        for (int i = 0; i < 3; i++) {
+            Publish p = side.nextPublish();
+            assertThat(new String(p.payload())).isEqualTo(Integer.toString(i));
+            side.send(new Puback(p.packetId()));
+        }
+        side.socket.setSoTimeout(1000);
+        assertThatThrownBy(side::nextPublish).as("nothing beyond the kept 3")
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+        assertThat(tern.broker().metrics().bridgeQueueDrops.sum()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("keepalive_interval: the bridge sends PINGREQ; a remote silent for 1.5 intervals is left and "
+            + "connected to again")
+    void keepAliveAndSilentRemote() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "keepalive_interval 5",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        RemoteSide side = closing(next(remote));
+        Connect connect = side.accept();
+        assertThat(connect.keepAliveSeconds()).isEqualTo(5);
+        MqttPacket p = side.read();
+        assertThat(p).isInstanceOf(io.ternmq.codec.Subscribe.class);
+        side.send(new io.ternmq.codec.Suback(((io.ternmq.codec.Subscribe) p).packetId(), List.of(0),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        long t0 = System.nanoTime();
+        assertThat(side.read()).isInstanceOf(io.ternmq.codec.Pingreq.class);
+        // no PINGRESP, nothing at all: the bridge closes after 7.5 s without a byte from the remote
+        assertThatThrownBy(side::read).isInstanceOf(java.io.EOFException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
+        RemoteSide again = closing(next(remote));
+        assertThat(again.accept().clientId()).isEqualTo("edge");
+    }
+
     /** The hop count a forwarded message carries. */
     private static final class BridgeHopsProperty {
         static String of(Publish p) {
