@@ -26,6 +26,8 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -525,6 +527,81 @@ class BridgeFaultTest {
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
         RemoteSide again = closing(next(remote));
         assertThat(again.accept().clientId()).isEqualTo("edge");
+    }
+
+    @ParameterizedTest(name = "local_cleansession {0}")
+    @ValueSource(booleans = {true, false})
+    @DisplayName("local_cleansession: true discards what the bridge queued at the broker's restart; false keeps it")
+    void localCleanSessionAtRestart(boolean clean) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // nothing listens there until after the restart: the bridge queues
+        }
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + port,
+                "remote_clientid edge",
+                "notifications false",
+                "restart_timeout 1",
+                "local_cleansession " + clean,
+                "topic up/# out 1");
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            pub.publish("up/x", "before the restart", 1, false);
+        }
+        await("queued").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().session("local.edge").toCompletableFuture().join().queued() == 1);
+        tern.restart();
+        ServerSocket remote = closing(new ServerSocket(port, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        await("bridge session subscribed again").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            pub.publish("up/x", "after the restart", 1, false);
+        }
+        List<String> got = new ArrayList<>();
+        while (!got.contains("after the restart")) {
+            Publish p = side.nextPublish();
+            side.send(new Puback(p.packetId()));
+            got.add(new String(p.payload()));
+        }
+        assertThat(got).containsExactlyElementsOf(clean ? List.of("after the restart")
+                : List.of("before the restart", "after the restart"));
+    }
+
+    @Test
+    @DisplayName("cleansession true and bridge_max_packet_size at MQTT 5: Session Expiry 0 and the Maximum Packet "
+            + "Size announced; a larger PUBLISH from the remote ends the connection")
+    void cleanSessionAndMaximumPacketSizeAtMqtt5() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "bridge_protocol_version mqttv50",
+                "notifications false",
+                "cleansession true",
+                "restart_timeout 1",
+                "bridge_max_packet_size 1000",
+                "topic down/# in 1");
+        RemoteSide side = closing(next(remote));
+        side.version = MqttVersion.MQTT_5;
+        Connect connect = (Connect) side.read();
+        assertThat(connect.cleanStart()).isTrue();
+        assertThat(connect.properties().getLong(io.ternmq.codec.PropertyId.SESSION_EXPIRY_INTERVAL)).isEqualTo(0L);
+        assertThat(connect.properties().getLong(io.ternmq.codec.PropertyId.MAXIMUM_PACKET_SIZE)).isEqualTo(1000L);
+        side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.EMPTY));
+        MqttPacket p = side.read();
+        side.send(new io.ternmq.codec.Suback(((io.ternmq.codec.Subscribe) p).packetId(), List.of(1),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        side.send(new Publish("down/big", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, false, 5, new byte[2000],
+                io.ternmq.codec.MqttProperties.EMPTY));
+        // the bridge gives the connection up (MQTT 5: DISCONNECT 0x95 first, or just the close) and comes back
+        RemoteSide again = closing(next(remote));
+        again.version = MqttVersion.MQTT_5;
+        assertThat(((Connect) again.read()).clientId()).isEqualTo("edge");
     }
 
     /** The hop count a forwarded message carries. */
