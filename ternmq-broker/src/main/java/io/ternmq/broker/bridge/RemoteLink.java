@@ -57,6 +57,8 @@ final class RemoteLink {
     private boolean stopped;
     private Outlet outlet;
     private int addressIndex;
+    /** The connection in use is to a secondary address, and round_robin is off: the main one is next. */
+    private boolean backToMain;
     private int failures;
     private ScheduledFuture<?> reconnect;
     /** Accepted connections the remote broker closed soon after, in a row (a takeover of remote_clientid?). */
@@ -165,11 +167,12 @@ final class RemoteLink {
         });
     }
 
-    /** The remote broker accepted {@code o}: after it ends, without round_robin, the first address again. */
+    /**
+     * The remote broker accepted the connection. Without round_robin the first address is the main one: after a
+     * connection to a secondary one ends, the main one is tried next (after one to the main one, the next in turn).
+     */
     void accepted() {
-        if (!settings.roundRobin()) {
-            addressIndex = 0;
-        }
+        backToMain = !settings.roundRobin() && addressIndex != 0;
         state = "connected";
     }
 
@@ -217,7 +220,8 @@ final class RemoteLink {
         }
         outlet = null;
         int n = settings.addresses().size();
-        addressIndex = (addressIndex + 1) % n;
+        addressIndex = backToMain ? 0 : (addressIndex + 1) % n;
+        backToMain = false;
         long delayMillis = backoffMillis();
         state = "waiting";
         LOG.warn("Bridge {}: {}; next attempt in {} ms{}", settings.name(), why, delayMillis,

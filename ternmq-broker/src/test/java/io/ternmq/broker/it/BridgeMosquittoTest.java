@@ -481,4 +481,32 @@ class BridgeMosquittoTest {
                         && e.getFormattedMessage().contains("refused the connection (CONNACK 0x5)")).count() >= 2);
         assertThat(mosquitto.output()).doesNotContain("as tern-bad");
     }
+
+    @ParameterizedTest(name = "round_robin {0}")
+    @ValueSource(booleans = {false, true})
+    @DisplayName("addresses main, second, third: the second's connection ends; without round_robin the main one is "
+            + "next, with it the third")
+    void roundRobin(boolean roundRobin) throws Exception {
+        // each in a directory of its own: its log tells whether the bridge came
+        MosquittoProcess main = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+                tmp.resolve("main"))));
+        main.stop(); // down at first: the bridge goes on to the second
+        MosquittoProcess second = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+                tmp.resolve("second"))));
+        MosquittoProcess third = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+                tmp.resolve("third"))));
+        ternWithBridge("connection m",
+                "addresses 127.0.0.1:" + main.port() + " 127.0.0.1:" + second.port() + " 127.0.0.1:" + third.port(),
+                "round_robin " + roundRobin,
+                "remote_clientid tern-edge",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(second.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        main.restart();
+        second.stop();
+        MosquittoProcess expected = roundRobin ? third : main;
+        awaitBridgeState(expected.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        MosquittoProcess other = roundRobin ? main : third;
+        assertThat(other.output()).doesNotContain("as tern-edge");
+    }
 }
