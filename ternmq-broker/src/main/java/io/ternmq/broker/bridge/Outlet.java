@@ -307,6 +307,11 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
                 + " lost" : "connection to " + address + " ended before CONNACK");
     }
 
+    /** Ends this connection to connect elsewhere (the main address answers again). */
+    void leave() {
+        closeHere();
+    }
+
     private void closeHere() {
         closedHere = true;
         channel.close();

@@ -3,6 +3,7 @@ package io.ternmq.broker.bridge;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -59,6 +60,7 @@ final class RemoteLink {
     private int addressIndex;
     /** The connection in use is to a secondary address, and round_robin is off: the main one is next. */
     private boolean backToMain;
+    private ScheduledFuture<?> mainProbe;
     private int failures;
     private ScheduledFuture<?> reconnect;
     /** Accepted connections the remote broker closed soon after, in a row (a takeover of remote_clientid?). */
@@ -174,6 +176,64 @@ final class RemoteLink {
     void accepted() {
         backToMain = !settings.roundRobin() && addressIndex != 0;
         state = "connected";
+        if (backToMain) {
+            scheduleMainProbe();
+        }
+    }
+
+    /**
+     * Without round_robin, while connected to a secondary address, the main one is tried every restart_timeout
+     * base seconds (a TCP connection, closed at once), as Mosquitto does; once it answers, the bridge leaves the
+     * secondary one and connects there.
+     */
+    private void scheduleMainProbe() {
+        mainProbe = loop.schedule(this::probeMain, Math.max(1, settings.restart().baseSeconds()), TimeUnit.SECONDS);
+    }
+
+    private void probeMain() {
+        mainProbe = null;
+        Outlet o = outlet;
+        if (stopped || o == null || !backToMain) {
+            return;
+        }
+        BridgeSettings.Address main = settings.addresses().get(0);
+        resolver.execute(() -> {
+            InetAddress resolved;
+            try {
+                resolved = InetAddress.getByName(main.host());
+            } catch (UnknownHostException e) {
+                loop.execute(() -> mainProbed(o, false));
+                return;
+            }
+            loop.execute(() -> {
+                if (outlet != o || stopped) {
+                    return;
+                }
+                new Bootstrap().group(loop).channel(channelClass)
+                        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNACK_TIMEOUT_SECONDS * 1000)
+                        .handler(new ChannelInboundHandlerAdapter())
+                        .connect(new InetSocketAddress(resolved, main.port()))
+                        .addListener((ChannelFuture f) -> {
+                            if (f.isSuccess()) {
+                                f.channel().close();
+                            }
+                            mainProbed(o, f.isSuccess());
+                        });
+            });
+        });
+    }
+
+    private void mainProbed(Outlet o, boolean answers) {
+        if (outlet != o || stopped) {
+            return;
+        }
+        if (!answers) {
+            scheduleMainProbe();
+            return;
+        }
+        LOG.info("Bridge {}: the main address {} answers again: leaving {}", settings.name(),
+                settings.addresses().get(0), settings.addresses().get(addressIndex));
+        o.leave();
     }
 
     /**
@@ -245,6 +305,9 @@ final class RemoteLink {
         state = "stopped";
         if (reconnect != null) {
             reconnect.cancel(false);
+        }
+        if (mainProbe != null) {
+            mainProbe.cancel(false);
         }
         Outlet o = outlet;
         outlet = null;
