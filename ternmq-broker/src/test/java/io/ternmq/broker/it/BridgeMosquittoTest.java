@@ -514,4 +514,24 @@ class BridgeMosquittoTest {
             assertThat(third.output()).doesNotContain("as tern-edge");
         }
     }
+
+    @Test
+    @DisplayName("notification_topic: the state, retained 1 or 0, on that topic here and on Mosquitto; 0 there when "
+            + "TernMQ stops")
+    void customNotificationTopic() {
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        TestBroker tern = ternWithBridge("connection m",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-edge",
+                "notification_topic edge/bridge-state",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(tern.uri(), "edge/bridge-state", "1");
+        awaitBridgeState(mosquitto.uri(), "edge/bridge-state", "1");
+        // a clean stop publishes 0 before the DISCONNECT (a crash leaves it to the will, also 0)
+        tern.close();
+        closing.remove(tern);
+        awaitBridgeState(mosquitto.uri(), "edge/bridge-state", "0");
+        assertThat(retainedOn(mosquitto.uri(), "$SYS/broker/connection/#")).as("not the default topic").isEmpty();
+    }
 }
