@@ -1,7 +1,12 @@
 package io.ternmq.broker.bridge;
 
+import io.ternmq.broker.config.BridgeSettings;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.RateLimitedLog;
 import io.ternmq.codec.MqttProperties;
 import io.ternmq.codec.UserProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +19,8 @@ import java.util.List;
  */
 final class BridgeHops {
     static final String PROPERTY = "ternmq-bridge-hops";
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeHops.class);
+    private static final RateLimitedLog LIMIT_LOG = new RateLimitedLog(LOG, 10_000);
 
     private BridgeHops() {
     }
@@ -45,5 +52,12 @@ final class BridgeHops {
         }
         users.add(new UserProperty(PROPERTY, Integer.toString(hops)));
         return properties.toBuilder().clearUserProperties().userProperties(users).build();
+    }
+
+    /** A message not forwarded for its count: counted ({@code bridgeHopDrops}), logged at most once per 10 s. */
+    static void limitReached(BrokerMetrics metrics, BridgeSettings settings, String topic, int hops) {
+        metrics.bridgeHopDrops.increment();
+        LIMIT_LOG.warn("Bridge {}: not forwarding a message on '{}' that crossed {} bridges (bridge_hop_limit {}; "
+                + "a loop of bridges?)", settings.name(), topic, hops, settings.hopLimit());
     }
 }

@@ -30,11 +30,13 @@ public final class Bridges implements AutoCloseable {
     private static final long STOP_MILLIS = 3000;
 
     private final List<BridgeSettings> settings;
+    private final BridgePeers peers;
     private final List<Bridge> running = new ArrayList<>();
     private ExecutorService resolver;
 
-    private Bridges(List<BridgeSettings> settings) {
+    private Bridges(List<BridgeSettings> settings, BridgePeers peers) {
         this.settings = settings;
+        this.peers = peers;
     }
 
     /**
@@ -43,9 +45,11 @@ public final class Bridges implements AutoCloseable {
      */
     public static Bridges reserve(List<BridgeSettings> settings, LocalSessionRegistry sessions,
                                   BrokerService service, java.nio.file.Path dataDir, BrokerMetrics metrics) {
+        BridgePeers peers = new BridgePeers(settings, metrics);
         if (!settings.isEmpty()) {
             // the node id (kept in the data directory) names this broker in the origin ids of its messages
             service.bridgeOrigins(new BridgeOrigins(io.ternmq.broker.cluster.ClusterNode.nodeId(dataDir), metrics));
+            service.bridgePeers(peers);
         }
         Set<String> ids = new HashSet<>();
         for (BridgeSettings b : settings) {
@@ -54,7 +58,7 @@ public final class Bridges implements AutoCloseable {
             ids.add(b.localClientId());
         }
         service.reserveClientIds(ids);
-        return new Bridges(settings);
+        return new Bridges(settings, peers);
     }
 
     /** Starts every bridge, each on a loop of {@code server}'s. */
@@ -67,7 +71,7 @@ public final class Bridges implements AutoCloseable {
         resolver = Executors.newSingleThreadExecutor(new DefaultThreadFactory("ternmq-bridge-dns", true));
         for (BridgeSettings s : settings) {
             Bridge b = new Bridge(s, service, metrics, server.nextLoop(), server.socketChannelClass(), resolver,
-                    maxPacketSize, authorizer);
+                    maxPacketSize, authorizer, peers);
             running.add(b);
             b.start();
             LOG.info("Bridge {} started: {} to {}", s.name(), s.localClientId(), s.addresses());

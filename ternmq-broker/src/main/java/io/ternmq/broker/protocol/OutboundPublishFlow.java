@@ -90,6 +90,12 @@ final class OutboundPublishFlow {
     boolean send(int packetId, Delivery d, boolean dup) {
         Message m = d.message();
         String topic = m.topic();
+        io.ternmq.broker.bridge.BridgePeers peers = c.broker.service().bridgePeers();
+        if (peers != null && peers.carriedByLink(c.clientId, m)) {
+            // the remote broker's bridge (at any version) does not get what goes, or came, between the two brokers
+            // over this broker's own bridge
+            return false;
+        }
         if (!c.broker.authorizer().mayReceive(c, topic)) {
             // a wide subscription never delivers a topic this client may not read; dropped as if delivered
             c.broker.metrics().deliveriesDenied.increment();

@@ -154,6 +154,12 @@ final class SubscribeFlow {
             QoS qos = ts.qos().value() > c.config().mqtt().maxQos() ? QoS.of(c.config().mqtt().maxQos()) : ts.qos();
             // a bridge (try_private) must not get back what it published, and forwards retained flags as they were
             boolean bridged = c.bridge && !TopicSyntax.isSharedSubscription(filter);
+            if (bridged && filter.equals(io.ternmq.broker.bridge.BridgePeers.NOTIFICATIONS)) {
+                io.ternmq.broker.bridge.BridgePeers peers = c.broker.service().bridgePeers();
+                if (peers != null) {
+                    peers.learningBridge(c.clientId); // a TernMQ bridge: it does not send back what comes here
+                }
+            }
             granted.add(new Subscription(filter, qos, ts.noLocal() || bridged, ts.retainAsPublished() || bridged,
                     ts.retainHandling(), subscriptionId));
             if (!held) {

@@ -64,6 +64,7 @@ public final class BrokerService {
     private List<TopicFeatures.AutoSubscription> autoSubscriptions = List.of();
     /** With bridges: gives messages their origin id and drops copies that came round; null without bridges. */
     private BridgeOrigins bridgeOrigins;
+    private io.ternmq.broker.bridge.BridgePeers bridgePeers;
 
     public BrokerService(SessionRegistry sessions, Router router, BrokerMetrics metrics) {
         this.sessions = sessions;
@@ -146,10 +147,24 @@ public final class BrokerService {
         this.bridgeOrigins = origins;
     }
 
+    /** Set once, before the first listener opens, on a broker with bridges. */
+    public void bridgePeers(io.ternmq.broker.bridge.BridgePeers peers) {
+        this.bridgePeers = peers;
+    }
+
+    /** The pairs of bridges between this broker and others (MQTT 3.x), or null without bridges. */
+    public io.ternmq.broker.bridge.BridgePeers bridgePeers() {
+        return bridgePeers;
+    }
+
     /** The message to route (with its origin id on a broker with bridges), or null for a bridged-in duplicate. */
     private Message admitted(Message message) {
         BridgeOrigins origins = bridgeOrigins;
-        return origins == null ? message : origins.admit(message);
+        if (origins == null) {
+            return message;
+        }
+        io.ternmq.broker.bridge.BridgePeers peers = bridgePeers;
+        return peers != null && !peers.admit(message) ? null : origins.admit(message);
     }
 
     /** Whether the client id is one of the broker's own sessions (a bridge's). */

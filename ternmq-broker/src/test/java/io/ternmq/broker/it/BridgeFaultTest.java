@@ -26,6 +26,8 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -39,7 +41,8 @@ import java.util.List;
 
 /**
  * A bridge against a scripted remote broker (a server socket speaking MQTT through ternmq-codec, answering as the
- * test says): the acknowledgement timeout, the publish rate, and the bridge's session id being out of clients' reach.
+ * test says): the acknowledgement timeout, the publish rate, the bridge's session id being out of clients' reach, and
+ * exactly once for QoS 2 messages the remote resends after a reconnect or a restart.
  */
 class BridgeFaultTest {
     private final List<AutoCloseable> closing = new ArrayList<>();
@@ -90,11 +93,17 @@ class BridgeFaultTest {
             return MqttPacketDecoder.decodeBody(first, Unpooled.wrappedBuffer(body), version);
         }
 
-        /** The next PUBLISH, skipping PINGREQs. */
+        /**
+         * The next PUBLISH, skipping PINGREQs; a SUBSCRIBE is granted as asked (at 3.x a bridge always makes one, to
+         * learn the remote broker's bridges, and sends its messages once it is answered).
+         */
         Publish nextPublish() throws Exception {
             while (true) {
                 MqttPacket p = read();
-                if (p instanceof Publish pub && !pub.topic().startsWith("$SYS/")) {
+                if (p instanceof io.ternmq.codec.Subscribe s) {
+                    send(new io.ternmq.codec.Suback(s.packetId(), s.subscriptions().stream()
+                            .map(t -> t.qos().value()).toList(), io.ternmq.codec.MqttProperties.EMPTY));
+                } else if (p instanceof Publish pub && !pub.topic().startsWith("$SYS/")) {
                     return pub;
                 }
             }
@@ -299,6 +308,300 @@ class BridgeFaultTest {
         side.send(new Puback(p.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
         await("completed: nothing left in flight").atMost(Duration.ofSeconds(30)).until(() ->
                 tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+    }
+
+    /**
+     * Accepts the bridge's next connection with {@code sessionPresent}, then its SUBSCRIBE (granted as asked): from
+     * then on the remote may send.
+     */
+    private RemoteSide acceptSubscribed(ServerSocket remote, boolean sessionPresent) throws Exception {
+        RemoteSide side = closing(next(remote));
+        assertThat(side.read()).isInstanceOf(Connect.class);
+        side.send(new Connack(sessionPresent, 0));
+        MqttPacket p = side.read();
+        assertThat(p).isInstanceOf(io.ternmq.codec.Subscribe.class);
+        io.ternmq.codec.Subscribe s = (io.ternmq.codec.Subscribe) p;
+        side.send(new io.ternmq.codec.Suback(s.packetId(), List.of(2), io.ternmq.codec.MqttProperties.EMPTY));
+        return side;
+    }
+
+    /** The remote publishes at QoS 2 and reads the bridge's PUBREC for that id. */
+    private static void publishQos2(RemoteSide side, int id, String payload, boolean dup) throws Exception {
+        side.send(new Publish("down/x", io.ternmq.codec.QoS.EXACTLY_ONCE, false, dup, id, payload.getBytes(),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        assertThat(side.read()).isEqualTo(new io.ternmq.codec.Pubrec(id, 0, io.ternmq.codec.MqttProperties.EMPTY));
+    }
+
+    /** The remote releases a QoS 2 id; the bridge answers PUBCOMP. */
+    private static void release(RemoteSide side, int id) throws Exception {
+        side.send(new io.ternmq.codec.Pubrel(id));
+        assertThat(side.read()).isEqualTo(new io.ternmq.codec.Pubcomp(id));
+    }
+
+    /** What a subscriber got, up to and including the message {@code last}. */
+    private static List<String> receivedUntil(Paho5Client sub, String last) {
+        List<String> got = new ArrayList<>();
+        while (got.isEmpty() || !got.get(got.size() - 1).equals(last)) {
+            got.add(sub.next().payload());
+        }
+        return got;
+    }
+
+    private TestBroker ternWithInboundQos2(ServerSocket remote) {
+        return ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "restart_timeout 1",
+                "topic down/# in 2");
+    }
+
+    @Test
+    @DisplayName("a QoS 2 PUBLISH the remote resends (DUP, same id) after a reconnect is delivered here once "
+            + "[MQTT-4.3.3-2]")
+    void qos2ResentAfterReconnectIsDeliveredOnce() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithInboundQos2(remote);
+        RemoteSide first = acceptSubscribed(remote, false);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(first, 7, "once", false);
+            first.close(); // gone before its PUBREL: the remote's session keeps id 7 unreleased
+            RemoteSide second = acceptSubscribed(remote, true);
+            publishQos2(second, 7, "once", true);
+            release(second, 7);
+            // a later message: had the resend been routed again, its copy would come first
+            publishQos2(second, 8, "after", false);
+            release(second, 8);
+            assertThat(receivedUntil(sub, "after")).containsExactly("once", "after");
+        }
+    }
+
+    @Test
+    @DisplayName("CONNACK without Session Present: the bridge discards the remote's QoS 2 ids, a reused id is a new "
+            + "message [MQTT-3.2.2-5]")
+    void sessionNotPresentDiscardsQos2Ids() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithInboundQos2(remote);
+        RemoteSide first = acceptSubscribed(remote, false);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(first, 7, "first", false);
+            first.close();
+            RemoteSide second = acceptSubscribed(remote, false);
+            publishQos2(second, 7, "second", false);
+            release(second, 7);
+            assertThat(receivedUntil(sub, "second")).containsExactly("first", "second");
+        }
+    }
+
+    @Test
+    @DisplayName("the remote's unreleased QoS 2 ids survive a TernMQ restart: the resend is not delivered again")
+    void qos2IdsSurviveRestart() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithInboundQos2(remote);
+        RemoteSide first = acceptSubscribed(remote, false);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(first, 7, "once", false);
+            assertThat(sub.next().payload()).isEqualTo("once");
+        }
+        tern.restart();
+        first.close();
+        RemoteSide second = acceptSubscribed(remote, true);
+        try (Paho5Client sub = Paho5Client.connect(tern, "subscriber-after")) {
+            sub.subscribe("down/#", 2);
+            publishQos2(second, 7, "once", true);
+            release(second, 7);
+            publishQos2(second, 8, "after", false);
+            release(second, 8);
+            assertThat(receivedUntil(sub, "after")).containsExactly("after");
+        }
+    }
+
+    @Test
+    @DisplayName("an MQTT 5 remote's Receive Maximum caps bridge_max_inflight: 2 in flight, the next once one is acked")
+    void remoteReceiveMaximumCapsTheWindow() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "bridge_protocol_version mqttv50",
+                "notifications false",
+                "bridge_max_inflight 100",
+                "topic up/# out 1");
+        RemoteSide side = closing(next(remote));
+        side.version = MqttVersion.MQTT_5;
+        assertThat(side.read()).isInstanceOf(Connect.class);
+        side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.builder()
+                .set(io.ternmq.codec.PropertyId.RECEIVE_MAXIMUM, 2).build()));
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            for (int i = 0; i < 5; i++) {
+                pub.publish("up/x", Integer.toString(i), 1, false);
+            }
+        }
+        Publish first = side.nextPublish();
+        Publish second = side.nextPublish();
+        assertThat(new String(first.payload())).isEqualTo("0");
+        assertThat(new String(second.payload())).isEqualTo("1");
+        side.socket.setSoTimeout(1000);
+        assertThatThrownBy(side::nextPublish).as("a third while two are unacknowledged")
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+        side.socket.setSoTimeout(30_000);
+        side.send(new Puback(first.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        Publish third = side.nextPublish();
+        assertThat(new String(third.payload())).isEqualTo("2");
+        side.send(new Puback(second.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        side.send(new Puback(third.packetId(), 0, io.ternmq.codec.MqttProperties.EMPTY));
+        assertThat(new String(side.nextPublish().payload())).isEqualTo("3");
+        assertThat(new String(side.nextPublish().payload())).isEqualTo("4");
+    }
+
+    @Test
+    @DisplayName("bridge_queue_overflow refuse_new: with the remote away, the oldest 3 are kept and the rest counted "
+            + "as drops")
+    void refuseNewKeepsTheOldest() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "bridge_max_queued_messages 3",
+                "bridge_queue_overflow refuse_new",
+                "topic up/# out 1");
+        // the bridge's TCP connection waits in the backlog, its CONNECT unanswered: everything queues
+        try (io.ternmq.broker.testing.PahoClient pub = io.ternmq.broker.testing.PahoClient.connect(tern,
+                "publisher", true)) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            for (int i = 0; i < 5; i++) {
+                pub.publish("up/x", Integer.toString(i), 1, false);
+            }
+        }
+        await("2 drops counted").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().metrics().bridgeQueueDrops.sum() == 2);
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        for (int i = 0; i < 3; i++) {
+            Publish p = side.nextPublish();
+            assertThat(new String(p.payload())).isEqualTo(Integer.toString(i));
+            side.send(new Puback(p.packetId()));
+        }
+        side.socket.setSoTimeout(1000);
+        assertThatThrownBy(side::nextPublish).as("nothing beyond the kept 3")
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+        assertThat(tern.broker().metrics().bridgeQueueDrops.sum()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("keepalive_interval: the bridge sends PINGREQ; a remote silent for 1.5 intervals is left and "
+            + "connected to again")
+    void keepAliveAndSilentRemote() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "keepalive_interval 5",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        RemoteSide side = closing(next(remote));
+        Connect connect = side.accept();
+        assertThat(connect.keepAliveSeconds()).isEqualTo(5);
+        MqttPacket p = side.read();
+        assertThat(p).isInstanceOf(io.ternmq.codec.Subscribe.class);
+        side.send(new io.ternmq.codec.Suback(((io.ternmq.codec.Subscribe) p).packetId(), List.of(0),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        long t0 = System.nanoTime();
+        assertThat(side.read()).isInstanceOf(io.ternmq.codec.Pingreq.class);
+        // no PINGRESP, nothing at all: the bridge closes after 7.5 s without a byte from the remote
+        assertThatThrownBy(side::read).isInstanceOf(java.io.EOFException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
+        RemoteSide again = closing(next(remote));
+        assertThat(again.accept().clientId()).isEqualTo("edge");
+    }
+
+    @ParameterizedTest(name = "local_cleansession {0}")
+    @ValueSource(booleans = {true, false})
+    @DisplayName("local_cleansession: true discards what the bridge queued at the broker's restart; false keeps it")
+    void localCleanSessionAtRestart(boolean clean) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // nothing listens there until after the restart: the bridge queues
+        }
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + port,
+                "remote_clientid edge",
+                "notifications false",
+                "restart_timeout 1",
+                "local_cleansession " + clean,
+                "topic up/# out 1");
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            pub.publish("up/x", "before the restart", 1, false);
+        }
+        await("queued").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().session("local.edge").toCompletableFuture().join().queued() == 1);
+        tern.restart();
+        ServerSocket remote = closing(new ServerSocket(port, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        await("bridge session subscribed again").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+        try (Paho5Client pub = Paho5Client.connect(tern, "publisher")) {
+            pub.publish("up/x", "after the restart", 1, false);
+        }
+        List<String> got = new ArrayList<>();
+        while (!got.contains("after the restart")) {
+            Publish p = side.nextPublish();
+            side.send(new Puback(p.packetId()));
+            got.add(new String(p.payload()));
+        }
+        assertThat(got).containsExactlyElementsOf(clean ? List.of("after the restart")
+                : List.of("before the restart", "after the restart"));
+    }
+
+    @Test
+    @DisplayName("cleansession true and bridge_max_packet_size at MQTT 5: Session Expiry 0 and the Maximum Packet "
+            + "Size announced; a larger PUBLISH from the remote ends the connection")
+    void cleanSessionAndMaximumPacketSizeAtMqtt5() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "bridge_protocol_version mqttv50",
+                "notifications false",
+                "cleansession true",
+                "restart_timeout 1",
+                "bridge_max_packet_size 1000",
+                "topic down/# in 1");
+        RemoteSide side = closing(next(remote));
+        side.version = MqttVersion.MQTT_5;
+        Connect connect = (Connect) side.read();
+        assertThat(connect.cleanStart()).isTrue();
+        assertThat(connect.properties().getLong(io.ternmq.codec.PropertyId.SESSION_EXPIRY_INTERVAL)).isEqualTo(0L);
+        assertThat(connect.properties().getLong(io.ternmq.codec.PropertyId.MAXIMUM_PACKET_SIZE)).isEqualTo(1000L);
+        side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.EMPTY));
+        MqttPacket p = side.read();
+        side.send(new io.ternmq.codec.Suback(((io.ternmq.codec.Subscribe) p).packetId(), List.of(1),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        side.send(new Publish("down/big", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, false, 5, new byte[2000],
+                io.ternmq.codec.MqttProperties.EMPTY));
+        // the bridge gives the connection up (MQTT 5: DISCONNECT 0x95 first, or just the close) and comes back
+        RemoteSide again = closing(next(remote));
+        again.version = MqttVersion.MQTT_5;
+        assertThat(((Connect) again.read()).clientId()).isEqualTo("edge");
     }
 
     /** The hop count a forwarded message carries. */

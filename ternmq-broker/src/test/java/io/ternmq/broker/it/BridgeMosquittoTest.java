@@ -142,8 +142,10 @@ class BridgeMosquittoTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bridge_protocol_version mqttv311\ntry_private true", "bridge_protocol_version mqttv50"})
-    @DisplayName("Mosquitto -> TernMQ: try_private at 3.1.1 (CONNECT level 0x84) and MQTT 5; nothing echoes back")
+    @ValueSource(strings = {"bridge_protocol_version mqttv311\ntry_private true",
+        "bridge_protocol_version mqttv31\ntry_private true", "bridge_protocol_version mqttv50"})
+    @DisplayName("Mosquitto -> TernMQ: try_private at 3.1.1 and 3.1 (CONNECT level 0x84, 0x83) and MQTT 5; nothing "
+            + "echoes back")
     void mosquittoBridgesToTernMq(String protocolLines) {
         TestBroker tern = closing(TestBroker.start());
         List<String> conf = new ArrayList<>(List.of("connection tern",
@@ -318,5 +320,218 @@ class BridgeMosquittoTest {
         assertThat(mosquitto.output()).as("the untrusting bridge never got past the handshake")
                 .doesNotContain("as tern-wrong-ca");
         assertThat(tern.broker().bridges().all().get(1).state()).isNotEqualTo("connected");
+    }
+
+    /** The retained messages a new subscriber to {@code filter} on {@code uri} gets: "topic=payload" each. */
+    private static List<String> retainedOn(String uri, String filter) {
+        List<String> got = new ArrayList<>();
+        try (Paho5Client late = Paho5Client.connect(uri, "late-" + System.nanoTime(), Paho5Client.options(true))) {
+            late.subscribe(filter, 1);
+            Paho5Client.Received r;
+            while ((r = late.poll(1000)) != null) {
+                if (r.message().isRetained()) {
+                    got.add(r.topic() + "=" + r.payload());
+                }
+            }
+        }
+        return got;
+    }
+
+    @Test
+    @DisplayName("retained messages and retained deletes made while Mosquitto is away reach it on reconnect; "
+            + "bridge_outgoing_retain false forwards without the retain flag")
+    void retainedChangesQueuedWhileRemoteAway() throws Exception {
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "persistence true",
+                "persistence_location " + tmp + "/"));
+        TestBroker tern = ternWithBridge("connection m",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-edge",
+                "restart_timeout 1",
+                "topic cfg/# out 1",
+                "connection unretained",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-unretained",
+                "restart_timeout 1",
+                "bridge_outgoing_retain false",
+                "topic plain/# out 1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-unretained/state", "1");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-retainer");
+             Paho5Client live = Paho5Client.connect(mosquitto.uri(), "mosq-live", Paho5Client.options(true))) {
+            live.subscribe("plain/#", 1);
+            onTern.publish("cfg/a", "v0", 1, true);
+            onTern.publish("cfg/b", "old", 1, true);
+            onTern.publish("plain/x", "not kept", 1, true);
+            Paho5Client.Received r = live.next();
+            assertThat(r.payload()).isEqualTo("not kept");
+            assertThat(r.message().isRetained()).as("bridge_outgoing_retain false").isFalse();
+        }
+        await("both retained on Mosquitto").atMost(LONG).until(() ->
+                retainedOn(mosquitto.uri(), "cfg/#").size() == 2);
+        assertThat(retainedOn(mosquitto.uri(), "plain/#")).as("nothing kept through the unretained bridge").isEmpty();
+
+        mosquitto.stop();
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-edge/state", "0");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-retainer")) {
+            onTern.publish("cfg/a", "", 1, true); // a retained delete
+            onTern.publish("cfg/b", "new", 1, true);
+            onTern.publish("cfg/c", "added", 1, true);
+        }
+        mosquitto.restart();
+        await("Mosquitto's retained messages as TernMQ's").atMost(LONG).untilAsserted(() ->
+                assertThat(retainedOn(mosquitto.uri(), "cfg/#")).containsExactlyInAnyOrder("cfg/b=new",
+                        "cfg/c=added"));
+    }
+
+    @Test
+    @DisplayName("addresses: the first refuses, the bridge connects to the next")
+    void nextAddressWhenTheFirstRefuses() throws Exception {
+        int refusing;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            refusing = s.getLocalPort(); // closed again: nothing listens there
+        }
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        TestBroker tern = ternWithBridge("connection m",
+                "addresses 127.0.0.1:" + refusing + " 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-edge",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(mosquitto.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        try (Paho5Client onTern = Paho5Client.connect(tern, "tern-client");
+             Paho5Client onMosquitto = Paho5Client.connect(mosquitto.uri(), "mosq-client",
+                     Paho5Client.options(true))) {
+            onMosquitto.subscribe("up/#", 1);
+            onTern.publish("up/x", "via the second address", 1, false);
+            assertThat(onMosquitto.next().payload()).isEqualTo("via the second address");
+        }
+    }
+
+    @Test
+    @DisplayName("two bridges with one remote_clientid take it from each other on Mosquitto (MQTT 5): logged as a "
+            + "conflict")
+    void takeoverOfTheRemoteClientIdIsLoggedAsConflict() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.ternmq.broker.bridge.Bridge.class.getPackageName());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+            ternWithBridge("connection first",
+                    "address 127.0.0.1:" + mosquitto.port(),
+                    "remote_clientid shared-id",
+                    "local_clientid first",
+                    "bridge_protocol_version mqttv50",
+                    "restart_timeout 1",
+                    "topic up/# out 1",
+                    "connection second",
+                    "address 127.0.0.1:" + mosquitto.port(),
+                    "remote_clientid shared-id",
+                    "local_clientid second",
+                    "bridge_protocol_version mqttv50",
+                    "restart_timeout 1",
+                    "topic up/# out 1");
+            await("a conflict logged").atMost(LONG).until(() -> List.copyOf(log.list).stream().anyMatch(e ->
+                    e.getLevel() == ch.qos.logback.classic.Level.WARN
+                            && e.getFormattedMessage().contains("took remote_clientid 'shared-id' over")
+                            && e.getFormattedMessage().contains("a conflict")));
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    @Test
+    @DisplayName("remote_username/remote_password: Mosquitto with a password file accepts the right ones; wrong ones "
+            + "are refused (CONNACK 5) and the bridge keeps trying")
+    void remoteCredentials() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.ternmq.broker.bridge.Bridge.class.getPackageName());
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> refusals =
+                new ch.qos.logback.core.read.ListAppender<>();
+        refusals.start();
+        logger.addAppender(refusals);
+        closing(() -> logger.detachAppender(refusals));
+        Path passwords = tmp.resolve("passwords");
+        Process p = new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwords.toString(), "edge", "s3cret")
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "password_file " + passwords,
+                "per_listener_settings false"));
+        // MosquittoProcess allows anonymous clients; the password file still refuses a wrong password
+        TestBroker tern = ternWithBridge("connection good",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-good",
+                "remote_username edge",
+                "remote_password s3cret",
+                "restart_timeout 1",
+                "topic up/# out 1",
+                "connection bad",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-bad",
+                "remote_username edge",
+                "remote_password wrong",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(tern.uri(), "$SYS/broker/connection/tern-good/state", "1");
+        assertThat(mosquitto.output()).contains("as tern-good (p2, c0, k60, u'edge')");
+        await("the wrong password refused, twice: the bridge keeps trying").atMost(LONG).until(() ->
+                refusals.list.stream().filter(e -> e.getFormattedMessage().startsWith("Bridge bad: ")
+                        && e.getFormattedMessage().contains("refused the connection (CONNACK 0x5)")).count() >= 2);
+        assertThat(mosquitto.output()).doesNotContain("as tern-bad");
+    }
+
+    @ParameterizedTest(name = "round_robin {0}")
+    @ValueSource(booleans = {false, true})
+    @DisplayName("addresses main, second, third, the main one down at first: without round_robin the bridge leaves "
+            + "the second for the main one once it answers; with it, it stays until the second ends, then the third")
+    void roundRobin(boolean roundRobin) throws Exception {
+        // each in a directory of its own: its log tells whether the bridge came
+        MosquittoProcess main = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+                tmp.resolve("main"))));
+        main.stop(); // down at first: the bridge goes on to the second
+        MosquittoProcess second = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+                tmp.resolve("second"))));
+        MosquittoProcess third = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+                tmp.resolve("third"))));
+        ternWithBridge("connection m",
+                "addresses 127.0.0.1:" + main.port() + " 127.0.0.1:" + second.port() + " 127.0.0.1:" + third.port(),
+                "round_robin " + roundRobin,
+                "remote_clientid tern-edge",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(second.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+        main.restart();
+        if (roundRobin) {
+            second.stop();
+            awaitBridgeState(third.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+            assertThat(main.output()).doesNotContain("as tern-edge");
+        } else {
+            // the second keeps running: the bridge goes back to the main one by itself
+            awaitBridgeState(main.uri(), "$SYS/broker/connection/tern-edge/state", "1");
+            awaitBridgeState(second.uri(), "$SYS/broker/connection/tern-edge/state", "0");
+            assertThat(third.output()).doesNotContain("as tern-edge");
+        }
+    }
+
+    @Test
+    @DisplayName("notification_topic: the state, retained 1 or 0, on that topic here and on Mosquitto; 0 there when "
+            + "TernMQ stops")
+    void customNotificationTopic() {
+        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        TestBroker tern = ternWithBridge("connection m",
+                "address 127.0.0.1:" + mosquitto.port(),
+                "remote_clientid tern-edge",
+                "notification_topic edge/bridge-state",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        awaitBridgeState(tern.uri(), "edge/bridge-state", "1");
+        awaitBridgeState(mosquitto.uri(), "edge/bridge-state", "1");
+        // a clean stop publishes 0 before the DISCONNECT (a crash leaves it to the will, also 0)
+        tern.close();
+        closing.remove(tern);
+        awaitBridgeState(mosquitto.uri(), "edge/bridge-state", "0");
+        assertThat(retainedOn(mosquitto.uri(), "$SYS/broker/connection/#")).as("not the default topic").isEmpty();
     }
 }
