@@ -212,7 +212,8 @@ public final class BrokerService {
      * @param sessionEnded  whether the session ended (or ends with the closing connection)
      * @param willDiscarded whether a will was dropped unpublished (one attached, or one waiting for its delay)
      */
-    public record KickOutcome(boolean found, boolean disconnected, boolean sessionEnded, boolean willDiscarded) {
+    public record KickOutcome(boolean found, boolean disconnected, boolean sessionEnded, boolean willDiscarded)
+            implements java.io.Serializable {
         static final KickOutcome NOT_FOUND = new KickOutcome(false, false, false, false);
     }
 
