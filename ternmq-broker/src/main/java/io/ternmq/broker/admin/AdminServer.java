@@ -107,7 +107,7 @@ public final class AdminServer implements AutoCloseable {
                 new StatusRoute(hooks.listings()), new StatsRoute(hooks.listings()),
                 new ClientsRoute(hooks.listings()), new ClientRoute(service, hooks.listings()),
                 new NodesRoute(hooks.listings()), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners));
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(hooks.listings()), listeners));
         // operations: topics, reload, alarms, slow subscribers, topic metrics, traces, $SYS, logout
         Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
         routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),

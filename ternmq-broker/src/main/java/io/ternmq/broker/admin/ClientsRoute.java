@@ -43,7 +43,7 @@ final class ClientsRoute implements AdminRoute {
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
         int limit = limit(request.param("limit"));
         String after = cursor(request.param("cursor"));
-        String node = request.param("node");
+        String node = node(listings, request.param("node"));
         // one more than asked tells whether there is a next page
         ClusterListings.ClientsQuery q = new ClusterListings.ClientsQuery(after, request.param("like"),
                 request.param("username"), request.param("ip"), bool("connected", request.param("connected")),
@@ -78,6 +78,14 @@ final class ClientsRoute implements AdminRoute {
     }
 
     private record Located(String node, SessionInfo info) {
+    }
+
+    /** {@code node}: a member's id, or null (every node); 404 for one that is no member. */
+    static String node(ClusterListings listings, String node) {
+        if (node != null && !listings.isNode(node)) {
+            throw AdminException.notFound("no node '" + node + "' in the cluster");
+        }
+        return node;
     }
 
     /** A node that did not answer, as listings name it. */

@@ -40,6 +40,11 @@ public final class ClusterListings {
             implements Serializable {
     }
 
+    /** A page of one node's subscriptions, as {@code GET subscriptions} asks each node. */
+    record SubscriptionsQuery(String afterClientId, String afterFilter, String like, int limit)
+            implements Serializable {
+    }
+
     /** A kick carried to the node holding the client. */
     record KickRequest(String clientId, int reasonCode, String why, boolean publishWill, boolean endSession)
             implements Serializable {
@@ -82,6 +87,8 @@ public final class ClusterListings {
         queries.serve("stats", arg -> CompletableFuture.completedFuture(stats()));
         queries.serve("clients", arg -> localClients((ClientsQuery) arg).thenApply(ArrayList::new));
         queries.serve("client", arg -> service.session((String) arg));
+        queries.serve("subscription-page", arg -> localSubscriptions((SubscriptionsQuery) arg)
+                .thenApply(ArrayList::new));
         queries.serve("subscriptions", arg -> {
             String id = (String) arg;
             return service.session(id).thenCompose(s -> s == null ? CompletableFuture.completedFuture(null)
@@ -225,7 +232,18 @@ public final class ClusterListings {
         return service.sessions(q.after(), sessionFilter, filter, q.limit());
     }
 
+    /** A page of this node's sessions' subscriptions, in client id then filter order. */
+    CompletionStage<List<BrokerService.ClientSubscription>> localSubscriptions(SubscriptionsQuery q) {
+        return service.subscriptions(q.afterClientId(), q.afterFilter(), q.like(), q.limit());
+    }
+
     // ------------------------------------------------------------------ across the cluster
+
+    /** Whether a node of that id is a member now (on a single node: this node). */
+    boolean isNode(String node) {
+        NodeQueries q = cluster;
+        return q == null ? node.equals(nodeId) : q.members().contains(node);
+    }
 
     /**
      * Asks every node (only this one on a single node); {@code local} is this node's answer, made here without a

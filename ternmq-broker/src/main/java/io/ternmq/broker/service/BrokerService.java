@@ -556,7 +556,7 @@ public final class BrokerService {
     private static final java.util.Comparator<Session> BY_CLIENT_ID = java.util.Comparator.comparing(Session::clientId);
 
     /** A subscription and the client whose it is, as the subscription listing gives them. */
-    public record ClientSubscription(String clientId, Subscription subscription) {
+    public record ClientSubscription(String clientId, Subscription subscription) implements java.io.Serializable {
     }
 
     /**

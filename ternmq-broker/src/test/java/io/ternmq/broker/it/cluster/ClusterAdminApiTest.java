@@ -79,6 +79,11 @@ class ClusterAdminApiTest {
         return c;
     }
 
+    private void signal(String name, int node) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + name, Long.toString(cluster.node(node).process().pid()))
+                .inheritIO().start().waitFor()).isZero();
+    }
+
     @Test
     @DisplayName("node 0's API: nodes lists the three members; clients pages through the clients of every node in "
             + "client id order, each with its node; a client on node 1 is shown and kicked (it gets DISCONNECT 0x98); "
@@ -189,8 +194,38 @@ class ClusterAdminApiTest {
         assertThat(victim.disconnected().getReturnCode()).isEqualTo(0x98);
         assertThat(call(0, "DELETE", "/api/v1/clients/victim-on-1").status()).isEqualTo(404);
         expected.remove("victim-on-1");
+        assertThat(call(0, "GET", "/api/v1/clients?node=no-such-node").status()).isEqualTo(404);
 
-        // SIGKILL node 2: listings answer within their timeout (2 s) meanwhile, naming it if it is still a member
+        // subscriptions of every node, pages of 2 in (client id, filter) order
+        clients.get(0).subscribe("s/0", 1); // c0-on-0
+        clients.get(1).subscribe("s/1b", 1); // c1-on-1
+        clients.get(1).subscribe("s/1a", 0);
+        clients.get(2).subscribe("s/2", 1); // c2-on-2
+        List<String> subscriptions = new ArrayList<>();
+        cursor = null;
+        do {
+            Answer page = call(0, "GET", "/api/v1/subscriptions?limit=2" + (cursor == null ? "" : "&cursor=" + cursor));
+            assertThat(page.status()).isEqualTo(200);
+            for (Map<String, Object> sub : list(page.body(), "subscriptions")) {
+                subscriptions.add(sub.get("clientId") + " " + sub.get("filter") + " " + sub.get("node"));
+            }
+            cursor = (String) page.body().get("next");
+        } while (cursor != null);
+        assertThat(subscriptions).containsExactly("c0-on-0 s/0 " + node0, "c1-on-1 s/1a " + node1,
+                "c1-on-1 s/1b " + node1, "c2-on-2 s/2 " + node2);
+
+        // node 2 paused (SIGSTOP): still a member, it cannot answer; the listing answers after the 2 s node timeout
+        // with the others' clients, naming it
+        signal("STOP", 2);
+        Answer paused = call(0, "GET", "/api/v1/clients");
+        assertThat(paused.status()).isEqualTo(200);
+        assertThat(paused.millis()).as("waited for the paused node, but no more than its timeout and some slack")
+                .isBetween(1500L, 6000L);
+        assertThat(list(paused.body(), "unanswered")).extracting(m -> m.get("node")).containsExactly(node2);
+        assertThat(list(paused.body(), "clients")).extracting(c -> c.get("node")).doesNotContain(node2)
+                .contains(node0, node1);
+
+        // then SIGKILL: listings answer within their timeout (2 s) meanwhile, naming it while it is still a member
         cluster.node(2).process().destroyForcibly().waitFor();
         Answer during = call(0, "GET", "/api/v1/clients");
         assertThat(during.status()).isEqualTo(200);
