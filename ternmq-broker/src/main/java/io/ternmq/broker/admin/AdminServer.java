@@ -99,6 +99,7 @@ public final class AdminServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-admin", true),
                 NioIoHandler.newFactory());
         EventExecutor loop = group.next(); // the only one
+        hooks.listings().answerOn(loop);
         AdminLogins logins = new AdminLogins();
         ListenersRoute listeners = new ListenersRoute();
         List<AdminRoute> routes = new ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -65,6 +66,8 @@ public final class ClusterListings {
     private long sampledIn;
     private long sampledOut;
     private volatile NodeQueries cluster;
+    /** The admin listener's loop, where merging and writing an answer happen (not on an MQTT loop); null: none. */
+    private volatile Executor adminLoop;
 
     /**
      * @param nodeId        this node's id (its data directory's)
@@ -99,6 +102,17 @@ public final class ClusterListings {
             return service.kick(k.clientId(), k.reasonCode(), k.why(), k.publishWill(), k.endSession());
         });
         this.cluster = queries;
+    }
+
+    /** The admin listener is up: the listings' answers are merged and written on its loop. */
+    void answerOn(Executor loop) {
+        this.adminLoop = loop;
+    }
+
+    /** The stage, continued on the admin loop: the answers of this node's sessions complete on MQTT event loops. */
+    private <T> CompletionStage<T> onAdminLoop(CompletionStage<T> stage) {
+        Executor loop = adminLoop;
+        return loop == null ? stage : stage.thenApplyAsync(v -> v, loop);
     }
 
     String nodeId() {
@@ -253,9 +267,9 @@ public final class ClusterListings {
                                                               Supplier<CompletionStage<T>> local) {
         NodeQueries q = cluster;
         if (q == null) {
-            return local.get().thenApply(v -> List.of(new NodeQueries.Answer<>(nodeId, v, null)));
+            return onAdminLoop(local.get().thenApply(v -> List.of(new NodeQueries.Answer<>(nodeId, v, null))));
         }
-        return q.askAll(question, argument, ANSWER_MILLIS);
+        return onAdminLoop(q.askAll(question, argument, ANSWER_MILLIS));
     }
 
     /** Asks one node (this one: {@code local}). */
@@ -266,9 +280,9 @@ public final class ClusterListings {
             if (!node.equals(nodeId)) {
                 return CompletableFuture.completedFuture(new NodeQueries.Answer<>(node, null, "no such node"));
             }
-            return local.get().thenApply(v -> new NodeQueries.Answer<>(nodeId, v, null));
+            return onAdminLoop(local.get().thenApply(v -> new NodeQueries.Answer<>(nodeId, v, null)));
         }
-        return q.ask(node, question, argument, ANSWER_MILLIS);
+        return onAdminLoop(q.ask(node, question, argument, ANSWER_MILLIS));
     }
 
     /** How this node sees another one, for {@code GET nodes}; null for this node or on a single node. */
@@ -284,7 +298,7 @@ public final class ClusterListings {
      */
     <T> CompletionStage<NodeQueries.Answer<T>> locate(String clientId, String question, Serializable argument,
                                                      Supplier<CompletionStage<T>> local) {
-        return local.get().thenCompose(v -> {
+        return onAdminLoop(local.get().thenCompose(v -> {
             NodeQueries q = cluster;
             if (v != null || q == null) {
                 return CompletableFuture.completedFuture(v == null ? null : new NodeQueries.Answer<>(nodeId, v, null));
@@ -296,7 +310,7 @@ public final class ClusterListings {
                 return q.<T>ask(holder, question, argument, ANSWER_MILLIS)
                         .thenApply(a -> a.answered() && a.value() == null ? null : a);
             });
-        });
+        }));
     }
 
     /** One client's subscriptions, on the node that holds it. */
