@@ -23,7 +23,8 @@ import java.util.concurrent.CompletionStage;
  * {@code DELETE ?will=false&session=discard} kicks it (MQTT 5 clients get DISCONNECT 0x98, Administrative action;
  * its will is published unless {@code will=false}, as for any connection the server closes [MQTT-3.1.2-8];
  * {@code session=discard} ends its session too); in a cluster GET, DELETE and GET subscriptions go to the node
- * holding the client (the session directory says which), and the answer names it; {@code /subscriptions}: {@code GET} them, {@code POST}
+ * holding the client (the session directory says which), and the answer names it (POST and DELETE subscriptions go
+ * there too); {@code /subscriptions}: {@code GET} them, {@code POST}
  * {@code {"filter","qos"}} adds one, {@code DELETE ?filter=} removes one.
  */
 final class ClientRoute implements AdminRoute {
@@ -149,20 +150,20 @@ final class ClientRoute implements AdminRoute {
         QoS qos = qos(body.get("qos"));
         Subscription sub = new Subscription(filter, qos, flag(body, "noLocal"), flag(body, "retainAsPublished"),
                 retainHandling(body.get("retainHandling")), 0);
-        return service.subscribe(id, List.of(sub)).thenApply(found -> {
-            if (!found) {
-                throw unknown(id);
-            }
-            return AdminResponses.json(HttpResponseStatus.CREATED, ClientJson.subscription(sub));
-        });
+        // on the node holding the client (its owner loop there), as its own SUBSCRIBE
+        return listings.<Boolean>locate(id, "subscribe", new ClusterListings.SubscribeRequest(id, sub),
+                () -> service.subscribe(id, List.of(sub)).thenApply(found -> found ? Boolean.TRUE : null))
+                .thenApply(a -> {
+                    found(id, a);
+                    return AdminResponses.json(HttpResponseStatus.CREATED, ClientJson.subscription(sub));
+                });
     }
 
     private CompletionStage<FullHttpResponse> unsubscribe(String id, AdminRequest request) {
         String filter = filter(request.param("filter"));
-        return service.unsubscribe(id, List.of(filter)).thenApply(had -> {
-            if (had == null) {
-                throw unknown(id);
-            }
+        return listings.<List<Boolean>>locate(id, "unsubscribe", new ClusterListings.UnsubscribeRequest(id, filter),
+                () -> service.unsubscribe(id, List.of(filter))).thenApply(a -> {
+            List<Boolean> had = found(id, a);
             if (!had.get(0)) {
                 throw AdminException.notFound("client '" + id + "' has no subscription to '" + filter + "'");
             }

@@ -46,6 +46,14 @@ public final class ClusterListings {
             implements Serializable {
     }
 
+    /** A subscription added by the admin API, carried to the node holding the client. */
+    record SubscribeRequest(String clientId, Subscription subscription) implements Serializable {
+    }
+
+    /** A subscription removed by the admin API, carried to the node holding the client. */
+    record UnsubscribeRequest(String clientId, String filter) implements Serializable {
+    }
+
     /** A kick carried to the node holding the client. */
     record KickRequest(String clientId, int reasonCode, String why, boolean publishWill, boolean endSession)
             implements Serializable {
@@ -96,6 +104,16 @@ public final class ClusterListings {
             String id = (String) arg;
             return service.session(id).thenCompose(s -> s == null ? CompletableFuture.completedFuture(null)
                     : service.subscriptions(id).thenApply(ArrayList::new));
+        });
+        queries.serve("subscribe", arg -> {
+            SubscribeRequest r = (SubscribeRequest) arg;
+            return service.subscribe(r.clientId(), List.of(r.subscription()))
+                    .thenApply(found -> found ? Boolean.TRUE : null);
+        });
+        queries.serve("unsubscribe", arg -> {
+            UnsubscribeRequest r = (UnsubscribeRequest) arg;
+            return service.unsubscribe(r.clientId(), List.of(r.filter()))
+                    .thenApply(had -> had == null ? null : new ArrayList<>(had));
         });
         queries.serve("kick", arg -> {
             KickRequest k = (KickRequest) arg;

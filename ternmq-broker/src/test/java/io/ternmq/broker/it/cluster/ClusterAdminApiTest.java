@@ -59,9 +59,15 @@ class ClusterAdminApiTest {
     }
 
     private Answer call(int node, String method, String path) throws Exception {
+        return call(node, method, path, null);
+    }
+
+    private Answer call(int node, String method, String path, String json) throws Exception {
         HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort(node) + path))
                 .timeout(Duration.ofSeconds(20)).header("Authorization", AdminHttp.basic("ops", "secret"))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+                .header("Content-Type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json)).build();
         long t0 = System.nanoTime();
         HttpResponse<String> response = http.send(r, HttpResponse.BodyHandlers.ofString());
         return new Answer(response.statusCode(), Json.parseObject(response.body()),
@@ -174,6 +180,19 @@ class ClusterAdminApiTest {
         assertThat(subs.status()).isEqualTo(200);
         assertThat(list(subs.body(), "subscriptions")).extracting(s -> s.get("filter")).containsExactly("victim/#");
         assertThat(call(0, "GET", "/api/v1/clients/nobody-anywhere").status()).isEqualTo(404);
+        // a subscription added and removed from node 0, on node 1's session: it receives what it matches
+        Answer added = call(0, "POST", "/api/v1/clients/victim-on-1/subscriptions", "{\"filter\":\"added/+\",\"qos\":1}");
+        assertThat(added.status()).as(added.body().toString()).isEqualTo(201);
+        clients.get(0).publish("added/x", "to the victim", 1, false);
+        Paho5Client.Received got = victim.poll(10_000);
+        assertThat(got).isNotNull();
+        assertThat(got.topic()).isEqualTo("added/x");
+        assertThat(call(0, "DELETE", "/api/v1/clients/victim-on-1/subscriptions?filter=added%2F%2B").status())
+                .isEqualTo(200);
+        assertThat(call(0, "DELETE", "/api/v1/clients/victim-on-1/subscriptions?filter=added%2F%2B").status())
+                .isEqualTo(404);
+        assertThat(call(0, "POST", "/api/v1/clients/nobody-anywhere/subscriptions", "{\"filter\":\"a\"}").status())
+                .isEqualTo(404);
 
         // status: the sessions of all three nodes, and each node's
         Answer status = call(0, "GET", "/api/v1/status");
