@@ -22,10 +22,9 @@ import java.util.concurrent.CompletionStage;
  * One client, {@code /api/v1/clients/{id}} (the id percent-encoded UTF-8): {@code GET} its session,
  * {@code DELETE ?will=false&session=discard} kicks it (MQTT 5 clients get DISCONNECT 0x98, Administrative action;
  * its will is published unless {@code will=false}, as for any connection the server closes [MQTT-3.1.2-8];
- * {@code session=discard} ends its session too); in a cluster GET, DELETE and GET subscriptions go to the node
- * holding the client (the session directory says which), and the answer names it (POST and DELETE subscriptions go
- * there too); {@code /subscriptions}: {@code GET} them, {@code POST}
- * {@code {"filter","qos"}} adds one, {@code DELETE ?filter=} removes one.
+ * {@code session=discard} ends its session too); {@code /subscriptions}: {@code GET} them, {@code POST}
+ * {@code {"filter","qos"}} adds one, {@code DELETE ?filter=} removes one. In a cluster each of these is done on the
+ * node holding the client (this one, else the one the session directory names); GETs and the kick's answer name it.
  */
 final class ClientRoute implements AdminRoute {
     private static final String SUBSCRIPTIONS = "subscriptions";
