@@ -54,7 +54,7 @@ test('headless Chromium logs in; every page renders (screenshots, none blank)', 
   await page.setViewportSize({ width: 800, height: 900 });
   await until('plots resized with the window', async () => Math.abs((await width()) - wide) > 50);
   await page.setViewportSize({ width: 1280, height: 900 });
-  for (const name of ['clients', 'subscriptions', 'topics', 'retained', 'metrics', 'alarms', 'slow-subscribers',
+  for (const name of ['nodes', 'clients', 'subscriptions', 'topics', 'retained', 'metrics', 'alarms', 'slow-subscribers',
     'topic-metrics', 'trace', 'systree']) {
     await page.getByTestId(`nav-${name}`).click();
     const root = page.getByTestId(`page-${name}`);
@@ -63,6 +63,13 @@ test('headless Chromium logs in; every page renders (screenshots, none blank)', 
     await root.locator('table, dl.kv, [data-testid$=-empty]').first().waitFor();
     await screenshot(page, name);
   }
+  // a single node lists itself, answered, with the client connected to it
+  await page.getByTestId('nav-nodes').click();
+  const self = page.locator('[data-testid=nodes-table] tr[data-self=true][data-answered=true]');
+  await self.waitFor();
+  assert.equal(await page.locator('[data-testid=nodes-table] tr[data-node]').count(), 1);
+  await until('the node counts the connected client', async () =>
+    Number(await self.getByTestId('node-connections').getAttribute('data-value')) >= 1);
   await page.goto(`${broker.url}/#/clients/screenshot-device`);
   await page.getByTestId('client-subscriptions').waitFor();
   await screenshot(page, 'client-detail');

@@ -1,6 +1,7 @@
 package io.ternmq.broker;
 
 import io.ternmq.broker.admin.AdminServer;
+import io.ternmq.broker.admin.ClusterListings;
 import io.ternmq.broker.admin.PrometheusMetrics;
 import io.ternmq.broker.cluster.ClusterNode;
 import io.ternmq.broker.cluster.ClusterSessionRegistry;
@@ -67,12 +68,14 @@ public final class Broker implements AutoCloseable {
     private ClusterNode cluster;
     /** The extensions (none without extensions_dir or with nothing in it): loaded at once, started by start(). */
     private final Extensions extensions;
-    private List<InetSocketAddress> addresses = List.of();
+    private volatile List<InetSocketAddress> addresses = List.of();
     /** The $SYS tree's updates; null with sys_interval 0. */
     private SysTree sysTree;
     /** The admin listener and the metrics it serves; null without protocol http_api. */
     private PrometheusMetrics prometheus;
     private AdminServer admin;
+    /** What the admin API lists (and, in a cluster, answers other nodes); null without admin listener or cluster. */
+    private ClusterListings listings;
     private volatile boolean recovered;
     /** The bridges (connection sections): their session ids reserved at construction, started after the listeners. */
     private final Bridges bridges;
@@ -155,18 +158,25 @@ public final class Broker implements AutoCloseable {
                 broker.store.observeSyncs(broker.metrics.storeSyncs::record);
                 // before recovery: liveness answers during a long one, readiness once it is done
                 broker.prometheus = new PrometheusMetrics(broker.metrics, broker.service, broker.store);
+                broker.listings = broker.listings(config);
                 broker.admin = AdminServer.start(adminConfig,
                         broker.security.passwordFileAuthenticator(adminConfig.passwordFile()), broker.prometheus,
                         broker::isReady, broker.service, broker.metrics,
                         config.security().authFailureDelayMillis(),
                         new AdminServer.Hooks(broker::reload, config.security().maxConnections(),
-                                broker.security.watcher(), config.transport().connectTimeoutSeconds() * 1000));
+                                broker.security.watcher(), config.transport().connectTimeoutSeconds() * 1000,
+                                broker.listings));
             }
             broker.recover();
             broker.recovered = true;
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics,
                         broker.clusterSessions, broker.store);
+                // every node answers the admin API's questions of the others, whether it has an admin listener or not
+                if (broker.listings == null) {
+                    broker.listings = broker.listings(config);
+                }
+                broker.listings.clusterStarted(broker.cluster.queries());
             }
             // before the first listener opens: the chains are fixed from then on
             broker.extensions.start(broker.service);
@@ -193,6 +203,13 @@ public final class Broker implements AutoCloseable {
         LOG.info("TernMQ started in {} ms (data directory {})", (System.nanoTime() - t0) / 1_000_000,
                 config.storage().dataDir().toAbsolutePath().normalize());
         return broker;
+    }
+
+    private ClusterListings listings(BrokerConfig config) {
+        return new ClusterListings(service, metrics, ClusterNode.nodeId(config.storage().dataDir()),
+                () -> addresses.stream().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList(),
+                () -> admin == null ? null : admin.address().getAddress().getHostAddress() + ":"
+                        + admin.address().getPort());
     }
 
     /**

@@ -52,9 +52,10 @@ public final class AdminServer implements AutoCloseable {
      * @param maxConnections         {@code max_connections} (negative: no cap), for the connections alarm
      * @param watcher                reloads the admin listener's own certificate when its files change
      * @param handshakeTimeoutMillis how long a TLS handshake may take (connect_timeout)
+     * @param listings               what status, stats, nodes and clients list (every node's, in a cluster)
      */
     public record Hooks(Supplier<List<ReloadOutcome>> reload, int maxConnections, FileWatcher watcher,
-                        int handshakeTimeoutMillis) {
+                        int handshakeTimeoutMillis, ClusterListings listings) {
     }
 
     private final EventLoopGroup group;
@@ -98,14 +99,16 @@ public final class AdminServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-admin", true),
                 NioIoHandler.newFactory());
         EventExecutor loop = group.next(); // the only one
+        hooks.listings().answerOn(loop);
         AdminLogins logins = new AdminLogins();
         ListenersRoute listeners = new ListenersRoute();
         List<AdminRoute> routes = new ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
                 new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis, tls != null),
-                new StatusRoute(service, counters), new StatsRoute(counters), new ClientsRoute(service),
-                new ClientRoute(service), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop), new SubscriptionsRoute(service), listeners));
+                new StatusRoute(hooks.listings()), new StatsRoute(hooks.listings()),
+                new ClientsRoute(hooks.listings()), new ClientRoute(service, hooks.listings()),
+                new NodesRoute(hooks.listings()), new PublishRoute(service, loop), RetainedRoute.list(service),
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(hooks.listings()), listeners));
         // operations: topics, reload, alarms, slow subscribers, topic metrics, traces, $SYS, logout
         Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
         routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),

@@ -2,19 +2,24 @@ package io.ternmq.broker.admin;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.cluster.NodeQueries;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** {@code GET /api/v1/stats}: the broker's counters since it started, as {@code /metrics} has them, in JSON. */
+/**
+ * {@code GET /api/v1/stats}: the broker's counters since it started, as {@code /metrics} has them, in JSON; in a
+ * cluster summed over the nodes that answered, and {@code nodes} has each node's (or why it has none).
+ */
 final class StatsRoute implements AdminRoute {
-    private final BrokerMetrics m;
+    private final ClusterListings listings;
 
-    StatsRoute(BrokerMetrics metrics) {
-        this.m = metrics;
+    StatsRoute(ClusterListings listings) {
+        this.listings = listings;
     }
 
     @Override
@@ -29,36 +34,33 @@ final class StatsRoute implements AdminRoute {
 
     @Override
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("connectionsAccepted", m.connectionsAccepted.sum());
-        s.put("connectsAccepted", m.connectsAccepted.sum());
-        s.put("connectsRefused", m.connectsRefused.sum());
-        s.put("bytesReceived", m.bytesReceived.sum());
-        s.put("bytesSent", m.bytesSent.sum());
-        s.put("publishesReceived", m.publishesReceived.sum());
-        s.put("publishesSent", m.publishesSent.sum());
-        s.put("publishBytesReceived", m.publishBytesReceived.sum());
-        s.put("publishBytesSent", m.publishBytesSent.sum());
-        s.put("authSucceeded", m.authSucceeded.sum());
-        s.put("authFailed", m.authFailed.sum());
-        s.put("willsPublished", m.willsPublished.sum());
-        s.put("sessionsExpired", m.sessionsExpired.sum());
-        s.put("sessionTakeovers", m.sessionTakeovers.sum());
-        s.put("keepAliveTimeouts", m.keepAliveTimeouts.sum());
-        s.put("protocolViolations", m.protocolViolations.sum());
-        s.put("serverDisconnects", m.serverDisconnects.sum());
-        Map<String, Object> dropped = new LinkedHashMap<>();
-        dropped.put("queueFull", m.queueOverflowDrops.sum());
-        dropped.put("expired", m.expiredMessages.sum());
-        dropped.put("oversized", m.oversizedDrops.sum());
-        dropped.put("offlineQos0", m.offlineQos0Drops.sum());
-        dropped.put("slowConsumer", m.slowConsumerDrops.sum());
-        s.put("dropped", dropped);
-        Map<String, Object> denied = new LinkedHashMap<>();
-        denied.put("publish", m.publishesDenied.sum());
-        denied.put("subscribe", m.subscriptionsDenied.sum());
-        denied.put("deliver", m.deliveriesDenied.sum());
-        s.put("denied", denied);
-        return CompletableFuture.completedFuture(AdminResponses.json(HttpResponseStatus.OK, s));
+        return listings.<Map<String, Object>>everyNode("stats", null,
+                () -> CompletableFuture.completedFuture(listings.stats()))
+                .thenApply(answers -> AdminResponses.json(HttpResponseStatus.OK,
+                        summed(listings.stats(), answers, k -> true)));
+    }
+
+    /**
+     * {@code local} with the {@code summed} keys summed over the nodes that answered, and {@code nodes}: each node's
+     * answer with its id, or its id and why it has none.
+     */
+    static Map<String, Object> summed(Map<String, Object> local, List<NodeQueries.Answer<Map<String, Object>>> answers,
+                                      java.util.function.Predicate<String> summed) {
+        List<Map<String, Object>> values = new ArrayList<>();
+        List<Object> nodes = new ArrayList<>();
+        for (NodeQueries.Answer<Map<String, Object>> a : answers) {
+            if (a.answered()) {
+                values.add(a.value());
+                Map<String, Object> n = new LinkedHashMap<>();
+                n.put("node", a.nodeId());
+                n.putAll(a.value());
+                nodes.add(n);
+            } else {
+                nodes.add(ClientsRoute.unanswered(a));
+            }
+        }
+        Map<String, Object> total = NodeMerge.sum(local, values, summed);
+        total.put("nodes", nodes);
+        return total;
     }
 }

@@ -2,29 +2,22 @@ package io.ternmq.broker.admin;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.ternmq.broker.metrics.BrokerMetrics;
-import io.ternmq.broker.metrics.BuildInfo;
-import io.ternmq.broker.service.BrokerCounts;
-import io.ternmq.broker.service.BrokerService;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code GET /api/v1/status}: the broker at a glance: version, uptime, connections, sessions, subscriptions and
- * retained messages (from {@link BrokerService#counts()}, which never waits for a loop).
+ * retained messages (from {@code BrokerService.counts()}, which never waits for a loop). In a cluster the counts of
+ * {@link ClusterListings#SUMMED_STATUS} are summed over the nodes that answered (retained messages are on every node,
+ * so this node's count is the cluster's), and {@code nodes} has each node's status (or why it has none).
  */
 final class StatusRoute implements AdminRoute {
-    private final BrokerService service;
-    private final BrokerMetrics metrics;
-    private final long startNanos = System.nanoTime();
+    private final ClusterListings listings;
 
-    StatusRoute(BrokerService service, BrokerMetrics metrics) {
-        this.service = service;
-        this.metrics = metrics;
+    StatusRoute(ClusterListings listings) {
+        this.listings = listings;
     }
 
     @Override
@@ -39,22 +32,9 @@ final class StatusRoute implements AdminRoute {
 
     @Override
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
-        BrokerCounts c = service.counts();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("version", BuildInfo.version());
-        m.put("commit", BuildInfo.commit());
-        m.put("uptimeSeconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos));
-        m.put("connections", metrics.connectionsOpen.get());
-        m.put("clientsConnected", metrics.clientsConnected.get());
-        m.put("clientsMaximum", metrics.clientsMaximum.get());
-        m.put("sessions", c.sessions());
-        m.put("sessionsOnline", c.sessionsOnline());
-        m.put("subscriptions", c.subscriptions());
-        m.put("sharedSubscriptions", c.sharedSubscriptions());
-        m.put("retained", c.retainedMessages());
-        m.put("retainedBytes", c.retainedBytes());
-        m.put("queuedMessages", c.queuedMessages());
-        m.put("inflightMessages", c.inflightMessages());
-        return CompletableFuture.completedFuture(AdminResponses.json(HttpResponseStatus.OK, m));
+        return listings.<Map<String, Object>>everyNode("status", null,
+                () -> CompletableFuture.completedFuture(listings.status()))
+                .thenApply(answers -> AdminResponses.json(HttpResponseStatus.OK, StatsRoute.summed(listings.status(),
+                        answers, ClusterListings.SUMMED_STATUS::contains)));
     }
 }

@@ -2,10 +2,11 @@ package io.ternmq.broker.admin;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.ternmq.broker.service.BrokerService;
+import io.ternmq.broker.cluster.NodeQueries;
 import io.ternmq.broker.service.BrokerService.ClientSubscription;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,14 +14,16 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@code GET /api/v1/subscriptions?like=&cursor=&limit=}: every session's subscriptions, in client id then filter
- * order, a page at a time; {@code like} is a part of the filter, {@code cursor} the previous page's {@code next}.
+ * {@code GET /api/v1/subscriptions?like=&node=&cursor=&limit=}: every session's subscriptions, of every node of the
+ * cluster (of {@code node} only, if given), in client id then filter order, a page at a time, each with its node;
+ * {@code like} is a part of the filter, {@code cursor} the previous page's {@code next}; {@code unanswered} names
+ * the nodes that did not answer in time.
  */
 final class SubscriptionsRoute implements AdminRoute {
-    private final BrokerService service;
+    private final ClusterListings listings;
 
-    SubscriptionsRoute(BrokerService service) {
-        this.service = service;
+    SubscriptionsRoute(ClusterListings listings) {
+        this.listings = listings;
     }
 
     @Override
@@ -37,25 +40,50 @@ final class SubscriptionsRoute implements AdminRoute {
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
         int limit = ClientsRoute.limit(request.param("limit"));
         String[] after = cursor(request.param("cursor"));
-        return service.subscriptions(after[0], after[1], request.param("like"), limit + 1).thenApply(found -> {
-            List<ClientSubscription> page = found.size() > limit ? found.subList(0, limit) : found;
+        String node = ClientsRoute.node(listings, request.param("node"));
+        // one more than asked tells whether there is a next page
+        ClusterListings.SubscriptionsQuery q = new ClusterListings.SubscriptionsQuery(after[0], after[1],
+                request.param("like"), limit + 1);
+        CompletionStage<List<NodeQueries.Answer<List<ClientSubscription>>>> answers = node == null
+                ? listings.everyNode("subscription-page", q, () -> listings.localSubscriptions(q))
+                : listings.<List<ClientSubscription>>oneNode(node, "subscription-page", q,
+                        () -> listings.localSubscriptions(q)).thenApply(List::of);
+        return answers.thenApply(nodes -> {
+            List<List<Located>> pages = new ArrayList<>();
+            List<Map<String, Object>> unanswered = new ArrayList<>();
+            for (NodeQueries.Answer<List<ClientSubscription>> a : nodes) {
+                if (a.answered()) {
+                    pages.add(a.value().stream().map(c -> new Located(a.nodeId(), c)).toList());
+                } else {
+                    unanswered.add(ClientsRoute.unanswered(a));
+                }
+            }
+            // (client id, filter) order is the order of "client id U+0000 filter": no client id holds U+0000
+            NodeMerge.Page<Located> page = NodeMerge.page(pages, l -> key(l.subscription()), limit);
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("subscriptions", page.stream().map(c -> {
+            m.put("subscriptions", page.items().stream().map(l -> {
                 Map<String, Object> j = new LinkedHashMap<>();
-                j.put("clientId", c.clientId());
-                j.putAll(ClientJson.subscription(c.subscription()));
+                j.put("clientId", l.subscription().clientId());
+                j.putAll(ClientJson.subscription(l.subscription().subscription()));
+                j.put("node", l.node());
                 return j;
             }).toList());
-            ClientSubscription last = page.isEmpty() ? null : page.get(page.size() - 1);
-            m.put("next", found.size() > limit ? encode(last) : null);
+            m.put("next", page.hasMore() ? encode(page.items().get(page.items().size() - 1).subscription()) : null);
+            m.put("unanswered", unanswered);
             return AdminResponses.json(HttpResponseStatus.OK, m);
         });
     }
 
+    private record Located(String node, ClientSubscription subscription) {
+    }
+
+    private static String key(ClientSubscription c) {
+        return c.clientId() + "\0" + c.subscription().filter();
+    }
+
     // a client id cannot hold U+0000 [MQTT-1.5.4-2], so it separates the two halves
     private static String encode(ClientSubscription c) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString((c.clientId() + "\0"
-                + c.subscription().filter()).getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(key(c).getBytes(StandardCharsets.UTF_8));
     }
 
     private static String[] cursor(String value) {

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
 
 /**
  * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, {@link RetainedMap},
- * {@link SessionReplicas} (and the replicas' map entry classes) and {@link ConnectionWills}, the only classes that
+ * {@link SessionReplicas} (and the replicas' map entry classes), {@link ConnectionWills} and {@link MemberQueries}, the only classes that
  * touch Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
@@ -145,6 +145,12 @@ final class ClusterMembership implements AutoCloseable {
     /** The wills of connected clients whose sessions end with their connections; after {@link #start}. */
     ConnectionWills connectionWills() {
         return new ConnectionWills(hazelcast);
+    }
+
+    /** The admin API's questions to other members (Hazelcast's executor service); after {@link #start}. */
+    MemberQueries queries(SessionDirectory directory,
+                          java.util.function.Function<String, NodeQueries.PeerState> peers) {
+        return new MemberQueries(hazelcast, nodeId, directory, peers);
     }
 
     /** The other nodes that are members now. */

@@ -75,6 +75,8 @@ public final class ClusterNode implements AutoCloseable {
     private volatile boolean closing;
     private SessionReplicas replicas;
     private Store store;
+    /** The admin API's questions to the members (listings across the cluster). */
+    private MemberQueries queries;
 
     private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
         this.settings = config.cluster();
@@ -110,6 +112,7 @@ public final class ClusterNode implements AutoCloseable {
                     node::peerLeft, metrics.clusterMembers);
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
+            node.queries = node.membership.queries(node.directory, node::peerState);
             node.awaitPeersReady();
             node.retained.start(node.membership.retainedMap());
             router.replicateRetainedWith(node.retained);
@@ -210,6 +213,17 @@ public final class ClusterNode implements AutoCloseable {
     /** The other nodes that are members now. */
     public List<Peer> peers() {
         return membership.peers();
+    }
+
+    /** Questions to the members, for the admin API's listings across the cluster. */
+    public NodeQueries queries() {
+        return queries;
+    }
+
+    private NodeQueries.PeerState peerState(String id) {
+        RemoteNode n = nodes.get(id);
+        return new NodeQueries.PeerState(isMember(id), n != null && n.link().isEstablished(), n != null && n.ready(),
+                n == null ? 0 : n.routeCount());
     }
 
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */

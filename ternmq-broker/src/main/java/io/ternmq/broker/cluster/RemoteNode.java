@@ -91,6 +91,13 @@ final class RemoteNode implements DeliveryTarget {
         }
     }
 
+    /** How many filters it routes now (the admin API's node listing). */
+    int routeCount() {
+        synchronized (routes) {
+            return routes.size();
+        }
+    }
+
     void routesReceived() {
         routesReceived = true;
     }

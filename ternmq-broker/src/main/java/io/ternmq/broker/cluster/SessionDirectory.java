@@ -36,6 +36,14 @@ final class SessionDirectory {
         return map.keySet(new HeldBy(node));
     }
 
+    /** The node holding the client's session now, as the directory says (the admin API's lookups); null if none. */
+    CompletionStage<String> holder(String clientId) {
+        return map.getAsync(clientId).thenApply(v -> {
+            DirectoryEntry e = DirectoryEntry.decode(v);
+            return e == null ? null : e.holder();
+        });
+    }
+
     /** Whether this member owns the client id's partition now (adoptions start with those). */
     boolean ownedHere(String clientId) {
         com.hazelcast.cluster.Member owner = hazelcast.getPartitionService().getPartition(clientId).getOwner();

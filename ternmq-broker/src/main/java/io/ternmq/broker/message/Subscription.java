@@ -9,7 +9,7 @@ import java.util.Objects;
  * Subscription Identifier, 0 when there is none.
  */
 public record Subscription(String filter, QoS qos, boolean noLocal, boolean retainAsPublished, int retainHandling,
-                           int subscriptionId) {
+                           int subscriptionId) implements java.io.Serializable {
     public Subscription {
         Objects.requireNonNull(filter, "filter");
         Objects.requireNonNull(qos, "qos");

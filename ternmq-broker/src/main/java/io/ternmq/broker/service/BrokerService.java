@@ -227,7 +227,8 @@ public final class BrokerService {
      * @param sessionEnded  whether the session ended (or ends with the closing connection)
      * @param willDiscarded whether a will was dropped unpublished (one attached, or one waiting for its delay)
      */
-    public record KickOutcome(boolean found, boolean disconnected, boolean sessionEnded, boolean willDiscarded) {
+    public record KickOutcome(boolean found, boolean disconnected, boolean sessionEnded, boolean willDiscarded)
+            implements java.io.Serializable {
         static final KickOutcome NOT_FOUND = new KickOutcome(false, false, false, false);
     }
 
@@ -584,7 +585,7 @@ public final class BrokerService {
     private static final java.util.Comparator<Session> BY_CLIENT_ID = java.util.Comparator.comparing(Session::clientId);
 
     /** A subscription and the client whose it is, as the subscription listing gives them. */
-    public record ClientSubscription(String clientId, Subscription subscription) {
+    public record ClientSubscription(String clientId, Subscription subscription) implements java.io.Serializable {
     }
 
     /**

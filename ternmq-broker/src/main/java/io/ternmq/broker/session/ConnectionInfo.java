@@ -17,5 +17,6 @@ package io.ternmq.broker.session;
  */
 public record ConnectionInfo(String remoteAddress, String listener, String username, int protocolLevel,
                              long connectedAtMillis, int maxInflight, long unwritableMillis, String transport,
-                             String addressVia, long messagesIn, long messagesOut, long bytesIn, long bytesOut) {
+                             String addressVia, long messagesIn, long messagesOut, long bytesIn, long bytesOut)
+        implements java.io.Serializable {
 }

@@ -8,5 +8,5 @@ package io.ternmq.broker.session;
  * @param queued        messages waiting to be sent (beyond those in flight)
  */
 public record SessionInfo(String clientId, ConnectionInfo connection, long expiryInterval, int subscriptions,
-                          int inflight, int queued) {
+                          int inflight, int queued) implements java.io.Serializable {
 }

@@ -3,6 +3,7 @@ import { h, clear } from './dom.js';
 import { login, logIn, logOut, ApiError } from './api.js';
 import overview from './pages/overview.js';
 import clients from './pages/clients.js';
+import nodes from './pages/nodes.js';
 import subscriptions from './pages/subscriptions.js';
 import retained from './pages/retained.js';
 import metrics from './pages/metrics.js';
@@ -15,6 +16,7 @@ import trace from './pages/trace.js';
 
 const PAGES = [
   ['overview', 'Overview', overview],
+  ['nodes', 'Nodes', nodes],
   ['clients', 'Clients', clients],
   ['subscriptions', 'Subscriptions', subscriptions],
   ['topics', 'Topics', topics],

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,12 +21,20 @@ import static org.awaitility.Awaitility.await;
 class ClusterStartupTest {
 
     @Test
-    @DisplayName("with the cluster off, a broker process loads no Hazelcast class")
+    @DisplayName("with the cluster off, a broker process loads no Hazelcast class, its admin API's node and client "
+            + "listings included")
     void clusterOffLoadsNoHazelcast(@TempDir Path dir) throws Exception {
-        int port = ClusterHarness.freePorts(1)[0];
+        int[] ports = ClusterHarness.freePorts(2);
+        int port = ports[0];
+        Path passwd = dir.resolve("admin.passwd");
+        io.ternmq.broker.security.PasswordFile pf = io.ternmq.broker.security.PasswordFile.empty();
+        pf.put(new io.ternmq.broker.security.PasswordFile.Entry("ops",
+                io.ternmq.broker.security.PasswordHash.hash("secret".toCharArray(), 1000), null));
+        pf.save(passwd);
         Path config = dir.resolve("single.conf");
         Files.writeString(config, "listener " + port + " 127.0.0.1\nallow_anonymous true\ndata_dir " + dir.resolve("data")
-                + "\nstorage.type memory\n");
+                + "\nstorage.type memory\nlistener " + ports[1] + " 127.0.0.1\nprotocol http_api\npassword_file " + passwd
+                + "\n");
         Path log = dir.resolve("single.log");
         Path classes = dir.resolve("classes.log");
         Process p = ClusterHarness.startProcess(config, log, "-Xlog:class+load=info:file=" + classes);
@@ -44,6 +53,21 @@ class ClusterStartupTest {
                 c.subscribe("t", 1);
                 c.publish("t", "x", 1, false);
                 assertThat(c.poll(5_000)).isNotNull();
+                // the listings that ask every node in a cluster: this node only, one entry
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                for (String path : List.of("nodes", "clients", "clients/single", "clients/single/subscriptions",
+                        "status", "stats", "clients/nobody")) {
+                    java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + ports[1] + "/api/v1/" + path))
+                            .header("Authorization", io.ternmq.broker.testing.AdminHttp.basic("ops", "secret"))
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(path.equals("clients/nobody")
+                            ? 404 : 200);
+                    if (path.equals("nodes")) {
+                        assertThat(r.body()).contains("\"clustered\":false").contains("\"self\":true")
+                                .contains("127.0.0.1:" + port);
+                    }
+                }
             }
         } finally {
             p.destroy();

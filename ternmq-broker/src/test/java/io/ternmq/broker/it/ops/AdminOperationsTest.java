@@ -136,6 +136,11 @@ class AdminOperationsTest {
         assertThat(call("POST", "/api/v1/topics", "{}").statusCode()).isEqualTo(405);
     }
 
+    /** The node a kick's answer names: this broker, by the id in its data directory. */
+    private String node() {
+        return "\"node\":\"" + io.ternmq.broker.cluster.ClusterNode.nodeId(broker.dataDir()) + "\",";
+    }
+
     @Test
     @DisplayName("DELETE clients/{id} of an offline session: kicked false; session=keep keeps it; will=false drops "
             + "the will waiting for its delay [MQTT-3.1.2-8]")
@@ -148,7 +153,8 @@ class AdminOperationsTest {
 
         HttpResponse<String> r = call("DELETE", "/api/v1/clients/sleepy?will=false&session=keep", null);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("{\"clientId\":\"sleepy\",\"kicked\":false,\"sessionDiscarded\":false,"
+        assertThat(r.body()).isEqualTo("{\"clientId\":\"sleepy\"," + node() + "\"kicked\":false,"
+                + "\"sessionDiscarded\":false,"
                 + "\"willDiscarded\":true}\n");
         assertThat(get("/api/v1/clients/sleepy").statusCode()).isEqualTo(200);
 
@@ -161,7 +167,7 @@ class AdminOperationsTest {
 
         // kicking it again: still offline, nothing to do, and it says so
         assertThat(call("DELETE", "/api/v1/clients/sleepy", null).body()).isEqualTo("{\"clientId\":\"sleepy\","
-                + "\"kicked\":false,\"sessionDiscarded\":false,\"willDiscarded\":false}\n");
+                + node() + "\"kicked\":false,\"sessionDiscarded\":false,\"willDiscarded\":false}\n");
         assertThat(call("DELETE", "/api/v1/clients/sleepy?session=discard", null).body()).contains(
                 "\"kicked\":false,\"sessionDiscarded\":true");
         await().atMost(Duration.ofSeconds(5)).until(() -> get("/api/v1/clients/sleepy").statusCode() == 404);
@@ -175,7 +181,7 @@ class AdminOperationsTest {
     void kickConnectedSaysWhatItDid() {
         Paho5Client c = v5("online", lasting("will/online", 0));
         HttpResponse<String> r = call("DELETE", "/api/v1/clients/online?will=false", null);
-        assertThat(r.body()).isEqualTo("{\"clientId\":\"online\",\"kicked\":true,\"sessionDiscarded\":false,"
+        assertThat(r.body()).isEqualTo("{\"clientId\":\"online\"," + node() + "\"kicked\":true,\"sessionDiscarded\":false,"
                 + "\"willDiscarded\":true}\n");
         await().atMost(Duration.ofSeconds(5)).until(() -> c.disconnected() != null);
         assertThat(c.disconnected().getReturnCode()).isEqualTo(0x98);

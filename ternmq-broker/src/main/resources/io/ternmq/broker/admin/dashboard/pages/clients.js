@@ -9,6 +9,9 @@ function list(root) {
   const like = h('input', { type: 'text', placeholder: 'part of the client id', 'data-testid': 'clients-like' });
   const connected = h('select', { 'data-testid': 'clients-connected' },
     h('option', { value: '' }, 'all'), h('option', { value: 'true' }, 'connected'), h('option', { value: 'false' }, 'offline'));
+  // the nodes of the cluster, to list one node's clients only (filled once; a single node lists one)
+  const node = h('select', { 'data-testid': 'clients-node' }, h('option', { value: '' }, 'every node'));
+  api('nodes').then(j => node.append(...j.nodes.map(n => h('option', { value: n.node }, n.node + (n.self ? ' (this node)' : ''))))).catch(() => {});
   const error = h('p', { class: 'error', 'data-testid': 'clients-error' });
   const body = h('div');
   const pager = h('div', { class: 'toolbar' });
@@ -19,15 +22,18 @@ function list(root) {
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (like.value) q.set('like', like.value);
     if (connected.value) q.set('connected', connected.value);
+    if (node.value) q.set('node', node.value);
     if (cursors[cursors.length - 1]) q.set('cursor', cursors[cursors.length - 1]);
     try {
       const j = await api(`clients?${q}`);
       if (stopped) return;
       error.textContent = '';
+      const missing = (j.unanswered ?? []).map(u => `node ${u.node}: ${u.error}`).join('; ');
       clear(body).append(h('p', { class: 'muted', 'data-testid': 'clients-count', 'data-value': j.clients.length },
-        `${j.clients.length} on this page`), table('clients-table', [
+        `${j.clients.length} on this page`), ...(missing ? [h('p', { class: 'error', 'data-testid': 'clients-unanswered' }, `Missing, did not answer: ${missing}`)] : []), table('clients-table', [
         { key: 'clientId', label: 'Client id', render: c => h('a', { href: `#/clients/${seg(c.clientId)}`, 'data-testid': 'client-link', 'data-client': c.clientId }, c.clientId) },
         { key: 'connected', render: c => (c.connected ? 'yes' : 'no') },
+        { key: 'node', render: c => h('span', { 'data-testid': 'client-node', 'data-value': c.node ?? '' }, c.node ?? '') },
         { key: 'address' }, { key: 'protocol' }, { key: 'username', label: 'User' },
         { key: 'subscriptions', num: true }, { key: 'inflight', label: 'In flight', num: true }, { key: 'queued', num: true },
       ], j.clients, c => ({ 'data-client': c.clientId })));
@@ -39,7 +45,7 @@ function list(root) {
       if (!stopped) error.textContent = e.message;
     }
   };
-  const search = h('form', { class: 'inline', 'data-testid': 'clients-search' }, like, connected,
+  const search = h('form', { class: 'inline', 'data-testid': 'clients-search' }, like, connected, node,
     h('button', { type: 'submit', 'data-testid': 'clients-search-submit' }, 'Search'));
   search.addEventListener('submit', ev => { ev.preventDefault(); cursors = ['']; load(); });
   root.append(h('h1', {}, 'Clients'), search, error, body, pager);
@@ -62,7 +68,7 @@ function detail(root, ctx, id) {
     try {
       const [c, s] = await Promise.all([api(`clients/${seg(id)}`), api(`clients/${seg(id)}/subscriptions`)]);
       error.textContent = '';
-      const fields = ['connected', 'address', 'listener', 'transport', 'username', 'protocol', 'connectedAt', 'expiryInterval',
+      const fields = ['node', 'connected', 'address', 'listener', 'transport', 'username', 'protocol', 'connectedAt', 'expiryInterval',
         'subscriptions', 'inflight', 'queued', 'messagesIn', 'messagesOut', 'bytesIn', 'bytesOut'].filter(k => k in c);
       clear(info).append(h('dl', { class: 'kv', 'data-testid': 'client-detail', 'data-connected': String(c.connected) },
         fields.flatMap(k => [h('dt', {}, k), h('dd', { 'data-testid': `client-field-${k}`, 'data-value': c[k] ?? '' }, k === 'expiryInterval' && c[k] === null ? 'never' : fmt(c[k]))])));
