@@ -70,6 +70,8 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     private Channel channel;
     private OutgoingPublishes outgoing;
     private boolean accepted;
+    /** A PINGREQ went and nothing came since: no other one until something does. */
+    private boolean awaitingPingresp;
     private long acceptedAtNanos;
     private Session session;
     private int generation;
@@ -147,6 +149,7 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+        awaitingPingresp = false; // the remote is there
         if (msg instanceof Publish p) {
             if (learnsPeers && isNotification(p.topic())) {
                 String id = p.topic().substring(NOTIFICATION_PREFIX.length(),
@@ -255,11 +258,14 @@ final class Outlet extends SimpleChannelInboundHandler<Object> implements Sessio
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e) {
-            if (e.state() == IdleState.READER_IDLE) {
-                LOG.warn("Bridge {}: {} silent for 1.5 keep alive intervals: reconnecting", settings.name(),
+            if (e.state() == IdleState.READER_IDLE && !e.isFirst()) {
+                LOG.warn("Bridge {}: {} silent for 2 keep alive intervals: reconnecting", settings.name(),
                         address);
                 closeHere();
-            } else if (e.state() == IdleState.WRITER_IDLE && accepted) {
+            } else if (accepted && !awaitingPingresp) {
+                // nothing written for an interval, or nothing read (a remote that only receives, e.g. QoS 0 going
+                // out, says nothing unless asked): a PINGREQ, whose PINGRESP shows it is there
+                awaitingPingresp = true;
                 ctx.writeAndFlush(Pingreq.INSTANCE);
             }
         }

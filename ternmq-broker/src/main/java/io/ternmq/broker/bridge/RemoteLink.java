@@ -152,7 +152,7 @@ final class RemoteLink {
                             ch.pipeline().addLast(h);
                         }
                         int keepAlive = settings.keepAliveSeconds();
-                        ch.pipeline().addLast(new IdleStateHandler(keepAlive * 3 / 2, keepAlive, 0));
+                        ch.pipeline().addLast(new IdleStateHandler(keepAlive, keepAlive, 0));
                         MqttDecoder decoder = new MqttDecoder(maxPacketSize);
                         decoder.setVersion(o.version());
                         MqttEncoder encoder = new MqttEncoder();

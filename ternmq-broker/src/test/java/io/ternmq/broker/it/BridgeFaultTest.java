@@ -501,7 +501,7 @@ class BridgeFaultTest {
     }
 
     @Test
-    @DisplayName("keepalive_interval: the bridge sends PINGREQ; a remote silent for 1.5 intervals is left and "
+    @DisplayName("keepalive_interval: the bridge sends PINGREQ; a remote silent for 2 intervals is left and "
             + "connected to again")
     void keepAliveAndSilentRemote() throws Exception {
         ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
@@ -522,11 +522,62 @@ class BridgeFaultTest {
                 io.ternmq.codec.MqttProperties.EMPTY));
         long t0 = System.nanoTime();
         assertThat(side.read()).isInstanceOf(io.ternmq.codec.Pingreq.class);
-        // no PINGRESP, nothing at all: the bridge closes after 7.5 s without a byte from the remote
+        // no PINGRESP, nothing at all: the bridge closes after 10 s without a byte from the remote
         assertThatThrownBy(side::read).isInstanceOf(java.io.EOFException.class);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(8));
         RemoteSide again = closing(next(remote));
         assertThat(again.accept().clientId()).isEqualTo("edge");
+    }
+
+    @Test
+    @DisplayName("keepalive_interval: a remote that only receives (QoS 0 going out without a pause) is asked with "
+            + "PINGREQ once nothing came from it for an interval, and its PINGRESP keeps the bridge connected")
+    void remoteThatOnlyReceivesIsPinged() throws Exception {
+        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "keepalive_interval 5",
+                "restart_timeout 1",
+                "topic up/# out 0");
+        RemoteSide side = closing(next(remote));
+        side.accept();
+        MqttPacket sub = side.read();
+        side.send(new io.ternmq.codec.Suback(((io.ternmq.codec.Subscribe) sub).packetId(), List.of(0),
+                io.ternmq.codec.MqttProperties.EMPTY));
+        java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread load = new Thread(() -> {
+            try (Paho5Client pub = Paho5Client.connect(tern, "steady")) {
+                while (publishing.get()) {
+                    pub.publish("up/x", "tick", 0, false);
+                    Thread.sleep(50); // never an interval without a write to the remote
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "steady-qos0");
+        load.start();
+        int pings = 0;
+        int publishes = 0;
+        long until = System.nanoTime() + Duration.ofSeconds(13).toNanos(); // past 2 intervals of its silence
+        try {
+            while (System.nanoTime() < until) {
+                MqttPacket p = side.read(); // EOF here: the bridge left a remote that answered its PINGREQs
+                if (p instanceof io.ternmq.codec.Pingreq) {
+                    pings++;
+                    side.send(io.ternmq.codec.Pingresp.INSTANCE);
+                } else if (p instanceof Publish) {
+                    publishes++;
+                }
+            }
+        } finally {
+            publishing.set(false);
+            load.join();
+        }
+        assertThat(pings).as("PINGREQs while the bridge wrote all along").isGreaterThanOrEqualTo(2);
+        assertThat(publishes).isGreaterThan(50);
     }
 
     @ParameterizedTest(name = "local_cleansession {0}")
