@@ -119,7 +119,10 @@ final class OrphanedForwards {
         }
     }
 
-    /** A node (re)joined: what this node kept of its earlier run (routes, orphans) is of no more use. */
+    /**
+     * A node (re)joined: the routes kept of its earlier run go (the new run announces its own); what this node keeps of
+     * that run's orphans stays for {@link #KEEP_SECONDS}, under the earlier run's id.
+     */
     void nodeJoined(String id) {
         RemoteNode old = stale.remove(id);
         if (old != null) {
