@@ -43,7 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   meanwhile counts as done).</li>
  * </ol>
  * The dead node's routes stay on every member until its sessions are adopted (the directory names no session of
- * it, then {@link #ROUTES_GRACE_SECONDS} more, or at most {@link #ROUTES_KEPT_SECONDS}): QoS 1/2 messages published
+ * it, then {@link DeadNodeRoutes#GRACE_SECONDS} more, or at most {@link DeadNodeRoutes#KEPT_SECONDS}): QoS 1/2 messages published
  * meanwhile for its sessions are orphans too, sent to the members as they come; an adopter gives those that come
  * after an adoption to the adopted session at once, unless the sender says it forwarded the message to the adopter
  * as well (the adopted session, routed there, had it then). What each member keeps of a dead node goes after
@@ -55,16 +55,11 @@ final class OrphanedForwards {
     static final long WAIT_SECONDS = 10;
     /** How long the orphans of a dead node are kept for adoptions (later ones: CONNECTs of its clients). */
     static final long KEEP_SECONDS = 600;
-    /** After the directory names none of the dead node's sessions, its routes stay this much longer. */
-    static final long ROUTES_GRACE_SECONDS = 2;
-    /** Its routes go after this at the latest (sessions without a replica are never adopted). */
-    static final long ROUTES_KEPT_SECONDS = 30;
-
     private final ClusterNode cluster;
     private final io.ternmq.broker.routing.Router router;
     private final BrokerMetrics metrics;
-    /** Dead nodes whose routes are still kept, by node id. */
-    private final Map<String, RemoteNode> stale = new ConcurrentHashMap<>();
+    /** Dead nodes' routes, kept until their sessions are adopted. */
+    private final DeadNodeRoutes routes;
     /**
      * What this node has of each dead node's orphans, by the membership id of the run that died (a node restarted on
      * its data keeps its node id; what is left of its earlier run's death must not be taken for its next one's).
@@ -78,6 +73,7 @@ final class OrphanedForwards {
 
     OrphanedForwards(ClusterNode cluster, io.ternmq.broker.routing.Router router, BrokerMetrics metrics) {
         this.cluster = cluster;
+        this.routes = new DeadNodeRoutes(cluster);
         this.router = router;
         this.metrics = metrics;
     }
@@ -91,13 +87,7 @@ final class OrphanedForwards {
     void nodeLeft(String deadId, String run, RemoteNode node) {
         runs.put(deadId, run);
         if (node != null) {
-            RemoteNode before = stale.put(deadId, node);
-            if (before != null) {
-                before.forget();
-            }
-            Thread watcher = new Thread(() -> forgetWhenAdopted(deadId, node), "ternmq-cluster-routes-of-" + deadId);
-            watcher.setDaemon(true);
-            watcher.start();
+            routes.keep(deadId, node);
         }
         Set<String> senders = new HashSet<>(cluster.memberIds());
         senders.add(cluster.nodeId());
@@ -124,38 +114,7 @@ final class OrphanedForwards {
      * that run's orphans stays for {@link #KEEP_SECONDS}, under the earlier run's id.
      */
     void nodeJoined(String id) {
-        RemoteNode old = stale.remove(id);
-        if (old != null) {
-            old.forget();
-        }
-    }
-
-    /**
-     * Drops a dead node's routes once the directory names none of its sessions (plus a grace for the adopters'
-     * routes to arrive), or after {@link #ROUTES_KEPT_SECONDS}. Its own thread: the directory query blocks.
-     */
-    private void forgetWhenAdopted(String deadId, RemoteNode node) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(ROUTES_KEPT_SECONDS);
-        try {
-            while (System.nanoTime() < deadline && stale.get(deadId) == node && !cluster.isClosing()) {
-                Thread.sleep(500);
-                boolean adopted;
-                try {
-                    adopted = cluster.directory().heldBy(deadId).isEmpty();
-                } catch (RuntimeException e) {
-                    continue; // the cluster is changing: ask again
-                }
-                if (adopted) {
-                    Thread.sleep(ROUTES_GRACE_SECONDS * 1000);
-                    break;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (stale.remove(deadId, node)) {
-            node.forget();
-        }
+        routes.nodeJoined(id);
     }
 
     /** Ids of messages for a dead node that never reached its link: above any its link gave. */
