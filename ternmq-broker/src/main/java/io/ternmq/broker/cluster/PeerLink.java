@@ -139,13 +139,7 @@ final class PeerLink implements Runnable {
         }
         ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.FORWARD,
                 64 + m.topic().length() + m.payload().length);
-        try {
-            MessageCodec.write(m, frame);
-        } catch (RuntimeException e) {
-            frame.release();
-            throw e;
-        }
-        LinkFrame.finish(frame);
+        finishWith(frame, null, m);
         int bytes = frame.readableBytes();
         if (backlogBytes.get() + bytes > backlogMaxBytes || backlogFrames.get() >= BACKLOG_FRAMES
                 || !offer(frame, bytes)) {
@@ -174,14 +168,7 @@ final class PeerLink implements Runnable {
         ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.FORWARD_HELD,
                 96 + resentFrom.length() + m.topic().length() + m.payload().length)
                 .writeLong(stream).writeLong(0).writeShort(packetId);
-        try {
-            LinkFrame.writeString(frame, resentFrom);
-            MessageCodec.write(m, frame);
-        } catch (RuntimeException e) {
-            frame.release();
-            throw e;
-        }
-        LinkFrame.finish(frame);
+        finishWith(frame, resentFrom, m);
         int bytes = frame.readableBytes();
         backlog.offer(new HeldForward(frame, m, held));
         backlogFrames.incrementAndGet();
@@ -189,6 +176,20 @@ final class PeerLink implements Runnable {
         metrics.forwardedSent.increment();
         metrics.forwardedBytesSent.add(bytes);
         scheduleDrain();
+    }
+
+    /** Ends a message frame: a string (or none), the message, the length; the frame is released if that fails. */
+    private static void finishWith(ByteBuf frame, String string, Message m) {
+        try {
+            if (string != null) {
+                LinkFrame.writeString(frame, string);
+            }
+            MessageCodec.write(m, frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        LinkFrame.finish(frame);
     }
 
     /** The node confirmed these messages of this link's stream (the link's loop). */
@@ -219,14 +220,7 @@ final class PeerLink implements Runnable {
         }
         ByteBuf frame = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.SHARED,
                 80 + group.length() + m.topic().length() + m.payload().length).writeLong(id);
-        try {
-            LinkFrame.writeString(frame, group);
-            MessageCodec.write(m, frame);
-        } catch (RuntimeException e) {
-            frame.release();
-            throw e;
-        }
-        LinkFrame.finish(frame);
+        finishWith(frame, group, m);
         int bytes = frame.readableBytes();
         if (backlogBytes.get() + bytes > backlogMaxBytes || !offer(frame, bytes)) {
             frame.release();
