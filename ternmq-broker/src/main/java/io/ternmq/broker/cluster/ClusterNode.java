@@ -343,7 +343,7 @@ public final class ClusterNode implements AutoCloseable {
     DeliveryTarget forwarded(Message m, int bytes) {
         metrics.forwardedReceived.increment();
         metrics.forwardedBytesReceived.add(bytes);
-        return router.publishForwarded(m);
+        return orphans.watching() ? router.publishForwarded(m, orphans.noting(m)) : router.publishForwarded(m);
     }
 
     /**
@@ -361,11 +361,15 @@ public final class ClusterNode implements AutoCloseable {
             router.afterEarlierWrites(m, loop, held);
             return null;
         }
+        java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> only = null;
         if (resentFrom != null) {
-            return router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run(),
-                    t -> !OrphanedForwards.adoptedFrom(resentFrom, t));
+            only = t -> !OrphanedForwards.adoptedFrom(resentFrom, t);
         }
-        return router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run());
+        if (orphans.watching()) {
+            only = only == null ? orphans.noting(m) : only.and(orphans.noting(m));
+        }
+        return only == null ? router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run())
+                : router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run(), only);
     }
 
     OrphanedForwards orphans() {

@@ -323,7 +323,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             // a session this node is adopting is handed over once it is here, never answered "nothing" before
             adoption.afterAdoption(r.clientId(), () -> requested(n, from, r));
         } else if (frame instanceof HandoverFrame.Done d) {
-            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then));
+            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then),
+                    () -> n.send(from, new HandoverFrame.Carried(d.generation(), d.clientId())));
         } else {
             Incoming in = incoming.get(new Key(frame.clientId(), frame.generation()));
             if (in != null && in.holder.equals(from)) {
@@ -474,6 +475,12 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 }
                 return;
             }
+            if (frame instanceof HandoverFrame.Carried) {
+                if (session != null) {
+                    local.carriedAll(session);
+                }
+                return;
+            }
             if (finished) {
                 return;
             }
@@ -539,6 +546,9 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                         LOG.info("cluster: session of client '{}' taken over from node {}", key.clientId(), holder);
                         local.attachImported(session, request, connection);
                         node.send(holder, new HandoverFrame.Done(generation, key.clientId()));
+                        Session s = session;
+                        // the holder may die before it says it carried everything: what waits here goes on then
+                        loop.schedule(() -> local.carriedAll(s), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                     }, loop);
         }
 
@@ -561,6 +571,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             node.send(holder, new HandoverFrame.Abort(generation, key.clientId()));
             connection.refuseSession(why);
             if (session != null) {
+                local.carriedAll(session); // what waited for it goes with it
                 local.discard(session); // the holder keeps its copy: it drops it only when told this node has it
             }
         }

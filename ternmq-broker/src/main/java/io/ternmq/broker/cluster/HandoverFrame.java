@@ -30,6 +30,7 @@ import java.util.List;
  * HANDOVER_CARRY   gen clientId qos:byte retain:byte group:str ids message        arrived after the snapshot
  * HANDOVER_DONE    gen clientId                                                   claimant: stored, committed
  * HANDOVER_ABORT   gen clientId                                                   either side: this handover stops
+ * HANDOVER_CARRIED gen clientId                                                   holder, after DONE: carried all
  * ids = n:short (id:int)*
  * </pre>
  */
@@ -125,6 +126,17 @@ sealed interface HandoverFrame {
         }
     }
 
+    /**
+     * The former holder, after Done, no longer routes to the session and has carried everything routed to it before:
+     * what the claimant routed to it meanwhile joins its queue now, after the carried messages.
+     */
+    record Carried(long generation, String clientId) implements HandoverFrame {
+        @Override
+        public ByteBuf write(ByteBufAllocator alloc) {
+            return LinkFrame.finish(head(alloc, LinkFrame.HANDOVER_CARRIED, this, 0));
+        }
+    }
+
     /** The handover of that claim stops: the holder keeps (and resumes) the session, the claimant refuses. */
     record Abort(long generation, String clientId) implements HandoverFrame {
         @Override
@@ -209,6 +221,7 @@ sealed interface HandoverFrame {
             }
             case LinkFrame.HANDOVER_DONE -> new Done(generation, clientId);
             case LinkFrame.HANDOVER_ABORT -> new Abort(generation, clientId);
+            case LinkFrame.HANDOVER_CARRIED -> new Carried(generation, clientId);
             default -> throw new IllegalArgumentException("frame type " + type + " is no handover frame");
         };
         if (b.isReadable()) {

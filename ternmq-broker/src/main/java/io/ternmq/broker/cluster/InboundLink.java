@@ -199,7 +199,7 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
             case LinkFrame.SHARED_ACK -> cluster.shared().confirmed(peerId, frame.readLong());
             case LinkFrame.HANDOVER_REQUEST, LinkFrame.HANDOVER_BEGIN, LinkFrame.HANDOVER_ENTRY,
                     LinkFrame.HANDOVER_END, LinkFrame.HANDOVER_CARRY, LinkFrame.HANDOVER_DONE,
-                    LinkFrame.HANDOVER_ABORT ->
+                    LinkFrame.HANDOVER_ABORT, LinkFrame.HANDOVER_CARRIED ->
                     cluster.handover(peerId, HandoverFrame.read(type, frame));
             default -> refusals.refuse(ctx.channel(), "unexpected frame type " + type);
         }

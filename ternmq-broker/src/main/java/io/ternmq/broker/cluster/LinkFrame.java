@@ -40,7 +40,7 @@ import java.nio.charset.StandardCharsets;
  * QoS 1/2 messages acknowledged to their publisher only once the node holding the subscriber's session has them).
  */
 final class LinkFrame {
-    static final int VERSION = 5;
+    static final int VERSION = 6;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -58,6 +58,7 @@ final class LinkFrame {
     static final byte HANDOVER_CARRY = 14;
     static final byte HANDOVER_DONE = 15;
     static final byte HANDOVER_ABORT = 16;
+    static final byte HANDOVER_CARRIED = 17;
     static final byte RETAIN = 30;
     static final byte RETAIN_ACK = 31;
     static final byte SHARED = 32;

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageIdentity;
 import io.ternmq.broker.message.MessageCodec;
 import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.metrics.BrokerMetrics;
@@ -70,6 +71,17 @@ final class OrphanedForwards {
     /** Orphans this node sent, by batch: who has yet to keep them, and whom that releases. */
     private final Map<Long, Sent> sent = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+    /** Adopted sessions made here that may still get orphans, for {@link #noting}. */
+    private final Map<io.ternmq.broker.session.Session, Adopted> watched = new ConcurrentHashMap<>();
+    /**
+     * How long an adopted session's forwards are noted: the dead node's routes stay at most
+     * {@link DeadNodeRoutes#KEPT_SECONDS} on any member, and its orphans follow its forwards closely.
+     */
+    static final long WATCH_SECONDS = DeadNodeRoutes.KEPT_SECONDS + 30;
+    /** At most this many forwards noted per adopted session: those whose orphan never comes go first. */
+    static final int MAX_FORWARDED = 10_000;
+    /** Per dead run: what was routed to it before its link handed over what it held. */
+    private final Map<String, LinkHandover> handovers = new ConcurrentHashMap<>();
 
     OrphanedForwards(ClusterNode cluster, io.ternmq.broker.routing.Router router, BrokerMetrics metrics) {
         this.cluster = cluster;
@@ -86,6 +98,7 @@ final class OrphanedForwards {
      */
     void nodeLeft(String deadId, String run, RemoteNode node) {
         runs.put(deadId, run);
+        handovers.putIfAbsent(run, new LinkHandover());
         if (node != null) {
             routes.keep(deadId, node);
         }
@@ -96,6 +109,7 @@ final class OrphanedForwards {
         cluster.later(() -> {
             dead.remove(run, d);
             runs.remove(deadId, run);
+            handovers.remove(run);
         }, KEEP_SECONDS);
         // earlier dead nodes' adoptions stop waiting for this one; what it was sent it keeps no more
         for (Map.Entry<String, DeadNode> e : dead.entrySet()) {
@@ -123,27 +137,60 @@ final class OrphanedForwards {
 
     /**
      * A QoS 1/2 message routed to a dead node whose routes are still kept (its sessions are being adopted), on the
-     * publisher's loop: to the members at once, so that it reaches them in the publisher's order, behind what this
-     * publisher's node sent them before.
+     * publisher's loop: to the members, in the publisher's order, behind what this node's link to the dead node held.
+     * The link closes on its own loop a little after the death is known: until it has handed over what it held, later
+     * messages wait here, or an adopter could take them (and the sender's end mark) before the earlier ones.
      */
     void orphanedNow(String deadId, long stream, Message m, Runnable held) {
         PeerLink.HeldForward h = new PeerLink.HeldForward(io.netty.buffer.Unpooled.EMPTY_BUFFER, m, held);
         h.id = lateIds.incrementAndGet();
-        send(deadId, runs.getOrDefault(deadId, deadId), stream, List.of(h), false);
+        String run = runs.getOrDefault(deadId, deadId);
+        LinkHandover handover = handovers.get(run);
+        if (handover == null) {
+            send(deadId, run, stream, List.of(h), false);
+            return;
+        }
+        synchronized (handover) {
+            if (handover.done) {
+                send(deadId, run, stream, List.of(h), false); // under the lock: after what waited
+            } else {
+                handover.later.add(h);
+            }
+        }
     }
 
     /**
      * The link to {@code deadId} is closed for good (its loop): what it never confirmed (in the order sent) goes to
-     * every other member and is kept here. Called with none too, so that adopters know this node has nothing.
+     * every other member and is kept here, followed by what was routed to the dead node meanwhile. Called with none
+     * too, so that adopters know this node has nothing.
      */
     void orphaned(String deadId, long stream, List<PeerLink.HeldForward> held) {
+        String run = runs.getOrDefault(deadId, deadId);
+        LinkHandover handover = handovers.get(run);
+        if (handover == null) {
+            orphanedHeld(deadId, run, stream, held);
+            return;
+        }
+        synchronized (handover) {
+            List<PeerLink.HeldForward> all = held;
+            if (!handover.done) {
+                handover.done = true;
+                all = new ArrayList<>(held);
+                all.addAll(handover.later);
+                handover.later.clear();
+            }
+            orphanedHeld(deadId, run, stream, all);
+        }
+    }
+
+    private void orphanedHeld(String deadId, String run, long stream, List<PeerLink.HeldForward> held) {
         if (cluster.isMember(deadId) || cluster.isClosing()) {
             for (PeerLink.HeldForward h : held) { // this node is stopping: its publishers are gone with it
                 h.frame.release();
             }
             return;
         }
-        send(deadId, runs.getOrDefault(deadId, deadId), stream, held, true);
+        send(deadId, run, stream, held, true);
     }
 
     /** @param run the membership id of the dead node's run, which the frames and the records here go by */
@@ -232,13 +279,25 @@ final class OrphanedForwards {
         List<Runnable> late = new ArrayList<>(0);
         synchronized (d) {
             d.byStream.computeIfAbsent(stream, k -> new TreeMap<>()).put(id, m);
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("orphan {} of {} from {} ({}/{}, routed here {}, {} adopted here)", text(m), deadId, from,
+                        stream, id, routedHere || local != null, d.adopted.size());
+            }
             for (Adopted a : d.adopted) {
-                if ((routedHere && a.routed) || (local != null && a.session != null && local.wentTo(a.session))) {
-                    continue; // the session, routed here, took it when the sender forwarded it here
+                if (routedHere ? a.tookForwarded(m) : local != null && a.session != null && local.wentTo(a.session)) {
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("orphan {} of {} from {}: adopted {} had it routed", text(m), deadId, from,
+                                a.clientId);
+                    }
+                    continue; // the session took it when it was routed here (forwarded, or published here)
                 }
                 Delivery delivery = deliveryFor(m, a.clientId, a.subs, a.filters, System.currentTimeMillis());
                 if (delivery != null && id > a.marks.getOrDefault(stream, 0L)) {
                     late.add(() -> a.give(router, delivery));
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("orphan {} of {} from {} ({}/{}): given to adopted {}", text(m), deadId, from,
+                                stream, id, a.clientId);
+                    }
                 }
             }
         }
@@ -336,6 +395,10 @@ final class OrphanedForwards {
                 for (Map.Entry<Long, Message> e : stream.getValue().tailMap(mark, false).entrySet()) {
                     Delivery delivery = deliveryFor(e.getValue(), clientId, subs, filters, now);
                     if (delivery != null) {
+                        if (LOG.isDebugEnabled()) {
+                            LOG.debug("adopting {} of {}: orphan {} ({}/{}, mark {}) imported", clientId, deadId,
+                                    text(e.getValue()), stream.getKey(), e.getKey(), mark);
+                        }
                         a.entries.add(new StoredEntry(new QueueEntry(seq++, 0, delivery.qos(), delivery.retain(),
                                 delivery.subscriptionIds(), "", false, e.getValue().payload().length),
                                 e.getValue()));
@@ -344,6 +407,12 @@ final class OrphanedForwards {
             }
         }
         return a;
+    }
+
+    /** The start of a message's payload, for debug lines. */
+    private static String text(Message m) {
+        return m.topic() + " " + new String(m.payload(), 0, Math.min(40, m.payload().length),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** One message as the session's subscriptions take it (as routing would), or null if they do not. */
@@ -389,13 +458,13 @@ final class OrphanedForwards {
         /** Orphans that came before it was made here. Guarded by this. */
         private List<Delivery> early = new ArrayList<>();
         private volatile io.ternmq.broker.session.Session session;
-        /** Set once its subscriptions are routed here. */
-        private volatile boolean routed;
-
-        void routed() {
-            routed = true;
-        }
         private io.ternmq.broker.session.LocalSessionRegistry local;
+        /**
+         * Messages forwarded here that routing gave the session, until their orphan comes (the sender sends a
+         * message's orphans after its forward: {@link DeliveryTarget#isDeparted}), by what identifies a message on
+         * both frames. Guarded by this.
+         */
+        private final Map<MessageIdentity, Integer> forwarded = new LinkedHashMap<>();
 
         Adopted(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
             this.clientId = clientId;
@@ -405,34 +474,97 @@ final class OrphanedForwards {
         }
 
         /** The session is made here (imported, then routed): orphans that came meanwhile go to it now. */
-        void made(io.ternmq.broker.session.Session s, io.ternmq.broker.routing.Router router,
+        private void made(io.ternmq.broker.session.Session s, io.ternmq.broker.routing.Router router,
                   io.ternmq.broker.session.LocalSessionRegistry local) {
             this.local = local;
-            List<Delivery> waiting;
-            synchronized (this) {
+            synchronized (this) { // those that come meanwhile (give) wait for these: in order
                 session = s;
-                waiting = early;
+                for (Delivery d : early) {
+                    router.deliverStored(s, d);
+                }
                 early = null;
-            }
-            for (Delivery d : waiting) {
-                router.deliverStored(s, d);
             }
         }
 
-        void give(io.ternmq.broker.routing.Router router, Delivery d) {
-            io.ternmq.broker.session.Session s;
-            synchronized (this) {
-                if (early != null) {
-                    early.add(d);
-                    return;
-                }
-                s = session;
+        io.ternmq.broker.session.Session session() {
+            return session;
+        }
+
+        /** Routing gave the session {@code m}, forwarded by another node. */
+        synchronized void forwarded(Message m) {
+            if (forwarded.size() >= MAX_FORWARDED) { // those with no orphan to come: the oldest go
+                forwarded.remove(forwarded.keySet().iterator().next());
             }
-            if (!s.isEnded() && local.get(clientId) == s) {
+            forwarded.merge(MessageIdentity.of(m), 1, Integer::sum);
+        }
+
+        /** Whether routing gave the session {@code m} when it was forwarded here (each forward answers once). */
+        synchronized boolean tookForwarded(Message m) {
+            MessageIdentity k = MessageIdentity.of(m);
+            Integer n = forwarded.get(k);
+            if (n == null) {
+                return false;
+            }
+            if (n == 1) {
+                forwarded.remove(k);
+            } else {
+                forwarded.put(k, n - 1);
+            }
+            return true;
+        }
+
+        /** Submitted to the store under this lock: the store queues its writes in the order they come. */
+        synchronized void give(io.ternmq.broker.routing.Router router, Delivery d) {
+            if (early != null) {
+                early.add(d);
+                return;
+            }
+            if (!session.isEnded() && local.get(clientId) == session) {
                 // not once it moved on (or ended): the message went by the routes of its new holder
-                router.deliverStored(s, d);
+                router.deliverStored(session, d);
+            } else if (LOG.isDebugEnabled()) {
+                LOG.debug("orphan {} not given to adopted {}: it moved on or ended", text(d.message()), clientId);
             }
         }
+    }
+
+    /**
+     * The adopted session {@code s} is made here ({@code a} is what it was imported with): orphans that came meanwhile
+     * go to it, and, while more may come, what routing gives it of the messages forwarded here is noted, so that the
+     * orphan of such a message, which comes after its forward, does not give it again.
+     */
+    void made(Adopted a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
+        watched.put(s, a);
+        cluster.later(() -> watched.remove(s, a), WATCH_SECONDS);
+        a.made(s, router, local);
+    }
+
+    /** Whether some adopted session here may still get orphans (then {@link #noting} is worth its cost). */
+    boolean watching() {
+        return !watched.isEmpty();
+    }
+
+    /**
+     * A filter for routing {@code m}, forwarded by another node, that lets every target through and notes which
+     * adopted sessions still awaiting orphans it reached (one note per session, however many subscriptions match).
+     */
+    java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> noting(Message m) {
+        return new java.util.function.Predicate<>() {
+            private Adopted last;
+
+            @Override
+            public boolean test(io.ternmq.broker.routing.DeliveryTarget t) {
+                Adopted a = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
+                if (a != null && a != last) {
+                    last = a; // a target's subscriptions are visited together
+                    a.forwarded(m);
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("forward {} routed to adopted {}", text(m), a.clientId);
+                    }
+                }
+                return true;
+            }
+        };
     }
 
     /** What this node has of one dead node. Guarded by itself. */
@@ -461,6 +593,12 @@ final class OrphanedForwards {
             }
             return out;
         }
+    }
+
+    /** A dead run's link before and after it handed over what it held. Guarded by itself. */
+    private static final class LinkHandover {
+        private boolean done;
+        private final List<PeerLink.HeldForward> later = new ArrayList<>();
     }
 
     /** Orphans this node sent: the members yet to keep them. */

@@ -137,6 +137,11 @@ final class RemoteNode implements DeliveryTarget {
         return gone;
     }
 
+    @Override
+    public boolean isDeparted() {
+        return gone;
+    }
+
     /** Its sessions are adopted elsewhere (or the node is back as a new run): its routes go. */
     void forget() {
         synchronized (routes) {

@@ -213,12 +213,9 @@ final class SessionAdoption implements AutoCloseable {
         local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), entries, loops.get(), dead,
                 in.inboundCreated(), s -> {
                     if (adopted != null) {
-                        adopted.made(s, n.router(), local); // orphans that came meanwhile, before anything routed
+                        n.orphans().made(adopted, s, local); // orphans that came meanwhile, before anything routed
                     }
                 });
-        if (adopted != null) {
-            adopted.routed();
-        }
         metrics.sessionsAdopted.increment();
         LOG.info("cluster: adopted the session of client '{}' from dead node {} ({} queued messages{}{})", clientId,
                 dead, entries.size(), orphans.isEmpty() ? "" : ", " + orphans.size() + " of them forwarded to it "

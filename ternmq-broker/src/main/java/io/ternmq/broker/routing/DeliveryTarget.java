@@ -39,6 +39,28 @@ public interface DeliveryTarget {
     }
 
     /**
+     * Whether this is a node that left the cluster whose routes are kept while its sessions are adopted: its QoS 1/2
+     * copies go to the adopters, after every other node's copy of the same message (an adopter pairs the two).
+     */
+    default boolean isDeparted() {
+        return false;
+    }
+
+    /**
+     * Takes a QoS 1/2 delivery to keep for later, if this target holds its deliveries for now (a session that just
+     * moved here, while its old node may still carry it messages): {@code stored} runs, on any thread, once it is
+     * stored. False (the default): the caller stores it as usual.
+     */
+    default boolean hold(Delivery delivery, Runnable stored) {
+        return false;
+    }
+
+    /** Whether {@link #hold} may take deliveries now (checked first: most targets never do). */
+    default boolean holdsDeliveries() {
+        return false;
+    }
+
+    /**
      * A QoS 1/2 delivery to another node ({@link #isNode}): {@code held} runs, on any thread, once that node holds
      * it for good (stored and replicated there, or handed on when that node died), so that the publisher's
      * acknowledgement waits for it.

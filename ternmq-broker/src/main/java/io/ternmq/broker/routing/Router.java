@@ -159,6 +159,11 @@ public final class Router {
         return route(message, null, null, Scope.FORWARDED, Provenance.NONE);
     }
 
+    /** Like {@link #publishForwarded(Message)}, to the subscribers {@code only} lets through. */
+    public DeliveryTarget publishForwarded(Message message, java.util.function.Predicate<DeliveryTarget> only) {
+        return route(message, null, null, Scope.FORWARDED, new Provenance(0, 0, 0, null, only));
+    }
+
     /**
      * Routes a QoS 1/2 message another node forwarded as {@code id} of its stream {@code stream} and waits to hear
      * that it is here for good: {@code stored} runs on {@code loop} once every copy this node must store is (and, in
@@ -293,6 +298,8 @@ public final class Router {
         // a QoS 2 PUBLISH goes to other nodes once its packet id is durable here: were this node to die before, its
         // publisher would send it again to another node, which would not know it had been routed
         List<Runnable> afterInbound = null;
+        // copies for a departed node go last: an adopter meets them after the copy its own node got, if any
+        List<Runnable> departed = null;
         for (int i = 0; i < targets.size; i++) {
             // every node a QoS 1/2 copy goes to, known before any is sent (see NodeCopies)
             if (targets.targets[i].isNode() && message.qos() != QoS.AT_MOST_ONCE
@@ -317,13 +324,30 @@ public final class Router {
             }
             Delivery d = new Delivery(message, qos, retainFlag, targets.subscriptionIds(i));
             StoredQueue queue = target.storedQueue();
-            if (qos != QoS.AT_MOST_ONCE && queue != null) {
+            if (qos != QoS.AT_MOST_ONCE && queue != null && target.holdsDeliveries()) {
+                // a session just moved here: stored once its old node carried it everything (publisher waits)
+                if (completion == null) {
+                    completion = new PublishCompletion(callback, origin == null ? null : origin.loop());
+                    completion.reached(Arrays.copyOf(targets.targets, targets.size));
+                    callback = completion;
+                }
+                completion.expect();
+                if (!target.hold(d, completion)) {
+                    completion.run(); // the hold just ended: stored with the rest
+                    tx = tx == null ? new PublishTransaction(message, limits) : tx;
+                    tx.deliver(queue, d);
+                }
+            } else if (qos != QoS.AT_MOST_ONCE && queue != null) {
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;
                 tx.deliver(queue, d);
             } else if (qos != QoS.AT_MOST_ONCE && target.isNode()) {
                 // acknowledged to the publisher only once that node holds it for good (docs/cluster.md)
                 completion.expect();
-                if (storeInbound) {
+                if (target.isDeparted()) {
+                    departed = departed == null ? new ArrayList<>(1) : departed;
+                    PublishCompletion held = completion;
+                    departed.add(() -> target.deliver(d, held));
+                } else if (storeInbound) {
                     PublishCompletion held = completion;
                     afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
                     afterInbound.add(() -> target.deliver(d, held));
@@ -332,6 +356,14 @@ public final class Router {
                 }
             } else {
                 target.deliver(d);
+            }
+        }
+        if (departed != null) {
+            if (storeInbound) {
+                afterInbound = afterInbound == null ? new ArrayList<>(departed.size()) : afterInbound;
+                afterInbound.addAll(departed);
+            } else {
+                departed.forEach(Runnable::run);
             }
         }
         int matched = targets.size;

@@ -9,11 +9,15 @@ import io.ternmq.broker.routing.Router;
 import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.Recovered;
 import io.ternmq.broker.store.SessionRecord;
+import io.ternmq.broker.store.PublishTransaction;
 import io.ternmq.broker.store.QueueAppend;
 import io.ternmq.broker.store.SessionImport;
 import io.ternmq.broker.store.Store;
 import io.ternmq.broker.store.StoredEntry;
 import io.ternmq.broker.store.StoredQueue;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
@@ -26,6 +30,7 @@ import java.util.function.Consumer;
  * inside that same compute, so the inbox sees takeovers in the order the map decided them.
  */
 public final class LocalSessionRegistry implements SessionRegistry, SessionHost {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalSessionRegistry.class);
 
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final QueueLimits limits;
@@ -184,9 +189,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     /**
      * The node that claimed {@code fence} has the session durably: this node's routes for it go, and once every
      * other node has applied that ({@code routesGone} runs its argument then), the session and its store go too;
-     * until then whatever still arrives is carried to that node.
+     * until then whatever still arrives is carried to that node, and {@code carriedAll} runs once all of it was.
      */
-    public void handedOver(String clientId, long fence, Consumer<Runnable> routesGone) {
+    public void handedOver(String clientId, long fence, Consumer<Runnable> routesGone, Runnable carriedAll) {
         Session s = sessions.get(clientId);
         if (s == null) {
             return;
@@ -200,15 +205,17 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             for (Subscription sub : List.copyOf(s.subscriptions())) {
                 router.unsubscribe(s, sub.filter());
             }
-            routesGone.accept(() -> s.submit(() -> {
+            // then once what was routed here before is stored (and so carried): ending first would drop it
+            routesGone.accept(() -> s.submit(() -> s.storedQueue().barrier(() -> {
                 if (!s.isEnded() && s.fence() == fence) {
+                    carriedAll.run(); // after the last carried entry (this loop), on the same link
                     s.handoverCompleted();
                     // a will waiting for its delay (an adopted or restored session's) is not published: the
                     // session goes on elsewhere [MQTT-3.1.3-9]
                     s.discardWill();
                     end(s);
                 }
-            }));
+            })));
         });
     }
 
@@ -265,6 +272,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 return; // the claimant gave up while the store wrote (it discarded s): no routes for an ended session
             }
             s.imported(snapshot, firstSeq, nextSeq);
+            s.beginMoveIn(); // before any route: what the old node still carries goes first (carriedAll)
             for (Subscription sub : s.subscriptions()) {
                 router.subscribe(s, sub);
             }
@@ -367,7 +375,31 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     /** A delivery the other node carried after the snapshot of a session moving here: to the end of its queue. */
     public void carry(Session s, Delivery delivery) {
         if (!s.isEnded()) {
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("session of client '{}': carried {}", s.clientId(), delivery.message().topic() + " "
+                        + new String(delivery.message().payload(), 0, Math.min(40, delivery.message().payload().length),
+                        java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+            s.carried(delivery.message());
             store.submit(new QueueAppend(s.storedQueue(), delivery));
+        }
+    }
+
+    /**
+     * The node {@code s} moved here from carried it everything (or the move failed, or that node is silent): what
+     * was routed to it here meanwhile joins its queue now, after the carried messages, and its publishers are told.
+     */
+    public void carriedAll(Session s) {
+        List<MoveInHold.Waiting> waiting = s.endMoveIn();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("session of client '{}' moved here: {} messages routed here meanwhile join its queue now",
+                    s.clientId(), waiting.size());
+        }
+        for (MoveInHold.Waiting w : waiting) {
+            PublishTransaction tx = new PublishTransaction(w.delivery().message(), limits);
+            tx.deliver(s.storedQueue(), w.delivery());
+            tx.whenStored(refused -> w.stored().run());
+            store.submit(tx);
         }
     }
 

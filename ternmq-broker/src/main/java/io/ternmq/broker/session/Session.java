@@ -80,6 +80,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Claims claims;
     /** Set while the session is being handed to another node: it takes what arrives from then on. */
     private SessionExport export;
+    /** Set while the session, just moved here, may still get messages carried from its old node. */
+    private volatile MoveInHold moveIn;
 
     /** See {@link #fence()} and {@link #holdGeneration()}. */
     private static final class Claims {
@@ -144,6 +146,37 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     @Override
     public void deliver(Delivery delivery) {
         enter(delivery);
+    }
+
+    @Override
+    public boolean holdsDeliveries() {
+        return moveIn != null;
+    }
+
+    @Override
+    public boolean hold(Delivery delivery, Runnable stored) {
+        MoveInHold h = moveIn;
+        return h != null && h.hold(delivery, stored);
+    }
+
+    /** It moved here: QoS 1/2 messages routed to it wait until its old node carried it everything. */
+    void beginMoveIn() {
+        moveIn = new MoveInHold();
+    }
+
+    /** The old node carried {@code m} to it (before it said it carried everything). */
+    void carried(io.ternmq.broker.message.Message m) {
+        MoveInHold h = moveIn;
+        if (h != null) {
+            h.carried(m);
+        }
+    }
+
+    /** The old node carried everything (or will not): what waited, to store now, in order. */
+    List<MoveInHold.Waiting> endMoveIn() {
+        MoveInHold h = moveIn;
+        moveIn = null;
+        return h == null ? List.of() : h.release();
     }
 
     /** A durable entry of this session's stored queue, from the store's writer in seq order. */

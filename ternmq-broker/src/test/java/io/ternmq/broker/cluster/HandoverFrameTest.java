@@ -38,7 +38,7 @@ class HandoverFrameTest {
     }
 
     @Test
-    @DisplayName("request, begin (each status), end and done read back as written")
+    @DisplayName("request, begin (each status), end, done and carried read back as written")
     void simpleFrames() throws Exception {
         assertThat(roundTrip(new HandoverFrame.Request(7, "client", true)))
                 .isEqualTo(new HandoverFrame.Request(7, "client", true));
@@ -48,6 +48,7 @@ class HandoverFrameTest {
                 .isEqualTo(new HandoverFrame.Begin(8, "c", HandoverFrame.STALE, null));
         assertThat(roundTrip(new HandoverFrame.End(9, "c", 300))).isEqualTo(new HandoverFrame.End(9, "c", 300));
         assertThat(roundTrip(new HandoverFrame.Done(10, "c"))).isEqualTo(new HandoverFrame.Done(10, "c"));
+        assertThat(roundTrip(new HandoverFrame.Carried(11, "c"))).isEqualTo(new HandoverFrame.Carried(11, "c"));
     }
 
     @Test

@@ -210,6 +210,10 @@ final class ClusterHarness implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
         command.addAll(List.of(jvmOptions));
+        String orphansLog = System.getProperty("ternmq.orphans.log");
+        if (orphansLog != null) {
+            command.add("-Dternmq.orphans.log=" + orphansLog); // see logback-test.xml
+        }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.ternmq.broker.Main",
                 "-c", config.toString()));
         return new ProcessBuilder(command).redirectErrorStream(true)

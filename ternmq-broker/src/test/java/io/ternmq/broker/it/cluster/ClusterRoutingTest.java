@@ -254,7 +254,7 @@ class ClusterRoutingTest {
         byte[] id = "intruder".getBytes(StandardCharsets.UTF_8);
         out.writeInt(1 + 4 + 2 + name.length + 2 + id.length + 16);
         out.writeByte(1);
-        out.writeInt(5); // link protocol version 5 (confirmed forwards and orphans)
+        out.writeInt(6); // link protocol version 6 (a moved session's carried-all mark)
         out.writeShort(name.length);
         out.write(name);
         out.writeShort(id.length);

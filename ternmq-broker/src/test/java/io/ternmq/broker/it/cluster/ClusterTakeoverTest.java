@@ -315,6 +315,81 @@ class ClusterTakeoverTest {
         }
     }
 
+    @Test
+    @DisplayName("a subscriber moving from node A to node B while node A and node C publish QoS 1 without pause: "
+            + "nothing lost, and each publisher's messages arrive first in the order published (Paho v5)")
+    void takeoverKeepsEachPublishersOrder() throws Exception {
+        int total = 2000;
+        List<String> arrivals = new ArrayList<>();
+        Paho5Client first = v5(0, "order-sub", persistent(true));
+        first.subscribe("order/#", 1);
+        List<Thread> publishers = new ArrayList<>();
+        for (int node : new int[] {0, 2}) { // on the session's old node (its copies are carried) and elsewhere
+            String id = "order-pub-" + node;
+            publishers.add(new Thread(() -> {
+                try (Paho5Client pub = v5(node, id, Paho5Client.options(true))) {
+                    List<IMqttToken> window = new ArrayList<>();
+                    for (int i = 0; i < total; i++) {
+                        window.add(pub.client().publish("order/" + id, Paho5Client.message(id + ":" + i, 1, false,
+                                new org.eclipse.paho.mqttv5.common.packet.MqttProperties())));
+                        if (window.size() == 20) { // 20 in flight at a time: a steady stream, not one by one
+                            for (IMqttToken t : window) {
+                                t.waitForCompletion(10_000);
+                            }
+                            window.clear();
+                        }
+                    }
+                    for (IMqttToken t : window) {
+                        t.waitForCompletion(10_000);
+                    }
+                } catch (MqttException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "order-publisher-" + node));
+        }
+        publishers.forEach(Thread::start);
+        Paho5Client second = null;
+        try {
+            cluster.awaitCondition("the first 400 messages on node A", Duration.ofSeconds(30), () -> {
+                drain(first, arrivals);
+                return arrivals.size() >= 400;
+            });
+            second = v5(1, "order-sub", persistent(false));
+            assertThat(second.connectToken().getSessionPresent()).isTrue();
+            Paho5Client moved = second;
+            cluster.awaitCondition("node A's connection ended", Duration.ofSeconds(10),
+                    () -> first.disconnected() != null);
+            drain(first, arrivals);
+            arrivals.add("(moved)");
+            cluster.awaitCondition("every message", Duration.ofSeconds(60), () -> {
+                drain(moved, arrivals);
+                return new HashSet<>(arrivals).size() == 2 * total + 1;
+            });
+            for (Thread t : publishers) {
+                t.join(30_000);
+            }
+            for (int node : new int[] {0, 2}) {
+                String prefix = "order-pub-" + node + ":";
+                List<Integer> firsts = arrivals.stream().filter(a -> a.startsWith(prefix)).distinct()
+                        .map(a -> Integer.parseInt(a.substring(prefix.length()))).toList();
+                assertThat(firsts).as("first arrivals from the publisher on node %d; all arrivals: %s", node,
+                        arrivals).isSorted();
+            }
+        } finally {
+            first.close();
+            if (second != null) {
+                second.close();
+            }
+        }
+    }
+
+    private static void drain(Paho5Client c, List<String> into) {
+        Paho5Client.Received r;
+        while ((r = c.poll(0)) != null) {
+            into.add(r.payload());
+        }
+    }
+
     /** Tells when a connection ended, whatever the reason. */
     private record EndRecorder(Runnable ended) implements org.eclipse.paho.mqttv5.client.MqttCallback {
         @Override
