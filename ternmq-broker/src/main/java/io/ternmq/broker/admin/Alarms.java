@@ -71,7 +71,7 @@ final class Alarms implements AutoCloseable {
         this.maxConnections = maxConnections;
     }
 
-    /** The admin listener is up: checks run on its loop every few seconds, and its own certificate (if any) is watched. */
+    /** The admin listener is up: checks run on its loop every few seconds; its own certificate (if any) is watched. */
     void start(EventExecutor loop, ServerTlsContext adminTls) {
         this.adminTls = adminTls;
         checks = loop.scheduleAtFixedRate(this::check, 0, CHECK_SECONDS, TimeUnit.SECONDS);

@@ -49,7 +49,10 @@ record NodeRows<T>(List<List<Located<T>>> perNode, List<Map<String, Object>> una
         return NodeMerge.page(perNode, l -> key.apply(l.value()), limit);
     }
 
-    /** The listing's JSON: under {@code key} each row as {@code json} makes it, with its {@code node}; then {@code unanswered}. */
+    /**
+     * The listing's JSON: under {@code key} each row as {@code json} makes it with its {@code node}, then
+     * {@code unanswered}.
+     */
     Map<String, Object> json(String key, List<Located<T>> rows, Function<T, Map<String, Object>> json) {
         return json(key, rows, json, false, null);
     }

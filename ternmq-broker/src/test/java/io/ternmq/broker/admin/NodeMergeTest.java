@@ -13,7 +13,7 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The admin API's merging of the nodes' answers: pages in key order (combined or not), rows per node, counts summed. */
+/** The admin API's merging of the nodes' answers: pages in key order (combined or not), rows per node, sums. */
 class NodeMergeTest {
 
     /** What one node answers for a page after {@code after}: its first limit + 1 ids, in order. */

@@ -293,7 +293,8 @@ class ClusterAdminApiTest {
                 Answer nodes = call(0, "GET", "/api/v1/nodes");
                 return nodes.status() == 200 && list(nodes.body(), "nodes").stream()
                         .filter(n -> !(Boolean) n.get("self"))
-                        .allMatch(n -> Boolean.TRUE.equals(n.get("linkUp")) && Boolean.TRUE.equals(n.get("routesReceived")));
+                        .allMatch(n -> Boolean.TRUE.equals(n.get("linkUp"))
+                                && Boolean.TRUE.equals(n.get("routesReceived")));
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
@@ -307,7 +308,8 @@ class ClusterAdminApiTest {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             String port = ":" + cluster.node(i).mqttPort();
-            ids.add(members.stream().filter(n -> ((List<String>) n.get("mqtt")).stream().anyMatch(a -> a.endsWith(port)))
+            ids.add(members.stream()
+                    .filter(n -> ((List<String>) n.get("mqtt")).stream().anyMatch(a -> a.endsWith(port)))
                     .map(n -> (String) n.get("node")).findFirst().orElseThrow());
         }
         return ids;
@@ -347,7 +349,8 @@ class ClusterAdminApiTest {
             + "rows and names node 1 unanswered")
     void operationsListingsCoverEveryNode() throws Exception {
         TestPki.Issued soon = TestPki.create(dir).server("soon", Duration.ofDays(3));
-        String admin = String.join("\n", "listener 0 127.0.0.1", "protocol http_api", "password_file " + passwordFile());
+        String admin = String.join("\n", "listener 0 127.0.0.1", "protocol http_api",
+                "password_file " + passwordFile());
         cluster = ClusterHarness.start(2, 1, "max_inflight_messages 5", "sys_interval 0",
                 "listener 0 127.0.0.1", "certfile " + soon.certFile(), "keyfile " + soon.keyFile(), admin);
         // node 2 has no admin listener: it answers the others all the same
