@@ -1,5 +1,7 @@
 // The dashboard of a two-node cluster, opened on node A: the Nodes page lists both members, answered; Clients shows
-// the node holding a client connected to node B, and Kick on its page reaches it there (mqtt.js: reason 152).
+// the node holding a client connected to node B, and Kick on its page reaches it there (mqtt.js: reason 152); Topics,
+// Slow subscribers and Alarms show what is on node B (a filter subscribed there, an offline session queueing there,
+// its connections alarm: max_connections is 2 on each node), each row naming its node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -18,13 +20,14 @@ function freePort() {
   });
 }
 
+const MAX_CONNECTIONS = 2;
 let a, b, browser;
 const clients = [];
 before(async () => {
   const ports = [await freePort(), await freePort()];
   const members = ports.map(p => `127.0.0.1:${p}`).join(',');
   const node = i => ['storage.type memory', 'cluster.enabled true', `cluster.bind 127.0.0.1:${ports[i]}`,
-    `cluster.members ${members}`, 'cluster.secret browser-cluster-secret-0123456789'];
+    `cluster.members ${members}`, 'cluster.secret browser-cluster-secret-0123456789', `max_connections ${MAX_CONNECTIONS}`];
   [a, b] = await Promise.all([startBroker({ global: node(0) }), startBroker({ global: node(1) })]);
   browser = await launchBrowser();
 });
@@ -68,6 +71,63 @@ test('two nodes: Nodes lists both; Clients shows the node holding a client; Kick
   const packet = await Promise.race([disconnect,
     new Promise((_, rej) => setTimeout(() => rej(new Error('no DISCONNECT')), 15000))]);
   assert.equal(packet.reasonCode, 152);
+  checks.assertClean();
+  await context.close();
+});
+
+test('Topics, Slow subscribers and Alarms on node A show node B\'s rows, each naming node B; the node choice narrows them', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const checks = guard(page);
+  await logIn(page, a, 'ops');
+  await page.getByTestId('nav-nodes').click();
+  const other = page.locator('[data-testid=nodes-table] tr[data-self=false]');
+  await other.waitFor();
+  const nodeB = await other.getAttribute('data-node');
+  // on node B: a persistent session that goes offline with a QoS 1 subscription; what A publishes for it queues on B
+  const slow = await mqtt.connectAsync(b.mqttUrl, { clientId: 'slow-on-b', protocolVersion: 5, reconnectPeriod: 0, clean: false,
+    properties: { sessionExpiryInterval: 600 } });
+  await slow.subscribeAsync('cluster/slow/#', { qos: 1 });
+  await slow.endAsync();
+  const pub = await mqtt.connectAsync(a.mqttUrl, { clientId: 'pub-on-a', protocolVersion: 5, reconnectPeriod: 0 });
+  clients.push(pub);
+  for (let i = 0; i < 3; i++) await pub.publishAsync('cluster/slow/x', `m${i}`, { qos: 1 });
+
+  await page.getByTestId('nav-topics').click();
+  const topic = page.locator('[data-testid=topics-table] tr[data-topic="cluster/slow/#"]');
+  await topic.waitFor();
+  assert.equal(await topic.getByTestId('topic-nodes').getAttribute('data-value'), `${nodeB}=1`);
+  assert.equal(await topic.getByTestId('topic-subscribers').getAttribute('data-value'), '1');
+  await screenshot(page, 'topics-cluster');
+
+  await page.getByTestId('nav-slow-subscribers').click();
+  const row = page.locator('[data-testid=slow-table] tr[data-client="slow-on-b"]');
+  await row.waitFor();
+  assert.equal(await row.getByTestId('slow-node').getAttribute('data-value'), nodeB);
+  assert.equal(await row.getByTestId('slow-queued').getAttribute('data-value'), '3');
+  await screenshot(page, 'slow-subscribers-cluster');
+  // node A's own only: the session on B is not listed
+  const selfId = await until('the node choice filled', async () => {
+    const options = await page.getByTestId('slow-table-node').locator('option').evaluateAll(os => os.map(o => o.value));
+    return options.length === 3 ? options.find(v => v && v !== nodeB) : null;
+  });
+  await page.getByTestId('slow-table-node').selectOption(selfId);
+  await until('node A lists no slow subscriber', async () => (await page.getByTestId('slow-table-empty').count()) === 1);
+
+  // node B's connections at max_connections: its alarm, shown on node A
+  const devices = [];
+  for (let i = 0; i < MAX_CONNECTIONS; i++) {
+    devices.push(await mqtt.connectAsync(b.mqttUrl, { clientId: `alarm-on-b-${i}`, protocolVersion: 5, reconnectPeriod: 0 }));
+  }
+  clients.push(...devices);
+  await page.getByTestId('nav-alarms').click();
+  const alarm = page.locator(`[data-testid=alarms-table] tr[data-alarm=connections][data-node="${nodeB}"]`);
+  await alarm.waitFor();
+  assert.equal(await alarm.getByTestId('alarm-node').getAttribute('data-value'), nodeB);
+  assert.equal(Number(await alarm.getByTestId('alarm-value').getAttribute('data-value')), 100);
+  assert.equal(await page.locator('[data-testid=alarms-table] tr[data-alarm=connections]').count(), 1, 'node A has no connections alarm');
+  await screenshot(page, 'alarms-cluster');
+  for (const d of devices) await d.endAsync(true).catch(() => {});
   checks.assertClean();
   await context.close();
 });

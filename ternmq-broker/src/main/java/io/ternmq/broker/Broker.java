@@ -154,8 +154,6 @@ public final class Broker implements AutoCloseable {
         try {
             AdminListenerConfig adminConfig = config.operations().adminListener();
             if (adminConfig != null) {
-                // what the admin listener's history reads (metrics/history); Prometheus adds its own observer
-                broker.store.observeSyncs(broker.metrics.storeSyncs::record);
                 // before recovery: liveness answers during a long one, readiness once it is done
                 broker.prometheus = new PrometheusMetrics(broker.metrics, broker.service, broker.store);
                 broker.listings = broker.listings(config);
@@ -163,7 +161,7 @@ public final class Broker implements AutoCloseable {
                         broker.security.passwordFileAuthenticator(adminConfig.passwordFile()), broker.prometheus,
                         broker::isReady, broker.service, broker.metrics,
                         config.security().authFailureDelayMillis(),
-                        new AdminServer.Hooks(broker::reload, config.security().maxConnections(),
+                        new AdminServer.Hooks(broker::reload,
                                 broker.security.watcher(), config.transport().connectTimeoutSeconds() * 1000,
                                 broker.listings));
             }
@@ -188,7 +186,9 @@ public final class Broker implements AutoCloseable {
             broker.addresses = broker.server.start();
             if (broker.prometheus != null) {
                 broker.prometheus.listenersStarted(broker.server, broker.addresses);
-                broker.admin.listenersStarted(broker.server, broker.addresses);
+            }
+            if (broker.listings != null) {
+                broker.listings.listenersStarted(broker.server, broker.addresses);
             }
             broker.bridges.start(broker.server, broker.service, broker.metrics, config.mqtt().maxPacketSize(),
                     broker.security.listener(0).authorizer());
@@ -205,11 +205,14 @@ public final class Broker implements AutoCloseable {
         return broker;
     }
 
+    /** Made once: for the admin listener, or (without one) for the other nodes' questions in a cluster. */
     private ClusterListings listings(BrokerConfig config) {
+        // what the admin listener's history and the store_sync alarm read; Prometheus adds its own observer
+        store.observeSyncs(metrics.storeSyncs::record);
         return new ClusterListings(service, metrics, ClusterNode.nodeId(config.storage().dataDir()),
                 () -> addresses.stream().map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).toList(),
                 () -> admin == null ? null : admin.address().getAddress().getHostAddress() + ":"
-                        + admin.address().getPort());
+                        + admin.address().getPort(), config.security().maxConnections());
     }
 
     /**

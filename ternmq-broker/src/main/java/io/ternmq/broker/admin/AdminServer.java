@@ -17,7 +17,6 @@ import io.ternmq.broker.config.AdminListenerConfig;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.metrics.MetricsHistory;
 import io.ternmq.broker.service.BrokerService;
-import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.security.Authenticator;
 import io.ternmq.broker.security.FileWatcher;
 import io.ternmq.broker.security.ReloadOutcome;
@@ -49,34 +48,25 @@ public final class AdminServer implements AutoCloseable {
      * What the admin API needs of the broker besides its service and counters.
      *
      * @param reload                 reloads files as SIGHUP does ({@code POST /api/v1/reload}); any thread
-     * @param maxConnections         {@code max_connections} (negative: no cap), for the connections alarm
      * @param watcher                reloads the admin listener's own certificate when its files change
      * @param handshakeTimeoutMillis how long a TLS handshake may take (connect_timeout)
-     * @param listings               what status, stats, nodes and clients list (every node's, in a cluster)
+     * @param listings               what the listings list (every node's, in a cluster); its alarms are checked on
+     *                               the admin loop
      */
-    public record Hooks(Supplier<List<ReloadOutcome>> reload, int maxConnections, FileWatcher watcher,
+    public record Hooks(Supplier<List<ReloadOutcome>> reload, FileWatcher watcher,
                         int handshakeTimeoutMillis, ClusterListings listings) {
     }
 
     private final EventLoopGroup group;
     private final Channel channel;
-    private final ListenersRoute listeners;
     private final ServerTlsContext tls;
     private final Alarms alarms;
 
-    private AdminServer(EventLoopGroup group, Channel channel, ListenersRoute listeners, ServerTlsContext tls,
-                        Alarms alarms) {
+    private AdminServer(EventLoopGroup group, Channel channel, ServerTlsContext tls, Alarms alarms) {
         this.group = group;
         this.channel = channel;
-        this.listeners = listeners;
         this.tls = tls;
         this.alarms = alarms;
-    }
-
-    /** The MQTT listeners are bound: {@code /api/v1/listeners} shows them from now on, and alarms watch them. */
-    public void listenersStarted(MqttServer server, List<InetSocketAddress> bound) {
-        listeners.started(server, bound);
-        alarms.listenersStarted(server, bound);
     }
 
     /** Reloads the admin listener's own certificate (HTTPS) now; empty without one. */
@@ -101,18 +91,18 @@ public final class AdminServer implements AutoCloseable {
         EventExecutor loop = group.next(); // the only one
         hooks.listings().answerOn(loop);
         AdminLogins logins = new AdminLogins();
-        ListenersRoute listeners = new ListenersRoute();
         List<AdminRoute> routes = new ArrayList<>(List.of(new MetricsRoute(metrics), HealthRoute.live(),
                 HealthRoute.ready(ready),
                 new LoginRoute(users, config.readonlyUsers(), logins, loop, authFailureDelayMillis, tls != null),
                 new StatusRoute(hooks.listings()), new StatsRoute(hooks.listings()),
                 new ClientsRoute(hooks.listings()), new ClientRoute(service, hooks.listings()),
                 new NodesRoute(hooks.listings()), new PublishRoute(service, loop), RetainedRoute.list(service),
-                RetainedRoute.topic(service, loop), new SubscriptionsRoute(hooks.listings()), listeners));
+                RetainedRoute.topic(service, loop), new SubscriptionsRoute(hooks.listings()),
+                new ListenersRoute(hooks.listings())));
         // operations: topics, reload, alarms, slow subscribers, topic metrics, traces, $SYS, logout
-        Alarms alarms = new Alarms(counters, hooks.maxConnections(), metrics, tls, loop);
-        routes.addAll(List.of(new TopicsRoute(service), new ReloadRoute(hooks.reload(), loop),
-                new AlarmsRoute(alarms), new LogoutRoute(logins, tls != null), new SlowSubscribersRoute(service),
+        routes.addAll(List.of(new TopicsRoute(hooks.listings()), new ReloadRoute(hooks.reload(), loop),
+                new AlarmsRoute(hooks.listings()), new LogoutRoute(logins, tls != null),
+                new SlowSubscribersRoute(hooks.listings()),
                 new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics()),
                 TracesRoute.collection(service.traces(), loop), TracesRoute.one(service.traces(), loop)));
         // the dashboard (docs/operations.md): its files, and the 1 s samples its plots show, taken on this loop
@@ -156,8 +146,9 @@ public final class AdminServer implements AutoCloseable {
             LOG.warn("Admin listener (HTTP) on {} is reachable from other hosts: bind it to 127.0.0.1 unless they "
                     + "need it, and never expose it to the internet", describe(address));
         }
-        alarms.start();
-        return new AdminServer(group, ch, listeners, tls, alarms);
+        Alarms alarms = hooks.listings().operations().alarmChecks();
+        alarms.start(loop, tls);
+        return new AdminServer(group, ch, tls, alarms);
     }
 
     private static boolean isWildcard(String bindAddress) {

@@ -3,6 +3,7 @@ package io.ternmq.broker.admin;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.metrics.SyncLatencies;
 import io.ternmq.broker.transport.MqttServer;
 import io.ternmq.broker.transport.ServerTlsContext;
 
@@ -19,11 +20,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Conditions an operator should look at ({@code GET /api/v1/alarms}): heap use over {@value #HEAP_PERCENT} %,
- * connected clients over {@value #CONNECTIONS_PERCENT} % of {@code max_connections}, a TLS certificate (an MQTT
- * listener's or the admin listener's own) expiring within {@value #CERTIFICATE_DAYS} days, the store's sync p99 over
- * {@value #SYNC_P99_MILLIS} ms in the last minute. Checked every {@value #CHECK_SECONDS} s (and when asked), so that
- * an alarm knows since when it holds. Only the admin loop touches it; each check reads counters, never waits.
+ * This node's conditions an operator should look at ({@code GET /api/v1/alarms}): heap use over
+ * {@value #HEAP_PERCENT} %, connected clients over {@value #CONNECTIONS_PERCENT} % of {@code max_connections}, a TLS
+ * certificate (an MQTT listener's or the admin listener's own) expiring within {@value #CERTIFICATE_DAYS} days, the
+ * store's sync p99 over {@value #SYNC_P99_MILLIS} ms in the last minute. Checked every {@value #CHECK_SECONDS} s on the
+ * admin loop once it has one (and when asked: by the admin API, or by another node in a cluster), so that an alarm
+ * knows since when it holds; a node without an admin listener checks only when asked. Checks run under this
+ * object's monitor, read counters and never wait.
  */
 final class Alarms implements AutoCloseable {
     static final double HEAP_PERCENT = 85;
@@ -43,7 +46,7 @@ final class Alarms implements AutoCloseable {
      * @param since     when a check first saw it (it has held since)
      */
     record Alarm(String name, String subject, String message, double value, double threshold, String unit,
-                 Instant since) {
+                 Instant since) implements java.io.Serializable {
         String key() {
             return subject == null ? name : name + " " + subject;
         }
@@ -51,40 +54,36 @@ final class Alarms implements AutoCloseable {
 
     private final BrokerMetrics metrics;
     private final int maxConnections;
-    private final PrometheusMetrics syncs;
-    private final ServerTlsContext adminTls;
-    private final EventExecutor loop;
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final Map<String, Instant> since = new HashMap<>();
-    /** Snapshots of the sync histogram over the last minute: {nanoTime, counts...}. */
+    /** Snapshots of the store's sync counts over the last minute, each {nanoTime, counts...}. */
     private final ArrayDeque<long[]> syncSnapshots = new ArrayDeque<>();
-    private MqttServer server;
-    private List<java.net.InetSocketAddress> bound = List.of();
+    private volatile ServerTlsContext adminTls;
+    private volatile Listening listening = new Listening(null, List.of());
     private ScheduledFuture<?> checks;
 
-    Alarms(BrokerMetrics metrics, int maxConnections, PrometheusMetrics syncs, ServerTlsContext adminTls,
-           EventExecutor loop) {
-        this.metrics = metrics;
-        this.maxConnections = maxConnections;
-        this.syncs = syncs;
-        this.adminTls = adminTls;
-        this.loop = loop;
+    private record Listening(MqttServer server, List<java.net.InetSocketAddress> bound) {
     }
 
-    void start() {
+    /** @param metrics its {@code storeSyncs} must observe the store's syncs (the store_sync alarm reads them) */
+    Alarms(BrokerMetrics metrics, int maxConnections) {
+        this.metrics = metrics;
+        this.maxConnections = maxConnections;
+    }
+
+    /** The admin listener is up: checks run on its loop every few seconds; its own certificate (if any) is watched. */
+    void start(EventExecutor loop, ServerTlsContext adminTls) {
+        this.adminTls = adminTls;
         checks = loop.scheduleAtFixedRate(this::check, 0, CHECK_SECONDS, TimeUnit.SECONDS);
     }
 
     /** The MQTT listeners are bound: their certificates are watched from now on. Any thread. */
     void listenersStarted(MqttServer mqtt, List<java.net.InetSocketAddress> addresses) {
-        loop.execute(() -> {
-            this.bound = List.copyOf(addresses);
-            this.server = mqtt;
-        });
+        listening = new Listening(mqtt, List.copyOf(addresses));
     }
 
-    /** The alarms that hold now. Admin loop. */
-    List<Alarm> check() {
+    /** The alarms that hold now. Any thread. */
+    synchronized List<Alarm> check() {
         Instant now = Instant.now();
         List<Alarm> found = new ArrayList<>();
         MemoryUsage heap = memory.getHeapMemoryUsage();
@@ -103,7 +102,8 @@ final class Alarms implements AutoCloseable {
                         + maxConnections, round(percent), CONNECTIONS_PERCENT, "%", null));
             }
         }
-        MqttServer mqtt = server;
+        MqttServer mqtt = listening.server();
+        List<java.net.InetSocketAddress> bound = listening.bound();
         if (mqtt != null) {
             for (int i = 0; i < mqtt.listenerCount(); i++) {
                 String name = i < bound.size() ? bound.get(i).getAddress().getHostAddress() + ":"
@@ -111,13 +111,13 @@ final class Alarms implements AutoCloseable {
                 certificate(found, "listener " + name, mqtt.certificateExpiry(i), now);
             }
         }
-        if (adminTls != null && adminTls.serverCertificate() != null) {
-            certificate(found, "admin listener", adminTls.serverCertificate().getNotAfter().toInstant(), now);
+        ServerTlsContext tls = adminTls;
+        if (tls != null && tls.serverCertificate() != null) {
+            certificate(found, "admin listener", tls.serverCertificate().getNotAfter().toInstant(), now);
         }
         double p99 = syncP99Millis(System.nanoTime());
         if (p99 > SYNC_P99_MILLIS) {
-            found.add(new Alarm("store_sync", null, String.format("store sync p99 %s ms over the last minute",
-                    Double.isInfinite(p99) ? "> 1000" : String.valueOf(p99)), Double.isInfinite(p99) ? 1000 : p99,
+            found.add(new Alarm("store_sync", null, "store sync p99 " + p99 + " ms over the last minute", p99,
                     SYNC_P99_MILLIS, "ms", null));
         }
         // since when each has held: an alarm that went away and came back starts again
@@ -147,14 +147,12 @@ final class Alarms implements AutoCloseable {
     }
 
     /**
-     * The store's sync p99 over the last minute, as the upper bound of the histogram bucket it falls in
-     * (infinity past the last bound); 0 without syncs. Keeps one snapshot per check.
+     * The store's sync p99 over the last minute (since the first snapshot, if younger), in ms, as the upper bound of
+     * its {@code SyncLatencies} bucket; 0 without syncs. Keeps one snapshot per check.
      */
     private double syncP99Millis(long nowNanos) {
-        if (syncs == null) {
-            return 0;
-        }
-        long[] counts = syncs.syncCounts();
+        long[] counts = new long[metrics.storeSyncs.buckets()];
+        metrics.storeSyncs.copyCounts(counts);
         long[] snapshot = new long[counts.length + 1];
         snapshot[0] = nowNanos;
         System.arraycopy(counts, 0, snapshot, 1, counts.length);
@@ -162,18 +160,9 @@ final class Alarms implements AutoCloseable {
         while (syncSnapshots.size() > 1 && nowNanos - syncSnapshots.peekFirst()[0] > SYNC_WINDOW_NANOS) {
             syncSnapshots.pollFirst();
         }
-        long[] oldest = syncSnapshots.peekFirst();
-        int total = counts.length - 1;
-        long n = counts[total] - oldest[1 + total];
-        if (n <= 0) {
-            return 0;
-        }
-        for (int i = 0; i < total; i++) {
-            if ((counts[i] - oldest[1 + i]) >= Math.ceil(n * 0.99)) {
-                return PrometheusMetrics.SYNC_BOUNDS_MILLIS[i];
-            }
-        }
-        return Double.POSITIVE_INFINITY;
+        long[] oldest = java.util.Arrays.copyOfRange(syncSnapshots.peekFirst(), 1, counts.length + 1);
+        long micros = SyncLatencies.p99Micros(oldest, counts);
+        return micros < 0 ? 0 : round(micros / 1000.0);
     }
 
     private static double round(double v) {

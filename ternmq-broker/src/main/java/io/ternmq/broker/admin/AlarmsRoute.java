@@ -4,16 +4,21 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** {@code GET /api/v1/alarms}: the {@link Alarms} that hold now, each with since, value and threshold. */
+/**
+ * {@code GET /api/v1/alarms?node=}: the {@link Alarms} that hold now on every node of the cluster (on {@code node}
+ * only, if given), in node id order, each with its node, since, value and threshold; {@code unanswered} names the
+ * nodes that did not answer in time.
+ */
 final class AlarmsRoute implements AdminRoute {
-    private final Alarms alarms;
+    private final ClusterListings listings;
 
-    AlarmsRoute(Alarms alarms) {
-        this.alarms = alarms;
+    AlarmsRoute(ClusterListings listings) {
+        this.listings = listings;
     }
 
     @Override
@@ -28,20 +33,23 @@ final class AlarmsRoute implements AdminRoute {
 
     @Override
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("alarms", alarms.check().stream().map(a -> {
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("name", a.name());
-            if (a.subject() != null) {
-                j.put("subject", a.subject());
-            }
-            j.put("message", a.message());
-            j.put("since", a.since().toString());
-            j.put("value", a.value());
-            j.put("threshold", a.threshold());
-            j.put("unit", a.unit());
-            return j;
-        }).toList());
-        return CompletableFuture.completedFuture(AdminResponses.json(HttpResponseStatus.OK, m));
+        NodeOperations here = listings.operations();
+        return listings.<List<Alarms.Alarm>>listed(request.param("node"), "alarms", null,
+                () -> CompletableFuture.completedFuture(here.alarms())).thenApply(answers -> {
+                    NodeRows<Alarms.Alarm> rows = NodeRows.of(answers);
+                    return AdminResponses.json(HttpResponseStatus.OK, rows.json("alarms", rows.all(), a -> {
+                        Map<String, Object> j = new LinkedHashMap<>();
+                        j.put("name", a.name());
+                        if (a.subject() != null) {
+                            j.put("subject", a.subject());
+                        }
+                        j.put("message", a.message());
+                        j.put("since", a.since().toString());
+                        j.put("value", a.value());
+                        j.put("threshold", a.threshold());
+                        j.put("unit", a.unit());
+                        return j;
+                    }));
+                });
     }
 }

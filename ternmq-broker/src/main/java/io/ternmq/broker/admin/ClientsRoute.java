@@ -43,57 +43,18 @@ final class ClientsRoute implements AdminRoute {
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
         int limit = limit(request.param("limit"));
         String after = cursor(request.param("cursor"));
-        String node = node(listings, request.param("node"));
         // one more than asked tells whether there is a next page
         ClusterListings.ClientsQuery q = new ClusterListings.ClientsQuery(after, request.param("like"),
                 request.param("username"), request.param("ip"), bool("connected", request.param("connected")),
                 limit + 1);
-        CompletionStage<List<NodeQueries.Answer<List<SessionInfo>>>> answers = node == null
-                ? listings.everyNode("clients", q, () -> listings.localClients(q))
-                : listings.<List<SessionInfo>>oneNode(node, "clients", q, () -> listings.localClients(q))
-                .thenApply(List::of);
-        return answers.thenApply(nodes -> {
-            // each node's page is in client id order: merged, they are the cluster's page (NodeMerge.page)
-            List<List<Located>> pages = new ArrayList<>();
-            List<Map<String, Object>> unanswered = new ArrayList<>();
-            for (NodeQueries.Answer<List<SessionInfo>> a : nodes) {
-                if (!a.answered()) {
-                    unanswered.add(unanswered(a));
-                    continue;
-                }
-                pages.add(a.value().stream().map(s -> new Located(a.nodeId(), s)).toList());
-            }
-            NodeMerge.Page<Located> page = NodeMerge.page(pages, l -> l.info().clientId(), limit);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("clients", page.items().stream().map(l -> {
-                Map<String, Object> c = ClientJson.session(l.info());
-                c.put("node", l.node());
-                return c;
-            }).toList());
-            m.put("next", page.hasMore() ? encodeCursor(page.items().get(page.items().size() - 1).info().clientId())
-                    : null);
-            m.put("unanswered", unanswered);
-            return AdminResponses.json(HttpResponseStatus.OK, m);
-        });
-    }
-
-    private record Located(String node, SessionInfo info) {
-    }
-
-    /** {@code node}: a member's id, or null (every node); 404 for one that is no member. */
-    static String node(ClusterListings listings, String node) {
-        if (node != null && !listings.isNode(node)) {
-            throw AdminException.notFound("no node '" + node + "' in the cluster");
-        }
-        return node;
-    }
-
-    /** A node that did not answer, as listings name it. */
-    static Map<String, Object> unanswered(NodeQueries.Answer<?> a) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("node", a.nodeId());
-        m.put("error", a.error());
-        return m;
+        return listings.<List<SessionInfo>>listed(request.param("node"), "clients", q, () -> listings.localClients(q))
+                .thenApply(answers -> {
+                    // each node's page is in client id order: merged, they are the cluster's page (NodeMerge.page)
+                    NodeRows<SessionInfo> rows = NodeRows.of(answers);
+                    return AdminResponses.json(HttpResponseStatus.OK, rows.paged("clients",
+                            rows.page(SessionInfo::clientId, limit), ClientJson::session,
+                            s -> encodeCursor(s.clientId())));
+                });
     }
 
     /** {@code limit}: 1 to {@value #MAX_LIMIT}, default {@value #DEFAULT_LIMIT}; 400 otherwise. */

@@ -8,8 +8,10 @@ import io.ternmq.broker.service.BrokerCounts;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.session.Session;
 import io.ternmq.broker.session.SessionInfo;
+import io.ternmq.broker.transport.MqttServer;
 
 import java.io.Serializable;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,12 +61,13 @@ public final class ClusterListings {
             implements Serializable {
     }
 
-    /** One node's answer about one client. */
+    /** One row of a listing, with the node it comes from. */
     record Located<T>(String nodeId, T value) {
     }
 
     private final BrokerService service;
     private final BrokerMetrics metrics;
+    private final NodeOperations operations;
     private final String nodeId;
     private final Supplier<List<String>> mqttAddresses;
     private final Supplier<String> adminAddress;
@@ -81,11 +84,13 @@ public final class ClusterListings {
      * @param nodeId        this node's id (its data directory's)
      * @param mqttAddresses where its MQTT listeners listen, "host:port" (empty until they do)
      * @param adminAddress  where its admin listener listens, or null
+     * @param maxConnections {@code max_connections} (negative: no cap), for the connections alarm
      */
     public ClusterListings(BrokerService service, BrokerMetrics metrics, String nodeId,
-                           Supplier<List<String>> mqttAddresses, Supplier<String> adminAddress) {
+                           Supplier<List<String>> mqttAddresses, Supplier<String> adminAddress, int maxConnections) {
         this.service = service;
         this.metrics = metrics;
+        this.operations = new NodeOperations(service, new Alarms(metrics, maxConnections));
         this.nodeId = nodeId;
         this.mqttAddresses = mqttAddresses;
         this.adminAddress = adminAddress;
@@ -119,7 +124,18 @@ public final class ClusterListings {
             KickRequest k = (KickRequest) arg;
             return service.kick(k.clientId(), k.reasonCode(), k.why(), k.publishWill(), k.endSession());
         });
+        operations.serve(queries);
         this.cluster = queries;
+    }
+
+    /** The MQTT listeners are bound: the listeners listing and the certificate alarms see them from now on. */
+    public void listenersStarted(MqttServer server, List<InetSocketAddress> bound) {
+        operations.listenersStarted(server, bound);
+    }
+
+    /** This node's answers for topics, slow subscribers, alarms and listeners. */
+    NodeOperations operations() {
+        return operations;
     }
 
     /** The admin listener is up: the listings' answers are merged and written on its loop. */
@@ -288,6 +304,20 @@ public final class ClusterListings {
             return onAdminLoop(local.get().thenApply(v -> List.of(new NodeQueries.Answer<>(nodeId, v, null))));
         }
         return onAdminLoop(q.askAll(question, argument, ANSWER_MILLIS));
+    }
+
+    /**
+     * Asks every node, or only {@code node} if it is not null (404 if it is no member): the answers in node id order.
+     */
+    <T> CompletionStage<List<NodeQueries.Answer<T>>> listed(String node, String question, Serializable argument,
+                                                           Supplier<CompletionStage<T>> local) {
+        if (node == null) {
+            return everyNode(question, argument, local);
+        }
+        if (!isNode(node)) {
+            throw AdminException.notFound("no node '" + node + "' in the cluster");
+        }
+        return this.<T>oneNode(node, question, argument, local).thenApply(List::of);
     }
 
     /** Asks one node (this one: {@code local}). */

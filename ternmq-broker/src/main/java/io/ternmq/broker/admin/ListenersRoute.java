@@ -2,31 +2,24 @@ package io.ternmq.broker.admin;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.ternmq.broker.config.ListenerConfig;
-import io.ternmq.broker.transport.MqttServer;
 
-import java.net.InetSocketAddress;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@code GET /api/v1/listeners}: the MQTT listeners, each with its address (port 0 resolved), transport, TLS
- * certificate expiry and open connections; empty until they are bound (the admin listener opens first).
+ * {@code GET /api/v1/listeners?node=}: the MQTT listeners of every node of the cluster (of {@code node} only, if
+ * given), in node id order, each with its node, address (port 0 resolved), transport, TLS certificate expiry and
+ * open connections ({@link NodeOperations#listeners}); a node lists none until they are bound (the admin listener
+ * opens first). {@code unanswered} names the nodes that did not answer in time.
  */
 final class ListenersRoute implements AdminRoute {
-    private volatile MqttServer server;
-    private volatile List<InetSocketAddress> bound = List.of();
+    private final ClusterListings listings;
 
-    /** The MQTT listeners are bound. Any thread. */
-    void started(MqttServer server, List<InetSocketAddress> bound) {
-        this.bound = List.copyOf(bound);
-        this.server = server;
+    ListenersRoute(ClusterListings listings) {
+        this.listings = listings;
     }
 
     @Override
@@ -41,29 +34,12 @@ final class ListenersRoute implements AdminRoute {
 
     @Override
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
-        MqttServer s = server;
-        List<Map<String, Object>> out = new ArrayList<>();
-        if (s != null) {
-            List<InetSocketAddress> addresses = bound;
-            for (int i = 0; i < addresses.size(); i++) {
-                ListenerConfig l = s.listener(i);
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("address", l.bindAddress());
-                m.put("port", addresses.get(i).getPort());
-                m.put("transport", l.transport().name().toLowerCase(Locale.ROOT));
-                if (l.isWebSocket()) {
-                    m.put("websocketPath", l.webSocket().path());
-                }
-                m.put("proxyProtocol", l.proxyProtocol() == 0 ? null : l.proxyProtocol());
-                m.put("maxConnections", l.maxConnections() < 0 ? null : l.maxConnections());
-                m.put("connections", s.connections(i));
-                if (l.isTls()) {
-                    Instant expiry = s.certificateExpiry(i);
-                    m.put("certificateExpiry", expiry == null ? null : expiry.toString());
-                }
-                out.add(m);
-            }
-        }
-        return CompletableFuture.completedFuture(AdminResponses.json(HttpResponseStatus.OK, Map.of("listeners", out)));
+        NodeOperations here = listings.operations();
+        return listings.<List<LinkedHashMap<String, Object>>>listed(request.param("node"), "listeners", null,
+                () -> CompletableFuture.completedFuture(here.listeners())).thenApply(answers -> {
+                    NodeRows<LinkedHashMap<String, Object>> rows = NodeRows.of(answers);
+                    return AdminResponses.json(HttpResponseStatus.OK,
+                            rows.json("listeners", rows.all(), l -> new LinkedHashMap<String, Object>(l)));
+                });
     }
 }

@@ -1,12 +1,11 @@
 package io.ternmq.broker.admin;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
+import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -31,6 +30,15 @@ final class NodeMerge {
      * nodes (a session moving between them) is kept once, from the node listed first.
      */
     static <T> Page<T> page(List<List<T>> perNode, Function<T, String> key, int limit) {
+        return page(perNode, key, limit, (first, later) -> first);
+    }
+
+    /**
+     * As {@link #page(List, Function, int)}, but a key on several nodes (a topic subscribed on each) is one item,
+     * {@code combine}d from theirs in node order. Each node that holds a key of the page listed it (the argument
+     * above), so the combined item has every node's part.
+     */
+    static <T> Page<T> page(List<List<T>> perNode, Function<T, String> key, int limit, BinaryOperator<T> combine) {
         record Head<T>(String key, int node, int index, T item) {
         }
         PriorityQueue<Head<T>> heads = new PriorityQueue<>((a, b) -> {
@@ -44,16 +52,19 @@ final class NodeMerge {
             }
         }
         List<T> items = new ArrayList<>(Math.min(limit, 1024));
-        Set<String> seen = new HashSet<>();
+        String last = null;
         boolean hasMore = false;
         while (!heads.isEmpty()) {
             Head<T> h = heads.poll();
-            if (seen.add(h.key)) {
+            if (h.key.equals(last)) { // heads come in key order: a repeated key follows its first at once
+                items.set(items.size() - 1, combine.apply(items.get(items.size() - 1), h.item));
+            } else {
                 if (items.size() == limit) {
                     hasMore = true;
                     break;
                 }
                 items.add(h.item);
+                last = h.key;
             }
             List<T> l = perNode.get(h.node);
             if (h.index + 1 < l.size()) {

@@ -52,8 +52,6 @@ public final class PrometheusMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
     /** One pass over the sessions serves every gauge of a scrape. */
     private volatile TimedCounts counts;
-    /** The store's syncs; the sync alarm reads its buckets. */
-    private Timer sync;
 
     private record TimedCounts(BrokerCounts counts, long atNanos) {
     }
@@ -180,13 +178,12 @@ public final class PrometheusMetrics implements AutoCloseable {
         counter("ternmq.cluster.forwards.orphaned", "QoS 1/2 messages forwarded to a node that left before confirming "
                 + "them, given to the members that adopt its sessions", m.forwardsOrphaned);
 
-        sync = Timer.builder("ternmq.store.sync")
+        Timer syncs = Timer.builder("ternmq.store.sync")
                 .description("Time of each sync of the store to disk (fsync: a group's synced write; periodic: the "
                         + "log's sync)")
                 .serviceLevelObjectives(java.util.Arrays.stream(SYNC_BOUNDS_MILLIS)
                         .mapToObj(PrometheusMetrics::millis).toArray(Duration[]::new))
                 .register(registry);
-        Timer syncs = sync;
         store.observeSyncs(nanos -> syncs.record(nanos, TimeUnit.NANOSECONDS));
 
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
@@ -225,20 +222,6 @@ public final class PrometheusMetrics implements AutoCloseable {
                         }, "listener", name);
             }
         }
-    }
-
-    /**
-     * The store's syncs so far as cumulative counts: element {@code i} counts those that took at most
-     * {@code SYNC_BOUNDS_MILLIS[i]}; the last element counts them all. Any thread.
-     */
-    long[] syncCounts() {
-        io.micrometer.core.instrument.distribution.CountAtBucket[] buckets = sync.takeSnapshot().histogramCounts();
-        long[] counts = new long[SYNC_BOUNDS_MILLIS.length + 1];
-        for (int i = 0; i < SYNC_BOUNDS_MILLIS.length && i < buckets.length; i++) {
-            counts[i] = (long) buckets[i].count();
-        }
-        counts[SYNC_BOUNDS_MILLIS.length] = sync.count();
-        return counts;
     }
 
     /** The sync histogram's bucket bounds, in milliseconds (its service level objectives). */

@@ -2,28 +2,27 @@ package io.ternmq.broker.admin;
 
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.session.ConnectionInfo;
 import io.ternmq.broker.session.SessionInfo;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Predicate;
 
 /**
- * {@code GET /api/v1/slow-subscribers?cursor=&limit=}: sessions that do not keep up, in client id order, a page at
- * a time: with messages queued behind the in-flight window, with the window full (acknowledgements not coming), or
- * connected through a socket that has been unwritable (the client stopped reading) for {@code unwritableSeconds}.
- * Each session's state is read on its own loop, as the client listing does.
+ * {@code GET /api/v1/slow-subscribers?node=&cursor=&limit=}: sessions that do not keep up, of every node of the
+ * cluster (of {@code node} only, if given), in client id order, a page at a time, each with its node: with messages
+ * queued behind the in-flight window, with the window full (acknowledgements not coming), or connected through a
+ * socket that has been unwritable (the client stopped reading) for {@code unwritableSeconds}
+ * ({@link NodeOperations#slowReasons}). Each session's state is read on its own loop, as the client listing does;
+ * {@code unanswered} names the nodes that did not answer in time.
  */
 final class SlowSubscribersRoute implements AdminRoute {
-    private final BrokerService service;
+    private final ClusterListings listings;
 
-    SlowSubscribersRoute(BrokerService service) {
-        this.service = service;
+    SlowSubscribersRoute(ClusterListings listings) {
+        this.listings = listings;
     }
 
     @Override
@@ -39,31 +38,17 @@ final class SlowSubscribersRoute implements AdminRoute {
     @Override
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
         int limit = ClientsRoute.limit(request.param("limit"));
-        String after = ClientsRoute.cursor(request.param("cursor"));
-        Predicate<SessionInfo> slow = s -> !reasons(s).isEmpty();
-        return service.sessions(after, id -> true, slow, limit + 1).thenApply(found -> {
-            List<SessionInfo> page = found.size() > limit ? found.subList(0, limit) : found;
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("slowSubscribers", page.stream().map(SlowSubscribersRoute::json).toList());
-            m.put("next", found.size() > limit ? ClientsRoute.encodeCursor(page.get(page.size() - 1).clientId())
-                    : null);
-            return AdminResponses.json(HttpResponseStatus.OK, m);
-        });
-    }
-
-    private static List<String> reasons(SessionInfo s) {
-        List<String> why = new ArrayList<>(3);
-        if (s.queued() > 0) {
-            why.add("queued");
-        }
-        ConnectionInfo c = s.connection();
-        if (c != null && c.maxInflight() > 0 && s.inflight() >= c.maxInflight()) {
-            why.add("inflight_full");
-        }
-        if (c != null && c.unwritableMillis() > 0) {
-            why.add("unwritable");
-        }
-        return why;
+        // one more than asked tells whether there is a next page
+        NodeOperations.SlowQuery q = new NodeOperations.SlowQuery(ClientsRoute.cursor(request.param("cursor")),
+                limit + 1);
+        NodeOperations here = listings.operations();
+        return listings.<List<SessionInfo>>listed(request.param("node"), "slow-subscribers", q,
+                () -> here.slowSubscribers(q)).thenApply(answers -> {
+                    NodeRows<SessionInfo> rows = NodeRows.of(answers);
+                    return AdminResponses.json(HttpResponseStatus.OK, rows.paged("slowSubscribers",
+                            rows.page(SessionInfo::clientId, limit), SlowSubscribersRoute::json,
+                            s -> ClientsRoute.encodeCursor(s.clientId())));
+                });
     }
 
     private static Map<String, Object> json(SessionInfo s) {
@@ -71,7 +56,7 @@ final class SlowSubscribersRoute implements AdminRoute {
         ConnectionInfo c = s.connection();
         j.put("clientId", s.clientId());
         j.put("connected", c != null);
-        j.put("reasons", reasons(s));
+        j.put("reasons", NodeOperations.slowReasons(s));
         j.put("queued", s.queued());
         j.put("inflight", s.inflight());
         j.put("maxInflight", c == null ? null : c.maxInflight());

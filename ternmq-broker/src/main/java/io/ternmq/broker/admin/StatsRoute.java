@@ -56,7 +56,7 @@ final class StatsRoute implements AdminRoute {
                 n.putAll(a.value());
                 nodes.add(n);
             } else {
-                nodes.add(ClientsRoute.unanswered(a));
+                nodes.add(NodeRows.unanswered(a));
             }
         }
         Map<String, Object> total = NodeMerge.sum(local, values, summed);

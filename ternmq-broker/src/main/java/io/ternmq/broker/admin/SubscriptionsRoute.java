@@ -40,41 +40,21 @@ final class SubscriptionsRoute implements AdminRoute {
     public CompletionStage<FullHttpResponse> handle(AdminRequest request) {
         int limit = ClientsRoute.limit(request.param("limit"));
         String[] after = cursor(request.param("cursor"));
-        String node = ClientsRoute.node(listings, request.param("node"));
         // one more than asked tells whether there is a next page
         ClusterListings.SubscriptionsQuery q = new ClusterListings.SubscriptionsQuery(after[0], after[1],
                 request.param("like"), limit + 1);
-        CompletionStage<List<NodeQueries.Answer<List<ClientSubscription>>>> answers = node == null
-                ? listings.everyNode("subscription-page", q, () -> listings.localSubscriptions(q))
-                : listings.<List<ClientSubscription>>oneNode(node, "subscription-page", q,
-                        () -> listings.localSubscriptions(q)).thenApply(List::of);
-        return answers.thenApply(nodes -> {
-            List<List<Located>> pages = new ArrayList<>();
-            List<Map<String, Object>> unanswered = new ArrayList<>();
-            for (NodeQueries.Answer<List<ClientSubscription>> a : nodes) {
-                if (a.answered()) {
-                    pages.add(a.value().stream().map(c -> new Located(a.nodeId(), c)).toList());
-                } else {
-                    unanswered.add(ClientsRoute.unanswered(a));
-                }
-            }
-            // (client id, filter) order is the order of "client id U+0000 filter": no client id holds U+0000
-            NodeMerge.Page<Located> page = NodeMerge.page(pages, l -> key(l.subscription()), limit);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("subscriptions", page.items().stream().map(l -> {
-                Map<String, Object> j = new LinkedHashMap<>();
-                j.put("clientId", l.subscription().clientId());
-                j.putAll(ClientJson.subscription(l.subscription().subscription()));
-                j.put("node", l.node());
-                return j;
-            }).toList());
-            m.put("next", page.hasMore() ? encode(page.items().get(page.items().size() - 1).subscription()) : null);
-            m.put("unanswered", unanswered);
-            return AdminResponses.json(HttpResponseStatus.OK, m);
-        });
-    }
-
-    private record Located(String node, ClientSubscription subscription) {
+        return listings.<List<ClientSubscription>>listed(request.param("node"), "subscription-page", q,
+                () -> listings.localSubscriptions(q)).thenApply(answers -> {
+                    NodeRows<ClientSubscription> rows = NodeRows.of(answers);
+                    // (client id, filter) order is the order of "client id U+0000 filter": no client id holds U+0000
+                    return AdminResponses.json(HttpResponseStatus.OK, rows.paged("subscriptions",
+                            rows.page(SubscriptionsRoute::key, limit), c -> {
+                                Map<String, Object> j = new LinkedHashMap<>();
+                                j.put("clientId", c.clientId());
+                                j.putAll(ClientJson.subscription(c.subscription()));
+                                return j;
+                            }, SubscriptionsRoute::encode));
+                });
     }
 
     private static String key(ClientSubscription c) {

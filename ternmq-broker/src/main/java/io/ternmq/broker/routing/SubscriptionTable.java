@@ -40,6 +40,6 @@ public interface SubscriptionTable {
     /** Shared group memberships alone. */
     long sharedSize();
 
-    /** Visits every filter with its number of subscribers (a shared group counts once); for listings. */
+    /** Visits every filter with its number of this node's subscribers (a shared group counts once); for listings. */
     void forEachFilter(java.util.function.ObjIntConsumer<String> visitor);
 }

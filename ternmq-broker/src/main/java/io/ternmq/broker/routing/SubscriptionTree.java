@@ -94,13 +94,34 @@ public final class SubscriptionTree implements SubscriptionTable {
     }
 
     /**
-     * Visits every filter subscribed on this node with its number of subscribers; a shared group counts as one
-     * subscriber of its filter. For listings (the admin API's topics): weakly consistent with concurrent writes.
+     * Visits every filter this node's sessions subscribe to with their number; a shared group with a member here
+     * counts as one subscriber of its filter. Other nodes (their routes' proxies) are not counted: in a cluster each
+     * node lists its own. For listings (the admin API's topics): weakly consistent with concurrent writes.
      */
     @Override
     public void forEachFilter(java.util.function.ObjIntConsumer<String> visitor) {
-        targets.forEachFilter(visitor);
-        groups.forEachFilter(visitor);
+        targets.forEachFilter((filter, entries) -> {
+            int local = 0;
+            for (DeliveryTarget t : entries.keySet()) {
+                if (!t.isNode()) {
+                    local++;
+                }
+            }
+            if (local > 0) {
+                visitor.accept(filter, local);
+            }
+        });
+        groups.forEachFilter((filter, byName) -> {
+            int local = 0;
+            for (SharedGroup g : byName.values()) {
+                if (g.isLocal()) {
+                    local++;
+                }
+            }
+            if (local > 0) {
+                visitor.accept(filter, local);
+            }
+        });
     }
 
     /** {@code $share/{group}/{filter}} split into its parts. */

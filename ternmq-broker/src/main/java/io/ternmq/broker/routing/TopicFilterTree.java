@@ -116,9 +116,9 @@ final class TopicFilterTree<K, V> {
         return exact.isEmpty() && wildcards.isEmpty();
     }
 
-    /** Visits every filter held with how many entries it has (listings; weakly consistent with writes). */
-    void forEachFilter(java.util.function.ObjIntConsumer<String> visitor) {
-        exact.forEach((filter, entries) -> visitor.accept(filter, entries.size()));
-        wildcards.forEach((filter, entries) -> visitor.accept(filter, entries.size()));
+    /** Visits every filter held with its entries (listings; weakly consistent with writes). */
+    void forEachFilter(BiConsumer<String, Map<K, V>> visitor) {
+        exact.forEach(visitor);
+        wildcards.forEach(visitor::accept);
     }
 }

@@ -721,11 +721,12 @@ public final class BrokerService {
     }
 
     /**
-     * A topic or filter in use: with a retained message, or subscribed (shared groups count once each).
+     * A topic or filter in use: with a retained message, or subscribed by this node's sessions (shared groups count
+     * once each).
      *
      * @param retainedBytes payload bytes of its retained message, or -1 if it has none
      */
-    public record ActiveTopic(String topic, long retainedBytes, int subscribers) {
+    public record ActiveTopic(String topic, long retainedBytes, int subscribers) implements java.io.Serializable {
     }
 
     /**

@@ -13,7 +13,7 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The admin API's merging of the nodes' answers: pages in client id order, counts summed. */
+/** The admin API's merging of the nodes' answers: pages in key order (combined or not), rows per node, sums. */
 class NodeMergeTest {
 
     /** What one node answers for a page after {@code after}: its first limit + 1 ids, in order. */
@@ -80,6 +80,66 @@ class NodeMergeTest {
                 .isFalse();
         assertThat(NodeMerge.page(List.of(), Function.identity(), 2)).isEqualTo(new NodeMerge.Page<>(List.of(),
                 false));
+    }
+
+    @Test
+    @DisplayName("combined pages (topics): a key several nodes list is one item holding every node's part, also at "
+            + "a page's end, and paging walks every key once")
+    void combinedPagesHoldEveryNodesPart() {
+        Random random = new Random(11);
+        for (int round = 0; round < 50; round++) {
+            List<TreeSet<String>> nodes = List.of(new TreeSet<>(), new TreeSet<>(), new TreeSet<>());
+            Map<String, TreeSet<Integer>> holders = new java.util.TreeMap<>();
+            for (int i = random.nextInt(150); i > 0; i--) {
+                String key = "t" + random.nextInt(300);
+                int node = random.nextInt(3);
+                nodes.get(node).add(key);
+                holders.computeIfAbsent(key, k -> new TreeSet<>()).add(node);
+            }
+            int limit = 1 + random.nextInt(20);
+            Map<String, TreeSet<Integer>> walked = new LinkedHashMap<>();
+            String cursor = null;
+            do {
+                List<List<Map.Entry<String, TreeSet<Integer>>>> answers = new ArrayList<>();
+                for (int n = 0; n < 3; n++) {
+                    int node = n;
+                    answers.add(nodePage(nodes.get(n), cursor, limit).stream()
+                            .map(k -> Map.entry(k, new TreeSet<>(List.of(node)))).toList());
+                }
+                NodeMerge.Page<Map.Entry<String, TreeSet<Integer>>> page = NodeMerge.page(answers, Map.Entry::getKey,
+                        limit, (a, b) -> {
+                            TreeSet<Integer> both = new TreeSet<>(a.getValue());
+                            both.addAll(b.getValue());
+                            return Map.entry(a.getKey(), both);
+                        });
+                page.items().forEach(e -> assertThat(walked.put(e.getKey(), e.getValue())).isNull());
+                cursor = page.hasMore() ? page.items().get(page.items().size() - 1).getKey() : null;
+            } while (cursor != null);
+            assertThat(walked).as("round %d, limit %d", round, limit).containsExactlyEntriesOf(holders);
+        }
+        // at the end of a page: the last key's later parts are combined before the page is cut
+        NodeMerge.Page<String> cut = NodeMerge.page(List.of(List.of("a", "b", "c"), List.of("b", "c")),
+                s -> s.substring(0, 1), 2, (a, b) -> a + "+");
+        assertThat(cut).isEqualTo(new NodeMerge.Page<>(List.of("a", "b+"), true));
+    }
+
+    @Test
+    @DisplayName("node rows: answered nodes' rows carry their node, in node order; an unanswered node is named with "
+            + "its reason; JSON rows get their node, a paged listing its next cursor")
+    void nodeRows() {
+        NodeRows<String> rows = NodeRows.of(List.of(
+                new io.ternmq.broker.cluster.NodeQueries.Answer<>("n1", List.of("a", "c"), null),
+                new io.ternmq.broker.cluster.NodeQueries.Answer<>("n2", null, "no answer within 2000 ms"),
+                new io.ternmq.broker.cluster.NodeQueries.Answer<>("n3", List.of("b"), null)));
+        assertThat(rows.all()).containsExactly(new ClusterListings.Located<>("n1", "a"),
+                new ClusterListings.Located<>("n1", "c"), new ClusterListings.Located<>("n3", "b"));
+        assertThat(rows.unanswered()).containsExactly(Map.of("node", "n2", "error", "no answer within 2000 ms"));
+        Map<String, Object> json = rows.paged("items", rows.page(Function.identity(), 2),
+                v -> new LinkedHashMap<>(Map.of("v", v)), v -> "after-" + v);
+        assertThat(json.toString()).isEqualTo("{items=[{v=a, node=n1}, {v=b, node=n3}], next=after-b, "
+                + "unanswered=[{node=n2, error=no answer within 2000 ms}]}");
+        assertThat(rows.json("items", rows.all(), v -> new LinkedHashMap<>(Map.of("v", v))))
+                .doesNotContainKey("next").containsKey("unanswered");
     }
 
     @Test

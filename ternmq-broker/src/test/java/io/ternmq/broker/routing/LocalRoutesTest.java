@@ -84,7 +84,8 @@ class LocalRoutesTest {
         assertThat(announced).containsExactly(new LocalRoutes.Change(1, "local/#", true));
     }
 
-    private record Target(String clientId, boolean isNode) implements DeliveryTarget {
+    /** A subscriber of no consequence: a session of this node, or ({@code isNode}) another node. */
+    record Target(String clientId, boolean isNode) implements DeliveryTarget {
         @Override
         public void deliver(Delivery delivery) {
         }

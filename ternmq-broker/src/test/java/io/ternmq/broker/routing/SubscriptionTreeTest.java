@@ -9,6 +9,7 @@ import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.message.Subscription;
 import io.ternmq.codec.QoS;
 import io.ternmq.codec.TopicSyntax;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -641,5 +642,21 @@ class SubscriptionTreeTest {
         }
         assertThat(tree.size()).isZero();
         assertThat(holdsNothing(tree)).isTrue();
+    }
+
+    @Test
+    @DisplayName("forEachFilter (the admin API's topics) counts this node's sessions only: another node's proxy "
+            + "subscription is not a subscriber here, a shared group counts once if a session here is a member")
+    void forEachFilterCountsThisNodesSessions() {
+        DeliveryTarget otherNode = new LocalRoutesTest.Target("$node/n2", true);
+        tree.subscribe(session("a"), new Subscription("x/y", QoS.AT_LEAST_ONCE));
+        tree.subscribe(otherNode, new Subscription("x/y", QoS.AT_LEAST_ONCE));
+        tree.subscribe(otherNode, new Subscription("only/there/#", QoS.AT_LEAST_ONCE));
+        tree.subscribe(session("a"), new Subscription("$share/g/jobs/+", QoS.AT_LEAST_ONCE));
+        tree.subscribe(session("b"), new Subscription("$share/g/jobs/+", QoS.AT_LEAST_ONCE));
+        tree.subscribe(otherNode, new Subscription("$share/h/jobs/+", QoS.AT_LEAST_ONCE));
+        Map<String, Integer> counted = new java.util.TreeMap<>();
+        tree.forEachFilter(counted::put);
+        assertThat(counted).isEqualTo(Map.of("x/y", 1, "jobs/+", 1));
     }
 }

@@ -5,6 +5,11 @@ import io.ternmq.broker.security.PasswordFile;
 import io.ternmq.broker.security.PasswordHash;
 import io.ternmq.broker.testing.AdminHttp;
 import io.ternmq.broker.testing.Paho5Client;
+import io.ternmq.broker.testing.RawClient;
+import io.ternmq.broker.testing.RawV5;
+import io.ternmq.broker.testing.TestPki;
+import io.ternmq.codec.MqttVersion;
+import io.ternmq.codec.QoS;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -26,10 +31,11 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The admin API across a cluster (issue 14, section 5: "every listing covers all nodes"): three broker processes,
- * each with its admin listener; the API of node 0 lists the nodes, pages through the clients of all three, finds and
- * kicks a client connected to node 1, sums the counts; a node killed with SIGKILL does not hold a listing up past its
- * timeout and leaves the node list.
+ * The admin API across a cluster (issue 14, section 5: "every listing covers all nodes"): broker processes, each
+ * with its admin listener; the API of node 0 lists the nodes, pages through the clients of all three, finds and
+ * kicks a client connected to node 1, sums the counts; lists every node's topics, slow subscribers, alarms and
+ * listeners; a node paused or killed does not hold a listing up past its timeout and is named in it, and a killed
+ * one leaves the node list.
  */
 class ClusterAdminApiTest {
     private static final Pattern ADMIN_PORT = Pattern.compile("Admin listener \\(HTTP\\) on 127\\.0\\.0\\.1:(\\d+)");
@@ -37,6 +43,7 @@ class ClusterAdminApiTest {
     Path dir;
     private ClusterHarness cluster;
     private final List<Paho5Client> clients = new ArrayList<>();
+    private final List<RawClient> rawClients = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @AfterEach
@@ -44,6 +51,7 @@ class ClusterAdminApiTest {
         for (Paho5Client c : clients) {
             c.close();
         }
+        rawClients.forEach(RawClient::close);
         if (cluster != null) {
             cluster.close();
         }
@@ -85,6 +93,13 @@ class ClusterAdminApiTest {
         return c;
     }
 
+    /** A raw MQTT 5 client of node {@code node}, not connected yet. */
+    private RawClient raw(int node) {
+        RawClient c = new RawClient(cluster.node(node).mqttPort()).version(MqttVersion.MQTT_5);
+        rawClients.add(c);
+        return c;
+    }
+
     private void signal(String name, int node) throws Exception {
         assertThat(new ProcessBuilder("kill", "-" + name, Long.toString(cluster.node(node).process().pid()))
                 .inheritIO().start().waitFor()).isZero();
@@ -96,24 +111,12 @@ class ClusterAdminApiTest {
             + "status sums the nodes' counts; after a SIGKILL listings answer within their timeout and the node leaves "
             + "the list")
     void adminApiCoversEveryNode() throws Exception {
-        Path passwd = dir.resolve("admin.passwd");
-        PasswordFile pf = PasswordFile.empty();
-        pf.put(new PasswordFile.Entry("ops", PasswordHash.hash("secret".toCharArray(), 1000), null));
-        pf.save(passwd);
-        cluster = ClusterHarness.start(3, "listener 0 127.0.0.1", "protocol http_api", "password_file " + passwd);
+        cluster = ClusterHarness.start(3, "listener 0 127.0.0.1", "protocol http_api", "password_file "
+                + passwordFile());
 
         // nodes: every member, this one marked, each with its MQTT address and its links up
         Map<Integer, String> nodeOfPort = new HashMap<>();
-        cluster.awaitCondition("node 0 to see both data links up and routes received", Duration.ofSeconds(30), () -> {
-            try {
-                Answer nodes = call(0, "GET", "/api/v1/nodes");
-                return nodes.status() == 200 && list(nodes.body(), "nodes").stream()
-                        .filter(n -> !(Boolean) n.get("self"))
-                        .allMatch(n -> Boolean.TRUE.equals(n.get("linkUp")) && Boolean.TRUE.equals(n.get("routesReceived")));
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        });
+        awaitLinks();
         Answer nodes = call(0, "GET", "/api/v1/nodes");
         assertThat(nodes.body()).containsEntry("clustered", true);
         List<Map<String, Object>> members = list(nodes.body(), "nodes");
@@ -273,5 +276,194 @@ class ClusterAdminApiTest {
         assertThat(list(after.body(), "unanswered")).isEmpty();
         assertThat(list(after.body(), "clients")).extracting(c -> c.get("clientId"))
                 .containsExactly("c0-on-0", "c1-on-1", "c3-on-0", "c4-on-1", "c6-on-0");
+    }
+
+    private String passwordFile() throws Exception {
+        Path passwd = dir.resolve("admin.passwd");
+        PasswordFile pf = PasswordFile.empty();
+        pf.put(new PasswordFile.Entry("ops", PasswordHash.hash("secret".toCharArray(), 1000), null));
+        pf.save(passwd);
+        return passwd.toString();
+    }
+
+    /** Waits until node 0 sees every other member's data link up and its routes received. */
+    private void awaitLinks() {
+        cluster.awaitCondition("node 0 to see every data link up and routes received", Duration.ofSeconds(30), () -> {
+            try {
+                Answer nodes = call(0, "GET", "/api/v1/nodes");
+                return nodes.status() == 200 && list(nodes.body(), "nodes").stream()
+                        .filter(n -> !(Boolean) n.get("self"))
+                        .allMatch(n -> Boolean.TRUE.equals(n.get("linkUp"))
+                                && Boolean.TRUE.equals(n.get("routesReceived")));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
+    /** The id of each node of the harness, in harness order: the member whose MQTT addresses hold its port. */
+    @SuppressWarnings("unchecked")
+    private List<String> nodeIds(int size) throws Exception {
+        List<Map<String, Object>> members = list(call(0, "GET", "/api/v1/nodes").body(), "nodes");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            String port = ":" + cluster.node(i).mqttPort();
+            ids.add(members.stream()
+                    .filter(n -> ((List<String>) n.get("mqtt")).stream().anyMatch(a -> a.endsWith(port)))
+                    .map(n -> (String) n.get("node")).findFirst().orElseThrow());
+        }
+        return ids;
+    }
+
+    /** A topic's {@code nodes} as the API lists them (in node id order), printed. */
+    private static String subscribers(Object... nodeThenCount) {
+        Map<String, Long> m = new java.util.TreeMap<>();
+        for (int i = 0; i < nodeThenCount.length; i += 2) {
+            m.put((String) nodeThenCount[i], ((Integer) nodeThenCount[i + 1]).longValue());
+        }
+        return m.toString();
+    }
+
+    /** Every page of a paged listing from node 0, {@code limit} rows a page: "value-of-key node" per row. */
+    private List<String> walk(String path, String key, String field, int limit) throws Exception {
+        List<String> rows = new ArrayList<>();
+        String cursor = null;
+        do {
+            Answer page = call(0, "GET", path + (path.contains("?") ? "&" : "?") + "limit=" + limit
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            assertThat(page.status()).as(page.body().toString()).isEqualTo(200);
+            assertThat(list(page.body(), "unanswered")).isEmpty();
+            for (Map<String, Object> row : list(page.body(), key)) {
+                rows.add(row.get(field) + " " + (row.containsKey("node") ? row.get("node") : row.get("nodes")));
+            }
+            cursor = (String) page.body().get("next");
+        } while (cursor != null);
+        return rows;
+    }
+
+    @Test
+    @DisplayName("node 0's API lists topics (one row per topic: subscribers summed, each node's named; another node's "
+            + "routes are not counted twice), slow subscribers (real clients not acknowledging, on both nodes), alarms "
+            + "(a certificate expiring on each node) and listeners of every node (one without an admin listener too), "
+            + "each row naming its node, node= filtering; with node 1 paused each answers in time with the others' "
+            + "rows and names node 1 unanswered")
+    void operationsListingsCoverEveryNode() throws Exception {
+        TestPki.Issued soon = TestPki.create(dir).server("soon", Duration.ofDays(3));
+        String admin = String.join("\n", "listener 0 127.0.0.1", "protocol http_api",
+                "password_file " + passwordFile());
+        cluster = ClusterHarness.start(2, 1, "max_inflight_messages 5", "sys_interval 0",
+                "listener 0 127.0.0.1", "certfile " + soon.certFile(), "keyfile " + soon.keyFile(), admin);
+        // node 2 has no admin listener: it answers the others all the same
+        ClusterHarness.Node third = cluster.startSpare(config -> config.replace(admin, ""));
+        cluster.awaitServing(third, Duration.ofSeconds(60));
+        cluster.awaitCondition("node 0 to list three members", Duration.ofSeconds(30), () -> {
+            try {
+                return list(call(0, "GET", "/api/v1/nodes").body(), "nodes").size() == 3;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        awaitLinks();
+        assertThat(third.logText()).doesNotContain("Admin listener");
+        List<String> ids = nodeIds(3);
+        String node0 = ids.get(0);
+        String node1 = ids.get(1);
+        String node2 = ids.get(2);
+
+        // topics: subscribed on either node or both, a shared group on node 1, a retained message (on every node)
+        connect(0, "on-0").subscribe("both/t", 1).subscribe("only/0", 0);
+        connect(1, "on-1").subscribe("both/t", 0).subscribe("$share/g/jobs", 1);
+        Paho5Client publisher = connect(0, "publisher");
+        publisher.publish("kept/r", "retained", 1, true);
+        assertThat(walk("/api/v1/topics", "topics", "topic", 100)).containsExactly(
+                "both/t " + subscribers(node0, 1, node1, 1), "jobs " + subscribers(node1, 1), "kept/r {}",
+                "only/0 " + subscribers(node0, 1));
+        Answer topics = call(0, "GET", "/api/v1/topics");
+        assertThat(list(topics.body(), "topics").get(0)).containsEntry("subscribers", 2L);
+        assertThat(list(topics.body(), "topics").get(2)).containsEntry("retained", true)
+                .containsEntry("retainedBytes", 8L).containsEntry("subscribers", 0L);
+        assertThat(walk("/api/v1/topics", "topics", "topic", 1)).as("pages of one").hasSize(4);
+        assertThat(walk("/api/v1/topics?node=" + node1, "topics", "topic", 2)).containsExactly(
+                "both/t " + subscribers(node1, 1), "jobs " + subscribers(node1, 1), "kept/r {}");
+
+        // slow subscribers: on each node a client that acknowledges nothing, its window (5) full, 3 queued
+        RawClient slowA = raw(0);
+        RawClient slowB = raw(1);
+        for (RawClient c : List.of(slowA, slowB)) {
+            assertThat(RawV5.connack(c, RawV5.connect(c == slowA ? "slow-a" : "slow-b")).reasonCode())
+                    .isZero();
+            assertThat(RawV5.subscribe(c, "slow/acks", QoS.AT_LEAST_ONCE)).containsExactly(1);
+        }
+        for (int i = 0; i < 8; i++) {
+            publisher.publish("slow/acks", "m" + i, 1, false);
+        }
+        cluster.awaitCondition("both slow subscribers listed by node 0", Duration.ofSeconds(20), () -> {
+            try {
+                return walk("/api/v1/slow-subscribers", "slowSubscribers", "clientId", 100)
+                        .equals(List.of("slow-a " + node0, "slow-b " + node1));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        Answer slow = call(0, "GET", "/api/v1/slow-subscribers");
+        assertThat(list(slow.body(), "slowSubscribers")).allSatisfy(s -> assertThat(s)
+                .containsEntry("queued", 3L).containsEntry("inflight", 5L)
+                .containsEntry("reasons", List.of("queued", "inflight_full")));
+        assertThat(walk("/api/v1/slow-subscribers", "slowSubscribers", "clientId", 1))
+                .containsExactly("slow-a " + node0, "slow-b " + node1);
+        assertThat(walk("/api/v1/slow-subscribers?node=" + node1, "slowSubscribers", "clientId", 10))
+                .containsExactly("slow-b " + node1);
+
+        // listeners: each node's plain and TLS listener; alarms: each node's TLS certificate, 3 days left (node 2's
+        // too, checked when asked)
+        Answer listeners = call(0, "GET", "/api/v1/listeners");
+        assertThat(list(listeners.body(), "unanswered")).isEmpty();
+        List<Map<String, Object>> rows = list(listeners.body(), "listeners");
+        List<String> byNode = new ArrayList<>();
+        ids.stream().sorted().forEach(id -> byNode.addAll(List.of(id + " tcp", id + " tls")));
+        assertThat(rows).extracting(l -> l.get("node") + " " + l.get("transport")).containsExactlyElementsOf(byNode);
+        Map<String, Object> tcp1 = rows.stream().filter(l -> l.get("node").equals(node1)).findFirst().orElseThrow();
+        assertThat(tcp1).containsEntry("port", (long) cluster.node(1).mqttPort());
+        Answer alarms = call(0, "GET", "/api/v1/alarms");
+        assertThat(list(alarms.body(), "unanswered")).isEmpty();
+        List<String> expiring = new ArrayList<>();
+        for (Map<String, Object> l : rows) {
+            if (l.get("transport").equals("tls")) {
+                expiring.add(l.get("node") + " certificate listener 127.0.0.1:" + l.get("port"));
+            }
+        }
+        assertThat(list(alarms.body(), "alarms")).extracting(a -> a.get("node") + " " + a.get("name") + " "
+                + a.get("subject")).containsExactlyElementsOf(expiring);
+        assertThat(list(call(0, "GET", "/api/v1/alarms?node=" + node2).body(), "alarms"))
+                .extracting(a -> a.get("node")).containsExactly(node2);
+        assertThat(list(call(1, "GET", "/api/v1/listeners?node=" + node0).body(), "listeners"))
+                .extracting(a -> a.get("node")).containsExactly(node0, node0);
+        for (String path : List.of("topics", "slow-subscribers", "alarms", "listeners")) {
+            assertThat(call(0, "GET", "/api/v1/" + path + "?node=no-such-node").status()).isEqualTo(404);
+        }
+
+        // node 1 paused (SIGSTOP): each listing answers after the node timeout with the others' rows, naming node 1
+        signal("STOP", 1);
+        try {
+            for (String[] listing : new String[][] {{"topics", "topics"}, {"slow-subscribers", "slowSubscribers"},
+                    {"alarms", "alarms"}, {"listeners", "listeners"}}) {
+                Answer paused = call(0, "GET", "/api/v1/" + listing[0]);
+                assertThat(paused.status()).isEqualTo(200);
+                if (list(paused.body(), "unanswered").isEmpty()) {
+                    // a loaded machine can stall the heartbeats long enough for the membership to drop node 1
+                    assertThat(list(call(0, "GET", "/api/v1/nodes").body(), "nodes")).as("no longer a member")
+                            .extracting(n -> n.get("node")).doesNotContain(node1);
+                    continue;
+                }
+                assertThat(list(paused.body(), "unanswered")).extracting(m -> m.get("node")).containsExactly(node1);
+                assertThat(paused.millis()).as(listing[0] + " waited no more than the node timeout and some slack")
+                        .isLessThan(6000L);
+                assertThat(list(paused.body(), listing[1])).as(listing[0]).isNotEmpty().allSatisfy(r ->
+                        assertThat(r.containsKey("node") ? List.of(r.get("node"))
+                                : new ArrayList<Object>(((Map<?, ?>) r.get("nodes")).keySet())).doesNotContain(node1));
+            }
+        } finally {
+            signal("CONT", 1);
+        }
     }
 }

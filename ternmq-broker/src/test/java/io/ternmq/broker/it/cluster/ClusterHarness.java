@@ -162,8 +162,18 @@ final class ClusterHarness implements AutoCloseable {
      * @return the node
      */
     Node startSpare() {
+        return startSpare(config -> config);
+    }
+
+    /**
+     * Starts the next spare node with its configuration file's text {@code edited} first (a node unlike the others);
+     * returns at once, see {@link #awaitServing}.
+     */
+    Node startSpare(java.util.function.UnaryOperator<String> edited) {
         Node spare = spares.remove(0);
         try {
+            Files.writeString(spare.config(), edited.apply(Files.readString(spare.config(), StandardCharsets.UTF_8)),
+                    StandardCharsets.UTF_8);
             Node n = new Node(spare.index(), spare.mqttPort(), spare.clusterPort(), spare.dataDir(), spare.config(),
                     spare.log(), startProcess(spare.config(), spare.log()));
             nodes.add(n);

@@ -77,6 +77,13 @@ class AdminOperationsTest {
         return call("GET", path, null);
     }
 
+    /** This broker's node id (its data directory's), which each row of a listing names. */
+    private String nodeId() {
+        Matcher m = Pattern.compile("\\{\"node\":\"([^\"]+)\"").matcher(get("/api/v1/nodes").body());
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
+
     private Paho5Client v5(String id, MqttConnectionOptions o) {
         Paho5Client c = Paho5Client.connect(broker, id, o);
         clients.add(c);
@@ -109,12 +116,18 @@ class AdminOperationsTest {
         v5("p2").publish("home/hall/temp", "19", 1, true);
         HttpResponse<String> r = get("/api/v1/topics");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String node = nodeId();
         assertThat(r.body()).isEqualTo("{\"topics\":["
-                + "{\"topic\":\"home/+/temp\",\"retained\":false,\"subscribers\":1},"
-                + "{\"topic\":\"home/hall/temp\",\"retained\":true,\"retainedBytes\":2,\"subscribers\":0},"
-                + "{\"topic\":\"home/kitchen/temp\",\"retained\":true,\"retainedBytes\":4,\"subscribers\":2},"
+                + "{\"topic\":\"home/+/temp\",\"retained\":false,\"subscribers\":1,\"nodes\":{\"" + node + "\":1}},"
+                + "{\"topic\":\"home/hall/temp\",\"retained\":true,\"retainedBytes\":2,\"subscribers\":0,"
+                + "\"nodes\":{}},"
+                + "{\"topic\":\"home/kitchen/temp\",\"retained\":true,\"retainedBytes\":4,\"subscribers\":2,"
+                + "\"nodes\":{\"" + node + "\":2}},"
                 // two shared groups of one filter: two subscribers, whatever their members
-                + "{\"topic\":\"jobs\",\"retained\":false,\"subscribers\":2}],\"next\":null}\n");
+                + "{\"topic\":\"jobs\",\"retained\":false,\"subscribers\":2,\"nodes\":{\"" + node + "\":2}}],"
+                + "\"next\":null,\"unanswered\":[]}\n");
+        assertThat(get("/api/v1/topics?node=" + node).body()).isEqualTo(r.body());
+        assertThat(get("/api/v1/topics?node=elsewhere").statusCode()).isEqualTo(404);
         assertThat(get("/api/v1/topics?like=kitchen").body()).contains("home/kitchen/temp")
                 .doesNotContain("hall");
 
@@ -385,7 +398,8 @@ class AdminOperationsTest {
         assertThat(quiet.statusCode()).isEqualTo(200);
         Matcher cert = Pattern.compile("\\{\"name\":\"certificate\",\"subject\":\"listener 127.0.0.1:" + soonPort
                 + "\",\"message\":\"the certificate of listener 127.0.0.1:" + soonPort + " expires at [^\"]+\","
-                + "\"since\":\"[^\"]+\",\"value\":(2\\.9|3\\.0),\"threshold\":30\\.0,\"unit\":\"days\"}")
+                + "\"since\":\"[^\"]+\",\"value\":(2\\.9|3\\.0),\"threshold\":30\\.0,\"unit\":\"days\","
+                + "\"node\":\"" + nodeId() + "\"}")
                 .matcher(quiet.body());
         assertThat(cert.find()).as(quiet.body()).isTrue();
         assertThat(Pattern.compile("\"name\":").matcher(quiet.body()).results().count()).as(quiet.body())
@@ -396,7 +410,7 @@ class AdminOperationsTest {
         HttpResponse<String> full = get("/api/v1/alarms");
         Matcher conn = Pattern.compile("\\{\"name\":\"connections\",\"message\":\"2 clients connected of "
                 + "max_connections 2\",\"since\":\"([^\"]+)\",\"value\":100\\.0,\"threshold\":90\\.0,"
-                + "\"unit\":\"%\"}").matcher(full.body());
+                + "\"unit\":\"%\",\"node\":\"" + nodeId() + "\"}").matcher(full.body());
         assertThat(conn.find()).as(full.body()).isTrue();
         String since = conn.group(1);
         assertThat(get("/api/v1/alarms").body()).contains("\"since\":\"" + since + "\"");
@@ -424,14 +438,15 @@ class AdminOperationsTest {
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/v1/slow-subscribers").body().contains(
                     "{\"clientId\":\"no-acks\",\"connected\":true,\"reasons\":[\"queued\",\"inflight_full\"],"
-                            + "\"queued\":3,\"inflight\":5,\"maxInflight\":5,\"unwritableSeconds\":0}"));
+                            + "\"queued\":3,\"inflight\":5,\"maxInflight\":5,\"unwritableSeconds\":0,\"node\":\""
+                            + nodeId() + "\"}"));
 
             org.eclipse.paho.mqttv5.common.MqttMessage big = new org.eclipse.paho.mqttv5.common.MqttMessage(
                     new byte[64 * 1024]);
             big.setQos(0);
             Pattern unwritable = Pattern.compile("\\{\"clientId\":\"stuck\",\"connected\":true,\"reasons\":"
                     + "\\[\"unwritable\"],\"queued\":0,\"inflight\":0,\"maxInflight\":5,"
-                    + "\"unwritableSeconds\":(\\d+)}");
+                    + "\"unwritableSeconds\":(\\d+),\"node\":\"[^\"]+\"}");
             // the client reads nothing: what is written piles up in the socket buffers until Netty's stops taking
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 for (int i = 0; i < 20; i++) {

@@ -2,6 +2,7 @@
 import { h, clear, table, fmt } from '../dom.js';
 import { api, seg } from '../api.js';
 import { startTrace } from './trace.js';
+import { nodeSelect, unanswered, nodeCell } from './listing.js';
 
 const PAGE = 50;
 
@@ -9,9 +10,8 @@ function list(root) {
   const like = h('input', { type: 'text', placeholder: 'part of the client id', 'data-testid': 'clients-like' });
   const connected = h('select', { 'data-testid': 'clients-connected' },
     h('option', { value: '' }, 'all'), h('option', { value: 'true' }, 'connected'), h('option', { value: 'false' }, 'offline'));
-  // the nodes of the cluster, to list one node's clients only (filled once; a single node lists one)
-  const node = h('select', { 'data-testid': 'clients-node' }, h('option', { value: '' }, 'every node'));
-  api('nodes').then(j => node.append(...j.nodes.map(n => h('option', { value: n.node }, n.node + (n.self ? ' (this node)' : ''))))).catch(() => {});
+  // the nodes of the cluster, to list one node's clients only
+  const node = nodeSelect('clients-node');
   const error = h('p', { class: 'error', 'data-testid': 'clients-error' });
   const body = h('div');
   const pager = h('div', { class: 'toolbar' });
@@ -28,12 +28,11 @@ function list(root) {
       const j = await api(`clients?${q}`);
       if (stopped) return;
       error.textContent = '';
-      const missing = (j.unanswered ?? []).map(u => `node ${u.node}: ${u.error}`).join('; ');
       clear(body).append(h('p', { class: 'muted', 'data-testid': 'clients-count', 'data-value': j.clients.length },
-        `${j.clients.length} on this page`), ...(missing ? [h('p', { class: 'error', 'data-testid': 'clients-unanswered' }, `Missing, did not answer: ${missing}`)] : []), table('clients-table', [
+        `${j.clients.length} on this page`), ...unanswered(j, 'clients'), table('clients-table', [
         { key: 'clientId', label: 'Client id', render: c => h('a', { href: `#/clients/${seg(c.clientId)}`, 'data-testid': 'client-link', 'data-client': c.clientId }, c.clientId) },
         { key: 'connected', render: c => (c.connected ? 'yes' : 'no') },
-        { key: 'node', render: c => h('span', { 'data-testid': 'client-node', 'data-value': c.node ?? '' }, c.node ?? '') },
+        { key: 'node', render: c => nodeCell('client-node', c.node) },
         { key: 'address' }, { key: 'protocol' }, { key: 'username', label: 'User' },
         { key: 'subscriptions', num: true }, { key: 'inflight', label: 'In flight', num: true }, { key: 'queued', num: true },
       ], j.clients, c => ({ 'data-client': c.clientId })));

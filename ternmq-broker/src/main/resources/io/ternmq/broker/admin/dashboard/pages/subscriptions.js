@@ -1,6 +1,7 @@
-// Subscriptions: every session's, paged, filtered by a part of the filter.
+// Subscriptions: every session's on every node of the cluster, each with its node, paged, filtered by a part of the filter.
 import { h, clear, table } from '../dom.js';
 import { api, seg } from '../api.js';
+import { nodeCell, unanswered } from './listing.js';
 
 export default {
   render(root) {
@@ -16,8 +17,9 @@ export default {
       try {
         const j = await api(`subscriptions?${q}`);
         error.textContent = '';
-        clear(body).append(table('subscriptions-table', [
+        clear(body).append(...unanswered(j, 'subscriptions'), table('subscriptions-table', [
           { key: 'clientId', label: 'Client id', render: s => h('a', { href: `#/clients/${seg(s.clientId)}` }, s.clientId) },
+          { key: 'node', render: s => nodeCell('subscription-node', s.node) },
           { key: 'filter' }, { key: 'qos', label: 'QoS', num: true }, { key: 'noLocal' }, { key: 'retainAsPublished' },
           { key: 'retainHandling', num: true }, { key: 'subscriptionId', num: true },
         ], j.subscriptions, s => ({ 'data-filter': s.filter, 'data-client': s.clientId })));

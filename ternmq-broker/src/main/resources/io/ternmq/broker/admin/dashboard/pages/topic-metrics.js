@@ -10,7 +10,7 @@ export default {
       h('button', { type: 'submit', 'data-testid': 'topic-metric-register' }, 'Start counting'));
     const count = h('p', { class: 'muted', 'data-testid': 'topic-metrics-count' });
     const page = listing(root, 'Topic metrics',
-      'Messages and payload bytes published to the broker (in) and written to clients (out) on topics matching each filter, counted from its registration.', {
+      'Messages and payload bytes published to this node (in) and written to its clients (out) on topics matching each filter, counted from its registration. In a cluster each node counts its own: register a filter on each node\'s dashboard (Nodes lists their addresses).', {
         path: 'topic-metrics', key: 'topicMetrics', testid: 'topic-metrics-table', refreshMillis: 2000,
         empty: 'No topic filter is registered.',
         above: [count, ...(ctx.readOnly ? [] : [form])],

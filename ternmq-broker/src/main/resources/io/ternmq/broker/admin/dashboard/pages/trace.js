@@ -35,7 +35,7 @@ export default {
     const list = h('div');
     const liveBox = h('div', { 'data-testid': 'trace-live', hidden: true });
     root.append(h('h1', {}, 'Trace'), h('p', { class: 'muted' },
-      'Records the CONNECT, PUBLISH in and out, SUBSCRIBE and end of connection of the clients it follows (a topic trace: PUBLISHes and SUBSCRIBEs on matching topics), for up to 30 minutes; at most 8 traces are kept.'),
+      'Records the CONNECT, PUBLISH in and out, SUBSCRIBE and end of connection of the clients it follows (a topic trace: PUBLISHes and SUBSCRIBEs on matching topics), for up to 30 minutes; at most 8 traces are kept. It sees this node\'s connections only: in a cluster, trace a client on the node holding it (Clients names it; Nodes lists each node\'s address).'),
     error);
     let source = null;
     let watching = null;
