@@ -89,7 +89,7 @@ public final class ClusterNode implements AutoCloseable {
         this.retained = new ClusterRetained(this, router, metrics);
         this.shared = new ClusterShared(this, router, metrics);
         this.orphans = new OrphanedForwards(this, router, metrics);
-        this.qos2 = new Qos2Resends();
+        this.qos2 = new Qos2Resends(orphans);
         router.resendsWith(qos2);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
@@ -363,7 +363,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> only = null;
         if (resentFrom != null) {
-            only = t -> !OrphanedForwards.adoptedFrom(resentFrom, t);
+            only = t -> !orphans.hadFromReplica(resentFrom, t, m);
         }
         if (orphans.watching()) {
             only = only == null ? orphans.noting(m) : only.and(orphans.noting(m));

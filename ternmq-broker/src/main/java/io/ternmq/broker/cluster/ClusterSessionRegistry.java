@@ -545,7 +545,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                         metrics.sessionsReceived.increment();
                         LOG.info("cluster: session of client '{}' taken over from node {}", key.clientId(), holder);
                         local.attachImported(session, request, connection);
-                        node.send(holder, new HandoverFrame.Done(generation, key.clientId()));
+                        // after what this node routed to the holder for the session before it was routed here: a
+                        // QoS 2 copy leaves only once its packet id is durable, and must not overtake Done (the
+                        // holder stops taking the session's messages then)
+                        node.router().afterEarlierWrites(loop,
+                                () -> node.send(holder, new HandoverFrame.Done(generation, key.clientId())));
                         Session s = session;
                         // the holder may die before it says it carried everything: what waits here goes on then
                         loop.schedule(() -> local.carriedAll(s), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * finds the id already there: the message was routed, but some nodes may lack it. That node routes it again
  * ({@link Router#publishResent}) to every node but the dead one, naming the message: a node that received it before
  * confirms it and routes nothing; one that did not gives it to its subscribers, except the sessions it adopted from
- * the dead node (they have it from their replicas, which were written with the packet id).
+ * the dead node whose replicas held it ({@link OrphanedForwards#hadFromReplica}).
  *
  * <p>One entry per publisher and packet id, replaced when the id comes again: a publisher reuses an id only after
  * its PUBCOMP, so the entry is the latest message of that id. Entries stay while the node runs; a publisher has at
@@ -27,6 +27,11 @@ import java.util.function.Predicate;
 final class Qos2Resends implements Router.ResentPublishes {
     /** Publisher client id to packet id to the creation time of the last QoS 2 message of that id received. */
     private final Map<String, Map<Integer, Long>> received = new ConcurrentHashMap<>();
+    private final OrphanedForwards orphans;
+
+    Qos2Resends(OrphanedForwards orphans) {
+        this.orphans = orphans;
+    }
 
     /** A QoS 2 message with its publisher's packet id arrived from another node. @return whether it had before */
     boolean received(Message m, int packetId) {
@@ -44,12 +49,12 @@ final class Qos2Resends implements Router.ResentPublishes {
     /**
      * On the node that adopted the publisher's session: the dead node's routes are skipped (its sessions' copies have
      * it), and this node's own subscribers lack it unless the dead node had sent it here, the sessions adopted from
-     * the dead node aside.
+     * the dead node that have it aside.
      */
     @Override
     public Predicate<DeliveryTarget> lacking(Message message, int packetId, String deadNode) {
         boolean here = has(message, packetId);
         return t -> t.isNode() ? !(t instanceof RemoteNode r && r.isGone())
-                : !here && !OrphanedForwards.adoptedFrom(deadNode, t);
+                : !here && !orphans.hadFromReplica(deadNode, t, message);
     }
 }

@@ -210,8 +210,10 @@ final class SessionAdoption implements AutoCloseable {
             entries = new ArrayList<>(entries);
             entries.addAll(orphans);
         }
-        local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), entries, loops.get(), dead,
-                in.inboundCreated(), s -> {
+        // named by the dead node's run, not its id: a node restarted on its data dies again as another run, and
+        // what this session's replica had of the earlier run says nothing of the later one's messages
+        local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), entries, loops.get(),
+                n.orphans().runOf(dead), in.inboundCreated(), s -> {
                     if (adopted != null) {
                         n.orphans().made(adopted, s, local); // orphans that came meanwhile, before anything routed
                     }

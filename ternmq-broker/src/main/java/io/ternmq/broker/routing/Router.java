@@ -241,9 +241,18 @@ public final class Router {
 
     /**
      * Runs {@code then} on {@code loop} once every write submitted to the store before this call is durable (and, in
-     * a cluster, replicated): the store completes its writes in order. {@code message} is any message (nothing of it
-     * is written).
+     * a cluster, replicated): the store completes its writes in order, and what waited for an earlier one (a QoS 2
+     * copy for another node waits for its packet id) has been sent.
      */
+    public void afterEarlierWrites(EventExecutor loop, Runnable then) {
+        afterEarlierWrites(BARRIER, loop, then);
+    }
+
+    /** What a barrier with no message of its own carries (nothing of it is written). */
+    private static final Message BARRIER = new Message("", QoS.AT_MOST_ONCE, false, new byte[0],
+            io.ternmq.codec.MqttProperties.EMPTY, "", 0);
+
+    /** Like {@link #afterEarlierWrites(EventExecutor, Runnable)}, {@code message} being any message. */
     public void afterEarlierWrites(Message message, EventExecutor loop, Runnable then) {
         PublishTransaction nothing = new PublishTransaction(message, limits);
         nothing.whenStored(refused -> loop.execute(then));

@@ -205,17 +205,22 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             for (Subscription sub : List.copyOf(s.subscriptions())) {
                 router.unsubscribe(s, sub.filter());
             }
-            // then once what was routed here before is stored (and so carried): ending first would drop it
-            routesGone.accept(() -> s.submit(() -> s.storedQueue().barrier(() -> {
-                if (!s.isEnded() && s.fence() == fence) {
-                    carriedAll.run(); // after the last carried entry (this loop), on the same link
-                    s.handoverCompleted();
-                    // a will waiting for its delay (an adopted or restored session's) is not published: the
-                    // session goes on elsewhere [MQTT-3.1.3-9]
-                    s.discardWill();
-                    end(s);
+            routesGone.accept(() -> s.submit(() -> {
+                if (s.isEnded() || s.fence() != fence) {
+                    return;
                 }
-            })));
+                // a will waiting for its delay (an adopted or restored session's) is not published: the session
+                // goes on elsewhere [MQTT-3.1.3-9]
+                s.discardWill();
+                // ended once what was routed here before is stored, and so carried: ending first would drop it
+                s.storedQueue().barrier(() -> {
+                    if (!s.isEnded()) {
+                        carriedAll.run(); // after the last carried entry (this loop), on the same link
+                        s.handoverCompleted();
+                        end(s);
+                    }
+                });
+            }));
         });
     }
 
@@ -295,7 +300,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     /**
-     * @param deadNode        the node it is adopted from
+     * @param deadNode        the run (membership id) of the dead node it is adopted from
      * @param inboundCreated  its inbound QoS 2 ids' messages' creation times there, for their resends
      *                        ({@link DeadNodeInbound})
      * @param beforeRouting   given the session once it is stored (submitted) and before its subscriptions are routed

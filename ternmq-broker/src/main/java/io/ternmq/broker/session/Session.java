@@ -807,8 +807,9 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     }
 
     /**
-     * The node that died holding this session, which was adopted from its replica (kept when the session moves on):
-     * a QoS 2 message that node had routed and its publisher resends is in this session's queue already. Set before
+     * The run (membership id) of the node that died holding this session, which was adopted from its replica (kept
+     * when the session moves on): a QoS 2 message that run had routed and its publisher resends is in this session's
+     * queue already. A run, not a node id: the node restarted on its data and dying again is another run. Set before
      * the session is visible.
      */
     public void adoptedFrom(String deadNode) {
