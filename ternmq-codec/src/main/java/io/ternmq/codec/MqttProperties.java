@@ -29,6 +29,17 @@ public final class MqttProperties {
         return new Builder();
     }
 
+    /**
+     * These properties with one more user property at the end. Cheaper than {@link #toBuilder()}: the single-valued
+     * properties and subscription identifiers are shared (neither is ever changed once built), only the user
+     * properties are copied. For what is done to every message (a bridge's origin id and hop count).
+     */
+    public MqttProperties withUserProperty(String name, String value) {
+        UserProperty[] ups = userProperties.toArray(new UserProperty[userProperties.size() + 1]);
+        ups[ups.length - 1] = new UserProperty(name, value);
+        return new MqttProperties(values, List.of(ups), subscriptionIdentifiers);
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         System.arraycopy(values, 0, b.values, 0, values.length);
