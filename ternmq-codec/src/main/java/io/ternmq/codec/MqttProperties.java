@@ -18,11 +18,14 @@ public final class MqttProperties {
     private final Object[] values;
     private final List<UserProperty> userProperties;
     private final int[] subscriptionIdentifiers;
+    /** Known at construction: asked of every message several times (bridges, outbound flows). */
+    private final boolean empty;
 
     private MqttProperties(Object[] values, List<UserProperty> userProperties, int[] subscriptionIdentifiers) {
         this.values = values;
         this.userProperties = userProperties;
         this.subscriptionIdentifiers = subscriptionIdentifiers;
+        this.empty = computeEmpty();
     }
 
     public static Builder builder() {
@@ -51,6 +54,10 @@ public final class MqttProperties {
     }
 
     public boolean isEmpty() {
+        return empty;
+    }
+
+    private boolean computeEmpty() {
         if (!userProperties.isEmpty() || subscriptionIdentifiers.length > 0) {
             return false;
         }
