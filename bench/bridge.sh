@@ -11,7 +11,10 @@
 # (mosquitto_sub, with a persistent session made on B before it was stopped).
 # Prints a Markdown table of medians (and replaces its block in --out if given).
 #
-#   bench/bridge.sh [--rounds 3] [--duration 10] [--out FILE] [--ports BASE]
+#   bench/bridge.sh [--rounds 3] [--duration 10] [--out FILE] [--ports BASE] [--only REGEX] [--no-mosquitto]
+# --only runs the scenarios whose label matches REGEX (grep -E; the backlog's label is "backlog"); --no-mosquitto
+# leaves the Mosquitto pair out (for before/after comparisons of TernMQ alone). TERNMQ_JAR and BENCH_JAR may name
+# other jars (a build kept aside to compare with); TERNMQ_JFR=1 records each TernMQ with JFR (files in the work dir).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -20,17 +23,22 @@ DURATION=10
 OUT=""
 BASE=26883
 BACKLOG=100000
+ONLY=""
+MOSQ=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --ports) BASE=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --no-mosquitto) MOSQ=0; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bridge: unknown option $1" >&2; exit 2 ;;
   esac
 done
-TERNMQ_JAR="$ROOT/ternmq-broker/target/ternmq.jar"
-BENCH_JAR="$ROOT/ternmq-bench/target/ternmq-bench.jar"
+TERNMQ_JAR=${TERNMQ_JAR:-"$ROOT/ternmq-broker/target/ternmq.jar"}
+BENCH_JAR=${BENCH_JAR:-"$ROOT/ternmq-bench/target/ternmq-bench.jar"}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 if [ ! -f "$TERNMQ_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
   ./mvnw -q -DskipTests package -pl ternmq-broker,ternmq-bench -am
@@ -95,7 +103,8 @@ start_broker() { # name
   STARTS=$((STARTS + 1))
   case $name in
     mosquitto-*) "$MOSQUITTO" -c "$WORK/$name.conf" > "$WORK/$name-$STARTS.log" 2>&1 & ;;
-    *) java -jar "$TERNMQ_JAR" -c "$WORK/$name.conf" > "$WORK/$name-$STARTS.log" 2>&1 & ;;
+    *) java ${TERNMQ_JFR:+-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$WORK/$name-$STARTS.jfr} \
+         -jar "$TERNMQ_JAR" -c "$WORK/$name.conf" > "$WORK/$name-$STARTS.log" 2>&1 & ;;
   esac
   PID[$name]=$!
 }
@@ -123,9 +132,15 @@ wait_port() { # port name
   echo "bridge: $2 did not open port $1; $WORK/$2-*.log" >&2
   exit 1
 }
-for b in direct b a mosquitto-b mosquitto-a; do start_broker "$b"; done
+PLACES=(direct bridged mosquitto-bridged)
+if [ "$MOSQ" = 1 ]; then
+  for b in direct b a mosquitto-b mosquitto-a; do start_broker "$b"; done
+else
+  PLACES=(direct bridged)
+  for b in direct b a; do start_broker "$b"; done
+fi
 wait_port "$SPORT" direct; wait_port "$APORT" a; wait_port "$BPORT" b
-wait_port "$MAPORT" mosquitto-a; wait_port "$MBPORT" mosquitto-b
+if [ "$MOSQ" = 1 ]; then wait_port "$MAPORT" mosquitto-a; wait_port "$MBPORT" mosquitto-b; fi
 
 HZ=$(getconf CLK_TCK)
 settle() { # wait (60 s at most) until every broker is idle: a backlog left by the run before (QoS 0 the bridge was
@@ -162,7 +177,7 @@ where() { # placement -> the bench's port options
 }
 # A message through every path before anything is measured (a bridge still connecting would spoil the first run),
 # then the JIT of every broker warmed up (not recorded).
-for placement in direct bridged mosquitto-bridged; do
+for placement in "${PLACES[@]}"; do
   ok=0
   for _ in $(seq 1 30); do
     # shellcheck disable=SC2046
@@ -239,11 +254,13 @@ run=0
 for round in $(seq 1 "$ROUNDS"); do
   for s in "${SCENARIOS[@]}"; do
     label=${s%%|*}
+    if [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<< "$label"; then continue; fi
     # the order turns each round, so no placement always runs first
     placements=(direct bridged mosquitto-bridged)
     [ $((round % 3)) = 2 ] && placements=(bridged mosquitto-bridged direct)
     [ $((round % 3)) = 0 ] && placements=(mosquitto-bridged direct bridged)
     for placement in "${placements[@]}"; do
+      if [ "$MOSQ" = 0 ] && [ "$placement" = mosquitto-bridged ]; then continue; fi
       run=$((run + 1))
       args=${s#*|}
       args=${args//RUN/run$run}
@@ -263,8 +280,9 @@ elif r.get("lost") or r.get("duplicated"):
 PY
     done
   done
-  backlog "$round"
+  if [ -z "$ONLY" ] || grep -qE -- "$ONLY" <<< "backlog"; then backlog "$round"; fi
 done
+: >> "$WORK/results.jsonl"; : >> "$WORK/backlog.jsonl"
 
 python3 - "$WORK/results.jsonl" "$WORK/backlog.jsonl" "$ROUNDS" "$DURATION" "$OUT" "$BACKLOG" <<'PY'
 import json, statistics, sys, subprocess, datetime, os
@@ -322,15 +340,16 @@ def dmed(key):
     v = [x[key] for x in drains if x.get(key) is not None]
     return statistics.median(v) if v else None
 rate = dmed("drain_rate")
-lines.append(f"- Backlog: TernMQ B stopped, {backlog:,} QoS 1 messages of 64 B published into A (`pub -c 1 -q 1 -s 64 "
-             f"-n {backlog}`), B started: the subscriber on B (`mosquitto_sub`, persistent session) had them from the "
-             f"first to the last in {num(dmed('drain_s'), '{:.2f}')} s, {num(rate)} msg/s, "
-             f"{ratio(rate, live)}× the live bridged rate ({num(live)} msg/s, {live_label}); "
-             f"{num(dmed('start_to_last_s'), '{:.2f}')} s from B's start (JVM start and the bridge's reconnect, "
-             "`restart_timeout 1`, included); "
-             f"received {', '.join(num(x.get('received')) for x in drains)}, lost {sum(x.get('lost') or 0 for x in drains):,}, "
-             f"duplicated {sum(x.get('duplicated') or 0 for x in drains):,}, "
-             f"{'in order' if all(x.get('in_order') for x in drains) else 'OUT OF ORDER'} (every round).")
+if drains:
+    lines.append(f"- Backlog: TernMQ B stopped, {backlog:,} QoS 1 messages of 64 B published into A (`pub -c 1 -q 1 -s 64 "
+                 f"-n {backlog}`), B started: the subscriber on B (`mosquitto_sub`, persistent session) had them from the "
+                 f"first to the last in {num(dmed('drain_s'), '{:.2f}')} s, {num(rate)} msg/s, "
+                 f"{ratio(rate, live)}× the live bridged rate ({num(live)} msg/s, {live_label}); "
+                 f"{num(dmed('start_to_last_s'), '{:.2f}')} s from B's start (JVM start and the bridge's reconnect, "
+                 "`restart_timeout 1`, included); "
+                 f"received {', '.join(num(x.get('received')) for x in drains)}, lost {sum(x.get('lost') or 0 for x in drains):,}, "
+                 f"duplicated {sum(x.get('duplicated') or 0 for x in drains):,}, "
+                 f"{'in order' if all(x.get('in_order') for x in drains) else 'OUT OF ORDER'} (every round).")
 text = "\n".join(lines) + "\n"
 print(text)
 if out:

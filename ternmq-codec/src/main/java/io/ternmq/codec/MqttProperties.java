@@ -18,15 +18,29 @@ public final class MqttProperties {
     private final Object[] values;
     private final List<UserProperty> userProperties;
     private final int[] subscriptionIdentifiers;
+    /** Known at construction: asked of every message several times (bridges, outbound flows). */
+    private final boolean empty;
 
     private MqttProperties(Object[] values, List<UserProperty> userProperties, int[] subscriptionIdentifiers) {
         this.values = values;
         this.userProperties = userProperties;
         this.subscriptionIdentifiers = subscriptionIdentifiers;
+        this.empty = computeEmpty();
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * These properties with one more user property at the end. Cheaper than {@link #toBuilder()}: the single-valued
+     * properties and subscription identifiers are shared (neither is ever changed once built), only the user
+     * properties are copied. For what is done to every message (a bridge's origin id and hop count).
+     */
+    public MqttProperties withUserProperty(String name, String value) {
+        UserProperty[] ups = userProperties.toArray(new UserProperty[userProperties.size() + 1]);
+        ups[ups.length - 1] = new UserProperty(name, value);
+        return new MqttProperties(values, List.of(ups), subscriptionIdentifiers);
     }
 
     public Builder toBuilder() {
@@ -40,6 +54,10 @@ public final class MqttProperties {
     }
 
     public boolean isEmpty() {
+        return empty;
+    }
+
+    private boolean computeEmpty() {
         if (!userProperties.isEmpty() || subscriptionIdentifiers.length > 0) {
             return false;
         }

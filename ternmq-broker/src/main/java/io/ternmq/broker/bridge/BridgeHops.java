@@ -44,6 +44,10 @@ final class BridgeHops {
 
     /** The properties with the count set to {@code hops}, every other user property kept in order. */
     static MqttProperties with(MqttProperties properties, int hops) {
+        if (!hasCount(properties)) {
+            // the usual case (the message enters its first bridge): the other properties shared, not rebuilt
+            return properties.withUserProperty(PROPERTY, Integer.toString(hops));
+        }
         List<UserProperty> users = new ArrayList<>(properties.userProperties().size() + 1);
         for (UserProperty p : properties.userProperties()) {
             if (!p.name().equals(PROPERTY)) {
@@ -52,6 +56,15 @@ final class BridgeHops {
         }
         users.add(new UserProperty(PROPERTY, Integer.toString(hops)));
         return properties.toBuilder().clearUserProperties().userProperties(users).build();
+    }
+
+    private static boolean hasCount(MqttProperties properties) {
+        for (UserProperty p : properties.userProperties()) {
+            if (p.name().equals(PROPERTY)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A message not forwarded for its count: counted ({@code bridgeHopDrops}), logged at most once per 10 s. */

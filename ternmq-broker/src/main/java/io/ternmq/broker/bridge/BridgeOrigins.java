@@ -121,11 +121,8 @@ public final class BridgeOrigins {
     }
 
     private static Message withOrigin(Message m, String origin) {
-        MqttProperties props = m.properties();
-        List<UserProperty> users = new ArrayList<>(props.userProperties().size() + 1);
-        users.addAll(props.userProperties());
-        users.add(new UserProperty(PROPERTY, origin));
-        props = props.toBuilder().clearUserProperties().userProperties(users).build();
+        // every message on a broker with bridges gets one: the cheap way, sharing the other properties
+        MqttProperties props = m.properties().withUserProperty(PROPERTY, origin);
         return new Message(m.topic(), m.qos(), m.retain(), m.payload(), props, m.publisherId(),
                 m.createdAtMillis(), m.expiryAtMillis());
     }

@@ -98,7 +98,8 @@ final class OutgoingPublishes {
         if (peerLink.fromPeer(m.publisherId())) {
             return false; // the remote broker's own bridge brought it here: it has it
         }
-        if (!dup) {
+        if (!dup && !peerLink.peers.isEmpty()) {
+            // only a link that knows its remote broker's bridges here waits for copies (hashing the payload costs)
             peerLink.sent(new BridgePeers.Copy(m.topic(), m.payload()));
         }
         String topic = topics.toRemote(m.topic());

@@ -38,6 +38,12 @@ final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
     private static final RateLimitedLog DROP_LOG = new RateLimitedLog(LOG, 10_000);
     private static final int PAGE = 256;
+    /**
+     * A bridge's session reads its stored queue in larger pages and keeps more of it in memory: there is one such
+     * session per bridge, carrying many clients' messages, and a backlog it drains (or a live stream it falls behind
+     * on) should not wait on a store read every few hundred messages.
+     */
+    private static final int BRIDGE_PAGE = 1024;
 
     /** One message on its way: its seq (0 for QoS 0), stored message id (0 when not stored), and PUBREC state. */
     static final class Entry {
@@ -117,7 +123,13 @@ final class Outbox {
 
     /** Entries of a stored queue held in memory at most. */
     private int memoryWindow() {
-        return Math.max(PAGE, limits.maxInflight() * 2);
+        return limits.bridge() ? Math.max(BRIDGE_PAGE * 2, limits.maxInflight() * 2)
+                : Math.max(PAGE, limits.maxInflight() * 2);
+    }
+
+    /** Entries of a stored queue read from the store at once. */
+    private int pageSize() {
+        return limits.bridge() ? BRIDGE_PAGE : PAGE;
     }
 
     /** After recovery: the stored queue holds {@code count} entries from {@code firstSeq} to {@code nextSeq - 1}. */
@@ -292,10 +304,11 @@ final class Outbox {
         long from = loadedUpTo;
         long upTo = lastAnnounced;
         int generation = session.attachGeneration();
-        stored.read(from, PAGE, entries -> page(entries, from, upTo, generation));
+        int max = pageSize();
+        stored.read(from, max, entries -> page(entries, from, upTo, generation, max));
     }
 
-    private void page(List<StoredEntry> entries, long from, long upTo, int generation) {
+    private void page(List<StoredEntry> entries, long from, long upTo, int generation, int max) {
         loading = false;
         if (generation != session.attachGeneration() || from != loadedUpTo) {
             maybeLoad(); // the session detached or moved on meanwhile: read again from where it stands
@@ -317,7 +330,7 @@ final class Outbox {
             }
             accept(qe, se.message(), mayHaveBeenSent);
         }
-        if (entries.size() < PAGE) {
+        if (entries.size() < max) {
             // every entry announced before the read was in the store when it ran: none is left below upTo + 1
             loadedUpTo = Math.max(loadedUpTo, upTo + 1);
         }

@@ -253,15 +253,31 @@ final class MqttChannelAdapter extends MqttDecoder implements ClientChannel {
         listener.context.metrics().bytesSent.add(size);
         bytesOut += size;
         messagesOut++;
+        boolean writable = ctx.channel().isWritable();
         ctx.write(header, ctx.voidPromise());
         ctx.write(payload, ctx.voidPromise());
+        flushIfFilled(writable);
+    }
+
+    /**
+     * Flushes at once when this write filled the write buffer (it was writable before), instead of at the end of the
+     * loop's batch: a burst routed to this client in one batch (a bridge's or many publishers' reads) then reaches the
+     * socket, and the channel counts as backed up, holding publishers back, only when the socket itself is full. Once
+     * per filling: while it stays unwritable nothing more is flushed early.
+     */
+    private void flushIfFilled(boolean wasWritable) {
+        if (wasWritable && !ctx.channel().isWritable()) {
+            ctx.flush();
+        }
     }
 
     private void writeWhole(MqttPacket packet) {
         ByteBuf bytes = encode(packet);
         if (bytes != null) {
             countSent(packet, bytes.readableBytes());
+            boolean writable = ctx.channel().isWritable();
             ctx.write(bytes, ctx.voidPromise());
+            flushIfFilled(writable);
         }
     }
 

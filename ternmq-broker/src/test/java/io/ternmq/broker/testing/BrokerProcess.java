@@ -35,6 +35,7 @@ public final class BrokerProcess implements AutoCloseable {
     private final Path log;
     private int port = -1;
     private Process process;
+    private final List<String> jvmOptions = new ArrayList<>();
 
     private BrokerProcess(Path workDir) {
         this.workDir = workDir;
@@ -72,10 +73,18 @@ public final class BrokerProcess implements AutoCloseable {
         return "tcp://127.0.0.1:" + port();
     }
 
+    /** JVM options for the broker's process (system properties, say), given before {@link #start}. */
+    public BrokerProcess jvmOptions(String... options) {
+        jvmOptions.addAll(List.of(options));
+        return this;
+    }
+
     /** Starts {@code ternmq --port 0 --bind 127.0.0.1 [extra...]} in the working directory. */
     public BrokerProcess launch(String... extra) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "io.ternmq.broker.Main", "--port", "0", "--bind", "127.0.0.1"));
         command.addAll(List.of(extra));
         try {
