@@ -10,6 +10,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.cluster.InitialMembershipEvent;
 import com.hazelcast.cluster.InitialMembershipListener;
+import com.hazelcast.internal.util.ConcurrencyUtil;
 import io.ternmq.broker.config.ClusterSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,12 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -63,11 +70,43 @@ final class ClusterMembership implements AutoCloseable {
             // Hazelcast picks its logger before it reads the Config
             System.setProperty("hazelcast.logging.type", "slf4j");
         }
+        callbacksOnPooledThreads();
         try {
             hazelcast = Hazelcast.newHazelcastInstance(config());
         } catch (RuntimeException e) {
             throw new IllegalStateException("cluster: membership on " + settings.bind() + " cannot start: "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where Hazelcast runs the completions of its futures (the results of map operations are deserialized there
+     * before TernMQ's callbacks hand them to an event loop): the common fork-join pool, unless that has a single
+     * thread (2 cores or fewer), when Hazelcast starts a new thread for every completion, several per CONNECT and
+     * disconnect. There, threads of a cached pool instead: as many at once as before, but reused. JVM-wide, as
+     * Hazelcast's own default is; set once.
+     */
+    private static synchronized void callbacksOnPooledThreads() {
+        if (ForkJoinPool.getCommonPoolParallelism() > 1
+                || ConcurrencyUtil.getDefaultAsyncExecutor() instanceof CallbackThreads) {
+            return;
+        }
+        ConcurrencyUtil.setDefaultAsyncExecutor(new CallbackThreads());
+    }
+
+    /** Daemon threads, made when all are busy, ended after a minute idle. */
+    private static final class CallbackThreads implements Executor {
+        private final AtomicInteger made = new AtomicInteger();
+        private final ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "ternmq-cluster-callback-" + made.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+
+        @Override
+        public void execute(Runnable command) {
+            pool.execute(command);
         }
     }
 
