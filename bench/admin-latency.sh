@@ -3,21 +3,27 @@
 # < 100 ms at 100,000 sessions). Starts the broker (storage.type memory, an http_api listener), makes N persistent
 # MQTT 3.1.1 sessions that go offline (ternmq-bench conn, in batches of 10,000) and holds C of them online, then
 # times R requests of each endpoint with curl and prints min / median / p95 / max in milliseconds.
+# With --probe S it then checks that answering never holds an I/O loop up (issue 14: no loop blocked > 5 ms): one
+# publisher/subscriber pair at 1,000 QoS 0 messages a second (both on the broker's I/O loop, which serves the admin
+# API's session reads too) runs S seconds with nothing else, then S seconds while the requests above repeat; a loop
+# held up for t ms shows as a message delivered t ms late, so the pair's maximum latency bounds the longest hold.
 #
-#   bench/admin-latency.sh [-n 100000] [-c 10000] [-r 50] [--ports BASE]
+#   bench/admin-latency.sh [-n 100000] [-c 10000] [-r 50] [--ports BASE] [--probe 20]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=100000
 ONLINE=10000
 R=50
 BASE=26883
+PROBE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) N=$2; shift 2 ;;
     -c) ONLINE=$2; shift 2 ;;
     -r) R=$2; shift 2 ;;
     --ports) BASE=$2; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --probe) PROBE=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "admin-latency: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,8 +47,8 @@ password_file $WORK/admin.passwd
 EOF
 java -jar "$TERNMQ_JAR" -c "$WORK/ternmq.conf" > "$WORK/broker.log" 2>&1 &
 BROKER=$!
-HOLD=""
-trap 'kill $BROKER $HOLD 2>/dev/null || true' EXIT
+HOLD=""; ASKING=""
+trap 'kill $BROKER $HOLD $ASKING 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$MQTT") 2>/dev/null && break; sleep 0.1; done
 
 offline=$((N - ONLINE))
@@ -84,3 +90,25 @@ time_it metrics /metrics
 time_it clients "/api/v1/clients?limit=100"
 time_it clients-online "/api/v1/clients?limit=100&connected=true"
 time_it stats /api/v1/stats
+
+if [ "$PROBE" -gt 0 ]; then
+  probe() { # name: the pair's latency over PROBE seconds (after 3 s of warm-up)
+    java -jar "$BENCH_JAR" pairs -p "$MQTT" -c 1 -q 0 -s 64 -r 1000 --warmup 3 -d "$PROBE" --prefix "probe-$1-" \
+      --quiet > "$WORK/probe-$1.log" 2>&1 || { echo "admin-latency: the probe failed: $WORK/probe-$1.log" >&2; exit 1; }
+    python3 - "$1" "$WORK/probe-$1.log" <<'PY'
+import json, sys
+r = next(json.loads(l[7:]) for l in open(sys.argv[2]) if l.startswith("RESULT "))
+print(f"probe {sys.argv[1]:9} 1,000 msg/s: received {r['received']} of {r['sent']}, latency p50 {r['lat_p50_ms']:.2f}"
+      f"  p99 {r['lat_p99_ms']:.2f}  p99.9 {r['lat_p999_ms']:.2f}  max {r['lat_max_ms']:.2f} ms")
+PY
+  }
+  probe idle
+  ( while :; do
+      for path in /metrics "/api/v1/clients?limit=100" "/api/v1/clients?limit=100&connected=true" /api/v1/stats; do
+        curl -s -o /dev/null -u bench:bench-password "http://127.0.0.1:$ADMIN$path"
+      done
+    done ) &
+  ASKING=$!
+  probe answering
+  kill "$ASKING" 2>/dev/null || true
+fi

@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
 import io.ternmq.broker.message.MessageCodec;
+import io.ternmq.broker.message.MessageIdentity;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.session.Adoption;
 import io.ternmq.broker.session.SessionSnapshot;
 import io.ternmq.broker.store.QueueEntry;
 import io.ternmq.broker.store.StoredEntry;
@@ -13,7 +15,9 @@ import io.ternmq.codec.MalformedPacketException;
 import io.ternmq.codec.QoS;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The data-link frames of a session moving from its holder node to the node its client connected to. Each names
@@ -79,7 +83,7 @@ sealed interface HandoverFrame {
                     LinkFrame.writeString(b, e.getValue().deadNode());
                     b.writeLong(e.getValue().createdAtMillis());
                 }
-                LinkFrame.writeString(b, snapshot.adoptedFrom() == null ? "" : snapshot.adoptedFrom());
+                writeAdoption(b, snapshot.adoption());
             }
             return LinkFrame.finish(b);
         }
@@ -165,6 +169,51 @@ sealed interface HandoverFrame {
             ids[i] = b.readInt();
         }
         return ids;
+    }
+
+    /**
+     * At most this many of an adopted session's replica-held QoS 2 identities travel with it (about 1 MiB); past it,
+     * every resend is taken as held, as it is once the set is forgotten: no duplicate, at the risk of a message the
+     * replica lacked.
+     */
+    static final int MAX_REPLICA_QOS2 = 16_384;
+
+    private static void writeAdoption(ByteBuf b, Adoption a) {
+        LinkFrame.writeString(b, a == null ? "" : a.deadRun());
+        if (a == null) {
+            return;
+        }
+        boolean fits = a.replicaQos2().size() <= MAX_REPLICA_QOS2;
+        b.writeLong(fits ? Math.max(0, a.knownUntilMillis() - System.currentTimeMillis()) : 0);
+        b.writeInt(fits ? a.replicaQos2().size() : 0);
+        if (fits) {
+            for (MessageIdentity m : a.replicaQos2()) {
+                LinkFrame.writeString(b, m.publisherId() == null ? "" : m.publisherId());
+                b.writeLong(m.createdAtMillis());
+                LinkFrame.writeString(b, m.topic());
+                b.writeInt(m.payloadHash());
+            }
+        }
+    }
+
+    private static Adoption readAdoption(ByteBuf b) {
+        String run = LinkFrame.readString(b);
+        if (run.isEmpty()) {
+            return null;
+        }
+        long knownFor = b.readLong();
+        int n = b.readInt();
+        if (knownFor < 0 || n < 0 || n > MAX_REPLICA_QOS2 || n > b.readableBytes() / 16) {
+            throw new IllegalArgumentException("adoption: " + n + " replica-held messages known for " + knownFor
+                    + " ms");
+        }
+        Set<MessageIdentity> held = new HashSet<>(n * 2);
+        for (int i = 0; i < n; i++) {
+            String publisher = LinkFrame.readString(b);
+            held.add(new MessageIdentity(publisher.isEmpty() ? null : publisher, b.readLong(),
+                    LinkFrame.readString(b), b.readInt()));
+        }
+        return new Adoption(run, held, knownFor == 0 ? 0 : System.currentTimeMillis() + knownFor);
     }
 
     private static boolean flag(ByteBuf b) {
@@ -274,11 +323,11 @@ sealed interface HandoverFrame {
             int id = b.readUnsignedShort();
             dead.put(id, new io.ternmq.broker.session.DeadNodeInbound(LinkFrame.readString(b), b.readLong()));
         }
-        String adoptedFrom = LinkFrame.readString(b);
+        Adoption adoption = readAdoption(b);
         if (inflight < 0) {
             throw new IllegalArgumentException("in-flight count " + inflight);
         }
         return new Begin(generation, clientId, SESSION, new SessionSnapshot(expiry, level, inflight, subs, ids,
-                dead, adoptedFrom.isEmpty() ? null : adoptedFrom));
+                dead, adoption));
     }
 }

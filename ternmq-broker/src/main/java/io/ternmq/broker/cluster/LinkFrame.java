@@ -37,10 +37,11 @@ import java.nio.charset.StandardCharsets;
  * Version 2 added the handover frames; version 3 HANDOVER_ABORT; version 4 RETAIN, RETAIN_ACK, SHARED and
  * SHARED_ACK (types 30-39 are retained messages' and shared subscriptions'), and shared subscriptions became routes
  * of their own ({@code $share/g/f}, no longer {@code f}); version 5 FORWARD_HELD to ORPHANS_ACK (types 40-49:
- * QoS 1/2 messages acknowledged to their publisher only once the node holding the subscriber's session has them).
+ * QoS 1/2 messages acknowledged to their publisher only once the node holding the subscriber's session has them);
+ * version 6 HANDOVER_CARRIED; version 7 an adopted session's HANDOVER_BEGIN carries what its replica held.
  */
 final class LinkFrame {
-    static final int VERSION = 6;
+    static final int VERSION = 7;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;

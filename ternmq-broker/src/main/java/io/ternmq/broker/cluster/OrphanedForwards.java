@@ -71,8 +71,6 @@ final class OrphanedForwards {
     /** Orphans this node sent, by batch: who has yet to keep them, and whom that releases. */
     private final Map<Long, Sent> sent = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
-    /** Adopted sessions made here: the QoS 2 messages their replicas held, for {@link #hadFromReplica}. */
-    private final Map<io.ternmq.broker.session.Session, Set<MessageIdentity>> replicaHeld = new ConcurrentHashMap<>();
     /** Adopted sessions made here that may still get orphans, for {@link #noting}. */
     private final Map<io.ternmq.broker.session.Session, Adopted> watched = new ConcurrentHashMap<>();
     /**
@@ -334,15 +332,15 @@ final class OrphanedForwards {
     /**
      * Whether {@code target} is a session adopted from the dead run {@code deadId} whose replica held the QoS 2 message
      * {@code m} that its publisher sent again: the replica of the publisher's session and that of each subscriber's
-     * are written apart, so the dead node may have made the packet id durable without every subscriber's copy. Known
-     * for {@link #KEEP_SECONDS} for sessions adopted here; one adopted elsewhere and moved here is taken to have it.
+     * are written apart, so the dead node may have made the packet id durable without every subscriber's copy. What
+     * the replica held travels with the session when it moves on ({@link io.ternmq.broker.session.Adoption}).
      */
     boolean hadFromReplica(String deadId, io.ternmq.broker.routing.DeliveryTarget target, Message m) {
-        if (!(target instanceof io.ternmq.broker.session.Session s) || !deadId.equals(s.adoptedFrom())) {
+        if (!(target instanceof io.ternmq.broker.session.Session s)) {
             return false;
         }
-        Set<MessageIdentity> held = replicaHeld.get(s);
-        return held == null || held.contains(MessageIdentity.of(m));
+        io.ternmq.broker.session.Adoption a = s.adoption();
+        return a != null && deadId.equals(a.deadRun()) && a.held(m, System.currentTimeMillis());
     }
 
     /**
@@ -402,11 +400,6 @@ final class OrphanedForwards {
         long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
         long now = System.currentTimeMillis();
         Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
-        for (StoredEntry e : entries) {
-            if (e.message().qos() == QoS.EXACTLY_ONCE) {
-                a.replicaQos2.add(MessageIdentity.of(e.message()));
-            }
-        }
         synchronized (d) {
             d.adopted.add(a);
             for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
@@ -474,8 +467,6 @@ final class OrphanedForwards {
         private final Map<Long, Long> marks;
         /** The orphans it is imported with, after its own queue. */
         final List<StoredEntry> entries = new ArrayList<>();
-        /** The QoS 2 messages its replica held (so a publisher's resend of one of them is not given again). */
-        private final Set<MessageIdentity> replicaQos2 = new HashSet<>();
         /** Orphans that came before it was made here. Guarded by this. */
         private List<Delivery> early = new ArrayList<>();
         private volatile io.ternmq.broker.session.Session session;
@@ -557,8 +548,6 @@ final class OrphanedForwards {
     void made(Adopted a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
         watched.put(s, a);
         cluster.later(() -> watched.remove(s, a), WATCH_SECONDS);
-        replicaHeld.put(s, a.replicaQos2);
-        cluster.later(() -> replicaHeld.remove(s, a.replicaQos2), KEEP_SECONDS);
         a.made(s, router, local);
     }
 

@@ -1,14 +1,18 @@
 package io.ternmq.broker.cluster;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.ternmq.broker.message.MessageIdentity;
 import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.session.Adoption;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.store.ReplicatedSession;
 import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.QoS;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -212,8 +216,16 @@ final class SessionAdoption implements AutoCloseable {
         }
         // named by the dead node's run, not its id: a node restarted on its data dies again as another run, and
         // what this session's replica had of the earlier run says nothing of the later one's messages
+        Set<MessageIdentity> replicaQos2 = new HashSet<>();
+        for (StoredEntry e : in.entries()) {
+            if (e.message().qos() == QoS.EXACTLY_ONCE) {
+                replicaQos2.add(MessageIdentity.of(e.message()));
+            }
+        }
+        Adoption adoption = new Adoption(n.orphans().runOf(dead), replicaQos2,
+                System.currentTimeMillis() + OrphanedForwards.KEEP_SECONDS * 1000);
         local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), entries, loops.get(),
-                n.orphans().runOf(dead), in.inboundCreated(), s -> {
+                adoption, in.inboundCreated(), s -> {
                     if (adopted != null) {
                         n.orphans().made(adopted, s, local); // orphans that came meanwhile, before anything routed
                     }

@@ -300,13 +300,13 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     /**
-     * @param deadNode        the run (membership id) of the dead node it is adopted from
+     * @param adoption        the run (membership id) of the dead node it is adopted from, and what its replica held
      * @param inboundCreated  its inbound QoS 2 ids' messages' creation times there, for their resends
      *                        ({@link DeadNodeInbound})
      * @param beforeRouting   given the session once it is stored (submitted) and before its subscriptions are routed
      */
     public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
-                         List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner, String deadNode,
+                         List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner, Adoption adoption,
                          Map<Integer, Long> inboundCreated, Consumer<Session> beforeRouting) {
         String clientId = replicated.clientId();
         AdoptedHost adoptedHost = new AdoptedHost();
@@ -329,10 +329,10 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         }
         // not visible to any other thread yet: its state is set here, before the registry and routing know it
         s.recover(record, inboundQos2, entries.size(), bytes, firstSeq, nextSeq);
-        s.adoptedFrom(deadNode);
+        s.adoptedFrom(adoption);
         for (Map.Entry<Integer, Long> e : inboundCreated.entrySet()) {
             if (inboundQos2.contains(e.getKey())) {
-                s.deadNodeInbound(e.getKey(), new DeadNodeInbound(deadNode, e.getValue()));
+                s.deadNodeInbound(e.getKey(), new DeadNodeInbound(adoption.deadRun(), e.getValue()));
             }
         }
         sessions.compute(clientId, (id, before) -> {

@@ -71,8 +71,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private Set<Integer> awaitingPubrel;
     /** Of those, the ids a node that died had routed, until resent ({@link DeadNodeInbound}); null if none. */
     private java.util.Map<Integer, DeadNodeInbound> deadNodeInbound;
-    /** Volatile: read by routing on any loop. */
-    private volatile String adoptedFrom;
+    /** Null unless adopted from a dead node's replica. Volatile: read by routing on any loop. */
+    private volatile Adoption adoption;
     /**
      * The cluster's claims on this session; null on a single node and until the first claim. Guarded by this
      * session's monitor. Apart, like {@link #export}: every session on every broker would carry their fields.
@@ -292,7 +292,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         List<Integer> qos2 = awaitingPubrel == null ? List.of() : List.copyOf(awaitingPubrel);
         if (!export.start(new SessionSnapshot(expiryInterval, protocolLevel, inflight, List.copyOf(subscriptions()),
                 qos2, deadNodeInbound == null ? java.util.Map.of() : java.util.Map.copyOf(deadNodeInbound),
-                adoptedFrom))) {
+                adoption))) {
             handoverAborted();
         }
     }
@@ -341,7 +341,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
             awaitingPubrel().addAll(snapshot.inboundQos2());
         }
         snapshot.deadNodeInbound().forEach(this::deadNodeInbound);
-        adoptedFrom = snapshot.adoptedFrom();
+        adoptedFrom(snapshot.adoption());
         outbox.imported(firstSeq, nextSeq);
         startExpiryClock(expiryInterval);
     }
@@ -807,18 +807,25 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     }
 
     /**
-     * The run (membership id) of the node that died holding this session, which was adopted from its replica (kept
-     * when the session moves on): a QoS 2 message that run had routed and its publisher resends is in this session's
-     * queue already. A run, not a node id: the node restarted on its data and dying again is another run. Set before
-     * the session is visible.
+     * The session was adopted from a dead node's replica (kept when the session moves on): which run died, and which
+     * QoS 2 messages the replica held, so that a publisher's resend of one of them is not given again. Set before the
+     * session is visible; the set is dropped once it is no longer needed.
      */
-    public void adoptedFrom(String deadNode) {
-        this.adoptedFrom = deadNode;
+    public void adoptedFrom(Adoption adoption) {
+        this.adoption = adoption;
+        if (adoption != null && !adoption.replicaQos2().isEmpty()) {
+            long wait = Math.max(0, adoption.knownUntilMillis() - System.currentTimeMillis());
+            owner().schedule(() -> {
+                if (this.adoption == adoption) {
+                    this.adoption = adoption.forgotten();
+                }
+            }, wait, TimeUnit.MILLISECONDS);
+        }
     }
 
-    /** @see #adoptedFrom(String); null if it was never adopted */
-    public String adoptedFrom() {
-        return adoptedFrom;
+    /** @see #adoptedFrom(Adoption); null if it was never adopted */
+    public Adoption adoption() {
+        return adoption;
     }
 
     /** For a resend of an inbound QoS 2 id a dead node had routed: what it was, once; else null. Owner loop. */

@@ -10,9 +10,9 @@ import java.util.List;
  * @param inflight    how many of the first queue entries were in flight (resent with DUP where they arrive)
  * @param inboundQos2 packet ids of inbound QoS 2 messages awaiting their PUBREL
  * @param deadNodeInbound of those, the ones a node that died had routed ({@link DeadNodeInbound})
- * @param adoptedFrom     the dead node it was adopted from, or null ({@link Session#adoptedFrom(String)})
+ * @param adoption        where it was adopted from, or null ({@link Session#adoptedFrom(Adoption)})
  */
 public record SessionSnapshot(long expiryInterval, int protocolLevel, int inflight, List<Subscription> subscriptions,
                               List<Integer> inboundQos2, java.util.Map<Integer, DeadNodeInbound> deadNodeInbound,
-                              String adoptedFrom) {
+                              Adoption adoption) {
 }

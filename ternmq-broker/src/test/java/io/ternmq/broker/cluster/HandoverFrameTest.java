@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.MessageIdentity;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.session.Adoption;
 import io.ternmq.broker.session.SessionSnapshot;
 import io.ternmq.broker.store.QueueEntry;
 import io.ternmq.broker.store.StoredEntry;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -69,17 +72,46 @@ class HandoverFrameTest {
 
     @Test
     @DisplayName("a session's state keeps every subscription option and identifier, inbound QoS 2 ids (and which a "
-            + "dead node had routed), expiry")
+            + "dead node had routed), expiry, and where it was adopted from with what its replica held")
     void beginWithState() throws Exception {
+        MessageIdentity held = new MessageIdentity("p", 1_700_000_000_001L, "a/b", 42);
+        MessageIdentity injected = new MessageIdentity(null, 1_700_000_000_002L, "a/c", -7);
+        long until = System.currentTimeMillis() + 600_000;
         SessionSnapshot snap = new SessionSnapshot(3600, 5, 2, List.of(
                 new Subscription("a/+", QoS.AT_LEAST_ONCE, true, false, 2, 17),
                 new Subscription("$share/g/b/#", QoS.EXACTLY_ONCE, false, true, 1, 0)), List.of(1, 65_535),
                 java.util.Map.of(65_535, new io.ternmq.broker.session.DeadNodeInbound("node-x", 1_700_000_000_123L)),
-                "node-y");
+                new Adoption("node-y-run", Set.of(held, injected), until));
         HandoverFrame.Begin back = (HandoverFrame.Begin) roundTrip(
                 new HandoverFrame.Begin(11, "client", HandoverFrame.SESSION, snap));
         assertThat(back.status()).isEqualTo(HandoverFrame.SESSION);
-        assertThat(back.snapshot()).isEqualTo(snap);
+        assertThat(back.snapshot()).usingRecursiveComparison().ignoringFields("adoption").isEqualTo(snap);
+        Adoption a = back.snapshot().adoption();
+        assertThat(a.deadRun()).isEqualTo("node-y-run");
+        assertThat(a.replicaQos2()).containsExactlyInAnyOrder(held, injected);
+        assertThat(a.knownUntilMillis()).as("the time left travels, not the sender's clock")
+                .isBetween(until - 5_000, until + 5_000);
+    }
+
+    @Test
+    @DisplayName("a session never adopted carries no adoption; one whose replica held too much to carry takes every "
+            + "resend as held")
+    void beginAdoptionBounds() throws Exception {
+        SessionSnapshot plain = new SessionSnapshot(0, 4, 0, List.of(), List.of(), java.util.Map.of(), null);
+        assertThat(((HandoverFrame.Begin) roundTrip(new HandoverFrame.Begin(1, "c", HandoverFrame.SESSION, plain)))
+                .snapshot().adoption()).isNull();
+
+        Set<MessageIdentity> many = new java.util.HashSet<>();
+        for (int i = 0; i <= HandoverFrame.MAX_REPLICA_QOS2; i++) {
+            many.add(new MessageIdentity("p", i, "t", i));
+        }
+        SessionSnapshot big = new SessionSnapshot(0, 5, 0, List.of(), List.of(), java.util.Map.of(),
+                new Adoption("run", many, System.currentTimeMillis() + 600_000));
+        Adoption back = ((HandoverFrame.Begin) roundTrip(new HandoverFrame.Begin(2, "c", HandoverFrame.SESSION, big)))
+                .snapshot().adoption();
+        assertThat(back.deadRun()).isEqualTo("run");
+        assertThat(back.replicaQos2()).isEmpty();
+        assertThat(back.held(MESSAGE, System.currentTimeMillis())).isTrue();
     }
 
     @Test
