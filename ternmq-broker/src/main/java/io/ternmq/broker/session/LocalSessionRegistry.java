@@ -395,16 +395,15 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      * was routed to it here meanwhile joins its queue now, after the carried messages, and its publishers are told.
      */
     public void carriedAll(Session s) {
-        List<MoveInHold.Waiting> waiting = s.endMoveIn();
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("session of client '{}' moved here: {} messages routed here meanwhile join its queue now",
-                    s.clientId(), waiting.size());
-        }
-        for (MoveInHold.Waiting w : waiting) {
+        int released = s.endMoveIn(w -> {
             PublishTransaction tx = new PublishTransaction(w.delivery().message(), limits);
             tx.deliver(s.storedQueue(), w.delivery());
             tx.whenStored(refused -> w.stored().run());
             store.submit(tx);
+        });
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("session of client '{}' moved here: {} messages routed here meanwhile join its queue now",
+                    s.clientId(), released);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A session that just moved here from another node, while that node may still carry it messages (those it routed to
@@ -42,34 +43,39 @@ final class MoveInHold {
     }
 
     /**
-     * The hold is over: what waited, in order, less what was carried as well (whose {@code stored} runs at once: the
-     * carried copy holds it).
+     * The hold is over: what waited goes to {@code store}, in order, less what was carried as well (whose
+     * {@code stored} runs at once: the carried copy holds it). Under this hold's lock, so that a delivery routed
+     * meanwhile ({@link #hold} answering false from then on) is stored after them, not between.
+     *
+     * @return how many went to {@code store}
      */
-    List<Waiting> release() {
-        List<Waiting> all;
+    int release(Consumer<Waiting> store) {
+        List<Runnable> held = new ArrayList<>();
+        int released = 0;
         synchronized (this) {
-            all = waiting;
+            List<Waiting> all = waiting;
             waiting = null;
-        }
-        if (all == null) {
-            return List.of();
-        }
-        List<Waiting> out = new ArrayList<>(all.size());
-        for (Waiting w : all) {
-            MessageIdentity k = MessageIdentity.of(w.delivery().message());
-            Integer n = carried.get(k);
-            if (n == null) {
-                out.add(w);
-            } else {
-                if (n == 1) {
-                    carried.remove(k);
-                } else {
-                    carried.put(k, n - 1);
-                }
-                w.stored().run();
+            if (all == null) {
+                return 0;
             }
+            for (Waiting w : all) {
+                MessageIdentity k = MessageIdentity.of(w.delivery().message());
+                Integer n = carried.get(k);
+                if (n == null) {
+                    store.accept(w);
+                    released++;
+                } else {
+                    if (n == 1) {
+                        carried.remove(k);
+                    } else {
+                        carried.put(k, n - 1);
+                    }
+                    held.add(w.stored());
+                }
+            }
+            carried.clear();
         }
-        carried.clear();
-        return out;
+        held.forEach(Runnable::run); // outside the lock: they may acknowledge publishers
+        return released;
     }
 }

@@ -172,11 +172,20 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         }
     }
 
-    /** The old node carried everything (or will not): what waited, to store now, in order. */
-    List<MoveInHold.Waiting> endMoveIn() {
+    /**
+     * The old node carried everything (or will not): what waited goes to {@code store}, in order; only then does
+     * routing store this session's messages itself, so none overtakes them.
+     *
+     * @return how many went to {@code store}
+     */
+    int endMoveIn(java.util.function.Consumer<MoveInHold.Waiting> store) {
         MoveInHold h = moveIn;
+        if (h == null) {
+            return 0;
+        }
+        int released = h.release(store);
         moveIn = null;
-        return h == null ? List.of() : h.release();
+        return released;
     }
 
     /** A durable entry of this session's stored queue, from the store's writer in seq order. */

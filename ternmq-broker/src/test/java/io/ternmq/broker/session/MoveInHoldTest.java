@@ -33,12 +33,43 @@ class MoveInHoldTest {
         hold.carried(delivery("b", 2).message()); // another decoded copy of the same message
         hold.carried(delivery("b", 9).message()); // a different message (another time)
 
-        List<MoveInHold.Waiting> out = hold.release();
+        List<MoveInHold.Waiting> out = new ArrayList<>();
+        assertThat(hold.release(out::add)).isEqualTo(2);
 
         assertThat(out).extracting(w -> new String(w.delivery().message().payload(), StandardCharsets.UTF_8))
                 .containsExactly("a", "c");
         assertThat(stored).containsExactly("b");
         assertThat(hold.hold(delivery("d", 4), () -> { })).isFalse();
-        assertThat(hold.release()).isEmpty();
+        assertThat(hold.release(out::add)).isZero();
+    }
+
+    @Test
+    @DisplayName("a delivery routed while what waited is being stored is told to store itself only once all of it "
+            + "was: it cannot overtake them")
+    void routedDuringReleaseWaitsForIt() throws Exception {
+        MoveInHold hold = new MoveInHold();
+        hold.hold(delivery("a", 1), () -> { });
+        hold.hold(delivery("b", 2), () -> { });
+        List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicReference<Thread> router = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        hold.release(w -> {
+            String p = new String(w.delivery().message().payload(), StandardCharsets.UTF_8);
+            order.add(p);
+            if (p.equals("a")) { // another thread routes a newer message to the session now
+                Thread t = new Thread(() -> {
+                    held.set(hold.hold(delivery("c", 3), () -> { }));
+                    order.add("c");
+                });
+                router.set(t);
+                t.start();
+                org.awaitility.Awaitility.await().until(() -> t.getState() == Thread.State.BLOCKED);
+            }
+        });
+        router.get().join(10_000);
+
+        assertThat(held).as("the hold is over: the router stores it itself").isFalse();
+        assertThat(order).containsExactly("a", "b", "c");
     }
 }
