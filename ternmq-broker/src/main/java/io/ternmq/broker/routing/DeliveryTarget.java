@@ -55,6 +55,14 @@ public interface DeliveryTarget {
         return false;
     }
 
+    /**
+     * Whether this is a session adopted from a node that died: while that node's routes are kept, messages routed to
+     * it may reach the session as orphans too, given once their QoS 2 packet id is durable.
+     */
+    default boolean isAdopted() {
+        return false;
+    }
+
     /** Whether {@link #hold} may take deliveries now (checked first: most targets never do). */
     default boolean holdsDeliveries() {
         return false;

@@ -309,6 +309,9 @@ public final class Router {
         List<Runnable> afterInbound = null;
         // copies for a departed node go last: an adopter meets them after the copy its own node got, if any
         List<Runnable> departed = null;
+        // a QoS 2 copy for a dead node whose routes are kept: it reaches the sessions adopted here as an orphan once
+        // the packet id is durable, so this message's copies for adopted sessions wait as long (see below)
+        boolean orphaning = false;
         for (int i = 0; i < targets.size; i++) {
             // every node a QoS 1/2 copy goes to, known before any is sent (see NodeCopies)
             if (targets.targets[i].isNode() && message.qos() != QoS.AT_MOST_ONCE
@@ -318,6 +321,7 @@ public final class Router {
                     callback = completion;
                 }
                 completion.provenance(storeInbound ? origin.qos2PacketId() : prov.packetId(), prov.resentFrom());
+                orphaning |= storeInbound && targets.targets[i].isDeparted();
             }
         }
         if (completion != null) {
@@ -346,6 +350,19 @@ public final class Router {
                     tx = tx == null ? new PublishTransaction(message, limits) : tx;
                     tx.deliver(queue, d);
                 }
+            } else if (qos != QoS.AT_MOST_ONCE && queue != null && orphaning && target.isAdopted()) {
+                // this publisher's earlier messages, published before the session was routed here, may still be on
+                // their way to it as orphans (given after their packet id is durable): this one follows them; the
+                // publisher waits for it (orphaning implies a node copy, so the completion exists)
+                completion.expect();
+                PublishCompletion held = completion;
+                afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
+                afterInbound.add(() -> {
+                    PublishTransaction alone = new PublishTransaction(message, limits);
+                    alone.deliver(queue, d);
+                    alone.whenStored(refused -> held.run());
+                    store.submit(alone);
+                });
             } else if (qos != QoS.AT_MOST_ONCE && queue != null) {
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;
                 tx.deliver(queue, d);

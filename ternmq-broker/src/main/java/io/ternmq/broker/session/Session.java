@@ -154,6 +154,11 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     }
 
     @Override
+    public boolean isAdopted() {
+        return adoption != null;
+    }
+
+    @Override
     public boolean hold(Delivery delivery, Runnable stored) {
         MoveInHold h = moveIn;
         return h != null && h.hold(delivery, stored);

@@ -1,0 +1,180 @@
+package io.ternmq.broker.routing;
+
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
+import io.ternmq.broker.message.Delivery;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.retain.MemoryRetainedStore;
+import io.ternmq.broker.store.MemoryStore;
+import io.ternmq.broker.store.QueueLimits;
+import io.ternmq.broker.store.StoreMirror;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.broker.store.StoredQueue;
+import io.ternmq.codec.MqttProperties;
+import io.ternmq.codec.QoS;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A session adopted from a dead node whose routes are still kept, on the node its publisher is connected to: a QoS 2
+ * message published before the session was routed here reaches it as an orphan, given once the message's packet id is
+ * durable; one published after reaches it by routing. The second must not overtake the first (a chaos run saw it).
+ */
+class AdoptedSessionOrderTest {
+    private final MemoryStore store = new MemoryStore();
+    /** Group copies not yet confirmed: each confirmation applies its group (then the next may be confirmed). */
+    private final Deque<Runnable> unconfirmed = new ArrayDeque<>();
+    private final QueueLimits limits = new QueueLimits(1000, -1, true, false, 20);
+    private final List<String> stored = new ArrayList<>();
+
+    private final StoredQueue.Owner recording = new StoredQueue.Owner() {
+        @Override
+        public void stored(StoredEntry entry) {
+            stored.add(new String(entry.message().payload(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void refused() {
+        }
+
+        @Override
+        public void overflowed() {
+        }
+
+        @Override
+        public void resume(Runnable then) {
+            then.run();
+        }
+    };
+
+    private static Message qos2(String payload, long createdAt) {
+        return new Message("t", QoS.EXACTLY_ONCE, false, payload.getBytes(StandardCharsets.UTF_8),
+                MqttProperties.EMPTY, "pub", createdAt);
+    }
+
+    @Test
+    @DisplayName("a QoS 2 message routed to an adopted session follows the publisher's earlier message that reaches it "
+            + "as an orphan")
+    void routedAfterOrphan() {
+        store.mirrorTo(new StoreMirror() {
+            @Override
+            public Copy copy(Map<String, byte[]> logs) {
+                return applied -> unconfirmed.add(applied);
+            }
+        });
+        Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
+                new MemoryRetainedStore(), store, limits, -1, -1, new BrokerMetrics());
+        Adopted session = new Adopted(new StoredQueue(store, "sub", 1, recording));
+        DeadNode dead = new DeadNode(router, session);
+        StoredQueue publisher = new StoredQueue(store, "pub", 1, recording);
+        router.subscribe(dead, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
+
+        // published before the adopted session is routed here: only the dead node's kept route matches
+        router.publish(qos2("first", 1), new Router.Origin(publisher, 1, null), (matched, quota) -> { });
+        router.subscribe(session, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
+        // published before the first one's packet id is durable (the store confirms nothing yet)
+        router.publish(qos2("second", 2), new Router.Origin(publisher, 2, null), (matched, quota) -> { });
+        while (!unconfirmed.isEmpty()) {
+            unconfirmed.poll().run();
+        }
+
+        assertThat(dead.orphaned).containsExactly("first", "second");
+        assertThat(stored).as("the adopted session's queue, in the publisher's order, each once")
+                .containsExactly("first", "second");
+    }
+
+    /** A session of this node adopted from the dead node. */
+    record Adopted(StoredQueue storedQueue) implements DeliveryTarget {
+        @Override
+        public String clientId() {
+            return "sub";
+        }
+
+        @Override
+        public void deliver(Delivery delivery) {
+        }
+
+        @Override
+        public boolean isOnline() {
+            return false;
+        }
+
+        @Override
+        public boolean wantsBackpressure() {
+            return false;
+        }
+
+        @Override
+        public boolean isAdopted() {
+            return true;
+        }
+    }
+
+    /**
+     * The dead node's kept route: what is routed to it is an orphan, which the adopter here gives to the adopted session
+     * unless the publish reached that session by routing too (as OrphanedForwards pairs them).
+     */
+    static final class DeadNode implements DeliveryTarget {
+        private final Router router;
+        private final Adopted session;
+        final List<String> orphaned = new ArrayList<>();
+
+        DeadNode(Router router, Adopted session) {
+            this.router = router;
+            this.session = session;
+        }
+
+        @Override
+        public String clientId() {
+            return "$node/dead";
+        }
+
+        @Override
+        public void deliver(Delivery delivery) {
+        }
+
+        @Override
+        public void deliver(Delivery delivery, Runnable held) {
+            orphaned.add(new String(delivery.message().payload(), StandardCharsets.UTF_8));
+            if (!(held instanceof Router.NodeCopies copies && copies.wentTo(session))) {
+                router.deliverStored(session, delivery);
+            }
+            held.run();
+        }
+
+        @Override
+        public StoredQueue storedQueue() {
+            return null;
+        }
+
+        @Override
+        public boolean isOnline() {
+            return true;
+        }
+
+        @Override
+        public boolean wantsBackpressure() {
+            return false;
+        }
+
+        @Override
+        public boolean isNode() {
+            return true;
+        }
+
+        @Override
+        public boolean isDeparted() {
+            return true;
+        }
+    }
+}
