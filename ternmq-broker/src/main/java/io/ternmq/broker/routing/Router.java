@@ -78,6 +78,13 @@ public final class Router {
     private final BrokerMetrics metrics;
     /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
     private final LocalRoutes routes;
+    /**
+     * Adopted sessions with copies waiting for their messages' QoS 2 packet ids to be durable ({@link #deliver}), and
+     * how many: later copies for them wait as well, or one published after the dead node's routes went would overtake
+     * those. Empty but for the seconds after a node's death.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<DeliveryTarget, Integer> deferred =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** In a cluster, where clients' retained changes go instead of this node's index; null on a single node. */
     private volatile RetainedReplication replication;
     /** In a cluster, what tells a resent QoS 2 message's targets apart; null on a single node. */
@@ -350,18 +357,25 @@ public final class Router {
                     tx = tx == null ? new PublishTransaction(message, limits) : tx;
                     tx.deliver(queue, d);
                 }
-            } else if (qos != QoS.AT_MOST_ONCE && queue != null && orphaning && target.isAdopted()) {
+            } else if (qos != QoS.AT_MOST_ONCE && queue != null && storeInbound && target.isAdopted()
+                    && (orphaning || (!deferred.isEmpty() && deferred.containsKey(target)))) {
                 // this publisher's earlier messages, published before the session was routed here, may still be on
-                // their way to it as orphans (given after their packet id is durable): this one follows them; the
-                // publisher waits for it (orphaning implies a node copy, so the completion exists)
-                completion.expect();
+                // their way to it as orphans (given after their packet id is durable): this one follows them
+                if (completion == null) {
+                    completion = new PublishCompletion(callback, origin.loop());
+                    completion.reached(Arrays.copyOf(targets.targets, targets.size));
+                    callback = completion;
+                }
+                completion.expect(); // the publisher waits for it
                 PublishCompletion held = completion;
+                deferred.merge(target, 1, Integer::sum);
                 afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
                 afterInbound.add(() -> {
                     PublishTransaction alone = new PublishTransaction(message, limits);
                     alone.deliver(queue, d);
                     alone.whenStored(refused -> held.run());
                     store.submit(alone);
+                    deferred.computeIfPresent(target, (t, n) -> n == 1 ? null : n - 1); // submitted: in order
                 });
             } else if (qos != QoS.AT_MOST_ONCE && queue != null) {
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;

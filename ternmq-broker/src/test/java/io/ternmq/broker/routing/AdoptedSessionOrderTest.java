@@ -84,13 +84,20 @@ class AdoptedSessionOrderTest {
         router.subscribe(session, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
         // published before the first one's packet id is durable (the store confirms nothing yet)
         router.publish(qos2("second", 2), new Router.Origin(publisher, 2, null), (matched, quota) -> { });
+        // the dead node's kept routes go: no orphan any more, but the second still waits for its packet id
+        router.unsubscribe(dead, "t");
+        router.publish(qos2("third", 3), new Router.Origin(publisher, 3, null), (matched, quota) -> { });
+        while (!unconfirmed.isEmpty()) {
+            unconfirmed.poll().run();
+        }
+        router.publish(qos2("fourth", 4), new Router.Origin(publisher, 4, null), (matched, quota) -> { });
         while (!unconfirmed.isEmpty()) {
             unconfirmed.poll().run();
         }
 
         assertThat(dead.orphaned).containsExactly("first", "second");
         assertThat(stored).as("the adopted session's queue, in the publisher's order, each once")
-                .containsExactly("first", "second");
+                .containsExactly("first", "second", "third", "fourth");
     }
 
     /** A session of this node adopted from the dead node. */
