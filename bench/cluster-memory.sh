@@ -13,11 +13,12 @@
 # Prints bytes per unit for each node and for both together, RSS growth, the store's growth on disk (RocksDB: its
 # log and tables under data_dir/store, as written, before any compaction) and the classes that grew the most.
 #
-#   bench/cluster-memory.sh [-n 100000] [--queued 0] [--storage rocksdb|memory] [--ports BASE]
+#   bench/cluster-memory.sh [-n 100000] [--queued 0] [--storage rocksdb|memory] [--filters-only] [--ports BASE]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=100000
 QUEUED=0
+FILTERS_ONLY=0 # step 1 alone
 STORAGE=rocksdb
 BASE=25883
 WARM=2000 # warm-up sessions, with the same subscription (so they queue the messages of step 3 too)
@@ -26,8 +27,9 @@ while [ $# -gt 0 ]; do
     -n) N=$2; shift 2 ;;
     --queued) QUEUED=$2; shift 2 ;;
     --storage) STORAGE=$2; shift 2 ;;
+    --filters-only) FILTERS_ONLY=1; shift ;;
     --ports) BASE=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cluster-memory: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +68,9 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
 for n in 1 2; do
   for _ in $(seq 1 600); do grep -q "(2 members)" "$WORK/node$n.log" && break; sleep 0.1; done
   grep -q "(2 members)" "$WORK/node$n.log" || { echo "cluster-memory: node $n did not join; $WORK/node$n.log" >&2; exit 1; }
+done
+for port in "$P1" "$P2"; do # the listeners open after the membership (retained messages and sessions come first)
+  for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 done
 histo() { # step name: live-heap histogram (after a full collection), then RSS and the store's size on disk
   for n in 1 2; do
@@ -162,13 +167,16 @@ done
 sleep 2
 histo filters
 
+STEPS="filters:base:wildcard-filter:$N"
+
 # 2. N idle persistent sessions on node 1, one subscription each, nothing queued
+if [ "$FILTERS_ONLY" = 0 ]; then
 T0=$(date +%s)
 sessions sess- "$N" > "$WORK/sessions.log" 2>&1 || { echo "cluster-memory: sessions failed: $WORK/sessions.log" >&2; exit 1; }
 echo "sessions: $N made in $(( $(date +%s) - T0 )) s"
 sleep 2
 histo sessions
-STEPS="filters:base:wildcard-filter:$N sessions:filters:idle-persistent-session:$N"
+STEPS="$STEPS sessions:filters:idle-persistent-session:$N"
 
 # 3. K queued QoS 1 messages of 64 B for every session
 if [ "$QUEUED" -gt 0 ]; then
@@ -188,6 +196,7 @@ PY
   sleep 2
   histo queued
   STEPS="$STEPS queued:sessions:queued-message:$(((N + WARM) * QUEUED))"
+fi
 fi
 
 python3 - "$WORK" $STEPS <<'PY'
