@@ -76,7 +76,7 @@ histo() { # step name: live-heap histogram (after a full collection), then RSS a
   for n in 1 2; do
     pid=${PIDS[$((n - 1))]}
     jmap -histo:live "$pid" > "$WORK/$1-node$n.txt"
-    awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status" > "$WORK/$1-node$n.rss"
+    awk '/^VmRSS/ {print $2}' "/proc/$pid/status" > "$WORK/$1-node$n.rss" # KiB
     if [ -d "$WORK/node$n/store" ]; then du -sb "$WORK/node$n/store" | cut -f1; else echo 0; fi > "$WORK/$1-node$n.disk"
   done
 }
@@ -209,7 +209,7 @@ def load(path):
         rows[f[3]] = (int(f[1]), int(f[2]))
     return rows
 def num(path):
-    return int(open(path).read().strip() or 0)
+    return int(float(open(path).read().strip() or 0))
 for step, prev, unit, count in steps:
     unit, n = unit.replace("-", " "), int(count)
     totals = 0
@@ -218,7 +218,7 @@ for step, prev, unit, count in steps:
         diff = {k: (v[0] - before.get(k, (0, 0))[0], v[1] - before.get(k, (0, 0))[1]) for k, v in after.items()}
         total = sum(b for _, b in diff.values())
         totals += total
-        rss = num(f"{work}/{step}-node{node}.rss") - num(f"{work}/{prev}-node{node}.rss")
+        rss = 1024 * (num(f"{work}/{step}-node{node}.rss") - num(f"{work}/{prev}-node{node}.rss"))
         disk = num(f"{work}/{step}-node{node}.disk") - num(f"{work}/{prev}-node{node}.disk")
         top = sorted(diff.items(), key=lambda kv: -kv[1][1])[:10]
         print(f"{step}: node {node}: heap {total / n:8.1f} B per {unit} ({n:,}); RSS {rss / n:8.1f} B; "
