@@ -46,7 +46,7 @@ public final class ReplicatedSession {
 
     // Every collection is made at its first element (null until then): the cluster holds a copy of every persistent
     // session on its owner and each backup, and an idle session's copy has a subscription or two and nothing else;
-    // the five empty collections it carried cost 288 of its 1,008 bytes (docs/benchmarks.md, cluster memory).
+    // its five empty collections and a 16-slot subscription table cost 344 of its 1,007 bytes (docs/benchmarks.md).
     private long epoch;
     private byte[] record;
     private Map<String, byte[]> subscriptions;
