@@ -42,8 +42,20 @@ public final class TopicTrie<T> {
                 c = new ConcurrentHashMap<>(4);
                 children = c;
             }
-            return c.computeIfAbsent(name, n -> new Node<>(this, n));
+            return c.computeIfAbsent(shared(name), n -> new Node<>(this, n));
         }
+    }
+
+    /**
+     * A level as the trie keeps it: "+" and "#" as one shared string each. Levels are cut out of each filter, and most
+     * filters end in a wildcard or two: two strings of their own cost a filter 96 bytes on every node, the
+     * subscriber's and each other node's route table (docs/benchmarks.md, cluster memory).
+     */
+    private static String shared(String level) {
+        if (level.equals(TopicMatch.SINGLE_LEVEL)) {
+            return TopicMatch.SINGLE_LEVEL;
+        }
+        return level.equals(TopicMatch.MULTI_LEVEL) ? TopicMatch.MULTI_LEVEL : level;
     }
 
     /** The node of exactly this topic or filter, created with its parents if missing; writers only. */

@@ -44,25 +44,23 @@ public final class ReplicatedSession {
     /** How many deletions of entries not (yet) here are remembered, so that a late put of one is ignored. */
     private static final int MAX_TOMBSTONES = 1024;
 
+    // Every collection is made at its first element (null until then): the cluster holds a copy of every persistent
+    // session on its owner and each backup, and an idle session's copy has a subscription or two and nothing else;
+    // its five empty collections and a 16-slot subscription table cost 344 of its 1,007 bytes (docs/benchmarks.md).
     private long epoch;
     private byte[] record;
-    private final Map<String, byte[]> subscriptions = new LinkedHashMap<>();
-    private final Set<Integer> inboundQos2 = new HashSet<>();
+    private Map<String, byte[]> subscriptions;
+    private Set<Integer> inboundQos2;
     /** When each inbound QoS 2 message (by packet id) was received, where the publishing node recorded it. */
-    private final Map<Integer, Long> inboundCreated = new java.util.HashMap<>();
-    private final TreeMap<Long, Entry> queue = new TreeMap<>();
-    private final Set<Long> tombstones = new HashSet<>();
+    private Map<Integer, Long> inboundCreated;
+    private TreeMap<Long, Entry> queue;
+    private Set<Long> tombstones;
     /**
      * Per stream of confirmed forwarded messages (another node's link to the one holding the session), the highest
      * id whose message this session's queue took: which of that stream's unconfirmed messages the session has, should
      * its node die before confirming them.
      */
-    private final Map<Long, Long> forwardMarks = new LinkedHashMap<>(4, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
-            return size() > MAX_MARKS;
-        }
-    };
+    private Map<Long, Long> forwardMarks;
 
     private static final class Entry {
         byte[] entry;
@@ -100,41 +98,113 @@ public final class ReplicatedSession {
                 switch (code) {
                     case PUT_RECORD -> record = data;
                     case DELETE -> reset(0); // a new incarnation may follow in the same log
-                    case PUT_SUBSCRIPTION -> subscriptions.put(StoreCodec.subscription(data).filter(), data);
-                    case DELETE_SUBSCRIPTION -> subscriptions.remove(StoreCodec.string(data));
+                    case PUT_SUBSCRIPTION -> subscriptions().put(StoreCodec.subscription(data).filter(), data);
+                    case DELETE_SUBSCRIPTION -> {
+                        if (subscriptions != null) {
+                            subscriptions.remove(StoreCodec.string(data));
+                        }
+                    }
                     case PUT_ENTRY -> {
-                        if (message != null && !tombstones.remove(number)) {
+                        if (message != null && (tombstones == null || !tombstones.remove(number))) {
                             Entry e = new Entry();
                             e.entry = data;
                             e.message = message;
-                            queue.put(number, e);
+                            queue().put(number, e);
                         }
                     }
                     case RELEASE_ENTRY -> {
-                        Entry e = queue.get(number);
+                        Entry e = queue == null ? null : queue.get(number);
                         if (e != null) {
                             e.released = true;
                         }
                     }
                     case DELETE_ENTRY -> {
-                        if (queue.remove(number) == null && tombstones.size() < MAX_TOMBSTONES) {
-                            tombstones.add(number);
+                        if ((queue == null || queue.remove(number) == null)
+                                && (tombstones == null || tombstones.size() < MAX_TOMBSTONES)) {
+                            tombstones().add(number);
                         }
                     }
-                    case PUT_INBOUND_QOS2 -> inboundQos2.add((int) number);
+                    case PUT_INBOUND_QOS2 -> inboundQos2().add((int) number);
                     case DELETE_INBOUND_QOS2 -> {
-                        inboundQos2.remove((int) number);
-                        inboundCreated.remove((int) number);
+                        if (inboundQos2 != null) {
+                            inboundQos2.remove((int) number);
+                        }
+                        if (inboundCreated != null) {
+                            inboundCreated.remove((int) number);
+                        }
                     }
-                    case INBOUND_CREATED -> inboundCreated.put((int) number, stream(data));
-                    case FORWARD_MARK -> forwardMarks.merge(stream(data), number, Math::max);
+                    case INBOUND_CREATED -> inboundCreated().put((int) number, stream(data));
+                    case FORWARD_MARK -> forwardMarks().merge(stream(data), number, Math::max);
                     default -> throw new StoreException("replicated session log: unknown write " + code);
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return record != null || !queue.isEmpty() || !subscriptions.isEmpty() || !inboundQos2.isEmpty();
+        return record != null || !isEmpty(queue) || !isEmpty(subscriptions) || !isEmpty(inboundQos2);
+    }
+
+    private static boolean isEmpty(Map<?, ?> m) {
+        return m == null || m.isEmpty();
+    }
+
+    private static boolean isEmpty(Set<?> s) {
+        return s == null || s.isEmpty();
+    }
+
+    private static int size(Map<?, ?> m) {
+        return m == null ? 0 : m.size();
+    }
+
+    private static int size(Set<?> s) {
+        return s == null ? 0 : s.size();
+    }
+
+    private Map<String, byte[]> subscriptions() {
+        if (subscriptions == null) {
+            subscriptions = new LinkedHashMap<>(2); // most sessions subscribe one or two filters
+        }
+        return subscriptions;
+    }
+
+    private Set<Integer> inboundQos2() {
+        if (inboundQos2 == null) {
+            inboundQos2 = new HashSet<>();
+        }
+        return inboundQos2;
+    }
+
+    private Map<Integer, Long> inboundCreated() {
+        if (inboundCreated == null) {
+            inboundCreated = new java.util.HashMap<>();
+        }
+        return inboundCreated;
+    }
+
+    private TreeMap<Long, Entry> queue() {
+        if (queue == null) {
+            queue = new TreeMap<>();
+        }
+        return queue;
+    }
+
+    private Set<Long> tombstones() {
+        if (tombstones == null) {
+            tombstones = new HashSet<>();
+        }
+        return tombstones;
+    }
+
+    private Map<Long, Long> forwardMarks() {
+        if (forwardMarks == null) {
+            forwardMarks = new LinkedHashMap<>(4, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+                    return size() > MAX_MARKS;
+                }
+            };
+        }
+        return forwardMarks;
     }
 
     /**
@@ -185,17 +255,17 @@ public final class ReplicatedSession {
     private void reset(long newEpoch) {
         epoch = newEpoch;
         record = null;
-        subscriptions.clear();
-        inboundQos2.clear();
-        queue.clear();
-        tombstones.clear();
-        forwardMarks.clear();
-        inboundCreated.clear();
+        subscriptions = null;
+        inboundQos2 = null;
+        queue = null;
+        tombstones = null;
+        forwardMarks = null;
+        inboundCreated = null;
     }
 
     /** Queue entries held. */
     public int queued() {
-        return queue.size();
+        return size(queue);
     }
 
     /** Whether it holds a session (a record was written); a copy without one cannot be adopted. */
@@ -206,20 +276,21 @@ public final class ReplicatedSession {
     /** The session as a node imports it: entries in seq order, messages decoded, PUBREC state kept. */
     public Import toImport(String clientId) {
         SessionRecord r = StoreCodec.session(clientId, record);
-        List<Subscription> subs = new ArrayList<>(subscriptions.size());
-        for (byte[] s : subscriptions.values()) {
+        List<Subscription> subs = new ArrayList<>(size(subscriptions));
+        for (byte[] s : subscriptions == null ? List.<byte[]>of() : subscriptions.values()) {
             subs.add(StoreCodec.subscription(s));
         }
-        List<StoredEntry> entries = new ArrayList<>(queue.size());
-        for (Map.Entry<Long, Entry> e : queue.entrySet()) {
+        List<StoredEntry> entries = new ArrayList<>(size(queue));
+        for (Map.Entry<Long, Entry> e : queue == null ? Map.<Long, Entry>of().entrySet() : queue.entrySet()) {
             QueueEntry qe = StoreCodec.entry(e.getKey(), e.getValue().entry);
             if (e.getValue().released) {
                 qe = qe.asReleased();
             }
             entries.add(new StoredEntry(qe, StoreCodec.message(e.getValue().message)));
         }
-        return new Import(r, subs, new ArrayList<>(inboundQos2), entries, new java.util.HashMap<>(forwardMarks),
-                new java.util.HashMap<>(inboundCreated));
+        return new Import(r, subs, inboundQos2 == null ? new ArrayList<>() : new ArrayList<>(inboundQos2), entries,
+                forwardMarks == null ? new java.util.HashMap<>() : new java.util.HashMap<>(forwardMarks),
+                inboundCreated == null ? new java.util.HashMap<>() : new java.util.HashMap<>(inboundCreated));
     }
 
     // ------------------------------------------------------------------ its own binary form (migration, reads)
@@ -227,34 +298,46 @@ public final class ReplicatedSession {
     public void write(DataOutputStream out) throws IOException {
         out.writeLong(epoch);
         writeBytes(out, record);
-        out.writeInt(subscriptions.size());
-        for (byte[] s : subscriptions.values()) {
-            writeBytes(out, s);
+        out.writeInt(size(subscriptions));
+        if (subscriptions != null) {
+            for (byte[] s : subscriptions.values()) {
+                writeBytes(out, s);
+            }
         }
-        out.writeInt(inboundQos2.size());
-        for (int id : inboundQos2) {
-            out.writeShort(id);
+        out.writeInt(size(inboundQos2));
+        if (inboundQos2 != null) {
+            for (int id : inboundQos2) {
+                out.writeShort(id);
+            }
         }
-        out.writeInt(queue.size());
-        for (Map.Entry<Long, Entry> e : queue.entrySet()) {
-            out.writeLong(e.getKey());
-            writeBytes(out, e.getValue().entry);
-            writeBytes(out, e.getValue().message);
-            out.writeBoolean(e.getValue().released);
+        out.writeInt(size(queue));
+        if (queue != null) {
+            for (Map.Entry<Long, Entry> e : queue.entrySet()) {
+                out.writeLong(e.getKey());
+                writeBytes(out, e.getValue().entry);
+                writeBytes(out, e.getValue().message);
+                out.writeBoolean(e.getValue().released);
+            }
         }
-        out.writeInt(tombstones.size());
-        for (long t : tombstones) {
-            out.writeLong(t);
+        out.writeInt(size(tombstones));
+        if (tombstones != null) {
+            for (long t : tombstones) {
+                out.writeLong(t);
+            }
         }
-        out.writeInt(forwardMarks.size());
-        for (Map.Entry<Long, Long> m : forwardMarks.entrySet()) {
-            out.writeLong(m.getKey());
-            out.writeLong(m.getValue());
+        out.writeInt(size(forwardMarks));
+        if (forwardMarks != null) {
+            for (Map.Entry<Long, Long> m : forwardMarks.entrySet()) {
+                out.writeLong(m.getKey());
+                out.writeLong(m.getValue());
+            }
         }
-        out.writeInt(inboundCreated.size());
-        for (Map.Entry<Integer, Long> m : inboundCreated.entrySet()) {
-            out.writeShort(m.getKey());
-            out.writeLong(m.getValue());
+        out.writeInt(size(inboundCreated));
+        if (inboundCreated != null) {
+            for (Map.Entry<Integer, Long> m : inboundCreated.entrySet()) {
+                out.writeShort(m.getKey());
+                out.writeLong(m.getValue());
+            }
         }
     }
 
@@ -264,10 +347,10 @@ public final class ReplicatedSession {
         s.record = readBytes(in);
         for (int i = in.readInt(); i > 0; i--) {
             byte[] sub = readBytes(in);
-            s.subscriptions.put(StoreCodec.subscription(sub).filter(), sub);
+            s.subscriptions().put(StoreCodec.subscription(sub).filter(), sub);
         }
         for (int i = in.readInt(); i > 0; i--) {
-            s.inboundQos2.add(in.readUnsignedShort());
+            s.inboundQos2().add(in.readUnsignedShort());
         }
         for (int i = in.readInt(); i > 0; i--) {
             long seq = in.readLong();
@@ -275,16 +358,16 @@ public final class ReplicatedSession {
             e.entry = readBytes(in);
             e.message = readBytes(in);
             e.released = in.readBoolean();
-            s.queue.put(seq, e);
+            s.queue().put(seq, e);
         }
         for (int i = in.readInt(); i > 0; i--) {
-            s.tombstones.add(in.readLong());
+            s.tombstones().add(in.readLong());
         }
         for (int i = in.readInt(); i > 0; i--) {
-            s.forwardMarks.put(in.readLong(), in.readLong());
+            s.forwardMarks().put(in.readLong(), in.readLong());
         }
         for (int i = in.readInt(); i > 0; i--) {
-            s.inboundCreated.put(in.readUnsignedShort(), in.readLong());
+            s.inboundCreated().put(in.readUnsignedShort(), in.readLong());
         }
         return s;
     }

@@ -159,4 +159,29 @@ class ReplicatedSessionTest {
         });
         assertThat(copy.queued()).isZero();
     }
+
+    @Test
+    @DisplayName("a copy holding only its record (its collections not made yet) goes through its binary form, as when "
+            + "its partition migrates, and takes the writes that follow")
+    void recordOnlyCopyMigrates() throws IOException {
+        run(w -> w.putSession(record(7, "will/c")));
+        ReplicatedSession migrated = ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(
+                replicas.get("c").toBytes())));
+        ReplicatedSession.Import copy = migrated.toImport("c");
+        assertThat(migrated.hasRecord()).isTrue();
+        assertThat(copy.record().will().topic()).isEqualTo("will/c");
+        assertThat(copy.subscriptions()).isEmpty();
+        assertThat(copy.entries()).isEmpty();
+        assertThat(copy.inboundQos2()).isEmpty();
+        assertThat(copy.forwardMarks()).isEmpty();
+        assertThat(copy.inboundCreated()).isEmpty();
+        replicas.put("c", migrated);
+        run(w -> {
+            w.deleteSubscription(OWNER, "never-subscribed");
+            w.putSubscription(OWNER, new Subscription("a/+", QoS.AT_LEAST_ONCE, false, false, 0, 0));
+        });
+        assertThat(migrated.toImport("c").subscriptions()).extracting(Subscription::filter).containsExactly("a/+");
+        assertThat(ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(migrated.toBytes())))
+                .toImport("c").subscriptions()).extracting(Subscription::filter).containsExactly("a/+");
+    }
 }
