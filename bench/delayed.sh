@@ -2,10 +2,10 @@
 # Delayed publish (issue 15: "released within 100 ms of due time with 10,000 pending"). A broker with
 # delayed_publish true and its default store (RocksDB, storage.durability fsync) gets COUNT QoS 1 PUBLISHes to
 # $delayed/<s>/bench/delayed/<n> from PUBLISHERS clients within 4 s, due FROM_S..TO_S s after the start (half one by
-# one, half in bursts of 10 due in one millisecond; ONE_MS more sent at once to be due in one millisecond); a
+# one, half in bursts of 10 due in one millisecond; ONE_MS of them sent at once to be due in one millisecond); a
 # subscriber on bench/delayed/# records each message's lateness, arrival - due (bench/DelayedLateness.java). Then the
-# restart case: COUNT messages due in 10 s are stored, the broker stops at once and starts again after they are overdue; a
-# persistent session subscribed before counts what it receives. Run it alone on the machine:
+# restart case: COUNT messages due in 10 s are stored, the broker stops at once and starts again after they are
+# overdue; a persistent session subscribed before counts what it receives. Run it alone on the machine:
 #   bench/delayed.sh [COUNT] [FROM_S] [TO_S] [PUBLISHERS] [ONE_MS]
 # EXTRA_CONF, if set, is appended to the broker's configuration (e.g. EXTRA_CONF='max_inflight_messages 1000');
 # JAVA_OPTS goes to the broker's JVM (e.g. JAVA_OPTS='-Xlog:gc:file=/tmp/gc.log').
@@ -20,7 +20,8 @@ JAR="$DIR/ternmq-broker/target/ternmq.jar"
 if [ ! -f "$JAR" ]; then
   (cd "$DIR" && ./mvnw -o -q -DskipTests package -pl ternmq-codec,ternmq-extension-api,ternmq-broker)
 fi
-PAHO=$(find ~/.m2/repository/org/eclipse/paho/org.eclipse.paho.client.mqttv3 -name 'org.eclipse.paho.client.mqttv3-*.jar' | sort | head -1)
+PAHO=$(find ~/.m2/repository/org/eclipse/paho/org.eclipse.paho.client.mqttv3 \
+  -name 'org.eclipse.paho.client.mqttv3-*.jar' | sort | head -1)
 W=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$W/ternmq.conf" <<EOF
@@ -61,10 +62,12 @@ machine() {
 }
 machine
 start
-echo "broker up (port $PORT); $COUNT delayed messages due $FROM_S..$TO_S s ($ONE_MS of them in one ms), $PUBLISHERS publishers"
+echo "broker up (port $PORT); $COUNT delayed messages due $FROM_S..$TO_S s ($ONE_MS of them in one ms)," \
+  "$PUBLISHERS publishers"
 run live "tcp://127.0.0.1:$PORT" "$COUNT" "$FROM_S" "$TO_S" "$PUBLISHERS" "$ONE_MS"
 
-echo "restart: $COUNT messages due in 10 s stored, the broker stopped at once and started again 11 s after the last was stored"
+echo "restart: $COUNT messages due in 10 s stored, the broker stopped at once and started again 11 s after the" \
+  "last was stored"
 run subscribe "tcp://127.0.0.1:$PORT"
 run fill "tcp://127.0.0.1:$PORT" "$COUNT" 10
 t_fill=$(date +%s%N)  # every message was stored by now: all are overdue 10 s later
