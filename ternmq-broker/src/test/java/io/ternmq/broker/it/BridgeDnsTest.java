@@ -3,17 +3,16 @@ package io.ternmq.broker.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.ternmq.broker.testing.BrokerProcess;
+import io.ternmq.broker.testing.Closing;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.TestBroker;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Issue 15 §2, "DNS is re-resolved on each reconnect": a bridge process whose remote broker's name resolves through a
@@ -23,19 +22,8 @@ import java.util.List;
  */
 class BridgeDnsTest {
     private static final String NAME = "bridge-remote.test";
-    private final List<AutoCloseable> closing = new ArrayList<>();
-
-    @AfterEach
-    void close() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(T c) {
-        closing.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Closing closing = new Closing();
 
     /** Points {@link #NAME} at {@code address}, replacing the file whole (a reader never sees half of it). */
     private static void resolveTo(Path hosts, String address) throws Exception {
@@ -58,21 +46,21 @@ class BridgeDnsTest {
             + "broker at the new address")
     void nameIsResolvedAgainOnReconnect() throws Exception {
         TestBroker first = TestBroker.start();
-        closing(() -> {
+        closing.add(() -> {
             if (firstOpen) {
                 first.close();
             }
         });
         int port = first.port();
         // the second remote on the same port at another loopback address: only a new lookup can lead there
-        TestBroker second = closing(TestBroker.start(c -> c.clearListeners().listener("127.0.0.2", port)));
-        Paho5Client atFirst = closing(Paho5Client.connect(first, "reader-first"));
+        TestBroker second = closing.add(TestBroker.start(c -> c.clearListeners().listener("127.0.0.2", port)));
+        Paho5Client atFirst = closing.add(Paho5Client.connect(first, "reader-first"));
         atFirst.subscribe("up/#", 1);
-        Paho5Client atSecond = closing(Paho5Client.connect("tcp://127.0.0.2:" + port, "reader-second",
+        Paho5Client atSecond = closing.add(Paho5Client.connect("tcp://127.0.0.2:" + port, "reader-second",
                 Paho5Client.options(true)));
         atSecond.subscribe("up/#", 1);
 
-        BrokerProcess bridging = closing(BrokerProcess.prepare());
+        BrokerProcess bridging = closing.add(BrokerProcess.prepare());
         Path hosts = bridging.workDir().resolve("hosts");
         resolveTo(hosts, "127.0.0.1");
         Files.writeString(bridging.workDir().resolve("ternmq.conf"), String.join("\n",

@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.ternmq.broker.config.BridgeSettings;
 import io.ternmq.broker.config.ConfigFileParser;
 import io.ternmq.broker.testing.BrokerProcess;
+import io.ternmq.broker.testing.Closing;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.TestBroker;
 import io.ternmq.codec.Connack;
@@ -23,9 +24,9 @@ import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,23 +46,12 @@ import java.util.List;
  * exactly once for QoS 2 messages the remote resends after a reconnect or a restart.
  */
 class BridgeFaultTest {
-    private final List<AutoCloseable> closing = new ArrayList<>();
-
-    @AfterEach
-    void close() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(T c) {
-        closing.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Closing closing = new Closing();
 
     private TestBroker ternWithBridge(String... lines) {
         List<BridgeSettings> b = ConfigFileParser.parse("bridge.conf", List.of(lines)).build().bridges();
-        return closing(TestBroker.start(c -> c.bridges(b)));
+        return closing.add(TestBroker.start(c -> c.bridges(b)));
     }
 
     /** One connection of the bridge to the scripted remote, MQTT 3.1.1 unless told otherwise. */
@@ -141,7 +131,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("no PUBACK for bridge_ack_timeout: the bridge reconnects and resends what was in flight with DUP")
     void ackTimeoutReconnectsAndResendsWithDup() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -150,7 +140,7 @@ class BridgeFaultTest {
                 "restart_timeout 1",
                 "bridge_ack_timeout 2",
                 "topic up/# out 1");
-        RemoteSide first = closing(next(remote));
+        RemoteSide first = closing.add(next(remote));
         Connect connect = first.accept();
         assertThat(connect.clientId()).isEqualTo("edge");
         assertThat(connect.bridge()).as("try_private sets the bridge bit at 3.1.1").isTrue();
@@ -164,7 +154,7 @@ class BridgeFaultTest {
         assertThat(withheld.dup()).isFalse();
         // no PUBACK: after bridge_ack_timeout the bridge gives this connection up and comes back
         long t0 = System.nanoTime();
-        RemoteSide second = closing(next(remote));
+        RemoteSide second = closing.add(next(remote));
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
         second.accept();
         Publish resent = second.nextPublish();
@@ -179,7 +169,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("bridge_publish_rate: a backlog drains completely, in order, no faster than the rate")
     void publishRateBoundsTheDrain() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -197,7 +187,7 @@ class BridgeFaultTest {
                 pub.publish("up/x", Integer.toString(i), 1, false);
             }
         }
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         long t0 = System.nanoTime();
         side.accept();
         for (int i = 0; i < n; i++) {
@@ -212,7 +202,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("no client may connect with a bridge's local_clientid (3.1.1: 0x02, MQTT 5: 0x85)")
     void bridgeSessionIdIsReserved() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
                 "local_clientid bridge-session",
@@ -232,9 +222,9 @@ class BridgeFaultTest {
     @Test
     @DisplayName("local_username: the bridge publishes and subscribes here under that user's ACL (a broker process)")
     void localUsernameAclApplies() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
-        BrokerProcess tern = closing(BrokerProcess.prepare());
+        BrokerProcess tern = closing.add(BrokerProcess.prepare());
         java.nio.file.Files.writeString(tern.workDir().resolve("acl"), String.join("\n",
                 "topic read cmd/#", // anonymous clients: the test's subscriber
                 "user bridge",
@@ -252,7 +242,7 @@ class BridgeFaultTest {
                 "topic cmd/# in 1",
                 ""));
         tern.start("-c", "ternmq.conf");
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.accept();
         MqttPacket subscribe = side.read();
         assertThat(subscribe).isInstanceOf(io.ternmq.codec.Subscribe.class);
@@ -282,7 +272,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("an MQTT 5 remote with Maximum QoS 1 gets QoS 2 messages at QoS 1; its PUBACK completes them")
     void remoteMaximumQosIsRespected() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -290,7 +280,7 @@ class BridgeFaultTest {
                 "bridge_protocol_version mqttv50",
                 "notifications false",
                 "topic up/# out 2");
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.version = MqttVersion.MQTT_5;
         Connect connect = (Connect) side.read();
         assertThat(connect.version()).isEqualTo(MqttVersion.MQTT_5);
@@ -315,7 +305,7 @@ class BridgeFaultTest {
      * then on the remote may send.
      */
     private RemoteSide acceptSubscribed(ServerSocket remote, boolean sessionPresent) throws Exception {
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         assertThat(side.read()).isInstanceOf(Connect.class);
         side.send(new Connack(sessionPresent, 0));
         MqttPacket p = side.read();
@@ -360,7 +350,7 @@ class BridgeFaultTest {
     @DisplayName("a QoS 2 PUBLISH the remote resends (DUP, same id) after a reconnect is delivered here once "
             + "[MQTT-4.3.3-2]")
     void qos2ResentAfterReconnectIsDeliveredOnce() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithInboundQos2(remote);
         RemoteSide first = acceptSubscribed(remote, false);
@@ -382,7 +372,7 @@ class BridgeFaultTest {
     @DisplayName("CONNACK without Session Present: the bridge discards the remote's QoS 2 ids, a reused id is a new "
             + "message [MQTT-3.2.2-5]")
     void sessionNotPresentDiscardsQos2Ids() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithInboundQos2(remote);
         RemoteSide first = acceptSubscribed(remote, false);
@@ -400,7 +390,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("the remote's unreleased QoS 2 ids survive a TernMQ restart: the resend is not delivered again")
     void qos2IdsSurviveRestart() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithInboundQos2(remote);
         RemoteSide first = acceptSubscribed(remote, false);
@@ -425,7 +415,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("an MQTT 5 remote's Receive Maximum caps bridge_max_inflight: 2 in flight, the next once one is acked")
     void remoteReceiveMaximumCapsTheWindow() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -434,7 +424,7 @@ class BridgeFaultTest {
                 "notifications false",
                 "bridge_max_inflight 100",
                 "topic up/# out 1");
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.version = MqttVersion.MQTT_5;
         assertThat(side.read()).isInstanceOf(Connect.class);
         side.send(new Connack(false, 0, io.ternmq.codec.MqttProperties.builder()
@@ -467,7 +457,7 @@ class BridgeFaultTest {
     @DisplayName("bridge_queue_overflow refuse_new: with the remote away, the oldest 3 are kept and the rest counted "
             + "as drops")
     void refuseNewKeepsTheOldest() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -487,7 +477,7 @@ class BridgeFaultTest {
         }
         await("2 drops counted").atMost(Duration.ofSeconds(30)).until(() ->
                 tern.broker().metrics().bridgeQueueDrops.sum() == 2);
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.accept();
         for (int i = 0; i < 3; i++) {
             Publish p = side.nextPublish();
@@ -504,7 +494,7 @@ class BridgeFaultTest {
     @DisplayName("keepalive_interval: the bridge sends PINGREQ; a remote silent for 2 intervals is left and "
             + "connected to again")
     void keepAliveAndSilentRemote() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -513,7 +503,7 @@ class BridgeFaultTest {
                 "keepalive_interval 5",
                 "restart_timeout 1",
                 "topic up/# out 1");
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         Connect connect = side.accept();
         assertThat(connect.keepAliveSeconds()).isEqualTo(5);
         MqttPacket p = side.read();
@@ -525,7 +515,7 @@ class BridgeFaultTest {
         // no PINGRESP, nothing at all: the bridge closes after 10 s without a byte from the remote
         assertThatThrownBy(side::read).isInstanceOf(java.io.EOFException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(8));
-        RemoteSide again = closing(next(remote));
+        RemoteSide again = closing.add(next(remote));
         assertThat(again.accept().clientId()).isEqualTo("edge");
     }
 
@@ -533,7 +523,7 @@ class BridgeFaultTest {
     @DisplayName("keepalive_interval: a remote that only receives (QoS 0 going out without a pause) is asked with "
             + "PINGREQ once nothing came from it for an interval, and its PINGRESP keeps the bridge connected")
     void remoteThatOnlyReceivesIsPinged() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         TestBroker tern = ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -542,7 +532,7 @@ class BridgeFaultTest {
                 "keepalive_interval 5",
                 "restart_timeout 1",
                 "topic up/# out 0");
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.accept();
         MqttPacket sub = side.read();
         side.send(new io.ternmq.codec.Suback(((io.ternmq.codec.Subscribe) sub).packetId(), List.of(0),
@@ -603,9 +593,9 @@ class BridgeFaultTest {
         await("queued").atMost(Duration.ofSeconds(30)).until(() ->
                 tern.broker().service().session("local.edge").toCompletableFuture().join().queued() == 1);
         tern.restart();
-        ServerSocket remote = closing(new ServerSocket(port, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(port, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.accept();
         await("bridge session subscribed again").atMost(Duration.ofSeconds(30)).until(() ->
                 tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
@@ -626,7 +616,7 @@ class BridgeFaultTest {
     @DisplayName("cleansession true and bridge_max_packet_size at MQTT 5: Session Expiry 0 and the Maximum Packet "
             + "Size announced; a larger PUBLISH from the remote ends the connection")
     void cleanSessionAndMaximumPacketSizeAtMqtt5() throws Exception {
-        ServerSocket remote = closing(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
         remote.setSoTimeout(60_000);
         ternWithBridge("connection scripted",
                 "address 127.0.0.1:" + remote.getLocalPort(),
@@ -637,7 +627,7 @@ class BridgeFaultTest {
                 "restart_timeout 1",
                 "bridge_max_packet_size 1000",
                 "topic down/# in 1");
-        RemoteSide side = closing(next(remote));
+        RemoteSide side = closing.add(next(remote));
         side.version = MqttVersion.MQTT_5;
         Connect connect = (Connect) side.read();
         assertThat(connect.cleanStart()).isTrue();
@@ -650,7 +640,7 @@ class BridgeFaultTest {
         side.send(new Publish("down/big", io.ternmq.codec.QoS.AT_LEAST_ONCE, false, false, 5, new byte[2000],
                 io.ternmq.codec.MqttProperties.EMPTY));
         // the bridge gives the connection up (MQTT 5: DISCONNECT 0x95 first, or just the close) and comes back
-        RemoteSide again = closing(next(remote));
+        RemoteSide again = closing.add(next(remote));
         again.version = MqttVersion.MQTT_5;
         assertThat(((Connect) again.read()).clientId()).isEqualTo("edge");
     }

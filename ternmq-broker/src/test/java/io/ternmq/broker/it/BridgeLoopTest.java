@@ -5,13 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.ternmq.broker.config.BridgeSettings;
 import io.ternmq.broker.config.ConfigFileParser;
+import io.ternmq.broker.testing.Closing;
 import io.ternmq.broker.testing.MosquittoProcess;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.TestBroker;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -30,14 +31,8 @@ import java.util.List;
  * message once on each broker, the pair of bridges recognised from the remote's bridge notifications.
  */
 class BridgeLoopTest {
-    private final List<AutoCloseable> closing = new ArrayList<>();
-
-    @AfterEach
-    void close() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closing closing = new Closing();
 
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -5,15 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import io.ternmq.broker.config.BridgeSettings;
 import io.ternmq.broker.config.ConfigFileParser;
+import io.ternmq.broker.testing.Closing;
 import io.ternmq.broker.testing.MosquittoProcess;
 import io.ternmq.broker.testing.Paho5Client;
 import io.ternmq.broker.testing.PahoClient;
 import io.ternmq.broker.testing.TestBroker;
 import io.ternmq.broker.testing.TestPki;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,23 +36,12 @@ class BridgeMosquittoTest {
     @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     Path tmp;
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final Closing closing = new Closing();
 
     @BeforeAll
     static void requireMosquitto() {
         MosquittoProcess.requireInstalled();
-    }
-
-    @AfterEach
-    void close() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(T c) {
-        closing.add(c);
-        return c;
     }
 
     private static List<BridgeSettings> bridges(String... lines) {
@@ -60,7 +50,7 @@ class BridgeMosquittoTest {
 
     private TestBroker ternWithBridge(String... lines) {
         List<BridgeSettings> b = bridges(lines);
-        return closing(TestBroker.start(c -> c.bridges(b)));
+        return closing.add(TestBroker.start(c -> c.bridges(b)));
     }
 
     /** Waits until the bridge's retained state on this broker says connected (its subscriptions are made then). */
@@ -79,7 +69,7 @@ class BridgeMosquittoTest {
     @ValueSource(strings = {"mqttv311", "mqttv50"})
     @DisplayName("TernMQ -> Mosquitto: out/in/both with prefixes, QoS 0/1/2, retained")
     void ternMqBridgesToMosquitto(String protocol) throws Exception {
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp));
         TestBroker tern = ternWithBridge("connection m",
                 "address 127.0.0.1:" + mosquitto.port(),
                 "bridge_protocol_version " + protocol,
@@ -147,14 +137,14 @@ class BridgeMosquittoTest {
     @DisplayName("Mosquitto -> TernMQ: try_private at 3.1.1 and 3.1 (CONNECT level 0x84, 0x83) and MQTT 5; nothing "
             + "echoes back")
     void mosquittoBridgesToTernMq(String protocolLines) {
-        TestBroker tern = closing(TestBroker.start());
+        TestBroker tern = closing.add(TestBroker.start());
         List<String> conf = new ArrayList<>(List.of("connection tern",
                 "address 127.0.0.1:" + tern.port(),
                 "remote_clientid mosq-bridge",
                 "topic # both 1",
                 "restart_timeout 1"));
         conf.addAll(List.of(protocolLines.split("\n")));
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, conf.toArray(String[]::new)));
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp, conf.toArray(String[]::new)));
         awaitBridgeState(tern.uri(), "$SYS/broker/connection/mosq-bridge/state", "1");
 
         try (Paho5Client onTern = Paho5Client.connect(tern, "tern-client");
@@ -192,7 +182,7 @@ class BridgeMosquittoTest {
     @Test
     @DisplayName("Mosquitto stopped, 10,000 QoS 1 published, TernMQ restarted, Mosquitto started: all arrive in order")
     void backlogSurvivesRestartAndArrivesInOrder() throws Exception {
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "persistence true",
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp, "persistence true",
                 "persistence_location " + tmp + "/", "max_queued_messages 0", "max_inflight_messages 0"));
         TestBroker tern = ternWithBridge("connection m",
                 "address 127.0.0.1:" + mosquitto.port(),
@@ -249,7 +239,7 @@ class BridgeMosquittoTest {
     @Test
     @DisplayName("bridge_max_queued_messages 1000 with the remote down: 10,000 published, exactly 9,000 counted drops")
     void boundedQueueCountsDrops() throws Exception {
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "persistence true",
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp, "persistence true",
                 "persistence_location " + tmp + "/", "max_queued_messages 0", "max_inflight_messages 0"));
         try (PahoClient sub = PahoClient.connect(mosquitto.uri(), "mosq-sub", false)) {
             sub.subscribe("load/#", 1);
@@ -294,7 +284,7 @@ class BridgeMosquittoTest {
         TestPki pki = TestPki.create(tmp);
         TestPki.Issued server = pki.server("mosquitto");
         TestPki.Issued client = pki.client("bridge");
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp,
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp,
                 "cafile " + pki.ca.certFile(), "certfile " + server.certFile(), "keyfile " + server.keyFile(),
                 "require_certificate true"));
         TestBroker tern = ternWithBridge("connection secure",
@@ -341,7 +331,7 @@ class BridgeMosquittoTest {
     @DisplayName("retained messages and retained deletes made while Mosquitto is away reach it on reconnect; "
             + "bridge_outgoing_retain false forwards without the retain flag")
     void retainedChangesQueuedWhileRemoteAway() throws Exception {
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "persistence true",
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp, "persistence true",
                 "persistence_location " + tmp + "/"));
         TestBroker tern = ternWithBridge("connection m",
                 "address 127.0.0.1:" + mosquitto.port(),
@@ -390,7 +380,7 @@ class BridgeMosquittoTest {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             refusing = s.getLocalPort(); // closed again: nothing listens there
         }
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp));
         TestBroker tern = ternWithBridge("connection m",
                 "addresses 127.0.0.1:" + refusing + " 127.0.0.1:" + mosquitto.port(),
                 "remote_clientid tern-edge",
@@ -417,7 +407,7 @@ class BridgeMosquittoTest {
         log.start();
         logger.addAppender(log);
         try {
-            MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+            MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp));
             ternWithBridge("connection first",
                     "address 127.0.0.1:" + mosquitto.port(),
                     "remote_clientid shared-id",
@@ -451,13 +441,13 @@ class BridgeMosquittoTest {
                 new ch.qos.logback.core.read.ListAppender<>();
         refusals.start();
         logger.addAppender(refusals);
-        closing(() -> logger.detachAppender(refusals));
+        closing.add(() -> logger.detachAppender(refusals));
         Path passwords = tmp.resolve("passwords");
         Process p = new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwords.toString(), "edge", "s3cret")
                 .redirectErrorStream(true).start();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isZero();
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp, "password_file " + passwords,
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp, "password_file " + passwords,
                 "per_listener_settings false"));
         // MosquittoProcess allows anonymous clients; the password file still refuses a wrong password
         TestBroker tern = ternWithBridge("connection good",
@@ -488,12 +478,12 @@ class BridgeMosquittoTest {
             + "the second for the main one once it answers; with it, it stays until the second ends, then the third")
     void roundRobin(boolean roundRobin) throws Exception {
         // each in a directory of its own: its log tells whether the bridge came
-        MosquittoProcess main = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+        MosquittoProcess main = closing.add(MosquittoProcess.start(java.nio.file.Files.createDirectories(
                 tmp.resolve("main"))));
         main.stop(); // down at first: the bridge goes on to the second
-        MosquittoProcess second = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+        MosquittoProcess second = closing.add(MosquittoProcess.start(java.nio.file.Files.createDirectories(
                 tmp.resolve("second"))));
-        MosquittoProcess third = closing(MosquittoProcess.start(java.nio.file.Files.createDirectories(
+        MosquittoProcess third = closing.add(MosquittoProcess.start(java.nio.file.Files.createDirectories(
                 tmp.resolve("third"))));
         ternWithBridge("connection m",
                 "addresses 127.0.0.1:" + main.port() + " 127.0.0.1:" + second.port() + " 127.0.0.1:" + third.port(),
@@ -519,7 +509,7 @@ class BridgeMosquittoTest {
     @DisplayName("notification_topic: the state, retained 1 or 0, on that topic here and on Mosquitto; 0 there when "
             + "TernMQ stops")
     void customNotificationTopic() {
-        MosquittoProcess mosquitto = closing(MosquittoProcess.start(tmp));
+        MosquittoProcess mosquitto = closing.add(MosquittoProcess.start(tmp));
         TestBroker tern = ternWithBridge("connection m",
                 "address 127.0.0.1:" + mosquitto.port(),
                 "remote_clientid tern-edge",
