@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -79,12 +80,11 @@ public final class Router {
     /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
     private final LocalRoutes routes;
     /**
-     * Adopted sessions with copies waiting for their messages' QoS 2 packet ids to be durable ({@link #deliver}), and
-     * how many: later copies for them wait as well, or one published after the dead node's routes went would overtake
-     * those. Empty but for the seconds after a node's death.
+     * QoS 2 publishes whose copies for a dead node (orphans, given to the sessions adopted here) or for adopted sessions
+     * wait for their packet id to be durable ({@link #deliver}) and have not gone yet: while any has not, a later
+     * copy for an adopted session waits as well, or it would overtake them. Zero but for the seconds after a death.
      */
-    private final java.util.concurrent.ConcurrentHashMap<DeliveryTarget, Integer> deferred =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicInteger awaitingPacketIds = new AtomicInteger();
     /** In a cluster, where clients' retained changes go instead of this node's index; null on a single node. */
     private volatile RetainedReplication replication;
     /** In a cluster, what tells a resent QoS 2 message's targets apart; null on a single node. */
@@ -319,6 +319,7 @@ public final class Router {
         // a QoS 2 copy for a dead node whose routes are kept: it reaches the sessions adopted here as an orphan once
         // the packet id is durable, so this message's copies for adopted sessions wait as long (see below)
         boolean orphaning = false;
+        boolean awaiting = false;
         for (int i = 0; i < targets.size; i++) {
             // every node a QoS 1/2 copy goes to, known before any is sent (see NodeCopies)
             if (targets.targets[i].isNode() && message.qos() != QoS.AT_MOST_ONCE
@@ -358,7 +359,7 @@ public final class Router {
                     tx.deliver(queue, d);
                 }
             } else if (qos != QoS.AT_MOST_ONCE && queue != null && storeInbound && target.isAdopted()
-                    && (orphaning || (!deferred.isEmpty() && deferred.containsKey(target)))) {
+                    && (orphaning || awaitingPacketIds.get() > 0)) {
                 // this publisher's earlier messages, published before the session was routed here, may still be on
                 // their way to it as orphans (given after their packet id is durable): this one follows them
                 if (completion == null) {
@@ -368,14 +369,13 @@ public final class Router {
                 }
                 completion.expect(); // the publisher waits for it
                 PublishCompletion held = completion;
-                deferred.merge(target, 1, Integer::sum);
+                awaiting = true;
                 afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
                 afterInbound.add(() -> {
                     PublishTransaction alone = new PublishTransaction(message, limits);
                     alone.deliver(queue, d);
                     alone.whenStored(refused -> held.run());
                     store.submit(alone);
-                    deferred.computeIfPresent(target, (t, n) -> n == 1 ? null : n - 1); // submitted: in order
                 });
             } else if (qos != QoS.AT_MOST_ONCE && queue != null) {
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;
@@ -402,6 +402,7 @@ public final class Router {
             if (storeInbound) {
                 afterInbound = afterInbound == null ? new ArrayList<>(departed.size()) : afterInbound;
                 afterInbound.addAll(departed);
+                awaiting = true;
             } else {
                 departed.forEach(Runnable::run);
             }
@@ -461,9 +462,16 @@ public final class Router {
             EventExecutor loop = origin == null ? null : origin.loop();
             PublishCallback then = callback;
             List<Runnable> toNodes = afterInbound;
+            boolean counted = awaiting;
+            if (counted) {
+                awaitingPacketIds.incrementAndGet();
+            }
             tx.whenStored(refused -> {
                 if (toNodes != null) {
                     toNodes.forEach(Runnable::run);
+                }
+                if (counted) {
+                    awaitingPacketIds.decrementAndGet(); // what it gave adopted sessions is submitted: in order
                 }
                 if (then == null) {
                     return;

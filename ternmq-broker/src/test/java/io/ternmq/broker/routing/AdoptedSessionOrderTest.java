@@ -100,6 +100,35 @@ class AdoptedSessionOrderTest {
                 .containsExactly("first", "second", "third", "fourth");
     }
 
+    @Test
+    @DisplayName("a QoS 2 message routed to an adopted session after the dead node's routes went follows the "
+            + "publisher's earlier message that still goes to it as an orphan")
+    void routedAfterRoutesWentFollowsOrphan() {
+        store.mirrorTo(new StoreMirror() {
+            @Override
+            public Copy copy(Map<String, byte[]> logs) {
+                return applied -> unconfirmed.add(applied);
+            }
+        });
+        Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
+                new MemoryRetainedStore(), store, limits, -1, -1, new BrokerMetrics());
+        Adopted session = new Adopted(new StoredQueue(store, "sub", 1, recording));
+        DeadNode dead = new DeadNode(router, session);
+        StoredQueue publisher = new StoredQueue(store, "pub", 1, recording);
+        router.subscribe(dead, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
+
+        router.publish(qos2("first", 1), new Router.Origin(publisher, 1, null), (matched, quota) -> { });
+        router.unsubscribe(dead, "t");
+        router.subscribe(session, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
+        router.publish(qos2("second", 2), new Router.Origin(publisher, 2, null), (matched, quota) -> { });
+        while (!unconfirmed.isEmpty()) {
+            unconfirmed.poll().run();
+        }
+
+        assertThat(dead.orphaned).containsExactly("first");
+        assertThat(stored).containsExactly("first", "second");
+    }
+
     /** A session of this node adopted from the dead node. */
     record Adopted(StoredQueue storedQueue) implements DeliveryTarget {
         @Override
