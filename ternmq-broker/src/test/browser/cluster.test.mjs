@@ -1,7 +1,8 @@
 // The dashboard of a two-node cluster, opened on node A: the Nodes page lists both members, answered; Clients shows
 // the node holding a client connected to node B, and Kick on its page reaches it there (mqtt.js: reason 152); Topics,
 // Slow subscribers and Alarms show what is on node B (a filter subscribed there, an offline session queueing there,
-// its connections alarm: max_connections is 2 on each node), each row naming its node.
+// its connections alarm: max_connections is 2 on each node), each row naming its node; Topic metrics counts a publish
+// on node B for a filter registered on node A, and a trace started on node A shows node B's client's events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -128,6 +129,61 @@ test('Topics, Slow subscribers and Alarms on node A show node B\'s rows, each na
   assert.equal(await page.locator('[data-testid=alarms-table] tr[data-alarm=connections]').count(), 1, 'node A has no connections alarm');
   await screenshot(page, 'alarms-cluster');
   for (const d of devices) await d.endAsync(true).catch(() => {});
+  checks.assertClean();
+  await context.close();
+});
+
+test('Topic metrics and Trace on node A show node B\'s figures and events, each naming node B', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const checks = guard(page);
+  await logIn(page, a, 'ops');
+  await page.getByTestId('nav-nodes').click();
+  const other = page.locator('[data-testid=nodes-table] tr[data-self=false]');
+  await other.waitFor();
+  const nodeB = await other.getAttribute('data-node');
+
+  // a filter registered on node A is counted on node B
+  await page.getByTestId('nav-topic-metrics').click();
+  await page.getByTestId('topic-metric-filter').fill('cluster/metric/+');
+  await page.getByTestId('topic-metric-register').click();
+  const metric = page.locator('[data-testid=topic-metrics-table] tr[data-filter="cluster/metric/+"]');
+  await until('node B counts the filter', async () =>
+    (await metric.getByTestId('topic-metric-nodes').getAttribute('data-value')).includes(`${nodeB}=0/0`));
+
+  // a trace started on node A of a client that connects to node B
+  await page.getByTestId('nav-trace').click();
+  await page.getByTestId('trace-kind').selectOption('clientId');
+  await page.getByTestId('trace-value').fill('traced-on-b');
+  await page.getByTestId('trace-seconds').fill('120');
+  await page.getByTestId('trace-start').click();
+  await page.waitForURL(/#\/trace\/[^/]+$/);
+  await until('the live view connected', async () => (await page.getByTestId('trace-live-state').getAttribute('data-state')) === 'open');
+  const id = decodeURIComponent(page.url().split('#/trace/')[1]);
+  // node B keeps the trace before the client connects (its own API lists it)
+  await until('node B keeps the trace', async () => {
+    const r = await fetch(`${b.url}/api/v1/traces`, { headers: { authorization: `Basic ${Buffer.from('ops:secret').toString('base64')}` } });
+    return (await r.json()).traces.some(t => t.id === id);
+  });
+  const device = await mqtt.connectAsync(b.mqttUrl, { clientId: 'traced-on-b', protocolVersion: 5, reconnectPeriod: 0 });
+  clients.push(device);
+  await device.publishAsync('cluster/metric/x', 'from B', { qos: 1 });
+  const publish = page.locator('[data-testid=trace-event][data-type=publish_in][data-topic="cluster/metric/x"]');
+  await publish.waitFor();
+  assert.equal(await publish.getByTestId('trace-event-node').getAttribute('data-value'), nodeB);
+  const connect = page.locator('[data-testid=trace-event][data-type=connect]');
+  await connect.waitFor();
+  assert.equal(await connect.getAttribute('data-node'), nodeB);
+  const listed = page.locator(`[data-testid=traces-table] tr[data-trace="${id}"]`);
+  await until('the traces list counts node B\'s events', async () =>
+    (await listed.getByTestId('trace-nodes').getAttribute('data-value')).includes(`${nodeB}=2`));
+  await screenshot(page, 'trace-cluster');
+
+  await page.getByTestId('nav-topic-metrics').click();
+  await until('node A shows node B\'s count', async () =>
+    (await metric.getByTestId('topic-metric-nodes').getAttribute('data-value')).includes(`${nodeB}=1/0`)
+      && (await metric.getByTestId('topic-metric-messages-in').getAttribute('data-value')) === '1');
+  await screenshot(page, 'topic-metrics-cluster');
   checks.assertClean();
   await context.close();
 });

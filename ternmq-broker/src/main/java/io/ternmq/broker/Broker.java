@@ -174,7 +174,7 @@ public final class Broker implements AutoCloseable {
                 if (broker.listings == null) {
                     broker.listings = broker.listings(config);
                 }
-                broker.listings.clusterStarted(broker.cluster.queries());
+                broker.listings.clusterStarted(broker.cluster.queries(), broker.cluster.sharedSets());
             }
             // before the first listener opens: the chains are fixed from then on
             broker.extensions.start(broker.service);

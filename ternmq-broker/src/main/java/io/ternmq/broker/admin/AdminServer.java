@@ -103,8 +103,9 @@ public final class AdminServer implements AutoCloseable {
         routes.addAll(List.of(new TopicsRoute(hooks.listings()), new ReloadRoute(hooks.reload(), loop),
                 new AlarmsRoute(hooks.listings()), new LogoutRoute(logins, tls != null),
                 new SlowSubscribersRoute(hooks.listings()),
-                new SysTreeRoute(service, counters), new TopicMetricsRoute(service.topicMetrics()),
-                TracesRoute.collection(service.traces(), loop), TracesRoute.one(service.traces(), loop)));
+                new SysTreeRoute(service, counters), new TopicMetricsRoute(hooks.listings()),
+                TracesRoute.collection(hooks.listings(), service.traces(), loop),
+                TracesRoute.one(hooks.listings(), service.traces(), loop)));
         // the dashboard (docs/operations.md): its files, and the 1 s samples its plots show, taken on this loop
         MetricsHistory history = new MetricsHistory(counters);
         loop.scheduleAtFixedRate(() -> history.sample(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);

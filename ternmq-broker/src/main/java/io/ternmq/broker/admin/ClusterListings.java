@@ -1,6 +1,7 @@
 package io.ternmq.broker.admin;
 
 import io.ternmq.broker.cluster.NodeQueries;
+import io.ternmq.broker.cluster.SharedSets;
 import io.ternmq.broker.message.Subscription;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.metrics.BuildInfo;
@@ -68,6 +69,7 @@ public final class ClusterListings {
     private final BrokerService service;
     private final BrokerMetrics metrics;
     private final NodeOperations operations;
+    private final ClusterRegistrations registrations;
     private final String nodeId;
     private final Supplier<List<String>> mqttAddresses;
     private final Supplier<String> adminAddress;
@@ -90,14 +92,19 @@ public final class ClusterListings {
                            Supplier<List<String>> mqttAddresses, Supplier<String> adminAddress, int maxConnections) {
         this.service = service;
         this.metrics = metrics;
-        this.operations = new NodeOperations(service, new Alarms(metrics, maxConnections));
+        this.operations = new NodeOperations(service, new Alarms(metrics, maxConnections), nodeId);
+        this.registrations = new ClusterRegistrations(service.topicMetrics(), service.traces());
         this.nodeId = nodeId;
         this.mqttAddresses = mqttAddresses;
         this.adminAddress = adminAddress;
     }
 
-    /** The cluster has started: this node answers the others from now on, and the listings ask every node. */
-    public void clusterStarted(NodeQueries queries) {
+    /**
+     * The cluster has started: this node answers the others from now on, the listings ask every node, and this node
+     * keeps the cluster's topic-metric registrations and traces ({@code shared}; read now, so not on an event loop).
+     */
+    public void clusterStarted(NodeQueries queries, SharedSets shared) {
+        registrations.clusterStarted(shared);
         queries.serve("node", arg -> CompletableFuture.completedFuture(report()));
         queries.serve("status", arg -> CompletableFuture.completedFuture(status()));
         queries.serve("stats", arg -> CompletableFuture.completedFuture(stats()));
@@ -138,13 +145,18 @@ public final class ClusterListings {
         return operations;
     }
 
+    /** Topic-metric registrations and traces, made on every node. */
+    ClusterRegistrations registrations() {
+        return registrations;
+    }
+
     /** The admin listener is up: the listings' answers are merged and written on its loop. */
     void answerOn(Executor loop) {
         this.adminLoop = loop;
     }
 
     /** The stage, continued on the admin loop: the answers of this node's sessions complete on MQTT event loops. */
-    private <T> CompletionStage<T> onAdminLoop(CompletionStage<T> stage) {
+    <T> CompletionStage<T> onAdminLoop(CompletionStage<T> stage) {
         Executor loop = adminLoop;
         return loop == null ? stage : stage.thenApplyAsync(v -> v, loop);
     }
@@ -286,6 +298,12 @@ public final class ClusterListings {
     }
 
     // ------------------------------------------------------------------ across the cluster
+
+    /** The members' node ids now, in id order (on a single node: this node's). */
+    List<String> nodes() {
+        NodeQueries q = cluster;
+        return q == null ? List.of(nodeId) : q.members();
+    }
 
     /** Whether a node of that id is a member now (on a single node: this node). */
     boolean isNode(String node) {

@@ -2,16 +2,20 @@ package io.ternmq.broker.admin;
 
 import io.ternmq.broker.cluster.NodeQueries;
 import io.ternmq.broker.config.ListenerConfig;
+import io.ternmq.broker.metrics.TopicMetrics;
 import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.service.BrokerService.ActiveTopic;
 import io.ternmq.broker.session.ConnectionInfo;
 import io.ternmq.broker.session.SessionInfo;
+import io.ternmq.broker.trace.Trace;
+import io.ternmq.broker.trace.TraceEvent;
 import io.ternmq.broker.transport.MqttServer;
 
 import java.io.Serializable;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,8 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * This node's answers for the operations listings, {@code topics}, {@code slow-subscribers}, {@code alarms} and
- * {@code listeners}: to its own admin API and, in a cluster, to the other nodes' ({@link ClusterListings} serves
+ * This node's answers for the operations listings, {@code topics}, {@code slow-subscribers}, {@code alarms},
+ * {@code listeners}, {@code topic-metrics} and {@code traces} (with a trace's events): to its own admin API and, in a cluster, to the other nodes' ({@link ClusterListings} serves
  * them under those names). None waits: topics read the retained index and the subscriptions, slow subscribers ask
  * the sessions' loops and complete later, alarms and listeners read counters.
  */
@@ -33,16 +37,37 @@ final class NodeOperations {
     record SlowQuery(String after, int limit) implements Serializable {
     }
 
+    /** One node's counts for a registered topic filter, as {@code GET topic-metrics} asks each node. */
+    record TopicCounts(String filter, long registeredAtMillis, long messagesIn, long bytesIn, long messagesOut,
+                       long bytesOut) implements Serializable {
+    }
+
+    /**
+     * A trace's events recorded on each node, as its download and live view ask: those numbered after
+     * {@code after}'s number for the node answering (none: from the first), at most {@code max}.
+     */
+    record TraceQuery(String id, HashMap<String, Long> after, int max) implements Serializable {
+    }
+
+    /**
+     * What one node recorded of a trace: how many events in all (its ring keeps the last {@link Trace#MAX_EVENTS}),
+     * whether it still records, and the events asked for, oldest first.
+     */
+    record TraceEvents(long recorded, boolean running, ArrayList<TraceEvent> events) implements Serializable {
+    }
+
     private final BrokerService service;
     private final Alarms alarms;
+    private final String nodeId;
     private volatile Listening listening = new Listening(null, List.of());
 
     private record Listening(MqttServer server, List<InetSocketAddress> bound) {
     }
 
-    NodeOperations(BrokerService service, Alarms alarms) {
+    NodeOperations(BrokerService service, Alarms alarms, String nodeId) {
         this.service = service;
         this.alarms = alarms;
+        this.nodeId = nodeId;
     }
 
     /** This node answers the other nodes' operations questions from now on. */
@@ -51,6 +76,39 @@ final class NodeOperations {
         queries.serve("slow-subscribers", arg -> slowSubscribers((SlowQuery) arg).thenApply(ArrayList::new));
         queries.serve("alarms", arg -> CompletableFuture.completedFuture(alarms()));
         queries.serve("listeners", arg -> CompletableFuture.completedFuture(listeners()));
+        queries.serve("topic-metrics", arg -> CompletableFuture.completedFuture(topicCounts()));
+        queries.serve("traces", arg -> CompletableFuture.completedFuture(traceCounts()));
+        queries.serve("trace-events", arg -> CompletableFuture.completedFuture(traceEvents((TraceQuery) arg)));
+    }
+
+    /** This node's counts for each registered topic filter, in registration order. */
+    ArrayList<TopicCounts> topicCounts() {
+        ArrayList<TopicCounts> out = new ArrayList<>();
+        for (TopicMetrics.Counts c : service.topicMetrics().registered()) {
+            out.add(new TopicCounts(c.filter(), c.registeredAtMillis(), c.messagesIn(), c.bytesIn(), c.messagesOut(),
+                    c.bytesOut()));
+        }
+        return out;
+    }
+
+    /** How many events this node recorded for each trace it keeps (every node keeps the cluster's traces). */
+    LinkedHashMap<String, Long> traceCounts() {
+        LinkedHashMap<String, Long> out = new LinkedHashMap<>();
+        for (Trace t : service.traces().list()) {
+            out.put(t.id(), t.recorded());
+        }
+        return out;
+    }
+
+    /** What this node recorded of a trace; null if it keeps none of that id. */
+    TraceEvents traceEvents(TraceQuery q) {
+        Trace t = service.traces().get(q.id());
+        if (t == null) {
+            return null;
+        }
+        boolean running = !t.stopped(); // before the events: a stopped trace's events are all there
+        return new TraceEvents(t.recorded(), running,
+                new ArrayList<>(t.eventsAfter(q.after().getOrDefault(nodeId, 0L), q.max())));
     }
 
     Alarms alarmChecks() {

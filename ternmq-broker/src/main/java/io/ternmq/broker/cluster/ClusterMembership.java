@@ -30,7 +30,8 @@ import java.util.function.Consumer;
 
 /**
  * Who is in the cluster, as embedded Hazelcast sees it: with {@link SessionDirectory}, {@link RetainedMap},
- * {@link SessionReplicas} (and the replicas' map entry classes), {@link ConnectionWills} and {@link MemberQueries}, the only classes that
+ * {@link SessionReplicas} (and the replicas' map entry classes), {@link ConnectionWills}, {@link MemberQueries} and
+ * {@link SharedSetsMap}, the only classes that
  * touch Hazelcast, so that the rest of the cluster code sees {@link Peer}s. Hazelcast does discovery (a static TCP-IP member list),
  * failure detection and split-brain merging; TernMQ writes none of that. Each member announces its node id and
  * data-link port as member attributes.
@@ -190,6 +191,11 @@ final class ClusterMembership implements AutoCloseable {
     MemberQueries queries(SessionDirectory directory,
                           java.util.function.Function<String, NodeQueries.PeerState> peers) {
         return new MemberQueries(hazelcast, nodeId, directory, peers);
+    }
+
+    /** The admin API's sets every node sees the same (a Hazelcast map); after {@link #start}. */
+    SharedSetsMap sharedSets() {
+        return new SharedSetsMap(hazelcast);
     }
 
     /** The other nodes that are members now. */

@@ -77,6 +77,8 @@ public final class ClusterNode implements AutoCloseable {
     private Store store;
     /** The admin API's questions to the members (listings across the cluster). */
     private MemberQueries queries;
+    /** The admin API's registrations every node applies (topic metrics, traces). */
+    private SharedSets sharedSets;
 
     private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
         this.settings = config.cluster();
@@ -113,6 +115,7 @@ public final class ClusterNode implements AutoCloseable {
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
             node.queries = node.membership.queries(node.directory, node::peerState);
+            node.sharedSets = node.membership.sharedSets();
             node.awaitPeersReady();
             node.retained.start(node.membership.retainedMap());
             router.replicateRetainedWith(node.retained);
@@ -218,6 +221,11 @@ public final class ClusterNode implements AutoCloseable {
     /** Questions to the members, for the admin API's listings across the cluster. */
     public NodeQueries queries() {
         return queries;
+    }
+
+    /** The admin API's topic-metric registrations and traces, the same on every node. */
+    public SharedSets sharedSets() {
+        return sharedSets;
     }
 
     private NodeQueries.PeerState peerState(String id) {

@@ -3,14 +3,17 @@ package io.ternmq.broker.metrics;
 import io.ternmq.broker.routing.TopicMatch;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Messages and bytes in and out per registered topic filter (at most {@value #MAX}; the admin API's
  * {@code topic-metrics}). The publish paths call {@link #received} and {@link #sent} for every message: with nothing
  * registered that is one volatile read of an empty array. A message counts once for each registered filter it
- * matches; bytes are payload bytes. Registering is rare and copies the array (copy on write).
+ * matches; bytes are payload bytes. Registering is rare and copies the array (copy on write). In a cluster each node
+ * counts what it receives and writes, for the cluster's registrations ({@link #sync}).
  */
 public final class TopicMetrics {
     public static final int MAX = 64;
@@ -121,6 +124,24 @@ public final class TopicMetrics {
         }
         registered = kept.isEmpty() ? NONE : kept.toArray(NONE);
         return true;
+    }
+
+    /**
+     * Makes the registered filters the cluster's (filter to the time it was registered, in registration order; every
+     * version of it, in order, from the cluster's shared state): a filter registered at the same time keeps its
+     * counts, others count from zero, those missing stop. Any thread.
+     */
+    public synchronized void sync(Map<String, Long> shared) {
+        Map<String, Counts> now = new HashMap<>();
+        for (Counts c : registered) {
+            now.put(c.filter, c);
+        }
+        List<Counts> next = new ArrayList<>(shared.size());
+        for (Map.Entry<String, Long> e : shared.entrySet()) {
+            Counts c = now.get(e.getKey());
+            next.add(c != null && c.registeredAtMillis == e.getValue() ? c : new Counts(e.getKey(), e.getValue()));
+        }
+        registered = next.isEmpty() ? NONE : next.toArray(NONE);
     }
 
     /** The registered filters, in the order they were registered. */

@@ -10,7 +10,8 @@ import java.util.List;
  * One trace: what clients matching it do (by client id, by address, or PUBLISHes and SUBSCRIBEs on a topic filter),
  * kept in a ring of the last {@link #MAX_EVENTS} events, payloads (at most {@link #MAX_PAYLOAD_BYTES} each) only if
  * asked: its memory is bounded whatever the traffic. Written from any event loop under its own lock (only while it
- * runs), read by the admin loop.
+ * runs), read by the admin loop (and, in a cluster, by the {@code ternmq.node-queries} thread answering another node).
+ * In a cluster every node records the same trace (same id) for its own connections.
  */
 public final class Trace {
     public static final int MAX_EVENTS = 10_000;
@@ -66,7 +67,12 @@ public final class Trace {
 
     /** Whether it stopped recording (its time is up, or it was stopped). */
     public boolean stopped() {
-        return stopped;
+        return stopped || System.currentTimeMillis() > endsAtMillis;
+    }
+
+    /** What it follows, as every node of a cluster records it. */
+    public TraceSpec spec() {
+        return new TraceSpec(id, kind, value, payloads, startedAtMillis, endsAtMillis);
     }
 
     void stop() {
@@ -111,9 +117,19 @@ public final class Trace {
         return kind != Kind.TOPIC;
     }
 
-    synchronized void add(long atMillis, String type, String clientId, String address, String topic,
-                          List<String> filters, int qos, boolean retain, byte[] payload, String detail) {
+    void add(long atMillis, String type, String clientId, String address, String topic,
+             List<String> filters, int qos, boolean retain, byte[] payload, String detail) {
+        // without the lock first: a trace whose time is up (on another node of a cluster nothing stops it but a
+        // change of the cluster's traces) costs a publish no lock
         if (stopped || atMillis > endsAtMillis) {
+            return;
+        }
+        record(atMillis, type, clientId, address, topic, filters, qos, retain, payload, detail);
+    }
+
+    private synchronized void record(long atMillis, String type, String clientId, String address, String topic,
+                                     List<String> filters, int qos, boolean retain, byte[] payload, String detail) {
+        if (stopped) {
             return;
         }
         long seq = ++recorded;

@@ -1,9 +1,10 @@
 package io.ternmq.broker.trace;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
- * One thing a traced client did or was sent.
+ * One thing a traced client did or was sent (serializable: in a cluster another node's admin API reads it).
  *
  * @param seq      its number within its trace, from 1
  * @param type     {@code connect}, {@code publish_in}, {@code publish_out}, {@code subscribe}, {@code disconnect}
@@ -15,5 +16,6 @@ import java.util.List;
  * @param detail   what else says what happened (protocol of a CONNECT, reason of a DISCONNECT), or null
  */
 public record TraceEvent(long seq, long atMillis, String type, String clientId, String address, String topic,
-                         List<String> filters, int qos, boolean retain, byte[] payload, int bytes, String detail) {
+                         List<String> filters, int qos, boolean retain, byte[] payload, int bytes, String detail)
+        implements Serializable {
 }

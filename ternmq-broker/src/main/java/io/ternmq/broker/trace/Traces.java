@@ -2,16 +2,21 @@ package io.ternmq.broker.trace;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The broker's traces (the admin API's {@code traces}): at most {@link #MAX_TRACES} kept, running or finished. The
  * connection path asks {@link #active()} at each hook (CONNECT accepted, PUBLISH in and out, SUBSCRIBE, the
  * connection's end): one volatile read, and nothing else while no trace runs. Starting, stopping and listing are
- * the admin loop's (synchronized, rare).
+ * the admin loop's (synchronized, rare); in a cluster every node keeps the cluster's set ({@link #sync}, on
+ * Hazelcast's event thread), each recording its own connections.
  */
 public final class Traces {
     public static final int MAX_TRACES = 8;
@@ -35,21 +40,76 @@ public final class Traces {
      */
     public synchronized Trace start(Trace.Kind kind, String value, boolean payloads, long durationSeconds,
                                     long nowMillis) {
-        if (all.size() >= MAX_TRACES) {
-            // make room by forgetting the oldest finished one
-            String oldest = all.values().stream().filter(Trace::stopped).map(Trace::id).findFirst().orElse(null);
-            if (oldest == null) {
-                return null;
-            }
-            all.remove(oldest);
+        if (all.size() >= MAX_TRACES && !pushOutOldestStopped()) {
+            return null;
         }
+        return add(new TraceSpec(newId(), kind, value, payloads, nowMillis, nowMillis + durationSeconds * 1000));
+    }
+
+    /** A new trace id: random, so that an id cannot be guessed from another. */
+    public synchronized String newId() {
         byte[] b = new byte[8];
         random.nextBytes(b);
-        Trace t = new Trace(HexFormat.of().formatHex(b), kind, value, payloads, nowMillis,
-                nowMillis + durationSeconds * 1000);
+        return HexFormat.of().formatHex(b);
+    }
+
+    /**
+     * Records a trace the cluster shares (started on any node), unless it is kept already. The cluster keeps at most
+     * {@link #MAX_TRACES}; should this node keep more, the oldest one stopped makes room.
+     *
+     * @return the trace kept under that id
+     */
+    public synchronized Trace adopt(TraceSpec spec) {
+        Trace t = all.get(spec.id());
+        if (t != null) {
+            return t;
+        }
+        if (all.size() >= MAX_TRACES) {
+            pushOutOldestStopped();
+        }
+        return add(spec);
+    }
+
+    /**
+     * Makes this node's traces the cluster's set (every version of it, in order, from the cluster's shared state):
+     * those no longer in it are stopped and forgotten, new ones recorded from now on; the others keep what they hold.
+     */
+    public synchronized void sync(Collection<TraceSpec> shared) {
+        Set<String> ids = new HashSet<>();
+        for (TraceSpec s : shared) {
+            ids.add(s.id());
+        }
+        for (Iterator<Trace> i = all.values().iterator(); i.hasNext(); ) {
+            Trace t = i.next();
+            if (!ids.contains(t.id())) {
+                t.stop();
+                i.remove();
+            }
+        }
+        for (TraceSpec s : shared) {
+            if (!all.containsKey(s.id())) {
+                add(s);
+            }
+        }
+        publishActive();
+    }
+
+    private Trace add(TraceSpec spec) {
+        Trace t = new Trace(spec.id(), spec.kind(), spec.value(), spec.payloads(), spec.startedAtMillis(),
+                spec.endsAtMillis());
         all.put(t.id(), t);
         publishActive();
         return t;
+    }
+
+    /** Forgets the oldest stopped trace. @return whether there was one */
+    private boolean pushOutOldestStopped() {
+        String oldest = all.values().stream().filter(Trace::stopped).map(Trace::id).findFirst().orElse(null);
+        if (oldest == null) {
+            return false;
+        }
+        all.remove(oldest);
+        return true;
     }
 
     /** Stops a trace (its time is up); what it recorded stays until {@link #remove}d or pushed out. */

@@ -74,4 +74,31 @@ class TracesTest {
         Traces.connected(traces.active(), "a", "127.0.0.1:1", null);
         assertThat(t.recorded()).isZero();
     }
+
+    @Test
+    @DisplayName("in a cluster a node keeps the cluster's traces: new ones recorded under the same id, those gone "
+            + "stopped and forgotten, those kept keep what they recorded")
+    void syncedWithTheCluster() {
+        long now = System.currentTimeMillis();
+        TraceSpec a = new TraceSpec("aaaa", Trace.Kind.CLIENT_ID, "c", false, now, now + 60_000);
+        TraceSpec b = new TraceSpec("bbbb", Trace.Kind.TOPIC, "t/#", false, now, now + 60_000);
+        traces.sync(List.of(a));
+        Trace kept = traces.get("aaaa");
+        assertThat(kept.spec()).isEqualTo(a);
+        Traces.connected(traces.active(), "c", "10.0.0.1:1", null);
+        traces.sync(List.of(a, b));
+        assertThat(traces.get("aaaa")).isSameAs(kept);
+        assertThat(kept.recorded()).isEqualTo(1);
+        assertThat(traces.active()).extracting(Trace::id).containsExactly("aaaa", "bbbb");
+        assertThat(traces.adopt(b)).isSameAs(traces.get("bbbb"));
+        traces.sync(List.of(b));
+        assertThat(traces.get("aaaa")).isNull();
+        assertThat(kept.stopped()).isTrue();
+        assertThat(traces.active()).extracting(Trace::id).containsExactly("bbbb");
+        TraceSpec ended = new TraceSpec("cccc", Trace.Kind.IP, "10.0.0.1", false, now - 10_000, now - 5_000);
+        traces.sync(List.of(b, ended));
+        assertThat(traces.get("cccc").stopped()).as("its time is up").isTrue();
+        Traces.connected(traces.active(), "c", "10.0.0.1:1", null);
+        assertThat(traces.get("cccc").recorded()).isZero();
+    }
 }

@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with its admin listener; the API of node 0 lists the nodes, pages through the clients of all three, finds and
  * kicks a client connected to node 1, sums the counts; lists every node's topics, slow subscribers, alarms and
  * listeners; a node paused or killed does not hold a listing up past its timeout and is named in it, and a killed
- * one leaves the node list.
+ * one leaves the node list; topic metrics and traces made on one node cover every node, a node started later too.
  */
 class ClusterAdminApiTest {
     private static final Pattern ADMIN_PORT = Pattern.compile("Admin listener \\(HTTP\\) on 127\\.0\\.0\\.1:(\\d+)");
@@ -464,6 +464,265 @@ class ClusterAdminApiTest {
             }
         } finally {
             signal("CONT", 1);
+        }
+    }
+
+    /** A live view (Server-Sent Events) of node {@code node}'s admin API, read line by line on a thread of its own. */
+    private final class LiveView implements AutoCloseable {
+        final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        final java.util.concurrent.CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> response;
+        volatile boolean ended;
+
+        LiveView(int node, String path) throws Exception {
+            HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort(node) + path))
+                    .header("Authorization", AdminHttp.basic("ops", "secret")).build();
+            response = http.sendAsync(r, HttpResponse.BodyHandlers.ofLines());
+            Thread reader = new Thread(() -> {
+                try {
+                    response.join().body().forEach(lines::add);
+                } catch (RuntimeException e) {
+                    // closed
+                }
+                ended = true;
+            }, "live-view-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** The data of each event of that type read so far, in order. */
+        List<String> data(String type) {
+            List<String> seen = List.copyOf(lines);
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i + 1 < seen.size(); i++) {
+                if (seen.get(i).equals("event: " + type) && seen.get(i + 1).startsWith("data: ")) {
+                    out.add(seen.get(i + 1).substring(6));
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public void close() {
+            response.thenAccept(r -> r.body().close());
+        }
+    }
+
+    private Map<String, Object> topicMetric(int node, String filter) throws Exception {
+        Answer a = call(node, "GET", "/api/v1/topic-metrics");
+        assertThat(a.status()).as(a.body().toString()).isEqualTo(200);
+        return list(a.body(), "topicMetrics").stream().filter(m -> m.get("filter").equals(filter)).findFirst()
+                .orElse(null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static long nodeFigure(Map<String, Object> metric, String node, String figure) {
+        Map<String, Object> n = (Map<String, Object>) ((Map<String, Object>) metric.get("nodes")).get(node);
+        return n == null ? -1 : ((Number) n.get(figure)).longValue();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.Set<String> metricNodes(Map<String, Object> metric) {
+        return metric == null ? java.util.Set.of() : ((Map<String, Object>) metric.get("nodes")).keySet();
+    }
+
+    private List<String> traceIds(int node) throws Exception {
+        return list(call(node, "GET", "/api/v1/traces").body(), "traces").stream().map(t -> (String) t.get("id"))
+                .toList();
+    }
+
+    @Test
+    @DisplayName("topic metrics and traces cover every node: a filter registered on node 0 counts what is published on "
+            + "nodes 1 and 2 and on a node started after the registration (summed, each node's figures named), 409 on "
+            + "another node, DELETE on node 1 stops it everywhere; a trace started on node 0 for a client of node 1 "
+            + "shows its CONNECT and PUBLISH live and in the download on node 0, each naming node 1; the late node "
+            + "picks the running trace up; DELETE on node 2 stops it everywhere and ends the live view; a paused node "
+            + "holds no other node's events up and is named unanswered")
+    void topicMetricsAndTracesCoverEveryNode() throws Exception {
+        cluster = ClusterHarness.start(3, 1, "listener 0 127.0.0.1", "protocol http_api", "password_file "
+                + passwordFile());
+        awaitLinks();
+        List<String> ids = nodeIds(3);
+
+        // a topic metric registered on node 0 reaches every node
+        Answer registered = call(0, "POST", "/api/v1/topic-metrics", "{\"filter\":\"m/#\"}");
+        assertThat(registered.status()).as(registered.body().toString()).isEqualTo(201);
+        assertThat(call(1, "POST", "/api/v1/topic-metrics", "{\"filter\":\"m/#\"}").status())
+                .as("registered in the cluster already").isEqualTo(409);
+        cluster.awaitCondition("every node to count m/#", Duration.ofSeconds(20), () -> {
+            try {
+                return metricNodes(topicMetric(0, "m/#")).containsAll(ids);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        Paho5Client subscriber = connect(0, "metric-subscriber").subscribe("m/#", 1);
+        Paho5Client pub1 = connect(1, "pub-on-1");
+        Paho5Client pub2 = connect(2, "pub-on-2");
+        for (int i = 0; i < 3; i++) {
+            pub1.publish("m/1", "abc", 1, false);
+        }
+        for (int i = 0; i < 2; i++) {
+            pub2.publish("m/2", "abcde", 1, false);
+        }
+        pub1.publish("other", "not counted", 1, false);
+        for (int i = 0; i < 5; i++) {
+            assertThat(subscriber.poll(10_000)).as("message " + i + " delivered on node 0").isNotNull();
+        }
+        cluster.awaitCondition("node 0 to sum what nodes 1 and 2 received", Duration.ofSeconds(20), () -> {
+            try {
+                Map<String, Object> m = topicMetric(0, "m/#");
+                return ((Number) m.get("messagesIn")).longValue() == 5 && ((Number) m.get("messagesOut")).longValue() == 5;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        Map<String, Object> metric = topicMetric(0, "m/#");
+        assertThat(metric).containsEntry("bytesIn", 19L).containsEntry("bytesOut", 19L);
+        assertThat(nodeFigure(metric, ids.get(1), "messagesIn")).isEqualTo(3);
+        assertThat(nodeFigure(metric, ids.get(2), "messagesIn")).isEqualTo(2);
+        assertThat(nodeFigure(metric, ids.get(0), "messagesIn")).isZero();
+        assertThat(nodeFigure(metric, ids.get(0), "messagesOut")).as("written to node 0's subscriber").isEqualTo(5);
+        assertThat(list(call(2, "GET", "/api/v1/topic-metrics?node=" + ids.get(1)).body(), "topicMetrics"))
+                .singleElement().satisfies(m -> assertThat(m).containsEntry("messagesIn", 3L));
+
+        // a trace started on node 0 for a client that connects to node 1
+        Answer started = call(0, "POST", "/api/v1/traces", "{\"clientId\":\"traced\",\"durationSeconds\":600,"
+                + "\"payloads\":true}");
+        assertThat(started.status()).as(started.body().toString()).isEqualTo(201);
+        String trace = (String) started.body().get("id");
+        cluster.awaitCondition("every node to keep the trace", Duration.ofSeconds(20), () -> {
+            try {
+                return traceIds(1).contains(trace) && traceIds(2).contains(trace);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        try (LiveView live = new LiveView(0, "/api/v1/traces/" + trace + "/live")) {
+            Paho5Client traced = connect(1, "traced");
+            traced.publish("traced/x", "hello from node 1", 1, false);
+            cluster.awaitCondition("node 0's live view to show the client's CONNECT and PUBLISH on node 1",
+                    Duration.ofSeconds(20), () -> !live.data("connect").isEmpty()
+                            && !live.data("publish_in").isEmpty());
+            assertThat(Json.parseObject(live.data("connect").get(0))).containsEntry("node", ids.get(1))
+                    .containsEntry("clientId", "traced");
+            assertThat(Json.parseObject(live.data("publish_in").get(0))).containsEntry("node", ids.get(1))
+                    .containsEntry("topic", "traced/x").containsEntry("payload", "hello from node 1");
+            Answer download = call(0, "GET", "/api/v1/traces/" + trace);
+            assertThat(download.status()).isEqualTo(200);
+            assertThat(list(download.body(), "events")).extracting(e -> e.get("type") + " " + e.get("node"))
+                    .containsExactly("connect " + ids.get(1), "publish_in " + ids.get(1));
+            assertThat(download.body()).containsEntry("recorded", 2L);
+            assertThat(list(download.body(), "unanswered")).isEmpty();
+            assertThat(list(call(0, "GET", "/api/v1/traces").body(), "traces")).singleElement()
+                    .satisfies(t -> assertThat(t).containsEntry("recorded", 2L));
+
+            // a node started now picks up the topic metric and the running trace
+            ClusterHarness.Node late = cluster.startSpare();
+            cluster.awaitServing(late, Duration.ofSeconds(60));
+            cluster.awaitCondition("node 0 to list four members", Duration.ofSeconds(30), () -> {
+                try {
+                    return list(call(0, "GET", "/api/v1/nodes").body(), "nodes").size() == 4;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            String lateId = nodeIds(4).get(3);
+            assertThat(traceIds(3)).containsExactly(trace);
+            assertThat(metricNodes(topicMetric(3, "m/#"))).contains(lateId);
+            Paho5Client pub3 = connect(3, "pub-on-3");
+            pub3.publish("m/3", "late", 1, false);
+            pub3.publish("m/3", "later", 1, false);
+            cluster.awaitCondition("node 0 to count what the late node received", Duration.ofSeconds(20), () -> {
+                try {
+                    Map<String, Object> m = topicMetric(0, "m/#");
+                    return nodeFigure(m, lateId, "messagesIn") == 2 && ((Number) m.get("messagesIn")).longValue() == 7;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // the traced client moves to the late node: its CONNECT there shows in node 0's live view
+            traced.disconnect();
+            connect(3, "traced");
+            cluster.awaitCondition("node 0's live view to show the CONNECT on the late node", Duration.ofSeconds(20),
+                    () -> live.data("connect").stream().anyMatch(d -> d.contains("\"node\":\"" + lateId + "\"")));
+
+            // DELETE on node 1: no node counts m/# any more
+            assertThat(call(1, "DELETE", "/api/v1/topic-metrics?filter=m%2F%23").status()).isEqualTo(200);
+            cluster.awaitCondition("no node to count m/#", Duration.ofSeconds(20), () -> {
+                try {
+                    for (int n = 0; n < 4; n++) {
+                        if (topicMetric(n, "m/#") != null
+                                || !list(call(n, "GET", "/api/v1/topic-metrics?node=" + ids.get(0)).body(),
+                                "topicMetrics").isEmpty()) {
+                            return false;
+                        }
+                    }
+                    return true;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(call(2, "DELETE", "/api/v1/topic-metrics?filter=m%2F%23").status()).isEqualTo(404);
+
+            // DELETE of the trace on node 2: it stops everywhere, and node 0's live view ends
+            assertThat(call(2, "DELETE", "/api/v1/traces/" + trace).status()).isEqualTo(200);
+            cluster.awaitCondition("node 0's live view to end", Duration.ofSeconds(20), () -> live.ended);
+            assertThat(live.lines).contains("event: end");
+            cluster.awaitCondition("no node to keep the trace", Duration.ofSeconds(20), () -> {
+                try {
+                    for (int n = 0; n < 4; n++) {
+                        if (!traceIds(n).isEmpty()) {
+                            return false;
+                        }
+                    }
+                    return true;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(call(0, "GET", "/api/v1/traces/" + trace).status()).isEqualTo(404);
+        }
+
+        // a paused node (SIGSTOP) holds nobody's events up: a PUBLISH on the late node reaches node 0's live view
+        // before the paused node's question times out (2 s), and the view names the paused node once
+        Answer topicTrace = call(0, "POST", "/api/v1/traces", "{\"topic\":\"p/#\",\"durationSeconds\":600}");
+        assertThat(topicTrace.status()).isEqualTo(201);
+        String second = (String) topicTrace.body().get("id");
+        cluster.awaitCondition("the late node to keep the second trace", Duration.ofSeconds(20), () -> {
+            try {
+                return traceIds(3).contains(second) && traceIds(1).contains(second);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        Paho5Client pub3 = connect(3, "pub-on-3-again");
+        try (LiveView live = new LiveView(0, "/api/v1/traces/" + second + "/live")) {
+            cluster.awaitCondition("the live view open", Duration.ofSeconds(20),
+                    () -> live.lines.stream().anyMatch(l -> l.startsWith(": trace")));
+            signal("STOP", 1);
+            try {
+                pub3.publish("p/x", "while node 1 sleeps", 1, false);
+                cluster.awaitCondition("the PUBLISH on the late node in node 0's live view", Duration.ofSeconds(20),
+                        () -> !live.data("publish_in").isEmpty());
+                cluster.awaitCondition("node 1 named unanswered (or dropped from the membership)",
+                        Duration.ofSeconds(30), () -> {
+                            try {
+                                return !live.data("unanswered").isEmpty() || list(call(0, "GET", "/api/v1/nodes")
+                                        .body(), "nodes").stream().noneMatch(n -> n.get("node").equals(ids.get(1)));
+                            } catch (Exception e) {
+                                throw new AssertionError(e);
+                            }
+                        });
+                List<String> lines = List.copyOf(live.lines);
+                if (lines.contains("event: unanswered")) {
+                    assertThat(lines.indexOf("event: publish_in")).as("the late node's event did not wait for the "
+                            + "paused node: " + lines).isLessThan(lines.indexOf("event: unanswered"));
+                    assertThat(live.data("unanswered")).singleElement()
+                            .satisfies(d -> assertThat(Json.parseObject(d)).containsEntry("node", ids.get(1)));
+                }
+            } finally {
+                signal("CONT", 1);
+            }
         }
     }
 }

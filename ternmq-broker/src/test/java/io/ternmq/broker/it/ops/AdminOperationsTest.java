@@ -513,7 +513,7 @@ class AdminOperationsTest {
 
     @Test
     @DisplayName("topic-metrics: POST registers a filter, GET counts messages and payload bytes in and out from then "
-            + "on, DELETE stops; at most 64")
+            + "on (this single node's under nodes), DELETE stops; at most 64")
     void topicMetrics() {
         Paho5Client s1 = v5("s1").subscribe("m/#", 1);
         Paho5Client s2 = v5("s2").subscribe("m/a", 0);
@@ -537,9 +537,12 @@ class AdminOperationsTest {
         assertThat(s2.next().payload()).isEqualTo("hello");
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(get("/api/v1/topic-metrics").body())
                 .matches("\\{\"topicMetrics\":\\[\\{\"filter\":\"m/\\+\",\"registeredAt\":\"[^\"]+\","
-                        + "\"messagesIn\":2,\"bytesIn\":7,\"messagesOut\":3,\"bytesOut\":12},"
+                        + "\"messagesIn\":2,\"bytesIn\":7,\"messagesOut\":3,\"bytesOut\":12,"
+                        + "\"nodes\":\\{\"[^\"]+\":\\{\"messagesIn\":2,\"bytesIn\":7,\"messagesOut\":3,\"bytesOut\":12}}},"
                         + "\\{\"filter\":\"m/a\",\"registeredAt\":\"[^\"]+\","
-                        + "\"messagesIn\":1,\"bytesIn\":5,\"messagesOut\":2,\"bytesOut\":10}],\"max\":64}\n"));
+                        + "\"messagesIn\":1,\"bytesIn\":5,\"messagesOut\":2,\"bytesOut\":10,"
+                        + "\"nodes\":\\{\"[^\"]+\":\\{\"messagesIn\":1,\"bytesIn\":5,\"messagesOut\":2,\"bytesOut\":10}}}],"
+                        + "\"max\":64,\"unanswered\":\\[]}\n"));
 
         assertThat(call("DELETE", "/api/v1/topic-metrics?filter=m/a", null).statusCode()).isEqualTo(200);
         assertThat(get("/api/v1/topic-metrics").body()).doesNotContain("\"m/a\"");

@@ -40,8 +40,8 @@ class DashboardBrowserTest {
     @Test
     @DisplayName("node --test: login, every page (screenshots), 1,000 QoS 1 over ws in the page, counts, kick 152, "
             + "retained publish/delete, read-only 403, alarms, topic metrics, topics and slow subscribers paged, "
-            + "a trace shows the PUBLISH, logout, Nodes and Clients of a two-node cluster; no console error, no request "
-            + "off 127.0.0.1")
+            + "a trace shows the PUBLISH, logout, Nodes, Clients, Topic metrics and Trace of a two-node cluster; no "
+            + "console error, no request off 127.0.0.1")
     void browserTests() throws Exception {
         needNpmCi();
         Path passwd = dir.resolve("admin.passwd");

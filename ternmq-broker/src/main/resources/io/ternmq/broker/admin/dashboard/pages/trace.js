@@ -3,6 +3,7 @@
 // #/trace/{id} opens the live view of that trace (the client page's Trace button lands there).
 import { h, clear, table } from '../dom.js';
 import { api, seg } from '../api.js';
+import { nodeCell, unanswered } from './listing.js';
 
 const KINDS = [['clientId', 'Client id'], ['topic', 'Topic filter'], ['ip', 'IP address']];
 const EVENT_TYPES = ['connect', 'publish_in', 'publish_out', 'subscribe', 'disconnect'];
@@ -18,14 +19,21 @@ function what(t) {
   return k ? `${k[1].toLowerCase()} ${t[k[0]]}` : '';
 }
 
+/** Each node's events recorded, "node: n" (in a cluster every node records the trace for its own clients). */
+function perNode(t) {
+  const nodes = Object.entries(t.nodes ?? {});
+  return h('span', { 'data-testid': 'trace-nodes', 'data-value': nodes.map(([n, c]) => `${n}=${c}`).join(' ') },
+    nodes.map(([n, c]) => `${n}: ${c.toLocaleString('en-US')}`).join(', '));
+}
+
 function eventRow(type, e) {
   const payload = e.payload ?? (e.payloadBase64 !== undefined ? `base64:${e.payloadBase64}` : '');
   const detail = [
     e.topic !== undefined ? `QoS ${e.qos}${e.retain ? ', retained' : ''}, ${e.bytes} B` : '',
     e.filters ? e.filters.join(' ') : '', e.detail ?? '', payload + (e.payloadTruncated ? ' …' : ''),
   ].filter(Boolean).join(' · ');
-  return h('tr', { 'data-testid': 'trace-event', 'data-type': type, 'data-topic': e.topic ?? null, 'data-client': e.clientId ?? null },
-    h('td', {}, (e.at ?? '').replace('T', ' ').replace('Z', '')), h('td', {}, type), h('td', {}, e.clientId ?? ''),
+  return h('tr', { 'data-testid': 'trace-event', 'data-type': type, 'data-topic': e.topic ?? null, 'data-client': e.clientId ?? null, 'data-node': e.node ?? null },
+    h('td', {}, (e.at ?? '').replace('T', ' ').replace('Z', '')), h('td', {}, nodeCell('trace-event-node', e.node)), h('td', {}, type), h('td', {}, e.clientId ?? ''),
     h('td', {}, e.address ?? ''), h('td', {}, e.topic ?? ''), h('td', {}, detail));
 }
 
@@ -35,7 +43,7 @@ export default {
     const list = h('div');
     const liveBox = h('div', { 'data-testid': 'trace-live', hidden: true });
     root.append(h('h1', {}, 'Trace'), h('p', { class: 'muted' },
-      'Records the CONNECT, PUBLISH in and out, SUBSCRIBE and end of connection of the clients it follows (a topic trace: PUBLISHes and SUBSCRIBEs on matching topics), for up to 30 minutes; at most 8 traces are kept. It sees this node\'s connections only: in a cluster, trace a client on the node holding it (Clients names it; Nodes lists each node\'s address).'),
+      'Records the CONNECT, PUBLISH in and out, SUBSCRIBE and end of connection of the clients it follows (a topic trace: PUBLISHes and SUBSCRIBEs on matching topics), for up to 30 minutes; at most 8 traces are kept. In a cluster every node records it for its own connections (nodes joining later too); the live view and the download show every node\'s events, each naming its node.'),
     error);
     let source = null;
     let watching = null;
@@ -46,11 +54,11 @@ export default {
         const j = await api('traces');
         if (stopped) return;
         error.textContent = '';
-        clear(list).append(j.traces.length === 0 ? h('p', { class: 'muted', 'data-testid': 'traces-empty' }, 'No trace.') : table('traces-table', [
+        clear(list).append(...unanswered(j, 'traces-table'), j.traces.length === 0 ? h('p', { class: 'muted', 'data-testid': 'traces-empty' }, 'No trace.') : table('traces-table', [
           { key: 'id', label: 'Trace' }, { key: 'what', label: 'Follows', render: what },
           { key: 'payloads', label: 'Payloads', render: t => (t.payloads ? 'recorded' : 'no') }, { key: 'startedAt', label: 'Started' },
           { key: 'endsAt', label: 'Ends' }, { key: 'running', label: 'State', render: t => (t.running ? 'running' : 'ended') },
-          { key: 'recorded', label: 'Events', num: true },
+          { key: 'recorded', label: 'Events', num: true }, { key: 'nodes', label: 'On nodes', render: perNode },
           { key: '', label: '', render: t => h('span', { class: 'actions' },
             h('a', { href: `#/trace/${seg(t.id)}`, 'data-testid': 'trace-watch' }, 'Live'), ' ',
             h('a', { href: `/api/v1/traces/${seg(t.id)}`, download: `trace-${t.id}.json`, 'data-testid': 'trace-download' }, 'Download'), ' ',
@@ -73,7 +81,7 @@ export default {
       liveBox.hidden = false;
       clear(liveBox).append(h('h2', {}, `Trace ${id}, live `), h('p', { class: 'muted' }, state, ' · ',
         h('a', { href: `/api/v1/traces/${seg(id)}`, download: `trace-${id}.json` }, 'download what it recorded')),
-      h('table', {}, h('thead', {}, h('tr', {}, ['At (UTC)', 'Event', 'Client id', 'Address', 'Topic', 'Detail'].map(t => h('th', {}, t)))), rows));
+      h('table', {}, h('thead', {}, h('tr', {}, ['At (UTC)', 'Node', 'Event', 'Client id', 'Address', 'Topic', 'Detail'].map(t => h('th', {}, t)))), rows));
       const setState = (s, text) => { state.dataset.state = s; state.textContent = text; };
       let recount = null; // the list's event counts follow, a second behind
       const add = (type, data) => {
@@ -84,7 +92,14 @@ export default {
       source = new EventSource(`/api/v1/traces/${seg(id)}/live`);
       source.onopen = () => setState('open', 'following');
       for (const type of EVENT_TYPES) source.addEventListener(type, ev => add(type, JSON.parse(ev.data)));
-      source.addEventListener('dropped', ev => add('dropped', { detail: `${JSON.parse(ev.data).missed} events missed (this view fell behind)` }));
+      source.addEventListener('dropped', ev => {
+        const d = JSON.parse(ev.data);
+        add('dropped', { node: d.node, detail: `${d.missed} events missed (this view fell behind)` });
+      });
+      source.addEventListener('unanswered', ev => {
+        const d = JSON.parse(ev.data);
+        add('unanswered', { node: d.node, detail: `did not answer (${d.error}): its events follow when it does` });
+      });
       source.addEventListener('end', () => {
         // the broker closes the stream after this: without close() EventSource would connect again
         source.close();
