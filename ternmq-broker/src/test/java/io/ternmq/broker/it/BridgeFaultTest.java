@@ -28,6 +28,7 @@ import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -43,7 +44,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -227,7 +227,8 @@ class BridgeFaultTest {
                 awaitLatch(releaseApplied);
             }
         });
-        CompletableFuture<Void> published = CompletableFuture.runAsync(() -> pub.publish("up/x", "early", 1, false));
+        IMqttToken published = pub.client().publish("up/x", Paho5Client.message("early", 1, false,
+                new org.eclipse.paho.mqttv5.common.packet.MqttProperties()));
         StoredQueue bridgeQueue = tern.broker().sessions().get("local.edge").storedQueue();
         await("the publish waits for the writer").atMost(Duration.ofSeconds(30)).until(() ->
                 bridgeQueue.unstored() == 1);
@@ -236,15 +237,15 @@ class BridgeFaultTest {
             Publish early = first.nextPublish();
             assertThat(new String(early.payload())).isEqualTo("early");
             assertThat(early.dup()).isFalse();
-            assertThat(published).as("the publisher's PUBACK waits for the write").isNotDone();
+            assertThat(published.isComplete()).as("the publisher's PUBACK waits for the write").isFalse();
             first.send(new Puback(early.packetId()));
             await("the remote's PUBACK took the message out of flight").atMost(Duration.ofSeconds(30)).until(() ->
                     tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
-            assertThat(published).isNotDone();
+            assertThat(published.isComplete()).isFalse();
         } finally {
             releaseApplied.countDown();
         }
-        published.get(30, TimeUnit.SECONDS);
+        published.waitForCompletion(30_000);
         // the durable notice came after the PUBACK: the entry stays gone, in memory and in the store
         await("the entry deleted").atMost(Duration.ofSeconds(30)).until(() -> bridgeQueue.count() == 0);
         SessionInfo info = tern.broker().service().session("local.edge").toCompletableFuture().join();
