@@ -8,13 +8,19 @@
 # Per round: `fanin -c 8` at the highest rate, QoS 0 and 1, 64 B and 1 KiB; then the latency at a fixed 4,000 msg/s
 # (8 x 500/s, QoS 0 and 1, 64 B); then the backlog: TernMQ B stopped, 100,000 QoS 1 messages of 64 B published into
 # A (they wait in the bridge's stored queue), B started, the time until a subscriber on B has all of them, in order
-# (mosquitto_sub, with a persistent session made on B before it was stopped).
+# (mosquitto_sub, with a persistent session made on B before it was stopped); then the same backlog with B paused
+# (SIGSTOP) instead of stopped and a subscriber (clean session) on B throughout: B's process stays warm and stores
+# nothing, so this one measures the bridge's drain, where the first also measures B's start and its persistent
+# session's delivery (labels "backlog" and "backlog-paused").
 # Prints a Markdown table of medians (and replaces its block in --out if given).
 #
 #   bench/bridge.sh [--rounds 3] [--duration 10] [--out FILE] [--ports BASE] [--only REGEX] [--no-mosquitto]
-# --only runs the scenarios whose label matches REGEX (grep -E; the backlog's label is "backlog"); --no-mosquitto
+# --only runs the scenarios whose label matches REGEX (grep -E; the backlogs' are "backlog", "backlog-paused");
+# --no-mosquitto
 # leaves the Mosquitto pair out (for before/after comparisons of TernMQ alone). TERNMQ_JAR and BENCH_JAR may name
-# other jars (a build kept aside to compare with); TERNMQ_JFR=1 records each TernMQ with JFR (files in the work dir).
+# other jars (a build kept aside to compare with); TERNMQ_JFR=1 records each TernMQ with JFR (files in the work dir);
+# BRIDGE_EXTRA and B_EXTRA are lines added to A's bridge section and to B's configuration (e.g.
+# BRIDGE_EXTRA='bridge_max_inflight 1000'), to compare settings.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,7 +39,7 @@ while [ $# -gt 0 ]; do
     --ports) BASE=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --no-mosquitto) MOSQ=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bridge: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -75,10 +81,11 @@ topic bench/q1/# out 1
 EOF
 }
 { echo "listener $SPORT 127.0.0.1"; echo "data_dir $WORK/direct"; common; } > "$WORK/direct.conf"
-{ echo "listener $BPORT 127.0.0.1"; echo "data_dir $WORK/b"; common; } > "$WORK/b.conf"
+{ echo "listener $BPORT 127.0.0.1"; echo "data_dir $WORK/b"; common; echo "${B_EXTRA:-}"; } > "$WORK/b.conf"
 # backlog + headroom: the bridge's queue must hold the whole backlog
 { echo "listener $APORT 127.0.0.1"; echo "data_dir $WORK/a"; common
-  bridge_section ternmq-a-to-b "$BPORT"; echo "bridge_max_queued_messages $((BACKLOG * 2))"; } > "$WORK/a.conf"
+  bridge_section ternmq-a-to-b "$BPORT"; echo "bridge_max_queued_messages $((BACKLOG * 2))"; echo "${BRIDGE_EXTRA:-}"
+} > "$WORK/a.conf"
 mosquitto_common() {
   cat <<EOF
 listener $1 127.0.0.1
@@ -209,6 +216,26 @@ for qos in 0 1; do
   SCENARIOS+=("fan-in 8→1, QoS $qos, 64 B, 4,000 msg/s|fanin -c 8 -q $qos -s 64 -r 500 --inflight 64 -t bench/q$qos/RUN/%i")
 done
 
+check_backlog() { # received-file t0 pub-json mode: one line of backlog.jsonl
+  python3 - "$1" "$BACKLOG" "$2" "$3" "$4" >> "$WORK/backlog.jsonl" <<'PY'
+import json, sys
+path, expected, t0, pub, mode = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5]
+times, seqs = [], []
+for line in open(path):
+    parts = line.split()
+    if len(parts) != 2 or len(parts[1]) < 48:
+        continue
+    times.append(float(parts[0]))
+    seqs.append(int(parts[1][16:32], 16))   # payload bytes 8..15: the sequence number (ternmq-bench's Payload)
+distinct = len(set(seqs))
+in_order = all(b > a for a, b in zip(seqs, seqs[1:]))
+drain = times[-1] - times[0] if len(times) > 1 else None
+print(json.dumps({"mode": mode, "published": pub.get("acked"), "received": len(seqs), "lost": expected - distinct,
+                  "duplicated": len(seqs) - distinct, "in_order": in_order,
+                  "drain_s": drain, "drain_rate": (len(seqs) - 1) / drain if drain else None,
+                  "start_to_last_s": times[-1] - t0 if times else None}))
+PY
+}
 backlog() { # round: B stopped, BACKLOG messages into A, B started, time until the subscriber on B has them all
   local round=$1 sub="backlog-sub-$1" topic="bench/q1/backlog$1" pub
   # the subscriber's persistent session on B, made while B is up, so B keeps what the bridge brings before it is back
@@ -224,30 +251,30 @@ backlog() { # round: B stopped, BACKLOG messages into A, B started, time until t
   # -W ends a drain that stalls; %U is the arrival time, %x the payload in hex (its sequence number is checked)
   mosquitto_sub -p "$BPORT" -i "$sub" -c -q 1 -t "$topic/#" -C "$BACKLOG" -W 300 -F '%U %x' \
     > "$WORK/backlog-$round.txt" 2> "$WORK/backlog-$round.err" || true
-  python3 - "$WORK/backlog-$round.txt" "$BACKLOG" "$t0" "$pub" >> "$WORK/backlog.jsonl" <<'PY'
-import json, sys
-path, expected, t0, pub = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])
-times, seqs = [], []
-for line in open(path):
-    parts = line.split()
-    if len(parts) != 2 or len(parts[1]) < 48:
-        continue
-    times.append(float(parts[0]))
-    seqs.append(int(parts[1][16:32], 16))   # payload bytes 8..15: the sequence number (ternmq-bench's Payload)
-distinct = len(set(seqs))
-in_order = all(b > a for a, b in zip(seqs, seqs[1:]))
-drain = times[-1] - times[0] if len(times) > 1 else None
-print(json.dumps({"published": pub.get("acked"), "received": len(seqs), "lost": expected - distinct,
-                  "duplicated": len(seqs) - distinct, "in_order": in_order,
-                  "drain_s": drain, "drain_rate": (len(seqs) - 1) / drain if drain else None,
-                  "start_to_last_s": times[-1] - t0 if times else None}))
-PY
+  check_backlog "$WORK/backlog-$round.txt" "$t0" "$pub" restart
   tail -n 1 "$WORK/backlog.jsonl" >&2
   # B's JIT is cold again: warm it before the next round measures through it
   if [ "$round" -lt "$ROUNDS" ]; then
     # shellcheck disable=SC2046
     bench fanin -c 8 -q 1 -s 64 -d 5 $(where bridged) -t "bench/q1/warm$round/%i" --prefix "warm$round-" > /dev/null
   fi
+}
+
+backlog_paused() { # round: B paused (SIGSTOP), BACKLOG messages into A, B resumed; a subscriber on B all along
+  local round=$1 topic="bench/q1/paused$1" pub subpid t0
+  settle
+  mosquitto_sub -p "$BPORT" -i "paused-sub-$round" -q 1 -t "$topic/#" -C "$BACKLOG" -W 300 -F '%U %x' \
+    > "$WORK/paused-$round.txt" 2> "$WORK/paused-$round.err" &
+  subpid=$!
+  sleep 1 # subscribed
+  kill -STOP "${PID[b]}"
+  echo "  [$round] backlog-paused: $BACKLOG messages into A, B paused" >&2
+  pub=$(bench pub -c 1 -q 1 -s 64 -n "$BACKLOG" --inflight 64 -p "$APORT" -t "$topic/0" --prefix "paused$round-")
+  kill -CONT "${PID[b]}"
+  t0=$(date +%s.%N)
+  wait "$subpid" || true
+  check_backlog "$WORK/paused-$round.txt" "$t0" "$pub" paused
+  tail -n 1 "$WORK/backlog.jsonl" >&2
 }
 
 run=0
@@ -281,6 +308,7 @@ PY
     done
   done
   if [ -z "$ONLY" ] || grep -qE -- "$ONLY" <<< "backlog"; then backlog "$round"; fi
+  if [ -z "$ONLY" ] || grep -qE -- "$ONLY" <<< "backlog-paused"; then backlog_paused "$round"; fi
 done
 : >> "$WORK/results.jsonl"; : >> "$WORK/backlog.jsonl"
 
@@ -336,20 +364,28 @@ for l in labels:
         lines.append(f"- {l}: bridged p99 − direct p99 = {num(b - d if b is not None and d is not None else None, '{:+.2f}')} ms.")
 live_label = "fan-in 8→1, QoS 1, 64 B, max rate"
 live = med(live_label, "bridged", "recv_rate")
-def dmed(key):
-    v = [x[key] for x in drains if x.get(key) is not None]
+def dmed(key, mode):
+    v = [x[key] for x in drains if x.get("mode", "restart") == mode and x.get(key) is not None]
     return statistics.median(v) if v else None
-rate = dmed("drain_rate")
-if drains:
-    lines.append(f"- Backlog: TernMQ B stopped, {backlog:,} QoS 1 messages of 64 B published into A (`pub -c 1 -q 1 -s 64 "
-                 f"-n {backlog}`), B started: the subscriber on B (`mosquitto_sub`, persistent session) had them from the "
-                 f"first to the last in {num(dmed('drain_s'), '{:.2f}')} s, {num(rate)} msg/s, "
+for mode in ("restart", "paused"):
+    ds = [x for x in drains if x.get("mode", "restart") == mode]
+    if not ds:
+        continue
+    rate = dmed("drain_rate", mode)
+    if mode == "restart":
+        how = ("TernMQ B stopped", "B started: the subscriber on B (`mosquitto_sub`, persistent session)",
+               "from B's start (JVM start and the bridge's reconnect, `restart_timeout 1`, included)")
+    else:
+        how = ("TernMQ B paused (SIGSTOP)", "B resumed: the subscriber on B all along (`mosquitto_sub`, clean session)",
+               "from B's resumption")
+    lines.append(f"- Backlog, {mode}: {how[0]}, {backlog:,} QoS 1 messages of 64 B published into A (`pub -c 1 -q 1 -s 64 "
+                 f"-n {backlog}`), {how[1]} had them from the "
+                 f"first to the last in {num(dmed('drain_s', mode), '{:.2f}')} s, {num(rate)} msg/s, "
                  f"{ratio(rate, live)}× the live bridged rate ({num(live)} msg/s, {live_label}); "
-                 f"{num(dmed('start_to_last_s'), '{:.2f}')} s from B's start (JVM start and the bridge's reconnect, "
-                 "`restart_timeout 1`, included); "
-                 f"received {', '.join(num(x.get('received')) for x in drains)}, lost {sum(x.get('lost') or 0 for x in drains):,}, "
-                 f"duplicated {sum(x.get('duplicated') or 0 for x in drains):,}, "
-                 f"{'in order' if all(x.get('in_order') for x in drains) else 'OUT OF ORDER'} (every round).")
+                 f"{num(dmed('start_to_last_s', mode), '{:.2f}')} s {how[2]}; "
+                 f"received {', '.join(num(x.get('received')) for x in ds)}, lost {sum(x.get('lost') or 0 for x in ds):,}, "
+                 f"duplicated {sum(x.get('duplicated') or 0 for x in ds):,}, "
+                 f"{'in order' if all(x.get('in_order') for x in ds) else 'OUT OF ORDER'} (every round).")
 text = "\n".join(lines) + "\n"
 print(text)
 if out:

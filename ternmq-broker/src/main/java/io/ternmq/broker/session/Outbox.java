@@ -281,6 +281,28 @@ final class Outbox {
         }
     }
 
+    /**
+     * A bridge's QoS 1 entry whose write is under way: sent now if nothing older waits (the store's page reads and
+     * {@link #stored} are caught up to it), so the bridge does not add the sync to each message's latency. The
+     * publisher's acknowledgement still waits for the sync; a crash before it makes the publisher resend, so the
+     * remote may get a duplicate, which QoS 1 allows. A remote's PUBACK arriving first removes the entry: the delete
+     * is written after the put (the writer took the put's batch before telling us), and the durable notice that
+     * follows finds the entry below {@code loadedUpTo} and is ignored. {@code lastAnnounced} moves only with durable
+     * entries, so a page read never counts on this one being in the store. Otherwise the entry waits for
+     * {@link #stored}, as every QoS 2 entry does.
+     */
+    void writing(StoredEntry se) {
+        QueueEntry qe = se.entry();
+        SessionConnection c = connection;
+        if (c == null || loading || qe.seq() != loadedUpTo || pending.size() >= memoryWindow()) {
+            return;
+        }
+        loadedUpTo = qe.seq() + 1;
+        accept(qe, se.message(), stored.mayHaveBeenSent(qe.seq()));
+        pump();
+        c.requestFlush();
+    }
+
     private void accept(QueueEntry qe, Message m, boolean mayHaveBeenSent) {
         Entry e = new Entry(qe.seq(), qe.messageId(), new Delivery(m, qe.qos(), qe.retain(), qe.subscriptionIds(),
                 qe.sharedGroup().isEmpty() ? null : qe.sharedGroup()));

@@ -199,6 +199,12 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         enter(entry);
     }
 
+    /** A bridge's QoS 1 entry being written: it may go out before it is durable (never run inline: writer thread). */
+    @Override
+    public void writing(StoredEntry entry) {
+        post(() -> outbox.writing(entry));
+    }
+
     @Override
     public void refused() {
         (limits.bridge() ? metrics.bridgeQueueDrops : metrics.queueOverflowDrops).increment();

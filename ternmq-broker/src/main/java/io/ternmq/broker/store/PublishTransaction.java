@@ -2,6 +2,7 @@ package io.ternmq.broker.store;
 
 import io.ternmq.broker.message.Delivery;
 import io.ternmq.broker.message.Message;
+import io.ternmq.codec.QoS;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -137,6 +138,11 @@ public final class PublishTransaction implements StoreOp {
             q.taken(); // after counting: a delivery moving between the two counts is seen twice at worst
             references++;
             entries[i] = entry;
+            if (d.qos() == QoS.AT_LEAST_ONCE && q.sendsWhileWriting()) {
+                // the put is in this batch: anything the owner submits on hearing it (a delete once the remote
+                // acknowledged) goes into a later batch, written after it
+                q.owner().writing(new StoredEntry(entry, message));
+            }
         }
         heldSeqs = new long[groups.size()];
         for (int i = 0; i < groups.size(); i++) {

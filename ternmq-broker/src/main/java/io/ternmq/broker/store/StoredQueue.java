@@ -24,6 +24,14 @@ public final class StoredQueue {
         /** An entry is durable; called in seq order. */
         void stored(StoredEntry entry);
 
+        /**
+         * A QoS 1 entry of a queue that {@link #sendsWhileWriting() sends while writing}: numbered and in the batch
+         * the writer is writing now, not durable yet ({@link #stored} follows). Called in seq order, from the writer
+         * thread, before the write; whatever the owner submits from now on is written after it.
+         */
+        default void writing(StoredEntry entry) {
+        }
+
         /** A delivery was refused for the queue's limits. */
         void refused();
 
@@ -77,6 +85,14 @@ public final class StoredQueue {
     /** This queue's own bounds (a bridge's), or null when the broker's apply. */
     public QueueLimits limits() {
         return limits;
+    }
+
+    /**
+     * Whether its owner hears of QoS 1 entries while they are being written ({@link Owner#writing}): a bridge's
+     * queue, which forwards a QoS 1 message without waiting for the sync (docs/bridges.md, "Latency").
+     */
+    public boolean sendsWhileWriting() {
+        return limits != null && limits.bridge();
     }
 
     /** The incarnation of the client's session this queue belongs to. */

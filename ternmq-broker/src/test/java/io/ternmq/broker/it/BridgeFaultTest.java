@@ -8,6 +8,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.ternmq.broker.config.BridgeSettings;
 import io.ternmq.broker.config.ConfigFileParser;
+import io.ternmq.broker.session.SessionInfo;
+import io.ternmq.broker.store.Store;
+import io.ternmq.broker.store.StoreOp;
+import io.ternmq.broker.store.StoreWriter;
+import io.ternmq.broker.store.StoredQueue;
 import io.ternmq.broker.testing.BrokerProcess;
 import io.ternmq.broker.testing.Closing;
 import io.ternmq.broker.testing.Paho5Client;
@@ -24,6 +29,7 @@ import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,6 +45,8 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A bridge against a scripted remote broker (a server socket speaking MQTT through ternmq-codec, answering as the
@@ -164,6 +172,106 @@ class BridgeFaultTest {
         second.send(new Puback(resent.packetId()));
         await("acknowledged: nothing left in flight").atMost(Duration.ofSeconds(30)).until(() ->
                 tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+    }
+
+    @Test
+    @DisplayName("a QoS 1 message goes to the remote while its write is under way; the remote's PUBACK before the "
+            + "write is durable removes it for good: not resurrected, not resent after a restart, the publisher's "
+            + "PUBACK still after the write")
+    void qos1SentWhileWrittenAndAckedBeforeDurable() throws Exception {
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        TestBroker tern = ternWithBridge("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort(),
+                "remote_clientid edge",
+                "notifications false",
+                "restart_timeout 1",
+                "topic up/# out 1");
+        RemoteSide first = closing.add(next(remote));
+        first.accept();
+        Paho5Client pub = closing.add(Paho5Client.connect(tern, "publisher"));
+        await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+        pub.publish("up/x", "before", 1, false);
+        first.send(new Puback(first.nextPublish().packetId()));
+
+        // The store's writer held in one operation's prepare while a second (whose applied() then holds it) and the
+        // publish queue behind it: both are written in one batch, and the publish is not durable for the session
+        // (its notice comes after that applied()) until the test lets it.
+        Store store = tern.broker().store();
+        CountDownLatch inPrepare = new CountDownLatch(1);
+        CountDownLatch releasePrepare = new CountDownLatch(1);
+        CountDownLatch releaseApplied = new CountDownLatch(1);
+        store.submit(w -> {
+            inPrepare.countDown();
+            awaitLatch(releasePrepare);
+        });
+        assertThat(inPrepare.await(30, TimeUnit.SECONDS)).isTrue();
+        store.submit(new StoreOp() {
+            @Override
+            public void prepare(StoreWriter w) {
+            }
+
+            @Override
+            public void applied() {
+                awaitLatch(releaseApplied);
+            }
+        });
+        IMqttToken published = pub.client().publish("up/x", Paho5Client.message("early", 1, false,
+                new org.eclipse.paho.mqttv5.common.packet.MqttProperties()));
+        StoredQueue bridgeQueue = tern.broker().sessions().get("local.edge").storedQueue();
+        await("the publish waits for the writer").atMost(Duration.ofSeconds(30)).until(() ->
+                bridgeQueue.unstored() == 1);
+        releasePrepare.countDown();
+        try {
+            Publish early = first.nextPublish();
+            assertThat(new String(early.payload())).isEqualTo("early");
+            assertThat(early.dup()).isFalse();
+            assertThat(published.isComplete()).as("the publisher's PUBACK waits for the write").isFalse();
+            first.send(new Puback(early.packetId()));
+            await("the remote's PUBACK took the message out of flight").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().session("local.edge").toCompletableFuture().join().inflight() == 0);
+            assertThat(published.isComplete()).isFalse();
+        } finally {
+            releaseApplied.countDown();
+        }
+        published.waitForCompletion(30_000);
+        // the durable notice came after the PUBACK: the entry stays gone, in memory and in the store
+        await("the entry deleted").atMost(Duration.ofSeconds(30)).until(() -> bridgeQueue.count() == 0);
+        SessionInfo info = tern.broker().service().session("local.edge").toCompletableFuture().join();
+        assertThat(info.queued()).isZero();
+        assertThat(info.inflight()).isZero();
+        pub.publish("up/x", "after", 1, false);
+        Publish after = first.nextPublish();
+        assertThat(new String(after.payload())).as("not sent again").isEqualTo("after");
+        first.send(new Puback(after.packetId()));
+        await("acknowledged").atMost(Duration.ofSeconds(30)).until(() -> bridgeQueue.count() == 0);
+
+        // after a restart nothing of it comes back either: the delete was written after the put
+        pub.close();
+        tern.restart();
+        first.close();
+        RemoteSide second = closing.add(next(remote));
+        second.accept();
+        try (Paho5Client again = Paho5Client.connect(tern, "publisher-again")) {
+            await("bridge session subscribed").atMost(Duration.ofSeconds(30)).until(() ->
+                    tern.broker().service().subscriptions("local.edge").toCompletableFuture().join().size() == 1);
+            again.publish("up/x", "third", 1, false);
+        }
+        Publish third = second.nextPublish();
+        assertThat(new String(third.payload())).isEqualTo("third");
+        assertThat(third.dup()).isFalse();
+        second.send(new Puback(third.packetId()));
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test never released the store's writer");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
