@@ -47,8 +47,12 @@ final class WebSocketFrames extends ChannelDuplexHandler {
      * own): what waits here is invisible to OutboundLimits and the write buffer's water marks, so it stays small.
      */
     static final int MAX_FRAME_BYTES = 64 * 1024;
-    /** Pieces below this size are copied into the frame's buffer, larger ones kept as they are. */
-    private static final int COPY_BELOW = 1024;
+    /**
+     * Pieces below this size are copied into the frame's buffer, larger ones kept as they are: a kept piece also
+     * starts a new buffer for the small ones after it (a PUBLISH's header), so 1 KiB payloads kept as components cost
+     * more than copying them.
+     */
+    private static final int COPY_BELOW = 4096;
     private static final int SMALL_BYTES = 4096;
 
     private ChannelHandlerContext ctx;
