@@ -199,7 +199,7 @@ PY
 fi
 fi
 
-python3 - "$WORK" $STEPS <<'PY'
+python3 - "$WORK" "$STEPS" <<'PY'
 import sys
 work, steps = sys.argv[1], [s.split(":") for s in sys.argv[2:]]
 def load(path):

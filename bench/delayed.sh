@@ -35,13 +35,14 @@ ${EXTRA_CONF:-}
 EOF
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$W"
 }
 trap cleanup EXIT
 start() {
   : > "$W/ternmq.log"
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   java ${JAVA_OPTS:-} -jar "$JAR" -c "$W/ternmq.conf" > "$W/ternmq.log" 2>&1 &
   pid=$!
   until grep -qs "TernMQ started" "$W/ternmq.log"; do
