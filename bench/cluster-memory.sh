@@ -201,7 +201,7 @@ fi
 
 python3 - "$WORK" "$STEPS" <<'PY'
 import sys
-work, steps = sys.argv[1], [s.split(":") for s in sys.argv[2:]]
+work, steps = sys.argv[1], [s.split(":") for s in sys.argv[2].split()]
 def load(path):
     rows = {}
     for line in open(path).read().splitlines()[2:-1]:
