@@ -7,6 +7,8 @@
 # publisher/subscriber pair at 1,000 QoS 0 messages a second (both on the broker's I/O loop, which serves the admin
 # API's session reads too) runs S seconds with nothing else, then S seconds while the requests above repeat; a loop
 # held up for t ms shows as a message delivered t ms late, so the pair's maximum latency bounds the longest hold.
+# The broker logs its safepoints (-Xlog:safepoint): the stop-the-world pauses (garbage collection among them) in each
+# probe's window are printed beside it, so that a late message can be told from a pause of the whole JVM.
 #
 #   bench/admin-latency.sh [-n 100000] [-c 10000] [-r 50] [--ports BASE] [--probe 20]
 set -euo pipefail
@@ -45,7 +47,8 @@ listener $ADMIN 127.0.0.1
 protocol http_api
 password_file $WORK/admin.passwd
 EOF
-java -jar "$TERNMQ_JAR" -c "$WORK/ternmq.conf" > "$WORK/broker.log" 2>&1 &
+java -Xlog:safepoint:file="$WORK/safepoints.log":time -jar "$TERNMQ_JAR" -c "$WORK/ternmq.conf" \
+  > "$WORK/broker.log" 2>&1 &
 BROKER=$!
 HOLD=""; ASKING=""
 trap 'kill $BROKER $HOLD $ASKING 2>/dev/null || true' EXIT
@@ -93,13 +96,29 @@ time_it stats /api/v1/stats
 
 if [ "$PROBE" -gt 0 ]; then
   probe() { # name: the pair's latency over PROBE seconds (after 3 s of warm-up)
+    local from to
+    from=$(date +%s.%N)
     java -jar "$BENCH_JAR" pairs -p "$MQTT" -c 1 -q 0 -s 64 -r 1000 --warmup 3 -d "$PROBE" --prefix "probe-$1-" \
       --quiet > "$WORK/probe-$1.log" 2>&1 || { echo "admin-latency: the probe failed: $WORK/probe-$1.log" >&2; exit 1; }
-    python3 - "$1" "$WORK/probe-$1.log" <<'PY'
-import json, sys
+    to=$(date +%s.%N)
+    python3 - "$1" "$WORK/probe-$1.log" "$WORK/safepoints.log" "$from" "$to" <<'PY'
+import datetime, json, re, sys
 r = next(json.loads(l[7:]) for l in open(sys.argv[2]) if l.startswith("RESULT "))
 print(f"probe {sys.argv[1]:9} 1,000 msg/s: received {r['received']} of {r['sent']}, latency p50 {r['lat_p50_ms']:.2f}"
       f"  p99 {r['lat_p99_ms']:.2f}  p99.9 {r['lat_p999_ms']:.2f}  max {r['lat_max_ms']:.2f} ms")
+# the broker's stop-the-world pauses in the same window (the probe's warm-up included)
+start, end = float(sys.argv[4]), float(sys.argv[5])
+pauses = []
+for line in open(sys.argv[3]):
+    m = re.match(r'\[(\S+)\].*Safepoint "(\w+)".*Total: (\d+) ns', line)
+    if m:
+        at = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+        if start <= at <= end:
+            pauses.append((int(m.group(3)) / 1e6, m.group(2)))
+pauses.sort(reverse=True)
+over = [p for p in pauses if p[0] > 5]
+top = ", ".join(f"{ms:.1f} ({what})" for ms, what in pauses[:3])
+print(f"          the broker's pauses meanwhile: {len(pauses)}, {len(over)} over 5 ms, longest {top or 'none'}")
 PY
   }
   probe idle

@@ -57,43 +57,59 @@ class AdoptedSessionOrderTest {
         }
     };
 
-    private static Message qos2(String payload, long createdAt) {
-        return new Message("t", QoS.EXACTLY_ONCE, false, payload.getBytes(StandardCharsets.UTF_8),
-                MqttProperties.EMPTY, "pub", createdAt);
-    }
+    private final Router router;
+    private final Adopted session;
+    private final DeadNode dead;
+    private final StoredQueue publisher;
 
-    @Test
-    @DisplayName("a QoS 2 message routed to an adopted session follows the publisher's earlier message that reaches it "
-            + "as an orphan")
-    void routedAfterOrphan() {
+    AdoptedSessionOrderTest() {
         store.mirrorTo(new StoreMirror() {
             @Override
             public Copy copy(Map<String, byte[]> logs) {
                 return applied -> unconfirmed.add(applied);
             }
         });
-        Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
+        router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
                 new MemoryRetainedStore(), store, limits, -1, -1, new BrokerMetrics());
-        Adopted session = new Adopted(new StoredQueue(store, "sub", 1, recording));
-        DeadNode dead = new DeadNode(router, session);
-        StoredQueue publisher = new StoredQueue(store, "pub", 1, recording);
-        router.subscribe(dead, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
+        session = new Adopted(new StoredQueue(store, "sub", 1, recording));
+        dead = new DeadNode(router, session);
+        publisher = new StoredQueue(store, "pub", 1, recording);
+        router.subscribe(dead, subscription());
+    }
 
+    private static Subscription subscription() {
+        return new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0);
+    }
+
+    /** The publisher's QoS 2 message with packet id {@code packetId} (also its creation time). */
+    private void publish(String payload, int packetId) {
+        Message m = new Message("t", QoS.EXACTLY_ONCE, false, payload.getBytes(StandardCharsets.UTF_8),
+                MqttProperties.EMPTY, "pub", packetId);
+        router.publish(m, new Router.Origin(publisher, packetId, null), (matched, quota) -> { });
+    }
+
+    /** The store confirms every group copy, in order. */
+    private void confirmAll() {
+        while (!unconfirmed.isEmpty()) {
+            unconfirmed.poll().run();
+        }
+    }
+
+    @Test
+    @DisplayName("a QoS 2 message routed to an adopted session follows the publisher's earlier message that reaches it "
+            + "as an orphan")
+    void routedAfterOrphan() {
         // published before the adopted session is routed here: only the dead node's kept route matches
-        router.publish(qos2("first", 1), new Router.Origin(publisher, 1, null), (matched, quota) -> { });
-        router.subscribe(session, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
+        publish("first", 1);
+        router.subscribe(session, subscription());
         // published before the first one's packet id is durable (the store confirms nothing yet)
-        router.publish(qos2("second", 2), new Router.Origin(publisher, 2, null), (matched, quota) -> { });
+        publish("second", 2);
         // the dead node's kept routes go: no orphan any more, but the second still waits for its packet id
         router.unsubscribe(dead, "t");
-        router.publish(qos2("third", 3), new Router.Origin(publisher, 3, null), (matched, quota) -> { });
-        while (!unconfirmed.isEmpty()) {
-            unconfirmed.poll().run();
-        }
-        router.publish(qos2("fourth", 4), new Router.Origin(publisher, 4, null), (matched, quota) -> { });
-        while (!unconfirmed.isEmpty()) {
-            unconfirmed.poll().run();
-        }
+        publish("third", 3);
+        confirmAll();
+        publish("fourth", 4);
+        confirmAll();
 
         assertThat(dead.orphaned).containsExactly("first", "second");
         assertThat(stored).as("the adopted session's queue, in the publisher's order, each once")
@@ -104,26 +120,11 @@ class AdoptedSessionOrderTest {
     @DisplayName("a QoS 2 message routed to an adopted session after the dead node's routes went follows the "
             + "publisher's earlier message that still goes to it as an orphan")
     void routedAfterRoutesWentFollowsOrphan() {
-        store.mirrorTo(new StoreMirror() {
-            @Override
-            public Copy copy(Map<String, byte[]> logs) {
-                return applied -> unconfirmed.add(applied);
-            }
-        });
-        Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
-                new MemoryRetainedStore(), store, limits, -1, -1, new BrokerMetrics());
-        Adopted session = new Adopted(new StoredQueue(store, "sub", 1, recording));
-        DeadNode dead = new DeadNode(router, session);
-        StoredQueue publisher = new StoredQueue(store, "pub", 1, recording);
-        router.subscribe(dead, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
-
-        router.publish(qos2("first", 1), new Router.Origin(publisher, 1, null), (matched, quota) -> { });
+        publish("first", 1);
         router.unsubscribe(dead, "t");
-        router.subscribe(session, new Subscription("t", QoS.EXACTLY_ONCE, false, false, 0, 0));
-        router.publish(qos2("second", 2), new Router.Origin(publisher, 2, null), (matched, quota) -> { });
-        while (!unconfirmed.isEmpty()) {
-            unconfirmed.poll().run();
-        }
+        router.subscribe(session, subscription());
+        publish("second", 2);
+        confirmAll();
 
         assertThat(dead.orphaned).containsExactly("first");
         assertThat(stored).containsExactly("first", "second");
