@@ -8,7 +8,10 @@
 # API's session reads too) runs S seconds with nothing else, then S seconds while the requests above repeat; a loop
 # held up for t ms shows as a message delivered t ms late, so the pair's maximum latency bounds the longest hold.
 # The broker logs its safepoints (-Xlog:safepoint): the stop-the-world pauses (garbage collection among them) in each
-# probe's window are printed beside it, so that a late message can be told from a pause of the whole JVM.
+# probe's window are printed beside it, so that a late message can be told from a pause of the whole JVM; and the
+# I/O loop's own longest hold (-Dternmq.loop_hold_probe: it notes how late a task due every millisecond runs, which
+# the probe client's own pauses cannot blur). Before the timings a full collection promotes the sessions just made
+# (the first young collection would otherwise copy them all, once, whatever ran then).
 #
 #   bench/admin-latency.sh [-n 100000] [-c 10000] [-r 50] [--ports BASE] [--probe 20]
 set -euo pipefail
@@ -47,7 +50,7 @@ listener $ADMIN 127.0.0.1
 protocol http_api
 password_file $WORK/admin.passwd
 EOF
-java -Xlog:safepoint:file="$WORK/safepoints.log":time -jar "$TERNMQ_JAR" -c "$WORK/ternmq.conf" \
+java -Xlog:safepoint:file="$WORK/safepoints.log":time -Dternmq.loop_hold_probe=true -jar "$TERNMQ_JAR" -c "$WORK/ternmq.conf" \
   > "$WORK/broker.log" 2>&1 &
 BROKER=$!
 HOLD=""; ASKING=""
@@ -76,6 +79,10 @@ sessions=$(curl -s -u bench:bench-password "http://127.0.0.1:$ADMIN/api/v1/statu
   'import json,sys; d=json.load(sys.stdin); print(d.get("sessions", d))')
 echo "sessions: $sessions (of which $ONLINE online)" >&2
 
+# the sessions just made are still young: the first collection would copy them all, once, whatever ran then; a
+# full collection now promotes them, so that what follows sees a settled broker
+jcmd "$BROKER" GC.run > /dev/null
+
 time_it() { # name path
   : > "$WORK/$1.times"
   # the first requests also warm the admin loop's code up; all are counted
@@ -101,7 +108,7 @@ if [ "$PROBE" -gt 0 ]; then
     java -jar "$BENCH_JAR" pairs -p "$MQTT" -c 1 -q 0 -s 64 -r 1000 --warmup 3 -d "$PROBE" --prefix "probe-$1-" \
       --quiet > "$WORK/probe-$1.log" 2>&1 || { echo "admin-latency: the probe failed: $WORK/probe-$1.log" >&2; exit 1; }
     to=$(date +%s.%N)
-    python3 - "$1" "$WORK/probe-$1.log" "$WORK/safepoints.log" "$from" "$to" <<'PY'
+    python3 - "$1" "$WORK/probe-$1.log" "$WORK/safepoints.log" "$from" "$to" "$WORK/broker.log" <<'PY'
 import datetime, json, re, sys
 r = next(json.loads(l[7:]) for l in open(sys.argv[2]) if l.startswith("RESULT "))
 print(f"probe {sys.argv[1]:9} 1,000 msg/s: received {r['received']} of {r['sent']}, latency p50 {r['lat_p50_ms']:.2f}"
@@ -119,6 +126,19 @@ pauses.sort(reverse=True)
 over = [p for p in pauses if p[0] > 5]
 top = ", ".join(f"{ms:.1f} ({what})" for ms, what in pauses[:3])
 print(f"          the broker's pauses meanwhile: {len(pauses)}, {len(over)} over 5 ms, longest {top or 'none'}")
+# the I/O loop's own reports (-Dternmq.loop_hold_probe): each covers the 5 s before it; those inside the window
+holds = []
+for line in open(sys.argv[6]):
+    m = re.match(r'(\S+Z) .*loop hold: (\S+) longest ([\d.]+) ms, (\d+) over 5 ms, most CPU between runs '
+                 r'([\d.]+) ms', line)
+    if m:
+        at = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+        if start + 5 <= at <= end:
+            holds.append((float(m.group(3)), int(m.group(4)), float(m.group(5))))
+if holds:
+    print(f"          the I/O loop ({len(holds) * 5} s of it): longest hold {max(h[0] for h in holds):.2f} ms, "
+          f"{sum(h[1] for h in holds)} holds over 5 ms; most CPU it used between two 1 ms ticks "
+          f"{max(h[2] for h in holds):.2f} ms (the rest of a hold: waiting for a CPU or a pause)")
 PY
   }
   probe idle

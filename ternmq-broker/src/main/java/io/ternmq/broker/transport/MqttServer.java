@@ -100,6 +100,7 @@ public final class MqttServer implements AutoCloseable {
         int threads = transport.ioThreads() > 0 ? transport.ioThreads()
                 : defaultIoThreads(Runtime.getRuntime().availableProcessors());
         this.ioGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("ternmq-io"), io);
+        LoopHoldProbe.startIfAsked(ioGroup);
         LOG.info("Transport: {}", epoll ? "epoll" : "NIO (" + Epoll.unavailabilityCause() + ")");
     }
 
