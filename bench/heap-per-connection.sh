@@ -6,15 +6,18 @@
 #
 #   bench/heap-per-connection.sh                 # this checkout
 #   bench/heap-per-connection.sh -n 20000 -p 24883
+#   bench/heap-per-connection.sh --transport ws  # MQTT over WebSocket (a protocol websockets listener)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=10000
 PORT=23893
+TRANSPORT=tcp
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) N=$2; shift 2 ;;
     -p) PORT=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --transport) TRANSPORT=$2; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "heap-per-connection: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -25,19 +28,24 @@ if [ ! -f "$ROOT/ternmq-broker/target/ternmq.jar" ] || [ ! -f "$BENCH_JAR" ]; th
 fi
 WORK=$(mktemp -d)
 trap 'kill "$BROKER" "$CONN" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-printf 'storage.type memory\n' > "$WORK/ternmq.conf"
-"$ROOT/bin/ternmq" -c "$WORK/ternmq.conf" -p "$PORT" --data-dir "$WORK/data" > "$WORK/broker.log" 2>&1 &
+if [ "$TRANSPORT" = ws ]; then
+  printf 'storage.type memory\nlistener %s 127.0.0.1\nprotocol websockets\nallow_anonymous true\n' "$PORT" > "$WORK/ternmq.conf"
+  "$ROOT/bin/ternmq" -c "$WORK/ternmq.conf" --data-dir "$WORK/data" > "$WORK/broker.log" 2>&1 &
+else
+  printf 'storage.type memory\n' > "$WORK/ternmq.conf"
+  "$ROOT/bin/ternmq" -c "$WORK/ternmq.conf" -p "$PORT" --data-dir "$WORK/data" > "$WORK/broker.log" 2>&1 &
+fi
 BROKER=$!
 CONN=""
 until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
   kill -0 "$BROKER" 2>/dev/null || { echo "heap-per-connection: the broker did not start: $WORK/broker.log" >&2; exit 1; }
   sleep 0.1
 done
-PID=$(pgrep -n -f "ternmq.jar.*-p $PORT")
-java -jar "$BENCH_JAR" conn -p "$PORT" -c 2000 --conn-rate 2000 -d 2 --no-jmx --quiet > /dev/null 2>&1
+PID=$(pgrep -n -f "ternmq.jar.*$WORK/ternmq.conf")
+java -jar "$BENCH_JAR" conn -p "$PORT" --transport "$TRANSPORT" -c 2000 --conn-rate 2000 -d 2 --no-jmx --quiet > /dev/null 2>&1
 sleep 2
 jmap -histo:live "$PID" > "$WORK/before.txt"
-java -jar "$BENCH_JAR" conn -p "$PORT" -c "$N" --conn-rate 2000 -d 600 --no-jmx --quiet > /dev/null 2>&1 &
+java -jar "$BENCH_JAR" conn -p "$PORT" --transport "$TRANSPORT" -c "$N" --conn-rate 2000 -d 600 --no-jmx --quiet > /dev/null 2>&1 &
 CONN=$!
 until [ "$(ss -Htn state established "( sport = :$PORT )" | wc -l)" -ge "$N" ]; do
   kill -0 "$CONN" 2>/dev/null || { echo "heap-per-connection: the load generator stopped early" >&2; exit 1; }
