@@ -9,6 +9,14 @@ import net from 'node:net';
 import mqtt from 'mqtt';
 import { startBroker, launchBrowser, guard, logIn, screenshot, until } from './harness.mjs';
 
+/** The id of the node the page is not on, as its Nodes page lists it. */
+async function otherNodeId(page) {
+  await page.getByTestId('nav-nodes').click();
+  const other = page.locator('[data-testid=nodes-table] tr[data-self=false]');
+  await other.waitFor();
+  return other.getAttribute('data-node');
+}
+
 /** A port free now, for a node's membership (each node must know the other's before either starts). */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -81,10 +89,7 @@ test('Topics, Slow subscribers and Alarms on node A show node B\'s rows, each na
   const page = await context.newPage();
   const checks = guard(page);
   await logIn(page, a, 'ops');
-  await page.getByTestId('nav-nodes').click();
-  const other = page.locator('[data-testid=nodes-table] tr[data-self=false]');
-  await other.waitFor();
-  const nodeB = await other.getAttribute('data-node');
+  const nodeB = await otherNodeId(page);
   // on node B: a persistent session that goes offline with a QoS 1 subscription; what A publishes for it queues on B
   const slow = await mqtt.connectAsync(b.mqttUrl, { clientId: 'slow-on-b', protocolVersion: 5, reconnectPeriod: 0, clean: false,
     properties: { sessionExpiryInterval: 600 } });
@@ -138,10 +143,7 @@ test('Topic metrics and Trace on node A show node B\'s figures and events, each 
   const page = await context.newPage();
   const checks = guard(page);
   await logIn(page, a, 'ops');
-  await page.getByTestId('nav-nodes').click();
-  const other = page.locator('[data-testid=nodes-table] tr[data-self=false]');
-  await other.waitFor();
-  const nodeB = await other.getAttribute('data-node');
+  const nodeB = await otherNodeId(page);
 
   // a filter registered on node A is counted on node B
   await page.getByTestId('nav-topic-metrics').click();

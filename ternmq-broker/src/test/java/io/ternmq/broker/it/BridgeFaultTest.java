@@ -62,6 +62,21 @@ class BridgeFaultTest {
         return closing.add(TestBroker.start(c -> c.bridges(b)));
     }
 
+    /** A broker bridged (connection "scripted") to {@code remote}, with these further bridge lines. */
+    private TestBroker ternWithBridge(ServerSocket remote, String... lines) {
+        List<String> all = new java.util.ArrayList<>(List.of("connection scripted",
+                "address 127.0.0.1:" + remote.getLocalPort()));
+        all.addAll(List.of(lines));
+        return ternWithBridge(all.toArray(String[]::new));
+    }
+
+    /** The scripted remote's listening socket; a test waits at most 60 s for the bridge to connect. */
+    private ServerSocket scriptedRemote() throws java.io.IOException {
+        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
+        remote.setSoTimeout(60_000);
+        return remote;
+    }
+
     /** One connection of the bridge to the scripted remote, MQTT 3.1.1 unless told otherwise. */
     private static final class RemoteSide implements AutoCloseable {
         MqttVersion version = MqttVersion.MQTT_3_1_1;
@@ -139,10 +154,8 @@ class BridgeFaultTest {
     @Test
     @DisplayName("no PUBACK for bridge_ack_timeout: the bridge reconnects and resends what was in flight with DUP")
     void ackTimeoutReconnectsAndResendsWithDup() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "restart_timeout 1",
@@ -179,10 +192,8 @@ class BridgeFaultTest {
             + "write is durable removes it for good: not resurrected, not resent after a restart, the publisher's "
             + "PUBACK still after the write")
     void qos1SentWhileWrittenAndAckedBeforeDurable() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "restart_timeout 1",
@@ -277,10 +288,8 @@ class BridgeFaultTest {
     @Test
     @DisplayName("bridge_publish_rate: a backlog drains completely, in order, no faster than the rate")
     void publishRateBoundsTheDrain() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "bridge_publish_rate 20",
@@ -311,8 +320,7 @@ class BridgeFaultTest {
     @DisplayName("no client may connect with a bridge's local_clientid (3.1.1: 0x02, MQTT 5: 0x85)")
     void bridgeSessionIdIsReserved() throws Exception {
         ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        TestBroker tern = ternWithBridge(remote,
                 "local_clientid bridge-session",
                 "topic up/# out 1");
         MqttClient v3 = new MqttClient(tern.uri(), "bridge-session", new MemoryPersistence());
@@ -330,8 +338,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("local_username: the bridge publishes and subscribes here under that user's ACL (a broker process)")
     void localUsernameAclApplies() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
+        ServerSocket remote = scriptedRemote();
         BrokerProcess tern = closing.add(BrokerProcess.prepare());
         java.nio.file.Files.writeString(tern.workDir().resolve("acl"), String.join("\n",
                 "topic read cmd/#", // anonymous clients: the test's subscriber
@@ -380,10 +387,8 @@ class BridgeFaultTest {
     @Test
     @DisplayName("an MQTT 5 remote with Maximum QoS 1 gets QoS 2 messages at QoS 1; its PUBACK completes them")
     void remoteMaximumQosIsRespected() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "bridge_protocol_version mqttv50",
                 "notifications false",
@@ -446,8 +451,7 @@ class BridgeFaultTest {
     }
 
     private TestBroker ternWithInboundQos2(ServerSocket remote) {
-        return ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        return ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "restart_timeout 1",
@@ -458,8 +462,7 @@ class BridgeFaultTest {
     @DisplayName("a QoS 2 PUBLISH the remote resends (DUP, same id) after a reconnect is delivered here once "
             + "[MQTT-4.3.3-2]")
     void qos2ResentAfterReconnectIsDeliveredOnce() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
+        ServerSocket remote = scriptedRemote();
         TestBroker tern = ternWithInboundQos2(remote);
         RemoteSide first = acceptSubscribed(remote, false);
         try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
@@ -480,8 +483,7 @@ class BridgeFaultTest {
     @DisplayName("CONNACK without Session Present: the bridge discards the remote's QoS 2 ids, a reused id is a new "
             + "message [MQTT-3.2.2-5]")
     void sessionNotPresentDiscardsQos2Ids() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
+        ServerSocket remote = scriptedRemote();
         TestBroker tern = ternWithInboundQos2(remote);
         RemoteSide first = acceptSubscribed(remote, false);
         try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
@@ -498,8 +500,7 @@ class BridgeFaultTest {
     @Test
     @DisplayName("the remote's unreleased QoS 2 ids survive a TernMQ restart: the resend is not delivered again")
     void qos2IdsSurviveRestart() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
+        ServerSocket remote = scriptedRemote();
         TestBroker tern = ternWithInboundQos2(remote);
         RemoteSide first = acceptSubscribed(remote, false);
         try (Paho5Client sub = Paho5Client.connect(tern, "subscriber")) {
@@ -523,10 +524,8 @@ class BridgeFaultTest {
     @Test
     @DisplayName("an MQTT 5 remote's Receive Maximum caps bridge_max_inflight: 2 in flight, the next once one is acked")
     void remoteReceiveMaximumCapsTheWindow() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "bridge_protocol_version mqttv50",
                 "notifications false",
@@ -565,10 +564,8 @@ class BridgeFaultTest {
     @DisplayName("bridge_queue_overflow refuse_new: with the remote away, the oldest 3 are kept and the rest counted "
             + "as drops")
     void refuseNewKeepsTheOldest() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "bridge_max_queued_messages 3",
@@ -602,10 +599,8 @@ class BridgeFaultTest {
     @DisplayName("keepalive_interval: the bridge sends PINGREQ; a remote silent for 2 intervals is left and "
             + "connected to again")
     void keepAliveAndSilentRemote() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "keepalive_interval 5",
@@ -631,10 +626,8 @@ class BridgeFaultTest {
     @DisplayName("keepalive_interval: a remote that only receives (QoS 0 going out without a pause) is asked with "
             + "PINGREQ once nothing came from it for an interval, and its PINGRESP keeps the bridge connected")
     void remoteThatOnlyReceivesIsPinged() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        TestBroker tern = ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        TestBroker tern = ternWithBridge(remote,
                 "remote_clientid edge",
                 "notifications false",
                 "keepalive_interval 5",
@@ -724,10 +717,8 @@ class BridgeFaultTest {
     @DisplayName("cleansession true and bridge_max_packet_size at MQTT 5: Session Expiry 0 and the Maximum Packet "
             + "Size announced; a larger PUBLISH from the remote ends the connection")
     void cleanSessionAndMaximumPacketSizeAtMqtt5() throws Exception {
-        ServerSocket remote = closing.add(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-        remote.setSoTimeout(60_000);
-        ternWithBridge("connection scripted",
-                "address 127.0.0.1:" + remote.getLocalPort(),
+        ServerSocket remote = scriptedRemote();
+        ternWithBridge(remote,
                 "remote_clientid edge",
                 "bridge_protocol_version mqttv50",
                 "notifications false",
