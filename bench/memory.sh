@@ -14,6 +14,7 @@
 #   bench/memory.sh                                    # everything, both brokers (about 50 minutes)
 #   bench/memory.sh --only conn10k --rounds 1 --brokers ternmq
 #   bench/memory.sh --broker-cmd 'java -jar ternmq-broker/target/ternmq.jar'   # the JVM's own defaults, no launcher
+#   bench/memory.sh --only conn10k --brokers ternmq --transport ws   # idle MQTT-over-WebSocket connections (issue 14)
 #
 # Prints one line per measurement and a summary of medians; exits non-zero when a broker does not start, a client
 # fails, or the pair loses a message (with --check also when a target of issue 11 is missed).
@@ -36,6 +37,7 @@ PAIR_RATE=200
 PAIR_SECONDS=""
 CHECK=0
 TERNMQ_PORT=22883
+TRANSPORT=tcp
 MOSQUITTO_PORT=22884
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 
@@ -58,8 +60,11 @@ Options:
   --pair-rate R      messages per second of the other pair, QoS 0 (default $PAIR_RATE)
   --pair-seconds S   how long the other pair runs, starting 2 s before the flood (default: the last --rss-at + 15)
   --check            fail unless TernMQ meets issue 11's targets at the last --rss-at: <= 3 KiB RSS per idle
-                     connection, <= 100 MiB RSS growth in the stalled case (medians)
+                     connection (WebSocket: issue 14's 4 KiB), <= 100 MiB RSS growth in the stalled case (medians)
   --ports P1,P2      TernMQ's and Mosquitto's ports (default $TERNMQ_PORT,$MOSQUITTO_PORT)
+  --transport T      tcp, or ws: TernMQ's port is a protocol websockets listener and the connections of conn10k and
+                     connmax speak MQTT over WebSocket (Mosquitto 2.0.11's WebSocket listener does not work in
+                     Debian's build: TernMQ only) (default $TRANSPORT)
 EOF
 }
 
@@ -79,11 +84,17 @@ while [ $# -gt 0 ]; do
     --pair-seconds) PAIR_SECONDS=$2; shift 2 ;;
     --check) CHECK=1; shift ;;
     --ports) TERNMQ_PORT=${2%,*}; MOSQUITTO_PORT=${2#*,}; shift 2 ;;
+    --transport) TRANSPORT=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "memory: unknown option $1 (--help lists them)" >&2; exit 2 ;;
   esac
 done
 
+case "$TRANSPORT" in
+  tcp) ;;
+  ws) [ "$BROKERS" = ternmq ] || { echo "memory: --transport ws measures TernMQ only (--brokers ternmq)" >&2; exit 2; } ;;
+  *) echo "memory: --transport is tcp or ws, not $TRANSPORT" >&2; exit 2 ;;
+esac
 RSS_AT=$(python3 -c "import sys; print(','.join('%g' % float(x) for x in sys.argv[1].split(',')))" "$RSS_AT")
 LAST_AT=${RSS_AT##*,}
 SETTLE=${SETTLE:-$LAST_AT}
@@ -136,8 +147,14 @@ start_broker() {
   t0=$(date +%s%N)
   if [ "$broker" = ternmq ]; then
     PORT=$TERNMQ_PORT
-    # shellcheck disable=SC2086 # BROKER_CMD is a command with its arguments
-    $BROKER_CMD -p "$PORT" --data-dir "$WORK/data-$STARTS" > "$LOG" 2>&1 &
+    if [ "$TRANSPORT" = ws ]; then
+      printf 'listener %s 127.0.0.1\nprotocol websockets\nallow_anonymous true\n' "$PORT" > "$WORK/ternmq-ws.conf"
+      # shellcheck disable=SC2086 # BROKER_CMD is a command with its arguments
+      $BROKER_CMD -c "$WORK/ternmq-ws.conf" --data-dir "$WORK/data-$STARTS" > "$LOG" 2>&1 &
+    else
+      # shellcheck disable=SC2086 # BROKER_CMD is a command with its arguments
+      $BROKER_CMD -p "$PORT" --data-dir "$WORK/data-$STARTS" > "$LOG" 2>&1 &
+    fi
   else
     PORT=$MOSQUITTO_PORT
     "$MOSQUITTO" -c "$WORK/mosquitto.conf" > "$LOG" 2>&1 &
@@ -204,7 +221,7 @@ measure_conn() { # broker count(10000|max) name
     sleep "$SETTLE"
     out="$WORK/$name-$broker-$round"
     # shellcheck disable=SC2086 # TERNMQ_BENCH_JAVA_OPTS holds several options
-    java ${TERNMQ_BENCH_JAVA_OPTS:-} -jar "$BENCH_JAR" conn -c "$count" --conn-rate "$CONN_RATE" -p "$PORT" \
+    java ${TERNMQ_BENCH_JAVA_OPTS:-} -jar "$BENCH_JAR" conn -c "$count" --conn-rate "$CONN_RATE" -p "$PORT" --transport "$TRANSPORT" \
       --broker-pid "$PID" --no-jmx --settle 0 --rss-at "$RSS_AT" -d "$hold" --quiet > "$out.out" 2> "$out.err" || true
     line=$(grep '^RESULT ' "$out.out" | tail -1 | cut -c8-)
     if [ -z "$line" ] || ! echo "$line" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["ok"] else 1)'; then
@@ -278,11 +295,13 @@ for what in "${WHAT[@]}"; do
 done
 
 # Medians per broker and measurement; --check compares TernMQ's at the last --rss-at with the targets.
-python3 - "$RESULTS" "$CHECK" "$RSS_AT" <<'EOF' || FAILED=1
+python3 - "$RESULTS" "$CHECK" "$RSS_AT" "$TRANSPORT" <<'EOF' || FAILED=1
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 check = sys.argv[2] == "1"
 ats = sys.argv[3].split(",")
+# issue 11's target for a TCP connection, issue 14's for a WebSocket one
+conn_limit = 4096 if sys.argv[4] == "ws" else 3072
 def key(a):
     return a.replace(".", "_")
 def med(xs):
@@ -311,8 +330,8 @@ for broker in ("ternmq", "mosquitto"):
             print(f"  {broker:9} {m}: {med([r['connected'] for r in c]):,.0f} connections, RSS growth per connection "
                   + fmt(ats, lambda a: "%s B %s s after the last" % (format(round(per[a]), ","), a))
                   + f" (rounds, last: {fmt(c, lambda r: str(r.get('rss_per_conn_%s_b' % key(ats[-1]))))})")
-            if check and broker == "ternmq" and per[ats[-1]] > 3072:
-                missed.append(f"{m}: {per[ats[-1]]:.0f} B per connection > 3 KiB")
+            if check and broker == "ternmq" and per[ats[-1]] > conn_limit:
+                missed.append(f"{m}: {per[ats[-1]]:.0f} B per connection > {conn_limit // 1024} KiB")
     s = [r for r in mine if r["m"] == "stalled" and r["result"]]
     if s:
         g = {a: med([r["result"]["rss_growth_%ss_kib" % key(a)] for r in s]) / 1024 for a in ats}

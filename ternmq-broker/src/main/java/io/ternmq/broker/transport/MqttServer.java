@@ -52,8 +52,7 @@ import java.util.function.IntFunction;
  * <pre>
  * TCP:           mqtt (MqttChannelAdapter → MqttConnection)
  * TLS:           tls → mqtt
- * WEBSOCKET:     http, http-aggregator, ws-upgrade, Netty's handshake and ws handlers, ws-frames → mqtt
- *                (after the upgrade: ws-decoder, ws-encoder, ws, ws-frames → mqtt)
+ * WEBSOCKET:     http, http-aggregator, ws-upgrade → mqtt (after the upgrade: ws-frames → mqtt)
  * WEBSOCKET_TLS: tls → the WebSocket handlers → mqtt
  * with enable_proxy_protocol, in front of all: proxy-check, proxy-decoder, proxy-header (gone once read)
  * </pre>
@@ -203,13 +202,12 @@ public final class MqttServer implements AutoCloseable {
     /** The pipeline builder of the listener's transport kind, behind the PROXY protocol header if configured. */
     private PipelineBuilder pipelineBuilder(ListenerRuntime listener) {
         int maxPacketSize = config.mqtt().maxPacketSize();
-        long connectTimeoutMillis = config.transport().connectTimeoutSeconds() * 1000L;
         PipelineBuilder transport = switch (listener.config.transport()) {
             case TCP -> new TcpPipelineBuilder(listener, maxPacketSize);
             case TLS -> new TlsPipelineBuilder(listener.tls, new TcpPipelineBuilder(listener, maxPacketSize));
-            case WEBSOCKET -> new WebSocketPipelineBuilder(listener, maxPacketSize, connectTimeoutMillis);
+            case WEBSOCKET -> new WebSocketPipelineBuilder(listener, maxPacketSize);
             case WEBSOCKET_TLS -> new TlsPipelineBuilder(listener.tls,
-                    new WebSocketPipelineBuilder(listener, maxPacketSize, connectTimeoutMillis));
+                    new WebSocketPipelineBuilder(listener, maxPacketSize));
         };
         return listener.config.proxyProtocol() > 0 ? new ProxyProtocolPipelineBuilder(listener, transport)
                 : transport;

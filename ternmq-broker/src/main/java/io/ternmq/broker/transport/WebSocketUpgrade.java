@@ -1,9 +1,12 @@
 package io.ternmq.broker.transport;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -14,6 +17,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
 import io.netty.util.ReferenceCountUtil;
 import io.ternmq.broker.config.Cidr;
 import io.ternmq.broker.config.WebSocketSettings;
@@ -29,24 +34,34 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Checks the HTTP request that opens a WebSocket connection before Netty's handshake answers it, where Netty is
- * lenient: another path gets 404 (Netty passes it on), a request that is no upgrade 400, a {@code Sec-WebSocket-Version}
- * other than 13 gets 426 with {@code Sec-WebSocket-Version: 13} (Netty also speaks drafts 7, 8 and 00, the last when
- * the header is missing), an offer of subprotocols none of which is MQTT's 400 (Netty would answer 101 without one).
- * A request from a trusted proxy names the client in {@code X-Forwarded-For}. Leaves the pipeline once a request
- * passes; every refusal closes the connection.
+ * Checks the HTTP request that opens a WebSocket connection where Netty's handshake is lenient, then has Netty's
+ * handshaker answer it. Another path gets 404 (Netty passes it on), a request that is no upgrade 400, a
+ * {@code Sec-WebSocket-Version} other than 13 gets 426 with {@code Sec-WebSocket-Version: 13} (Netty also speaks
+ * drafts 7, 8 and 00, the last when the header is missing), an offer of subprotocols none of which is MQTT's 400
+ * (Netty would answer 101 without one). A request from a trusted proxy names the client in {@code X-Forwarded-For}.
+ * Leaves the pipeline once a request passes, handing the connection to {@link WebSocketFrames}; every refusal closes
+ * the connection.
  */
 final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
     static final String NAME = "ws-upgrade";
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketUpgrade.class);
     private static final Set<String> SUBPROTOCOLS = Set.of(WebSocketPipelineBuilder.SUBPROTOCOLS.split(","));
 
+    /** What Netty's handshaker names the frame codec it installs (and WebSocketFrames replaces). */
+    private static final String NETTY_FRAME_DECODER = "wsdecoder";
+    private static final String NETTY_FRAME_ENCODER = "wsencoder";
+    /** For the decoder Netty's handshaker makes and WebSocketFrames replaces before it reads a byte. */
+    private static final WebSocketDecoderConfig HANDSHAKER_CONFIG = WebSocketDecoderConfig.newBuilder()
+            .allowExtensions(false).withUTF8Validator(false).build();
+
     private final ListenerRuntime listener;
+    private final int maxPacketSize;
     /** The client as a PROXY header named it, if one did; else the socket's peer is. */
     private InetSocketAddress proxied;
 
-    WebSocketUpgrade(ListenerRuntime listener) {
+    WebSocketUpgrade(ListenerRuntime listener, int maxPacketSize) {
         this.listener = listener;
+        this.maxPacketSize = maxPacketSize;
     }
 
     @Override
@@ -80,7 +95,40 @@ final class WebSocketUpgrade extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.pipeline().remove(this);
-        ctx.fireChannelRead(req); // to Netty's handshake, which answers 101
+        handshake(ctx.channel(), req);
+    }
+
+    /**
+     * Netty's handshaker answers 101 (with the subprotocol chosen from the client's offer) and puts its frame decoder
+     * and encoder in front of the HTTP codec, which it removes once the 101 is written; {@link WebSocketFrames} takes
+     * their place at once, before any frame arrives. Netty's protocol handler is not used: it would stay in the
+     * pipeline and keep the handshaker for the connection's life (about 700 B per idle connection, with the frame
+     * decoder, encoder and their contexts; docs/benchmarks.md).
+     */
+    private void handshake(Channel ch, FullHttpRequest req) {
+        try {
+            WebSocketServerHandshaker13 handshaker = new WebSocketServerHandshaker13(
+                    listener.config.webSocket().path(), WebSocketPipelineBuilder.SUBPROTOCOLS, HANDSHAKER_CONFIG);
+            ChannelPromise written = ch.newPromise();
+            handshaker.handshake(ch, req, null, written);
+            ChannelPipeline p = ch.pipeline();
+            if (p.get(NETTY_FRAME_DECODER) == null) { // the handshake failed at once (and closes)
+                ch.close();
+                return;
+            }
+            WebSocketFrames frames = new WebSocketFrames(maxPacketSize);
+            p.replace(NETTY_FRAME_DECODER, WebSocketFrames.NAME, frames);
+            p.remove(NETTY_FRAME_ENCODER);
+            written.addListener(done -> {
+                if (done.isSuccess()) {
+                    frames.handshakeDone();
+                } else {
+                    ch.close();
+                }
+            });
+        } finally {
+            req.release();
+        }
     }
 
     /** @return null if the request may be upgraded, else why not (it was answered and the connection closes) */

@@ -1,5 +1,7 @@
 package io.ternmq.broker.transport;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.ssl.SslHandler;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -32,14 +35,28 @@ class PipelineBuilderTest {
     }
 
     @Test
-    @DisplayName("WebSocket: HTTP codec and aggregator, our upgrade checks, Netty's handshake and protocol handlers, frames, adapter")
+    @DisplayName("WebSocket: HTTP codec and aggregator, our upgrade checks, adapter; after Netty's handshaker has answered the upgrade, only our frame codec before the adapter")
     void webSocket() {
         EmbeddedChannel ch = new EmbeddedChannel();
-        new WebSocketPipelineBuilder(listener(new ListenerSettings().webSocket(true).build("127.0.0.1", 0)), 1024,
-                10_000).build(ch);
-        assertThat(ch.pipeline().names()).containsSubsequence("http", "http-aggregator", "ws-upgrade", "ws",
-                "ws-frames", "mqtt");
-        ch.finishAndReleaseAll(); // Netty's close writes a close frame, which the HTTP codec passes on
+        new WebSocketPipelineBuilder(listener(new ListenerSettings().webSocket(true).build("127.0.0.1", 0)), 1024)
+                .build(ch);
+        assertThat(ch.pipeline().toMap().keySet()).containsExactly("http", "http-aggregator", "ws-upgrade", "mqtt");
+        ch.writeInbound(Unpooled.copiedBuffer("""
+                GET /mqtt HTTP/1.1\r
+                Host: localhost\r
+                Upgrade: websocket\r
+                Connection: Upgrade\r
+                Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r
+                Sec-WebSocket-Version: 13\r
+                Sec-WebSocket-Protocol: mqtt\r
+                \r
+                """, StandardCharsets.US_ASCII));
+        ByteBuf response = ch.readOutbound();
+        assertThat(response.toString(StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 101 ")
+                .contains("sec-websocket-protocol: mqtt");
+        response.release();
+        assertThat(ch.pipeline().toMap().keySet()).containsExactly(WebSocketFrames.NAME, "mqtt");
+        ch.finishAndReleaseAll();
     }
 
     @Test
