@@ -15,7 +15,8 @@
 # Prints a Markdown table of medians (and replaces its block in --out if given).
 #
 #   bench/bridge.sh [--rounds 3] [--duration 10] [--out FILE] [--ports BASE] [--only REGEX] [--no-mosquitto]
-# --only runs the scenarios whose label matches REGEX (grep -E; the backlogs' are "backlog", "backlog-paused");
+# --only runs the scenarios whose label matches REGEX (grep -E; the backlogs' are "backlog", "backlog-paused",
+# "backlog-paused-bench": the last with ternmq-bench's subscriber instead of mosquitto_sub);
 # --no-mosquitto
 # leaves the Mosquitto pair out (for before/after comparisons of TernMQ alone). TERNMQ_JAR and BENCH_JAR may name
 # other jars (a build kept aside to compare with); TERNMQ_JFR=1 records each TernMQ with JFR (files in the work dir);
@@ -277,6 +278,34 @@ backlog_paused() { # round: B paused (SIGSTOP), BACKLOG messages into A, B resum
   tail -n 1 "$WORK/backlog.jsonl" >&2
 }
 
+# The paused backlog again with ternmq-bench's subscriber (QoS 1, the client the live rate is measured with) instead of
+# mosquitto_sub, which writes a line per message and bounds the drain it measures (label "backlog-paused-bench"): its
+# rate is from the first to the last of the BACKLOG messages. (No restart variant: the JVM subscriber connects about
+# half a second after B is up, while the bridge already fills the offline session's queue past max_queued_messages.)
+backlog_paused_bench() { # round
+  local round=$1 topic="bench/q1/pb$1" line subpid
+  settle
+  bench sub -c 1 -q 1 --filter "$topic/#" -p "$BPORT" --prefix "pb$round-" -n "$BACKLOG" -d 300 \
+    > "$WORK/pb-$round.json" &
+  subpid=$!
+  sleep 2 # subscribed
+  kill -STOP "${PID[b]}"
+  echo "  [$round] backlog-paused-bench: $BACKLOG messages into A, B paused" >&2
+  bench pub -c 1 -q 1 -s 64 -n "$BACKLOG" --inflight 64 -p "$APORT" -t "$topic/0" --prefix "pb$round-" > /dev/null
+  kill -CONT "${PID[b]}"
+  wait "$subpid" || true
+  line=$(cat "$WORK/pb-$round.json")
+  python3 - "$line" >> "$WORK/backlog.jsonl" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+rate, got = r.get("recv_rate") or None, r.get("received") or 0
+print(json.dumps({"mode": "paused-bench", "received": got, "lost": r.get("lost"), "duplicated": r.get("duplicated"),
+                  "in_order": r.get("out_of_order") == 0, "drain_rate": rate,
+                  "drain_s": got / rate if rate else None, "start_to_last_s": None}))
+PY
+  tail -n 1 "$WORK/backlog.jsonl" >&2
+}
+
 run=0
 for round in $(seq 1 "$ROUNDS"); do
   for s in "${SCENARIOS[@]}"; do
@@ -309,6 +338,7 @@ PY
   done
   if [ -z "$ONLY" ] || grep -qE -- "$ONLY" <<< "backlog"; then backlog "$round"; fi
   if [ -z "$ONLY" ] || grep -qE -- "$ONLY" <<< "backlog-paused"; then backlog_paused "$round"; fi
+  if [ -z "$ONLY" ] || grep -qE -- "$ONLY" <<< "backlog-paused-bench"; then backlog_paused_bench "$round"; fi
 done
 : >> "$WORK/results.jsonl"; : >> "$WORK/backlog.jsonl"
 
@@ -367,7 +397,7 @@ live = med(live_label, "bridged", "recv_rate")
 def dmed(key, mode):
     v = [x[key] for x in drains if x.get("mode", "restart") == mode and x.get(key) is not None]
     return statistics.median(v) if v else None
-for mode in ("restart", "paused"):
+for mode in ("restart", "paused", "paused-bench"):
     ds = [x for x in drains if x.get("mode", "restart") == mode]
     if not ds:
         continue
@@ -375,6 +405,9 @@ for mode in ("restart", "paused"):
     if mode == "restart":
         how = ("TernMQ B stopped", "B started: the subscriber on B (`mosquitto_sub`, persistent session)",
                "from B's start (JVM start and the bridge's reconnect, `restart_timeout 1`, included)")
+    elif mode == "paused-bench":
+        how = ("TernMQ B paused (SIGSTOP)", "B resumed: the subscriber on B all along (`ternmq-bench sub -q 1`, as "
+               "for the live rate)", "from B's resumption (not taken)")
     else:
         how = ("TernMQ B paused (SIGSTOP)", "B resumed: the subscriber on B all along (`mosquitto_sub`, clean session)",
                "from B's resumption")

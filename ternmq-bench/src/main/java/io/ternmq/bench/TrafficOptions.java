@@ -26,7 +26,8 @@ final class TrafficOptions {
     Double duration;
 
     @Option(names = {"-n", "--count"}, defaultValue = "0",
-            description = "messages each publisher sends (after --warmup), 0 = no limit")
+            description = "messages each publisher sends (after --warmup), 0 = no limit; standalone sub: messages "
+                    + "each subscriber receives, then it stops and its rate is the first to the last of them")
     long count;
 
     @Option(names = "--warmup", defaultValue = "0",

@@ -145,6 +145,10 @@ final class TrafficRun {
                 endedByCount = to.count > 0;
                 break;
             }
+            if (plan.publishers() == 0 && to.count > 0 && moved.receivedCounted >= to.count * plan.subscribers()) {
+                endedByCount = true; // a standalone sub that received its --count: the rate is first to last
+                break;
+            }
             sleepUntil(Math.min(Math.min(nextTick, measureEnd), System.nanoTime() + 20_000_000L));
             if (System.nanoTime() >= nextTick) {
                 Stats.Totals t = run.stats.totals();
