@@ -82,6 +82,26 @@ class BenchSmokeTest {
     }
 
     @Test
+    void standaloneSubStopsAtItsCount() throws Exception {
+        // a standalone sub with --count stops once it has them all (bench/bridge.sh times a drain so), even with no
+        // --duration: its rate runs from the first to the last of them
+        java.util.concurrent.CompletableFuture<BenchMain.Result> sub = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> BenchMain.execute(common("sub", "-q", "1", "--filter", "count/#", "-n", "300")));
+        // the subscriber's SUBACK: until then a publish would reach nobody
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> broker.router().subscriptions().size() > 0);
+        BenchMain.Result pub = BenchMain.execute(common("pub", "-q", "1", "-n", "300", "-r", "1000",
+                "-t", "count/0"));
+        assertThat(pub.getLong("acked")).isEqualTo(300);
+        BenchMain.Result r = sub.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.getLong("received")).isEqualTo(300);
+        assertThat(r.getLong("lost")).isZero();
+        assertThat(r.getLong("out_of_order")).isZero();
+        assertThat(((Number) r.fields().get("recv_rate")).doubleValue()).isPositive();
+    }
+
+    @Test
     void connHoldsFiftyConnections() {
         BenchMain.Result r = BenchMain.execute(common("conn", "-c", "50", "-d", "1", "--settle", "0"));
         assertThat(r.exitCode()).isZero();

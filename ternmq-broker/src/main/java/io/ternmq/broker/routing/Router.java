@@ -7,7 +7,6 @@ import io.ternmq.broker.message.Message;
 import io.ternmq.broker.metrics.BrokerMetrics;
 import io.ternmq.broker.retain.RetainedReplication;
 import io.ternmq.broker.retain.RetainedStore;
-import io.ternmq.broker.store.HeldHandover;
 import io.ternmq.broker.store.PublishTransaction;
 import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.Store;
@@ -18,10 +17,10 @@ import io.ternmq.codec.TopicSyntax;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Takes a published message to every target whose subscriptions match it, once per target at the highest matching
@@ -35,8 +34,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * promises what a crash could lose.
  */
 public final class Router {
-    private static final int[] NO_IDS = new int[0];
-
     /**
      * What a QoS 1/2 copy for another node is confirmed to (its {@code held}, {@link DeliveryTarget#deliver(Delivery,
      * Runnable)}) knows of the publish: which other targets (nodes, this node's subscribers) it went to. A node that
@@ -92,6 +89,7 @@ public final class Router {
     /** The retained messages (and their payload bytes) of {@link #publishLocal}, which the retained bounds leave out. */
     private final AtomicLong nodeRetainedCount = new AtomicLong();
     private final AtomicLong nodeRetainedBytes = new AtomicLong();
+    private final SharedDeliveries shared;
 
     public Router(SubscriptionTable subscriptions, RetainedStore retained, Store store, QueueLimits limits,
                   long retainedMaxCount, long retainedMaxBytes, BrokerMetrics metrics) {
@@ -109,6 +107,7 @@ public final class Router {
         this.retainedMaxCount = retainedMaxCount;
         this.retainedMaxBytes = retainedMaxBytes;
         this.metrics = metrics;
+        this.shared = new SharedDeliveries(subscriptions, store, metrics);
     }
 
     public RetainedStore retained() {
@@ -167,7 +166,7 @@ public final class Router {
     }
 
     /** Like {@link #publishForwarded(Message)}, to the subscribers {@code only} lets through. */
-    public DeliveryTarget publishForwarded(Message message, java.util.function.Predicate<DeliveryTarget> only) {
+    public DeliveryTarget publishForwarded(Message message, Predicate<DeliveryTarget> only) {
         return route(message, null, null, Scope.FORWARDED, new Provenance(0, 0, 0, null, only));
     }
 
@@ -188,7 +187,7 @@ public final class Router {
      * through (those that lack it).
      */
     public DeliveryTarget publishForwarded(Message message, long stream, long id, EventExecutor loop,
-                                           PublishCallback stored, java.util.function.Predicate<DeliveryTarget> only) {
+                                           PublishCallback stored, Predicate<DeliveryTarget> only) {
         return route(message, new Origin(null, 0, loop), stored, Scope.FORWARDED,
                 new Provenance(stream, id, 0, null, only));
     }
@@ -213,7 +212,7 @@ public final class Router {
 
     /** In a cluster, which targets a QoS 2 message resent after its node's death still lacks. */
     public interface ResentPublishes {
-        java.util.function.Predicate<DeliveryTarget> lacking(Message message, int packetId, String deadNode);
+        Predicate<DeliveryTarget> lacking(Message message, int packetId, String deadNode);
     }
 
     /** In a cluster, what tells resent QoS 2 messages' targets apart; set once, before the listeners open. */
@@ -227,7 +226,7 @@ public final class Router {
      * node; and which targets only it goes to (null: all).
      */
     private record Provenance(long forwardStream, long forwardId, int packetId, String resentFrom,
-                              java.util.function.Predicate<DeliveryTarget> only) {
+                              Predicate<DeliveryTarget> only) {
         static final Provenance NONE = new Provenance(0, 0, 0, null, null);
     }
 
@@ -305,7 +304,7 @@ public final class Router {
         DeliveryTarget congested = null;
         // a forwarded message skips shared groups: the publishing node picked one member per group, and sent it to
         // that member's node apart ({@link #deliverSharedForwarded})
-        Targets targets = new Targets(message.publisherId(),
+        MatchedTargets targets = new MatchedTargets(message.publisherId(),
                 scope != Scope.EVERYWHERE && scope != Scope.RESENT, scope == Scope.EVERYWHERE || scope == Scope.THIS_NODE,
                 prov.only());
         subscriptions.match(message.topic(), targets);
@@ -417,14 +416,13 @@ public final class Router {
                         metrics.queueOverflowDrops.increment();
                     } else if (store.survivesRestart()) {
                         tx = tx == null ? new PublishTransaction(message, limits) : tx;
-                        tx.hold(new HeldFor(group, message.publisherId()));
+                        tx.hold(shared.heldFor(group, message.publisherId()));
                     } else {
-                        group.hold(new SharedGroup.Held(0, 0, message));
-                        drainIfMemberOnline(group, message.publisherId());
+                        shared.holdInMemory(group, message);
                     }
                     continue;
                 }
-                Delivery d = sharedDelivery(group, member, message);
+                Delivery d = shared.delivery(group, member, message);
                 DeliveryTarget target = member.target();
                 if (congested == null && target.wantsBackpressure()) {
                     congested = target;
@@ -546,115 +544,6 @@ public final class Router {
         this.replication = replication;
     }
 
-    /**
-     * The publisher's callback once its message is routed and stored here and every other part it waits for is
-     * done: its retained change on every node, and each copy another node must confirm. The parts finish in no known
-     * order, on any thread; the callback runs on the publisher's loop.
-     */
-    private static final class PublishCompletion implements PublishCallback, Runnable, NodeCopies {
-        private final PublishCallback callback;
-        private final EventExecutor loop;
-        /** Parts not done yet: routing and storing here, and each one {@link #expect}ed. */
-        private final java.util.concurrent.atomic.AtomicInteger parts = new java.util.concurrent.atomic.AtomicInteger(1);
-        private volatile int matched;
-        private volatile boolean quotaExceeded;
-
-        /** Every target of the publish (nodes and subscribers); set before any copy is sent, read after. */
-        private DeliveryTarget[] reached = new DeliveryTarget[0];
-
-        PublishCompletion(PublishCallback callback, EventExecutor loop) {
-            this.callback = callback;
-            this.loop = loop;
-        }
-
-        private int packetId;
-        private String resentFrom;
-
-        void provenance(int packetId, String resentFrom) {
-            this.packetId = packetId;
-            this.resentFrom = resentFrom;
-        }
-
-        @Override
-        public int publisherPacketId() {
-            return packetId;
-        }
-
-        @Override
-        public String resentFrom() {
-            return resentFrom;
-        }
-
-        void reached(DeliveryTarget[] targets) {
-            reached = targets;
-        }
-
-        @Override
-        public boolean wentTo(DeliveryTarget target) {
-            for (DeliveryTarget t : reached) {
-                if (t == target) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        /** One more part to wait for, whose end is a {@link #run}; before routing here is done. */
-        void expect() {
-            parts.incrementAndGet();
-        }
-
-        @Override
-        public void routed(int matched, boolean quotaExceeded) {
-            this.matched = matched;
-            this.quotaExceeded = quotaExceeded;
-            part();
-        }
-
-        @Override
-        public void run() {
-            part();
-        }
-
-        private void part() {
-            if (parts.decrementAndGet() != 0 || callback == null) {
-                return;
-            }
-            if (loop == null || loop.inEventLoop()) {
-                callback.routed(matched, quotaExceeded);
-            } else {
-                loop.execute(() -> callback.routed(matched, quotaExceeded));
-            }
-        }
-    }
-
-    /** A shared group holding a message in the store while no member is online; hands it on once it is durable. */
-    private final class HeldFor implements PublishTransaction.HeldGroup {
-        private final SharedGroup group;
-        private final String publisherId;
-
-        HeldFor(SharedGroup group, String publisherId) {
-            this.group = group;
-            this.publisherId = publisherId;
-        }
-
-        @Override
-        public String key() {
-            return group.key();
-        }
-
-        @Override
-        public long nextHeldSeq() {
-            return group.nextHeldSeq();
-        }
-
-        @Override
-        public void held(long seq, long messageId, Message message) {
-            group.hold(new SharedGroup.Held(seq, messageId, message));
-            drainIfMemberOnline(group, publisherId);
-        }
-    }
-
     // ------------------------------------------------------------------ subscriptions
 
     /** Adds a target's subscription to routing (a session's own map is updated by the caller). */
@@ -664,7 +553,7 @@ public final class Router {
             routes.subscribed(subscription.filter());
         }
         if (TopicSyntax.isSharedSubscription(subscription.filter())) {
-            drainHeld(subscriptions.sharedGroup(subscription.filter()), target);
+            shared.drainHeld(subscriptions.sharedGroup(subscription.filter()), target);
         }
         return added;
     }
@@ -683,7 +572,7 @@ public final class Router {
      * loop.
      */
     public void sendRetained(DeliveryTarget target, Subscription sub) {
-        int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
+        int[] ids = sub.subscriptionId() == 0 ? MatchedTargets.NO_IDS : new int[] {sub.subscriptionId()};
         long now = System.currentTimeMillis();
         StoredQueue queue = target.storedQueue();
         retained.match(sub.filter(), m -> {
@@ -709,7 +598,7 @@ public final class Router {
     public void targetOnline(DeliveryTarget target, Collection<Subscription> subscriptions) {
         for (Subscription s : subscriptions) {
             if (TopicSyntax.isSharedSubscription(s.filter())) {
-                drainHeld(this.subscriptions.sharedGroup(s.filter()), target);
+                shared.drainHeld(this.subscriptions.sharedGroup(s.filter()), target);
             }
         }
     }
@@ -724,7 +613,7 @@ public final class Router {
             unsubscribe(target, s.filter());
         }
         for (Delivery d : sharedLeftovers) {
-            redirectShared(d);
+            shared.redirect(d);
         }
     }
 
@@ -733,208 +622,15 @@ public final class Router {
      * answers for it from here on: whoever waits for it to be settled is told).
      */
     public void redirectShared(Delivery delivery) {
-        delivery.settle();
-        SharedGroup group = subscriptions.sharedGroup(delivery.sharedGroup());
-        if (group == null) {
-            return; // the group has no members left
-        }
-        SharedGroup.Member member = group.pick(delivery.message().publisherId());
-        if (member == null) {
-            if (group.reserveHold()) {
-                group.hold(new SharedGroup.Held(0, 0, delivery.message()));
-                drainIfMemberOnline(group, delivery.message().publisherId());
-            } else {
-                metrics.queueOverflowDrops.increment();
-            }
-            return;
-        }
-        deliverShared(group, member, new SharedGroup.Held(0, 0, delivery.message()));
-    }
-
-    private void drainIfMemberOnline(SharedGroup group, String publisherId) {
-        // a member may have come online between the pick and the hold, and drained before the hold; held messages
-        // go to members on this node only
-        SharedGroup.Member member = group.pickLocal(publisherId);
-        if (member != null) {
-            drainHeld(group, member.target());
-        }
-    }
-
-    private void drainHeld(SharedGroup group, DeliveryTarget target) {
-        if (group == null) {
-            return;
-        }
-        SharedGroup.Member member = group.memberOf(target);
-        if (member == null) {
-            return;
-        }
-        SharedGroup.Held h;
-        while ((h = group.nextHeld()) != null) {
-            deliverShared(group, member, h);
-        }
+        shared.redirect(delivery);
     }
 
     /**
      * A message another node forwarded to this one for a shared group, after picking this node among the group's
-     * nodes: to one online member here. With none online here (they went offline meanwhile) the group holds it here
-     * until one comes back, as on one node. {@code settled} (null for QoS 0) runs once the member has taken it, or
-     * once it is held. Runs on the data link's loop.
+     * nodes: to one online member here, or held here until one comes back. {@code settled} (null for QoS 0) runs
+     * once the member has taken it, or once it is held. Runs on the data link's loop.
      */
     public void deliverSharedForwarded(String groupKey, Message message, Runnable settled) {
-        SharedGroup group = subscriptions.sharedGroup(groupKey);
-        SharedGroup.Member member = group == null ? null : group.pickLocal(message.publisherId());
-        if (member == null) {
-            if (group == null || !group.isLocal()) {
-                metrics.queueOverflowDrops.increment(); // no member here any more: nowhere to hold it
-            } else if (group.reserveHold()) {
-                group.hold(new SharedGroup.Held(0, 0, message));
-                drainIfMemberOnline(group, message.publisherId());
-            } else {
-                metrics.queueOverflowDrops.increment();
-            }
-            if (settled != null) {
-                settled.run();
-            }
-            return;
-        }
-        deliverShared(group, member, new SharedGroup.Held(0, 0, message), settled);
-    }
-
-    private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held) {
-        deliverShared(group, member, held, null);
-    }
-
-    private void deliverShared(SharedGroup group, SharedGroup.Member member, SharedGroup.Held held,
-                               Runnable settled) {
-        Delivery d = sharedDelivery(group, member, held.message(), settled);
-        DeliveryTarget target = member.target();
-        StoredQueue queue = d.qos() != QoS.AT_MOST_ONCE ? target.storedQueue() : null;
-        if (queue == null && !held.stored()) {
-            target.deliver(d);
-            return;
-        }
-        store.submit(new HeldHandover(queue, d, group.key(), held.seq(), held.messageId(), () -> target.deliver(d)));
-    }
-
-    private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message) {
-        return sharedDelivery(group, member, message, null);
-    }
-
-    private static Delivery sharedDelivery(SharedGroup group, SharedGroup.Member member, Message message,
-                                           Runnable settled) {
-        Subscription sub = member.subscription();
-        int[] ids = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
-        boolean retainFlag = message.retain() && sub.retainAsPublished();
-        QoS qos = QoS.min(message.qos(), sub.qos());
-        if (settled != null && qos == QoS.AT_MOST_ONCE) {
-            settled.run(); // nothing to acknowledge
-            settled = null;
-        }
-        return new Delivery(message, qos, retainFlag, ids, group.key(), settled);
-    }
-
-    /**
-     * The targets one message goes to. Overlapping subscriptions of one target merge into one entry with the
-     * highest QoS and all their subscription identifiers: we send one copy, which the standard allows.
-     */
-    private static final class Targets implements SubscriptionTable.MatchVisitor {
-        private static final int LINEAR_SCAN_LIMIT = 8;
-
-        private final String publisherId;
-        /** A forwarded message: other nodes are skipped, it was sent to each already. */
-        private final boolean localOnly;
-        private final boolean withGroups;
-        DeliveryTarget[] targets = new DeliveryTarget[4];
-        QoS[] qos = new QoS[4];
-        boolean[] retainAsPublished = new boolean[4];
-        int[][] ids = new int[4][];
-        int size;
-        List<SharedGroup> groups;
-        private IdentityHashMap<DeliveryTarget, Integer> index;
-        /** Only the targets it lets through, or all (null). */
-        private final java.util.function.Predicate<DeliveryTarget> only;
-
-        Targets(String publisherId, boolean localOnly, boolean withGroups,
-                java.util.function.Predicate<DeliveryTarget> only) {
-            this.publisherId = publisherId;
-            this.localOnly = localOnly;
-            this.withGroups = withGroups;
-            this.only = only;
-        }
-
-        @Override
-        public void visit(DeliveryTarget target, Subscription sub) {
-            if ((localOnly && target.isNode()) || (only != null && !only.test(target))) {
-                return;
-            }
-            // no local: not to the connection that published it
-            if (sub.noLocal() && target.clientId().equals(publisherId)) {
-                return;
-            }
-            int i = indexOf(target);
-            if (i < 0) {
-                add(target, sub);
-                return;
-            }
-            qos[i] = QoS.max(qos[i], sub.qos());
-            retainAsPublished[i] |= sub.retainAsPublished();
-            if (sub.subscriptionId() != 0) {
-                int[] old = ids[i];
-                int[] grown = Arrays.copyOf(old, old.length + 1);
-                grown[old.length] = sub.subscriptionId();
-                ids[i] = grown;
-            }
-        }
-
-        @Override
-        public void visitShared(SharedGroup group) {
-            if (!withGroups) {
-                return;
-            }
-            if (groups == null) {
-                groups = new ArrayList<>(2);
-            }
-            groups.add(group);
-        }
-
-        private int indexOf(DeliveryTarget target) {
-            if (index != null) {
-                Integer i = index.get(target);
-                return i == null ? -1 : i;
-            }
-            for (int i = 0; i < size; i++) {
-                if (targets[i] == target) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        private void add(DeliveryTarget target, Subscription sub) {
-            if (size == targets.length) {
-                int n = size * 2;
-                targets = Arrays.copyOf(targets, n);
-                qos = Arrays.copyOf(qos, n);
-                retainAsPublished = Arrays.copyOf(retainAsPublished, n);
-                ids = Arrays.copyOf(ids, n);
-            }
-            targets[size] = target;
-            qos[size] = sub.qos();
-            retainAsPublished[size] = sub.retainAsPublished();
-            ids[size] = sub.subscriptionId() == 0 ? NO_IDS : new int[] {sub.subscriptionId()};
-            if (index != null) {
-                index.put(target, size);
-            } else if (size == LINEAR_SCAN_LIMIT) {
-                index = new IdentityHashMap<>();
-                for (int i = 0; i <= size; i++) {
-                    index.put(targets[i], i);
-                }
-            }
-            size++;
-        }
-
-        int[] subscriptionIds(int i) {
-            return ids[i];
-        }
+        shared.deliverForwarded(groupKey, message, settled);
     }
 }
