@@ -30,8 +30,10 @@ import java.util.List;
  * read brought leaves as one buffer, without a copy per frame. A text frame closes the connection with status 1003
  * [MQTT-6.0.0-1]; a ping is answered, a pong dropped; a close frame is answered with its status and ends the
  * connection (the will is published: no DISCONNECT came). A frame that breaks RFC 6455 (unmasked, reserved bits or
- * opcodes, a fragmented or long control frame, a continuation outside a message, a length not minimally encoded)
- * closes it with 1002, one over {@code max_packet_size} with 1009, as Netty's decoder did.
+ * opcodes, a fragmented or long control frame, a continuation outside a message, a length not minimally encoded, a
+ * close frame with a one-byte body or an invalid status) closes it with 1002, one over {@code max_packet_size} with
+ * 1009, a close reason that is not UTF-8 with 1007, as Netty's decoder did ({@code WebSocketFramesFuzzTest} holds the
+ * two to the same answers).
  * <p>
  * Out: the packets written between two flushes become one binary frame (up to {@value #MAX_FRAME_BYTES} bytes, then
  * another), gathered without copying; a frame never ends inside a packet, also when the adapter writes one in pieces
@@ -146,7 +148,10 @@ final class WebSocketFrames extends ChannelDuplexHandler {
         }
     }
 
-    /** Reads the frames in {@code in} and releases it. */
+    /**
+     * Reads the frames in {@code in} and releases it. The buffer is this connection's alone (a socket read, TLS's
+     * output, the bytes held here), so the payloads are unmasked and moved where they lie.
+     */
     private void read(ChannelHandlerContext ctx, ByteBuf in) {
         ByteBuffer nio = in.nioBufferCount() == 1 ? in.nioBuffer(0, in.capacity()) : null;
         int runStart = -1; // the unmasked data payloads of this read, moved together: [runStart, runEnd)
