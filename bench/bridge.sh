@@ -20,7 +20,7 @@
 # --no-mosquitto
 # leaves the Mosquitto pair out (for before/after comparisons of TernMQ alone). TERNMQ_JAR and BENCH_JAR may name
 # other jars (a build kept aside to compare with); TERNMQ_JFR=1 records each TernMQ with JFR (files in the work dir);
-# BRIDGE_EXTRA and B_EXTRA are lines added to A's bridge section and to B's configuration (e.g.
+# BRIDGE_EXTRA, A_EXTRA and B_EXTRA are lines added to A's bridge section, A's and B's configuration (e.g.
 # BRIDGE_EXTRA='bridge_max_inflight 1000'), to compare settings.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,7 +84,7 @@ EOF
 { echo "listener $SPORT 127.0.0.1"; echo "data_dir $WORK/direct"; common; } > "$WORK/direct.conf"
 { echo "listener $BPORT 127.0.0.1"; echo "data_dir $WORK/b"; common; echo "${B_EXTRA:-}"; } > "$WORK/b.conf"
 # backlog + headroom: the bridge's queue must hold the whole backlog
-{ echo "listener $APORT 127.0.0.1"; echo "data_dir $WORK/a"; common
+{ echo "listener $APORT 127.0.0.1"; echo "data_dir $WORK/a"; common; echo "${A_EXTRA:-}"
   bridge_section ternmq-a-to-b "$BPORT"; echo "bridge_max_queued_messages $((BACKLOG * 2))"; echo "${BRIDGE_EXTRA:-}"
 } > "$WORK/a.conf"
 mosquitto_common() {
