@@ -2,6 +2,7 @@ package io.ternmq.broker.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -141,7 +142,7 @@ final class WebSocketFrames extends ChannelDuplexHandler {
         if (closing) {
             in.release();
         } else if (!open) {
-            held = append(ctx, held, in, in.readableBytes()); // a client must wait for the 101; held in case
+            held = append(ctx, held, in); // a client must wait for the 101; held in case
             in.release();
         } else {
             read(ctx, in);
@@ -202,7 +203,7 @@ final class WebSocketFrames extends ChannelDuplexHandler {
                 }
             }
             if (!closing && in.isReadable()) { // the start of a header: kept for the next read
-                held = append(ctx, held, in, in.readableBytes());
+                held = append(ctx, held, in);
             }
             if (runStart >= 0) {
                 fire(ctx, in, runStart, runEnd);
@@ -369,13 +370,8 @@ final class WebSocketFrames extends ChannelDuplexHandler {
                 closeStatus = status;
             }
             closing = true;
-            ByteBuf answer = ctx.alloc().buffer(4);
-            answer.writeByte(0x80 | OPCODE_CLOSE);
-            if (payload.readableBytes() >= 2) {
-                answer.writeByte(2).writeShort(closeStatus);
-            } else {
-                answer.writeByte(0);
-            }
+            ByteBuf answer = payload.readableBytes() >= 2 ? closeFrame(ctx, closeStatus)
+                    : frame(ctx, OPCODE_CLOSE, Unpooled.EMPTY_BUFFER);
             ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
         } finally {
             payload.release();
@@ -407,12 +403,12 @@ final class WebSocketFrames extends ChannelDuplexHandler {
         }
     }
 
-    /** {@code n} bytes of {@code in} appended to {@code to} (made if null, grown if needed). */
-    private static ByteBuf append(ChannelHandlerContext ctx, ByteBuf to, ByteBuf in, int n) {
+    /** What is left of {@code in} appended to {@code to} (made if null, grown if needed). */
+    private static ByteBuf append(ChannelHandlerContext ctx, ByteBuf to, ByteBuf in) {
         if (to == null) {
-            to = ctx.alloc().heapBuffer(Math.max(n, MAX_HEADER));
+            to = ctx.alloc().heapBuffer(Math.max(in.readableBytes(), MAX_HEADER));
         }
-        return to.writeBytes(in, n);
+        return to.writeBytes(in);
     }
 
     @Override
