@@ -157,7 +157,7 @@ final class ClusterHarness implements AutoCloseable {
     }
 
     /**
-     * Starts the next spare node (it joins the running cluster); returns at once, see {@link #awaitServing}.
+     * Starts the next spare node (it joins the running cluster); returns once it started, see {@link #awaitServing}.
      *
      * @return the node
      */
@@ -167,20 +167,39 @@ final class ClusterHarness implements AutoCloseable {
 
     /**
      * Starts the next spare node with its configuration file's text {@code edited} first (a node unlike the others);
-     * returns at once, see {@link #awaitServing}.
+     * returns once it has started or exited for good, see {@link #awaitServing}.
      */
     Node startSpare(java.util.function.UnaryOperator<String> edited) {
         Node spare = spares.remove(0);
         try {
-            Files.writeString(spare.config(), edited.apply(Files.readString(spare.config(), StandardCharsets.UTF_8)),
-                    StandardCharsets.UTF_8);
-            Node n = new Node(spare.index(), spare.mqttPort(), spare.clusterPort(), spare.dataDir(), spare.config(),
-                    spare.log(), startProcess(spare.config(), spare.log()));
-            nodes.add(n);
-            return n;
+            String text = edited.apply(Files.readString(spare.config(), StandardCharsets.UTF_8));
+            int port = spare.mqttPort();
+            for (int attempt = 1; ; attempt++) {
+                // the MQTT port picked at launch may be taken since by the running nodes' connections (port 0):
+                // a fresh one, and another on a clash, as start() does for the first nodes
+                int fresh = freePorts(1)[0];
+                text = text.replace("listener " + port + " 127.0.0.1", "listener " + fresh + " 127.0.0.1");
+                port = fresh;
+                Files.writeString(spare.config(), text, StandardCharsets.UTF_8);
+                long logged = Files.exists(spare.log()) ? Files.size(spare.log()) : 0;
+                Node n = new Node(spare.index(), port, spare.clusterPort(), spare.dataDir(), spare.config(),
+                        spare.log(), startProcess(spare.config(), spare.log()));
+                if (attempt == ATTEMPTS || !clashed(n, logged)) {
+                    nodes.add(n);
+                    return n;
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Waits until the node started or exited; true if it exited for a port in use (its log past {@code from}). */
+    private boolean clashed(Node n, long from) {
+        awaitCondition("node " + n.index() + " to start or exit", Duration.ofSeconds(60),
+                () -> !n.process().isAlive() || n.logText().indexOf("TernMQ started", (int) from) >= 0);
+        return !n.process().isAlive()
+                && n.logText().substring((int) Math.min(from, n.logText().length())).contains("already in use");
     }
 
     /**
