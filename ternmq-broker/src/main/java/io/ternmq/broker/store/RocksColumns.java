@@ -6,6 +6,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -93,6 +94,16 @@ final class RocksColumns implements AutoCloseable {
     Message readMessage(long id) {
         try {
             byte[] v = db.get(messages, StoreCodec.id(id));
+            return v == null ? null : StoreCodec.message(v);
+        } catch (RocksDBException e) {
+            throw new StoreException("read message " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the message as {@code options} see the store (a snapshot), or null if it is gone there */
+    Message readMessage(long id, ReadOptions options) {
+        try {
+            byte[] v = db.get(messages, options, StoreCodec.id(id));
             return v == null ? null : StoreCodec.message(v);
         } catch (RocksDBException e) {
             throw new StoreException("read message " + id + ": " + e.getMessage(), e);

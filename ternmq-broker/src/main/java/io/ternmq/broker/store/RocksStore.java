@@ -5,6 +5,7 @@ import io.ternmq.broker.message.Message;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -120,6 +121,7 @@ public final class RocksStore implements Store {
                 // A write that fails must not be acknowledged: the operations' callbacks never run, and their
                 // clients time out and resend. Log loudly; a failing disk needs an operator.
                 LOG.error("Store write of {} operations failed; they were not acknowledged", group.size(), e);
+                writer.failed();
             } finally {
                 group.clear();
             }
@@ -203,11 +205,15 @@ public final class RocksStore implements Store {
         reader.execute(() -> {
             List<StoredEntry> out = new ArrayList<>();
             byte[] prefix = StoreCodec.prefix(owner);
-            try (ReadOptions ro = new ReadOptions(); RocksIterator it = columns.db.newIterator(columns.queues, ro)) {
+            // one snapshot for the entries and their messages: an entry acknowledged meanwhile may have had its
+            // message deleted at once (see RocksBatchWriter), and must not read as one whose message is missing
+            Snapshot snapshot = columns.db.getSnapshot();
+            try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
+                 RocksIterator it = columns.db.newIterator(columns.queues, ro)) {
                 for (it.seek(StoreCodec.key(owner, fromSeq)); it.isValid() && out.size() < max
                         && RocksColumns.startsWith(it.key(), prefix); it.next()) {
                     QueueEntry e = StoreCodec.entry(StoreCodec.seqOf(it.key()), it.value());
-                    Message m = columns.readMessage(e.messageId());
+                    Message m = columns.readMessage(e.messageId(), ro);
                     if (m == null) {
                         LOG.error("Queue entry {} of '{}' refers to missing message {}; skipped", e.seq(),
                                 RocksColumns.printable(StoreCodec.utf8(owner)), e.messageId());
@@ -217,6 +223,8 @@ public final class RocksStore implements Store {
                 }
             } catch (RuntimeException e) {
                 LOG.error("Reading the queue of '{}' failed", RocksColumns.printable(StoreCodec.utf8(owner)), e);
+            } finally {
+                columns.db.releaseSnapshot(snapshot);
             }
             callback.accept(out);
         });
