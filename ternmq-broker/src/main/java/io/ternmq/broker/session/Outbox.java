@@ -337,10 +337,16 @@ final class Outbox {
             return;
         }
         long now = System.currentTimeMillis();
+        boolean pastAnnounced = false;
         for (StoredEntry se : entries) {
             QueueEntry qe = se.entry();
             if (qe.seq() < loadedUpTo) {
                 continue;
+            }
+            if (qe.seq() > upTo) {
+                // written but maybe not yet durable (the store syncs behind its writes): it comes with its notice
+                pastAnnounced = true;
+                break;
             }
             loadedUpTo = qe.seq() + 1;
             boolean mayHaveBeenSent = stored.mayHaveBeenSent(qe.seq()); // an expired entry held its place too
@@ -352,7 +358,7 @@ final class Outbox {
             }
             accept(qe, se.message(), mayHaveBeenSent);
         }
-        if (entries.size() < max) {
+        if (entries.size() < max || pastAnnounced) {
             // every entry announced before the read was in the store when it ran: none is left below upTo + 1
             loadedUpTo = Math.max(loadedUpTo, upTo + 1);
         }

@@ -8,6 +8,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -22,10 +23,15 @@ import java.util.function.Consumer;
  * sessions left, each a bounded slice at a time.
  *
  * <p>A message's references are counted in the store by merges, and a message without references is reclaimed by
- * the garbage collection slices. For messages whose first put it wrote, the writer also keeps the count in memory:
- * the release that takes it to zero deletes the message at once, in the batch of that release. A message acknowledged
- * soon after it was stored (a subscriber that keeps up, a bridge's remote) is then put and deleted within one
- * memtable, which RocksDB drops at flush, instead of reaching the disk and waiting for a slice (2,000 a second).
+ * garbage collection. For messages whose first put it wrote, the writer also keeps the count in memory: the release
+ * that takes it to zero deletes the message at once, in the batch of that release. A message acknowledged soon after
+ * it was stored (a subscriber that keeps up, a bridge's remote) is then put and deleted within one memtable, which
+ * RocksDB drops at flush, instead of reaching the disk and waiting for the collection.
+ *
+ * <p>The garbage collection checks the messages released while not counted in memory, by id; it scans every
+ * reference count (a bounded slice a second) only after a start, for what a crash left, or when there were too many
+ * such releases to remember. It never scans otherwise: the deletions above leave tombstones that a scan would have to
+ * step over, on the writer's thread.
  */
 final class RocksBatchWriter implements StoreWriter {
     private static final int GC_SLICE = 2000;
@@ -35,8 +41,19 @@ final class RocksBatchWriter implements StoreWriter {
     private final Consumer<StoreOp> resubmit;
     private long lastMessageId;
     private long lastDelayedId;
-    /** Where the next garbage collection slice starts; null: from the beginning. */
+    /** Whether a full pass over the reference counts is under way (after a start, or when releases overflowed). */
+    private boolean fullPass = true;
+    /** Releases were forgotten during the pass under way: another pass follows it. */
+    private boolean passAgain;
+    /** Where the full pass's next slice starts; null: from the beginning. */
     private byte[] gcCursor;
+    /**
+     * Messages released while not counted in memory, to check; the first {@link #releasedBefore} are from earlier
+     * batches (at most {@value #RELEASED_REMEMBERED}: more start a full pass).
+     */
+    private final ArrayDeque<Long> released = new ArrayDeque<>();
+    private int releasedBefore;
+    private static final int RELEASED_REMEMBERED = 65_536;
 
     /**
      * Messages counted in memory, at most {@value #COUNTED_MESSAGES} (the oldest let go: the garbage collection
@@ -76,12 +93,13 @@ final class RocksBatchWriter implements StoreWriter {
 
     /** Restarts garbage collection from the first message (a full pass, for tests that count messages). */
     void restartGarbageCollection() {
+        fullPass = true;
         gcCursor = null;
     }
 
-    /** Whether the last garbage collection slice reached the end. */
+    /** Whether the garbage collection has nothing left to check that this batch can see. */
     boolean garbageCollectionDone() {
-        return gcCursor == null;
+        return !fullPass && releasedBefore == 0;
     }
 
     void begin(WriteBatch b) {
@@ -91,6 +109,7 @@ final class RocksBatchWriter implements StoreWriter {
         batchQueue = null;
         pendingEntries = null;
         batchSessions.clear();
+        releasedBefore = released.size(); // a batch's own releases are not visible to its reads
     }
 
     /**
@@ -99,6 +118,7 @@ final class RocksBatchWriter implements StoreWriter {
      */
     void failed() {
         counted.clear();
+        restartGarbageCollection();
     }
 
     private void queueWritten(byte[] key, QueueEntry put, long messageId) {
@@ -187,6 +207,13 @@ final class RocksBatchWriter implements StoreWriter {
             return;
         }
         addReferences(id, -refs);
+        if (released.size() < RELEASED_REMEMBERED) {
+            released.add(id);
+        } else if (fullPass) {
+            passAgain = true; // too many to remember: this pass may be past it already, the next one finds it
+        } else {
+            restartGarbageCollection(); // too many to remember: a full pass finds them
+        }
     }
 
     @Override
@@ -335,10 +362,31 @@ final class RocksBatchWriter implements StoreWriter {
         delete(c.delayed, StoreCodec.id(id));
     }
 
-    /** Deletes messages whose reference count reached zero, one slice per run, resuming where the last stopped. */
+    /**
+     * Deletes messages whose reference count reached zero: those released while not counted in memory, and, during a
+     * full pass, one slice of every count, resuming where the last slice stopped.
+     */
     final class CollectGarbage implements StoreOp {
         @Override
         public void prepare(StoreWriter w) {
+            try {
+                for (; releasedBefore > 0; releasedBefore--) {
+                    byte[] k = StoreCodec.id(released.poll());
+                    byte[] count = c.db.get(c.references, k);
+                    if (count != null && RocksColumns.uint64(count) <= 0) {
+                        delete(c.messages, k);
+                        delete(c.references, k);
+                    }
+                }
+            } catch (RocksDBException e) {
+                throw new StoreException("read reference count: " + e.getMessage(), e);
+            }
+            if (fullPass) {
+                slice();
+            }
+        }
+
+        private void slice() {
             int seen = 0;
             try (RocksIterator it = c.db.newIterator(c.references)) {
                 if (gcCursor == null) {
@@ -353,6 +401,10 @@ final class RocksBatchWriter implements StoreWriter {
                     }
                 }
                 gcCursor = it.isValid() ? it.key() : null;
+                if (gcCursor == null) {
+                    fullPass = passAgain;
+                    passAgain = false;
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -26,8 +27,11 @@ import java.util.function.LongConsumer;
 /**
  * The default store: an embedded RocksDB under {@code data_dir/store} ({@link RocksColumns}). One writer thread takes
  * every {@link StoreOp} in submission order, collects all that are waiting into one write batch
- * ({@link RocksBatchWriter}), writes it once (synced in {@code fsync} mode: one sync for the whole group, whichever
- * connections the operations came from), and then runs their {@link StoreOp#applied} callbacks in order. Reads of
+ * ({@link RocksBatchWriter}), writes it once, and runs their {@link StoreOp#applied} callbacks in order once the write
+ * is as durable as configured. In {@code fsync} mode the sync is pipelined: a syncer thread syncs the write-ahead
+ * log for every group written so far while the writer goes on preparing and writing the next ones, and tells the
+ * writer which groups are synced (one sync for many groups, whichever connections their operations came from); so
+ * a group waits for at most one sync already under way, and the writer's work overlaps the disk's. Reads of
  * queues for sessions coming back online run on a separate reader thread. Messages are stored once with a reference
  * count (a merge operator adds and subtracts); a background pass reclaims the ones nobody references, a bounded slice
  * at a time.
@@ -37,9 +41,18 @@ public final class RocksStore implements Store {
     private static final int MAX_GROUP = 4096;
 
     private final RocksColumns columns;
+    /** Writes of the pipelined path: never synced by the write itself (the syncer syncs them in fsync mode). */
     private final WriteOptions writeOptions;
-    /** fsync durability: each group's write is synced, and its time is the sync's (what the write itself adds is small). */
+    /** Writes of a cluster's mirrored groups: synced by the write itself in fsync mode. */
+    private final WriteOptions mirroredWriteOptions;
+    /** fsync durability: no group's callbacks run before the write-ahead log holding it is synced. */
     private final boolean syncsEachWrite;
+    /** Groups written and waiting for their sync, oldest first (writer thread only). */
+    private final ArrayDeque<WrittenGroup> awaitingSync = new ArrayDeque<>();
+    private long groupsWritten;
+    /** Written groups the syncer is asked to sync, by number; the syncer takes them all at once. */
+    private final LinkedBlockingQueue<Long> syncRequests = new LinkedBlockingQueue<>();
+    private final Thread syncerThread;
     private volatile LongConsumer syncObserver = nanos -> { };
     private final RocksBatchWriter writer;
     private final LinkedBlockingQueue<StoreOp> pending = new LinkedBlockingQueue<>();
@@ -57,12 +70,20 @@ public final class RocksStore implements Store {
      */
     public RocksStore(Path directory, Durability durability, long syncIntervalMillis) {
         columns = new RocksColumns(directory);
-        writeOptions = new WriteOptions().setSync(durability == Durability.FSYNC);
+        writeOptions = new WriteOptions();
+        mirroredWriteOptions = new WriteOptions().setSync(durability == Durability.FSYNC);
         syncsEachWrite = durability == Durability.FSYNC;
         writer = new RocksBatchWriter(columns, pending::add);
         writerThread = new Thread(this::writeLoop, "ternmq-store-writer");
         writerThread.setDaemon(true);
         writerThread.start();
+        if (syncsEachWrite) {
+            syncerThread = new Thread(this::syncLoop, "ternmq-store-syncer");
+            syncerThread.setDaemon(true);
+            syncerThread.start();
+        } else {
+            syncerThread = null;
+        }
         reader = Executors.newSingleThreadExecutor(r -> daemon(r, "ternmq-store-reader"));
         housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "ternmq-store-housekeeping"));
         housekeeping.scheduleWithFixedDelay(() -> submit(writer.new CollectGarbage()), 1, 1, TimeUnit.SECONDS);
@@ -89,32 +110,44 @@ public final class RocksStore implements Store {
         pending.add(op);
     }
 
+    /** Groups written, up to and including this number, are synced: the syncer's word to the writer. */
+    private record Synced(long upTo) implements StoreOp {
+        @Override
+        public void prepare(StoreWriter writer) {
+            throw new IllegalStateException("not an operation");
+        }
+    }
+
+    /** A group written and waiting for its sync. */
+    private record WrittenGroup(long number, List<StoreOp> ops) {
+    }
+
     private void writeLoop() {
         List<StoreOp> group = new ArrayList<>();
         while (true) {
             try {
                 StoreOp first = pending.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
-                    if (closing && pending.isEmpty()) {
+                    if (closing && pending.isEmpty() && awaitingSync.isEmpty()) {
                         return;
                     }
                     continue;
                 }
                 group.add(first);
                 pending.drainTo(group, MAX_GROUP - 1);
-                StoreMirror m = mirror;
-                if (m != null) {
-                    writeMirrored(group, m);
-                    continue;
+                long synced = takeSyncNotices(group);
+                if (synced > 0) {
+                    applySynced(synced); // earlier groups: their callbacks first
                 }
-                try (WriteBatch batch = new WriteBatch()) {
-                    writer.begin(batch);
-                    for (StoreOp op : group) {
-                        op.prepare(writer);
+                if (!group.isEmpty()) {
+                    StoreMirror m = mirror;
+                    if (m != null) {
+                        syncAwaitingNow(); // a mirrored group's callbacks must not overtake earlier groups'
+                        writeMirrored(group, m);
+                    } else {
+                        writeGroup(group);
                     }
-                    write(batch);
                 }
-                applied(group);
             } catch (InterruptedException e) {
                 return;
             } catch (RocksDBException | RuntimeException e) {
@@ -128,13 +161,81 @@ public final class RocksStore implements Store {
         }
     }
 
+    /** Removes the syncer's notices from {@code group}: the highest group number they say is synced, or 0. */
+    private static long takeSyncNotices(List<StoreOp> group) {
+        long synced = 0;
+        for (int i = group.size() - 1; i >= 0; i--) {
+            if (group.get(i) instanceof Synced s) {
+                synced = Math.max(synced, s.upTo());
+                group.remove(i);
+            }
+        }
+        return synced;
+    }
+
+    private void writeGroup(List<StoreOp> group) throws RocksDBException {
+        try (WriteBatch batch = new WriteBatch()) {
+            writer.begin(batch);
+            for (StoreOp op : group) {
+                op.prepare(writer);
+            }
+            columns.db.write(writeOptions, batch);
+        }
+        if (syncsEachWrite) {
+            long number = ++groupsWritten;
+            awaitingSync.add(new WrittenGroup(number, List.copyOf(group)));
+            syncRequests.add(number);
+        } else {
+            applied(group);
+        }
+    }
+
+    private void applySynced(long upTo) {
+        while (!awaitingSync.isEmpty() && awaitingSync.peek().number() <= upTo) {
+            applied(awaitingSync.poll().ops());
+        }
+    }
+
+    /** Syncs here and now what was written and not yet synced, and runs its callbacks (the writer thread). */
+    private void syncAwaitingNow() throws RocksDBException {
+        if (!awaitingSync.isEmpty()) {
+            columns.db.flushWal(true);
+            applySynced(groupsWritten);
+        }
+    }
+
+    /**
+     * The syncer: syncs the write-ahead log for every group written when it starts (one sync for all that asked
+     * meanwhile) and tells the writer. A sync that fails tells nothing: those groups are acknowledged only if a
+     * later sync succeeds, which makes them durable too.
+     */
+    private void syncLoop() {
+        List<Long> asked = new ArrayList<>();
+        while (true) {
+            try {
+                asked.add(syncRequests.take());
+                syncRequests.drainTo(asked);
+                long upTo = asked.get(asked.size() - 1); // asked in the order written
+                asked.clear();
+                long t0 = System.nanoTime();
+                columns.db.flushWal(true);
+                syncObserver.accept(System.nanoTime() - t0);
+                pending.add(new Synced(upTo));
+            } catch (InterruptedException e) {
+                return;
+            } catch (RocksDBException | RuntimeException e) {
+                LOG.error("Syncing the store's write-ahead log failed; what it held is not acknowledged", e);
+            }
+        }
+    }
+
     private void write(WriteBatch batch) throws RocksDBException {
         if (syncsEachWrite) {
             long t0 = System.nanoTime();
-            columns.db.write(writeOptions, batch);
+            columns.db.write(mirroredWriteOptions, batch);
             syncObserver.accept(System.nanoTime() - t0);
         } else {
-            columns.db.write(writeOptions, batch);
+            columns.db.write(mirroredWriteOptions, batch);
         }
     }
 
@@ -275,9 +376,12 @@ public final class RocksStore implements Store {
         closing = true;
         housekeeping.shutdownNow();
         try {
-            writerThread.join(10_000);
+            writerThread.join(10_000); // it ends once every group it wrote is synced and applied
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (syncerThread != null) {
+            syncerThread.interrupt();
         }
         reader.shutdown();
         try {
@@ -290,7 +394,15 @@ public final class RocksStore implements Store {
         } catch (RocksDBException e) {
             LOG.warn("Final sync of the store failed", e);
         }
+        if (syncerThread != null) {
+            try {
+                syncerThread.join(5_000); // before the database closes under a sync
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         writeOptions.close();
+        mirroredWriteOptions.close();
         columns.close();
         LOG.info("Store {} closed", columns.directory);
     }
