@@ -123,7 +123,7 @@ public final class RocksStore implements Store {
     }
 
     private void writeLoop() {
-        List<StoreOp> group = new ArrayList<>();
+        List<StoreOp> group = new ArrayList<>(MAX_GROUP);
         while (true) {
             try {
                 StoreOp first = pending.poll(100, TimeUnit.MILLISECONDS);
