@@ -113,7 +113,11 @@ final class StoreCodec {
     // ------------------------------------------------------------------ messages
 
     static byte[] message(Message m) {
-        ByteBuf b = ByteBufAllocator.DEFAULT.heapBuffer(64 + m.payload().length);
+        // room for the usual message at once (a buffer grown on the way is copied): fixed fields, publisher and
+        // topic at up to 3 bytes a char, a few properties, the payload
+        int publisher = m.publisherId() == null ? 0 : m.publisherId().length();
+        ByteBuf b = ByteBufAllocator.DEFAULT.heapBuffer(96 + 3 * (publisher + m.topic().length())
+                + m.payload().length);
         try {
             MessageCodec.write(m, b);
             return ByteBufUtil.getBytes(b);
