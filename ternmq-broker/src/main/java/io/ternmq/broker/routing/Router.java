@@ -34,6 +34,9 @@ import java.util.function.Predicate;
  * promises what a crash could lose.
  */
 public final class Router {
+    /** What reaches adopted sessions, for chaos runs ({@code -Dternmq.orphans.log=DEBUG}). */
+    private static final org.slf4j.Logger TRACE =
+            org.slf4j.LoggerFactory.getLogger("io.ternmq.broker.session.AdoptedTrace");
     /**
      * What a QoS 1/2 copy for another node is confirmed to (its {@code held}, {@link DeliveryTarget#deliver(Delivery,
      * Runnable)}) knows of the publish: which other targets (nodes, this node's subscribers) it went to. A node that
@@ -371,12 +374,23 @@ public final class Router {
                 awaiting = true;
                 afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
                 afterInbound.add(() -> {
+                    if (TRACE.isDebugEnabled()) {
+                        TRACE.debug("adopted {}: routed {} after its packet id", target.clientId(), message.topic()
+                                + " " + new String(message.payload(), 0, Math.min(40, message.payload().length),
+                                java.nio.charset.StandardCharsets.ISO_8859_1));
+                    }
                     PublishTransaction alone = new PublishTransaction(message, limits);
                     alone.deliver(queue, d);
                     alone.whenStored(refused -> held.run());
                     store.submit(alone);
                 });
             } else if (qos != QoS.AT_MOST_ONCE && queue != null) {
+                if (TRACE.isDebugEnabled() && target.isAdopted()) {
+                    TRACE.debug("adopted {}: routed {} with the publish ({}, storeInbound {}, orphaning {}, awaiting {})",
+                            target.clientId(), message.topic() + " " + new String(message.payload(), 0,
+                                    Math.min(40, message.payload().length), java.nio.charset.StandardCharsets.ISO_8859_1),
+                            scope, storeInbound, orphaning, awaitingPacketIds.get());
+                }
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;
                 tx.deliver(queue, d);
             } else if (qos != QoS.AT_MOST_ONCE && target.isNode()) {
