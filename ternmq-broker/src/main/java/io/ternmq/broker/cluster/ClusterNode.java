@@ -124,8 +124,9 @@ public final class ClusterNode implements AutoCloseable {
             node.replicas = replicas;
             node.store = store;
             store.mirrorTo(replicas);
-            sessions.registerRestored(node, replicas);
-            sessions.bind(node, replicas, node.membership.connectionWills());
+            ConnectionWills wills = node.membership.connectionWills();
+            sessions.registerRestored(node, replicas, wills);
+            sessions.bind(node, replicas, wills);
             node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {
             node.close();
@@ -411,9 +412,9 @@ public final class ClusterNode implements AutoCloseable {
                 reloadRetained(RELOAD_AFTER_MERGE_SECONDS);
             }
             members.put(p.nodeId(), p.memberId());
-            orphans.nodeJoined(p.nodeId());
             routes.peerJoined(p.nodeId());
             node(p.nodeId()).link().connectTo(p);
+            orphans.nodeJoined(p.nodeId()); // queued on its link, behind the routes snapshot
         }
         quorumCheck(); // outside the monitor: it visits every local session
     }
