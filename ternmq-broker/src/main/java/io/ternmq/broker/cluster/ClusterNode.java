@@ -413,7 +413,9 @@ public final class ClusterNode implements AutoCloseable {
             }
             members.put(p.nodeId(), p.memberId());
             routes.peerJoined(p.nodeId());
-            node(p.nodeId()).link().connectTo(p);
+            RemoteNode joined = node(p.nodeId());
+            joined.run(p.memberId());
+            joined.link().connectTo(p);
             orphans.nodeJoined(p.nodeId()); // queued on its link, behind the routes snapshot
         }
         quorumCheck(); // outside the monitor: it visits every local session

@@ -229,10 +229,13 @@ final class OrphanedForwards {
      * The link closes on its own loop a little after the death is known: until it has handed over what it held, later
      * messages wait here, or an adopter could take them (and the sender's end mark) before the earlier ones.
      */
-    void orphanedNow(String deadId, long stream, Message m, Runnable held) {
+    void orphanedNow(String deadId, String deadRun, long stream, Message m, Runnable held) {
         PeerLink.HeldForward h = new PeerLink.HeldForward(io.netty.buffer.Unpooled.EMPTY_BUFFER, m, held);
         h.id = lateIds.incrementAndGet();
-        String run = runs.getOrDefault(deadId, deadId);
+        // the run the copy was routed to: a QoS 2 copy leaves once its packet id is durable, which may be after that
+        // run died and the node came back and died again (a chaos run lost 48 messages filed under the later run,
+        // whose sessions were adopted nowhere, while the earlier run's adopter waited for them)
+        String run = deadRun != null ? deadRun : runs.getOrDefault(deadId, deadId);
         LinkHandover handover = handovers.get(run);
         if (handover == null) {
             send(deadId, run, stream, List.of(h), false);
@@ -252,8 +255,8 @@ final class OrphanedForwards {
      * every other member and is kept here, followed by what was routed to the dead node meanwhile. Called with none
      * too, so that adopters know this node has nothing.
      */
-    void orphaned(String deadId, long stream, List<PeerLink.HeldForward> held) {
-        String run = runs.getOrDefault(deadId, deadId);
+    void orphaned(String deadId, String deadRun, long stream, List<PeerLink.HeldForward> held) {
+        String run = deadRun != null ? deadRun : runs.getOrDefault(deadId, deadId);
         LinkHandover handover = handovers.get(run);
         if (handover == null) {
             orphanedHeld(deadId, run, stream, held);
