@@ -163,7 +163,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     public boolean isAdopted() {
-        return adoption != null;
+        // while the dead node's orphans and its publishers' resends may still come (Adoption#knownUntilMillis): the
+        // Router makes its QoS 2 deliveries wait behind earlier ones still on their way as orphans until then
+        Adoption a = adoption;
+        return a != null && System.currentTimeMillis() <= a.knownUntilMillis();
     }
 
     @Override
