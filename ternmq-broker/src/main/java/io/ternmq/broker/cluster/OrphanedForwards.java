@@ -437,6 +437,15 @@ final class OrphanedForwards {
         return a != null && deadId.equals(a.deadRun()) && a.held(m, System.currentTimeMillis());
     }
 
+    /** Whether {@code target} is a session adopted from the dead run {@code deadId} (here, or before it moved here). */
+    static boolean adoptedFrom(String deadId, io.ternmq.broker.routing.DeliveryTarget target) {
+        if (!(target instanceof io.ternmq.broker.session.Session s)) {
+            return false;
+        }
+        io.ternmq.broker.session.Adoption a = s.adoption();
+        return a != null && deadId.equals(a.deadRun());
+    }
+
     /**
      * Completes once every member has sent its orphans of {@code deadId} (or {@link #WAIT_SECONDS} passed), on no
      * particular thread; at once for a node whose leaving this node has no record of.
