@@ -124,8 +124,9 @@ public final class ClusterNode implements AutoCloseable {
             node.replicas = replicas;
             node.store = store;
             store.mirrorTo(replicas);
-            sessions.registerRestored(node, replicas);
-            sessions.bind(node, replicas, node.membership.connectionWills());
+            ConnectionWills wills = node.membership.connectionWills();
+            sessions.registerRestored(node, replicas, wills);
+            sessions.bind(node, replicas, wills);
             node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {
             node.close();
@@ -364,20 +365,27 @@ public final class ClusterNode implements AutoCloseable {
         metrics.forwardedReceived.increment();
         metrics.forwardedBytesReceived.add(bytes);
         boolean hadIt = packetId != 0 && qos2.received(m, packetId);
-        if (!from.firstArrival(stream, id) || (resentFrom != null && hadIt)) {
-            // sent again on a new connection, or a QoS 2 resend after its node died that reached this node before
+        if (!from.firstArrival(stream, id)) {
+            // sent again on a new connection
             router.afterEarlierWrites(m, loop, held);
             return null;
         }
         java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> only = null;
         if (resentFrom != null) {
-            only = t -> !orphans.hadFromReplica(resentFrom, t, m);
+            // a QoS 2 resend after its node died. If it reached this node before, the sessions that were here then
+            // have it; not those adopted since from the dead node itself, whose replica decides: a chaos run lost
+            // pub-q2:17189 at sub-0, which lived on the publisher's node, whose copy for it was not yet written when
+            // that node died, while this node had got the message for another session
+            only = hadIt ? t -> OrphanedForwards.adoptedFrom(resentFrom, t) && !orphans.hadFromReplica(resentFrom, t, m)
+                    : t -> !orphans.hadFromReplica(resentFrom, t, m);
         }
         if (orphans.watching()) {
             only = only == null ? orphans.noting(m) : only.and(orphans.noting(m));
         }
-        return only == null ? router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run())
-                : router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> held.run(), only);
+        // a resend that came before is confirmed only once what its first arrival wrote is durable too
+        Runnable confirm = resentFrom != null && hadIt ? () -> router.afterEarlierWrites(m, loop, held) : held;
+        return only == null ? router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> confirm.run())
+                : router.publishForwarded(m, stream, id, loop, (matched, quotaExceeded) -> confirm.run(), only);
     }
 
     OrphanedForwards orphans() {
@@ -411,9 +419,11 @@ public final class ClusterNode implements AutoCloseable {
                 reloadRetained(RELOAD_AFTER_MERGE_SECONDS);
             }
             members.put(p.nodeId(), p.memberId());
-            orphans.nodeJoined(p.nodeId());
             routes.peerJoined(p.nodeId());
-            node(p.nodeId()).link().connectTo(p);
+            RemoteNode joined = node(p.nodeId());
+            joined.run(p.memberId());
+            joined.link().connectTo(p);
+            orphans.nodeJoined(p.nodeId()); // queued on its link, behind the routes snapshot
         }
         quorumCheck(); // outside the monitor: it visits every local session
     }

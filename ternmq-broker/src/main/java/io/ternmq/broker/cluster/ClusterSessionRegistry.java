@@ -95,30 +95,34 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      * cluster (which empties the directory) their clients find them from any node. Blocks (at start, before the
      * listeners open; not on an event loop). A session the directory says another node holds is left alone.
      */
-    void registerRestored(ClusterNode n, SessionReplicas replicas) {
+    void registerRestored(ClusterNode n, SessionReplicas replicas, ConnectionWills wills) {
+        adoption.bind(n, replicas, wills);
         List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
         int[] elsewhere = new int[1];
-        for (Session s : local.all()) {
-            pending.add(n.directory().registerRestored(s.clientId(), n.nodeId()).thenCompose(entry -> {
-                if (entry.holder().equals(n.nodeId())) {
-                    s.held(entry.generation());
-                    // waited for too: the node serves only once what it restored could be adopted if it died
-                    return replicateRestored(s, replicas);
-                } else {
-                    if (n.isMember(entry.holder())) {
-                        // a live node has it (it adopted it while this node was dead, or took it over): the copy
-                        // here is stale, and neither routes nor publishes a will again
-                        s.submit(() -> {
-                            s.discardWill();
-                            local.discard(s);
-                        });
-                    }
-                    synchronized (elsewhere) {
-                        elsewhere[0]++;
+        java.util.Set<String> earlier = earlierRunSessions(n);
+        int[] readopted = new int[1];
+        for (String clientId : earlier) {
+            // held by this node's run that died, and not adopted by a survivor (it was back too soon): adopted here
+            // from its replica with the orphans the members kept for it, as a survivor would. Its copy restored from
+            // this node's store may hold QoS 2 ids whose copies for other nodes never left before the crash (they
+            // wait for the id to be replicated), and lacks what the members orphaned since
+            Session restored = local.get(clientId);
+            pending.add(adoption.adopt(clientId, n.nodeId()).thenCompose(adopted -> {
+                if (adopted) {
+                    synchronized (readopted) {
+                        readopted[0]++;
                     }
                     return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
+                return restored == null ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null)
+                        : registerRestored(n, replicas, restored, elsewhere);
             }).toCompletableFuture());
+        }
+        for (Session s : local.all()) {
+            if (earlier.contains(s.clientId())) {
+                continue;
+            }
+            pending.add(registerRestored(n, replicas, s, elsewhere));
         }
         try {
             java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
@@ -131,9 +135,67 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         }
         if (!pending.isEmpty()) {
             LOG.info("cluster: {} restored sessions recorded in the session directory and replicated ({} held by "
-                            + "other nodes)",
-                    pending.size(), elsewhere[0]);
+                            + "other nodes, {} adopted from this node's earlier run)",
+                    pending.size(), elsewhere[0], readopted[0]);
         }
+        // the members keep the earlier run's routes (orphaning what matches them) until these sessions are routed here
+        n.routes().whenPeersHaveAll(() -> n.orphans().announceRunReady());
+    }
+
+    /**
+     * The sessions the directory says this node holds, if a member saw an earlier run of this node die: that run's,
+     * which no survivor adopted. None (restored from the store as they are) if no member saw it die (the whole cluster
+     * restarted, or this node is new) or it restored nothing.
+     */
+    private java.util.Set<String> earlierRunSessions(ClusterNode n) {
+        if (local.size() == 0) {
+            return java.util.Set.of();
+        }
+        try {
+            List<String> peers = n.peers().stream().map(Peer::nodeId).toList();
+            String run = n.orphans().awaitEarlierRun(peers, EARLIER_RUN_SECONDS);
+            if (run == null) {
+                return java.util.Set.of();
+            }
+            java.util.Set<String> held = n.directory().heldBy(n.nodeId());
+            LOG.info("cluster: run {} of this node died; {} of its sessions were not adopted and are adopted here",
+                    run, held.size());
+            return held;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Set.of();
+        } catch (RuntimeException e) {
+            LOG.warn("cluster: could not list the sessions of this node's earlier run: {}", e.toString());
+            return java.util.Set.of();
+        }
+    }
+
+    /** How long a node restarted on its data waits for each member to say whether an earlier run of it died. */
+    private static final long EARLIER_RUN_SECONDS = 10;
+
+    /** A restored session: held here if the directory names nobody else (then made adoptable), else dropped. */
+    private java.util.concurrent.CompletableFuture<Void> registerRestored(ClusterNode n, SessionReplicas replicas,
+                                                                         Session s, int[] elsewhere) {
+        return n.directory().registerRestored(s.clientId(), n.nodeId()).thenCompose(entry -> {
+            if (entry.holder().equals(n.nodeId())) {
+                s.held(entry.generation());
+                // waited for too: the node serves only once what it restored could be adopted if it died
+                return replicateRestored(s, replicas);
+            } else {
+                if (n.isMember(entry.holder())) {
+                    // a live node has it (it adopted it while this node was dead, or took it over): the copy
+                    // here is stale, and neither routes nor publishes a will again
+                    s.submit(() -> {
+                        s.discardWill();
+                        local.discard(s);
+                    });
+                }
+                synchronized (elsewhere) {
+                    elsewhere[0]++;
+                }
+                return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
+            }
+        }).toCompletableFuture();
     }
 
     /**

@@ -141,6 +141,8 @@ final class InboundLink extends ChannelInboundHandlerAdapter {
                 int count = frame.readInt();
                 cluster.orphans().ended(peerId, dead, batch, count);
             }
+            case LinkFrame.EARLIER_RUN -> cluster.orphans().earlierRun(peerId, LinkFrame.readString(frame));
+            case LinkFrame.RUN_READY -> cluster.orphans().runReady(peerId);
             case LinkFrame.ORPHANS_ACK -> {
                 String dead = LinkFrame.readString(frame);
                 cluster.orphans().acknowledged(peerId, dead, frame.readLong());

@@ -38,10 +38,11 @@ import java.nio.charset.StandardCharsets;
  * SHARED_ACK (types 30-39 are retained messages' and shared subscriptions'), and shared subscriptions became routes
  * of their own ({@code $share/g/f}, no longer {@code f}); version 5 FORWARD_HELD to ORPHANS_ACK (types 40-49:
  * QoS 1/2 messages acknowledged to their publisher only once the node holding the subscriber's session has them);
- * version 6 HANDOVER_CARRIED; version 7 an adopted session's HANDOVER_BEGIN carries what its replica held.
+ * version 6 HANDOVER_CARRIED; version 7 an adopted session's HANDOVER_BEGIN carries what its replica held; version 8
+ * EARLIER_RUN and RUN_READY (a node restarted on its data adopts the sessions of its run that died).
  */
 final class LinkFrame {
-    static final int VERSION = 7;
+    static final int VERSION = 8;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -69,6 +70,10 @@ final class LinkFrame {
     static final byte ORPHAN = 42;
     static final byte ORPHANS_END = 43;
     static final byte ORPHANS_ACK = 44;
+    /** To a node that (re)joined: the run of it this node saw die (or none), after that run's orphans. */
+    static final byte EARLIER_RUN = 45;
+    /** From a node that (re)joined: it adopted its earlier run's sessions and every node routes them to it. */
+    static final byte RUN_READY = 46;
     /** Where a FORWARD_HELD frame's id is, from its start (length, type, stream before it). */
     static final int HELD_ID_OFFSET = 13;
 

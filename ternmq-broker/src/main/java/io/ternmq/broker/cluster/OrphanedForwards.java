@@ -124,11 +124,99 @@ final class OrphanedForwards {
     }
 
     /**
-     * A node (re)joined: the routes kept of its earlier run go (the new run announces its own); what this node keeps of
-     * that run's orphans stays for {@link #KEEP_SECONDS}, under the earlier run's id.
+     * A node (re)joined, its link queued (the membership's thread): it is told the run of it this node saw die, after
+     * the orphans this node keeps of that run (every sender's), so that, restarted on its data, it adopts that run's
+     * sessions with them, as a survivor would ({@link ClusterSessionRegistry#registerRestored}); none if this node saw
+     * no run of it die. The routes kept of the earlier run stay until the new run says it holds those sessions and
+     * every node routes them to it ({@link #runReady}): meanwhile what is published for them is orphaned as before,
+     * and reaches them either way.
      */
     void nodeJoined(String id) {
-        routes.nodeJoined(id);
+        String run = runs.get(id);
+        DeadNode d = run == null ? null : dead.get(run);
+        int count = 0;
+        if (d != null) {
+            List<ByteBuf> frames = new ArrayList<>();
+            synchronized (d) {
+                for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                    for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
+                        frames.add(orphanFrame(run, stream.getKey(), e.getKey(), e.getValue(), false));
+                    }
+                }
+            }
+            for (ByteBuf f : frames) {
+                cluster.send(id, f);
+            }
+            count = frames.size();
+            ByteBuf end = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.ORPHANS_END, 16 + run.length());
+            LinkFrame.writeString(end, run);
+            cluster.send(id, LinkFrame.finish(end.writeLong(0).writeLong(0).writeInt(count)));
+        }
+        String named = run == null ? "" : run;
+        ByteBuf earlier = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.EARLIER_RUN, 4 + named.length());
+        LinkFrame.writeString(earlier, named);
+        cluster.send(id, LinkFrame.finish(earlier));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("node {} joined: told it of its earlier run {} ({} orphans)", id, named, count);
+        }
+    }
+
+    /** {@code from} adopted its earlier run's sessions (or had none to adopt): that run's kept routes go. */
+    void runReady(String from) {
+        routes.nodeJoined(from);
+    }
+
+    /** Tells every member that this node holds its earlier run's sessions and every node routes them here. */
+    void announceRunReady() {
+        for (String member : cluster.memberIds()) {
+            cluster.send(member, LinkFrame.finish(LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.RUN_READY, 0)));
+        }
+    }
+
+    /** Members' answers to this node's joining: member to the run of this node it saw die ("" for none). */
+    private final Map<String, String> earlierRuns = new java.util.HashMap<>();
+
+    /** A member told this node which run of it died there ("" for none), after that run's orphans. */
+    void earlierRun(String from, String run) {
+        if (!run.isEmpty()) {
+            String self = cluster.nodeId();
+            runs.put(self, run);
+            DeadNode d = dead.computeIfAbsent(run, k -> new DeadNode());
+            d.addSender(from); // its orphans and their end came before, on the same link
+            cluster.later(() -> {
+                dead.remove(run, d);
+                runs.remove(self, run);
+            }, KEEP_SECONDS);
+            check(run, d);
+        }
+        synchronized (earlierRuns) {
+            earlierRuns.put(from, run);
+            earlierRuns.notifyAll();
+        }
+    }
+
+    /**
+     * Blocks (at start, not on a loop) until each of {@code peers} said which run of this node it saw die, at most
+     * {@code seconds}.
+     *
+     * @return that run (its orphans are here), or null if none did
+     */
+    String awaitEarlierRun(java.util.Collection<String> peers, long seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+        synchronized (earlierRuns) {
+            while (!earlierRuns.keySet().containsAll(peers)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    java.util.Set<String> silent = new HashSet<>(peers);
+                    silent.removeAll(earlierRuns.keySet());
+                    LOG.warn("cluster: nodes {} did not say within {} s whether an earlier run of this node died",
+                            silent, seconds);
+                    break;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(earlierRuns, left);
+            }
+            return earlierRuns.values().stream().anyMatch(r -> !r.isEmpty()) ? runs.get(cluster.nodeId()) : null;
+        }
     }
 
     /** Ids of messages for a dead node that never reached its link: above any its link gave. */
@@ -141,10 +229,13 @@ final class OrphanedForwards {
      * The link closes on its own loop a little after the death is known: until it has handed over what it held, later
      * messages wait here, or an adopter could take them (and the sender's end mark) before the earlier ones.
      */
-    void orphanedNow(String deadId, long stream, Message m, Runnable held) {
+    void orphanedNow(String deadId, String deadRun, long stream, Message m, Runnable held) {
         PeerLink.HeldForward h = new PeerLink.HeldForward(io.netty.buffer.Unpooled.EMPTY_BUFFER, m, held);
         h.id = lateIds.incrementAndGet();
-        String run = runs.getOrDefault(deadId, deadId);
+        // the run the copy was routed to: a QoS 2 copy leaves once its packet id is durable, which may be after that
+        // run died and the node came back and died again (a chaos run lost 48 messages filed under the later run,
+        // whose sessions were adopted nowhere, while the earlier run's adopter waited for them)
+        String run = deadRun != null ? deadRun : runs.getOrDefault(deadId, deadId);
         LinkHandover handover = handovers.get(run);
         if (handover == null) {
             send(deadId, run, stream, List.of(h), false);
@@ -164,8 +255,8 @@ final class OrphanedForwards {
      * every other member and is kept here, followed by what was routed to the dead node meanwhile. Called with none
      * too, so that adopters know this node has nothing.
      */
-    void orphaned(String deadId, long stream, List<PeerLink.HeldForward> held) {
-        String run = runs.getOrDefault(deadId, deadId);
+    void orphaned(String deadId, String deadRun, long stream, List<PeerLink.HeldForward> held) {
+        String run = deadRun != null ? deadRun : runs.getOrDefault(deadId, deadId);
         LinkHandover handover = handovers.get(run);
         if (handover == null) {
             orphanedHeld(deadId, run, stream, held);
@@ -235,11 +326,14 @@ final class OrphanedForwards {
     }
 
     private static ByteBuf orphanFrame(String deadId, long stream, PeerLink.HeldForward h, boolean forwardedThere) {
-        Message m = h.message;
+        return orphanFrame(deadId, stream, h.id, h.message, forwardedThere);
+    }
+
+    private static ByteBuf orphanFrame(String deadId, long stream, long id, Message m, boolean forwardedThere) {
         ByteBuf f = LinkFrame.start(ByteBufAllocator.DEFAULT, LinkFrame.ORPHAN,
                 96 + deadId.length() + m.topic().length() + m.payload().length);
         LinkFrame.writeString(f, deadId);
-        f.writeLong(stream).writeLong(h.id).writeBoolean(forwardedThere);
+        f.writeLong(stream).writeLong(id).writeBoolean(forwardedThere);
         MessageCodec.write(m, f);
         return LinkFrame.finish(f);
     }
@@ -341,6 +435,15 @@ final class OrphanedForwards {
         }
         io.ternmq.broker.session.Adoption a = s.adoption();
         return a != null && deadId.equals(a.deadRun()) && a.held(m, System.currentTimeMillis());
+    }
+
+    /** Whether {@code target} is a session adopted from the dead run {@code deadId} (here, or before it moved here). */
+    static boolean adoptedFrom(String deadId, io.ternmq.broker.routing.DeliveryTarget target) {
+        if (!(target instanceof io.ternmq.broker.session.Session s)) {
+            return false;
+        }
+        io.ternmq.broker.session.Adoption a = s.adoption();
+        return a != null && deadId.equals(a.deadRun());
     }
 
     /**
@@ -591,6 +694,14 @@ final class OrphanedForwards {
 
         synchronized void expect(Set<String> members) {
             senders = members;
+        }
+
+        /** One more member that sends its orphans (to a node restarted on its data, of its earlier run). */
+        synchronized void addSender(String member) {
+            if (senders == null) {
+                senders = new HashSet<>();
+            }
+            senders.add(member);
         }
 
         /** Senders that have not ended and are still members (or this node). */

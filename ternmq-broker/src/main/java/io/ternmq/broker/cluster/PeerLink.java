@@ -89,6 +89,12 @@ final class PeerLink implements Runnable {
     private ScheduledFuture<?> reconnect;
     /** The node left and {@link #orphans} was told (the link's loop). */
     private boolean orphansTold;
+    /** The run (membership id) of the node this link goes to, once the membership named it; else null. */
+    private volatile String peerRun;
+
+    void run(String memberId) {
+        peerRun = memberId;
+    }
 
     PeerLink(String peerId, String selfId, EventLoop loop, LinkHandshake handshake, LocalRoutes routes,
              BrokerMetrics metrics, LinkRefusals refusals, ClusterRetained retained, OrphanedForwards orphans,
@@ -328,7 +334,7 @@ final class PeerLink implements Runnable {
                 orphansTold = true;
                 List<HeldForward> left = new ArrayList<>(unconfirmed.values());
                 unconfirmed.clear();
-                orphans.orphaned(peerId, stream, left);
+                orphans.orphaned(peerId, peerRun, stream, left);
             }
             return;
         }

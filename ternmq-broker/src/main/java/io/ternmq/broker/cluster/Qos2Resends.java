@@ -54,7 +54,8 @@ final class Qos2Resends implements Router.ResentPublishes {
     @Override
     public Predicate<DeliveryTarget> lacking(Message message, int packetId, String deadNode) {
         boolean here = has(message, packetId);
+        // a session adopted from the dead node itself was not here when the message came: its replica decides
         return t -> t.isNode() ? !(t instanceof RemoteNode r && r.isGone())
-                : !here && !orphans.hadFromReplica(deadNode, t, message);
+                : (!here || OrphanedForwards.adoptedFrom(deadNode, t)) && !orphans.hadFromReplica(deadNode, t, message);
     }
 }

@@ -38,6 +38,11 @@ final class RemoteNode implements DeliveryTarget {
     private long heldRouted;
 
     private final OrphanedForwards orphans;
+    /**
+     * The run (membership id) this object stands for: a node restarted on its data gets another object, and a copy
+     * routed to this one before it died is an orphan of this run, not of a later run of the node that died since.
+     */
+    private volatile String run;
 
     RemoteNode(String nodeId, PeerLink link, SubscriptionTable table, ClusterShared shared,
                OrphanedForwards orphans) {
@@ -51,6 +56,12 @@ final class RemoteNode implements DeliveryTarget {
 
     PeerLink link() {
         return link;
+    }
+
+    /** The membership says which run of the node this is (before its link connects). */
+    void run(String memberId) {
+        run = memberId;
+        link.run(memberId);
     }
 
     String nodeId() {
@@ -178,7 +189,7 @@ final class RemoteNode implements DeliveryTarget {
             held.run(); // a shared group's copy is kept by ClusterShared until its member's node confirms it
         } else if (gone) {
             // its sessions are being adopted: straight to the members, in this publisher's order
-            orphans.orphanedNow(nodeId, link.stream(), delivery.message(), held);
+            orphans.orphanedNow(nodeId, run, link.stream(), delivery.message(), held);
         } else {
             link.forwardHeld(delivery.message(), held);
         }

@@ -173,6 +173,11 @@ final class SessionAdoption implements AutoCloseable {
                 LOG.warn("cluster: the session of client '{}' (node {}) has no replica; not adopted", clientId, dead);
                 return CompletableFuture.completedFuture(false);
             }
+            if (n.isMember(dead)) {
+                // restarted on its data meanwhile: it adopts its earlier run's sessions itself (it was told of that
+                // run when it joined, after this node saw it join)
+                return CompletableFuture.completedFuture(false);
+            }
             // the dead node writes no more: the copy read is the one it last had confirmed
             return n.directory().adopt(clientId, dead, n.nodeId()).thenApply(entry -> {
                 if (entry == null) {

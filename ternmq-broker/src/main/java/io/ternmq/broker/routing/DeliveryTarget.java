@@ -56,8 +56,9 @@ public interface DeliveryTarget {
     }
 
     /**
-     * Whether this is a session adopted from a node that died: while that node's routes are kept, messages routed to
-     * it may reach the session as orphans too, given once their QoS 2 packet id is durable.
+     * Whether this is a session adopted from a node that died, recently enough that messages routed to that node (to
+     * its kept routes, or to it while it lived) may still reach the session as orphans, given once their QoS 2 packet
+     * id is durable.
      */
     default boolean isAdopted() {
         return false;

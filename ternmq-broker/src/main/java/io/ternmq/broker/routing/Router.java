@@ -34,6 +34,9 @@ import java.util.function.Predicate;
  * promises what a crash could lose.
  */
 public final class Router {
+    /** What reaches adopted sessions, for chaos runs ({@code -Dternmq.orphans.log=DEBUG}). */
+    private static final org.slf4j.Logger TRACE =
+            org.slf4j.LoggerFactory.getLogger("io.ternmq.broker.session.AdoptedTrace");
     /**
      * What a QoS 1/2 copy for another node is confirmed to (its {@code held}, {@link DeliveryTarget#deliver(Delivery,
      * Runnable)}) knows of the publish: which other targets (nodes, this node's subscribers) it went to. A node that
@@ -77,9 +80,12 @@ public final class Router {
     /** In a cluster, this node's routes as the other nodes learn them; null on a single node. */
     private final LocalRoutes routes;
     /**
-     * QoS 2 publishes whose copies for a dead node (orphans, given to the sessions adopted here) or for adopted sessions
-     * wait for their packet id to be durable ({@link #deliver}) and have not gone yet: while any has not, a later
-     * copy for an adopted session waits as well, or it would overtake them. Zero but for the seconds after a death.
+     * QoS 2 publishes whose copies for other nodes (live or dead) or for adopted sessions wait for their packet id to
+     * be durable ({@link #deliver}) and have not gone yet: while any has not, a later copy for an adopted session
+     * waits as well, or it would overtake them. A copy for a node that dies before it leaves becomes an orphan then,
+     * given to the sessions adopted here from that node: a chaos run saw pub-q2:29112 stored in an adopted session's
+     * queue ahead of 29067-29111, routed to its node while it lived and orphaned 5 s later, when their packet ids
+     * were replicated. Only adopted sessions ever wait for it.
      */
     private final AtomicInteger awaitingPacketIds = new AtomicInteger();
     /** In a cluster, where clients' retained changes go instead of this node's index; null on a single node. */
@@ -371,12 +377,23 @@ public final class Router {
                 awaiting = true;
                 afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
                 afterInbound.add(() -> {
+                    if (TRACE.isDebugEnabled()) {
+                        TRACE.debug("adopted {}: routed {} after its packet id", target.clientId(), message.topic()
+                                + " " + new String(message.payload(), 0, Math.min(40, message.payload().length),
+                                java.nio.charset.StandardCharsets.ISO_8859_1));
+                    }
                     PublishTransaction alone = new PublishTransaction(message, limits);
                     alone.deliver(queue, d);
                     alone.whenStored(refused -> held.run());
                     store.submit(alone);
                 });
             } else if (qos != QoS.AT_MOST_ONCE && queue != null) {
+                if (TRACE.isDebugEnabled() && target.isAdopted()) {
+                    TRACE.debug("adopted {}: routed {} with the publish ({}, storeInbound {}, orphaning {}, awaiting {})",
+                            target.clientId(), message.topic() + " " + new String(message.payload(), 0,
+                                    Math.min(40, message.payload().length), java.nio.charset.StandardCharsets.ISO_8859_1),
+                            scope, storeInbound, orphaning, awaitingPacketIds.get());
+                }
                 tx = tx == null ? new PublishTransaction(message, limits) : tx;
                 tx.deliver(queue, d);
             } else if (qos != QoS.AT_MOST_ONCE && target.isNode()) {
@@ -390,6 +407,7 @@ public final class Router {
                     PublishCompletion held = completion;
                     afterInbound = afterInbound == null ? new ArrayList<>(2) : afterInbound;
                     afterInbound.add(() -> target.deliver(d, held));
+                    awaiting = true; // that node may die before the copy leaves: an orphan for adopted sessions then
                 } else {
                     target.deliver(d, completion);
                 }

@@ -332,6 +332,11 @@ final class Outbox {
 
     private void page(List<StoredEntry> entries, long from, long upTo, int generation, int max) {
         loading = false;
+        if (session.isAdopted() && Session.TRACE.isDebugEnabled()) {
+            Session.TRACE.debug("adopted {}: read {} entries from seq {} (announced up to {}, loaded up to {}): {}",
+                    session.clientId(), entries.size(), from, upTo, loadedUpTo, entries.stream()
+                            .map(e -> e.entry().seq() + "=" + Session.text(e.message())).toList());
+        }
         if (generation != session.attachGeneration() || from != loadedUpTo) {
             maybeLoad(); // the session detached or moved on meanwhile: read again from where it stands
             return;

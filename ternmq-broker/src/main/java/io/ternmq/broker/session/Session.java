@@ -128,6 +128,14 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         return stored;
     }
 
+    /** What reaches adopted sessions, for chaos runs ({@code -Dternmq.orphans.log=DEBUG}). */
+    static final org.slf4j.Logger TRACE = org.slf4j.LoggerFactory.getLogger("io.ternmq.broker.session.AdoptedTrace");
+
+    static String text(io.ternmq.broker.message.Message m) {
+        return m.topic() + " " + new String(m.payload(), 0, Math.min(40, m.payload().length),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
     BrokerMetrics metrics() {
         return metrics;
     }
@@ -155,7 +163,10 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     public boolean isAdopted() {
-        return adoption != null;
+        // while the dead node's orphans and its publishers' resends may still come (Adoption#knownUntilMillis): the
+        // Router makes its QoS 2 deliveries wait behind earlier ones still on their way as orphans until then
+        Adoption a = adoption;
+        return a != null && System.currentTimeMillis() <= a.knownUntilMillis();
     }
 
     @Override
@@ -196,6 +207,9 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     /** A durable entry of this session's stored queue, from the store's writer in seq order. */
     @Override
     public void stored(StoredEntry entry) {
+        if (adoption != null && TRACE.isDebugEnabled()) {
+            TRACE.debug("adopted {}: stored seq {} {}", clientId, entry.entry().seq(), text(entry.message()));
+        }
         enter(entry);
     }
 
