@@ -302,12 +302,30 @@ final class ClusterHarness implements AutoCloseable {
                 .clusterSecret(SECRET);
     }
 
+    /**
+     * Free ports below the kernel's ephemeral range when it leaves room (else any free port): a node killed and
+     * restarted on its port finds it free again, where a port from that range could meanwhile be taken as the local
+     * port of some outgoing connection (a client reconnecting, a node's data link); a chaos run failed once so.
+     */
     static int[] freePorts(int count) throws IOException {
+        int ephemeralLow = ephemeralRangeStart();
         List<ServerSocket> held = new ArrayList<>();
         try {
             int[] ports = new int[count];
+            java.util.Random random = new java.util.Random();
             for (int i = 0; i < count; i++) {
-                ServerSocket s = new ServerSocket(0);
+                ServerSocket s = null;
+                for (int tries = 0; s == null && ephemeralLow > 11_024 && tries < 100; tries++) {
+                    int port = ephemeralLow - 10_000 + random.nextInt(10_000);
+                    try {
+                        s = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress());
+                    } catch (IOException taken) {
+                        // another one
+                    }
+                }
+                if (s == null) {
+                    s = new ServerSocket(0);
+                }
                 held.add(s);
                 ports[i] = s.getLocalPort();
             }
@@ -316,6 +334,17 @@ final class ClusterHarness implements AutoCloseable {
             for (ServerSocket s : held) {
                 s.close();
             }
+        }
+    }
+
+    /** The first port of the kernel's ephemeral range (Linux), or 0 when it cannot be read. */
+    private static int ephemeralRangeStart() {
+        // read as a stream: Files.readString trusts the size /proc reports and reads a byte short
+        try (java.io.InputStream in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            String range = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 
