@@ -169,7 +169,8 @@ public final class Broker implements AutoCloseable {
             broker.recovered = true;
             if (config.cluster().enabled()) {
                 broker.cluster = ClusterNode.start(config, broker.router, broker.metrics,
-                        broker.clusterSessions, broker.store);
+                        broker.clusterSessions, broker.store, new ClusterNode.LinkLoop(broker.server.nextLoop(),
+                                broker.server.serverChannelClass(), broker.server.socketChannelClass()));
                 // every node answers the admin API's questions of the others, whether it has an admin listener or not
                 if (broker.listings == null) {
                     broker.listings = broker.listings(config);
@@ -411,6 +412,7 @@ public final class Broker implements AutoCloseable {
         if (cluster != null) {
             cluster.close();
         }
+        server.stopLoops();
         security.close();
         // after the security: the class loaders it closes may hold an extension's security provider
         extensions.close();

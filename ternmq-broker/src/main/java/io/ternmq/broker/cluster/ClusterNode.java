@@ -6,11 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.channel.EventLoop;
+import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.ternmq.broker.config.BrokerConfig;
 import io.ternmq.broker.config.ClusterSettings;
@@ -59,7 +56,8 @@ public final class ClusterNode implements AutoCloseable {
     private final OrphanedForwards orphans;
     private final Qos2Resends qos2;
     private final int maxFrameLength;
-    private final EventLoopGroup group;
+    /** The cluster's loop: every link, in and out, and the cluster's timers (one thread: see {@link LinkLoop}). */
+    private final LinkLoop linkLoop;
     private final Map<String, RemoteNode> nodes = new ConcurrentHashMap<>();
     /**
      * Node id to the membership id of its current run. Changed under this node's monitor (joins and leaves in order);
@@ -80,7 +78,17 @@ public final class ClusterNode implements AutoCloseable {
     /** The admin API's registrations every node applies (topic metrics, traces). */
     private SharedSets sharedSets;
 
-    private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics) {
+    /**
+     * The cluster's loop, one of the MQTT server's I/O loops, and the channel classes of its transport. One of the
+     * I/O loops rather than a thread of its own: at low rates each message crossing a thread costs a wake-up, and
+     * on a busy machine a wait for a CPU (a forwarded message crossed two more: cross-node p99 at 50 msg/s per pair
+     * 2.5 ms against 2.0 ms so, docs/benchmarks.md). Clients served by this loop reach the links without one.
+     */
+    public record LinkLoop(EventLoop loop, Class<? extends ServerChannel> serverChannel,
+                           Class<? extends Channel> channel) {
+    }
+
+    private ClusterNode(BrokerConfig config, Router router, BrokerMetrics metrics, LinkLoop linkLoop) {
         this.settings = config.cluster();
         this.nodeId = nodeId(config.storage().dataDir());
         this.router = router;
@@ -94,18 +102,19 @@ public final class ClusterNode implements AutoCloseable {
         this.qos2 = new Qos2Resends(orphans);
         router.resendsWith(qos2);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ternmq-cluster"),
-                NioIoHandler.newFactory());
+        this.linkLoop = linkLoop;
     }
 
     /**
      * Binds the data link, then joins the cluster (blocking while Hazelcast joins; not on an event loop).
      *
      * @param router a router made with this node's {@link LocalRoutes}
+     * @param linkLoop the loop the links and the cluster's timers run on; it outlives this node ({@link #close})
      */
     public static ClusterNode start(BrokerConfig config, Router router, BrokerMetrics metrics,
-                                    ClusterSessionRegistry sessions, Store store) throws InterruptedException {
-        ClusterNode node = new ClusterNode(config, router, metrics);
+                                    ClusterSessionRegistry sessions, Store store, LinkLoop linkLoop)
+            throws InterruptedException {
+        ClusterNode node = new ClusterNode(config, router, metrics, linkLoop);
         try {
             node.sessions = sessions;
             node.bindLink();
@@ -138,7 +147,7 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void bindLink() throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(linkLoop.loop()).channel(linkLoop.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
@@ -237,7 +246,7 @@ public final class ClusterNode implements AutoCloseable {
 
     /** The other node of that id, created when it first shows (membership or its link, whichever is first). */
     RemoteNode node(String id) {
-        return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, group.next(), handshake,
+        return nodes.computeIfAbsent(id, k -> new RemoteNode(k, new PeerLink(k, nodeId, linkLoop, handshake,
                 routes, metrics, refusals, retained, orphans, maxFrameLength), router.subscriptions(), shared,
                 orphans));
     }
@@ -285,7 +294,11 @@ public final class ClusterNode implements AutoCloseable {
     /** Runs {@code task} on the cluster's loop after {@code seconds}; not at all once the node is closed. */
     void later(Runnable task, long seconds) {
         try {
-            group.schedule(task, seconds, TimeUnit.SECONDS);
+            linkLoop.loop().schedule(() -> {
+                if (!closing) { // the loop outlives this node
+                    task.run();
+                }
+            }, seconds, TimeUnit.SECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
@@ -303,7 +316,11 @@ public final class ClusterNode implements AutoCloseable {
     /** Runs {@code task} on the cluster's loop every {@code seconds}, until the node is closed. */
     void every(long seconds, Runnable task) {
         try {
-            group.scheduleAtFixedRate(task, seconds, seconds, TimeUnit.SECONDS);
+            linkLoop.loop().scheduleAtFixedRate(() -> {
+                if (!closing) {
+                    task.run();
+                }
+            }, seconds, seconds, TimeUnit.SECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
@@ -475,6 +492,5 @@ public final class ClusterNode implements AutoCloseable {
         if (server != null) {
             server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -11,7 +11,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
@@ -51,6 +50,7 @@ final class PeerLink implements Runnable {
     private final String peerId;
     private final String selfId;
     private final EventLoop loop;
+    private final Class<? extends Channel> channelClass;
     private final LinkHandshake handshake;
     private final LocalRoutes routes;
     private final BrokerMetrics metrics;
@@ -96,13 +96,14 @@ final class PeerLink implements Runnable {
         peerRun = memberId;
     }
 
-    PeerLink(String peerId, String selfId, EventLoop loop, LinkHandshake handshake, LocalRoutes routes,
+    PeerLink(String peerId, String selfId, ClusterNode.LinkLoop linkLoop, LinkHandshake handshake, LocalRoutes routes,
              BrokerMetrics metrics, LinkRefusals refusals, ClusterRetained retained, OrphanedForwards orphans,
              int maxFrameLength) {
         this.orphans = orphans;
         this.peerId = peerId;
         this.selfId = selfId;
-        this.loop = loop;
+        this.loop = linkLoop.loop();
+        this.channelClass = linkLoop.channel();
         this.handshake = handshake;
         this.routes = routes;
         this.metrics = metrics;
@@ -377,7 +378,7 @@ final class PeerLink implements Runnable {
         if (closed || p == null || channel != null || reconnect != null) {
             return;
         }
-        ChannelFuture f = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        ChannelFuture f = new Bootstrap().group(loop).channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))

@@ -240,6 +240,11 @@ public final class MqttServer implements AutoCloseable {
         return done;
     }
 
+    /** The server socket channel class of this transport (epoll or NIO), for other listeners on its loops. */
+    public Class<? extends ServerChannel> serverChannelClass() {
+        return serverChannelClass;
+    }
+
     /** The client socket channel class of this transport (epoll or NIO), for outgoing connections (bridges). */
     public Class<? extends io.netty.channel.Channel> socketChannelClass() {
         return serverChannelClass == EpollServerSocketChannel.class ? io.netty.channel.epoll.EpollSocketChannel.class
@@ -306,6 +311,13 @@ public final class MqttServer implements AutoCloseable {
             }
         }
         acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /**
+     * Stops the I/O loops, after {@link #close}: apart, since what else runs on them (the cluster's links) closes in
+     * between.
+     */
+    public void stopLoops() {
         ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 }
