@@ -243,7 +243,8 @@ public final class RocksStore implements Store {
         }
     }
 
-    private void write(WriteBatch batch) throws RocksDBException {
+    /** A mirrored group's local write: in fsync mode the write syncs itself (the syncer serves single-node groups). */
+    private void writeMirroredBatch(WriteBatch batch) throws RocksDBException {
         if (syncsEachWrite) {
             long t0 = System.nanoTime();
             columns.db.write(mirroredWriteOptions, batch);
@@ -277,7 +278,7 @@ public final class RocksStore implements Store {
             }
             copy = m.copy(tee.finish());
             try {
-                write(batch);
+                writeMirroredBatch(batch);
             } catch (RocksDBException | RuntimeException e) {
                 copy.then(null);
                 throw e;
