@@ -18,6 +18,7 @@ import io.ternmq.broker.service.BrokerService;
 import io.ternmq.broker.session.LocalSessionRegistry;
 import io.ternmq.broker.store.QueueLimits;
 import io.ternmq.broker.store.MemoryStore;
+import io.ternmq.broker.store.Store;
 import io.ternmq.codec.MqttPacket;
 import io.ternmq.codec.MqttVersion;
 
@@ -45,16 +46,27 @@ public final class ProtocolHarness implements AutoCloseable {
     /** The sessions as the broker keeps them (the cluster drives handovers through these). */
     public final LocalSessionRegistry sessions;
     final BrokerContext context;
+    private final Store store;
 
     public ProtocolHarness(Consumer<BrokerConfig.Builder> customizer) {
         this(customizer, new AnonymousAuthenticator(), Authorizer.ALLOW_ALL);
     }
 
     ProtocolHarness(Consumer<BrokerConfig.Builder> customizer, Authenticator authenticator, Authorizer authorizer) {
+        this(customizer, authenticator, authorizer, new MemoryStore());
+    }
+
+    /** With {@code store} instead of a memory store; closed with the harness. */
+    public ProtocolHarness(Consumer<BrokerConfig.Builder> customizer, Store store) {
+        this(customizer, new AnonymousAuthenticator(), Authorizer.ALLOW_ALL, store);
+    }
+
+    private ProtocolHarness(Consumer<BrokerConfig.Builder> customizer, Authenticator authenticator,
+                            Authorizer authorizer, Store store) {
         BrokerConfig.Builder b = BrokerConfig.builder().storageType("memory");
         customizer.accept(b);
         config = b.build();
-        MemoryStore store = new MemoryStore();
+        this.store = store;
         QueueLimits limits = new QueueLimits(config.queues().maxQueuedMessages(), config.queues().maxQueuedBytes(),
                 config.queues().queueQos0Messages(), false, config.queues().maxInflightMessages());
         Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
@@ -88,6 +100,7 @@ public final class ProtocolHarness implements AutoCloseable {
     @Override
     public void close() {
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        store.close();
     }
 
     /** The network side of one connection: records what the protocol writes; closes as the real adapter does. */
