@@ -167,6 +167,9 @@ public final class PrometheusMetrics implements AutoCloseable {
                 + "(replication lag)", s -> m.replicationPending.get());
         gauge("ternmq.cluster.sessions.without.backup", "Session replicas this node owns with no backup on another "
                 + "member (too few members for cluster.backup_count)", s -> m.sessionsWithoutBackup.get());
+        gauge("ternmq.cluster.backups.in.sync", "1 while every partition this node owns has its backups in sync, 0 "
+                + "while Hazelcast re-replicates after a member left or joined (stop no other node then)",
+                s -> m.backupsInSync.get());
         counter("ternmq.cluster.replication.failures", "Replica updates not confirmed after retries (what waited "
                 + "for them was not acknowledged)", m.replicationFailures);
         counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "

@@ -52,6 +52,7 @@ final class ClusterMembership implements AutoCloseable {
     private final Consumer<Peer> joined;
     private final Consumer<Peer> left;
     private final AtomicLong memberCount;
+    private BackupWatch backupWatch;
     private HazelcastInstance hazelcast;
 
     /** @param memberCount kept at the number of members (a metric) */
@@ -182,6 +183,11 @@ final class ClusterMembership implements AutoCloseable {
         return new SessionReplicas(hazelcast, metrics);
     }
 
+    /** Watches this member's backups (see {@link BackupWatch}); after {@link #start}, closed with the membership. */
+    void watchBackups(AtomicLong inSync) {
+        backupWatch = new BackupWatch(hazelcast, inSync);
+    }
+
     /** The wills of connected clients whose sessions end with their connections; after {@link #start}. */
     ConnectionWills connectionWills() {
         return new ConnectionWills(hazelcast);
@@ -212,6 +218,9 @@ final class ClusterMembership implements AutoCloseable {
 
     @Override
     public void close() {
+        if (backupWatch != null) {
+            backupWatch.close();
+        }
         if (hazelcast != null) {
             hazelcast.shutdown();
         }

@@ -130,6 +130,7 @@ public final class ClusterNode implements AutoCloseable {
             router.replicateRetainedWith(node.retained);
             // from here on every session write is also held by another member before it is acknowledged
             SessionReplicas replicas = node.membership.sessionReplicas(metrics);
+            node.membership.watchBackups(metrics.backupsInSync);
             node.replicas = replicas;
             node.store = store;
             store.mirrorTo(replicas);

@@ -170,6 +170,11 @@ public final class BrokerMetrics {
      * {@code cluster.backup_count}): their sessions would be lost with this node. Sampled every 5 s.
      */
     public final AtomicLong sessionsWithoutBackup = new AtomicLong();
+    /**
+     * 1 while every partition this node owns has its backups in sync, 0 while Hazelcast re-replicates after a member
+     * left or joined (another death then may lose data). Sampled every 2 s.
+     */
+    public final AtomicLong backupsInSync = new AtomicLong(1);
     /** Replica updates given up after retries: what waited for them was not acknowledged. */
     public final LongAdder replicationFailures = new LongAdder();
 
