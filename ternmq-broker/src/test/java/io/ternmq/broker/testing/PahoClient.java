@@ -50,8 +50,22 @@ public final class PahoClient implements AutoCloseable {
 
     /** To any server URI: tcp://, ssl://, ws://host:port/path, wss://... */
     public static PahoClient connect(String uri, String clientId, MqttConnectOptions options) {
+        return connect(uri, clientId, options, false);
+    }
+
+    /**
+     * Like {@link #connect(String, String, MqttConnectOptions)}, the test acknowledging each QoS 1/2 message itself
+     * ({@link #acknowledge}). Paho otherwise sends the PUBACK from its callback thread after the message reached the
+     * test, so a DISCONNECT the test sends at once may leave before it (the message then stays in flight).
+     */
+    public static PahoClient connectAcknowledgingManually(String uri, String clientId, MqttConnectOptions options) {
+        return connect(uri, clientId, options, true);
+    }
+
+    private static PahoClient connect(String uri, String clientId, MqttConnectOptions options, boolean manualAcks) {
         try {
             MqttClient c = new MqttClient(uri, clientId, new MemoryPersistence());
+            c.setManualAcks(manualAcks);
             PahoClient pc = new PahoClient(c);
             c.setCallback(new MqttCallback() {
                 @Override
@@ -142,6 +156,15 @@ public final class PahoClient implements AutoCloseable {
 
     public boolean isConnected() {
         return client.isConnected();
+    }
+
+    /** Acknowledges a message received on a client connected with {@link #connectAcknowledgingManually}. */
+    public void acknowledge(Received r) {
+        try {
+            client.messageArrivedComplete(r.message().getId(), r.message().getQos());
+        } catch (MqttException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public void disconnect() {

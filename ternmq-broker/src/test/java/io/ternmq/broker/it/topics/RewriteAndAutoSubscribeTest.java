@@ -243,11 +243,12 @@ class RewriteAndAutoSubscribeTest {
         o.setUserName("carol");
         o.setPassword("carol-pw".toCharArray());
         o.setCleanSession(false);
-        PahoClient first = PahoClient.connect(broker.uri(), "carol-phone", o);
+        PahoClient first = PahoClient.connectAcknowledgingManually(broker.uri(), "carol-phone", o);
         PahoClient.Received r = first.next();
         assertThat(r.payload()).isEqualTo("welcome");
         assertThat(r.message().isRetained()).isTrue();
-        first.disconnect(); // graceful: the PUBACK for it goes out first, so nothing is in flight to resend
+        first.acknowledge(r); // the PUBACK queued before the DISCONNECT: nothing is left in flight to resend
+        first.disconnect();
         first.close();
         PahoClient resumed = PahoClient.connect(broker.uri(), "carol-phone", o);
         closeables.add(resumed);
