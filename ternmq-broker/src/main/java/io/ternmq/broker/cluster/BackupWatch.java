@@ -28,7 +28,7 @@ final class BackupWatch implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    /** Timer thread only: the last answer, and since when the backups have lagged (0: in sync). */
+    /** Timer thread only: the last answer, and since when the backups have lagged (while they do). */
     private boolean lastInSync = true;
     private long laggingSince;
 
