@@ -385,8 +385,12 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             // a session this node is adopting is handed over once it is here, never answered "nothing" before
             adoption.afterAdoption(r.clientId(), () -> requested(n, from, r));
         } else if (frame instanceof HandoverFrame.Done d) {
-            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then),
-                    () -> n.send(from, new HandoverFrame.Carried(d.generation(), d.clientId())));
+            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then), s -> {
+                // late orphans of the dead run it was adopted from are the new holder's from now on: it is told
+                // which this node gave it
+                OrphanedForwards.Accounted accounted = n.orphans().handedOn(s);
+                return () -> n.send(from, new HandoverFrame.Carried(d.generation(), d.clientId(), accounted));
+            });
         } else {
             Incoming in = incoming.get(new Key(frame.clientId(), frame.generation()));
             if (in != null && in.holder.equals(from)) {
@@ -537,9 +541,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 }
                 return;
             }
-            if (frame instanceof HandoverFrame.Carried) {
+            if (frame instanceof HandoverFrame.Carried c) {
                 if (session != null) {
                     local.carriedAll(session);
+                    // after what the holder carried and what waited here: the dead run's orphans it did not give
+                    node.orphans().takeOver(session, c.accounted());
                 }
                 return;
             }
@@ -576,6 +582,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 // discard a session the directory may already say is here, while the holder waits for Done forever
                 timeout.cancel(false);
                 session = local.importSession(key.clientId(), generation, snapshot, all, loop, this::imported);
+                // before it is routed here: what routing gives it is noted against the dead run's orphans
+                node.orphans().movedHere(session, snapshot, local);
             }
         }
 

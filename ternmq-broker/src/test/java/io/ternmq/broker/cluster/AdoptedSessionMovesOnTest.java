@@ -1,0 +1,195 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.retain.MemoryRetainedStore;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.routing.SubscriptionTree;
+import io.ternmq.broker.session.Adoption;
+import io.ternmq.broker.session.LocalSessionRegistry;
+import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionSnapshot;
+import io.ternmq.broker.store.MemoryStore;
+import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.QueueLimits;
+import io.ternmq.broker.store.ReplicatedSession;
+import io.ternmq.broker.store.SessionRecord;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.MqttProperties;
+import io.ternmq.codec.QoS;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Late orphans of a dead run (copies routed to it while it lived that leave their publisher's node only once their
+ * packet id is durable, seconds later under replication stalls) for a session adopted from it that moved on to
+ * another node meanwhile: its new holder gives them, each once, and neither those its adopter gave it nor a message
+ * routing gave it at the adopter (a chaos run lost 48 QoS 2 messages at a session adopted, then handed on 1 s later:
+ * they reached only the adopter, which dropped them). Two nodes' orphan bookkeeping, sessions and stores, in this
+ * JVM; every orphan reaches both, as the data link sends it to every member.
+ */
+class AdoptedSessionMovesOnTest {
+    private static final String RUN = "run-of-x";
+    private static final long STREAM = 7;
+    private static final long FENCE = 5;
+    private final List<DefaultEventExecutor> loops = new ArrayList<>();
+
+    /** One node: its store, routing, sessions and orphans; its links go nowhere. */
+    private final class Node implements OrphanedForwards.Node {
+        final String id;
+        final String other;
+        final MemoryStore store = new MemoryStore();
+        final QueueLimits limits = new QueueLimits(1000, -1, true, false, 20);
+        final Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
+                new MemoryRetainedStore(), store, limits, -1, -1, new BrokerMetrics());
+        final LocalSessionRegistry local = new LocalSessionRegistry(limits, new BrokerMetrics(), router, m -> { },
+                store);
+        final OrphanedForwards orphans = new OrphanedForwards(this, null, router, new BrokerMetrics());
+        final DefaultEventExecutor loop = new DefaultEventExecutor();
+
+        Node(String id, String other) {
+            this.id = id;
+            this.other = other;
+            loops.add(loop);
+        }
+
+        @Override
+        public String nodeId() {
+            return id;
+        }
+
+        @Override
+        public Set<String> memberIds() {
+            return Set.of(other);
+        }
+
+        @Override
+        public boolean isMember(String node) {
+            return node.equals(other);
+        }
+
+        @Override
+        public RemoteNode member(String node) {
+            return null;
+        }
+
+        @Override
+        public boolean send(String to, ByteBuf frame) {
+            frame.release();
+            return true;
+        }
+
+        @Override
+        public void later(Runnable task, long seconds) {
+            // nothing here outlives the test
+        }
+
+        @Override
+        public boolean isClosing() {
+            return false;
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        loops.forEach(DefaultEventExecutor::shutdownGracefully);
+    }
+
+    private static Message message(String payload) {
+        return new Message("t/a", QoS.EXACTLY_ONCE, false, payload.getBytes(StandardCharsets.UTF_8),
+                MqttProperties.EMPTY, "pub", 1000 + payload.hashCode());
+    }
+
+    /** An orphan of the dead run, as the sender's ORPHAN frames bring it to every member. */
+    private static void orphan(long id, Message m, Node... nodes) {
+        for (Node n : nodes) {
+            n.orphans.received("sender", RUN, STREAM, id, m, false);
+        }
+    }
+
+    /** The payloads of a session's queue, in order. */
+    private static List<String> queue(Session s) throws Exception {
+        CompletableFuture<List<String>> out = new CompletableFuture<>();
+        s.storedQueue().read(1, 100, entries -> out.complete(entries.stream()
+                .map(e -> new String(e.message().payload(), StandardCharsets.UTF_8)).toList()));
+        return out.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    @DisplayName("late orphans of a session that moved on from its adopter go to it at its new holder, once; not "
+            + "those its adopter gave it, nor one routing gave it there")
+    void lateOrphansFollowTheSession() throws Exception {
+        Node adopter = new Node("a", "b");
+        Node next = new Node("b", "a");
+        for (Node n : List.of(adopter, next)) {
+            n.orphans.nodeLeft("x", RUN, null);
+        }
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        Message m1 = message("m1");
+        orphan(1, m1, adopter, next);
+
+        // the adopter imports the replica with the orphans so far
+        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
+                List.of(sub), List.of(), List.of(), Map.of(), Map.of());
+        OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
+        assertThat(adopted.entries).hasSize(1);
+        AtomicReference<Session> atAdopter = new AtomicReference<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atAdopter.set(s);
+                    adopter.orphans.made(adopted, s, adopter.local);
+                });
+        Session a = atAdopter.get();
+        Message m2 = message("m2");
+        orphan(2, m2, adopter, next); // a late orphan while the session is at its adopter: given there
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(a), q -> q.equals(List.of("m1", "m2")));
+        Message routed = message("routed");
+        adopter.orphans.noting(routed).test(a); // forwarded to the adopter, routing gave it the session there
+
+        // the session moves on: the adopter says what it accounted for
+        AtomicReference<OrphanedForwards.Accounted> accounted = new AtomicReference<>();
+        adopter.local.handedOver("sub", FENCE, Runnable::run, s -> {
+            accounted.set(adopter.orphans.handedOn(s));
+            return () -> { };
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> accounted.get() != null);
+        Message m3 = message("m3");
+        orphan(3, m3, adopter, next); // after the adopter handed the session on, before the next holder heard
+
+        SessionSnapshot snapshot = new SessionSnapshot(600, 5, 0, List.of(sub), List.of(), Map.of(),
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000));
+        List<StoredEntry> entries = List.of(
+                new StoredEntry(new QueueEntry(1, 0, QoS.EXACTLY_ONCE, false, new int[0], "", false, 2), m1),
+                new StoredEntry(new QueueEntry(2, 0, QoS.EXACTLY_ONCE, false, new int[0], "", false, 2), m2));
+        CompletableFuture<Void> imported = new CompletableFuture<>();
+        Session b = next.local.importSession("sub", FENCE + 1, snapshot, entries, next.loop,
+                () -> imported.complete(null));
+        next.orphans.movedHere(b, snapshot, next.local);
+        imported.get(5, TimeUnit.SECONDS);
+        next.orphans.takeOver(b, accounted.get()); // with the adopter's Carried frame
+
+        orphan(4, message("m4"), adopter, next);
+        orphan(5, routed, adopter, next); // the routed one's orphan: the session has it
+        orphan(6, message("m6"), adopter, next);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(b), q -> q.size() >= 5);
+        assertThat(queue(b)).containsExactly("m1", "m2", "m3", "m4", "m6");
+    }
+}
