@@ -78,6 +78,12 @@ final class ClusterMembership implements AutoCloseable {
             throw new IllegalStateException("cluster: membership on " + settings.bind() + " cannot start: "
                     + e.getMessage(), e);
         }
+        // more members died at once than a partition has backups: the session replicas and directory entries in it
+        // are gone, and their sessions cannot be adopted (said here, or only "no replica" would say it)
+        hazelcast.getPartitionService().addPartitionLostListener(e -> LOG.warn("cluster: partition {} of the "
+                + "cluster's maps lost its data (its owner and {} backups left at once; seen by {}): the session "
+                + "replicas and directory entries in it are gone", e.getPartitionId(), e.getLostBackupCount(),
+                e.getEventSource()));
     }
 
     /**

@@ -114,15 +114,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                     }
                     return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
+                // its replica is missing (a lost partition): the copy restored here goes on, and takes the orphans
+                // the members kept for it, which it lacks
                 return restored == null ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null)
-                        : registerRestored(n, replicas, restored, elsewhere);
+                        : registerRestored(n, replicas, restored, elsewhere, true);
             }).toCompletableFuture());
         }
         for (Session s : local.all()) {
             if (earlier.contains(s.clientId())) {
                 continue;
             }
-            pending.add(registerRestored(n, replicas, s, elsewhere));
+            pending.add(registerRestored(n, replicas, s, elsewhere, false));
         }
         try {
             java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
@@ -173,13 +175,22 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     /** How long a node restarted on its data waits for each member to say whether an earlier run of it died. */
     private static final long EARLIER_RUN_SECONDS = 10;
 
-    /** A restored session: held here if the directory names nobody else (then made adoptable), else dropped. */
+    /**
+     * A restored session: held here if the directory names nobody else (then made adoptable), else dropped.
+     *
+     * @param orphaned whether it is a session of this node's earlier run that died, not adopted for lack of a
+     *                 replica: the orphans of that run that it lacks join its queue first
+     */
     private java.util.concurrent.CompletableFuture<Void> registerRestored(ClusterNode n, SessionReplicas replicas,
-                                                                         Session s, int[] elsewhere) {
+                                                                         Session s, int[] elsewhere,
+                                                                         boolean orphaned) {
         return n.directory().registerRestored(s.clientId(), n.nodeId()).thenCompose(entry -> {
             if (entry.holder().equals(n.nodeId())) {
                 s.held(entry.generation());
                 // waited for too: the node serves only once what it restored could be adopted if it died
+                if (orphaned) {
+                    return withOrphans(n, s).thenCompose(given -> replicateRestored(s, replicas));
+                }
                 return replicateRestored(s, replicas);
             } else {
                 if (n.isMember(entry.holder())) {
@@ -196,6 +207,31 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
             }
         }).toCompletableFuture();
+    }
+
+    /**
+     * A session of this node's earlier run, restored from its store because its replica is missing: the orphans the
+     * members kept for that run that it lacks join its queue (those routed to the run after it died, and those
+     * forwarded to it before that are not in its queue), and later ones as they come; complete once they are
+     * stored. Read on its owner loop.
+     */
+    private java.util.concurrent.CompletableFuture<Void> withOrphans(ClusterNode n, Session s) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        s.submit(() -> {
+            if (s.isEnded() || s.storedQueue() == null) {
+                done.complete(null);
+                return;
+            }
+            readQueue(s.storedQueue(), 0, new ArrayList<>(), entries -> {
+                int given = n.orphans().restoredWithoutReplica(s, entries, local);
+                if (given > 0) {
+                    LOG.info("cluster: the session of client '{}' restored here without a replica got {} QoS 1/2 "
+                            + "messages the members kept for it while this node was dead", s.clientId(), given);
+                }
+                s.storedQueue().barrier(() -> done.complete(null));
+            });
+        });
+        return done;
     }
 
     /**

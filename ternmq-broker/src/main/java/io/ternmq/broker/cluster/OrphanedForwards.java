@@ -909,6 +909,62 @@ final class OrphanedForwards {
     }
 
     /**
+     * A session of this node's earlier run that died, restored from this node's store because its replica is
+     * missing (nobody could adopt it): the orphans of that run the members kept that match its subscriptions and are
+     * not in its queue ({@code queued}) go to it now, and later ones as they come. Those routed to the run after it
+     * died never reached it; one forwarded to it before may have, and been delivered since (then it comes twice, as
+     * a QoS 1 resend would: its replica's forward mark, which would tell, is what is missing). The session's loop.
+     *
+     * @return how many were given now
+     */
+    int restoredWithoutReplica(io.ternmq.broker.session.Session s, List<StoredEntry> queued,
+                               io.ternmq.broker.session.LocalSessionRegistry local) {
+        DeadNode d = lastDeath(cluster.nodeId());
+        if (d == null) {
+            return 0;
+        }
+        List<Subscription> subs = new ArrayList<>();
+        List<String[]> filters = new ArrayList<>();
+        for (Subscription sub : s.subscriptions()) {
+            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
+                subs.add(sub);
+                filters.add(TopicMatch.levels(sub.filter()));
+            }
+        }
+        Set<MessageIdentity> have = new HashSet<>();
+        for (StoredEntry e : queued) {
+            have.add(MessageIdentity.of(e.message()));
+        }
+        Adopted a = new Adopted(s.clientId(), subs, filters, Map.of());
+        long now = System.currentTimeMillis();
+        int given = 0;
+        synchronized (d) {
+            d.adopted.add(a); // from here, those that come are offered to it (kept early until it is made)
+            for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
+                    a.account(stream.getKey(), e.getKey());
+                    if (have.contains(MessageIdentity.of(e.getValue()))) {
+                        continue; // forwarded before the crash, and stored
+                    }
+                    Delivery delivery = deliveryFor(e.getValue(), s.clientId(), subs, filters, now);
+                    if (delivery != null) {
+                        synchronized (a) {
+                            a.early.add(delivery);
+                        }
+                        given++;
+                        if (LOG.isDebugEnabled()) {
+                            LOG.debug("restored {} without a replica: orphan {} ({}/{}) given", s.clientId(),
+                                    text(e.getValue()), stream.getKey(), e.getKey());
+                        }
+                    }
+                }
+            }
+        }
+        made(a, s, local);
+        return given;
+    }
+
+    /**
      * The adopted session {@code s} is made here ({@code a} is what it was imported with): orphans that came meanwhile
      * go to it, and, while more may come, what routing gives it of the messages forwarded here is noted, so that the
      * orphan of such a message, which comes after its forward, does not give it again.

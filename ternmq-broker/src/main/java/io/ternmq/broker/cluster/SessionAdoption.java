@@ -170,7 +170,9 @@ final class SessionAdoption implements AutoCloseable {
         // the rest, before anything routed to the adopted session
         n.orphans().whenAllSent(dead).thenCompose(ready -> r.get(clientId)).thenCompose(copy -> {
             if (copy == null || !copy.hasRecord()) {
-                LOG.warn("cluster: the session of client '{}' (node {}) has no replica; not adopted", clientId, dead);
+                // which of the two: a lost partition (logged as such), or writes that left a copy without its record
+                LOG.warn("cluster: the session of client '{}' (node {}) has no replica ({}); not adopted", clientId,
+                        dead, copy == null ? "none in the map" : copy);
                 return CompletableFuture.completedFuture(false);
             }
             if (n.isMember(dead)) {

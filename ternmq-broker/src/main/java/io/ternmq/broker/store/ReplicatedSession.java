@@ -268,6 +268,13 @@ public final class ReplicatedSession {
         return size(queue);
     }
 
+    /** For a log line: which incarnation it holds, and how much of it. */
+    @Override
+    public String toString() {
+        return "incarnation " + Long.toHexString(epoch) + (record == null ? " without its record" : "") + ", "
+                + size(queue) + " queue entries, " + size(subscriptions) + " subscriptions";
+    }
+
     /** Whether it holds a session (a record was written); a copy without one cannot be adopted. */
     public boolean hasRecord() {
         return record != null;

@@ -43,8 +43,10 @@ import static org.awaitility.Awaitility.await;
  * packet id is durable, seconds later under replication stalls) for a session adopted from it that moved on to
  * another node meanwhile: its new holder gives them, each once, and neither those its adopter gave it nor a message
  * routing gave it at the adopter (a chaos run lost 48 QoS 2 messages at a session adopted, then handed on 1 s later:
- * they reached only the adopter, which dropped them). Two nodes' orphan bookkeeping, sessions and stores, in this
- * JVM; every orphan reaches both, as the data link sends it to every member.
+ * they reached only the adopter, which dropped them). And a session of a dead run that nobody could adopt (its
+ * replica was missing), restored by its node when it came back: it gets the orphans the members kept for it (a
+ * chaos run lost 24 QoS 1 messages so). Nodes' orphan bookkeeping, sessions and stores, in this JVM; every orphan
+ * reaches each of them, as the data link sends it to every member.
  */
 class AdoptedSessionMovesOnTest {
     private static final String RUN = "run-of-x";
@@ -191,5 +193,33 @@ class AdoptedSessionMovesOnTest {
         orphan(6, message("m6"), adopter, next);
         await().atMost(Duration.ofSeconds(5)).until(() -> queue(b), q -> q.size() >= 5);
         assertThat(queue(b)).containsExactly("m1", "m2", "m3", "m4", "m6");
+    }
+
+    @Test
+    @DisplayName("a session of a node's dead run restored from its store for lack of a replica gets the orphans the "
+            + "members kept for it that it lacks, and later ones; not one its queue holds, nor one not for it")
+    void restoredWithoutReplicaTakesTheOrphans() throws Exception {
+        Node back = new Node("x", "a"); // the dead node, back on its data; "a" kept the orphans of its earlier run
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        Message stored = message("stored");
+        orphan(1, stored, back); // forwarded to it before it died, unconfirmed, and in its store
+        orphan(Long.MAX_VALUE / 2 + 1, message("after"), back); // routed to its run after the death
+        back.orphans.received("sender", RUN, STREAM, Long.MAX_VALUE / 2 + 2, new Message("other", QoS.AT_LEAST_ONCE,
+                false, new byte[] {1}, MqttProperties.EMPTY, "pub", 1), false);
+        back.orphans.earlierRun("a", RUN); // after the orphans, as the member sends them
+
+        List<StoredEntry> queued = List.of(
+                new StoredEntry(new QueueEntry(1, 0, QoS.EXACTLY_ONCE, false, new int[0], "", false, 6), stored));
+        AtomicReference<Session> restored = new AtomicReference<>();
+        back.local.adopt(FENCE, new SessionRecord("sub", 1, 5, 600, 0, null, 0), List.of(sub), List.of(), queued,
+                back.loop, null, Map.of(), restored::set);
+        Session s = restored.get();
+        CompletableFuture<Integer> given = new CompletableFuture<>();
+        s.submit(() -> given.complete(back.orphans.restoredWithoutReplica(s, queued, back.local)));
+        assertThat(given.get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        orphan(Long.MAX_VALUE / 2 + 3, message("later"), back); // still routed to the earlier run meanwhile
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(s), q -> q.size() >= 3);
+        assertThat(queue(s)).containsExactly("stored", "after", "later");
     }
 }
