@@ -94,7 +94,7 @@ final class OrphanedForwards {
     private final Map<Long, Sent> sent = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
     /** Adopted sessions made here that may still get orphans, for {@link #noting}. */
-    private final Map<io.ternmq.broker.session.Session, Adopted> watched = new ConcurrentHashMap<>();
+    private final Map<io.ternmq.broker.session.Session, List<Adopted>> watched = new ConcurrentHashMap<>();
     /**
      * How long an adopted session's forwards are noted: the dead node's routes stay at most
      * {@link DeadNodeRoutes#KEPT_SECONDS} on any member, and its orphans follow its forwards closely.
@@ -523,6 +523,7 @@ final class OrphanedForwards {
         long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
         long now = System.currentTimeMillis();
         Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+        a.run = runs.get(deadId);
         synchronized (d) {
             d.adopted.add(a);
             for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
@@ -543,6 +544,54 @@ final class OrphanedForwards {
             }
         }
         return a;
+    }
+
+    /**
+     * The session {@code clientId} adopted from the dead node {@code deadId} had been adopted before, by that node or
+     * one before it, from other dead runs, whose late orphans may still come (its replica names them, with what its
+     * holders accounted for): a record per such run, its orphans here that the session lacks waiting to be given
+     * once it is made ({@link #made}).
+     */
+    List<Adopted> earlierRuns(String deadId, String clientId, ReplicatedSession.Import in) {
+        List<Adopted> out = new ArrayList<>();
+        String latest = runs.get(deadId);
+        List<Subscription> subs = new ArrayList<>();
+        List<String[]> filters = new ArrayList<>();
+        for (Subscription sub : in.subscriptions()) {
+            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
+                subs.add(sub);
+                filters.add(TopicMatch.levels(sub.filter()));
+            }
+        }
+        long now = System.currentTimeMillis();
+        for (Map.Entry<String, Map<Long, Set<Long>>> run : in.orphans().entrySet()) {
+            if (run.getKey().equals(latest)) {
+                continue;
+            }
+            Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+            a.run = run.getKey();
+            run.getValue().forEach((stream, ids) -> ids.forEach(id -> a.account(stream, id)));
+            DeadNode d = dead.computeIfAbsent(run.getKey(), k -> new DeadNode());
+            int lacking = 0;
+            synchronized (d) {
+                d.adopted.add(a);
+                for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                    for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
+                        Delivery delivery = a.offer(stream.getKey(), e.getKey(), e.getValue(), null, now);
+                        if (delivery != null) {
+                            a.give(router, stream.getKey(), e.getKey(), delivery); // kept until it is made
+                            lacking++;
+                        }
+                    }
+                }
+            }
+            out.add(a);
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("adopting {} of {}: it was adopted from run {} before; {} of that run's orphans here lacking",
+                        clientId, deadId, run.getKey(), lacking);
+            }
+        }
+        return out;
     }
 
     /** The start of a message's payload, for debug lines. */
@@ -612,7 +661,7 @@ final class OrphanedForwards {
         private boolean handedOn;
         /** Moved here: which orphans are its own waits for the former holder's word (takeOver). */
         private boolean awaiting;
-        /** Moved here: the dead run it was adopted from. */
+        /** The dead run whose orphans these are. */
         private String run;
 
         Adopted(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
@@ -666,6 +715,26 @@ final class OrphanedForwards {
             accounted.computeIfAbsent(stream, k -> new HashSet<>()).add(id);
         }
 
+        /** Accounted for, and so recorded in the session's replica once the session is here. */
+        private void accountRecorded(long stream, long id) {
+            account(stream, id);
+            io.ternmq.broker.session.Session s = session;
+            if (early == null && s != null && run != null && s.storedQueue() != null) {
+                s.storedQueue().recordOrphans(run, Map.of(), Map.of(stream, new long[] {id, id}));
+            }
+        }
+
+        /** All it accounted for, into the session's replica (after what the session stored before). */
+        private synchronized void record() {
+            io.ternmq.broker.session.Session s = session;
+            if (run == null || s == null || s.storedQueue() == null) {
+                return;
+            }
+            Map<Long, long[]> ranges = new java.util.HashMap<>();
+            accounted.forEach((stream, ids) -> ranges.put(stream, ranges(ids)));
+            s.storedQueue().recordOrphans(run, new java.util.HashMap<>(marks), ranges);
+        }
+
         private boolean isAccounted(long stream, long id) {
             Set<Long> ids = accounted.get(stream);
             return id <= marks.getOrDefault(stream, 0L) || ids != null && ids.contains(id);
@@ -688,7 +757,7 @@ final class OrphanedForwards {
                 if (LOG.isDebugEnabled()) {
                     LOG.debug("orphan {} ({}/{}): adopted {} had it routed", text(m), stream, id, clientId);
                 }
-                account(stream, id); // the session took it when it was routed here (forwarded, or published here)
+                accountRecorded(stream, id); // the session took it when it was routed here (forwarded, or here)
                 return null;
             }
             if (awaiting) {
@@ -707,15 +776,19 @@ final class OrphanedForwards {
                 // it moved on meanwhile: the orphan is not accounted for here, so its next holder gives it
                 return;
             }
-            account(stream, id);
             if (early != null) {
+                account(stream, id);
                 early.add(d);
                 return;
             }
             if (!session.isEnded() && local.get(clientId) == session) {
                 router.deliverStored(session, d);
-            } else if (LOG.isDebugEnabled()) {
-                LOG.debug("orphan {} not given to adopted {}: it ended", text(d.message()), clientId);
+                accountRecorded(stream, id); // after the entry: a crash between them gives it twice, not never
+            } else {
+                account(stream, id);
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("orphan {} not given to adopted {}: it ended", text(d.message()), clientId);
+                }
             }
         }
 
@@ -802,13 +875,41 @@ final class OrphanedForwards {
         static final int MAX_NOTES = 512;
     }
 
+    private void watch(io.ternmq.broker.session.Session s, Adopted a) {
+        watched.computeIfAbsent(s, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(a);
+        cluster.later(() -> watched.computeIfPresent(s, (k, list) -> {
+            list.remove(a);
+            return list.isEmpty() ? null : list;
+        }), WATCH_SECONDS);
+    }
+
+    /** The record of {@code s} for the dead run it was last adopted from, or null. */
+    private Adopted primary(io.ternmq.broker.session.Session s) {
+        List<Adopted> list = watched.get(s);
+        if (list == null) {
+            return null;
+        }
+        io.ternmq.broker.session.Adoption adoption = s.adoption();
+        for (Adopted a : list) {
+            if (adoption != null ? adoption.deadRun().equals(a.run) : list.size() == 1) {
+                return a;
+            }
+        }
+        return null;
+    }
+
     /**
      * The adopted session {@code s} moves on from this node (its loop; its routes here are gone): what its orphans
      * here accounted for, for the next holder; null if this node cannot tell (not adopted, long ago, or it moves on
      * before the node it came from told this one).
      */
     Accounted handedOn(io.ternmq.broker.session.Session s) {
-        Adopted a = watched.get(s);
+        Adopted a = primary(s);
+        for (Adopted other : watched.getOrDefault(s, List.of())) {
+            if (other != a) {
+                other.handOn(); // an earlier dead run's: its later orphans are lost to the session (docs/cluster.md)
+            }
+        }
         if (a == null) {
             return null;
         }
@@ -852,8 +953,7 @@ final class OrphanedForwards {
         synchronized (d) {
             d.adopted.add(a);
         }
-        watched.put(s, a);
-        cluster.later(() -> watched.remove(s, a), WATCH_SECONDS);
+        watch(s, a);
     }
 
     /**
@@ -863,7 +963,7 @@ final class OrphanedForwards {
      * The session's loop.
      */
     void takeOver(io.ternmq.broker.session.Session s, Accounted from) {
-        Adopted a = watched.get(s);
+        Adopted a = primary(s);
         if (a == null || a.run == null) {
             return;
         }
@@ -886,6 +986,7 @@ final class OrphanedForwards {
                     return;
                 }
                 a.inherit(from);
+                a.record(); // in its replica here: should this node die too, its adopter goes on from there
                 for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
                     for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
                         Delivery delivery = a.offer(stream.getKey(), e.getKey(), e.getValue(), null, now);
@@ -936,6 +1037,7 @@ final class OrphanedForwards {
             have.add(MessageIdentity.of(e.message()));
         }
         Adopted a = new Adopted(s.clientId(), subs, filters, Map.of());
+        a.run = runs.get(cluster.nodeId());
         long now = System.currentTimeMillis();
         int given = 0;
         synchronized (d) {
@@ -970,9 +1072,11 @@ final class OrphanedForwards {
      * orphan of such a message, which comes after its forward, does not give it again.
      */
     void made(Adopted a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
-        watched.put(s, a);
-        cluster.later(() -> watched.remove(s, a), WATCH_SECONDS);
+        watch(s, a);
         a.made(s, router, local);
+        synchronized (a) {
+            a.record(); // in its replica: should this node die too, its adopter goes on from there
+        }
     }
 
     /** Whether some adopted session here may still get orphans (then {@link #noting} is worth its cost). */
@@ -986,16 +1090,18 @@ final class OrphanedForwards {
      */
     java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> noting(Message m) {
         return new java.util.function.Predicate<>() {
-            private Adopted last;
+            private List<Adopted> last;
 
             @Override
             public boolean test(io.ternmq.broker.routing.DeliveryTarget t) {
-                Adopted a = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
-                if (a != null && a != last) {
-                    last = a; // a target's subscriptions are visited together
-                    a.forwarded(m);
+                List<Adopted> list = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
+                if (list != null && list != last) {
+                    last = list; // a target's subscriptions are visited together
+                    for (Adopted a : list) {
+                        a.forwarded(m);
+                    }
                     if (LOG.isDebugEnabled()) {
-                        LOG.debug("forward {} routed to adopted {}", text(m), a.clientId);
+                        LOG.debug("forward {} routed to adopted {}", text(m), list.get(0).clientId);
                     }
                 }
                 return true;

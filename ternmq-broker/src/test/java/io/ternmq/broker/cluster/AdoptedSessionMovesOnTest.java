@@ -66,11 +66,18 @@ class AdoptedSessionMovesOnTest {
                 store);
         final OrphanedForwards orphans = new OrphanedForwards(this, null, router, new BrokerMetrics());
         final DefaultEventExecutor loop = new DefaultEventExecutor();
+        /** The cluster's copy of each session this node stores, as the replica map applies its writes. */
+        final Map<String, ReplicatedSession> replicas = new java.util.concurrent.ConcurrentHashMap<>();
 
         Node(String id, String other) {
             this.id = id;
             this.other = other;
             loops.add(loop);
+            store.mirrorTo(logs -> {
+                logs.forEach((client, log) -> replicas.computeIfAbsent(client, k -> new ReplicatedSession())
+                        .apply(log));
+                return applied -> applied.run();
+            });
         }
 
         @Override
@@ -150,7 +157,7 @@ class AdoptedSessionMovesOnTest {
 
         // the adopter imports the replica with the orphans so far
         ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
-                List.of(sub), List.of(), List.of(), Map.of(), Map.of());
+                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of());
         OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
         assertThat(adopted.entries).hasSize(1);
         AtomicReference<Session> atAdopter = new AtomicReference<>();
@@ -221,5 +228,65 @@ class AdoptedSessionMovesOnTest {
 
         await().atMost(Duration.ofSeconds(5)).until(() -> queue(s), q -> q.size() >= 3);
         assertThat(queue(s)).containsExactly("stored", "after", "later");
+    }
+
+    @Test
+    @DisplayName("late orphans of a dead run for a session whose adopter died too go to it at its next adopter, "
+            + "which reads from the replica which of them the first adopter accounted for")
+    void lateOrphansOutliveTheAdopter() throws Exception {
+        Node adopter = new Node("a", "c");
+        Node next = new Node("c", "a");
+        for (Node n : List.of(adopter, next)) {
+            n.orphans.nodeLeft("x", RUN, null);
+        }
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        orphan(1, message("m1"), adopter, next);
+        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
+                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of());
+        OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
+        AtomicReference<Session> atAdopter = new AtomicReference<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atAdopter.set(s);
+                    adopter.orphans.made(adopted, s, adopter.local);
+                });
+        Session a = atAdopter.get();
+        orphan(2, message("m2"), adopter, next); // given at the adopter
+        Message routed = message("routed");
+        adopter.orphans.noting(routed).test(a); // forwarded to the adopter, routing gave it the session there
+        adopter.router.deliverStored(a, new io.ternmq.broker.message.Delivery(routed, QoS.EXACTLY_ONCE, false,
+                new int[0]));
+        orphan(3, routed, adopter, next);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(a), q -> q.equals(List.of("m1", "m2", "routed")));
+        // the session's client took m1 and m2 (acknowledged): they leave the queue, and its replica's
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        a.submit(() -> a.storedQueue().read(1, 2, entries -> {
+            entries.forEach(e -> a.storedQueue().remove(e.entry().seq(), e.entry().messageId(),
+                    e.entry().payloadBytes()));
+            a.storedQueue().barrier(() -> acked.complete(null));
+        }));
+        acked.get(5, TimeUnit.SECONDS);
+
+        // the adopter dies: the next adopts the session from the adopter's replica
+        next.orphans.nodeLeft("a", "run-of-a", null);
+        // as the map holds it after a migration: serialized and read back
+        ReplicatedSession.Import copy = ReplicatedSession.read(new java.io.DataInputStream(
+                new java.io.ByteArrayInputStream(adopter.replicas.get("sub").toBytes()))).toImport("sub");
+        assertThat(copy.orphans()).containsOnlyKeys(RUN);
+        OrphanedForwards.Adopted again = next.orphans.entriesFor("a", "sub", copy);
+        List<OrphanedForwards.Adopted> earlier = next.orphans.earlierRuns("a", "sub", copy);
+        orphan(4, message("m4"), next); // late, after the adopter died
+        AtomicReference<Session> atNext = new AtomicReference<>();
+        next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,
+                new Adoption("run-of-a", Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atNext.set(s);
+                    next.orphans.made(again, s, next.local);
+                    earlier.forEach(e -> next.orphans.made(e, s, next.local));
+                });
+        Session c = atNext.get();
+        orphan(5, message("m5"), next);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(c), q -> q.size() >= 3);
+        assertThat(queue(c)).containsExactly("routed", "m4", "m5");
     }
 }
