@@ -79,6 +79,17 @@ final class ClusterMembership implements AutoCloseable {
             throw new IllegalStateException("cluster: membership on " + settings.bind() + " cannot start: "
                     + e.getMessage(), e);
         }
+        // more members died at once than a partition has backups: the session replicas and directory entries in it
+        // are gone, and their sessions cannot be adopted (said here, or only "no replica" would say it). Hazelcast
+        // also reports a lost owner whose backup took over (lost replicas up to index 0): nothing is lost then
+        int backups = settings.backupCount();
+        hazelcast.getPartitionService().addPartitionLostListener(e -> {
+            if (e.getLostBackupCount() >= backups) {
+                LOG.warn("cluster: partition {} of the cluster's maps lost its data (its owner and {} backups left at "
+                        + "once; seen by {}): the session replicas and directory entries in it are gone",
+                        e.getPartitionId(), e.getLostBackupCount(), e.getEventSource());
+            }
+        });
     }
 
     /**

@@ -98,7 +98,42 @@ public final class ClusterNode implements AutoCloseable {
         this.refusals = new LinkRefusals(metrics);
         this.retained = new ClusterRetained(this, router, metrics);
         this.shared = new ClusterShared(this, router, metrics);
-        this.orphans = new OrphanedForwards(this, router, metrics);
+        this.orphans = new OrphanedForwards(new OrphanedForwards.Node() {
+            @Override
+            public String nodeId() {
+                return ClusterNode.this.nodeId();
+            }
+
+            @Override
+            public java.util.Set<String> memberIds() {
+                return ClusterNode.this.memberIds();
+            }
+
+            @Override
+            public boolean isMember(String id) {
+                return ClusterNode.this.isMember(id);
+            }
+
+            @Override
+            public RemoteNode member(String id) {
+                return ClusterNode.this.member(id);
+            }
+
+            @Override
+            public boolean send(String to, io.netty.buffer.ByteBuf frame) {
+                return ClusterNode.this.send(to, frame);
+            }
+
+            @Override
+            public void later(Runnable task, long seconds) {
+                ClusterNode.this.later(task, seconds);
+            }
+
+            @Override
+            public boolean isClosing() {
+                return ClusterNode.this.isClosing();
+            }
+        }, new DeadNodeRoutes(this), router, metrics);
         this.qos2 = new Qos2Resends(orphans);
         router.resendsWith(qos2);
         this.maxFrameLength = LinkFrame.maxFrameLength(config.mqtt().maxPacketSize());

@@ -114,15 +114,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                     }
                     return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
+                // its replica is missing (a lost partition): the copy restored here goes on, and takes the orphans
+                // the members kept for it, which it lacks
                 return restored == null ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null)
-                        : registerRestored(n, replicas, restored, elsewhere);
+                        : registerRestored(n, replicas, restored, elsewhere, true);
             }).toCompletableFuture());
         }
         for (Session s : local.all()) {
             if (earlier.contains(s.clientId())) {
                 continue;
             }
-            pending.add(registerRestored(n, replicas, s, elsewhere));
+            pending.add(registerRestored(n, replicas, s, elsewhere, false));
         }
         try {
             java.util.concurrent.CompletableFuture.allOf(pending.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
@@ -173,13 +175,22 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     /** How long a node restarted on its data waits for each member to say whether an earlier run of it died. */
     private static final long EARLIER_RUN_SECONDS = 10;
 
-    /** A restored session: held here if the directory names nobody else (then made adoptable), else dropped. */
+    /**
+     * A restored session: held here if the directory names nobody else (then made adoptable), else dropped.
+     *
+     * @param orphaned whether it is a session of this node's earlier run that died, not adopted for lack of a
+     *                 replica: the orphans of that run that it lacks join its queue first
+     */
     private java.util.concurrent.CompletableFuture<Void> registerRestored(ClusterNode n, SessionReplicas replicas,
-                                                                         Session s, int[] elsewhere) {
+                                                                         Session s, int[] elsewhere,
+                                                                         boolean orphaned) {
         return n.directory().registerRestored(s.clientId(), n.nodeId()).thenCompose(entry -> {
             if (entry.holder().equals(n.nodeId())) {
                 s.held(entry.generation());
                 // waited for too: the node serves only once what it restored could be adopted if it died
+                if (orphaned) {
+                    return withOrphans(n, s).thenCompose(given -> replicateRestored(s, replicas));
+                }
                 return replicateRestored(s, replicas);
             } else {
                 if (n.isMember(entry.holder())) {
@@ -196,6 +207,31 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
             }
         }).toCompletableFuture();
+    }
+
+    /**
+     * A session of this node's earlier run, restored from its store because its replica is missing: the orphans the
+     * members kept for that run that it lacks join its queue (those routed to the run after it died, and those
+     * forwarded to it before that are not in its queue), and later ones as they come; complete once they are
+     * stored. Read on its owner loop.
+     */
+    private java.util.concurrent.CompletableFuture<Void> withOrphans(ClusterNode n, Session s) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        s.submit(() -> {
+            if (s.isEnded() || s.storedQueue() == null) {
+                done.complete(null);
+                return;
+            }
+            readQueue(s.storedQueue(), 0, new ArrayList<>(), entries -> {
+                int given = n.orphans().restoredWithoutReplica(s, entries, local);
+                if (given > 0) {
+                    LOG.info("cluster: the session of client '{}' restored here without a replica got {} QoS 1/2 "
+                            + "messages the members kept for it while this node was dead", s.clientId(), given);
+                }
+                s.storedQueue().barrier(() -> done.complete(null));
+            });
+        });
+        return done;
     }
 
     /**
@@ -385,8 +421,12 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             // a session this node is adopting is handed over once it is here, never answered "nothing" before
             adoption.afterAdoption(r.clientId(), () -> requested(n, from, r));
         } else if (frame instanceof HandoverFrame.Done d) {
-            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then),
-                    () -> n.send(from, new HandoverFrame.Carried(d.generation(), d.clientId())));
+            local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then), s -> {
+                // late orphans of the dead run it was adopted from are the new holder's from now on: it is told
+                // which this node gave it
+                OrphanedForwards.Accounted accounted = n.orphans().handedOn(s);
+                return () -> n.send(from, new HandoverFrame.Carried(d.generation(), d.clientId(), accounted));
+            });
         } else {
             Incoming in = incoming.get(new Key(frame.clientId(), frame.generation()));
             if (in != null && in.holder.equals(from)) {
@@ -537,9 +577,11 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 }
                 return;
             }
-            if (frame instanceof HandoverFrame.Carried) {
+            if (frame instanceof HandoverFrame.Carried c) {
                 if (session != null) {
                     local.carriedAll(session);
+                    // after what the holder carried and what waited here: the dead run's orphans it did not give
+                    node.orphans().takeOver(session, c.accounted());
                 }
                 return;
             }
@@ -576,6 +618,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 // discard a session the directory may already say is here, while the holder waits for Done forever
                 timeout.cancel(false);
                 session = local.importSession(key.clientId(), generation, snapshot, all, loop, this::imported);
+                // before it is routed here: what routing gives it is noted against the dead run's orphans
+                node.orphans().movedHere(session, snapshot, local);
             }
         }
 

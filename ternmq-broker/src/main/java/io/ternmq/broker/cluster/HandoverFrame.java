@@ -34,7 +34,10 @@ import java.util.Set;
  * HANDOVER_CARRY   gen clientId qos:byte retain:byte group:str ids message        arrived after the snapshot
  * HANDOVER_DONE    gen clientId                                                   claimant: stored, committed
  * HANDOVER_ABORT   gen clientId                                                   either side: this handover stops
- * HANDOVER_CARRIED gen clientId                                                   holder, after DONE: carried all
+ * HANDOVER_CARRIED gen clientId accounted:byte [orphans]                          holder, after DONE: carried all
+ *                  orphans = n:int (stream:long mark:long)* n:int (stream:long k:int (first:long last:long)*)*
+ *                            n:int (publisher:str created:long topic:str payloadHash:int)*
+ *                            which of the dead run's orphans an adopted session's holder accounted for
  * ids = n:short (id:int)*
  * </pre>
  */
@@ -134,10 +137,34 @@ sealed interface HandoverFrame {
      * The former holder, after Done, no longer routes to the session and has carried everything routed to it before:
      * what the claimant routed to it meanwhile joins its queue now, after the carried messages.
      */
-    record Carried(long generation, String clientId) implements HandoverFrame {
+    record Carried(long generation, String clientId, OrphanedForwards.Accounted accounted) implements HandoverFrame {
+        /** A holder that keeps no record of the dead run's orphans for it (or the session was never adopted). */
+        Carried(long generation, String clientId) {
+            this(generation, clientId, null);
+        }
+
         @Override
         public ByteBuf write(ByteBufAllocator alloc) {
-            return LinkFrame.finish(head(alloc, LinkFrame.HANDOVER_CARRIED, this, 0));
+            OrphanedForwards.Accounted a = accounted;
+            ByteBuf b = head(alloc, LinkFrame.HANDOVER_CARRIED, this, a == null ? 1 : 64 + 24 * a.marks().size()
+                    + a.ids().values().stream().mapToInt(ids -> 12 + 8 * ids.length).sum() + 64 * a.routed().size());
+            b.writeByte(a == null ? 0 : 1);
+            if (a != null) {
+                b.writeInt(a.marks().size());
+                a.marks().forEach((stream, mark) -> b.writeLong(stream).writeLong(mark));
+                b.writeInt(a.ids().size());
+                a.ids().forEach((stream, ids) -> {
+                    b.writeLong(stream).writeInt(ids.length);
+                    for (long id : ids) {
+                        b.writeLong(id);
+                    }
+                });
+                b.writeInt(a.routed().size());
+                for (MessageIdentity m : a.routed()) {
+                    writeIdentity(b, m);
+                }
+            }
+            return LinkFrame.finish(b);
         }
     }
 
@@ -178,6 +205,9 @@ sealed interface HandoverFrame {
      */
     static final int MAX_REPLICA_QOS2 = 16_384;
 
+    /** The most orphans one range of a Carried frame may stand for: far more than a dead node's link ever held. */
+    static final long MAX_RANGE = 1L << 24;
+
     private static void writeAdoption(ByteBuf b, Adoption a) {
         LinkFrame.writeString(b, a == null ? "" : a.deadRun());
         if (a == null) {
@@ -194,6 +224,59 @@ sealed interface HandoverFrame {
                 b.writeInt(m.payloadHash());
             }
         }
+    }
+
+    private static void writeIdentity(ByteBuf b, MessageIdentity m) {
+        LinkFrame.writeString(b, m.publisherId() == null ? "" : m.publisherId());
+        b.writeLong(m.createdAtMillis());
+        LinkFrame.writeString(b, m.topic());
+        b.writeInt(m.payloadHash());
+    }
+
+    private static MessageIdentity readIdentity(ByteBuf b) {
+        String publisher = LinkFrame.readString(b);
+        return new MessageIdentity(publisher.isEmpty() ? null : publisher, b.readLong(), LinkFrame.readString(b),
+                b.readInt());
+    }
+
+    private static OrphanedForwards.Accounted readAccounted(ByteBuf b) {
+        int n = b.readInt();
+        if (n < 0 || n > b.readableBytes() / 16) {
+            throw new IllegalArgumentException("orphan mark count " + n);
+        }
+        java.util.Map<Long, Long> marks = new java.util.HashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+            marks.put(b.readLong(), b.readLong());
+        }
+        int streams = b.readInt();
+        if (streams < 0 || streams > b.readableBytes() / 12) {
+            throw new IllegalArgumentException("orphan stream count " + streams);
+        }
+        java.util.Map<Long, long[]> ids = new java.util.HashMap<>(streams * 2);
+        for (int i = 0; i < streams; i++) {
+            long stream = b.readLong();
+            int k = b.readInt();
+            if (k < 0 || k % 2 != 0 || k > b.readableBytes() / 8) {
+                throw new IllegalArgumentException("accounted orphan range bound count " + k);
+            }
+            long[] these = new long[k];
+            for (int j = 0; j < k; j++) {
+                these[j] = b.readLong();
+                if (j % 2 == 1 && (these[j] < these[j - 1] || these[j] - these[j - 1] > MAX_RANGE)) {
+                    throw new IllegalArgumentException("accounted orphans " + these[j - 1] + " to " + these[j]);
+                }
+            }
+            ids.put(stream, these);
+        }
+        int notes = b.readInt();
+        if (notes < 0 || notes > OrphanedForwards.Accounted.MAX_NOTES || notes > b.readableBytes() / 16) {
+            throw new IllegalArgumentException("routed note count " + notes);
+        }
+        List<MessageIdentity> routed = new ArrayList<>(notes);
+        for (int i = 0; i < notes; i++) {
+            routed.add(readIdentity(b));
+        }
+        return new OrphanedForwards.Accounted(marks, ids, routed);
     }
 
     private static Adoption readAdoption(ByteBuf b) {
@@ -270,7 +353,7 @@ sealed interface HandoverFrame {
             }
             case LinkFrame.HANDOVER_DONE -> new Done(generation, clientId);
             case LinkFrame.HANDOVER_ABORT -> new Abort(generation, clientId);
-            case LinkFrame.HANDOVER_CARRIED -> new Carried(generation, clientId);
+            case LinkFrame.HANDOVER_CARRIED -> new Carried(generation, clientId, flag(b) ? readAccounted(b) : null);
             default -> throw new IllegalArgumentException("frame type " + type + " is no handover frame");
         };
         if (b.isReadable()) {

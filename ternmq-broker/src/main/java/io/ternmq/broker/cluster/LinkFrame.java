@@ -39,10 +39,11 @@ import java.nio.charset.StandardCharsets;
  * of their own ({@code $share/g/f}, no longer {@code f}); version 5 FORWARD_HELD to ORPHANS_ACK (types 40-49:
  * QoS 1/2 messages acknowledged to their publisher only once the node holding the subscriber's session has them);
  * version 6 HANDOVER_CARRIED; version 7 an adopted session's HANDOVER_BEGIN carries what its replica held; version 8
- * EARLIER_RUN and RUN_READY (a node restarted on its data adopts the sessions of its run that died).
+ * EARLIER_RUN and RUN_READY (a node restarted on its data adopts the sessions of its run that died); version 9
+ * HANDOVER_CARRIED says which of the dead run's orphans an adopted session's holder accounted for.
  */
 final class LinkFrame {
-    static final int VERSION = 8;
+    static final int VERSION = 9;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;

@@ -56,7 +56,29 @@ final class OrphanedForwards {
     static final long WAIT_SECONDS = 10;
     /** How long the orphans of a dead node are kept for adoptions (later ones: CONNECTs of its clients). */
     static final long KEEP_SECONDS = 600;
-    private final ClusterNode cluster;
+    /** What this needs of the node it runs on ({@link ClusterNode}; a test's stand-in). */
+    interface Node {
+        String nodeId();
+
+        /** The other members now. */
+        Set<String> memberIds();
+
+        boolean isMember(String id);
+
+        /** A member's node, or null. */
+        RemoteNode member(String id);
+
+        /** Sends a frame on the link to {@code to}; false (released) if that link does not take it. */
+        boolean send(String to, ByteBuf frame);
+
+        /** Runs {@code task} after {@code seconds}, on no particular thread. */
+        void later(Runnable task, long seconds);
+
+        /** Whether the node is stopping. */
+        boolean isClosing();
+    }
+
+    private final Node cluster;
     private final io.ternmq.broker.routing.Router router;
     private final BrokerMetrics metrics;
     /** Dead nodes' routes, kept until their sessions are adopted. */
@@ -72,7 +94,7 @@ final class OrphanedForwards {
     private final Map<Long, Sent> sent = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
     /** Adopted sessions made here that may still get orphans, for {@link #noting}. */
-    private final Map<io.ternmq.broker.session.Session, Adopted> watched = new ConcurrentHashMap<>();
+    private final Map<io.ternmq.broker.session.Session, List<Adopted>> watched = new ConcurrentHashMap<>();
     /**
      * How long an adopted session's forwards are noted: the dead node's routes stay at most
      * {@link DeadNodeRoutes#KEPT_SECONDS} on any member, and its orphans follow its forwards closely.
@@ -83,9 +105,11 @@ final class OrphanedForwards {
     /** Per dead run: what was routed to it before its link handed over what it held. */
     private final Map<String, LinkHandover> handovers = new ConcurrentHashMap<>();
 
-    OrphanedForwards(ClusterNode cluster, io.ternmq.broker.routing.Router router, BrokerMetrics metrics) {
+    /** @param routes where dead nodes' routes are kept (null: not kept, in a test) */
+    OrphanedForwards(Node cluster, DeadNodeRoutes routes, io.ternmq.broker.routing.Router router,
+                     BrokerMetrics metrics) {
         this.cluster = cluster;
-        this.routes = new DeadNodeRoutes(cluster);
+        this.routes = routes;
         this.router = router;
         this.metrics = metrics;
     }
@@ -99,7 +123,7 @@ final class OrphanedForwards {
     void nodeLeft(String deadId, String run, RemoteNode node) {
         runs.put(deadId, run);
         handovers.putIfAbsent(run, new LinkHandover());
-        if (node != null) {
+        if (node != null && routes != null) {
             routes.keep(deadId, node);
         }
         Set<String> senders = new HashSet<>(cluster.memberIds());
@@ -163,7 +187,9 @@ final class OrphanedForwards {
 
     /** {@code from} adopted its earlier run's sessions (or had none to adopt): that run's kept routes go. */
     void runReady(String from) {
-        routes.nodeJoined(from);
+        if (routes != null) {
+            routes.nodeJoined(from);
+        }
     }
 
     /** Tells every member that this node holds its earlier run's sessions and every node routes them here. */
@@ -377,17 +403,11 @@ final class OrphanedForwards {
                 LOG.debug("orphan {} of {} from {} ({}/{}, routed here {}, {} adopted here)", text(m), deadId, from,
                         stream, id, routedHere || local != null, d.adopted.size());
             }
+            long now = System.currentTimeMillis();
             for (Adopted a : d.adopted) {
-                if (routedHere ? a.tookForwarded(m) : local != null && a.session != null && local.wentTo(a.session)) {
-                    if (LOG.isDebugEnabled()) {
-                        LOG.debug("orphan {} of {} from {}: adopted {} had it routed", text(m), deadId, from,
-                                a.clientId);
-                    }
-                    continue; // the session took it when it was routed here (forwarded, or published here)
-                }
-                Delivery delivery = deliveryFor(m, a.clientId, a.subs, a.filters, System.currentTimeMillis());
-                if (delivery != null && id > a.marks.getOrDefault(stream, 0L)) {
-                    late.add(() -> a.give(router, delivery));
+                Delivery delivery = a.offer(stream, id, m, local, now);
+                if (delivery != null) {
+                    late.add(() -> a.give(router, stream, id, delivery));
                     if (LOG.isDebugEnabled()) {
                         LOG.debug("orphan {} of {} from {} ({}/{}): given to adopted {}", text(m), deadId, from,
                                 stream, id, a.clientId);
@@ -503,11 +523,13 @@ final class OrphanedForwards {
         long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
         long now = System.currentTimeMillis();
         Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+        a.run = runs.get(deadId);
         synchronized (d) {
             d.adopted.add(a);
             for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
                 long mark = in.forwardMarks().getOrDefault(stream.getKey(), 0L);
                 for (Map.Entry<Long, Message> e : stream.getValue().tailMap(mark, false).entrySet()) {
+                    a.account(stream.getKey(), e.getKey()); // in its queue, or not for it: later holders skip it
                     Delivery delivery = deliveryFor(e.getValue(), clientId, subs, filters, now);
                     if (delivery != null) {
                         if (LOG.isDebugEnabled()) {
@@ -522,6 +544,54 @@ final class OrphanedForwards {
             }
         }
         return a;
+    }
+
+    /**
+     * The session {@code clientId} adopted from the dead node {@code deadId} had been adopted before, by that node or
+     * one before it, from other dead runs, whose late orphans may still come (its replica names them, with what its
+     * holders accounted for): a record per such run, its orphans here that the session lacks waiting to be given
+     * once it is made ({@link #made}).
+     */
+    List<Adopted> earlierRuns(String deadId, String clientId, ReplicatedSession.Import in) {
+        List<Adopted> out = new ArrayList<>();
+        String latest = runs.get(deadId);
+        List<Subscription> subs = new ArrayList<>();
+        List<String[]> filters = new ArrayList<>();
+        for (Subscription sub : in.subscriptions()) {
+            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
+                subs.add(sub);
+                filters.add(TopicMatch.levels(sub.filter()));
+            }
+        }
+        long now = System.currentTimeMillis();
+        for (Map.Entry<String, Map<Long, Set<Long>>> run : in.orphans().entrySet()) {
+            if (run.getKey().equals(latest)) {
+                continue;
+            }
+            Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+            a.run = run.getKey();
+            run.getValue().forEach((stream, ids) -> ids.forEach(id -> a.account(stream, id)));
+            DeadNode d = dead.computeIfAbsent(run.getKey(), k -> new DeadNode());
+            int lacking = 0;
+            synchronized (d) {
+                d.adopted.add(a);
+                for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                    for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
+                        Delivery delivery = a.offer(stream.getKey(), e.getKey(), e.getValue(), null, now);
+                        if (delivery != null) {
+                            a.give(router, stream.getKey(), e.getKey(), delivery); // kept until it is made
+                            lacking++;
+                        }
+                    }
+                }
+            }
+            out.add(a);
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("adopting {} of {}: it was adopted from run {} before; {} of that run's orphans here lacking",
+                        clientId, deadId, run.getKey(), lacking);
+            }
+        }
+        return out;
     }
 
     /** The start of a message's payload, for debug lines. */
@@ -560,13 +630,15 @@ final class OrphanedForwards {
     }
 
     /**
-     * A session this node adopted from a dead node: what it was imported with (its orphans among its queue entries),
-     * and, once it is made here, where later orphans go.
+     * A session adopted from a dead node, here: what it was imported with (its orphans among its queue entries),
+     * and, once it is made here, where later orphans go. It came from the dead node's replica, or from the node that
+     * held it before (then it takes the orphans that node did not account for, once that node says which).
      */
     static final class Adopted {
         private final String clientId;
         private final List<Subscription> subs;
         private final List<String[]> filters;
+        /** Per stream, the forward mark its replica had: orphans up to it were in the dead node's queue. */
         private final Map<Long, Long> marks;
         /** The orphans it is imported with, after its own queue. */
         final List<StoredEntry> entries = new ArrayList<>();
@@ -580,12 +652,23 @@ final class OrphanedForwards {
          * both frames. Guarded by this.
          */
         private final Map<MessageIdentity, Integer> forwarded = new LinkedHashMap<>();
+        /**
+         * Per stream, the orphans beyond its mark that its holders accounted for: given to it, in its queue, or not
+         * for it. What a later holder must not give again. Guarded by this.
+         */
+        private final Map<Long, Set<Long>> accounted = new java.util.HashMap<>();
+        /** Moved on: later orphans are its next holder's. Guarded by this. */
+        private boolean handedOn;
+        /** Moved here: which orphans are its own waits for the former holder's word (takeOver). */
+        private boolean awaiting;
+        /** The dead run whose orphans these are. */
+        private String run;
 
         Adopted(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
             this.clientId = clientId;
             this.subs = subs;
             this.filters = filters;
-            this.marks = marks;
+            this.marks = new java.util.HashMap<>(marks);
         }
 
         /** The session is made here (imported, then routed): orphans that came meanwhile go to it now. */
@@ -628,19 +711,359 @@ final class OrphanedForwards {
             return true;
         }
 
+        synchronized void account(long stream, long id) {
+            accounted.computeIfAbsent(stream, k -> new HashSet<>()).add(id);
+        }
+
+        /** Accounted for, and so recorded in the session's replica once the session is here. */
+        private void accountRecorded(long stream, long id) {
+            account(stream, id);
+            io.ternmq.broker.session.Session s = session;
+            if (early == null && s != null && run != null && s.storedQueue() != null) {
+                s.storedQueue().recordOrphans(run, Map.of(), Map.of(stream, new long[] {id, id}));
+            }
+        }
+
+        /** All it accounted for, into the session's replica (after what the session stored before). */
+        private synchronized void record() {
+            io.ternmq.broker.session.Session s = session;
+            if (run == null || s == null || s.storedQueue() == null) {
+                return;
+            }
+            Map<Long, long[]> ranges = new java.util.HashMap<>();
+            accounted.forEach((stream, ids) -> ranges.put(stream, ranges(ids)));
+            s.storedQueue().recordOrphans(run, new java.util.HashMap<>(marks), ranges);
+        }
+
+        private boolean isAccounted(long stream, long id) {
+            Set<Long> ids = accounted.get(stream);
+            return id <= marks.getOrDefault(stream, 0L) || ids != null && ids.contains(id);
+        }
+
+        /**
+         * An orphan {@code id} of {@code stream} came (the dead node's lock held): what to give the session, or null
+         * if it has it (in its queue, routed to it, given before), it is not for it, or not this node's to give.
+         */
+        synchronized Delivery offer(long stream, long id, Message m,
+                                    io.ternmq.broker.routing.Router.NodeCopies localCopies, long now) {
+            if (handedOn || isAccounted(stream, id)) {
+                return null;
+            }
+            io.ternmq.broker.session.Session s = session;
+            // a note of a message routed to it counts whatever the orphan's "forwarded here too" says: the note may
+            // be its former holder's, where the message was forwarded
+            boolean routed = tookForwarded(m) || localCopies != null && s != null && localCopies.wentTo(s);
+            if (routed) {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("orphan {} ({}/{}): adopted {} had it routed", text(m), stream, id, clientId);
+                }
+                accountRecorded(stream, id); // the session took it when it was routed here (forwarded, or here)
+                return null;
+            }
+            if (awaiting) {
+                return null; // decided once the former holder says which orphans it accounted for
+            }
+            Delivery delivery = deliveryFor(m, clientId, subs, filters, now);
+            if (delivery == null) {
+                account(stream, id);
+            }
+            return delivery; // accounted when given
+        }
+
         /** Submitted to the store under this lock: the store queues its writes in the order they come. */
-        synchronized void give(io.ternmq.broker.routing.Router router, Delivery d) {
+        synchronized void give(io.ternmq.broker.routing.Router router, long stream, long id, Delivery d) {
+            if (handedOn) {
+                // it moved on meanwhile: the orphan is not accounted for here, so its next holder gives it
+                return;
+            }
             if (early != null) {
+                account(stream, id);
                 early.add(d);
                 return;
             }
             if (!session.isEnded() && local.get(clientId) == session) {
-                // not once it moved on (or ended): the message went by the routes of its new holder
                 router.deliverStored(session, d);
-            } else if (LOG.isDebugEnabled()) {
-                LOG.debug("orphan {} not given to adopted {}: it moved on or ended", text(d.message()), clientId);
+                accountRecorded(stream, id); // after the entry: a crash between them gives it twice, not never
+            } else {
+                account(stream, id);
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("orphan {} not given to adopted {}: it ended", text(d.message()), clientId);
+                }
             }
         }
+
+        /**
+         * The session moves on (its routes here are gone; on its loop, before the store barrier after which this
+         * node tells the next holder it carried everything): orphans given so far were stored before the barrier,
+         * and so carried; those that come from now on are the next holder's.
+         */
+        synchronized Accounted handOn() {
+            handedOn = true;
+            if (awaiting) {
+                // it moves on before the node it came from said what it accounted for: nor can this node tell
+                return null;
+            }
+            Map<Long, long[]> ids = new java.util.HashMap<>();
+            for (Map.Entry<Long, Set<Long>> e : accounted.entrySet()) {
+                ids.put(e.getKey(), ranges(e.getValue()));
+            }
+            List<MessageIdentity> notes = new ArrayList<>();
+            for (Map.Entry<MessageIdentity, Integer> e : forwarded.entrySet()) {
+                for (int i = 0; i < e.getValue(); i++) {
+                    notes.add(e.getKey());
+                }
+            }
+            // the newest notes: an orphan follows its forward closely
+            if (notes.size() > Accounted.MAX_NOTES) {
+                notes = new ArrayList<>(notes.subList(notes.size() - Accounted.MAX_NOTES, notes.size()));
+            }
+            return new Accounted(new java.util.HashMap<>(marks), ids, notes);
+        }
+
+        /** What the former holder accounted for is this session's too; its notes of routed messages as well. */
+        private synchronized void inherit(Accounted from) {
+            from.marks().forEach((stream, mark) -> marks.merge(stream, mark, Math::max));
+            from.ids().forEach((stream, ranges) -> {
+                Set<Long> mine = accounted.computeIfAbsent(stream, k -> new HashSet<>());
+                for (int i = 0; i + 1 < ranges.length; i += 2) {
+                    for (long id = ranges[i]; id <= ranges[i + 1]; id++) {
+                        mine.add(id);
+                    }
+                }
+            });
+            for (MessageIdentity m : from.routed()) {
+                if (forwarded.size() >= MAX_FORWARDED) {
+                    forwarded.remove(forwarded.keySet().iterator().next());
+                }
+                forwarded.merge(m, 1, Integer::sum);
+            }
+        }
+    }
+
+    /**
+     * Ids as ranges, first and last of each: a stream's orphans are numbered one after another, and a holder accounts
+     * for each that came, so a few ranges say it all.
+     */
+    static long[] ranges(Set<Long> ids) {
+        long[] sorted = ids.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] out = new long[2 * sorted.length];
+        int n = 0;
+        for (int i = 0; i < sorted.length; i++) {
+            if (n > 0 && out[n - 1] + 1 == sorted[i]) {
+                out[n - 1] = sorted[i];
+            } else {
+                out[n++] = sorted[i];
+                out[n++] = sorted[i];
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    /**
+     * Which of a dead run's orphans the holder of a session adopted from it accounted for, told to the node the
+     * session moves to (with {@link HandoverFrame.Carried}), which gives the session the others, as they come.
+     *
+     * @param marks  per stream, the forward mark of the replica it was adopted from
+     * @param ids    per stream, the orphans beyond the mark it accounted for, as ranges ({@link #ranges})
+     * @param routed messages routing gave the session whose orphan had not come yet (one per forward)
+     */
+    record Accounted(Map<Long, Long> marks, Map<Long, long[]> ids, List<MessageIdentity> routed) {
+        /**
+         * At most this many notes of routed messages travel (the newest; an orphan comes right after its forward),
+         * so that the frame stays within the smallest the link takes beside a packet.
+         */
+        static final int MAX_NOTES = 512;
+    }
+
+    private void watch(io.ternmq.broker.session.Session s, Adopted a) {
+        watched.computeIfAbsent(s, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(a);
+        cluster.later(() -> watched.computeIfPresent(s, (k, list) -> {
+            list.remove(a);
+            return list.isEmpty() ? null : list;
+        }), WATCH_SECONDS);
+    }
+
+    /** The record of {@code s} for the dead run it was last adopted from, or null. */
+    private Adopted primary(io.ternmq.broker.session.Session s) {
+        List<Adopted> list = watched.get(s);
+        if (list == null) {
+            return null;
+        }
+        io.ternmq.broker.session.Adoption adoption = s.adoption();
+        for (Adopted a : list) {
+            if (adoption != null ? adoption.deadRun().equals(a.run) : list.size() == 1) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The adopted session {@code s} moves on from this node (its loop; its routes here are gone): what its orphans
+     * here accounted for, for the next holder; null if this node cannot tell (not adopted, long ago, or it moves on
+     * before the node it came from told this one).
+     */
+    Accounted handedOn(io.ternmq.broker.session.Session s) {
+        Adopted a = primary(s);
+        for (Adopted other : watched.getOrDefault(s, List.of())) {
+            if (other != a) {
+                other.handOn(); // an earlier dead run's: its later orphans are lost to the session (docs/cluster.md)
+            }
+        }
+        if (a == null) {
+            return null;
+        }
+        Accounted out = a.handOn();
+        if (out == null) {
+            return null;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("adopted {} moves on: {} orphans accounted for, {} routed notes", a.clientId,
+                    out.ids().values().stream().mapToInt(x -> x.length).sum(), out.routed().size());
+        }
+        return out;
+    }
+
+    /**
+     * An adopted session moved here from another node, imported ({@code s}; before it is routed here): it takes the
+     * late orphans of the run it was adopted from, once the former holder says which it accounted for
+     * ({@link #takeOver}). Meanwhile what routing gives it is noted, as at its adopter.
+     */
+    void movedHere(io.ternmq.broker.session.Session s, io.ternmq.broker.session.SessionSnapshot snapshot,
+                   io.ternmq.broker.session.LocalSessionRegistry local) {
+        io.ternmq.broker.session.Adoption adoption = snapshot.adoption();
+        if (adoption == null) {
+            return;
+        }
+        List<Subscription> subs = new ArrayList<>();
+        List<String[]> filters = new ArrayList<>();
+        for (Subscription sub : snapshot.subscriptions()) {
+            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
+                subs.add(sub);
+                filters.add(TopicMatch.levels(sub.filter()));
+            }
+        }
+        Adopted a = new Adopted(s.clientId(), subs, filters, Map.of());
+        a.awaiting = true;
+        a.run = adoption.deadRun();
+        a.local = local;
+        a.session = s;
+        a.early = null;
+        DeadNode d = dead.computeIfAbsent(adoption.deadRun(), k -> new DeadNode());
+        synchronized (d) {
+            d.adopted.add(a);
+        }
+        watch(s, a);
+    }
+
+    /**
+     * The former holder of the adopted session {@code s} carried everything ({@code from}: what it accounted for of
+     * the dead run's orphans, or null if it kept no record): the orphans here it did not account for go to the
+     * session now (in each stream's order, after what it carried and what waited here), and later ones as they come.
+     * The session's loop.
+     */
+    void takeOver(io.ternmq.broker.session.Session s, Accounted from) {
+        Adopted a = primary(s);
+        if (a == null || a.run == null) {
+            return;
+        }
+        DeadNode d = dead.get(a.run);
+        if (d == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        int given = 0;
+        synchronized (d) {
+            synchronized (a) {
+                if (!a.awaiting) {
+                    return;
+                }
+                a.awaiting = false;
+                if (from == null) {
+                    // nobody says which orphans the session has: none is given here rather than some twice
+                    a.handedOn = true;
+                    LOG.debug("adopted {} moved here without a record of its orphans", a.clientId);
+                    return;
+                }
+                a.inherit(from);
+                a.record(); // in its replica here: should this node die too, its adopter goes on from there
+                for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                    for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
+                        Delivery delivery = a.offer(stream.getKey(), e.getKey(), e.getValue(), null, now);
+                        if (delivery != null) {
+                            // under the dead node's lock: an orphan coming meanwhile goes after these
+                            a.give(router, stream.getKey(), e.getKey(), delivery);
+                            given++;
+                            if (LOG.isDebugEnabled()) {
+                                LOG.debug("orphan {} of {} ({}/{}): given to adopted {}, moved here",
+                                        text(e.getValue()), a.run, stream.getKey(), e.getKey(), a.clientId);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (given > 0) {
+            LOG.info("cluster: {} late QoS 1/2 messages of dead node run {} given to the session of client '{}', "
+                    + "which moved here", given, a.run, a.clientId);
+        }
+    }
+
+    /**
+     * A session of this node's earlier run that died, restored from this node's store because its replica is
+     * missing (nobody could adopt it): the orphans of that run the members kept that match its subscriptions and are
+     * not in its queue ({@code queued}) go to it now, and later ones as they come. Those routed to the run after it
+     * died never reached it; one forwarded to it before may have, and been delivered since (then it comes twice, as
+     * a QoS 1 resend would: its replica's forward mark, which would tell, is what is missing). The session's loop.
+     *
+     * @return how many were given now
+     */
+    int restoredWithoutReplica(io.ternmq.broker.session.Session s, List<StoredEntry> queued,
+                               io.ternmq.broker.session.LocalSessionRegistry local) {
+        DeadNode d = lastDeath(cluster.nodeId());
+        if (d == null) {
+            return 0;
+        }
+        List<Subscription> subs = new ArrayList<>();
+        List<String[]> filters = new ArrayList<>();
+        for (Subscription sub : s.subscriptions()) {
+            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
+                subs.add(sub);
+                filters.add(TopicMatch.levels(sub.filter()));
+            }
+        }
+        Set<MessageIdentity> have = new HashSet<>();
+        for (StoredEntry e : queued) {
+            have.add(MessageIdentity.of(e.message()));
+        }
+        Adopted a = new Adopted(s.clientId(), subs, filters, Map.of());
+        a.run = runs.get(cluster.nodeId());
+        long now = System.currentTimeMillis();
+        int given = 0;
+        synchronized (d) {
+            d.adopted.add(a); // from here, those that come are offered to it (kept early until it is made)
+            for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
+                for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
+                    a.account(stream.getKey(), e.getKey());
+                    if (have.contains(MessageIdentity.of(e.getValue()))) {
+                        continue; // forwarded before the crash, and stored
+                    }
+                    Delivery delivery = deliveryFor(e.getValue(), s.clientId(), subs, filters, now);
+                    if (delivery != null) {
+                        synchronized (a) {
+                            a.early.add(delivery);
+                        }
+                        given++;
+                        if (LOG.isDebugEnabled()) {
+                            LOG.debug("restored {} without a replica: orphan {} ({}/{}) given", s.clientId(),
+                                    text(e.getValue()), stream.getKey(), e.getKey());
+                        }
+                    }
+                }
+            }
+        }
+        made(a, s, local);
+        return given;
     }
 
     /**
@@ -649,9 +1072,11 @@ final class OrphanedForwards {
      * orphan of such a message, which comes after its forward, does not give it again.
      */
     void made(Adopted a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
-        watched.put(s, a);
-        cluster.later(() -> watched.remove(s, a), WATCH_SECONDS);
+        watch(s, a);
         a.made(s, router, local);
+        synchronized (a) {
+            a.record(); // in its replica: should this node die too, its adopter goes on from there
+        }
     }
 
     /** Whether some adopted session here may still get orphans (then {@link #noting} is worth its cost). */
@@ -665,16 +1090,18 @@ final class OrphanedForwards {
      */
     java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> noting(Message m) {
         return new java.util.function.Predicate<>() {
-            private Adopted last;
+            private List<Adopted> last;
 
             @Override
             public boolean test(io.ternmq.broker.routing.DeliveryTarget t) {
-                Adopted a = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
-                if (a != null && a != last) {
-                    last = a; // a target's subscriptions are visited together
-                    a.forwarded(m);
+                List<Adopted> list = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
+                if (list != null && list != last) {
+                    last = list; // a target's subscriptions are visited together
+                    for (Adopted a : list) {
+                        a.forwarded(m);
+                    }
                     if (LOG.isDebugEnabled()) {
-                        LOG.debug("forward {} routed to adopted {}", text(m), a.clientId);
+                        LOG.debug("forward {} routed to adopted {}", text(m), list.get(0).clientId);
                     }
                 }
                 return true;
@@ -705,7 +1132,7 @@ final class OrphanedForwards {
         }
 
         /** Senders that have not ended and are still members (or this node). */
-        synchronized Set<String> missing(ClusterNode cluster) {
+        synchronized Set<String> missing(Node cluster) {
             Set<String> out = new HashSet<>();
             if (senders != null) {
                 for (String s : senders) {

@@ -170,7 +170,9 @@ final class SessionAdoption implements AutoCloseable {
         // the rest, before anything routed to the adopted session
         n.orphans().whenAllSent(dead).thenCompose(ready -> r.get(clientId)).thenCompose(copy -> {
             if (copy == null || !copy.hasRecord()) {
-                LOG.warn("cluster: the session of client '{}' (node {}) has no replica; not adopted", clientId, dead);
+                // which of the two: a lost partition (logged as such), or writes that left a copy without its record
+                LOG.warn("cluster: the session of client '{}' (node {}) has no replica ({}); not adopted", clientId,
+                        dead, copy == null ? "none in the map" : copy);
                 return CompletableFuture.completedFuture(false);
             }
             if (n.isMember(dead)) {
@@ -213,6 +215,8 @@ final class SessionAdoption implements AutoCloseable {
     private void imported(ClusterNode n, String clientId, String dead, long generation, ReplicatedSession copy) {
         ReplicatedSession.Import in = copy.toImport(clientId);
         OrphanedForwards.Adopted adopted = n.orphans().entriesFor(dead, clientId, in);
+        // adopted before from other dead runs (and then the adopter died): their late orphans still come
+        List<OrphanedForwards.Adopted> earlier = n.orphans().earlierRuns(dead, clientId, in);
         List<StoredEntry> orphans = adopted == null ? List.of() : adopted.entries;
         List<StoredEntry> entries = in.entries();
         if (!orphans.isEmpty()) {
@@ -233,6 +237,9 @@ final class SessionAdoption implements AutoCloseable {
                 adoption, in.inboundCreated(), s -> {
                     if (adopted != null) {
                         n.orphans().made(adopted, s, local); // orphans that came meanwhile, before anything routed
+                    }
+                    for (OrphanedForwards.Adopted e : earlier) {
+                        n.orphans().made(e, s, local);
                     }
                 });
         metrics.sessionsAdopted.increment();

@@ -189,9 +189,11 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     /**
      * The node that claimed {@code fence} has the session durably: this node's routes for it go, and once every
      * other node has applied that ({@code routesGone} runs its argument then), the session and its store go too;
-     * until then whatever still arrives is carried to that node, and {@code carriedAll} runs once all of it was.
+     * until then whatever still arrives is carried to that node. Then {@code handingOn} is given the session (its
+     * loop, before its store's barrier) and what it returns runs once everything routed to it before was carried.
      */
-    public void handedOver(String clientId, long fence, Consumer<Runnable> routesGone, Runnable carriedAll) {
+    public void handedOver(String clientId, long fence, Consumer<Runnable> routesGone,
+                           java.util.function.Function<Session, Runnable> handingOn) {
         Session s = sessions.get(clientId);
         if (s == null) {
             return;
@@ -212,6 +214,8 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 // a will waiting for its delay (an adopted or restored session's) is not published: the session
                 // goes on elsewhere [MQTT-3.1.3-9]
                 s.discardWill();
+                // before the barrier: what is given to the session until now is stored before it, and so carried
+                Runnable carriedAll = handingOn.apply(s);
                 // ended once what was routed here before is stored, and so carried: ending first would drop it
                 s.storedQueue().barrier(() -> {
                     if (!s.isEnded()) {

@@ -116,6 +116,11 @@ final class MirroringWriter implements StoreWriter {
     }
 
     @Override
+    public void orphansAccounted(String owner, String run, long stream, long[] ranges) {
+        log(owner, ReplicatedSession.ORPHANS_ACCOUNTED, stream, ReplicatedSession.orphanBytes(run, ranges), 0);
+    }
+
+    @Override
     public void markReleased(String owner, long seq) {
         store.markReleased(owner, seq);
         log(owner, ReplicatedSession.RELEASE_ENTRY, seq, null, 0);

@@ -37,6 +37,10 @@ public final class ReplicatedSession {
     static final byte DELETE_INBOUND_QOS2 = 9;
     static final byte FORWARD_MARK = 10;
     static final byte INBOUND_CREATED = 11;
+    static final byte ORPHANS_ACCOUNTED = 12;
+
+    /** Dead runs whose orphans a copy keeps account of at most (the oldest go: their orphans stop after minutes). */
+    private static final int MAX_ORPHAN_RUNS = 4;
 
     /** Streams whose marks a copy keeps at most (the oldest go: streams end with their sending node's link). */
     private static final int MAX_MARKS = 64;
@@ -61,6 +65,11 @@ public final class ReplicatedSession {
      * its node die before confirming them.
      */
     private Map<Long, Long> forwardMarks;
+    /**
+     * Per dead run the session was adopted from, per stream, the orphans of that run its holders accounted for
+     * (given to it, in its queue, or not for it): what a later adopter must not give it again.
+     */
+    private Map<String, Map<Long, Set<Long>>> orphans;
 
     private static final class Entry {
         byte[] entry;
@@ -69,9 +78,10 @@ public final class ReplicatedSession {
     }
 
     /** What a node imports when it adopts a replicated session. */
+    /** @param orphans per dead run it was adopted from, the orphans accounted for ({@link StoreWriter#orphansAccounted}) */
     public record Import(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
                          List<StoredEntry> entries, Map<Long, Long> forwardMarks,
-                         Map<Integer, Long> inboundCreated) {
+                         Map<Integer, Long> inboundCreated, Map<String, Map<Long, Set<Long>>> orphans) {
     }
 
     /**
@@ -135,6 +145,7 @@ public final class ReplicatedSession {
                     }
                     case INBOUND_CREATED -> inboundCreated().put((int) number, stream(data));
                     case FORWARD_MARK -> forwardMarks().merge(stream(data), number, Math::max);
+                    case ORPHANS_ACCOUNTED -> accountOrphans(data, number);
                     default -> throw new StoreException("replicated session log: unknown write " + code);
                 }
             }
@@ -193,6 +204,43 @@ public final class ReplicatedSession {
             tombstones = new HashSet<>();
         }
         return tombstones;
+    }
+
+    /** An ORPHANS_ACCOUNTED write's data: the run, then ranges. */
+    static byte[] orphanBytes(String run, long[] ranges) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(16 + run.length() + 8 * ranges.length);
+        try (DataOutputStream d = new DataOutputStream(b)) {
+            d.writeUTF(run);
+            d.writeInt(ranges.length);
+            for (long r : ranges) {
+                d.writeLong(r);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    private void accountOrphans(byte[] data, long stream) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+        String run = in.readUTF();
+        if (orphans == null) {
+            orphans = new LinkedHashMap<>(2, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Map<Long, Set<Long>>> eldest) {
+                    return size() > MAX_ORPHAN_RUNS;
+                }
+            };
+        }
+        Set<Long> ids = orphans.computeIfAbsent(run, k -> new java.util.HashMap<>())
+                .computeIfAbsent(stream, k -> new HashSet<>());
+        for (int i = in.readInt(); i >= 2; i -= 2) {
+            long first = in.readLong();
+            long last = in.readLong();
+            for (long id = first; id <= last && id - first < 1 << 24; id++) {
+                ids.add(id);
+            }
+        }
     }
 
     private Map<Long, Long> forwardMarks() {
@@ -261,11 +309,19 @@ public final class ReplicatedSession {
         tombstones = null;
         forwardMarks = null;
         inboundCreated = null;
+        orphans = null;
     }
 
     /** Queue entries held. */
     public int queued() {
         return size(queue);
+    }
+
+    /** For a log line: which incarnation it holds, and how much of it. */
+    @Override
+    public String toString() {
+        return "incarnation " + Long.toHexString(epoch) + (record == null ? " without its record" : "") + ", "
+                + size(queue) + " queue entries, " + size(subscriptions) + " subscriptions";
     }
 
     /** Whether it holds a session (a record was written); a copy without one cannot be adopted. */
@@ -290,7 +346,20 @@ public final class ReplicatedSession {
         }
         return new Import(r, subs, inboundQos2 == null ? new ArrayList<>() : new ArrayList<>(inboundQos2), entries,
                 forwardMarks == null ? new java.util.HashMap<>() : new java.util.HashMap<>(forwardMarks),
-                inboundCreated == null ? new java.util.HashMap<>() : new java.util.HashMap<>(inboundCreated));
+                inboundCreated == null ? new java.util.HashMap<>() : new java.util.HashMap<>(inboundCreated),
+                orphanCopy());
+    }
+
+    private Map<String, Map<Long, Set<Long>>> orphanCopy() {
+        Map<String, Map<Long, Set<Long>>> out = new LinkedHashMap<>();
+        if (orphans != null) {
+            orphans.forEach((run, streams) -> {
+                Map<Long, Set<Long>> copy = new java.util.HashMap<>();
+                streams.forEach((stream, ids) -> copy.put(stream, new HashSet<>(ids)));
+                out.put(run, copy);
+            });
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ its own binary form (migration, reads)
@@ -339,6 +408,20 @@ public final class ReplicatedSession {
                 out.writeLong(m.getValue());
             }
         }
+        out.writeInt(size(orphans));
+        if (orphans != null) {
+            for (Map.Entry<String, Map<Long, Set<Long>>> run : orphans.entrySet()) {
+                out.writeUTF(run.getKey());
+                out.writeInt(run.getValue().size());
+                for (Map.Entry<Long, Set<Long>> stream : run.getValue().entrySet()) {
+                    out.writeLong(stream.getKey());
+                    out.writeInt(stream.getValue().size());
+                    for (long id : stream.getValue()) {
+                        out.writeLong(id);
+                    }
+                }
+            }
+        }
     }
 
     public static ReplicatedSession read(DataInputStream in) throws IOException {
@@ -368,6 +451,21 @@ public final class ReplicatedSession {
         }
         for (int i = in.readInt(); i > 0; i--) {
             s.inboundCreated().put(in.readUnsignedShort(), in.readLong());
+        }
+        for (int i = in.readInt(); i > 0; i--) {
+            String run = in.readUTF();
+            for (int j = in.readInt(); j > 0; j--) {
+                long stream = in.readLong();
+                int n = in.readInt();
+                long[] ranges = new long[2 * n];
+                for (int k = 0; k < n; k++) {
+                    ranges[2 * k] = ranges[2 * k + 1] = in.readLong();
+                }
+                s.accountOrphans(orphanBytes(run, ranges), stream);
+            }
+            if (s.orphans == null || !s.orphans.containsKey(run)) {
+                s.accountOrphans(orphanBytes(run, new long[0]), 0);
+            }
         }
         return s;
     }

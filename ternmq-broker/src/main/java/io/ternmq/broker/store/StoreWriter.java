@@ -43,6 +43,16 @@ public interface StoreWriter {
     }
 
     /**
+     * The session was adopted from the dead run {@code run} (in a cluster), and of that run's orphans (messages
+     * forwarded to it that it never confirmed) its holder accounted for those of {@code stream} in {@code ranges}
+     * (first and last of each; empty: none yet): only a session's replica keeps it, so that a node adopting the
+     * session after its holder died too still gives it that run's late orphans, and no others. Nothing for the
+     * store's own files.
+     */
+    default void orphansAccounted(String owner, String run, long stream, long[] ranges) {
+    }
+
+    /**
      * The inbound QoS 2 message whose id was just put was created (received) at {@code createdAtMillis}: only a
      * session's replica keeps it, so that the node adopting the session after this one died can tell the other nodes
      * which message a resend of that id is. Nothing for the store's own files.

@@ -3,6 +3,7 @@ package io.ternmq.broker.store;
 import io.ternmq.broker.message.Subscription;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -308,6 +309,22 @@ public final class StoredQueue {
                 }
             }
         });
+    }
+
+    /**
+     * In a cluster, for its replica only: the session was adopted from the dead run {@code run}, whose replica had
+     * forward marks {@code marks}, and of that run's orphans its holder accounted for {@code ranges} (per stream,
+     * first and last of each range). Any thread; after the writes submitted before.
+     */
+    public void recordOrphans(String run, Map<Long, Long> marks, Map<Long, long[]> ranges) {
+        if (closed) {
+            return;
+        }
+        write(w -> {
+            marks.forEach((stream, mark) -> w.forwardMark(key, stream, mark));
+            w.orphansAccounted(key, run, 0, new long[0]); // the run, even with nothing accounted yet
+            ranges.forEach((stream, r) -> w.orphansAccounted(key, run, stream, r));
+        }, null);
     }
 
     /** The session ended: its record (if still this incarnation's) and everything under its key go. */

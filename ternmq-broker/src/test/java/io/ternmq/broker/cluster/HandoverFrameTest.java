@@ -55,6 +55,37 @@ class HandoverFrameTest {
     }
 
     @Test
+    @DisplayName("carried with what an adopted session's holder accounted for of the dead run's orphans reads back as "
+            + "written; ids travel as ranges; a range running backwards is refused")
+    void carriedWithAccountedOrphans() throws Exception {
+        assertThat(LinkFrame.VERSION).isGreaterThanOrEqualTo(9);
+        long late = Long.MAX_VALUE / 2;
+        long[] ranges = OrphanedForwards.ranges(Set.of(3L, 4L, 5L, 9L, late + 1, late + 2));
+        assertThat(ranges).containsExactly(3, 5, 9, 9, late + 1, late + 2);
+        OrphanedForwards.Accounted accounted = new OrphanedForwards.Accounted(java.util.Map.of(7L, 2L),
+                java.util.Map.of(7L, ranges), List.of(MessageIdentity.of(MESSAGE), MessageIdentity.of(MESSAGE)));
+
+        HandoverFrame.Carried back = (HandoverFrame.Carried) roundTrip(new HandoverFrame.Carried(11, "c", accounted));
+
+        assertThat(back.generation()).isEqualTo(11);
+        assertThat(back.clientId()).isEqualTo("c");
+        assertThat(back.accounted().marks()).isEqualTo(java.util.Map.of(7L, 2L));
+        assertThat(back.accounted().ids()).containsOnlyKeys(7L);
+        assertThat(back.accounted().ids().get(7L)).containsExactly(ranges);
+        assertThat(back.accounted().routed()).containsExactly(MessageIdentity.of(MESSAGE), MessageIdentity.of(MESSAGE));
+
+        ByteBuf b = new HandoverFrame.Carried(11, "c", new OrphanedForwards.Accounted(java.util.Map.of(),
+                java.util.Map.of(7L, new long[] {9, 3}), List.of())).write(ByteBufAllocator.DEFAULT);
+        b.skipBytes(4);
+        byte type = b.readByte();
+        try {
+            assertThatThrownBy(() -> HandoverFrame.read(type, b)).hasMessageContaining("accounted orphans 9 to 3");
+        } finally {
+            b.release();
+        }
+    }
+
+    @Test
     @DisplayName("abort (link version 3 on) reads back as written; a truncated or padded one is refused")
     void abort() throws Exception {
         assertThat(LinkFrame.VERSION).isGreaterThanOrEqualTo(3);

@@ -65,7 +65,7 @@ class Qos2ResendsTest {
     @DisplayName("a resend this node had before goes only to the sessions adopted from the publisher's dead node whose "
             + "replica lacked it")
     void hadItButNotTheSessionsAdoptedFromTheDeadNode() {
-        Qos2Resends resends = new Qos2Resends(new OrphanedForwards(null, null, null));
+        Qos2Resends resends = new Qos2Resends(new OrphanedForwards(null, null, null, null));
         Message m = message("m");
         resends.received(m, 7); // forwarded here before the publisher's node died, for the sessions here then
         long until = System.currentTimeMillis() + 60_000;
@@ -86,7 +86,7 @@ class Qos2ResendsTest {
     @DisplayName("a resend this node never had goes to every session but those adopted from the dead node whose "
             + "replica held it")
     void neverHadIt() {
-        Qos2Resends resends = new Qos2Resends(new OrphanedForwards(null, null, null));
+        Qos2Resends resends = new Qos2Resends(new OrphanedForwards(null, null, null, null));
         Message m = message("m");
         long until = System.currentTimeMillis() + 60_000;
         Predicate<io.ternmq.broker.routing.DeliveryTarget> lacks = resends.lacking(m, 7, "dead-run");

@@ -223,6 +223,12 @@ class ClusterChaosTest {
                     System.out.printf("ClusterChaosTest: %s from %s: %d acknowledged, %d missing %s%n",
                             s.client.getClientId(), p.id, acked.get(p.id).size(), missing.size(),
                             missing.stream().limit(20).toList());
+                    if (!missing.isEmpty()) {
+                        // when the gap was: the arrivals of the messages just before and after it
+                        System.out.printf("ClusterChaosTest: %s around the first missing from %s:%s%n",
+                                s.client.getClientId(), p.id, around(s, p.id,
+                                        List.of(missing.first() - 1, nextPresent(missing))));
+                    }
                 }
             }
             for (Subscriber s : subs) {
@@ -301,6 +307,15 @@ class ClusterChaosTest {
         List<String> connections = s.timeline.stream().filter(l -> !l.contains(" #")).toList();
         out.append("\n  connections: ").append(connections);
         return out.toString();
+    }
+
+    /** The first number after the first run of missing ones. */
+    private static int nextPresent(java.util.TreeSet<Integer> missing) {
+        int n = missing.first();
+        while (missing.contains(n)) {
+            n++;
+        }
+        return n;
     }
 
     /** How many times each message of one publisher arrived at a subscriber. */

@@ -254,7 +254,7 @@ class ClusterRoutingTest {
         byte[] id = "intruder".getBytes(StandardCharsets.UTF_8);
         out.writeInt(1 + 4 + 2 + name.length + 2 + id.length + 16);
         out.writeByte(1);
-        out.writeInt(8); // link protocol version 8 (a node restarted on its data told of its earlier run)
+        out.writeInt(9); // link protocol version 9 (what a holder accounted for of a dead run's orphans)
         out.writeShort(name.length);
         out.write(name);
         out.writeShort(id.length);

@@ -1,0 +1,292 @@
+package io.ternmq.broker.cluster;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.ternmq.broker.config.SharedSubscriptionStrategy;
+import io.ternmq.broker.message.Message;
+import io.ternmq.broker.message.Subscription;
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.retain.MemoryRetainedStore;
+import io.ternmq.broker.routing.Router;
+import io.ternmq.broker.routing.SubscriptionTree;
+import io.ternmq.broker.session.Adoption;
+import io.ternmq.broker.session.LocalSessionRegistry;
+import io.ternmq.broker.session.Session;
+import io.ternmq.broker.session.SessionSnapshot;
+import io.ternmq.broker.store.MemoryStore;
+import io.ternmq.broker.store.QueueEntry;
+import io.ternmq.broker.store.QueueLimits;
+import io.ternmq.broker.store.ReplicatedSession;
+import io.ternmq.broker.store.SessionRecord;
+import io.ternmq.broker.store.StoredEntry;
+import io.ternmq.codec.MqttProperties;
+import io.ternmq.codec.QoS;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Late orphans of a dead run (copies routed to it while it lived that leave their publisher's node only once their
+ * packet id is durable, seconds later under replication stalls) for a session adopted from it that moved on to
+ * another node meanwhile: its new holder gives them, each once, and neither those its adopter gave it nor a message
+ * routing gave it at the adopter (a chaos run lost 48 QoS 2 messages at a session adopted, then handed on 1 s later:
+ * they reached only the adopter, which dropped them). And a session of a dead run that nobody could adopt (its
+ * replica was missing), restored by its node when it came back: it gets the orphans the members kept for it (a
+ * chaos run lost 24 QoS 1 messages so). Nodes' orphan bookkeeping, sessions and stores, in this JVM; every orphan
+ * reaches each of them, as the data link sends it to every member.
+ */
+class AdoptedSessionMovesOnTest {
+    private static final String RUN = "run-of-x";
+    private static final long STREAM = 7;
+    private static final long FENCE = 5;
+    private final List<DefaultEventExecutor> loops = new ArrayList<>();
+
+    /** One node: its store, routing, sessions and orphans; its links go nowhere. */
+    private final class Node implements OrphanedForwards.Node {
+        final String id;
+        final String other;
+        final MemoryStore store = new MemoryStore();
+        final QueueLimits limits = new QueueLimits(1000, -1, true, false, 20);
+        final Router router = new Router(new SubscriptionTree(SharedSubscriptionStrategy.ROUND_ROBIN, 1000),
+                new MemoryRetainedStore(), store, limits, -1, -1, new BrokerMetrics());
+        final LocalSessionRegistry local = new LocalSessionRegistry(limits, new BrokerMetrics(), router, m -> { },
+                store);
+        final OrphanedForwards orphans = new OrphanedForwards(this, null, router, new BrokerMetrics());
+        final DefaultEventExecutor loop = new DefaultEventExecutor();
+        /** The cluster's copy of each session this node stores, as the replica map applies its writes. */
+        final Map<String, ReplicatedSession> replicas = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Node(String id, String other) {
+            this.id = id;
+            this.other = other;
+            loops.add(loop);
+            store.mirrorTo(logs -> {
+                logs.forEach((client, log) -> replicas.computeIfAbsent(client, k -> new ReplicatedSession())
+                        .apply(log));
+                return applied -> applied.run();
+            });
+        }
+
+        @Override
+        public String nodeId() {
+            return id;
+        }
+
+        @Override
+        public Set<String> memberIds() {
+            return Set.of(other);
+        }
+
+        @Override
+        public boolean isMember(String node) {
+            return node.equals(other);
+        }
+
+        @Override
+        public RemoteNode member(String node) {
+            return null;
+        }
+
+        @Override
+        public boolean send(String to, ByteBuf frame) {
+            frame.release();
+            return true;
+        }
+
+        @Override
+        public void later(Runnable task, long seconds) {
+            // nothing here outlives the test
+        }
+
+        @Override
+        public boolean isClosing() {
+            return false;
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        loops.forEach(DefaultEventExecutor::shutdownGracefully);
+    }
+
+    private static Message message(String payload) {
+        return new Message("t/a", QoS.EXACTLY_ONCE, false, payload.getBytes(StandardCharsets.UTF_8),
+                MqttProperties.EMPTY, "pub", 1000 + payload.hashCode());
+    }
+
+    /** An orphan of the dead run, as the sender's ORPHAN frames bring it to every member. */
+    private static void orphan(long id, Message m, Node... nodes) {
+        for (Node n : nodes) {
+            n.orphans.received("sender", RUN, STREAM, id, m, false);
+        }
+    }
+
+    /** The payloads of a session's queue, in order. */
+    private static List<String> queue(Session s) throws Exception {
+        CompletableFuture<List<String>> out = new CompletableFuture<>();
+        s.storedQueue().read(1, 100, entries -> out.complete(entries.stream()
+                .map(e -> new String(e.message().payload(), StandardCharsets.UTF_8)).toList()));
+        return out.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    @DisplayName("late orphans of a session that moved on from its adopter go to it at its new holder, once; not "
+            + "those its adopter gave it, nor one routing gave it there")
+    void lateOrphansFollowTheSession() throws Exception {
+        Node adopter = new Node("a", "b");
+        Node next = new Node("b", "a");
+        for (Node n : List.of(adopter, next)) {
+            n.orphans.nodeLeft("x", RUN, null);
+        }
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        Message m1 = message("m1");
+        orphan(1, m1, adopter, next);
+
+        // the adopter imports the replica with the orphans so far
+        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
+                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of());
+        OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
+        assertThat(adopted.entries).hasSize(1);
+        AtomicReference<Session> atAdopter = new AtomicReference<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atAdopter.set(s);
+                    adopter.orphans.made(adopted, s, adopter.local);
+                });
+        Session a = atAdopter.get();
+        Message m2 = message("m2");
+        orphan(2, m2, adopter, next); // a late orphan while the session is at its adopter: given there
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(a), q -> q.equals(List.of("m1", "m2")));
+        Message routed = message("routed");
+        adopter.orphans.noting(routed).test(a); // forwarded to the adopter, routing gave it the session there
+
+        // the session moves on: the adopter says what it accounted for
+        AtomicReference<OrphanedForwards.Accounted> accounted = new AtomicReference<>();
+        adopter.local.handedOver("sub", FENCE, Runnable::run, s -> {
+            accounted.set(adopter.orphans.handedOn(s));
+            return () -> { };
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> accounted.get() != null);
+        Message m3 = message("m3");
+        orphan(3, m3, adopter, next); // after the adopter handed the session on, before the next holder heard
+
+        SessionSnapshot snapshot = new SessionSnapshot(600, 5, 0, List.of(sub), List.of(), Map.of(),
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000));
+        List<StoredEntry> entries = List.of(
+                new StoredEntry(new QueueEntry(1, 0, QoS.EXACTLY_ONCE, false, new int[0], "", false, 2), m1),
+                new StoredEntry(new QueueEntry(2, 0, QoS.EXACTLY_ONCE, false, new int[0], "", false, 2), m2));
+        CompletableFuture<Void> imported = new CompletableFuture<>();
+        Session b = next.local.importSession("sub", FENCE + 1, snapshot, entries, next.loop,
+                () -> imported.complete(null));
+        next.orphans.movedHere(b, snapshot, next.local);
+        imported.get(5, TimeUnit.SECONDS);
+        next.orphans.takeOver(b, accounted.get()); // with the adopter's Carried frame
+
+        orphan(4, message("m4"), adopter, next);
+        orphan(5, routed, adopter, next); // the routed one's orphan: the session has it
+        orphan(6, message("m6"), adopter, next);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(b), q -> q.size() >= 5);
+        assertThat(queue(b)).containsExactly("m1", "m2", "m3", "m4", "m6");
+    }
+
+    @Test
+    @DisplayName("a session of a node's dead run restored from its store for lack of a replica gets the orphans the "
+            + "members kept for it that it lacks, and later ones; not one its queue holds, nor one not for it")
+    void restoredWithoutReplicaTakesTheOrphans() throws Exception {
+        Node back = new Node("x", "a"); // the dead node, back on its data; "a" kept the orphans of its earlier run
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        Message stored = message("stored");
+        orphan(1, stored, back); // forwarded to it before it died, unconfirmed, and in its store
+        orphan(Long.MAX_VALUE / 2 + 1, message("after"), back); // routed to its run after the death
+        back.orphans.received("sender", RUN, STREAM, Long.MAX_VALUE / 2 + 2, new Message("other", QoS.AT_LEAST_ONCE,
+                false, new byte[] {1}, MqttProperties.EMPTY, "pub", 1), false);
+        back.orphans.earlierRun("a", RUN); // after the orphans, as the member sends them
+
+        List<StoredEntry> queued = List.of(
+                new StoredEntry(new QueueEntry(1, 0, QoS.EXACTLY_ONCE, false, new int[0], "", false, 6), stored));
+        AtomicReference<Session> restored = new AtomicReference<>();
+        back.local.adopt(FENCE, new SessionRecord("sub", 1, 5, 600, 0, null, 0), List.of(sub), List.of(), queued,
+                back.loop, null, Map.of(), restored::set);
+        Session s = restored.get();
+        CompletableFuture<Integer> given = new CompletableFuture<>();
+        s.submit(() -> given.complete(back.orphans.restoredWithoutReplica(s, queued, back.local)));
+        assertThat(given.get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        orphan(Long.MAX_VALUE / 2 + 3, message("later"), back); // still routed to the earlier run meanwhile
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(s), q -> q.size() >= 3);
+        assertThat(queue(s)).containsExactly("stored", "after", "later");
+    }
+
+    @Test
+    @DisplayName("late orphans of a dead run for a session whose adopter died too go to it at its next adopter, "
+            + "which reads from the replica which of them the first adopter accounted for")
+    void lateOrphansOutliveTheAdopter() throws Exception {
+        Node adopter = new Node("a", "c");
+        Node next = new Node("c", "a");
+        for (Node n : List.of(adopter, next)) {
+            n.orphans.nodeLeft("x", RUN, null);
+        }
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        orphan(1, message("m1"), adopter, next);
+        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
+                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of());
+        OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
+        AtomicReference<Session> atAdopter = new AtomicReference<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atAdopter.set(s);
+                    adopter.orphans.made(adopted, s, adopter.local);
+                });
+        Session a = atAdopter.get();
+        orphan(2, message("m2"), adopter, next); // given at the adopter
+        Message routed = message("routed");
+        adopter.orphans.noting(routed).test(a); // forwarded to the adopter, routing gave it the session there
+        adopter.router.deliverStored(a, new io.ternmq.broker.message.Delivery(routed, QoS.EXACTLY_ONCE, false,
+                new int[0]));
+        orphan(3, routed, adopter, next);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(a), q -> q.equals(List.of("m1", "m2", "routed")));
+        // the session's client took m1 and m2 (acknowledged): they leave the queue, and its replica's
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        a.submit(() -> a.storedQueue().read(1, 2, entries -> {
+            entries.forEach(e -> a.storedQueue().remove(e.entry().seq(), e.entry().messageId(),
+                    e.entry().payloadBytes()));
+            a.storedQueue().barrier(() -> acked.complete(null));
+        }));
+        acked.get(5, TimeUnit.SECONDS);
+
+        // the adopter dies: the next adopts the session from the adopter's replica
+        next.orphans.nodeLeft("a", "run-of-a", null);
+        // as the map holds it after a migration: serialized and read back
+        ReplicatedSession.Import copy = ReplicatedSession.read(new java.io.DataInputStream(
+                new java.io.ByteArrayInputStream(adopter.replicas.get("sub").toBytes()))).toImport("sub");
+        assertThat(copy.orphans()).containsOnlyKeys(RUN);
+        OrphanedForwards.Adopted again = next.orphans.entriesFor("a", "sub", copy);
+        List<OrphanedForwards.Adopted> earlier = next.orphans.earlierRuns("a", "sub", copy);
+        orphan(4, message("m4"), next); // late, after the adopter died
+        AtomicReference<Session> atNext = new AtomicReference<>();
+        next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,
+                new Adoption("run-of-a", Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atNext.set(s);
+                    next.orphans.made(again, s, next.local);
+                    earlier.forEach(e -> next.orphans.made(e, s, next.local));
+                });
+        Session c = atNext.get();
+        orphan(5, message("m5"), next);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(c), q -> q.size() >= 3);
+        assertThat(queue(c)).containsExactly("routed", "m4", "m5");
+    }
+}
