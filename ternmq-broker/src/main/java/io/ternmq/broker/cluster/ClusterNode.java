@@ -327,14 +327,19 @@ public final class ClusterNode implements AutoCloseable {
         return members.containsKey(id);
     }
 
+    /** {@code task}, skipped once this node is closing: the cluster's loop outlives it. */
+    private Runnable unlessClosing(Runnable task) {
+        return () -> {
+            if (!closing) {
+                task.run();
+            }
+        };
+    }
+
     /** Runs {@code task} on the cluster's loop after {@code seconds}; not at all once the node is closed. */
     void later(Runnable task, long seconds) {
         try {
-            linkLoop.loop().schedule(() -> {
-                if (!closing) { // the loop outlives this node
-                    task.run();
-                }
-            }, seconds, TimeUnit.SECONDS);
+            linkLoop.loop().schedule(unlessClosing(task), seconds, TimeUnit.SECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
@@ -352,11 +357,7 @@ public final class ClusterNode implements AutoCloseable {
     /** Runs {@code task} on the cluster's loop every {@code seconds}, until the node is closed. */
     void every(long seconds, Runnable task) {
         try {
-            linkLoop.loop().scheduleAtFixedRate(() -> {
-                if (!closing) {
-                    task.run();
-                }
-            }, seconds, seconds, TimeUnit.SECONDS);
+            linkLoop.loop().scheduleAtFixedRate(unlessClosing(task), seconds, seconds, TimeUnit.SECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }

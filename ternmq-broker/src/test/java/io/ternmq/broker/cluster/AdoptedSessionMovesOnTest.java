@@ -142,22 +142,31 @@ class AdoptedSessionMovesOnTest {
         return out.get(5, TimeUnit.SECONDS);
     }
 
+    /** Node {@code self} (beside {@code other}) once node x's run {@link #RUN} died. */
+    private Node afterXDied(String self, String other) {
+        Node n = new Node(self, other);
+        n.orphans.nodeLeft("x", RUN, null);
+        return n;
+    }
+
+    /** The replica of session "sub" with one subscription and nothing queued. */
+    private static ReplicatedSession.Import replicaOf(Subscription sub) {
+        return new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0), List.of(sub), List.of(),
+                List.of(), Map.of(), Map.of(), Map.of());
+    }
+
     @Test
     @DisplayName("late orphans of a session that moved on from its adopter go to it at its new holder, once; not "
             + "those its adopter gave it, nor one routing gave it there")
     void lateOrphansFollowTheSession() throws Exception {
-        Node adopter = new Node("a", "b");
-        Node next = new Node("b", "a");
-        for (Node n : List.of(adopter, next)) {
-            n.orphans.nodeLeft("x", RUN, null);
-        }
+        Node adopter = afterXDied("a", "b");
+        Node next = afterXDied("b", "a");
         Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
         Message m1 = message("m1");
         orphan(1, m1, adopter, next);
 
         // the adopter imports the replica with the orphans so far
-        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
-                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of());
+        ReplicatedSession.Import in = replicaOf(sub);
         OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
         assertThat(adopted.entries).hasSize(1);
         AtomicReference<Session> atAdopter = new AtomicReference<>();
@@ -234,15 +243,11 @@ class AdoptedSessionMovesOnTest {
     @DisplayName("late orphans of a dead run for a session whose adopter died too go to it at its next adopter, "
             + "which reads from the replica which of them the first adopter accounted for")
     void lateOrphansOutliveTheAdopter() throws Exception {
-        Node adopter = new Node("a", "c");
-        Node next = new Node("c", "a");
-        for (Node n : List.of(adopter, next)) {
-            n.orphans.nodeLeft("x", RUN, null);
-        }
+        Node adopter = afterXDied("a", "c");
+        Node next = afterXDied("c", "a");
         Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
         orphan(1, message("m1"), adopter, next);
-        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
-                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of());
+        ReplicatedSession.Import in = replicaOf(sub);
         OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
         AtomicReference<Session> atAdopter = new AtomicReference<>();
         adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
