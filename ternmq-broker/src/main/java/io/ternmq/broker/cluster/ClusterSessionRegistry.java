@@ -424,7 +424,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             local.handedOver(d.clientId(), d.generation(), then -> n.routes().whenPeersHaveAll(then), s -> {
                 // late orphans of the dead run it was adopted from are the new holder's from now on: it is told
                 // which this node gave it
-                OrphanedForwards.Accounted accounted = n.orphans().handedOn(s);
+                AccountedOrphans accounted = n.orphans().handedOn(s);
                 return () -> n.send(from, new HandoverFrame.Carried(d.generation(), d.clientId(), accounted));
             });
         } else {

@@ -137,7 +137,7 @@ sealed interface HandoverFrame {
      * The former holder, after Done, no longer routes to the session and has carried everything routed to it before:
      * what the claimant routed to it meanwhile joins its queue now, after the carried messages.
      */
-    record Carried(long generation, String clientId, OrphanedForwards.Accounted accounted) implements HandoverFrame {
+    record Carried(long generation, String clientId, AccountedOrphans accounted) implements HandoverFrame {
         /** A holder that keeps no record of the dead run's orphans for it (or the session was never adopted). */
         Carried(long generation, String clientId) {
             this(generation, clientId, null);
@@ -145,7 +145,7 @@ sealed interface HandoverFrame {
 
         @Override
         public ByteBuf write(ByteBufAllocator alloc) {
-            OrphanedForwards.Accounted a = accounted;
+            AccountedOrphans a = accounted;
             ByteBuf b = head(alloc, LinkFrame.HANDOVER_CARRIED, this, a == null ? 1 : 64 + 24 * a.marks().size()
                     + a.ids().values().stream().mapToInt(ids -> 12 + 8 * ids.length).sum() + 64 * a.routed().size());
             b.writeByte(a == null ? 0 : 1);
@@ -239,7 +239,7 @@ sealed interface HandoverFrame {
                 b.readInt());
     }
 
-    private static OrphanedForwards.Accounted readAccounted(ByteBuf b) {
+    private static AccountedOrphans readAccounted(ByteBuf b) {
         int n = b.readInt();
         if (n < 0 || n > b.readableBytes() / 16) {
             throw new IllegalArgumentException("orphan mark count " + n);
@@ -269,14 +269,14 @@ sealed interface HandoverFrame {
             ids.put(stream, these);
         }
         int notes = b.readInt();
-        if (notes < 0 || notes > OrphanedForwards.Accounted.MAX_NOTES || notes > b.readableBytes() / 16) {
+        if (notes < 0 || notes > AccountedOrphans.MAX_NOTES || notes > b.readableBytes() / 16) {
             throw new IllegalArgumentException("routed note count " + notes);
         }
         List<MessageIdentity> routed = new ArrayList<>(notes);
         for (int i = 0; i < notes; i++) {
             routed.add(readIdentity(b));
         }
-        return new OrphanedForwards.Accounted(marks, ids, routed);
+        return new AccountedOrphans(marks, ids, routed);
     }
 
     private static Adoption readAdoption(ByteBuf b) {

@@ -94,7 +94,7 @@ final class OrphanedForwards {
     private final Map<Long, Sent> sent = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
     /** Adopted sessions made here that may still get orphans, for {@link #noting}. */
-    private final Map<io.ternmq.broker.session.Session, List<Adopted>> watched = new ConcurrentHashMap<>();
+    private final Map<io.ternmq.broker.session.Session, List<AdoptedOrphans>> watched = new ConcurrentHashMap<>();
     /**
      * How long an adopted session's forwards are noted: the dead node's routes stay at most
      * {@link DeadNodeRoutes#KEPT_SECONDS} on any member, and its orphans follow its forwards closely.
@@ -404,7 +404,7 @@ final class OrphanedForwards {
                         stream, id, routedHere || local != null, d.adopted.size());
             }
             long now = System.currentTimeMillis();
-            for (Adopted a : d.adopted) {
+            for (AdoptedOrphans a : d.adopted) {
                 Delivery delivery = a.offer(stream, id, m, local, now);
                 if (delivery != null) {
                     late.add(() -> a.give(router, stream, id, delivery));
@@ -506,7 +506,7 @@ final class OrphanedForwards {
      * The orphans of {@code deadId} that the adopted session {@code clientId} lacks, as queue entries after its
      * last: those matching its subscriptions beyond its forward mark of their stream, in each stream's order.
      */
-    Adopted entriesFor(String deadId, String clientId, ReplicatedSession.Import in) {
+    AdoptedOrphans entriesFor(String deadId, String clientId, ReplicatedSession.Import in) {
         DeadNode d = lastDeath(deadId);
         if (d == null) {
             return null;
@@ -522,7 +522,7 @@ final class OrphanedForwards {
         List<StoredEntry> entries = in.entries();
         long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
         long now = System.currentTimeMillis();
-        Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+        AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks());
         a.run = runs.get(deadId);
         synchronized (d) {
             d.adopted.add(a);
@@ -552,8 +552,8 @@ final class OrphanedForwards {
      * holders accounted for): a record per such run, its orphans here that the session lacks waiting to be given
      * once it is made ({@link #made}).
      */
-    List<Adopted> earlierRuns(String deadId, String clientId, ReplicatedSession.Import in) {
-        List<Adopted> out = new ArrayList<>();
+    List<AdoptedOrphans> earlierRuns(String deadId, String clientId, ReplicatedSession.Import in) {
+        List<AdoptedOrphans> out = new ArrayList<>();
         String latest = runs.get(deadId);
         List<Subscription> subs = new ArrayList<>();
         List<String[]> filters = new ArrayList<>();
@@ -568,7 +568,7 @@ final class OrphanedForwards {
             if (run.getKey().equals(latest)) {
                 continue;
             }
-            Adopted a = new Adopted(clientId, subs, filters, in.forwardMarks());
+            AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks());
             a.run = run.getKey();
             run.getValue().forEach((stream, ids) -> ids.forEach(id -> a.account(stream, id)));
             DeadNode d = dead.computeIfAbsent(run.getKey(), k -> new DeadNode());
@@ -595,13 +595,13 @@ final class OrphanedForwards {
     }
 
     /** The start of a message's payload, for debug lines. */
-    private static String text(Message m) {
+    static String text(Message m) {
         return m.topic() + " " + new String(m.payload(), 0, Math.min(40, m.payload().length),
                 java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** One message as the session's subscriptions take it (as routing would), or null if they do not. */
-    private static Delivery deliveryFor(Message m, String clientId, List<Subscription> subs, List<String[]> filters,
+    static Delivery deliveryFor(Message m, String clientId, List<Subscription> subs, List<String[]> filters,
                                         long now) {
         if (m.isExpired(now)) {
             return null;
@@ -629,253 +629,8 @@ final class OrphanedForwards {
         return new Delivery(m, qos, retain, subscriptionIds);
     }
 
-    /**
-     * A session adopted from a dead node, here: what it was imported with (its orphans among its queue entries),
-     * and, once it is made here, where later orphans go. It came from the dead node's replica, or from the node that
-     * held it before (then it takes the orphans that node did not account for, once that node says which).
-     */
-    static final class Adopted {
-        private final String clientId;
-        private final List<Subscription> subs;
-        private final List<String[]> filters;
-        /** Per stream, the forward mark its replica had: orphans up to it were in the dead node's queue. */
-        private final Map<Long, Long> marks;
-        /** The orphans it is imported with, after its own queue. */
-        final List<StoredEntry> entries = new ArrayList<>();
-        /** Orphans that came before it was made here. Guarded by this. */
-        private List<Delivery> early = new ArrayList<>();
-        private volatile io.ternmq.broker.session.Session session;
-        private io.ternmq.broker.session.LocalSessionRegistry local;
-        /**
-         * Messages forwarded here that routing gave the session, until their orphan comes (the sender sends a
-         * message's orphans after its forward: {@link DeliveryTarget#isDeparted}), by what identifies a message on
-         * both frames. Guarded by this.
-         */
-        private final Map<MessageIdentity, Integer> forwarded = new LinkedHashMap<>();
-        /**
-         * Per stream, the orphans beyond its mark that its holders accounted for: given to it, in its queue, or not
-         * for it. What a later holder must not give again. Guarded by this.
-         */
-        private final Map<Long, Set<Long>> accounted = new java.util.HashMap<>();
-        /** Moved on: later orphans are its next holder's. Guarded by this. */
-        private boolean handedOn;
-        /** Moved here: which orphans are its own waits for the former holder's word (takeOver). */
-        private boolean awaiting;
-        /** The dead run whose orphans these are. */
-        private String run;
 
-        Adopted(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
-            this.clientId = clientId;
-            this.subs = subs;
-            this.filters = filters;
-            this.marks = new java.util.HashMap<>(marks);
-        }
-
-        /** The session is made here (imported, then routed): orphans that came meanwhile go to it now. */
-        private void made(io.ternmq.broker.session.Session s, io.ternmq.broker.routing.Router router,
-                  io.ternmq.broker.session.LocalSessionRegistry local) {
-            this.local = local;
-            synchronized (this) { // those that come meanwhile (give) wait for these: in order
-                session = s;
-                for (Delivery d : early) {
-                    router.deliverStored(s, d);
-                }
-                early = null;
-            }
-        }
-
-        io.ternmq.broker.session.Session session() {
-            return session;
-        }
-
-        /** Routing gave the session {@code m}, forwarded by another node. */
-        synchronized void forwarded(Message m) {
-            if (forwarded.size() >= MAX_FORWARDED) { // those with no orphan to come: the oldest go
-                forwarded.remove(forwarded.keySet().iterator().next());
-            }
-            forwarded.merge(MessageIdentity.of(m), 1, Integer::sum);
-        }
-
-        /** Whether routing gave the session {@code m} when it was forwarded here (each forward answers once). */
-        synchronized boolean tookForwarded(Message m) {
-            MessageIdentity k = MessageIdentity.of(m);
-            Integer n = forwarded.get(k);
-            if (n == null) {
-                return false;
-            }
-            if (n == 1) {
-                forwarded.remove(k);
-            } else {
-                forwarded.put(k, n - 1);
-            }
-            return true;
-        }
-
-        synchronized void account(long stream, long id) {
-            accounted.computeIfAbsent(stream, k -> new HashSet<>()).add(id);
-        }
-
-        /** Accounted for, and so recorded in the session's replica once the session is here. */
-        private void accountRecorded(long stream, long id) {
-            account(stream, id);
-            io.ternmq.broker.session.Session s = session;
-            if (early == null && s != null && run != null && s.storedQueue() != null) {
-                s.storedQueue().recordOrphans(run, Map.of(), Map.of(stream, new long[] {id, id}));
-            }
-        }
-
-        /** All it accounted for, into the session's replica (after what the session stored before). */
-        private synchronized void record() {
-            io.ternmq.broker.session.Session s = session;
-            if (run == null || s == null || s.storedQueue() == null) {
-                return;
-            }
-            Map<Long, long[]> ranges = new java.util.HashMap<>();
-            accounted.forEach((stream, ids) -> ranges.put(stream, ranges(ids)));
-            s.storedQueue().recordOrphans(run, new java.util.HashMap<>(marks), ranges);
-        }
-
-        private boolean isAccounted(long stream, long id) {
-            Set<Long> ids = accounted.get(stream);
-            return id <= marks.getOrDefault(stream, 0L) || ids != null && ids.contains(id);
-        }
-
-        /**
-         * An orphan {@code id} of {@code stream} came (the dead node's lock held): what to give the session, or null
-         * if it has it (in its queue, routed to it, given before), it is not for it, or not this node's to give.
-         */
-        synchronized Delivery offer(long stream, long id, Message m,
-                                    io.ternmq.broker.routing.Router.NodeCopies localCopies, long now) {
-            if (handedOn || isAccounted(stream, id)) {
-                return null;
-            }
-            io.ternmq.broker.session.Session s = session;
-            // a note of a message routed to it counts whatever the orphan's "forwarded here too" says: the note may
-            // be its former holder's, where the message was forwarded
-            boolean routed = tookForwarded(m) || localCopies != null && s != null && localCopies.wentTo(s);
-            if (routed) {
-                if (LOG.isDebugEnabled()) {
-                    LOG.debug("orphan {} ({}/{}): adopted {} had it routed", text(m), stream, id, clientId);
-                }
-                accountRecorded(stream, id); // the session took it when it was routed here (forwarded, or here)
-                return null;
-            }
-            if (awaiting) {
-                return null; // decided once the former holder says which orphans it accounted for
-            }
-            Delivery delivery = deliveryFor(m, clientId, subs, filters, now);
-            if (delivery == null) {
-                account(stream, id);
-            }
-            return delivery; // accounted when given
-        }
-
-        /** Submitted to the store under this lock: the store queues its writes in the order they come. */
-        synchronized void give(io.ternmq.broker.routing.Router router, long stream, long id, Delivery d) {
-            if (handedOn) {
-                // it moved on meanwhile: the orphan is not accounted for here, so its next holder gives it
-                return;
-            }
-            if (early != null) {
-                account(stream, id);
-                early.add(d);
-                return;
-            }
-            if (!session.isEnded() && local.get(clientId) == session) {
-                router.deliverStored(session, d);
-                accountRecorded(stream, id); // after the entry: a crash between them gives it twice, not never
-            } else {
-                account(stream, id);
-                if (LOG.isDebugEnabled()) {
-                    LOG.debug("orphan {} not given to adopted {}: it ended", text(d.message()), clientId);
-                }
-            }
-        }
-
-        /**
-         * The session moves on (its routes here are gone; on its loop, before the store barrier after which this
-         * node tells the next holder it carried everything): orphans given so far were stored before the barrier,
-         * and so carried; those that come from now on are the next holder's.
-         */
-        synchronized Accounted handOn() {
-            handedOn = true;
-            if (awaiting) {
-                // it moves on before the node it came from said what it accounted for: nor can this node tell
-                return null;
-            }
-            Map<Long, long[]> ids = new java.util.HashMap<>();
-            for (Map.Entry<Long, Set<Long>> e : accounted.entrySet()) {
-                ids.put(e.getKey(), ranges(e.getValue()));
-            }
-            List<MessageIdentity> notes = new ArrayList<>();
-            for (Map.Entry<MessageIdentity, Integer> e : forwarded.entrySet()) {
-                for (int i = 0; i < e.getValue(); i++) {
-                    notes.add(e.getKey());
-                }
-            }
-            // the newest notes: an orphan follows its forward closely
-            if (notes.size() > Accounted.MAX_NOTES) {
-                notes = new ArrayList<>(notes.subList(notes.size() - Accounted.MAX_NOTES, notes.size()));
-            }
-            return new Accounted(new java.util.HashMap<>(marks), ids, notes);
-        }
-
-        /** What the former holder accounted for is this session's too; its notes of routed messages as well. */
-        private synchronized void inherit(Accounted from) {
-            from.marks().forEach((stream, mark) -> marks.merge(stream, mark, Math::max));
-            from.ids().forEach((stream, ranges) -> {
-                Set<Long> mine = accounted.computeIfAbsent(stream, k -> new HashSet<>());
-                for (int i = 0; i + 1 < ranges.length; i += 2) {
-                    for (long id = ranges[i]; id <= ranges[i + 1]; id++) {
-                        mine.add(id);
-                    }
-                }
-            });
-            for (MessageIdentity m : from.routed()) {
-                if (forwarded.size() >= MAX_FORWARDED) {
-                    forwarded.remove(forwarded.keySet().iterator().next());
-                }
-                forwarded.merge(m, 1, Integer::sum);
-            }
-        }
-    }
-
-    /**
-     * Ids as ranges, first and last of each: a stream's orphans are numbered one after another, and a holder accounts
-     * for each that came, so a few ranges say it all.
-     */
-    static long[] ranges(Set<Long> ids) {
-        long[] sorted = ids.stream().mapToLong(Long::longValue).sorted().toArray();
-        long[] out = new long[2 * sorted.length];
-        int n = 0;
-        for (int i = 0; i < sorted.length; i++) {
-            if (n > 0 && out[n - 1] + 1 == sorted[i]) {
-                out[n - 1] = sorted[i];
-            } else {
-                out[n++] = sorted[i];
-                out[n++] = sorted[i];
-            }
-        }
-        return java.util.Arrays.copyOf(out, n);
-    }
-
-    /**
-     * Which of a dead run's orphans the holder of a session adopted from it accounted for, told to the node the
-     * session moves to (with {@link HandoverFrame.Carried}), which gives the session the others, as they come.
-     *
-     * @param marks  per stream, the forward mark of the replica it was adopted from
-     * @param ids    per stream, the orphans beyond the mark it accounted for, as ranges ({@link #ranges})
-     * @param routed messages routing gave the session whose orphan had not come yet (one per forward)
-     */
-    record Accounted(Map<Long, Long> marks, Map<Long, long[]> ids, List<MessageIdentity> routed) {
-        /**
-         * At most this many notes of routed messages travel (the newest; an orphan comes right after its forward),
-         * so that the frame stays within the smallest the link takes beside a packet.
-         */
-        static final int MAX_NOTES = 512;
-    }
-
-    private void watch(io.ternmq.broker.session.Session s, Adopted a) {
+    private void watch(io.ternmq.broker.session.Session s, AdoptedOrphans a) {
         watched.computeIfAbsent(s, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(a);
         cluster.later(() -> watched.computeIfPresent(s, (k, list) -> {
             list.remove(a);
@@ -884,13 +639,13 @@ final class OrphanedForwards {
     }
 
     /** The record of {@code s} for the dead run it was last adopted from, or null. */
-    private Adopted primary(io.ternmq.broker.session.Session s) {
-        List<Adopted> list = watched.get(s);
+    private AdoptedOrphans primary(io.ternmq.broker.session.Session s) {
+        List<AdoptedOrphans> list = watched.get(s);
         if (list == null) {
             return null;
         }
         io.ternmq.broker.session.Adoption adoption = s.adoption();
-        for (Adopted a : list) {
+        for (AdoptedOrphans a : list) {
             if (adoption != null ? adoption.deadRun().equals(a.run) : list.size() == 1) {
                 return a;
             }
@@ -903,9 +658,9 @@ final class OrphanedForwards {
      * here accounted for, for the next holder; null if this node cannot tell (not adopted, long ago, or it moves on
      * before the node it came from told this one).
      */
-    Accounted handedOn(io.ternmq.broker.session.Session s) {
-        Adopted a = primary(s);
-        for (Adopted other : watched.getOrDefault(s, List.of())) {
+    AccountedOrphans handedOn(io.ternmq.broker.session.Session s) {
+        AdoptedOrphans a = primary(s);
+        for (AdoptedOrphans other : watched.getOrDefault(s, List.of())) {
             if (other != a) {
                 other.handOn(); // an earlier dead run's: its later orphans are lost to the session (docs/cluster.md)
             }
@@ -913,7 +668,7 @@ final class OrphanedForwards {
         if (a == null) {
             return null;
         }
-        Accounted out = a.handOn();
+        AccountedOrphans out = a.handOn();
         if (out == null) {
             return null;
         }
@@ -943,7 +698,7 @@ final class OrphanedForwards {
                 filters.add(TopicMatch.levels(sub.filter()));
             }
         }
-        Adopted a = new Adopted(s.clientId(), subs, filters, Map.of());
+        AdoptedOrphans a = new AdoptedOrphans(s.clientId(), subs, filters, Map.of());
         a.awaiting = true;
         a.run = adoption.deadRun();
         a.local = local;
@@ -962,8 +717,8 @@ final class OrphanedForwards {
      * session now (in each stream's order, after what it carried and what waited here), and later ones as they come.
      * The session's loop.
      */
-    void takeOver(io.ternmq.broker.session.Session s, Accounted from) {
-        Adopted a = primary(s);
+    void takeOver(io.ternmq.broker.session.Session s, AccountedOrphans from) {
+        AdoptedOrphans a = primary(s);
         if (a == null || a.run == null) {
             return;
         }
@@ -1036,7 +791,7 @@ final class OrphanedForwards {
         for (StoredEntry e : queued) {
             have.add(MessageIdentity.of(e.message()));
         }
-        Adopted a = new Adopted(s.clientId(), subs, filters, Map.of());
+        AdoptedOrphans a = new AdoptedOrphans(s.clientId(), subs, filters, Map.of());
         a.run = runs.get(cluster.nodeId());
         long now = System.currentTimeMillis();
         int given = 0;
@@ -1071,7 +826,7 @@ final class OrphanedForwards {
      * go to it, and, while more may come, what routing gives it of the messages forwarded here is noted, so that the
      * orphan of such a message, which comes after its forward, does not give it again.
      */
-    void made(Adopted a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
+    void made(AdoptedOrphans a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
         watch(s, a);
         a.made(s, router, local);
         synchronized (a) {
@@ -1090,14 +845,14 @@ final class OrphanedForwards {
      */
     java.util.function.Predicate<io.ternmq.broker.routing.DeliveryTarget> noting(Message m) {
         return new java.util.function.Predicate<>() {
-            private List<Adopted> last;
+            private List<AdoptedOrphans> last;
 
             @Override
             public boolean test(io.ternmq.broker.routing.DeliveryTarget t) {
-                List<Adopted> list = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
+                List<AdoptedOrphans> list = t instanceof io.ternmq.broker.session.Session s ? watched.get(s) : null;
                 if (list != null && list != last) {
                     last = list; // a target's subscriptions are visited together
-                    for (Adopted a : list) {
+                    for (AdoptedOrphans a : list) {
                         a.forwarded(m);
                     }
                     if (LOG.isDebugEnabled()) {
@@ -1117,7 +872,7 @@ final class OrphanedForwards {
         /** Stream to id to message, streams in arrival order. */
         private final Map<Long, TreeMap<Long, Message>> byStream = new LinkedHashMap<>();
         private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
-        private final List<Adopted> adopted = new ArrayList<>();
+        private final List<AdoptedOrphans> adopted = new ArrayList<>();
 
         synchronized void expect(Set<String> members) {
             senders = members;

@@ -214,9 +214,9 @@ final class SessionAdoption implements AutoCloseable {
 
     private void imported(ClusterNode n, String clientId, String dead, long generation, ReplicatedSession copy) {
         ReplicatedSession.Import in = copy.toImport(clientId);
-        OrphanedForwards.Adopted adopted = n.orphans().entriesFor(dead, clientId, in);
+        AdoptedOrphans adopted = n.orphans().entriesFor(dead, clientId, in);
         // adopted before from other dead runs (and then the adopter died): their late orphans still come
-        List<OrphanedForwards.Adopted> earlier = n.orphans().earlierRuns(dead, clientId, in);
+        List<AdoptedOrphans> earlier = n.orphans().earlierRuns(dead, clientId, in);
         List<StoredEntry> orphans = adopted == null ? List.of() : adopted.entries;
         List<StoredEntry> entries = in.entries();
         if (!orphans.isEmpty()) {
@@ -238,7 +238,7 @@ final class SessionAdoption implements AutoCloseable {
                     if (adopted != null) {
                         n.orphans().made(adopted, s, local); // orphans that came meanwhile, before anything routed
                     }
-                    for (OrphanedForwards.Adopted e : earlier) {
+                    for (AdoptedOrphans e : earlier) {
                         n.orphans().made(e, s, local);
                     }
                 });

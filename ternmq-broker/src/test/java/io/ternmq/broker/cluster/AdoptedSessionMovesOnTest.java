@@ -167,7 +167,7 @@ class AdoptedSessionMovesOnTest {
 
         // the adopter imports the replica with the orphans so far
         ReplicatedSession.Import in = replicaOf(sub);
-        OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
+        AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
         assertThat(adopted.entries).hasSize(1);
         AtomicReference<Session> atAdopter = new AtomicReference<>();
         adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
@@ -183,7 +183,7 @@ class AdoptedSessionMovesOnTest {
         adopter.orphans.noting(routed).test(a); // forwarded to the adopter, routing gave it the session there
 
         // the session moves on: the adopter says what it accounted for
-        AtomicReference<OrphanedForwards.Accounted> accounted = new AtomicReference<>();
+        AtomicReference<AccountedOrphans> accounted = new AtomicReference<>();
         adopter.local.handedOver("sub", FENCE, Runnable::run, s -> {
             accounted.set(adopter.orphans.handedOn(s));
             return () -> { };
@@ -248,7 +248,7 @@ class AdoptedSessionMovesOnTest {
         Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
         orphan(1, message("m1"), adopter, next);
         ReplicatedSession.Import in = replicaOf(sub);
-        OrphanedForwards.Adopted adopted = adopter.orphans.entriesFor("x", "sub", in);
+        AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
         AtomicReference<Session> atAdopter = new AtomicReference<>();
         adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
                 new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
@@ -278,8 +278,8 @@ class AdoptedSessionMovesOnTest {
         ReplicatedSession.Import copy = ReplicatedSession.read(new java.io.DataInputStream(
                 new java.io.ByteArrayInputStream(adopter.replicas.get("sub").toBytes()))).toImport("sub");
         assertThat(copy.orphans()).containsOnlyKeys(RUN);
-        OrphanedForwards.Adopted again = next.orphans.entriesFor("a", "sub", copy);
-        List<OrphanedForwards.Adopted> earlier = next.orphans.earlierRuns("a", "sub", copy);
+        AdoptedOrphans again = next.orphans.entriesFor("a", "sub", copy);
+        List<AdoptedOrphans> earlier = next.orphans.earlierRuns("a", "sub", copy);
         orphan(4, message("m4"), next); // late, after the adopter died
         AtomicReference<Session> atNext = new AtomicReference<>();
         next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,

@@ -60,9 +60,9 @@ class HandoverFrameTest {
     void carriedWithAccountedOrphans() throws Exception {
         assertThat(LinkFrame.VERSION).isGreaterThanOrEqualTo(9);
         long late = Long.MAX_VALUE / 2;
-        long[] ranges = OrphanedForwards.ranges(Set.of(3L, 4L, 5L, 9L, late + 1, late + 2));
+        long[] ranges = AccountedOrphans.ranges(Set.of(3L, 4L, 5L, 9L, late + 1, late + 2));
         assertThat(ranges).containsExactly(3, 5, 9, 9, late + 1, late + 2);
-        OrphanedForwards.Accounted accounted = new OrphanedForwards.Accounted(java.util.Map.of(7L, 2L),
+        AccountedOrphans accounted = new AccountedOrphans(java.util.Map.of(7L, 2L),
                 java.util.Map.of(7L, ranges), List.of(MessageIdentity.of(MESSAGE), MessageIdentity.of(MESSAGE)));
 
         HandoverFrame.Carried back = (HandoverFrame.Carried) roundTrip(new HandoverFrame.Carried(11, "c", accounted));
@@ -74,7 +74,7 @@ class HandoverFrameTest {
         assertThat(back.accounted().ids().get(7L)).containsExactly(ranges);
         assertThat(back.accounted().routed()).containsExactly(MessageIdentity.of(MESSAGE), MessageIdentity.of(MESSAGE));
 
-        ByteBuf b = new HandoverFrame.Carried(11, "c", new OrphanedForwards.Accounted(java.util.Map.of(),
+        ByteBuf b = new HandoverFrame.Carried(11, "c", new AccountedOrphans(java.util.Map.of(),
                 java.util.Map.of(7L, new long[] {9, 3}), List.of())).write(ByteBufAllocator.DEFAULT);
         b.skipBytes(4);
         byte type = b.readByte();
