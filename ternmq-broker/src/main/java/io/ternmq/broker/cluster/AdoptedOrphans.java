@@ -67,6 +67,7 @@ final class AdoptedOrphans {
         synchronized (this) { // those that come meanwhile (give) wait for these: in order
             session = s;
             for (Delivery d : early) {
+                s.carried(d.message()); // a copy routed to it while it holds its deliveries is not stored again
                 router.deliverStored(s, d);
             }
             early = null;
@@ -171,6 +172,7 @@ final class AdoptedOrphans {
             return;
         }
         if (!session.isEnded() && local.get(clientId) == session) {
+            session.carried(d.message());
             router.deliverStored(session, d);
             accountRecorded(stream, id); // after the entry: a crash between them gives it twice, not never
         } else {

@@ -152,6 +152,7 @@ public final class ClusterNode implements AutoCloseable {
         ClusterNode node = new ClusterNode(config, router, metrics, linkLoop);
         try {
             node.sessions = sessions;
+            sessions.holdRestored();
             node.bindLink();
             node.routes.announceTo(node::announce);
             node.membership = new ClusterMembership(node.settings, node.nodeId, node.linkPort(), node::peerJoined,

@@ -90,6 +90,18 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         adoption.close();
     }
 
+    /** The sessions restored from this node's store, holding what is routed to them until they are registered. */
+    private List<Session> restoredHolding = List.of();
+
+    /**
+     * Before the data links come up: what the members route to the sessions restored from this node's store waits
+     * until each is registered ({@link #registerRestored}), for the orphans a session of a dead run takes then go
+     * before it (a chaos run gave a block of them after later messages).
+     */
+    void holdRestored() {
+        restoredHolding = local.holdRestored();
+    }
+
     /**
      * Records the sessions this node restored from its store in the directory, so that after a restart of the whole
      * cluster (which empties the directory) their clients find them from any node. Blocks (at start, before the
@@ -111,6 +123,9 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 if (adopted) {
                     synchronized (readopted) {
                         readopted[0]++;
+                    }
+                    if (restored != null) {
+                        local.endHold(restored); // replaced by the adopted copy, which gets the orphans of them
                     }
                     return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
@@ -135,6 +150,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             LOG.warn("cluster: restored sessions not all recorded in the session directory and replicated: {}",
                     e.toString());
         }
+        restoredHolding.forEach(local::endHold); // those not registered in time, too
+        restoredHolding = List.of();
         if (!pending.isEmpty()) {
             LOG.info("cluster: {} restored sessions recorded in the session directory and replicated ({} held by "
                             + "other nodes, {} adopted from this node's earlier run)",
@@ -176,7 +193,8 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     private static final long EARLIER_RUN_SECONDS = 10;
 
     /**
-     * A restored session: held here if the directory names nobody else (then made adoptable), else dropped.
+     * A restored session: held here if the directory names nobody else (then made adoptable), else dropped. What was
+     * routed to it meanwhile joins its queue then.
      *
      * @param orphaned whether it is a session of this node's earlier run that died, not adopted for lack of a
      *                 replica: the orphans of that run that it lacks join its queue first
@@ -206,7 +224,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                 }
                 return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
             }
-        }).toCompletableFuture();
+        }).toCompletableFuture().whenComplete((done, failure) -> local.endHold(s));
     }
 
     /**
@@ -579,7 +597,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             }
             if (frame instanceof HandoverFrame.Carried c) {
                 if (session != null) {
-                    local.carriedAll(session);
+                    local.endHold(session);
                     // after what the holder carried and what waited here: the dead run's orphans it did not give
                     node.orphans().takeOver(session, c.accounted());
                 }
@@ -658,7 +676,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                                 () -> node.send(holder, new HandoverFrame.Done(generation, key.clientId())));
                         Session s = session;
                         // the holder may die before it says it carried everything: what waits here goes on then
-                        loop.schedule(() -> local.carriedAll(s), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        loop.schedule(() -> local.endHold(s), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                     }, loop);
         }
 
@@ -681,7 +699,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             node.send(holder, new HandoverFrame.Abort(generation, key.clientId()));
             connection.refuseSession(why);
             if (session != null) {
-                local.carriedAll(session); // what waited for it goes with it
+                local.endHold(session); // what waited for it goes with it
                 local.discard(session); // the holder keeps its copy: it drops it only when told this node has it
             }
         }

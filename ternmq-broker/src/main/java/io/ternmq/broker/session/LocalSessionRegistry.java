@@ -19,6 +19,7 @@ import io.ternmq.broker.store.StoredQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -281,7 +282,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 return; // the claimant gave up while the store wrote (it discarded s): no routes for an ended session
             }
             s.imported(snapshot, firstSeq, nextSeq);
-            s.beginMoveIn(); // before any route: what the old node still carries goes first (carriedAll)
+            s.beginHold(); // before any route: what the old node still carries goes first (endHold)
             for (Subscription sub : s.subscriptions()) {
                 router.subscribe(s, sub);
             }
@@ -395,18 +396,32 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     /**
-     * The node {@code s} moved here from carried it everything (or the move failed, or that node is silent): what
-     * was routed to it here meanwhile joins its queue now, after the carried messages, and its publishers are told.
+     * The sessions restored from this node's store hold what is routed to them ({@link Session#beginHold}) until
+     * {@link #endHold}: in a cluster, before the data links come up, as the orphans kept for one restored without a
+     * replica go first. At start, before any connection.
+     *
+     * @return those now holding
      */
-    public void carriedAll(Session s) {
-        int released = s.endMoveIn(w -> {
+    public List<Session> holdRestored() {
+        List<Session> all = new ArrayList<>(sessions.values());
+        all.forEach(Session::beginHold);
+        return all;
+    }
+
+    /**
+     * What had to reach {@code s} first did: the node it moved here from carried it everything (or the move failed,
+     * or that node is silent), or the orphans for a restored session were given. What was routed to it here
+     * meanwhile joins its queue now, after them, and its publishers are told.
+     */
+    public void endHold(Session s) {
+        int released = s.endHold(w -> {
             PublishTransaction tx = new PublishTransaction(w.delivery().message(), limits);
             tx.deliver(s.storedQueue(), w.delivery());
             tx.whenStored(refused -> w.stored().run());
             store.submit(tx);
         });
         if (LOG.isDebugEnabled()) {
-            LOG.debug("session of client '{}' moved here: {} messages routed here meanwhile join its queue now",
+            LOG.debug("session of client '{}': {} messages routed to it meanwhile join its queue now",
                     s.clientId(), released);
         }
     }

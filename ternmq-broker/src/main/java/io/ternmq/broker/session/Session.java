@@ -81,7 +81,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     /** Set while the session is being handed to another node: it takes what arrives from then on. */
     private SessionExport export;
     /** Set while the session, just moved here, may still get messages carried from its old node. */
-    private volatile MoveInHold moveIn;
+    private volatile DeliveryHold hold;
 
     /** See {@link #fence()} and {@link #holdGeneration()}. */
     private static final class Claims {
@@ -158,7 +158,7 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     public boolean holdsDeliveries() {
-        return moveIn != null;
+        return hold != null;
     }
 
     @Override
@@ -171,36 +171,42 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     @Override
     public boolean hold(Delivery delivery, Runnable stored) {
-        MoveInHold h = moveIn;
+        DeliveryHold h = hold;
         return h != null && h.hold(delivery, stored);
     }
 
-    /** It moved here: QoS 1/2 messages routed to it wait until its old node carried it everything. */
-    void beginMoveIn() {
-        moveIn = new MoveInHold();
+    /**
+     * QoS 1/2 messages routed to it wait ({@link DeliveryHold}) until {@link #endHold}: it moved here and its old node
+     * may still carry it messages, or it was restored here and the orphans kept for it may come first.
+     */
+    void beginHold() {
+        hold = new DeliveryHold();
     }
 
-    /** The old node carried {@code m} to it (before it said it carried everything). */
-    void carried(io.ternmq.broker.message.Message m) {
-        MoveInHold h = moveIn;
+    /**
+     * {@code m} joins its queue besides routing (its old node carried it, or it is given as an orphan): a copy routed
+     * to it while it holds its deliveries is not stored again.
+     */
+    public void carried(io.ternmq.broker.message.Message m) {
+        DeliveryHold h = hold;
         if (h != null) {
             h.carried(m);
         }
     }
 
     /**
-     * The old node carried everything (or will not): what waited goes to {@code store}, in order; only then does
+     * What had to come first is in (or will not come): what waited goes to {@code store}, in order; only then does
      * routing store this session's messages itself, so none overtakes them.
      *
      * @return how many went to {@code store}
      */
-    int endMoveIn(java.util.function.Consumer<MoveInHold.Waiting> store) {
-        MoveInHold h = moveIn;
+    int endHold(java.util.function.Consumer<DeliveryHold.Waiting> store) {
+        DeliveryHold h = hold;
         if (h == null) {
             return 0;
         }
         int released = h.release(store);
-        moveIn = null;
+        hold = null;
         return released;
     }
 

@@ -240,6 +240,48 @@ class AdoptedSessionMovesOnTest {
     }
 
     @Test
+    @DisplayName("what the members route to a session restored without a replica waits behind the orphans it takes "
+            + "(their publishers too), and a message both routed to it and kept as an orphan joins its queue once")
+    void restoredWithoutReplicaTakesTheOrphansFirst() throws Exception {
+        Node back = new Node("x", "a");
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        orphan(Long.MAX_VALUE / 2 + 1, message("after"), back); // routed to its run after the death
+        AtomicReference<Session> restored = new AtomicReference<>();
+        back.local.adopt(FENCE, new SessionRecord("sub", 1, 5, 600, 0, null, 0), List.of(sub), List.of(), List.of(),
+                back.loop, null, Map.of(), restored::set);
+        Session s = restored.get();
+        back.local.holdRestored(); // as the node does before its data links come up
+
+        // the member forwards the next two to the node's new run, which routes them to the restored session, and
+        // keeps them as orphans of its dead run: the first's orphan comes before the orphans are given, the second's
+        // after
+        java.util.concurrent.atomic.AtomicInteger confirmed = new java.util.concurrent.atomic.AtomicInteger();
+        Message both = message("both");
+        back.router.publishForwarded(both, 9, 1, back.loop, (matched, quota) -> confirmed.incrementAndGet());
+        orphan(Long.MAX_VALUE / 2 + 2, both, back);
+        Message late = message("late");
+        back.router.publishForwarded(late, 9, 2, back.loop, (matched, quota) -> confirmed.incrementAndGet());
+        back.orphans.earlierRun("a", RUN);
+
+        CompletableFuture<Integer> given = new CompletableFuture<>();
+        s.submit(() -> given.complete(back.orphans.restoredWithoutReplica(s, List.of(), back.local)));
+        assertThat(given.get(5, TimeUnit.SECONDS)).isEqualTo(2);
+        orphan(Long.MAX_VALUE / 2 + 3, late, back);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(s), q -> q.size() >= 3);
+        assertThat(confirmed).hasValue(0); // held: not yet stored
+
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        s.submit(() -> s.storedQueue().barrier(() -> registered.complete(null)));
+        registered.get(5, TimeUnit.SECONDS);
+        back.local.endHold(s); // registered (ClusterSessionRegistry#registerRestored)
+        await().atMost(Duration.ofSeconds(5)).until(() -> confirmed.get() == 2);
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        s.submit(() -> s.storedQueue().barrier(() -> settled.complete(null)));
+        settled.get(5, TimeUnit.SECONDS);
+        assertThat(queue(s)).containsExactly("after", "both", "late");
+    }
+
+    @Test
     @DisplayName("late orphans of a dead run for a session whose adopter died too go to it at its next adopter, "
             + "which reads from the replica which of them the first adopter accounted for")
     void lateOrphansOutliveTheAdopter() throws Exception {

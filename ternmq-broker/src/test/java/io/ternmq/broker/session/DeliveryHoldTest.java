@@ -13,7 +13,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class MoveInHoldTest {
+class DeliveryHoldTest {
 
     private static Delivery delivery(String payload, long createdAt) {
         Message m = new Message("t", QoS.AT_LEAST_ONCE, false, payload.getBytes(StandardCharsets.UTF_8),
@@ -25,7 +25,7 @@ class MoveInHoldTest {
     @DisplayName("what waited comes out in order, less what was carried as well (told stored at once); then it holds "
             + "no more")
     void releaseInOrderLessCarried() {
-        MoveInHold hold = new MoveInHold();
+        DeliveryHold hold = new DeliveryHold();
         List<String> stored = new ArrayList<>();
         assertThat(hold.hold(delivery("a", 1), () -> stored.add("a"))).isTrue();
         assertThat(hold.hold(delivery("b", 2), () -> stored.add("b"))).isTrue();
@@ -33,7 +33,7 @@ class MoveInHoldTest {
         hold.carried(delivery("b", 2).message()); // another decoded copy of the same message
         hold.carried(delivery("b", 9).message()); // a different message (another time)
 
-        List<MoveInHold.Waiting> out = new ArrayList<>();
+        List<DeliveryHold.Waiting> out = new ArrayList<>();
         assertThat(hold.release(out::add)).isEqualTo(2);
 
         assertThat(out).extracting(w -> new String(w.delivery().message().payload(), StandardCharsets.UTF_8))
@@ -47,7 +47,7 @@ class MoveInHoldTest {
     @DisplayName("a delivery routed while what waited is being stored is told to store itself only once all of it "
             + "was: it cannot overtake them")
     void routedDuringReleaseWaitsForIt() throws Exception {
-        MoveInHold hold = new MoveInHold();
+        DeliveryHold hold = new DeliveryHold();
         hold.hold(delivery("a", 1), () -> { });
         hold.hold(delivery("b", 2), () -> { });
         List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -11,13 +11,14 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A session that just moved here from another node, while that node may still carry it messages (those it routed to
- * the session before its routes went): QoS 1/2 messages routed to it here wait, so that they join its queue after
- * everything carried, in each publisher's order, and a message that came both ways joins it once. The old holder says
- * when it has carried everything; then what waited is stored, and only then are its publishers acknowledged.
+ * QoS 1/2 messages routed to a session while messages that must go before them are still on their way to its queue
+ * by another path: those its old node carries to a session that just moved here (routed to it there before its routes
+ * went), or the orphans the members kept for a session restored here without a replica (routed to this node's dead
+ * run). They wait, so that they join its queue after those, in each publisher's order, and a message that came both
+ * ways joins it once. When those are in, what waited is stored, and only then are its publishers acknowledged.
  * Guarded by itself; any thread.
  */
-final class MoveInHold {
+final class DeliveryHold {
     /** A delivery waiting, and what runs once it is stored. */
     record Waiting(Delivery delivery, Runnable stored) {
     }
@@ -35,7 +36,7 @@ final class MoveInHold {
         return true;
     }
 
-    /** The old holder carried {@code m}. */
+    /** {@code m} came by the other path (carried, or given as an orphan). */
     synchronized void carried(Message m) {
         if (waiting != null) {
             carried.merge(MessageIdentity.of(m), 1, Integer::sum);
