@@ -48,7 +48,7 @@ public final class MemoryStore implements Store {
         // each operation is its own group: its callback waits for its copy (in order, under this lock's order)
         MirroringWriter tee = new MirroringWriter(writer);
         op.prepare(tee);
-        mirror.copy(tee.finish()).then(op::applied);
+        mirror.copy(tee.finish(), tee.publishers()).then(op::applied);
     }
 
     @Override

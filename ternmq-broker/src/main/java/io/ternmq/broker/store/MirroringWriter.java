@@ -9,8 +9,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A {@link StoreWriter} that writes through to the store's own and also records, per client id, what one group
@@ -22,6 +24,8 @@ final class MirroringWriter implements StoreWriter {
     private final StoreWriter store;
     private final Map<String, List<Op>> logs = new HashMap<>();
     private final Map<Long, Message> messages = new HashMap<>();
+    /** Client ids whose inbound QoS 2 packet ids the group stores ({@link StoreMirror#copy}'s first). */
+    private Set<String> publishers = Set.of();
 
     /** One recorded write; {@code message} set for queue entries. */
     private record Op(byte code, long epoch, long number, byte[] data, long messageId) {
@@ -36,6 +40,11 @@ final class MirroringWriter implements StoreWriter {
         String clientId = owner.substring(0, nul);
         long epoch = Long.parseUnsignedLong(owner.substring(nul + 1), 16);
         logs.computeIfAbsent(clientId, k -> new ArrayList<>(4)).add(new Op(code, epoch, number, data, messageId));
+    }
+
+    /** The client ids whose inbound QoS 2 packet ids the group stores: their copies go first. */
+    Set<String> publishers() {
+        return publishers;
     }
 
     /** What the group wrote to sessions, one log per client id; empty if nothing. */
@@ -145,6 +154,10 @@ final class MirroringWriter implements StoreWriter {
     public void putInboundQos2(String owner, int packetId) {
         store.putInboundQos2(owner, packetId);
         log(owner, ReplicatedSession.PUT_INBOUND_QOS2, packetId, null, 0);
+        if (publishers.isEmpty()) {
+            publishers = new HashSet<>(2);
+        }
+        publishers.add(owner.substring(0, owner.indexOf('\0')));
     }
 
     @Override

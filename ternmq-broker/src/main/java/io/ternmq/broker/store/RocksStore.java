@@ -276,7 +276,7 @@ public final class RocksStore implements Store {
             for (StoreOp op : group) {
                 op.prepare(tee);
             }
-            copy = m.copy(tee.finish());
+            copy = m.copy(tee.finish(), tee.publishers());
             try {
                 writeMirroredBatch(batch);
             } catch (RocksDBException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.ternmq.broker.store;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Where a store also copies its sessions' writes before they are acknowledged: in a cluster, another node's memory
@@ -14,9 +15,11 @@ public interface StoreMirror {
     /**
      * Starts copying one group's session writes (possibly none); called on the store's writing thread, in group order.
      *
-     * @param logs per client id, that group's writes of the client's session, in order
+     * @param logs  per client id, that group's writes of the client's session, in order
+     * @param first the client ids whose writes are held before the others' are sent: QoS 2 publishers whose packet
+     *              ids the group stores, so that no copy holds a message whose packet id no copy holds
      */
-    Copy copy(Map<String, byte[]> logs);
+    Copy copy(Map<String, byte[]> logs, Set<String> first);
 
     /** One group's copy under way. */
     interface Copy {

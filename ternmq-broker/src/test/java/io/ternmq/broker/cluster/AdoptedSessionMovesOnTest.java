@@ -73,7 +73,7 @@ class AdoptedSessionMovesOnTest {
             this.id = id;
             this.other = other;
             loops.add(loop);
-            store.mirrorTo(logs -> {
+            store.mirrorTo((logs, first) -> {
                 logs.forEach((client, log) -> replicas.computeIfAbsent(client, k -> new ReplicatedSession())
                         .apply(log));
                 return applied -> applied.run();

@@ -65,7 +65,7 @@ class AdoptedSessionOrderTest {
     AdoptedSessionOrderTest() {
         store.mirrorTo(new StoreMirror() {
             @Override
-            public Copy copy(Map<String, byte[]> logs) {
+            public Copy copy(Map<String, byte[]> logs, java.util.Set<String> first) {
                 return applied -> unconfirmed.add(applied);
             }
         });

@@ -24,10 +24,13 @@ class ReplicatedSessionTest {
     private final MemoryStore store = new MemoryStore();
     private final Map<String, ReplicatedSession> replicas = new HashMap<>();
     private final List<Runnable> released = new ArrayList<>();
+    /** Each group's clients named first (see {@link StoreMirror#copy}). */
+    private final List<java.util.Set<String>> firsts = new ArrayList<>();
 
     ReplicatedSessionTest() {
         // the replica map's part, applied at once; acknowledgements run when released, as the cluster's would
-        store.mirrorTo(logs -> {
+        store.mirrorTo((logs, first) -> {
+            firsts.add(first);
             logs.forEach((clientId, log) -> {
                 ReplicatedSession s = replicas.computeIfAbsent(clientId, k -> new ReplicatedSession());
                 if (!s.apply(log)) {
@@ -47,6 +50,20 @@ class ReplicatedSessionTest {
     private static SessionRecord record(long epoch, String willTopic) {
         return new SessionRecord("c", epoch, 5, 600, 0,
                 willTopic == null ? null : StoreContractTest.message(willTopic, "gone"), 30);
+    }
+
+    @Test
+    @DisplayName("a group that stores a QoS 2 packet id names its publisher's copy first; one that stores none, none")
+    void publisherFirst() {
+        String sub = StoreOwner.of("sub", 1);
+        run(w -> {
+            w.putInboundQos2(OWNER, 42);
+            w.inboundCreated(OWNER, 42, 1000);
+            w.putQueueEntry(sub, new QueueEntry(1, 9, QoS.EXACTLY_ONCE, false, new int[0], "", false, 1));
+            w.putMessage(9, StoreContractTest.message("t", "m"), 1);
+        });
+        run(w -> w.putQueueEntry(sub, new QueueEntry(2, 9, QoS.EXACTLY_ONCE, false, new int[0], "", false, 1)));
+        assertThat(firsts).containsExactly(java.util.Set.of("c"), java.util.Set.of());
     }
 
     @Test

@@ -1,0 +1,89 @@
+package io.ternmq.broker.cluster;
+
+import io.ternmq.broker.metrics.BrokerMetrics;
+import io.ternmq.broker.store.StoreMirror;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The store's groups on their way to the replica map, with the map's part played by the test. */
+class ReplicaCopiesTest {
+    /** Client ids in the order their updates were sent, and each update's completion. */
+    private final List<String> sent = new CopyOnWriteArrayList<>();
+    private final Map<String, CompletableFuture<Object>> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ReplicaCopies copies = new ReplicaCopies((clientId, update) -> {
+        sent.add(clientId);
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        pending.put(clientId, f);
+        return f;
+    }, failure -> false, new BrokerMetrics());
+
+    @AfterEach
+    void stop() {
+        copies.close();
+    }
+
+    private static Map<String, byte[]> logs(String... clients) {
+        Map<String, byte[]> out = new java.util.HashMap<>();
+        for (String c : clients) {
+            out.put(c, new byte[] {1});
+        }
+        return out;
+    }
+
+    @Test
+    @DisplayName("a QoS 2 publisher's copy (its packet id) is confirmed before its subscribers' copies are sent; the "
+            + "group is acknowledged once all are")
+    void publisherFirst() {
+        AtomicInteger acknowledged = new AtomicInteger();
+        StoreMirror.Copy c = copies.copy(logs("pub", "sub-1", "sub-2"), Set.of("pub"));
+        c.then(acknowledged::incrementAndGet);
+        assertThat(sent).containsExactly("pub");
+
+        pending.get("pub").complete(null);
+        assertThat(sent).containsExactlyInAnyOrder("pub", "sub-1", "sub-2");
+        assertThat(sent.get(0)).isEqualTo("pub");
+        pending.get("sub-1").complete(null);
+        assertThat(acknowledged).hasValue(0);
+        pending.get("sub-2").complete(null);
+        await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() == 1);
+    }
+
+    @Test
+    @DisplayName("a publisher's copy not confirmed: its subscribers' copies are not sent and the group is not "
+            + "acknowledged; later groups go on")
+    void publisherFailedNothingElseSent() {
+        AtomicInteger acknowledged = new AtomicInteger();
+        copies.copy(logs("pub", "sub-1"), Set.of("pub")).then(acknowledged::incrementAndGet);
+        pending.get("pub").completeExceptionally(new IllegalStateException("backup indeterminate"));
+        assertThat(sent).containsExactly("pub");
+
+        AtomicInteger later = new AtomicInteger();
+        copies.copy(logs("other"), Set.of()).then(later::incrementAndGet);
+        pending.get("other").complete(null);
+        await().atMost(Duration.ofSeconds(5)).until(() -> later.get() == 1);
+        assertThat(sent).containsExactly("pub", "other");
+        assertThat(acknowledged).hasValue(0);
+    }
+
+    @Test
+    @DisplayName("without a publisher named first, every copy of a group goes at once")
+    void allAtOnce() {
+        AtomicInteger acknowledged = new AtomicInteger();
+        copies.copy(logs("a", "b"), Set.of()).then(acknowledged::incrementAndGet);
+        assertThat(sent).containsExactlyInAnyOrder("a", "b");
+        pending.values().forEach(f -> f.complete(null));
+        await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() == 1);
+    }
+}
