@@ -225,7 +225,7 @@ final class SessionAdoption implements AutoCloseable {
         }
         // named by the dead node's run, not its id: a node restarted on its data dies again as another run, and
         // what this session's replica had of the earlier run says nothing of the later one's messages
-        Set<MessageIdentity> replicaQos2 = new HashSet<>();
+        Set<MessageIdentity> replicaQos2 = new HashSet<>(in.completedQos2());
         for (StoredEntry e : in.entries()) {
             if (e.message().qos() == QoS.EXACTLY_ONCE) {
                 replicaQos2.add(MessageIdentity.of(e.message()));

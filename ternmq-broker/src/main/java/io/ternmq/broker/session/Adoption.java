@@ -14,7 +14,8 @@ import java.util.Set;
  * death, and a session in doubt rather gets no duplicate).
  *
  * @param deadRun          the dead node's run: a node restarted on its data and dying again is another run
- * @param replicaQos2      the QoS 2 messages in the replica's queue; empty once forgotten
+ * @param replicaQos2      the QoS 2 messages in the replica's queue, and the latest that left it (completed);
+ *                         empty once forgotten
  * @param knownUntilMillis wall-clock time until which {@code replicaQos2} is complete
  */
 public record Adoption(String deadRun, Set<MessageIdentity> replicaQos2, long knownUntilMillis) {

@@ -1,6 +1,8 @@
 package io.ternmq.broker.store;
 
+import io.ternmq.broker.message.MessageIdentity;
 import io.ternmq.broker.message.Subscription;
+import io.ternmq.codec.QoS;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,6 +51,9 @@ public final class ReplicatedSession {
     /** How many deletions of entries not (yet) here are remembered, so that a late put of one is ignored. */
     private static final int MAX_TOMBSTONES = 1024;
 
+    /** How many QoS 2 messages that left the queue a copy remembers at most (the oldest go). */
+    private static final int MAX_COMPLETED = 256;
+
     // Every collection is made at its first element (null until then): the cluster holds a copy of every persistent
     // session on its owner and each backup, and an idle session's copy has a subscription or two and nothing else;
     // its five empty collections and a 16-slot subscription table cost 344 of its 1,007 bytes (docs/benchmarks.md).
@@ -70,6 +76,12 @@ public final class ReplicatedSession {
      * (given to it, in its queue, or not for it): what a later adopter must not give it again.
      */
     private Map<String, Map<Long, Set<Long>>> orphans;
+    /**
+     * The latest QoS 2 messages that left the queue (completed by the subscriber, or dropped): a publisher whose node
+     * died with this session sends again those it got no PUBREC for, and the session had them (a chaos run gave one
+     * twice, its subscriber's PUBCOMP 1 ms before the death).
+     */
+    private LinkedHashSet<MessageIdentity> completedQos2;
 
     private static final class Entry {
         byte[] entry;
@@ -79,9 +91,11 @@ public final class ReplicatedSession {
 
     /** What a node imports when it adopts a replicated session. */
     /** @param orphans per dead run it was adopted from, the orphans accounted for ({@link StoreWriter#orphansAccounted}) */
+    /** @param completedQos2 the latest QoS 2 messages that left its queue */
     public record Import(SessionRecord record, List<Subscription> subscriptions, List<Integer> inboundQos2,
                          List<StoredEntry> entries, Map<Long, Long> forwardMarks,
-                         Map<Integer, Long> inboundCreated, Map<String, Map<Long, Set<Long>>> orphans) {
+                         Map<Integer, Long> inboundCreated, Map<String, Map<Long, Set<Long>>> orphans,
+                         Set<MessageIdentity> completedQos2) {
     }
 
     /**
@@ -129,8 +143,10 @@ public final class ReplicatedSession {
                         }
                     }
                     case DELETE_ENTRY -> {
-                        if ((queue == null || queue.remove(number) == null)
-                                && (tombstones == null || tombstones.size() < MAX_TOMBSTONES)) {
+                        Entry gone = queue == null ? null : queue.remove(number);
+                        if (gone != null) {
+                            completed(number, gone);
+                        } else if (tombstones == null || tombstones.size() < MAX_TOMBSTONES) {
                             tombstones().add(number);
                         }
                     }
@@ -153,6 +169,23 @@ public final class ReplicatedSession {
             throw new UncheckedIOException(e);
         }
         return record != null || !isEmpty(queue) || !isEmpty(subscriptions) || !isEmpty(inboundQos2);
+    }
+
+    private void completed(long seq, Entry gone) {
+        if (StoreCodec.entry(seq, gone.entry).qos() != QoS.EXACTLY_ONCE) {
+            return;
+        }
+        completed(MessageIdentity.of(StoreCodec.message(gone.message)));
+    }
+
+    private void completed(MessageIdentity m) {
+        if (completedQos2 == null) {
+            completedQos2 = new LinkedHashSet<>();
+        }
+        completedQos2.add(m);
+        if (completedQos2.size() > MAX_COMPLETED) {
+            completedQos2.remove(completedQos2.iterator().next());
+        }
     }
 
     private static boolean isEmpty(Map<?, ?> m) {
@@ -347,7 +380,7 @@ public final class ReplicatedSession {
         return new Import(r, subs, inboundQos2 == null ? new ArrayList<>() : new ArrayList<>(inboundQos2), entries,
                 forwardMarks == null ? new java.util.HashMap<>() : new java.util.HashMap<>(forwardMarks),
                 inboundCreated == null ? new java.util.HashMap<>() : new java.util.HashMap<>(inboundCreated),
-                orphanCopy());
+                orphanCopy(), completedQos2 == null ? Set.of() : Set.copyOf(completedQos2));
     }
 
     private Map<String, Map<Long, Set<Long>>> orphanCopy() {
@@ -422,6 +455,15 @@ public final class ReplicatedSession {
                 }
             }
         }
+        out.writeInt(completedQos2 == null ? 0 : completedQos2.size());
+        if (completedQos2 != null) {
+            for (MessageIdentity m : completedQos2) {
+                out.writeUTF(m.publisherId());
+                out.writeLong(m.createdAtMillis());
+                out.writeUTF(m.topic());
+                out.writeInt(m.payloadHash());
+            }
+        }
     }
 
     public static ReplicatedSession read(DataInputStream in) throws IOException {
@@ -466,6 +508,9 @@ public final class ReplicatedSession {
             if (s.orphans == null || !s.orphans.containsKey(run)) {
                 s.accountOrphans(orphanBytes(run, new long[0]), 0);
             }
+        }
+        for (int i = in.readInt(); i > 0; i--) {
+            s.completed(new MessageIdentity(in.readUTF(), in.readLong(), in.readUTF(), in.readInt()));
         }
         return s;
     }

@@ -152,7 +152,7 @@ class AdoptedSessionMovesOnTest {
     /** The replica of session "sub" with one subscription and nothing queued. */
     private static ReplicatedSession.Import replicaOf(Subscription sub) {
         return new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0), List.of(sub), List.of(),
-                List.of(), Map.of(), Map.of(), Map.of());
+                List.of(), Map.of(), Map.of(), Map.of(), Set.of());
     }
 
     @Test

@@ -144,6 +144,37 @@ class ReplicatedSessionTest {
     }
 
     @Test
+    @DisplayName("a QoS 2 message that left the queue (completed) is remembered, the latest 256, in the binary form "
+            + "too; a QoS 1 message is not")
+    void completedQos2() throws IOException {
+        run(w -> w.putSession(record(7, null)));
+        for (long seq = 1; seq <= 300; seq++) {
+            long s = seq;
+            run(w -> {
+                long id = w.newMessageId();
+                w.putQueueEntry(OWNER, new QueueEntry(s, id, s == 300 ? QoS.AT_LEAST_ONCE : QoS.EXACTLY_ONCE, false,
+                        new int[0], "", false, 2));
+                w.putMessage(id, StoreContractTest.message("q/" + s, "m"), 1);
+            });
+            run(w -> w.deleteQueueEntry(OWNER, s, 2));
+        }
+        run(w -> {
+            long id = w.newMessageId();
+            w.putQueueEntry(OWNER, new QueueEntry(301, id, QoS.EXACTLY_ONCE, false, new int[0], "", false, 2));
+            w.putMessage(id, StoreContractTest.message("q/301", "m"), 1);
+        });
+        java.util.Set<String> completed = new java.util.HashSet<>();
+        ReplicatedSession again = ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(
+                replicas.get("c").toBytes())));
+        for (ReplicatedSession.Import in : List.of(replicas.get("c").toImport("c"), again.toImport("c"))) {
+            completed.clear();
+            in.completedQos2().forEach(m -> completed.add(m.topic()));
+            assertThat(completed).hasSize(256).contains("q/299", "q/44").doesNotContain("q/43", "q/300", "q/301");
+            assertThat(in.entries()).extracting(e -> e.message().topic()).containsExactly("q/301");
+        }
+    }
+
+    @Test
     @DisplayName("a new incarnation replaces the old; the old one's late writes and its deletion leave it alone; "
             + "deleting the current one removes the replica")
     void incarnations() {
