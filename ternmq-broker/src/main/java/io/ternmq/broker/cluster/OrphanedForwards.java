@@ -444,17 +444,23 @@ final class OrphanedForwards {
     }
 
     /**
-     * Whether {@code target} is a session adopted from the dead run {@code deadId} whose replica held the QoS 2 message
-     * {@code m} that its publisher sent again: the replica of the publisher's session and that of each subscriber's
-     * are written apart, so the dead node may have made the packet id durable without every subscriber's copy. What
-     * the replica held travels with the session when it moves on ({@link io.ternmq.broker.session.Adoption}).
+     * Whether {@code target} is an adopted session whose replica held the QoS 2 message {@code m} that its publisher
+     * sent again after its node, the dead run {@code deadId}, died: the replica of the publisher's session and that of
+     * each subscriber's are written apart, so the dead node may have made the packet id durable without every
+     * subscriber's copy. What the replica held travels with the session when it moves on
+     * ({@link io.ternmq.broker.session.Adoption}). A session adopted from another run counts only if its replica
+     * named {@code m}: it may have come from {@code deadId} through an adopter that died too (a chaos run gave a
+     * message twice so), and what its own replica did not name it may lack.
      */
     boolean hadFromReplica(String deadId, io.ternmq.broker.routing.DeliveryTarget target, Message m) {
         if (!(target instanceof io.ternmq.broker.session.Session s)) {
             return false;
         }
         io.ternmq.broker.session.Adoption a = s.adoption();
-        return a != null && deadId.equals(a.deadRun()) && a.held(m, System.currentTimeMillis());
+        if (a == null) {
+            return false;
+        }
+        return deadId.equals(a.deadRun()) ? a.held(m, System.currentTimeMillis()) : a.named(m);
     }
 
     /** Whether {@code target} is a session adopted from the dead run {@code deadId} (here, or before it moved here). */

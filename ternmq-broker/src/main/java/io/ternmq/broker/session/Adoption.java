@@ -25,6 +25,11 @@ public record Adoption(String deadRun, Set<MessageIdentity> replicaQos2, long kn
         return nowMillis > knownUntilMillis || replicaQos2.contains(MessageIdentity.of(m));
     }
 
+    /** Whether the replica's set names {@code m} (never once forgotten). */
+    public boolean named(Message m) {
+        return replicaQos2.contains(MessageIdentity.of(m));
+    }
+
     /** The same adoption without its set, once it is no longer needed (it may hold many messages' identities). */
     Adoption forgotten() {
         return new Adoption(deadRun, Set.of(), 0);

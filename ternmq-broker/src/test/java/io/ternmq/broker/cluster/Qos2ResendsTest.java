@@ -95,5 +95,10 @@ class Qos2ResendsTest {
         assertThat(lacks.test(session("lacking", new Adoption("dead-run", Set.of(), until)))).isTrue();
         assertThat(lacks.test(session("holding", new Adoption("dead-run", Set.of(MessageIdentity.of(m)), until))))
                 .isFalse();
+        // adopted from the dead node's adopter, which died too: the replica it was adopted from named the message
+        assertThat(lacks.test(session("via", new Adoption("adopter-run", Set.of(MessageIdentity.of(m)), until))))
+                .isFalse();
+        // adopted from another run long ago: its set forgotten, it is not taken to hold what it never named
+        assertThat(lacks.test(session("old", new Adoption("adopter-run", Set.of(), 0)))).isTrue();
     }
 }
