@@ -71,7 +71,7 @@ public final class ClusterNode implements AutoCloseable {
     private boolean lostMembers;
     private SessionDirectory directory;
     private volatile boolean closing;
-    private SessionReplicas replicas;
+    private volatile SessionReplicas replicas;
     private Store store;
     /** The admin API's questions to the members (listings across the cluster). */
     private MemberQueries queries;
@@ -487,6 +487,10 @@ public final class ClusterNode implements AutoCloseable {
         synchronized (this) {
             // a node restarted on its data keeps its node id: the leaving of its earlier run, if reported after the
             // joining of the new one, is old news
+            SessionReplicas r = replicas;
+            if (r != null) {
+                r.memberLeft(); // before any of its sessions is adopted: their imports wait for the backups
+            }
             if (members.remove(p.nodeId(), p.memberId())) {
                 lostMembers = true;
                 RemoteNode n = nodes.remove(p.nodeId());

@@ -29,6 +29,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * node dying between them must not leave a subscriber's copy holding a message whose packet id no copy holds, for its
  * publisher then sends it again and the adopter routes it as new (a chaos run gave a QoS 2 message twice so).
  *
+ * <p>After a member leaves, some partitions have no backup until Hazelcast re-replicates them (seconds; longer when a
+ * migration to a member that just joined fails), and a write to one is confirmed without a backup. So from a member's
+ * leaving (or an update that needed another try) until Hazelcast says every partition's backups are in sync again,
+ * the groups confirmed meanwhile wait: what is acknowledged is on two members (a chaos run lost a session's copy,
+ * written 0.5 s after a death and confirmed by its owner alone, when that owner died 4 s later).
+ *
  * <p>Callbacks of the sender run on Hazelcast's threads; the acknowledgements they release run on this class's own.
  */
 final class ReplicaCopies implements StoreMirror {
@@ -47,14 +53,34 @@ final class ReplicaCopies implements StoreMirror {
         boolean worthIt(Throwable failure);
     }
 
+    /** Whether every partition's backups are in sync (Hazelcast's isClusterSafe, which asks every member). */
+    interface Safety {
+        boolean clusterSafe();
+    }
+
+    /** How often the backups are checked while groups wait for them. */
+    private static final long SAFETY_CHECK_MILLIS = 100;
+    /** How long groups wait for the backups at most; then they are acknowledged anyway, with a warning. */
+    static final long SAFETY_WAIT_SECONDS = 30;
+
     private final Sender sender;
     private final Retry retry;
+    private final Safety safety;
     private final BrokerMetrics metrics;
     /** Groups whose acknowledgements wait, oldest first; guarded by itself. */
     private final ArrayDeque<Group> waiting = new ArrayDeque<>();
     /** Flushes under way, at most {@link #MAX_FLUSHES}; and the one gathering groups meanwhile. Guarded by waiting. */
     private int flushing;
     private Flush next;
+    /**
+     * Guarded by waiting: how many times backups may have gone missing (a member left, an update needed another
+     * try); up to which of those a safety check that started after it found every backup in sync; whether a check is
+     * scheduled, and since when the backups have been in doubt.
+     */
+    private long doubts;
+    private long safeThrough;
+    private boolean checking;
+    private long doubtSince;
     private final java.util.concurrent.ScheduledExecutorService releaser = java.util.concurrent.Executors
             .newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "ternmq-cluster-replication");
@@ -62,10 +88,78 @@ final class ReplicaCopies implements StoreMirror {
                 return t;
             });
 
-    ReplicaCopies(Sender sender, Retry retry, BrokerMetrics metrics) {
+    ReplicaCopies(Sender sender, Retry retry, Safety safety, BrokerMetrics metrics) {
         this.sender = sender;
         this.retry = retry;
+        this.safety = safety;
         this.metrics = metrics;
+    }
+
+    /** A member left: the groups confirmed from now on wait until every partition has its backups in sync again. */
+    void memberLeft() {
+        doubt("a member left");
+    }
+
+    private void doubt(String why) {
+        synchronized (waiting) {
+            doubts++;
+            if (checking) {
+                return;
+            }
+            checking = true;
+            doubtSince = System.nanoTime();
+        }
+        LOG.info("cluster: acknowledgements wait until every partition's backups are in sync again ({})", why);
+        schedule(this::checkSafe, 0);
+    }
+
+    private void schedule(Runnable task, long millis) {
+        try {
+            releaser.schedule(task, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // stopping: nothing more is acknowledged
+        }
+    }
+
+    /** On the releasing thread, while groups may wait for the backups. */
+    private void checkSafe() {
+        long doubt;
+        long since;
+        synchronized (waiting) {
+            doubt = doubts;
+            since = doubtSince;
+        }
+        boolean safe;
+        try {
+            safe = safety.clusterSafe();
+        } catch (RuntimeException e) {
+            safe = false; // a member leaving mid-check, or shutting down
+        }
+        long waited = System.nanoTime() - since;
+        if (!safe && waited < TimeUnit.SECONDS.toNanos(SAFETY_WAIT_SECONDS)) {
+            schedule(this::checkSafe, SAFETY_CHECK_MILLIS);
+            return;
+        }
+        boolean again;
+        synchronized (waiting) {
+            safeThrough = Math.max(safeThrough, doubt);
+            again = doubts != doubt;
+            checking = again;
+            if (again) {
+                doubtSince = System.nanoTime();
+            }
+        }
+        if (safe) {
+            LOG.info("cluster: every partition's backups are in sync again after {} ms; acknowledgements go on",
+                    TimeUnit.NANOSECONDS.toMillis(waited));
+        } else {
+            LOG.warn("cluster: backups still not in sync after {} s; what waited is acknowledged anyway, held by "
+                    + "fewer members than cluster.backup_count + 1", SAFETY_WAIT_SECONDS);
+        }
+        release();
+        if (again) {
+            schedule(this::checkSafe, SAFETY_CHECK_MILLIS);
+        }
     }
 
     /** Runs {@code task} every {@code seconds} on the releasing thread. */
@@ -96,6 +190,7 @@ final class ReplicaCopies implements StoreMirror {
         synchronized (waiting) {
             waiting.add(g);
             if (logs.isEmpty()) {
+                g.doubts = doubts;
                 g.held = true; // nothing to copy; it still waits for the groups before it
             } else {
                 if (next == null) {
@@ -124,6 +219,8 @@ final class ReplicaCopies implements StoreMirror {
         /** What goes once the first updates are confirmed; set by {@link #send}, taken by the last of them. */
         private Map<String, ByteArrayOutputStream> then;
         private volatile boolean failed;
+        /** An update needed another try: a member may have left meanwhile. */
+        private volatile boolean retried;
 
         void add(Group g, Map<String, byte[]> groupLogs, Set<String> groupFirst) {
             groups.add(g);
@@ -167,12 +264,16 @@ final class ReplicaCopies implements StoreMirror {
                 sendAll(rest); // a failed first update leaves the rest unsent: the group is not acknowledged anyway
                 return;
             }
-            for (Group g : groups) {
-                g.failed = failed;
-                g.held = true;
+            if (retried) {
+                doubt("a copy needed another try");
             }
             Flush ready = null;
             synchronized (waiting) {
+                for (Group g : groups) {
+                    g.failed = failed;
+                    g.doubts = doubts;
+                    g.held = true;
+                }
                 flushing--;
                 if (next != null) {
                     ready = next;
@@ -199,6 +300,9 @@ final class ReplicaCopies implements StoreMirror {
     private void sent(Flush f, String clientId, ReplicaUpdate update, int attempt, Throwable failure) {
         if (failure == null) {
             metrics.replicationPending.decrementAndGet();
+            if (attempt > 1) {
+                f.retried = true;
+            }
             f.updateDone(true);
         } else if (attempt < ATTEMPTS && retry.worthIt(failure)) {
             // an indeterminate backup, a member leaving: the update is idempotent, so it goes again
@@ -231,7 +335,7 @@ final class ReplicaCopies implements StoreMirror {
             Group head;
             synchronized (waiting) {
                 head = waiting.peek();
-                if (head == null || !head.releasable()) {
+                if (head == null || !head.releasable() || head.doubts > safeThrough) {
                     return;
                 }
                 waiting.poll();
@@ -258,6 +362,8 @@ final class ReplicaCopies implements StoreMirror {
         volatile boolean held;
         volatile boolean written;
         volatile boolean failed;
+        /** The doubts about the backups when it was confirmed (guarded by waiting): it waits until they are cleared. */
+        long doubts;
         private volatile Runnable applied;
 
         boolean releasable() {

@@ -35,7 +35,8 @@ final class SessionReplicas implements StoreMirror {
         this.map = hazelcast.getMap(MAP);
         this.metrics = metrics;
         this.copies = new ReplicaCopies(map::submitToKey,
-                failure -> !(failure instanceof com.hazelcast.core.HazelcastInstanceNotActiveException), metrics);
+                failure -> !(failure instanceof com.hazelcast.core.HazelcastInstanceNotActiveException),
+                hazelcast.getPartitionService()::isClusterSafe, metrics);
         copies.every(LAG_WARN_SECONDS, this::checkLag);
     }
 
@@ -70,6 +71,11 @@ final class SessionReplicas implements StoreMirror {
     @Override
     public Copy copy(Map<String, byte[]> logs, Set<String> first) {
         return copies.copy(logs, first);
+    }
+
+    /** A member left: acknowledgements wait until its partitions have their backups again ({@link ReplicaCopies}). */
+    void memberLeft() {
+        copies.memberLeft();
     }
 
     /** Stops releasing (the broker is stopping). */

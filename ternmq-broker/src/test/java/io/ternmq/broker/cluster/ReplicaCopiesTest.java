@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,12 +23,13 @@ class ReplicaCopiesTest {
     /** Client ids in the order their updates were sent, and each update's completion. */
     private final List<String> sent = new CopyOnWriteArrayList<>();
     private final Map<String, CompletableFuture<Object>> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicBoolean safe = new AtomicBoolean(true);
     private final ReplicaCopies copies = new ReplicaCopies((clientId, update) -> {
         sent.add(clientId);
         CompletableFuture<Object> f = new CompletableFuture<>();
-        pending.put(clientId, f);
+        pending.put(clientId + "#" + sent.stream().filter(clientId::equals).count(), f);
         return f;
-    }, failure -> false, new BrokerMetrics());
+    }, failure -> failure instanceof java.util.concurrent.TimeoutException, safe::get, new BrokerMetrics());
 
     @AfterEach
     void stop() {
@@ -51,12 +53,12 @@ class ReplicaCopiesTest {
         c.then(acknowledged::incrementAndGet);
         assertThat(sent).containsExactly("pub");
 
-        pending.get("pub").complete(null);
+        pending.get("pub#1").complete(null);
         assertThat(sent).containsExactlyInAnyOrder("pub", "sub-1", "sub-2");
         assertThat(sent.get(0)).isEqualTo("pub");
-        pending.get("sub-1").complete(null);
+        pending.get("sub-1#1").complete(null);
         assertThat(acknowledged).hasValue(0);
-        pending.get("sub-2").complete(null);
+        pending.get("sub-2#1").complete(null);
         await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() == 1);
     }
 
@@ -66,15 +68,48 @@ class ReplicaCopiesTest {
     void publisherFailedNothingElseSent() {
         AtomicInteger acknowledged = new AtomicInteger();
         copies.copy(logs("pub", "sub-1"), Set.of("pub")).then(acknowledged::incrementAndGet);
-        pending.get("pub").completeExceptionally(new IllegalStateException("backup indeterminate"));
+        pending.get("pub#1").completeExceptionally(new IllegalStateException("backup indeterminate"));
         assertThat(sent).containsExactly("pub");
 
         AtomicInteger later = new AtomicInteger();
         copies.copy(logs("other"), Set.of()).then(later::incrementAndGet);
-        pending.get("other").complete(null);
+        pending.get("other#1").complete(null);
         await().atMost(Duration.ofSeconds(5)).until(() -> later.get() == 1);
         assertThat(sent).containsExactly("pub", "other");
         assertThat(acknowledged).hasValue(0);
+    }
+
+    @Test
+    @DisplayName("after a member left, groups confirmed wait until every partition's backups are in sync again; one "
+            + "confirmed before goes at once")
+    void afterADeathWaitForTheBackups() {
+        AtomicInteger before = new AtomicInteger();
+        AtomicInteger after = new AtomicInteger();
+        copies.copy(logs("a"), Set.of()).then(before::incrementAndGet);
+        pending.get("a#1").complete(null);
+        await().atMost(Duration.ofSeconds(5)).until(() -> before.get() == 1);
+
+        safe.set(false);
+        copies.memberLeft();
+        copies.copy(logs("b"), Set.of()).then(after::incrementAndGet);
+        pending.get("b#1").complete(null); // confirmed by the partition's owner, which may have no backup yet
+        await().during(Duration.ofMillis(400)).atMost(Duration.ofSeconds(5)).until(() -> after.get() == 0);
+        safe.set(true);
+        await().atMost(Duration.ofSeconds(5)).until(() -> after.get() == 1);
+    }
+
+    @Test
+    @DisplayName("a group one of whose copies needed another try waits for the backups to be in sync")
+    void retriedWaitsForTheBackups() {
+        safe.set(false);
+        AtomicInteger acknowledged = new AtomicInteger();
+        copies.copy(logs("a"), Set.of()).then(acknowledged::incrementAndGet);
+        pending.get("a#1").completeExceptionally(new java.util.concurrent.TimeoutException("indeterminate"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> pending.containsKey("a#2"));
+        pending.get("a#2").complete(null);
+        await().during(Duration.ofMillis(400)).atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() == 0);
+        safe.set(true);
+        await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() == 1);
     }
 
     @Test
