@@ -170,6 +170,8 @@ public final class PrometheusMetrics implements AutoCloseable {
         gauge("ternmq.cluster.backups.in.sync", "1 while every partition this node owns has its backups in sync, 0 "
                 + "while Hazelcast re-replicates after a member left or joined (stop no other node then)",
                 s -> m.backupsInSync.get());
+        gauge("ternmq.cluster.acknowledgements.await.backups", "1 while acknowledgements wait for every partition's "
+                + "backups to be in sync again after a member left", s -> m.acknowledgementsAwaitBackups.get());
         counter("ternmq.cluster.replication.failures", "Replica updates not confirmed after retries (what waited "
                 + "for them was not acknowledged)", m.replicationFailures);
         counter("ternmq.cluster.link.frames.refused", "Data-link connections closed for what they sent (wrong name, "

@@ -109,6 +109,7 @@ final class ReplicaCopies implements StoreMirror {
             checking = true;
             doubtSince = System.nanoTime();
         }
+        metrics.acknowledgementsAwaitBackups.set(1);
         LOG.info("cluster: acknowledgements wait until every partition's backups are in sync again ({})", why);
         schedule(this::checkSafe, 0);
     }
@@ -147,6 +148,8 @@ final class ReplicaCopies implements StoreMirror {
             checking = again;
             if (again) {
                 doubtSince = System.nanoTime();
+            } else {
+                metrics.acknowledgementsAwaitBackups.set(0);
             }
         }
         if (safe) {

@@ -175,6 +175,10 @@ public final class BrokerMetrics {
      * left or joined (another death then may lose data). Sampled every 2 s.
      */
     public final AtomicLong backupsInSync = new AtomicLong(1);
+    /**
+     * 1 while acknowledgements wait for every partition's backups to be in sync again (after a member left), else 0.
+     */
+    public final AtomicLong acknowledgementsAwaitBackups = new AtomicLong();
     /** Replica updates given up after retries: what waited for them was not acknowledged. */
     public final LongAdder replicationFailures = new LongAdder();
 

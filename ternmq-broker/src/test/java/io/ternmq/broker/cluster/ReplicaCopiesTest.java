@@ -24,12 +24,13 @@ class ReplicaCopiesTest {
     private final List<String> sent = new CopyOnWriteArrayList<>();
     private final Map<String, CompletableFuture<Object>> pending = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean safe = new AtomicBoolean(true);
+    private final BrokerMetrics metrics = new BrokerMetrics();
     private final ReplicaCopies copies = new ReplicaCopies((clientId, update) -> {
         sent.add(clientId);
         CompletableFuture<Object> f = new CompletableFuture<>();
         pending.put(clientId + "#" + sent.stream().filter(clientId::equals).count(), f);
         return f;
-    }, failure -> failure instanceof java.util.concurrent.TimeoutException, safe::get, new BrokerMetrics());
+    }, failure -> failure instanceof java.util.concurrent.TimeoutException, safe::get, metrics);
 
     @AfterEach
     void stop() {
@@ -94,8 +95,10 @@ class ReplicaCopiesTest {
         copies.copy(logs("b"), Set.of()).then(after::incrementAndGet);
         pending.get("b#1").complete(null); // confirmed by the partition's owner, which may have no backup yet
         await().during(Duration.ofMillis(400)).atMost(Duration.ofSeconds(5)).until(() -> after.get() == 0);
+        assertThat(metrics.acknowledgementsAwaitBackups).hasValue(1);
         safe.set(true);
         await().atMost(Duration.ofSeconds(5)).until(() -> after.get() == 1);
+        assertThat(metrics.acknowledgementsAwaitBackups).hasValue(0);
     }
 
     @Test

@@ -129,6 +129,7 @@ class PrometheusScrapeTest {
                             .containsEntry("ternmq_cluster_takeovers_refused_total", 0.0)
                             .containsEntry("ternmq_cluster_link_frames_refused_total", 0.0)
                             .containsEntry("ternmq_cluster_backups_in_sync", 1.0) // nothing to back up
+                            .containsEntry("ternmq_cluster_acknowledgements_await_backups", 0.0)
                             .containsKey("ternmq_store_sync_seconds_count")
                             .containsKey("ternmq_store_sync_seconds_bucket{le=\"0.001\"}")
                             .containsKey("ternmq_netty_direct_memory_used_bytes")
