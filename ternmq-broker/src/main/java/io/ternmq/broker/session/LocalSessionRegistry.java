@@ -277,7 +277,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             }
             return s;
         });
-        store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), entries, () -> {
+        Map<Integer, Long> deadNodeCreated = new java.util.HashMap<>();
+        snapshot.deadNodeInbound().forEach((id, dead) -> deadNodeCreated.put(id, dead.createdAtMillis()));
+        Runnable stored = () -> {
             if (s.isEnded()) {
                 return; // the claimant gave up while the store wrote (it discarded s): no routes for an ended session
             }
@@ -287,7 +289,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                 router.subscribe(s, sub);
             }
             ready.run();
-        }));
+        };
+        store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), deadNodeCreated,
+                entries, stored));
         return s;
     }
 
@@ -351,7 +355,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             return s;
         });
         // submitted before any route exists: whatever is published to the session from now on is queued after it
-        store.submit(new SessionImport(q, record, subscriptions, inboundQos2, entries, () -> { }));
+        store.submit(new SessionImport(q, record, subscriptions, inboundQos2, inboundCreated, entries, () -> { }));
         beforeRouting.accept(s);
         for (Subscription sub : subscriptions) {
             router.subscribe(s, sub);

@@ -15,16 +15,24 @@ public final class SessionImport implements StoreOp {
     private final SessionRecord record;
     private final List<Subscription> subscriptions;
     private final List<Integer> inboundQos2;
+    private final java.util.Map<Integer, Long> inboundCreated;
     private final List<StoredEntry> entries;
     private final Runnable then;
 
-    /** @param then continues on the queue owner's loop once everything is durable */
+    /**
+     * @param inboundCreated of the inbound QoS 2 ids, those a node that died had routed, with their messages' creation
+     *                       times: written to the session's replica too, so that should this node die before the
+     *                       publisher sends them again, the next adopter still routes the resends to who lacks them
+     * @param then           continues on the queue owner's loop once everything is durable
+     */
     public SessionImport(StoredQueue queue, SessionRecord record, List<Subscription> subscriptions,
-                         List<Integer> inboundQos2, List<StoredEntry> entries, Runnable then) {
+                         List<Integer> inboundQos2, java.util.Map<Integer, Long> inboundCreated,
+                         List<StoredEntry> entries, Runnable then) {
         this.queue = queue;
         this.record = record;
         this.subscriptions = subscriptions;
         this.inboundQos2 = inboundQos2;
+        this.inboundCreated = inboundCreated;
         this.entries = entries;
         this.then = then;
     }
@@ -38,6 +46,10 @@ public final class SessionImport implements StoreOp {
         }
         for (int id : inboundQos2) {
             w.putInboundQos2(key, id);
+            Long created = inboundCreated.get(id);
+            if (created != null) {
+                w.inboundCreated(key, id, created);
+            }
         }
         for (StoredEntry e : entries) {
             QueueEntry qe = e.entry();

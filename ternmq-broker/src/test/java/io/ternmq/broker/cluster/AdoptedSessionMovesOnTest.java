@@ -282,6 +282,33 @@ class AdoptedSessionMovesOnTest {
     }
 
     @Test
+    @DisplayName("an adopted or handed-over session's inbound QoS 2 ids that a dead node had routed keep their "
+            + "messages' creation times in its new replica: should its new node die too, the next adopter still routes "
+            + "the publisher's resends to who lacks them")
+    void inboundCreationTimesOutliveTheAdopter() throws Exception {
+        Node adopter = afterXDied("a", "c");
+        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("pub", 1, 5, 600, 0, null, 0),
+                List.of(), List.of(7, 8), List.of(), Map.of(), Map.of(7, 1234L), Map.of(), Set.of());
+        CompletableFuture<Session> made = new CompletableFuture<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), in.inboundQos2(), in.entries(), adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), in.inboundCreated(), made::complete);
+        made.get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> adopter.replicas.containsKey("pub"));
+        ReplicatedSession.Import copy = adopter.replicas.get("pub").toImport("pub");
+        assertThat(copy.inboundQos2()).containsExactlyInAnyOrder(7, 8);
+        assertThat(copy.inboundCreated()).isEqualTo(Map.of(7, 1234L));
+
+        // handed over to another node, with the dead node's routing of id 7 still to be resent
+        Node next = afterXDied("b", "a");
+        SessionSnapshot snapshot = new SessionSnapshot(600, 5, 0, List.of(), List.of(7, 8),
+                Map.of(7, new io.ternmq.broker.session.DeadNodeInbound(RUN, 1234L)), null);
+        CompletableFuture<Void> imported = new CompletableFuture<>();
+        next.local.importSession("pub", FENCE + 1, snapshot, List.of(), next.loop, () -> imported.complete(null));
+        imported.get(5, TimeUnit.SECONDS);
+        assertThat(next.replicas.get("pub").toImport("pub").inboundCreated()).isEqualTo(Map.of(7, 1234L));
+    }
+
+    @Test
     @DisplayName("late orphans of a dead run for a session whose adopter died too go to it at its next adopter, "
             + "which reads from the replica which of them the first adopter accounted for")
     void lateOrphansOutliveTheAdopter() throws Exception {
