@@ -194,6 +194,30 @@ final class ClusterMembership implements AutoCloseable {
         return new SessionReplicas(hazelcast, metrics);
     }
 
+    /**
+     * Waits (at start, not on an event loop) until Hazelcast says every partition has its owner and backups in sync:
+     * a member that just joined takes partitions over, and operations on a partition under way then may end in an
+     * indeterminate state, which would refuse the first CONNECTs. At most {@code seconds}.
+     *
+     * @return whether it is
+     */
+    boolean awaitPartitionsSettled(long seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            try {
+                if (hazelcast.getPartitionService().isClusterSafe()) {
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                // a member leaving mid-check: ask again
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+    }
+
     /** Watches this member's backups (see {@link BackupWatch}); after {@link #start}, closed with the membership. */
     void watchBackups(AtomicLong inSync) {
         backupWatch = new BackupWatch(hazelcast, inSync);

@@ -41,6 +41,8 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     static final String NODE_ID_FILE = "node-id";
     private static final long PEERS_READY_SECONDS = 30;
+    /** How long a node joining waits for Hazelcast's partitions to settle before it serves (then it serves anyway). */
+    private static final long PARTITIONS_SETTLED_SECONDS = 15;
     /** Hazelcast merges the halves of a split cluster within seconds of seeing them again. */
     private static final long RELOAD_AFTER_MERGE_SECONDS = 15;
 
@@ -162,6 +164,13 @@ public final class ClusterNode implements AutoCloseable {
             node.queries = node.membership.queries(node.directory, node::peerState);
             node.sharedSets = node.membership.sharedSets();
             node.awaitPeersReady();
+            long t0 = System.nanoTime();
+            if (!node.membership.awaitPartitionsSettled(PARTITIONS_SETTLED_SECONDS)) {
+                LOG.warn("cluster: partitions still migrating or without backups in sync after {} s; serving anyway",
+                        PARTITIONS_SETTLED_SECONDS);
+            } else if (System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(200)) {
+                LOG.info("cluster: partitions settled {} ms after joining", (System.nanoTime() - t0) / 1_000_000);
+            }
             node.retained.start(node.membership.retainedMap());
             router.replicateRetainedWith(node.retained);
             // from here on every session write is also held by another member before it is acknowledged
