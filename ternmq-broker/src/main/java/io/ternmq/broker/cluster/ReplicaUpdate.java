@@ -26,16 +26,24 @@ public final class ReplicaUpdate implements EntryProcessor<String, ReplicaValue,
     @Override
     public Object process(Map.Entry<String, ReplicaValue> entry) {
         ReplicaValue v = entry.getValue();
+        boolean existed = v != null;
         if (v == null) {
             v = new ReplicaValue();
         }
-        if (v.session().apply(log)) {
-            entry.setValue(v);
-        } else {
-            entry.setValue(null);
+        long before = v.session().epoch();
+        boolean kept = v.session().apply(log);
+        if (TRACE.isDebugEnabled() && (!kept || before != v.session().epoch())) {
+            // where copies go: chaos runs find replicas missing with no partition lost
+            TRACE.debug("replica of '{}' ({}): incarnation {} -> {}", entry.getKey(),
+                    existed ? "present" : "absent", Long.toHexString(before),
+                    kept ? Long.toHexString(v.session().epoch()) : "removed");
         }
+        entry.setValue(kept ? v : null);
         return null;
     }
+
+    /** Traced with {@code -Dternmq.orphans.log=DEBUG}, as the orphans are. */
+    private static final org.slf4j.Logger TRACE = org.slf4j.LoggerFactory.getLogger(ReplicaUpdate.class);
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {

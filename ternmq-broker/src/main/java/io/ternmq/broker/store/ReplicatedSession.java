@@ -357,6 +357,11 @@ public final class ReplicatedSession {
                 + size(queue) + " queue entries, " + size(subscriptions) + " subscriptions";
     }
 
+    /** The incarnation (store epoch) it holds, 0 if none. */
+    public long epoch() {
+        return epoch;
+    }
+
     /** Whether it holds a session (a record was written); a copy without one cannot be adopted. */
     public boolean hasRecord() {
         return record != null;
