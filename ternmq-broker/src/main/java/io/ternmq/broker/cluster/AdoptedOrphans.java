@@ -52,6 +52,14 @@ final class AdoptedOrphans {
     boolean awaiting;
     /** The dead run whose orphans these are. */
     String run;
+    /**
+     * The messages given to the session as orphans of this run (imported with it, or given since), the latest
+     * {@value #MAX_GIVEN}: one routed to two dead runs in turn (the session's node died, then its adopter) comes as an
+     * orphan of each, and goes to the session once (a chaos run gave a QoS 2 message twice so). Guarded by itself
+     * alone (a leaf lock: another record's is asked while this one's lock is held).
+     */
+    private final Set<MessageIdentity> given = new java.util.LinkedHashSet<>();
+    private static final int MAX_GIVEN = 4096;
 
     AdoptedOrphans(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
         this.clientId = clientId;
@@ -60,18 +68,63 @@ final class AdoptedOrphans {
         this.marks = new java.util.HashMap<>(marks);
     }
 
-    /** The session is made here (imported, then routed): orphans that came meanwhile go to it now. */
+    /**
+     * The session is made here (imported, then routed): orphans that came meanwhile go to it now, but those the
+     * records of its other dead runs here ({@code others}) gave it.
+     */
     void made(io.ternmq.broker.session.Session s, io.ternmq.broker.routing.Router router,
-              io.ternmq.broker.session.LocalSessionRegistry local) {
+              io.ternmq.broker.session.LocalSessionRegistry local, List<AdoptedOrphans> others) {
         this.local = local;
         synchronized (this) { // those that come meanwhile (give) wait for these: in order
             session = s;
             for (Delivery d : early) {
+                if (givenByOther(d.message(), others)) {
+                    continue;
+                }
+                note(d.message());
                 s.carried(d.message()); // a copy routed to it while it holds its deliveries is not stored again
                 router.deliverStored(s, d);
             }
             early = null;
         }
+    }
+
+    /** An orphan imported with the session (among its queue entries). */
+    void imported(Message m) {
+        note(m);
+    }
+
+    private void note(Message m) {
+        synchronized (given) {
+            given.add(MessageIdentity.of(m));
+            if (given.size() > MAX_GIVEN) {
+                given.remove(given.iterator().next());
+            }
+        }
+    }
+
+    private boolean gave(MessageIdentity m) {
+        synchronized (given) {
+            return given.contains(m);
+        }
+    }
+
+    /** Whether the record of another dead run of the session here gave it {@code m}. */
+    private boolean givenByOther(Message m, List<AdoptedOrphans> others) {
+        MessageIdentity k = null;
+        for (AdoptedOrphans o : others) {
+            if (o != this) {
+                k = k == null ? MessageIdentity.of(m) : k;
+                if (o.gave(k)) {
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("orphan {} of run {}: adopted {} had it as an orphan of run {}",
+                                OrphanedForwards.text(m), run, clientId, o.run);
+                    }
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     io.ternmq.broker.session.Session session() {
@@ -160,8 +213,13 @@ final class AdoptedOrphans {
         return delivery; // accounted when given
     }
 
-    /** Submitted to the store under this lock: the store queues its writes in the order they come. */
-    synchronized void give(io.ternmq.broker.routing.Router router, long stream, long id, Delivery d) {
+    /**
+     * Submitted to the store under this lock: the store queues its writes in the order they come.
+     *
+     * @param others the records of the session's other dead runs here, whose orphans it got too
+     */
+    synchronized void give(io.ternmq.broker.routing.Router router, long stream, long id, Delivery d,
+                           List<AdoptedOrphans> others) {
         if (handedOn) {
             // it moved on meanwhile: the orphan is not accounted for here, so its next holder gives it
             return;
@@ -171,7 +229,12 @@ final class AdoptedOrphans {
             early.add(d);
             return;
         }
+        if (givenByOther(d.message(), others)) {
+            accountRecorded(stream, id);
+            return;
+        }
         if (!session.isEnded() && local.get(clientId) == session) {
+            note(d.message());
             session.carried(d.message());
             router.deliverStored(session, d);
             accountRecorded(stream, id); // after the entry: a crash between them gives it twice, not never

@@ -407,7 +407,7 @@ final class OrphanedForwards {
             for (AdoptedOrphans a : d.adopted) {
                 Delivery delivery = a.offer(stream, id, m, local, now);
                 if (delivery != null) {
-                    late.add(() -> a.give(router, stream, id, delivery));
+                    late.add(() -> a.give(router, stream, id, delivery, othersOf(a)));
                     if (LOG.isDebugEnabled()) {
                         LOG.debug("orphan {} of {} from {} ({}/{}): given to adopted {}", text(m), deadId, from,
                                 stream, id, a.clientId);
@@ -545,6 +545,7 @@ final class OrphanedForwards {
                         a.entries.add(new StoredEntry(new QueueEntry(seq++, 0, delivery.qos(), delivery.retain(),
                                 delivery.subscriptionIds(), "", false, e.getValue().payload().length),
                                 e.getValue()));
+                        a.imported(e.getValue());
                     }
                 }
             }
@@ -585,7 +586,7 @@ final class OrphanedForwards {
                     for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
                         Delivery delivery = a.offer(stream.getKey(), e.getKey(), e.getValue(), null, now);
                         if (delivery != null) {
-                            a.give(router, stream.getKey(), e.getKey(), delivery); // kept until it is made
+                            a.give(router, stream.getKey(), e.getKey(), delivery, List.of()); // kept until made
                             lacking++;
                         }
                     }
@@ -635,6 +636,12 @@ final class OrphanedForwards {
         return new Delivery(m, qos, retain, subscriptionIds);
     }
 
+
+    /** The records of the other dead runs of {@code a}'s session here (none while it is not made). */
+    private List<AdoptedOrphans> othersOf(AdoptedOrphans a) {
+        io.ternmq.broker.session.Session s = a.session();
+        return s == null ? List.of() : watched.getOrDefault(s, List.of());
+    }
 
     private void watch(io.ternmq.broker.session.Session s, AdoptedOrphans a) {
         watched.computeIfAbsent(s, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(a);
@@ -753,7 +760,7 @@ final class OrphanedForwards {
                         Delivery delivery = a.offer(stream.getKey(), e.getKey(), e.getValue(), null, now);
                         if (delivery != null) {
                             // under the dead node's lock: an orphan coming meanwhile goes after these
-                            a.give(router, stream.getKey(), e.getKey(), delivery);
+                            a.give(router, stream.getKey(), e.getKey(), delivery, othersOf(a));
                             given++;
                             if (LOG.isDebugEnabled()) {
                                 LOG.debug("orphan {} of {} ({}/{}): given to adopted {}, moved here",
@@ -834,7 +841,7 @@ final class OrphanedForwards {
      */
     void made(AdoptedOrphans a, io.ternmq.broker.session.Session s, io.ternmq.broker.session.LocalSessionRegistry local) {
         watch(s, a);
-        a.made(s, router, local);
+        a.made(s, router, local, watched.getOrDefault(s, List.of()));
         synchronized (a) {
             a.record(); // in its replica: should this node die too, its adopter goes on from there
         }

@@ -282,6 +282,47 @@ class AdoptedSessionMovesOnTest {
     }
 
     @Test
+    @DisplayName("a message orphaned for two dead runs of one session (its node died, then its adopter) goes to it "
+            + "once")
+    void orphanOfTwoRunsGivenOnce() throws Exception {
+        Node adopter = afterXDied("a", "c");
+        Node next = afterXDied("c", "a");
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        ReplicatedSession.Import in = replicaOf(sub);
+        AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(),
+                s -> adopter.orphans.made(adopted, s, adopter.local));
+        await().atMost(Duration.ofSeconds(5)).until(() -> adopter.replicas.get("sub") != null
+                && adopter.replicas.get("sub").toImport("sub").orphans().containsKey(RUN));
+
+        // the adopter dies: the next adopts the session from the adopter's replica, with a record of x's run
+        next.orphans.nodeLeft("a", "run-of-a", null);
+        ReplicatedSession.Import copy = adopter.replicas.get("sub").toImport("sub");
+        AdoptedOrphans again = next.orphans.entriesFor("a", "sub", copy);
+        List<AdoptedOrphans> earlier = next.orphans.earlierRuns("a", "sub", copy);
+        AtomicReference<Session> atNext = new AtomicReference<>();
+        next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,
+                new Adoption("run-of-a", Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    atNext.set(s);
+                    next.orphans.made(again, s, next.local);
+                    earlier.forEach(e -> next.orphans.made(e, s, next.local));
+                });
+        Session c = atNext.get();
+
+        // routed to x's run, then to a's run (where the session had gone), confirmed by neither: an orphan of each
+        Message both = message("both");
+        orphan(1, both, next);
+        next.orphans.received("sender", "run-of-a", 9, 1, both, false);
+        orphan(2, message("after"), next);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(c), q -> q.size() >= 2);
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        c.submit(() -> c.storedQueue().barrier(() -> settled.complete(null)));
+        settled.get(5, TimeUnit.SECONDS);
+        assertThat(queue(c)).containsExactly("both", "after");
+    }
+
+    @Test
     @DisplayName("an adopted or handed-over session's inbound QoS 2 ids that a dead node had routed keep their "
             + "messages' creation times in its new replica: should its new node die too, the next adopter still routes "
             + "the publisher's resends to who lacks them")
