@@ -154,7 +154,7 @@ public final class ClusterNode implements AutoCloseable {
         ClusterNode node = new ClusterNode(config, router, metrics, linkLoop);
         try {
             node.sessions = sessions;
-            sessions.holdRestored();
+            sessions.restored().hold();
             node.bindLink();
             node.routes.announceTo(node::announce);
             node.membership = new ClusterMembership(node.settings, node.nodeId, node.linkPort(), node::peerJoined,
@@ -180,7 +180,7 @@ public final class ClusterNode implements AutoCloseable {
             node.store = store;
             store.mirrorTo(replicas);
             ConnectionWills wills = node.membership.connectionWills();
-            sessions.registerRestored(node, replicas, wills);
+            sessions.restored().register(node, replicas, wills);
             sessions.bind(node, replicas, wills);
             node.quorumCheck();
         } catch (RuntimeException | InterruptedException e) {

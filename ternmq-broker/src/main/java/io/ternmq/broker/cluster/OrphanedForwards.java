@@ -150,7 +150,7 @@ final class OrphanedForwards {
     /**
      * A node (re)joined, its link queued (the membership's thread): it is told the run of it this node saw die, after
      * the orphans this node keeps of that run (every sender's), so that, restarted on its data, it adopts that run's
-     * sessions with them, as a survivor would ({@link ClusterSessionRegistry#registerRestored}); none if this node saw
+     * sessions with them, as a survivor would ({@link RestoredSessions#register}); none if this node saw
      * no run of it die. The routes kept of the earlier run stay until the new run says it holds those sessions and
      * every node routes them to it ({@link #runReady}): meanwhile what is published for them is orphaned as before,
      * and reaches them either way.

@@ -273,7 +273,7 @@ class AdoptedSessionMovesOnTest {
         CompletableFuture<Void> registered = new CompletableFuture<>();
         s.submit(() -> s.storedQueue().barrier(() -> registered.complete(null)));
         registered.get(5, TimeUnit.SECONDS);
-        back.local.endHold(s); // registered (ClusterSessionRegistry#registerRestored)
+        back.local.endHold(s); // registered (RestoredSessions#register)
         await().atMost(Duration.ofSeconds(5)).until(() -> confirmed.get() == 2);
         CompletableFuture<Void> settled = new CompletableFuture<>();
         s.submit(() -> s.storedQueue().barrier(() -> settled.complete(null)));
