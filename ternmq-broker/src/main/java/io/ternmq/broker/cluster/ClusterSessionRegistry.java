@@ -167,7 +167,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         if (left != null && left.fence() < generation && fences.getOrDefault(id, 0L) < generation) {
             // from before the other node had it; one a later claim attached here meanwhile stays (a connect here
             // sets the fence at once, the session's own fence on its loop)
-            local.discard(left);
+            local.discardStale(left);
         }
         if (!n.isMember(before.holder())) {
             if (!before.persistent() || request.cleanStart()) {

@@ -152,10 +152,7 @@ final class RestoredSessions {
                 if (n.isMember(entry.holder())) {
                     // a live node has it (it adopted it while this node was dead, or took it over): the copy
                     // here is stale, and neither routes nor publishes a will again
-                    s.submit(() -> {
-                        s.discardWill();
-                        local.discard(s);
-                    });
+                    local.discardStale(s);
                 }
                 synchronized (elsewhere) {
                     elsewhere[0]++;

@@ -348,6 +348,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             if (before != null) {
                 before.post(() -> {
                     before.discardWill(); // a stale copy's will is not this session's
+                    before.staleCopy(); // the replica is the dead run's, which this adoption replaces
                     before.detachForTakeover();
                     finish(before);
                 });
@@ -445,6 +446,21 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     /** Ends a session here without a will: another node's claim won, or it holds the session now. */
     public void discard(Session s) {
         s.submit(() -> {
+            s.detachForTakeover();
+            end(s);
+        });
+    }
+
+    /**
+     * Ends a stale copy here, without a will: another node holds the session now (it adopted it while this node was
+     * dead, or took it over before this copy was dropped). Its deletion leaves the cluster's copy alone: that is
+     * the holder's, which may not have replaced this incarnation there yet (a chaos run lost a session's copy when a
+     * node back on its data dropped its restored copy while the adopter's import was still on its way).
+     */
+    public void discardStale(Session s) {
+        s.submit(() -> {
+            s.discardWill();
+            s.staleCopy();
             s.detachForTakeover();
             end(s);
         });

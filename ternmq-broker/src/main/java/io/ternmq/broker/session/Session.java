@@ -82,6 +82,8 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     private SessionExport export;
     /** Set while the session, just moved here, may still get messages carried from its old node. */
     private volatile DeliveryHold hold;
+    /** A stale copy of a session another node holds: see {@link #staleCopy()}. Owner loop. */
+    private boolean staleCopy;
 
     /** See {@link #fence()} and {@link #holdGeneration()}. */
     private static final class Claims {
@@ -715,7 +717,11 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
         outbox.clear();
         awaitingPubrel = null;
         if (stored != null) {
-            stored.delete();
+            if (staleCopy) {
+                stored.deleteStaleCopy();
+            } else {
+                stored.delete();
+            }
         }
         Message w = willPending ? will : null;
         willPending = false;
@@ -725,6 +731,14 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
 
     public boolean isEnded() {
         return ended;
+    }
+
+    /**
+     * Another node holds this session now: this copy is stale, and its end leaves the cluster's copy (that node's)
+     * alone. Owner loop, before the end.
+     */
+    void staleCopy() {
+        staleCopy = true;
     }
 
     // ---------------------------------------------------------------- subscriptions (owner thread)

@@ -97,6 +97,11 @@ final class MirroringWriter implements StoreWriter {
     }
 
     @Override
+    public void deleteStaleCopy(String clientId, String owner) {
+        store.deleteSession(clientId, owner); // not copied: the cluster's copy is its current holder's
+    }
+
+    @Override
     public void putSubscription(String owner, Subscription subscription) {
         store.putSubscription(owner, subscription);
         log(owner, ReplicatedSession.PUT_SUBSCRIPTION, 0, StoreCodec.subscription(subscription), 0);

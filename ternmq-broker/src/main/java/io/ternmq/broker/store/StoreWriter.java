@@ -26,6 +26,14 @@ public interface StoreWriter {
      */
     void deleteSession(String clientId, String owner);
 
+    /**
+     * Like {@link #deleteSession}, for a stale copy of a session another node holds now: gone from this store only,
+     * never from the cluster's copy, which is that node's (it may not have replaced this incarnation there yet).
+     */
+    default void deleteStaleCopy(String clientId, String owner) {
+        deleteSession(clientId, owner);
+    }
+
     // Everything below is keyed by the session's {@link StoreOwner} (client id and epoch).
 
     void putSubscription(String owner, Subscription subscription);

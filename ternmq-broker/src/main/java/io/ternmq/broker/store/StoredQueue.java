@@ -332,4 +332,10 @@ public final class StoredQueue {
         closed = true;
         store.submit(w -> w.deleteSession(clientId, key));
     }
+
+    /** A stale copy of a session another node holds now goes from this store ({@link StoreWriter#deleteStaleCopy}). */
+    public void deleteStaleCopy() {
+        closed = true;
+        store.submit(w -> w.deleteStaleCopy(clientId, key));
+    }
 }

@@ -144,6 +144,18 @@ class ReplicatedSessionTest {
     }
 
     @Test
+    @DisplayName("a stale copy's deletion (another node holds the session now) goes from the store, not the replica, "
+            + "which is the holder's")
+    void staleCopyLeavesTheReplica() {
+        run(w -> w.putSession(record(7, null)));
+        run(w -> w.deleteStaleCopy("c", OWNER));
+        assertThat(replicas.get("c")).isNotNull();
+        assertThat(replicas.get("c").toImport("c").record().epoch()).isEqualTo(7);
+        run(w -> w.deleteSession("c", OWNER));
+        assertThat(replicas.get("c")).isNull();
+    }
+
+    @Test
     @DisplayName("a QoS 2 message that left the queue (completed) is remembered, the latest 256, in the binary form "
             + "too; a QoS 1 message is not")
     void completedQos2() throws IOException {
