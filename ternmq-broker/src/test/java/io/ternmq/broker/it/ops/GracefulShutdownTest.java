@@ -175,6 +175,10 @@ class GracefulShutdownTest {
     @DisplayName("SIGINT (Ctrl-C) stops the same way: 0x8B to an MQTT 5 client, exit 0")
     void sigintStopsToo() throws Exception {
         ExternalServer first = startBroker("broker");
+        // a process started in the background of a non-interactive shell (nohup, `cmd &`) inherits SIGINT ignored,
+        // which the JVM keeps: the broker says so at start, and there is no SIGINT to test
+        org.junit.jupiter.api.Assumptions.assumeFalse(first.output().contains("SIGINT is ignored by this process"),
+                "SIGINT is ignored where these tests run (started with nohup or in a background job)");
         RawClient c = closeLater(new RawClient(port).version(MqttVersion.MQTT_5));
         assertThat(RawV5.connack(c, RawV5.connect("sd-int")).reasonCode()).isEqualTo(ReasonCode.SUCCESS);
         Process kill = new ProcessBuilder("kill", "-INT", Long.toString(first.process().pid())).inheritIO().start();
