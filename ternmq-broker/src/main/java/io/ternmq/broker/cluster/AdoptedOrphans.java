@@ -52,6 +52,8 @@ final class AdoptedOrphans {
     boolean awaiting;
     /** The dead run whose orphans these are. */
     String run;
+    /** What the session's replica held when it was imported (see the constructor). */
+    private final Set<MessageIdentity> had;
     /**
      * The messages given to the session as orphans of this run (imported with it, or given since), the latest
      * {@value #MAX_GIVEN}: one routed to two dead runs in turn (the session's node died, then its adopter) comes as an
@@ -62,10 +64,21 @@ final class AdoptedOrphans {
     private static final int MAX_GIVEN = 4096;
 
     AdoptedOrphans(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
+        this(clientId, subs, filters, marks, Set.of());
+    }
+
+    /**
+     * @param had what its replica held: its queue's messages and the latest QoS 2 messages that left it. An orphan
+     *            among them is not given, whatever the records of what its holders accounted for say (a record not
+     *            yet copied when its holder died: a chaos run gave a completed QoS 2 message again so)
+     */
+    AdoptedOrphans(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks,
+                   Set<MessageIdentity> had) {
         this.clientId = clientId;
         this.subs = subs;
         this.filters = filters;
         this.marks = new java.util.HashMap<>(marks);
+        this.had = had;
     }
 
     /**
@@ -87,6 +100,11 @@ final class AdoptedOrphans {
             }
             early = null;
         }
+    }
+
+    /** Whether the session's replica held {@code m} when it was imported. */
+    boolean hadIt(Message m) {
+        return !had.isEmpty() && had.contains(MessageIdentity.of(m));
     }
 
     /** An orphan imported with the session (among its queue entries). */
@@ -190,6 +208,10 @@ final class AdoptedOrphans {
     synchronized Delivery offer(long stream, long id, Message m,
                                 io.ternmq.broker.routing.Router.NodeCopies localCopies, long now) {
         if (handedOn || isAccounted(stream, id)) {
+            return null;
+        }
+        if (hadIt(m)) {
+            account(stream, id);
             return null;
         }
         io.ternmq.broker.session.Session s = session;

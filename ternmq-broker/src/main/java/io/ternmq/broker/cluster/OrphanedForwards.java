@@ -528,7 +528,7 @@ final class OrphanedForwards {
         List<StoredEntry> entries = in.entries();
         long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
         long now = System.currentTimeMillis();
-        AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks());
+        AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks(), held(in));
         a.run = runs.get(deadId);
         synchronized (d) {
             d.adopted.add(a);
@@ -536,7 +536,8 @@ final class OrphanedForwards {
                 long mark = in.forwardMarks().getOrDefault(stream.getKey(), 0L);
                 for (Map.Entry<Long, Message> e : stream.getValue().tailMap(mark, false).entrySet()) {
                     a.account(stream.getKey(), e.getKey()); // in its queue, or not for it: later holders skip it
-                    Delivery delivery = deliveryFor(e.getValue(), clientId, subs, filters, now);
+                    Delivery delivery = a.hadIt(e.getValue()) ? null
+                            : deliveryFor(e.getValue(), clientId, subs, filters, now);
                     if (delivery != null) {
                         if (LOG.isDebugEnabled()) {
                             LOG.debug("adopting {} of {}: orphan {} ({}/{}, mark {}) imported", clientId, deadId,
@@ -551,6 +552,15 @@ final class OrphanedForwards {
             }
         }
         return a;
+    }
+
+    /** What a session's replica held: its queue's messages and the latest QoS 2 messages that left it. */
+    private static Set<MessageIdentity> held(ReplicatedSession.Import in) {
+        Set<MessageIdentity> out = new HashSet<>(in.completedQos2());
+        for (StoredEntry e : in.entries()) {
+            out.add(MessageIdentity.of(e.message()));
+        }
+        return out;
     }
 
     /**
@@ -571,11 +581,12 @@ final class OrphanedForwards {
             }
         }
         long now = System.currentTimeMillis();
+        Set<MessageIdentity> had = in.orphans().isEmpty() ? Set.of() : held(in);
         for (Map.Entry<String, Map<Long, Set<Long>>> run : in.orphans().entrySet()) {
             if (run.getKey().equals(latest)) {
                 continue;
             }
-            AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks());
+            AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks(), had);
             a.run = run.getKey();
             run.getValue().forEach((stream, ids) -> ids.forEach(id -> a.account(stream, id)));
             DeadNode d = dead.computeIfAbsent(run.getKey(), k -> new DeadNode());

@@ -323,6 +323,30 @@ class AdoptedSessionMovesOnTest {
     }
 
     @Test
+    @DisplayName("an orphan the session's replica held (a QoS 2 message it completed) is not given at its adoption, "
+            + "whether of the dead run or of an earlier one whose record of what was accounted for never landed")
+    void orphanTheReplicaHeldIsNotGiven() {
+        Node next = afterXDied("c", "a");
+        next.orphans.nodeLeft("a", "run-of-a", null);
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        Message completed = message("completed");
+        Message lacking = message("lacking");
+        orphan(1, completed, next); // of x's run
+        orphan(2, lacking, next);
+        next.orphans.received("sender", "run-of-a", 9, 1, completed, false);
+        ReplicatedSession.Import in = new ReplicatedSession.Import(new SessionRecord("sub", 1, 5, 600, 0, null, 0),
+                List.of(sub), List.of(), List.of(), Map.of(), Map.of(), Map.of(RUN, Map.of()),
+                Set.of(io.ternmq.broker.message.MessageIdentity.of(completed)));
+
+        AdoptedOrphans latest = next.orphans.entriesFor("a", "sub", in);
+        assertThat(latest.entries).isEmpty(); // run-of-a's orphan: completed
+        List<AdoptedOrphans> earlier = next.orphans.earlierRuns("a", "sub", in);
+        assertThat(earlier).hasSize(1);
+        assertThat(earlier.get(0).early).extracting(d -> new String(d.message().payload(), StandardCharsets.UTF_8))
+                .containsExactly("lacking");
+    }
+
+    @Test
     @DisplayName("an adopted or handed-over session's inbound QoS 2 ids that a dead node had routed keep their "
             + "messages' creation times in its new replica: should its new node die too, the next adopter still routes "
             + "the publisher's resends to who lacks them")
