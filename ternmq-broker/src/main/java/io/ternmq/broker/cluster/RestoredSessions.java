@@ -68,7 +68,7 @@ final class RestoredSessions {
                     }
                     return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
                 }
-                // its replica is missing (a lost partition): the copy restored here goes on, and takes the orphans
+                // its replica is missing (a partition lost, say): the copy restored here goes on, and takes the orphans
                 // the members kept for it, which it lacks
                 return restored == null ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null)
                         : registerOne(n, replicas, restored, elsewhere, true);

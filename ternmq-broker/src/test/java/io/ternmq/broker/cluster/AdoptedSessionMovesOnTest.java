@@ -155,6 +155,19 @@ class AdoptedSessionMovesOnTest {
                 List.of(), Map.of(), Map.of(), Map.of(), Set.of());
     }
 
+    /** Node {@code next} adopts session "sub" from the replica of its adopter (run-of-a), which died too. */
+    private static Session adoptFromAdopter(Node next, ReplicatedSession.Import copy, AdoptedOrphans again,
+                                            List<AdoptedOrphans> earlier) {
+        AtomicReference<Session> made = new AtomicReference<>();
+        next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,
+                new Adoption("run-of-a", Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    made.set(s);
+                    next.orphans.made(again, s, next.local);
+                    earlier.forEach(e -> next.orphans.made(e, s, next.local));
+                });
+        return made.get();
+    }
+
     @Test
     @DisplayName("late orphans of a session that moved on from its adopter go to it at its new holder, once; not "
             + "those its adopter gave it, nor one routing gave it there")
@@ -301,14 +314,7 @@ class AdoptedSessionMovesOnTest {
         ReplicatedSession.Import copy = adopter.replicas.get("sub").toImport("sub");
         AdoptedOrphans again = next.orphans.entriesFor("a", "sub", copy);
         List<AdoptedOrphans> earlier = next.orphans.earlierRuns("a", "sub", copy);
-        AtomicReference<Session> atNext = new AtomicReference<>();
-        next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,
-                new Adoption("run-of-a", Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
-                    atNext.set(s);
-                    next.orphans.made(again, s, next.local);
-                    earlier.forEach(e -> next.orphans.made(e, s, next.local));
-                });
-        Session c = atNext.get();
+        Session c = adoptFromAdopter(next, copy, again, earlier);
 
         // routed to x's run, then to a's run (where the session had gone), confirmed by neither: an orphan of each
         Message both = message("both");
@@ -415,14 +421,7 @@ class AdoptedSessionMovesOnTest {
         AdoptedOrphans again = next.orphans.entriesFor("a", "sub", copy);
         List<AdoptedOrphans> earlier = next.orphans.earlierRuns("a", "sub", copy);
         orphan(4, message("m4"), next); // late, after the adopter died
-        AtomicReference<Session> atNext = new AtomicReference<>();
-        next.local.adopt(FENCE + 1, copy.record(), copy.subscriptions(), List.of(), copy.entries(), next.loop,
-                new Adoption("run-of-a", Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
-                    atNext.set(s);
-                    next.orphans.made(again, s, next.local);
-                    earlier.forEach(e -> next.orphans.made(e, s, next.local));
-                });
-        Session c = atNext.get();
+        Session c = adoptFromAdopter(next, copy, again, earlier);
         orphan(5, message("m5"), next);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> queue(c), q -> q.size() >= 3);
