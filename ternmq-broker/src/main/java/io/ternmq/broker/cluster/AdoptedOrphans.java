@@ -63,20 +63,28 @@ final class AdoptedOrphans {
     private final Set<MessageIdentity> given = new java.util.LinkedHashSet<>();
     private static final int MAX_GIVEN = 4096;
 
-    AdoptedOrphans(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks) {
-        this(clientId, subs, filters, marks, Set.of());
+    AdoptedOrphans(String clientId, java.util.Collection<Subscription> subscriptions, Map<Long, Long> marks) {
+        this(clientId, subscriptions, marks, Set.of());
     }
 
     /**
-     * @param had what its replica held: its queue's messages and the latest QoS 2 messages that left it. An orphan
-     *            among them is not given, whatever the records of what its holders accounted for say (a record not
-     *            yet copied when its holder died: a chaos run gave a completed QoS 2 message again so)
+     * @param subscriptions the session's; its shared ones take no orphans (their groups have their own redelivery)
+     * @param had           what its replica held: its queue's messages and the latest QoS 2 messages that left it.
+     *                      An orphan among them is not given, whatever the records of what its holders accounted for
+     *                      say (a record not yet copied when its holder died: a chaos run gave a completed QoS 2
+     *                      message again so)
      */
-    AdoptedOrphans(String clientId, List<Subscription> subs, List<String[]> filters, Map<Long, Long> marks,
+    AdoptedOrphans(String clientId, java.util.Collection<Subscription> subscriptions, Map<Long, Long> marks,
                    Set<MessageIdentity> had) {
         this.clientId = clientId;
-        this.subs = subs;
-        this.filters = filters;
+        this.subs = new ArrayList<>();
+        this.filters = new ArrayList<>();
+        for (Subscription sub : subscriptions) {
+            if (!io.ternmq.codec.TopicSyntax.isSharedSubscription(sub.filter())) {
+                subs.add(sub);
+                filters.add(io.ternmq.broker.routing.TopicMatch.levels(sub.filter()));
+            }
+        }
         this.marks = new java.util.HashMap<>(marks);
         this.had = had;
     }

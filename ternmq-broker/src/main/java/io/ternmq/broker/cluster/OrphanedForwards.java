@@ -13,7 +13,6 @@ import io.ternmq.broker.store.QueueEntry;
 import io.ternmq.broker.store.ReplicatedSession;
 import io.ternmq.broker.store.StoredEntry;
 import io.ternmq.codec.QoS;
-import io.ternmq.codec.TopicSyntax;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -517,18 +516,10 @@ final class OrphanedForwards {
         if (d == null) {
             return null;
         }
-        List<Subscription> subs = new ArrayList<>();
-        List<String[]> filters = new ArrayList<>();
-        for (Subscription s : in.subscriptions()) {
-            if (!TopicSyntax.isSharedSubscription(s.filter())) {
-                subs.add(s);
-                filters.add(TopicMatch.levels(s.filter()));
-            }
-        }
         List<StoredEntry> entries = in.entries();
         long seq = entries.isEmpty() ? 1 : entries.get(entries.size() - 1).entry().seq() + 1;
         long now = System.currentTimeMillis();
-        AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks(), held(in));
+        AdoptedOrphans a = new AdoptedOrphans(clientId, in.subscriptions(), in.forwardMarks(), held(in));
         a.run = runs.get(deadId);
         synchronized (d) {
             d.adopted.add(a);
@@ -537,7 +528,7 @@ final class OrphanedForwards {
                 for (Map.Entry<Long, Message> e : stream.getValue().tailMap(mark, false).entrySet()) {
                     a.account(stream.getKey(), e.getKey()); // in its queue, or not for it: later holders skip it
                     Delivery delivery = a.hadIt(e.getValue()) ? null
-                            : deliveryFor(e.getValue(), clientId, subs, filters, now);
+                            : deliveryFor(e.getValue(), clientId, a.subs, a.filters, now);
                     if (delivery != null) {
                         if (LOG.isDebugEnabled()) {
                             LOG.debug("adopting {} of {}: orphan {} ({}/{}, mark {}) imported", clientId, deadId,
@@ -572,21 +563,13 @@ final class OrphanedForwards {
     List<AdoptedOrphans> earlierRuns(String deadId, String clientId, ReplicatedSession.Import in) {
         List<AdoptedOrphans> out = new ArrayList<>();
         String latest = runs.get(deadId);
-        List<Subscription> subs = new ArrayList<>();
-        List<String[]> filters = new ArrayList<>();
-        for (Subscription sub : in.subscriptions()) {
-            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
-                subs.add(sub);
-                filters.add(TopicMatch.levels(sub.filter()));
-            }
-        }
         long now = System.currentTimeMillis();
         Set<MessageIdentity> had = in.orphans().isEmpty() ? Set.of() : held(in);
         for (Map.Entry<String, Map<Long, Set<Long>>> run : in.orphans().entrySet()) {
             if (run.getKey().equals(latest)) {
                 continue;
             }
-            AdoptedOrphans a = new AdoptedOrphans(clientId, subs, filters, in.forwardMarks(), had);
+            AdoptedOrphans a = new AdoptedOrphans(clientId, in.subscriptions(), in.forwardMarks(), had);
             a.run = run.getKey();
             run.getValue().forEach((stream, ids) -> ids.forEach(id -> a.account(stream, id)));
             DeadNode d = dead.computeIfAbsent(run.getKey(), k -> new DeadNode());
@@ -714,15 +697,7 @@ final class OrphanedForwards {
         if (adoption == null) {
             return;
         }
-        List<Subscription> subs = new ArrayList<>();
-        List<String[]> filters = new ArrayList<>();
-        for (Subscription sub : snapshot.subscriptions()) {
-            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
-                subs.add(sub);
-                filters.add(TopicMatch.levels(sub.filter()));
-            }
-        }
-        AdoptedOrphans a = new AdoptedOrphans(s.clientId(), subs, filters, Map.of());
+        AdoptedOrphans a = new AdoptedOrphans(s.clientId(), snapshot.subscriptions(), Map.of());
         a.awaiting = true;
         a.run = adoption.deadRun();
         a.local = local;
@@ -803,19 +778,11 @@ final class OrphanedForwards {
         if (d == null) {
             return 0;
         }
-        List<Subscription> subs = new ArrayList<>();
-        List<String[]> filters = new ArrayList<>();
-        for (Subscription sub : s.subscriptions()) {
-            if (!TopicSyntax.isSharedSubscription(sub.filter())) {
-                subs.add(sub);
-                filters.add(TopicMatch.levels(sub.filter()));
-            }
-        }
         Set<MessageIdentity> have = new HashSet<>();
         for (StoredEntry e : queued) {
             have.add(MessageIdentity.of(e.message()));
         }
-        AdoptedOrphans a = new AdoptedOrphans(s.clientId(), subs, filters, Map.of());
+        AdoptedOrphans a = new AdoptedOrphans(s.clientId(), s.subscriptions(), Map.of(), have);
         a.run = runs.get(cluster.nodeId());
         long now = System.currentTimeMillis();
         int given = 0;
@@ -824,10 +791,10 @@ final class OrphanedForwards {
             for (Map.Entry<Long, TreeMap<Long, Message>> stream : d.byStream.entrySet()) {
                 for (Map.Entry<Long, Message> e : stream.getValue().entrySet()) {
                     a.account(stream.getKey(), e.getKey());
-                    if (have.contains(MessageIdentity.of(e.getValue()))) {
+                    if (a.hadIt(e.getValue())) {
                         continue; // forwarded before the crash, and stored
                     }
-                    Delivery delivery = deliveryFor(e.getValue(), s.clientId(), subs, filters, now);
+                    Delivery delivery = deliveryFor(e.getValue(), s.clientId(), a.subs, a.filters, now);
                     if (delivery != null) {
                         synchronized (a) {
                             a.early.add(delivery);
