@@ -382,6 +382,17 @@ public final class Broker implements AutoCloseable {
         return extensions;
     }
 
+    /**
+     * In a cluster: what restarts this broker on its data once its node merged back into its cluster after the
+     * other members declared it dead (the command line's {@code Main} does); until then the node serves nobody.
+     * Nothing on a single node.
+     */
+    public void onMergedBack(Runnable restart) {
+        if (cluster != null) {
+            cluster.onMergedBack(restart);
+        }
+    }
+
     /** This node in its cluster, or null on a single node. */
     public ClusterNode cluster() {
         return cluster;

@@ -72,16 +72,79 @@ public final class Main implements Callable<Integer> {
             System.err.println("ternmq: " + e.getMessage());
             return 1;
         }
-        onSighup(broker::reload);
         CountDownLatch stopped = new CountDownLatch(1);
-        Stop stop = new Stop(broker, config.operations().shutdownTimeoutSeconds(), stopped);
+        Running running = new Running(config, broker, stopped);
+        onSighup(() -> running.current().reload());
+        Stop stop = new Stop(running, config.operations().shutdownTimeoutSeconds(), stopped);
         // SIGTERM and SIGINT caught, so that a requested stop exits 0; where they cannot be, the JVM's own handling
         // runs this hook and exits 143 or 130
         Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "ternmq-shutdown-hook"));
         onSignal("TERM", () -> stop.signalled("TERM", 15));
         onSignal("INT", () -> stop.signalled("INT", 2));
         stopped.await();
-        return 0;
+        return running.exitStatus();
+    }
+
+    /**
+     * The broker this process runs now: in a cluster it is restarted on its data (closed and started again, in this
+     * process) when its node merged back into its cluster after the other members declared it dead; a stop ends it.
+     */
+    static final class Running {
+        private final BrokerConfig config;
+        private final CountDownLatch stopped;
+        private Broker broker;
+        private boolean stopping;
+        private int exitStatus;
+
+        Running(BrokerConfig config, Broker broker, CountDownLatch stopped) {
+            this.config = config;
+            this.broker = broker;
+            this.stopped = stopped;
+            broker.onMergedBack(this::restart);
+        }
+
+        synchronized Broker current() {
+            return broker;
+        }
+
+        synchronized int exitStatus() {
+            return exitStatus;
+        }
+
+        /** Closes the broker for good (once; later calls wait for the first). */
+        synchronized void stop() {
+            if (!stopping) {
+                stopping = true;
+                broker.close();
+            }
+        }
+
+        /** On a thread of its own, never Hazelcast's: closing the broker stops Hazelcast. */
+        private synchronized void restart() {
+            if (stopping) {
+                return;
+            }
+            broker.close();
+            try {
+                broker = Broker.start(config);
+                broker.onMergedBack(this::restart);
+                LoggerFactory.getLogger(Main.class).info("Restarted on its data after merging back into the cluster");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail(e);
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        }
+
+        private void fail(Exception e) {
+            LoggerFactory.getLogger(Main.class).error("Restarting after merging back into the cluster failed: {}",
+                    e.toString());
+            System.err.println("ternmq: restarting after merging back into the cluster failed: " + e.getMessage());
+            stopping = true;
+            exitStatus = 1;
+            stopped.countDown();
+        }
     }
 
     /**
@@ -90,13 +153,13 @@ public final class Main implements Callable<Integer> {
      * exits at once, with the status the JVM itself would give (128 + signal number).
      */
     static final class Stop {
-        private final Broker broker;
+        private final Running running;
         private final int timeoutSeconds;
         private final CountDownLatch stopped;
         private final java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
 
-        Stop(Broker broker, int timeoutSeconds, CountDownLatch stopped) {
-            this.broker = broker;
+        Stop(Running running, int timeoutSeconds, CountDownLatch stopped) {
+            this.running = running;
             this.timeoutSeconds = timeoutSeconds;
             this.stopped = stopped;
         }
@@ -126,7 +189,7 @@ public final class Main implements Callable<Integer> {
         }
 
         void run() {
-            broker.close();
+            running.stop();
             stopped.countDown();
         }
     }

@@ -52,13 +52,22 @@ final class ClusterMembership implements AutoCloseable {
     private final Consumer<Peer> joined;
     private final Consumer<Peer> left;
     private final AtomicLong memberCount;
+    private final Runnable merging;
+    private final Runnable merged;
     private BackupWatch backupWatch;
     private HazelcastInstance hazelcast;
 
-    /** @param memberCount kept at the number of members (a metric) */
+    /**
+     * @param memberCount kept at the number of members (a metric)
+     * @param merging     this member, cut off from the others, is merging back into their cluster (Hazelcast's
+     *                    split-brain healing): they declared it dead meanwhile
+     * @param merged      it has merged (its maps' entries taken by the larger side's merge policies)
+     */
     ClusterMembership(ClusterSettings settings, String nodeId, int linkPort, Consumer<Peer> joined,
-                      Consumer<Peer> left, AtomicLong memberCount) {
+                      Consumer<Peer> left, AtomicLong memberCount, Runnable merging, Runnable merged) {
         this.memberCount = memberCount;
+        this.merging = merging;
+        this.merged = merged;
         this.settings = settings;
         this.nodeId = nodeId;
         this.linkPort = linkPort;
@@ -164,6 +173,16 @@ final class ClusterMembership implements AutoCloseable {
         join.getTcpIpConfig().setEnabled(true).setMembers(members);
         // registered before the join, so that no member is missed
         c.addListenerConfig(new ListenerConfig(new Listener()));
+        c.addListenerConfig(new ListenerConfig((com.hazelcast.core.LifecycleListener) event -> {
+            switch (event.getState()) {
+                case MERGING -> merging.run();
+                case MERGED -> merged.run();
+                case MERGE_FAILED -> LOG.warn("cluster: merging back into the cluster failed; Hazelcast tries again "
+                        + "in {} s", MERGE_DELAY_SECONDS);
+                default -> {
+                }
+            }
+        }));
         return c;
     }
 

@@ -73,6 +73,8 @@ public final class ClusterNode implements AutoCloseable {
     private boolean lostMembers;
     private SessionDirectory directory;
     private volatile boolean closing;
+    /** Restarts the broker once this node merged back into its cluster after being declared dead; null: none. */
+    private volatile Runnable restart;
     private volatile SessionReplicas replicas;
     private Store store;
     /** The admin API's questions to the members (listings across the cluster). */
@@ -158,7 +160,7 @@ public final class ClusterNode implements AutoCloseable {
             node.bindLink();
             node.routes.announceTo(node::announce);
             node.membership = new ClusterMembership(node.settings, node.nodeId, node.linkPort(), node::peerJoined,
-                    node::peerLeft, metrics.clusterMembers);
+                    node::peerLeft, metrics.clusterMembers, node::mergingBack, node::mergedBack);
             node.membership.start();
             node.directory = node.membership.sessionDirectory();
             node.queries = node.membership.queries(node.directory, node::peerState);
@@ -511,11 +513,46 @@ public final class ClusterNode implements AutoCloseable {
                 retained.peerLeft(p.nodeId());
                 shared.peerLeft(p.nodeId());
                 if (sessions != null) {
-                    sessions.nodeLeft(p.nodeId()); // its sessions are adopted (on another thread)
+                    // its sessions are adopted (on another thread)
+                    sessions.nodeLeft(p.nodeId(), (int) metrics.clusterMembers.get(), settings.minMembers());
                 }
             }
         }
         quorumCheck(); // outside the monitor: it visits every local session
+    }
+
+    /**
+     * What restarts this node's broker on its data once it merged back into its cluster (see {@link #mergedBack});
+     * without it (an embedder that set none) the node stays out of service.
+     */
+    public void onMergedBack(Runnable restart) {
+        this.restart = restart;
+    }
+
+    /** Cut off past the failure timeout, this node merges back into the others' cluster (Hazelcast's thread). */
+    private void mergingBack() {
+        LOG.warn("cluster: node {} is merging back into its cluster, whose members declared it dead while it was cut "
+                + "off from them", nodeId);
+        sessions.mergingBack("the other members declared this node dead while it was cut off from them; it serves "
+                + "nobody until it has merged back into their cluster and restarted on its data");
+    }
+
+    /**
+     * Merged back (Hazelcast's thread): the others adopted this node's sessions meanwhile and took over routing
+     * them, so what this node holds in memory is stale. Restarting on its data settles each session as after a
+     * crash: dropped where another node holds it now, adopted again where the others' adoptions did not happen.
+     */
+    private void mergedBack() {
+        Runnable r = restart;
+        if (r == null) {
+            LOG.error("cluster: node {} merged back into its cluster after being declared dead; it serves nobody "
+                    + "until it is restarted", nodeId);
+            return;
+        }
+        LOG.warn("cluster: node {} merged back into its cluster after being declared dead: restarting on its data",
+                nodeId);
+        Thread t = new Thread(r, "ternmq-restart");
+        t.start();
     }
 
     /** Whether this node is stopping (its links close, but nobody left the cluster). */

@@ -65,13 +65,17 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     private volatile ConnectionWills wills;
     /** Why this node does not serve now (it sees fewer members than cluster.min_members), or null while it does. */
     private volatile String notServing = "this node has not joined its cluster";
+    /** Why this node serves no more until it is restarted (it merged back after being declared dead), or null. */
+    private String mergedBack;
+    /** The nodes that left while this node did not serve: their sessions are adopted once it serves again. */
+    private final java.util.Set<String> leftUnadopted = new java.util.HashSet<>();
 
     /** @param loops hands out the event loops adopted sessions live on (as restored ones do) */
     public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics,
                                   java.util.function.Supplier<EventExecutor> loops) {
         this.local = local;
         this.metrics = metrics;
-        this.adoption = new SessionAdoption(local, metrics, loops);
+        this.adoption = new SessionAdoption(local, metrics, loops, () -> notServing == null);
         this.restored = new RestoredSessions(local, adoption);
         local.onSessionEnded(this::ended);
     }
@@ -83,8 +87,16 @@ public final class ClusterSessionRegistry implements SessionRegistry {
         this.node = node;
     }
 
-    /** A member left: the persistent sessions it held are adopted (its will with them). */
-    void nodeLeft(String nodeId) {
+    /**
+     * A member left: the persistent sessions it held are adopted (its will with them), unless this node sees fewer
+     * than {@code minMembers} members: then the other side, which serves, adopts them; this node does if it serves
+     * again first (a node came back to it).
+     */
+    synchronized void nodeLeft(String nodeId, int members, int minMembers) {
+        if (members < minMembers || mergedBack != null) {
+            leftUnadopted.add(nodeId);
+            return;
+        }
         adoption.nodeLeft(nodeId);
     }
 
@@ -104,16 +116,36 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      * refused (0x88 / 3.x 0x03); it serves again once it sees enough members.
      */
     synchronized void quorum(int members, int minMembers) {
+        if (mergedBack != null) {
+            return;
+        }
         boolean serving = members >= minMembers;
         if (serving) {
             if (notServing != null) {
                 LOG.info("cluster: serving: {} members, cluster.min_members is {}", members, minMembers);
             }
             notServing = null;
+            // those that left meanwhile and are still gone: the other side may have adopted some (adoption is
+            // atomic per session in the directory), the rest are adopted here
+            leftUnadopted.forEach(adoption::nodeLeft);
+            leftUnadopted.clear();
             return;
         }
-        String why = "this node sees " + members + " cluster members, fewer than cluster.min_members (" + minMembers
-                + ")";
+        stopServing("this node sees " + members + " cluster members, fewer than cluster.min_members (" + minMembers
+                + ")");
+    }
+
+    /**
+     * This node was cut off long enough for the others to declare it dead (they adopted its sessions and published
+     * its clients' wills) and is merging back into their cluster: it serves nobody until it is restarted on its
+     * data, which settles each of its sessions as a node restarting after a crash does.
+     */
+    synchronized void mergingBack(String why) {
+        mergedBack = why;
+        stopServing(why);
+    }
+
+    private void stopServing(String why) {
         boolean wasServing = notServing == null;
         notServing = why;
         if (wasServing) {

@@ -46,6 +46,11 @@ final class SessionAdoption implements AutoCloseable {
     private final LocalSessionRegistry local;
     private final BrokerMetrics metrics;
     private final Supplier<EventExecutor> loops;
+    /**
+     * Whether this node serves (sees at least cluster.min_members members): a node cut off from the others adopts
+     * none of their sessions and publishes none of their clients' wills, for the other side, which serves, does.
+     */
+    private final java.util.function.BooleanSupplier serving;
     private final ExecutorService scans = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ternmq-cluster-adoption");
         t.setDaemon(true);
@@ -58,7 +63,9 @@ final class SessionAdoption implements AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Boolean>> adopting =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    SessionAdoption(LocalSessionRegistry local, BrokerMetrics metrics, Supplier<EventExecutor> loops) {
+    SessionAdoption(LocalSessionRegistry local, BrokerMetrics metrics, Supplier<EventExecutor> loops,
+                    java.util.function.BooleanSupplier serving) {
+        this.serving = serving;
         this.local = local;
         this.metrics = metrics;
         this.loops = loops;
@@ -90,7 +97,7 @@ final class SessionAdoption implements AutoCloseable {
     private void publishWills(String dead) {
         ClusterNode n = node;
         ConnectionWills w = wills;
-        if (n == null || w == null || n.isMember(dead)) {
+        if (n == null || w == null || n.isMember(dead) || !serving.getAsBoolean()) {
             return;
         }
         Set<String> held;
@@ -101,6 +108,9 @@ final class SessionAdoption implements AutoCloseable {
             return;
         }
         for (String clientId : held) {
+            if (!serving.getAsBoolean()) {
+                return;
+            }
             w.take(clientId, dead).whenComplete((will, failure) -> {
                 if (will != null) {
                     metrics.deadNodeWillsPublished.increment();
@@ -129,6 +139,10 @@ final class SessionAdoption implements AutoCloseable {
         Semaphore slots = new Semaphore(PARALLEL);
         List<CompletableFuture<Boolean>> all = new ArrayList<>();
         for (String clientId : held) {
+            if (!serving.getAsBoolean()) {
+                LOG.info("cluster: adopting node {}'s sessions stopped: this node serves no more", dead);
+                break;
+            }
             if (ownedOnly && !n.directory().ownedHere(clientId)) {
                 continue;
             }

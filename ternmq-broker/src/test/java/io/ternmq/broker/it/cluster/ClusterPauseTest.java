@@ -38,17 +38,32 @@ class ClusterPauseTest {
                 .isZero();
     }
 
+    /**
+     * Until node 2, resumed, stopped serving, merged back into the cluster, was restarted on its data and serves again
+     * (its log since {@code from}).
+     */
+    private static void awaitRestarted(int from) {
+        cluster.awaitCondition("the resumed node to merge back, restart on its data and serve again",
+                Duration.ofSeconds(120), () -> {
+                    String log = cluster.node(2).logText().substring(from);
+                    int notServing = log.indexOf("cluster: not serving");
+                    int restarted = log.indexOf("Restarted on its data after merging back into the cluster");
+                    return notServing >= 0 && restarted > notServing;
+                });
+    }
+
     @Test
     @DisplayName("a paused node resumed after its death was declared serves nobody until it rejoined; the client id "
             + "that moved is served by one node; messages published meanwhile reach it; it catches up with the "
             + "retained messages set while it was away")
     void pausedNodeServesNobodyUntilRejoined() throws Exception {
         Paho5Client old = Paho5Client.connect(cluster.node(2).uri(), "pause-client", Paho5Client.options(true));
+        int[] before = {cluster.node(0).logText().length(), cluster.node(1).logText().length()};
         signal("STOP", cluster.node(2));
         try {
             cluster.awaitCondition("nodes 0 and 1 to declare node 2 dead", Duration.ofSeconds(40),
-                    () -> cluster.node(0).logText().contains("left (2 members)")
-                            && cluster.node(1).logText().contains("left (2 members)"));
+                    () -> cluster.node(0).logText().substring(before[0]).contains("left (2 members)")
+                            && cluster.node(1).logText().substring(before[1]).contains("left (2 members)"));
             try (Paho5Client moved = Paho5Client.connect(cluster.node(0).uri(), "pause-client",
                     Paho5Client.options(true)); Paho5Client pub = Paho5Client.connect(cluster.node(1).uri(),
                     "pause-pub", Paho5Client.options(true))) {
@@ -71,12 +86,7 @@ class ClusterPauseTest {
                     assertThat(r).as("message " + i + " at the client on node 0; " + cluster.logs()).isNotNull();
                     assertThat(r.payload()).isEqualTo("p" + i);
                 }
-                cluster.awaitCondition("the resumed node to rejoin and serve again", Duration.ofSeconds(90),
-                        () -> {
-                            String log = cluster.node(2).logText().substring(logBefore);
-                            int notServing = log.indexOf("cluster: not serving");
-                            return notServing >= 0 && log.indexOf("cluster: serving", notServing) >= 0;
-                        });
+                awaitRestarted(logBefore);
                 assertThat(moved.isConnected()).as("the client that moved stays, on node 0 only").isTrue();
                 int[] attempt = new int[1];
                 cluster.awaitCondition("node 2 to have the retained message set while it was away",
@@ -98,6 +108,71 @@ class ClusterPauseTest {
         } finally {
             signal("CONT", cluster.node(2));
             old.close();
+        }
+    }
+
+    @Test
+    @DisplayName("a paused node adopts nobody's session while it sees too few members; once back it drops its copies "
+            + "of the sessions adopted meanwhile, and a client of it that comes back to it finds its session with "
+            + "every message published while it was away, once each, in order")
+    void pausedNodesSessionsAreReconciledWhenItRejoins() throws Exception {
+        org.eclipse.paho.mqttv5.client.MqttConnectionOptions persistent = Paho5Client.options(false);
+        persistent.setSessionExpiryInterval(600L);
+        org.eclipse.paho.mqttv5.client.MqttConnectionOptions first = Paho5Client.options(true);
+        first.setSessionExpiryInterval(600L);
+        try (Paho5Client p = Paho5Client.connect(cluster.node(2).uri(), "pause-p", first);
+             Paho5Client q = Paho5Client.connect(cluster.node(0).uri(), "pause-q", first)) {
+            p.subscribe("pausep/#", 1);
+            q.subscribe("pauseq/#", 1);
+            p.disconnect();
+            q.disconnect();
+        }
+        int[] before = {cluster.node(0).logText().length(), cluster.node(1).logText().length(),
+                cluster.node(2).logText().length()};
+        signal("STOP", cluster.node(2));
+        try {
+            cluster.awaitCondition("nodes 0 and 1 to declare node 2 dead and adopt its session",
+                    Duration.ofSeconds(60), () -> {
+                        String log0 = cluster.node(0).logText().substring(before[0]);
+                        String log1 = cluster.node(1).logText().substring(before[1]);
+                        return log0.contains("left (2 members)") && log1.contains("left (2 members)")
+                                && (log0 + log1).contains("adopted the session of client 'pause-p'");
+                    });
+            try (Paho5Client pub = Paho5Client.connect(cluster.node(1).uri(), "pause-pub2",
+                    Paho5Client.options(true))) {
+                for (int i = 0; i < 10; i++) {
+                    pub.publish("pausep/" + i, "m" + i, 1, false);
+                }
+                signal("CONT", cluster.node(2));
+                awaitRestarted(before[2]);
+                String log2 = cluster.node(2).logText().substring(before[2]);
+                assertThat(log2).as("node 2, alone, adopted nothing").doesNotContain("adopted the session");
+                for (int i = 10; i < 20; i++) {
+                    pub.publish("pausep/" + i, "m" + i, 1, false);
+                }
+            }
+            Paho5Client back = null;
+            try {
+                back = Paho5Client.connect(cluster.node(2).uri(), "pause-p", persistent);
+                assertThat(back.connectToken().getSessionPresent()).as("session present; " + cluster.logs())
+                        .isTrue();
+                for (int i = 0; i < 20; i++) {
+                    Paho5Client.Received r = back.poll(10_000);
+                    assertThat(r).as("message " + i + " at the client back on node 2; " + cluster.logs())
+                            .isNotNull();
+                    assertThat(r.payload()).as(cluster.logs()).isEqualTo("m" + i);
+                }
+                assertThat(back.poll(1_000)).as("nothing twice").isNull();
+            } finally {
+                if (back != null) {
+                    back.close();
+                }
+            }
+            try (Paho5Client q = Paho5Client.connect(cluster.node(0).uri(), "pause-q", persistent)) {
+                assertThat(q.connectToken().getSessionPresent()).as("node 0 kept its own session").isTrue();
+            }
+        } finally {
+            signal("CONT", cluster.node(2));
         }
     }
 }

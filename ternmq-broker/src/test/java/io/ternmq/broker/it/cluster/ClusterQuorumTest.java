@@ -44,12 +44,19 @@ class ClusterQuorumTest {
         ClusterHarness.Node survivor = cluster.node(2);
         Paho5Client v5 = Paho5Client.connect(survivor.uri(), "quorum-5", Paho5Client.options(true));
         PahoClient v3 = PahoClient.connect(survivor.uri(), "quorum-3", true);
+        org.eclipse.paho.mqttv5.client.MqttConnectionOptions persistent = Paho5Client.options(true);
+        persistent.setSessionExpiryInterval(600L);
+        try (Paho5Client p = Paho5Client.connect(cluster.node(1).uri(), "quorum-p", persistent)) {
+            p.subscribe("quorum/p", 1);
+            p.disconnect();
+        }
         try {
             cluster.node(0).process().destroyForcibly().waitFor();
             cluster.awaitCondition("the survivor to see 2 members", Duration.ofSeconds(30),
                     () -> survivor.logText().contains("left (2 members)"));
             assertThat(v5.isConnected()).as("2 of min 2: still served").isTrue();
 
+            int beforeAlone = survivor.logText().length();
             cluster.node(1).process().destroyForcibly().waitFor();
             cluster.awaitCondition("the MQTT 5 client to be told 0x9C", Duration.ofSeconds(30),
                     () -> v5.disconnected() != null);
@@ -77,6 +84,24 @@ class ClusterQuorumTest {
             try (Paho5Client back = Paho5Client.connect(survivor.uri(), "quorum-5", Paho5Client.options(true))) {
                 assertThat(back.isConnected()).isTrue();
             }
+            // node 1's session: not adopted by the survivor while it was alone (it did not serve), adopted once it
+            // serves again (node 1 is still dead)
+            String sinceAlone = survivor.logText().substring(beforeAlone);
+            int servingAgain = sinceAlone.lastIndexOf("cluster: serving");
+            assertThat(sinceAlone.substring(0, servingAgain)).as("adopted while alone")
+                    .doesNotContain("adopted the session of client 'quorum-p'");
+            org.eclipse.paho.mqttv5.client.MqttConnectionOptions resume = Paho5Client.options(false);
+            resume.setSessionExpiryInterval(600L);
+            boolean[] present = new boolean[1];
+            cluster.awaitCondition("client quorum-p to resume on the survivor", Duration.ofSeconds(30), () -> {
+                try (Paho5Client p = Paho5Client.connect(survivor.uri(), "quorum-p", resume)) {
+                    present[0] = p.connectToken().getSessionPresent();
+                    return true;
+                } catch (RuntimeException refusedWhileAdopted) {
+                    return false;
+                }
+            });
+            assertThat(present[0]).as("node 1's session, adopted; " + cluster.logs()).isTrue();
         } finally {
             v5.close();
             v3.close();
