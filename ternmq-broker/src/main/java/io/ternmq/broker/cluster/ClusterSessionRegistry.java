@@ -69,13 +69,19 @@ public final class ClusterSessionRegistry implements SessionRegistry {
     private String mergedBack;
     /** The nodes that left while this node did not serve: their sessions are adopted once it serves again. */
     private final java.util.Set<String> leftUnadopted = new java.util.HashSet<>();
+    /**
+     * Whether this node may adopt the sessions of members that left: not while it sees fewer than cluster.min_members
+     * members, nor once it merged back after being declared dead (the side that serves adopts them). Unlike
+     * {@link #notServing}, true while this node is still joining.
+     */
+    private volatile boolean mayAdopt = true;
 
     /** @param loops hands out the event loops adopted sessions live on (as restored ones do) */
     public ClusterSessionRegistry(LocalSessionRegistry local, BrokerMetrics metrics,
                                   java.util.function.Supplier<EventExecutor> loops) {
         this.local = local;
         this.metrics = metrics;
-        this.adoption = new SessionAdoption(local, metrics, loops, () -> notServing == null);
+        this.adoption = new SessionAdoption(local, metrics, loops, () -> mayAdopt);
         this.restored = new RestoredSessions(local, adoption);
         local.onSessionEnded(this::ended);
     }
@@ -120,6 +126,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
             return;
         }
         boolean serving = members >= minMembers;
+        mayAdopt = serving;
         if (serving) {
             if (notServing != null) {
                 LOG.info("cluster: serving: {} members, cluster.min_members is {}", members, minMembers);
@@ -142,6 +149,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
      */
     synchronized void mergingBack(String why) {
         mergedBack = why;
+        mayAdopt = false;
         stopServing(why);
     }
 
@@ -504,15 +512,19 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                         finish();
                         metrics.sessionsReceived.increment();
                         LOG.info("cluster: session of client '{}' taken over from node {}", key.clientId(), holder);
-                        local.attachImported(session, request, connection);
-                        // after what this node routed to the holder for the session before it was routed here: a
-                        // QoS 2 copy leaves only once its packet id is durable, and must not overtake Done (the
-                        // holder stops taking the session's messages then)
-                        node.router().afterEarlierWrites(loop,
-                                () -> node.send(holder, new HandoverFrame.Done(generation, key.clientId())));
                         Session s = session;
-                        // the holder may die before it says it carried everything: what waits here goes on then
-                        loop.schedule(() -> local.endHold(s), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        // the replica drops the holder's incarnation (kept while the handover could be given up)
+                        // before the client may change the session here
+                        local.claimHeld(s, () -> {
+                            local.attachImported(s, request, connection);
+                            // after what this node routed to the holder for the session before it was routed here:
+                            // a QoS 2 copy leaves only once its packet id is durable, and must not overtake Done (the
+                            // holder stops taking the session's messages then)
+                            node.router().afterEarlierWrites(loop,
+                                    () -> node.send(holder, new HandoverFrame.Done(generation, key.clientId())));
+                            // the holder may die before it says it carried everything: what waits here goes on then
+                            loop.schedule(() -> local.endHold(s), HANDOVER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        });
                     }, loop);
         }
 

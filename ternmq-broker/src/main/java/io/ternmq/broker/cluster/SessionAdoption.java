@@ -47,10 +47,11 @@ final class SessionAdoption implements AutoCloseable {
     private final BrokerMetrics metrics;
     private final Supplier<EventExecutor> loops;
     /**
-     * Whether this node serves (sees at least cluster.min_members members): a node cut off from the others adopts
-     * none of their sessions and publishes none of their clients' wills, for the other side, which serves, does.
+     * Whether this node may adopt (it sees at least cluster.min_members members): a node cut off from the others
+     * adopts none of their sessions and publishes none of their clients' wills, for the other side, which serves,
+     * does.
      */
-    private final java.util.function.BooleanSupplier serving;
+    private final java.util.function.BooleanSupplier mayAdopt;
     private final ExecutorService scans = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ternmq-cluster-adoption");
         t.setDaemon(true);
@@ -64,8 +65,8 @@ final class SessionAdoption implements AutoCloseable {
             new java.util.concurrent.ConcurrentHashMap<>();
 
     SessionAdoption(LocalSessionRegistry local, BrokerMetrics metrics, Supplier<EventExecutor> loops,
-                    java.util.function.BooleanSupplier serving) {
-        this.serving = serving;
+                    java.util.function.BooleanSupplier mayAdopt) {
+        this.mayAdopt = mayAdopt;
         this.local = local;
         this.metrics = metrics;
         this.loops = loops;
@@ -97,7 +98,7 @@ final class SessionAdoption implements AutoCloseable {
     private void publishWills(String dead) {
         ClusterNode n = node;
         ConnectionWills w = wills;
-        if (n == null || w == null || n.isMember(dead) || !serving.getAsBoolean()) {
+        if (n == null || w == null || n.isMember(dead) || !mayAdopt.getAsBoolean()) {
             return;
         }
         Set<String> held;
@@ -108,7 +109,7 @@ final class SessionAdoption implements AutoCloseable {
             return;
         }
         for (String clientId : held) {
-            if (!serving.getAsBoolean()) {
+            if (!mayAdopt.getAsBoolean()) {
                 return;
             }
             w.take(clientId, dead).whenComplete((will, failure) -> {
@@ -139,8 +140,8 @@ final class SessionAdoption implements AutoCloseable {
         Semaphore slots = new Semaphore(PARALLEL);
         List<CompletableFuture<Boolean>> all = new ArrayList<>();
         for (String clientId : held) {
-            if (!serving.getAsBoolean()) {
-                LOG.info("cluster: adopting node {}'s sessions stopped: this node serves no more", dead);
+            if (!mayAdopt.getAsBoolean()) {
+                LOG.info("cluster: adopting node {}'s sessions stopped: this node sees too few members", dead);
                 break;
             }
             if (ownedOnly && !n.directory().ownedHere(clientId)) {

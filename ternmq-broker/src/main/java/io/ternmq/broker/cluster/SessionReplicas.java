@@ -58,9 +58,12 @@ final class SessionReplicas implements StoreMirror {
         }
     }
 
-    /** The copy of a client's session, or null (completes on a Hazelcast thread). */
+    /**
+     * The copy of a client's session a node adopts (while a handover's claim has not committed, the holder's
+     * incarnation), or null (completes on a Hazelcast thread).
+     */
     CompletionStage<ReplicatedSession> get(String clientId) {
-        return map.getAsync(clientId).thenApply(v -> v == null ? null : v.session());
+        return map.getAsync(clientId).thenApply(v -> v == null ? null : v.session().adoptable());
     }
 
     /** Replaces a client's copy by the writes of {@code log} (a full session: a restored one, not copied before). */

@@ -230,6 +230,15 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     /**
+     * A session handed over here, whose claim committed: its replica drops the incarnation of the node it came from,
+     * kept until now in case the handover was given up ({@code StoreWriter#claimed}). {@code then} runs on the
+     * session's loop once that is durable.
+     */
+    public void claimHeld(Session s, Runnable then) {
+        s.storedQueue().held(then);
+    }
+
+    /**
      * The node that claimed {@code fence} gave the handover up (or refused what it got): the session stays here and
      * resumes, unless a later claim took it meanwhile.
      */
@@ -291,7 +300,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             ready.run();
         };
         store.submit(new SessionImport(q, record, snapshot.subscriptions(), snapshot.inboundQos2(), deadNodeCreated,
-                entries, stored));
+                entries, true, stored));
         return s;
     }
 
@@ -356,7 +365,8 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
             return s;
         });
         // submitted before any route exists: whatever is published to the session from now on is queued after it
-        store.submit(new SessionImport(q, record, subscriptions, inboundQos2, inboundCreated, entries, () -> { }));
+        store.submit(new SessionImport(q, record, subscriptions, inboundQos2, inboundCreated, entries, false,
+                () -> { }));
         beforeRouting.accept(s);
         for (Subscription sub : subscriptions) {
             router.subscribe(s, sub);

@@ -125,6 +125,16 @@ final class MirroringWriter implements StoreWriter {
     }
 
     @Override
+    public void claimed(String owner) {
+        log(owner, ReplicatedSession.CLAIM, 0, null, 0);
+    }
+
+    @Override
+    public void held(String owner) {
+        log(owner, ReplicatedSession.HELD, 0, null, 0);
+    }
+
+    @Override
     public void forwardMark(String owner, long stream, long id) {
         log(owner, ReplicatedSession.FORWARD_MARK, id, ReplicatedSession.streamBytes(stream), 0);
     }

@@ -41,6 +41,13 @@ public final class ReplicatedSession {
     static final byte FORWARD_MARK = 10;
     static final byte INBOUND_CREATED = 11;
     static final byte ORPHANS_ACCOUNTED = 12;
+    /**
+     * The node a session is handed to stores it under a new incarnation (this op's epoch) before its claim commits:
+     * the incarnation held until then is kept aside ({@link #displaced}), since the handover may still be given up.
+     */
+    static final byte CLAIM = 13;
+    /** The claim of this op's incarnation committed: the incarnation it displaced goes. */
+    static final byte HELD = 14;
 
     /** Dead runs whose orphans a copy keeps account of at most (the oldest go: their orphans stop after minutes). */
     private static final int MAX_ORPHAN_RUNS = 4;
@@ -82,6 +89,13 @@ public final class ReplicatedSession {
      * twice, its subscriber's PUBCOMP 1 ms before the death).
      */
     private LinkedHashSet<MessageIdentity> completedQos2;
+    /**
+     * While a handover's claim has not committed ({@link #CLAIM} until {@link #HELD}): the incarnation of the node
+     * that still holds the session, which goes on writing to it (what arrives during the move) and gets it back if
+     * the claimant gives up (its deletion) or its client comes back to it (its record). A claimant that gave up used
+     * to delete the copy, leaving the holder's later writes on a copy without the rest. Null otherwise.
+     */
+    private ReplicatedSession displaced;
 
     private static final class Entry {
         byte[] entry;
@@ -100,7 +114,8 @@ public final class ReplicatedSession {
 
     /**
      * Applies one group's writes of this client's session, in order. Writes of another incarnation are ignored,
-     * except a record, which starts a new one (the client's session was made afresh, or moved to another node).
+     * except a record, which starts a new one (the client's session was made afresh, or moved to another node), and
+     * those of the incarnation a claim displaced ({@link #CLAIM}).
      *
      * @return false if nothing is left (the session was deleted): the copy can go
      */
@@ -112,63 +127,143 @@ public final class ReplicatedSession {
                 long number = in.readLong();
                 byte[] data = readBytes(in);
                 byte[] message = code == PUT_ENTRY ? readBytes(in) : null;
+                if (code == CLAIM) {
+                    claim(opEpoch);
+                    continue;
+                }
+                if (code == HELD) {
+                    if (opEpoch == epoch) {
+                        displaced = null;
+                    }
+                    continue;
+                }
+                if (displaced != null && opEpoch != epoch && opEpoch == displaced.epoch) {
+                    if (code == PUT_RECORD) {
+                        takeBack(); // its client came back to the holder: the move did not happen
+                    } else if (code == DELETE) {
+                        displaced = null; // the holder ended its session
+                        continue;
+                    } else {
+                        displaced.applyOp(code, number, data, message);
+                        continue;
+                    }
+                }
                 if (opEpoch != epoch) {
                     if (code == PUT_RECORD || record == null) {
+                        if (code == PUT_RECORD) {
+                            displaced = null; // a new holder (adoption, a fresh session) replaces both
+                        }
                         reset(opEpoch);
                     } else {
                         continue; // an ended incarnation's leftovers
                     }
                 }
-                switch (code) {
-                    case PUT_RECORD -> record = data;
-                    case DELETE -> reset(0); // a new incarnation may follow in the same log
-                    case PUT_SUBSCRIPTION -> subscriptions().put(StoreCodec.subscription(data).filter(), data);
-                    case DELETE_SUBSCRIPTION -> {
-                        if (subscriptions != null) {
-                            subscriptions.remove(StoreCodec.string(data));
-                        }
-                    }
-                    case PUT_ENTRY -> {
-                        if (message != null && (tombstones == null || !tombstones.remove(number))) {
-                            Entry e = new Entry();
-                            e.entry = data;
-                            e.message = message;
-                            queue().put(number, e);
-                        }
-                    }
-                    case RELEASE_ENTRY -> {
-                        Entry e = queue == null ? null : queue.get(number);
-                        if (e != null) {
-                            e.released = true;
-                        }
-                    }
-                    case DELETE_ENTRY -> {
-                        Entry gone = queue == null ? null : queue.remove(number);
-                        if (gone != null) {
-                            completed(number, gone);
-                        } else if (tombstones == null || tombstones.size() < MAX_TOMBSTONES) {
-                            tombstones().add(number);
-                        }
-                    }
-                    case PUT_INBOUND_QOS2 -> inboundQos2().add((int) number);
-                    case DELETE_INBOUND_QOS2 -> {
-                        if (inboundQos2 != null) {
-                            inboundQos2.remove((int) number);
-                        }
-                        if (inboundCreated != null) {
-                            inboundCreated.remove((int) number);
-                        }
-                    }
-                    case INBOUND_CREATED -> inboundCreated().put((int) number, stream(data));
-                    case FORWARD_MARK -> forwardMarks().merge(stream(data), number, Math::max);
-                    case ORPHANS_ACCOUNTED -> accountOrphans(data, number);
-                    default -> throw new StoreException("replicated session log: unknown write " + code);
+                if (code == DELETE && displaced != null) {
+                    takeBack(); // the claimant gave up: the holder's incarnation is the copy again
+                    continue;
                 }
+                applyOp(code, number, data, message);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return record != null || !isEmpty(queue) || !isEmpty(subscriptions) || !isEmpty(inboundQos2);
+        return record != null || !isEmpty(queue) || !isEmpty(subscriptions) || !isEmpty(inboundQos2)
+                || displaced != null;
+    }
+
+    /** One write of this incarnation. */
+    private void applyOp(byte code, long number, byte[] data, byte[] message) throws IOException {
+        switch (code) {
+            case PUT_RECORD -> record = data;
+            case DELETE -> reset(0); // a new incarnation may follow in the same log
+            case PUT_SUBSCRIPTION -> subscriptions().put(StoreCodec.subscription(data).filter(), data);
+            case DELETE_SUBSCRIPTION -> {
+                if (subscriptions != null) {
+                    subscriptions.remove(StoreCodec.string(data));
+                }
+            }
+            case PUT_ENTRY -> {
+                if (message != null && (tombstones == null || !tombstones.remove(number))) {
+                    Entry e = new Entry();
+                    e.entry = data;
+                    e.message = message;
+                    queue().put(number, e);
+                }
+            }
+            case RELEASE_ENTRY -> {
+                Entry e = queue == null ? null : queue.get(number);
+                if (e != null) {
+                    e.released = true;
+                }
+            }
+            case DELETE_ENTRY -> {
+                Entry gone = queue == null ? null : queue.remove(number);
+                if (gone != null) {
+                    completed(number, gone);
+                } else if (tombstones == null || tombstones.size() < MAX_TOMBSTONES) {
+                    tombstones().add(number);
+                }
+            }
+            case PUT_INBOUND_QOS2 -> inboundQos2().add((int) number);
+            case DELETE_INBOUND_QOS2 -> {
+                if (inboundQos2 != null) {
+                    inboundQos2.remove((int) number);
+                }
+                if (inboundCreated != null) {
+                    inboundCreated.remove((int) number);
+                }
+            }
+            case INBOUND_CREATED -> inboundCreated().put((int) number, stream(data));
+            case FORWARD_MARK -> forwardMarks().merge(stream(data), number, Math::max);
+            case ORPHANS_ACCOUNTED -> accountOrphans(data, number);
+            default -> throw new StoreException("replicated session log: unknown write " + code);
+        }
+    }
+
+    /**
+     * A claimant stores the session under {@code claimEpoch}: a live incarnation of another epoch is kept aside until
+     * the claim commits or is given up; a provisional one of an earlier claim (never committed) is dropped.
+     */
+    private void claim(long claimEpoch) {
+        if (claimEpoch == epoch) {
+            return;
+        }
+        if (displaced == null && record != null) {
+            ReplicatedSession held = new ReplicatedSession();
+            held.takeStateOf(this);
+            displaced = held;
+        }
+        LinkedHashSet<MessageIdentity> completed = completedQos2;
+        reset(claimEpoch);
+        completedQos2 = completed == null ? null : new LinkedHashSet<>(completed);
+    }
+
+    /** The displaced incarnation is the copy again. */
+    private void takeBack() {
+        ReplicatedSession held = displaced;
+        displaced = null;
+        takeStateOf(held);
+    }
+
+    private void takeStateOf(ReplicatedSession o) {
+        epoch = o.epoch;
+        record = o.record;
+        subscriptions = o.subscriptions;
+        inboundQos2 = o.inboundQos2;
+        inboundCreated = o.inboundCreated;
+        queue = o.queue;
+        tombstones = o.tombstones;
+        forwardMarks = o.forwardMarks;
+        orphans = o.orphans;
+        completedQos2 = o.completedQos2;
+    }
+
+    /**
+     * The incarnation a node adopts if the session's holder died: while a handover's claim has not committed, the
+     * holder's (it has everything the claimant got, and what arrived since); else this one.
+     */
+    public ReplicatedSession adoptable() {
+        return displaced != null ? displaced : this;
     }
 
     private void completed(long seq, Entry gone) {
@@ -354,7 +449,8 @@ public final class ReplicatedSession {
     @Override
     public String toString() {
         return "incarnation " + Long.toHexString(epoch) + (record == null ? " without its record" : "") + ", "
-                + size(queue) + " queue entries, " + size(subscriptions) + " subscriptions";
+                + size(queue) + " queue entries, " + size(subscriptions) + " subscriptions"
+                + (displaced == null ? "" : "; a claim displaced " + displaced);
     }
 
     /** The incarnation (store epoch) it holds, 0 if none. */
@@ -469,6 +565,10 @@ public final class ReplicatedSession {
                 out.writeInt(m.payloadHash());
             }
         }
+        out.writeBoolean(displaced != null);
+        if (displaced != null) {
+            displaced.write(out);
+        }
     }
 
     public static ReplicatedSession read(DataInputStream in) throws IOException {
@@ -516,6 +616,9 @@ public final class ReplicatedSession {
         }
         for (int i = in.readInt(); i > 0; i--) {
             s.completed(new MessageIdentity(in.readUTF(), in.readLong(), in.readUTF(), in.readInt()));
+        }
+        if (in.readBoolean()) {
+            s.displaced = read(in);
         }
         return s;
     }

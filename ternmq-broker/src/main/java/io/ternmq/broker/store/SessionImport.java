@@ -17,17 +17,21 @@ public final class SessionImport implements StoreOp {
     private final List<Integer> inboundQos2;
     private final java.util.Map<Integer, Long> inboundCreated;
     private final List<StoredEntry> entries;
+    private final boolean claim;
     private final Runnable then;
 
     /**
      * @param inboundCreated of the inbound QoS 2 ids, those a node that died had routed, with their messages' creation
      *                       times: written to the session's replica too, so that should this node die before the
      *                       publisher sends them again, the next adopter still routes the resends to who lacks them
+     * @param claim          a handover's, before its claim commits: the session's replica keeps the holder's
+     *                       incarnation until then ({@link StoreWriter#claimed}); an adoption's is not
      * @param then           continues on the queue owner's loop once everything is durable
      */
     public SessionImport(StoredQueue queue, SessionRecord record, List<Subscription> subscriptions,
                          List<Integer> inboundQos2, java.util.Map<Integer, Long> inboundCreated,
-                         List<StoredEntry> entries, Runnable then) {
+                         List<StoredEntry> entries, boolean claim, Runnable then) {
+        this.claim = claim;
         this.queue = queue;
         this.record = record;
         this.subscriptions = subscriptions;
@@ -40,6 +44,9 @@ public final class SessionImport implements StoreOp {
     @Override
     public void prepare(StoreWriter w) {
         String key = queue.key();
+        if (claim) {
+            w.claimed(key);
+        }
         w.putSession(record);
         for (Subscription s : subscriptions) {
             w.putSubscription(key, s);

@@ -68,6 +68,18 @@ public interface StoreWriter {
     default void inboundCreated(String owner, int packetId, long createdAtMillis) {
     }
 
+    /**
+     * The session about to be written under {@code owner} is one another node is handing over, whose claim has not
+     * committed: only a session's replica keeps the incarnation it replaces, until {@link #held} or until this one is
+     * deleted (the claim given up). Nothing for the store's own files.
+     */
+    default void claimed(String owner) {
+    }
+
+    /** The claim of the session stored under {@code owner} committed ({@link #claimed}). Nothing for the store's own files. */
+    default void held(String owner) {
+    }
+
     /** The outbound QoS 2 message got its PUBREC: after a restart only its PUBREL is resent. */
     void markReleased(String owner, long seq);
 

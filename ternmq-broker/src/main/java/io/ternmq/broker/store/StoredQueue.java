@@ -294,6 +294,14 @@ public final class StoredQueue {
         write(w -> { }, then);
     }
 
+    /**
+     * A session handed over here, whose claim committed: its replica drops the incarnation of the node it came from
+     * ({@link StoreWriter#held}); {@code then} continues on the owner loop once that is durable.
+     */
+    public void held(Runnable then) {
+        write(w -> w.held(key), then);
+    }
+
     /** Submits writes; {@code then} (may be null) continues on the owner loop once they are durable. */
     private void write(java.util.function.Consumer<StoreWriter> writes, Runnable then) {
         store.submit(new StoreOp() {

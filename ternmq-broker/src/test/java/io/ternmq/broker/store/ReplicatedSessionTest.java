@@ -244,4 +244,129 @@ class ReplicatedSessionTest {
         assertThat(ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(migrated.toBytes())))
                 .toImport("c").subscriptions()).extracting(Subscription::filter).containsExactly("a/+");
     }
+
+    /** Another node's store copying into the same replicas (a claimant's, in a handover). */
+    private Consumer<Consumer<StoreWriter>> otherNode() {
+        MemoryStore other = new MemoryStore();
+        other.mirrorTo((logs, first) -> {
+            logs.forEach((clientId, log) -> {
+                ReplicatedSession s = replicas.computeIfAbsent(clientId, k -> new ReplicatedSession());
+                if (!s.apply(log)) {
+                    replicas.remove(clientId);
+                }
+            });
+            return applied -> released.add(applied);
+        });
+        return writes -> other.submit(writes::accept);
+    }
+
+    private static void entry(StoreWriter w, String owner, long seq, String topic) {
+        long id = w.newMessageId();
+        w.putMessage(id, StoreContractTest.message(topic, "m"), 1);
+        w.putQueueEntry(owner, new QueueEntry(seq, id, QoS.AT_LEAST_ONCE, false, new int[0], "", false, 1));
+    }
+
+    /** What a claimant's import writes: the session under its own incarnation, marked as a claim. */
+    private static void claimantImports(StoreWriter w, String owner, long epoch) {
+        w.claimed(owner);
+        w.putSession(record(epoch, null));
+        w.putSubscription(owner, new Subscription("a", QoS.AT_LEAST_ONCE, false, false, 0, 0));
+        entry(w, owner, 1, "m1");
+    }
+
+    private List<String> adoptedTopics() {
+        return replicas.get("c").adoptable().toImport("c").entries().stream().map(e -> e.message().topic()).toList();
+    }
+
+    @Test
+    @DisplayName("a handover given up (the claimant deletes what it imported): the replica is the holder's again, "
+            + "with what the holder wrote meanwhile and after; until then a node adopting takes the holder's")
+    void claimGivenUp() throws IOException {
+        run(w -> {
+            w.putSession(record(7, null));
+            w.putSubscription(OWNER, new Subscription("a", QoS.AT_LEAST_ONCE, false, false, 0, 0));
+            entry(w, OWNER, 1, "m1");
+        });
+        Consumer<Consumer<StoreWriter>> claimant = otherNode();
+        String claimed = StoreOwner.of("c", 9);
+        claimant.accept(w -> claimantImports(w, claimed, 9));
+        run(w -> entry(w, OWNER, 2, "m2")); // arrived while moving: stored here, carried there
+        claimant.accept(w -> entry(w, claimed, 2, "m2"));
+        assertThat(replicas.get("c").epoch()).isEqualTo(9);
+        assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(7);
+        assertThat(adoptedTopics()).containsExactly("m1", "m2");
+        ReplicatedSession migrated = ReplicatedSession.read(new DataInputStream(new ByteArrayInputStream(
+                replicas.get("c").toBytes())));
+        assertThat(migrated.adoptable().epoch()).as("the binary form keeps both").isEqualTo(7);
+        assertThat(migrated.epoch()).isEqualTo(9);
+
+        claimant.accept(w -> w.deleteSession("c", claimed)); // it lost its claim
+        run(w -> entry(w, OWNER, 3, "m3"));
+        assertThat(replicas.get("c").epoch()).isEqualTo(7);
+        assertThat(adoptedTopics()).containsExactly("m1", "m2", "m3");
+        assertThat(replicas.get("c").toImport("c").subscriptions()).extracting(Subscription::filter)
+                .containsExactly("a");
+    }
+
+    @Test
+    @DisplayName("a handover whose claim committed: the holder's incarnation goes, its late writes and its deletion "
+            + "leave the claimant's alone")
+    void claimHeld() {
+        run(w -> {
+            w.putSession(record(7, null));
+            entry(w, OWNER, 1, "m1");
+        });
+        Consumer<Consumer<StoreWriter>> claimant = otherNode();
+        String claimed = StoreOwner.of("c", 9);
+        claimant.accept(w -> claimantImports(w, claimed, 9));
+        claimant.accept(w -> w.held(claimed));
+        assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(9);
+        run(w -> entry(w, OWNER, 2, "late"));
+        run(w -> w.deleteSession("c", OWNER)); // the old holder drops its copy
+        assertThat(replicas.get("c").epoch()).isEqualTo(9);
+        assertThat(adoptedTopics()).containsExactly("m1");
+        claimant.accept(w -> w.deleteSession("c", claimed));
+        assertThat(replicas).doesNotContainKey("c");
+    }
+
+    @Test
+    @DisplayName("the holder's client comes back to it during the move (its record written again): the holder's "
+            + "incarnation is the replica again, whatever the claimant does then")
+    void holderTakesBack() {
+        run(w -> {
+            w.putSession(record(7, null));
+            entry(w, OWNER, 1, "m1");
+        });
+        Consumer<Consumer<StoreWriter>> claimant = otherNode();
+        String claimed = StoreOwner.of("c", 9);
+        claimant.accept(w -> claimantImports(w, claimed, 9));
+        run(w -> w.putSession(record(7, null)));
+        run(w -> entry(w, OWNER, 2, "m2"));
+        claimant.accept(w -> entry(w, claimed, 3, "carried"));
+        claimant.accept(w -> w.deleteSession("c", claimed));
+        assertThat(replicas.get("c").epoch()).isEqualTo(7);
+        assertThat(adoptedTopics()).containsExactly("m1", "m2");
+    }
+
+    @Test
+    @DisplayName("a later claim while one is pending: the holder's incarnation stays displaced, the earlier claim's "
+            + "is dropped (its deletion changes nothing), the later one's commit makes it the replica")
+    void laterClaim() {
+        run(w -> {
+            w.putSession(record(7, null));
+            entry(w, OWNER, 1, "m1");
+        });
+        Consumer<Consumer<StoreWriter>> first = otherNode();
+        Consumer<Consumer<StoreWriter>> second = otherNode();
+        String b = StoreOwner.of("c", 9);
+        String c = StoreOwner.of("c", 11);
+        first.accept(w -> claimantImports(w, b, 9));
+        second.accept(w -> claimantImports(w, c, 11));
+        first.accept(w -> w.deleteSession("c", b));
+        assertThat(replicas.get("c").epoch()).isEqualTo(11);
+        assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(7);
+        second.accept(w -> w.held(c));
+        assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(11);
+        assertThat(adoptedTopics()).containsExactly("m1");
+    }
 }
