@@ -103,8 +103,9 @@ final class AdoptedOrphans {
                     continue;
                 }
                 note(d.message());
-                s.carried(d.message()); // a copy routed to it while it holds its deliveries is not stored again
-                router.deliverStored(s, d);
+                if (local.carried(s, d.message())) { // a copy routed to it while it holds is not stored again
+                    router.deliverStored(s, d);
+                }
             }
             early = null;
         }
@@ -265,8 +266,9 @@ final class AdoptedOrphans {
         }
         if (!session.isEnded() && local.get(clientId) == session) {
             note(d.message());
-            session.carried(d.message());
-            router.deliverStored(session, d);
+            if (local.carried(session, d.message())) {
+                router.deliverStored(session, d);
+            }
             accountRecorded(stream, id); // after the entry: a crash between them gives it twice, not never
         } else {
             account(stream, id);

@@ -26,6 +26,11 @@ final class DeliveryHold {
     private List<Waiting> waiting = new ArrayList<>();
     /** Messages carried here, not yet met among those waiting. */
     private final Map<MessageIdentity, Integer> carried = new HashMap<>();
+    /**
+     * Messages that left the hold before a carried message of their publisher ({@link #carried}): should a copy of
+     * one come by the other path too (its publisher's messages reached the old node by two links), it is stored.
+     */
+    private java.util.Set<MessageIdentity> storedEarly;
 
     /** @return false once the hold is over: the caller stores the delivery itself */
     synchronized boolean hold(Delivery d, Runnable stored) {
@@ -36,11 +41,52 @@ final class DeliveryHold {
         return true;
     }
 
-    /** {@code m} came by the other path (carried, or given as an orphan). */
-    synchronized void carried(Message m) {
-        if (waiting != null) {
-            carried.merge(MessageIdentity.of(m), 1, Integer::sum);
+    /**
+     * {@code m} came by the other path (carried, or given as an orphan) and is stored now. If its copy routed here
+     * waits, the messages of its publisher that wait before that copy and came by this path only are older in that
+     * publisher's order, yet would follow it: they leave the hold now, to be stored before {@code m} (a chaos run:
+     * a resend routed here only, the messages after it carried, and the resend last).
+     *
+     * @return those to store before {@code m}, in order (usually none); null if {@code m} itself left the hold so
+     *         earlier (its publisher's order put it before a carried message): it is stored already
+     */
+    synchronized List<Waiting> carried(Message m) {
+        if (waiting == null) {
+            return List.of();
         }
+        MessageIdentity k = MessageIdentity.of(m);
+        if (storedEarly != null && storedEarly.remove(k)) {
+            return null;
+        }
+        carried.merge(k, 1, Integer::sum);
+        List<Waiting> first = null;
+        for (int i = 0; i < waiting.size(); i++) {
+            Message w = waiting.get(i).delivery().message();
+            if (!w.publisherId().equals(m.publisherId())) {
+                continue;
+            }
+            MessageIdentity wk = MessageIdentity.of(w);
+            if (wk.equals(k)) {
+                if (first == null) {
+                    return List.of();
+                }
+                for (Waiting f : first) {
+                    waiting.remove(f);
+                    if (storedEarly == null) {
+                        storedEarly = new java.util.HashSet<>();
+                    }
+                    storedEarly.add(MessageIdentity.of(f.delivery().message()));
+                }
+                return first;
+            }
+            if (!carried.containsKey(wk)) {
+                if (first == null) {
+                    first = new ArrayList<>(2);
+                }
+                first.add(waiting.get(i));
+            }
+        }
+        return List.of(); // its copy routed here is not among those waiting: nothing to tell about its order
     }
 
     /**

@@ -405,8 +405,9 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
                         + new String(delivery.message().payload(), 0, Math.min(40, delivery.message().payload().length),
                         java.nio.charset.StandardCharsets.ISO_8859_1));
             }
-            s.carried(delivery.message());
-            store.submit(new QueueAppend(s.storedQueue(), delivery));
+            if (carried(s, delivery.message())) {
+                store.submit(new QueueAppend(s.storedQueue(), delivery));
+            }
         }
     }
 
@@ -429,16 +430,36 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      * meanwhile joins its queue now, after them, and its publishers are told.
      */
     public void endHold(Session s) {
-        int released = s.endHold(w -> {
-            PublishTransaction tx = new PublishTransaction(w.delivery().message(), limits);
-            tx.deliver(s.storedQueue(), w.delivery());
-            tx.whenStored(refused -> w.stored().run());
-            store.submit(tx);
-        });
+        int released = s.endHold(w -> storeHeld(s, w));
         if (LOG.isDebugEnabled()) {
             LOG.debug("session of client '{}': {} messages routed to it meanwhile join its queue now",
                     s.clientId(), released);
         }
+    }
+
+    /**
+     * {@code m} reaches {@code s} by another path than routing (carried by its old node, or given as an orphan) and
+     * is stored next: a copy routed to it while it holds is not stored again, and the held messages of its publisher
+     * that must go before it are stored first ({@link DeliveryHold#carried}).
+     *
+     * @return whether to store {@code m}: false if its routed copy was stored already
+     */
+    public boolean carried(Session s, Message m) {
+        List<DeliveryHold.Waiting> first = s.carried(m);
+        if (first == null) {
+            return false;
+        }
+        for (DeliveryHold.Waiting w : first) {
+            storeHeld(s, w);
+        }
+        return true;
+    }
+
+    private void storeHeld(Session s, DeliveryHold.Waiting w) {
+        PublishTransaction tx = new PublishTransaction(w.delivery().message(), limits);
+        tx.deliver(s.storedQueue(), w.delivery());
+        tx.whenStored(refused -> w.stored().run());
+        store.submit(tx);
     }
 
     /** Attaches a connection to a session imported here ({@link #importSession}), on its owner loop. */

@@ -188,12 +188,13 @@ public final class Session extends SessionInbox implements DeliveryTarget, Store
     /**
      * {@code m} joins its queue besides routing (its old node carried it, or it is given as an orphan): a copy routed
      * to it while it holds its deliveries is not stored again.
+     *
+     * @return held messages of its publisher to store before it ({@link DeliveryHold#carried}); null: it is stored
+     *         already
      */
-    public void carried(io.ternmq.broker.message.Message m) {
+    List<DeliveryHold.Waiting> carried(io.ternmq.broker.message.Message m) {
         DeliveryHold h = hold;
-        if (h != null) {
-            h.carried(m);
-        }
+        return h == null ? List.of() : h.carried(m);
     }
 
     /**
