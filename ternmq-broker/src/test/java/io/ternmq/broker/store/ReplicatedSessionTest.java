@@ -278,20 +278,27 @@ class ReplicatedSessionTest {
         return replicas.get("c").adoptable().toImport("c").entries().stream().map(e -> e.message().topic()).toList();
     }
 
-    @Test
-    @DisplayName("a handover given up (the claimant deletes what it imported): the replica is the holder's again, "
-            + "with what the holder wrote meanwhile and after; until then a node adopting takes the holder's")
-    void claimGivenUp() throws IOException {
+    private static final String CLAIMED = StoreOwner.of("c", 9);
+
+    /** The holder's session (incarnation 7: subscription a, m1 queued), and a claimant (9) that imported it. */
+    private Consumer<Consumer<StoreWriter>> handedOver() {
         run(w -> {
             w.putSession(record(7, null));
             w.putSubscription(OWNER, new Subscription("a", QoS.AT_LEAST_ONCE, false, false, 0, 0));
             entry(w, OWNER, 1, "m1");
         });
         Consumer<Consumer<StoreWriter>> claimant = otherNode();
-        String claimed = StoreOwner.of("c", 9);
-        claimant.accept(w -> claimantImports(w, claimed, 9));
+        claimant.accept(w -> claimantImports(w, CLAIMED, 9));
+        return claimant;
+    }
+
+    @Test
+    @DisplayName("a handover given up (the claimant deletes what it imported): the replica is the holder's again, "
+            + "with what the holder wrote meanwhile and after; until then a node adopting takes the holder's")
+    void claimGivenUp() throws IOException {
+        Consumer<Consumer<StoreWriter>> claimant = handedOver();
         run(w -> entry(w, OWNER, 2, "m2")); // arrived while moving: stored here, carried there
-        claimant.accept(w -> entry(w, claimed, 2, "m2"));
+        claimant.accept(w -> entry(w, CLAIMED, 2, "m2"));
         assertThat(replicas.get("c").epoch()).isEqualTo(9);
         assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(7);
         assertThat(adoptedTopics()).containsExactly("m1", "m2");
@@ -300,7 +307,7 @@ class ReplicatedSessionTest {
         assertThat(migrated.adoptable().epoch()).as("the binary form keeps both").isEqualTo(7);
         assertThat(migrated.epoch()).isEqualTo(9);
 
-        claimant.accept(w -> w.deleteSession("c", claimed)); // it lost its claim
+        claimant.accept(w -> w.deleteSession("c", CLAIMED)); // it lost its claim
         run(w -> entry(w, OWNER, 3, "m3"));
         assertThat(replicas.get("c").epoch()).isEqualTo(7);
         assertThat(adoptedTopics()).containsExactly("m1", "m2", "m3");
@@ -312,20 +319,14 @@ class ReplicatedSessionTest {
     @DisplayName("a handover whose claim committed: the holder's incarnation goes, its late writes and its deletion "
             + "leave the claimant's alone")
     void claimHeld() {
-        run(w -> {
-            w.putSession(record(7, null));
-            entry(w, OWNER, 1, "m1");
-        });
-        Consumer<Consumer<StoreWriter>> claimant = otherNode();
-        String claimed = StoreOwner.of("c", 9);
-        claimant.accept(w -> claimantImports(w, claimed, 9));
-        claimant.accept(w -> w.held(claimed));
+        Consumer<Consumer<StoreWriter>> claimant = handedOver();
+        claimant.accept(w -> w.held(CLAIMED));
         assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(9);
         run(w -> entry(w, OWNER, 2, "late"));
         run(w -> w.deleteSession("c", OWNER)); // the old holder drops its copy
         assertThat(replicas.get("c").epoch()).isEqualTo(9);
         assertThat(adoptedTopics()).containsExactly("m1");
-        claimant.accept(w -> w.deleteSession("c", claimed));
+        claimant.accept(w -> w.deleteSession("c", CLAIMED));
         assertThat(replicas).doesNotContainKey("c");
     }
 
@@ -333,17 +334,11 @@ class ReplicatedSessionTest {
     @DisplayName("the holder's client comes back to it during the move (its record written again): the holder's "
             + "incarnation is the replica again, whatever the claimant does then")
     void holderTakesBack() {
-        run(w -> {
-            w.putSession(record(7, null));
-            entry(w, OWNER, 1, "m1");
-        });
-        Consumer<Consumer<StoreWriter>> claimant = otherNode();
-        String claimed = StoreOwner.of("c", 9);
-        claimant.accept(w -> claimantImports(w, claimed, 9));
+        Consumer<Consumer<StoreWriter>> claimant = handedOver();
         run(w -> w.putSession(record(7, null)));
         run(w -> entry(w, OWNER, 2, "m2"));
-        claimant.accept(w -> entry(w, claimed, 3, "carried"));
-        claimant.accept(w -> w.deleteSession("c", claimed));
+        claimant.accept(w -> entry(w, CLAIMED, 3, "carried"));
+        claimant.accept(w -> w.deleteSession("c", CLAIMED));
         assertThat(replicas.get("c").epoch()).isEqualTo(7);
         assertThat(adoptedTopics()).containsExactly("m1", "m2");
     }
@@ -352,20 +347,14 @@ class ReplicatedSessionTest {
     @DisplayName("a later claim while one is pending: the holder's incarnation stays displaced, the earlier claim's "
             + "is dropped (its deletion changes nothing), the later one's commit makes it the replica")
     void laterClaim() {
-        run(w -> {
-            w.putSession(record(7, null));
-            entry(w, OWNER, 1, "m1");
-        });
-        Consumer<Consumer<StoreWriter>> first = otherNode();
+        Consumer<Consumer<StoreWriter>> first = handedOver();
         Consumer<Consumer<StoreWriter>> second = otherNode();
-        String b = StoreOwner.of("c", 9);
-        String c = StoreOwner.of("c", 11);
-        first.accept(w -> claimantImports(w, b, 9));
-        second.accept(w -> claimantImports(w, c, 11));
-        first.accept(w -> w.deleteSession("c", b));
+        String later = StoreOwner.of("c", 11);
+        second.accept(w -> claimantImports(w, later, 11));
+        first.accept(w -> w.deleteSession("c", CLAIMED));
         assertThat(replicas.get("c").epoch()).isEqualTo(11);
         assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(7);
-        second.accept(w -> w.held(c));
+        second.accept(w -> w.held(later));
         assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(11);
         assertThat(adoptedTopics()).containsExactly("m1");
     }
