@@ -200,9 +200,20 @@ final class AdoptedOrphans {
         if (run == null || s == null || s.storedQueue() == null) {
             return;
         }
+        s.storedQueue().recordOrphans(run, new java.util.HashMap<>(marks), ranges());
+    }
+
+    /** All it accounted for so far, written with the adopted session's import (the store's thread). */
+    synchronized void recordWith(io.ternmq.broker.store.StoreWriter w, String key) {
+        if (run != null) {
+            io.ternmq.broker.store.StoredQueue.writeOrphans(w, key, run, marks, ranges());
+        }
+    }
+
+    private Map<Long, long[]> ranges() {
         Map<Long, long[]> ranges = new java.util.HashMap<>();
         accounted.forEach((stream, ids) -> ranges.put(stream, AccountedOrphans.ranges(ids)));
-        s.storedQueue().recordOrphans(run, new java.util.HashMap<>(marks), ranges);
+        return ranges;
     }
 
     boolean isAccounted(long stream, long id) {

@@ -249,7 +249,17 @@ final class SessionAdoption implements AutoCloseable {
         Adoption adoption = new Adoption(n.orphans().runOf(dead), replicaQos2,
                 System.currentTimeMillis() + OrphanedForwards.KEEP_SECONDS * 1000);
         local.adopt(generation, in.record(), in.subscriptions(), in.inboundQos2(), entries, loops.get(),
-                adoption, in.inboundCreated(), s -> {
+                adoption, in.inboundCreated(), (w, key) -> {
+                    // the dead runs it was adopted from, with the session itself: a later adopter gives their late
+                    // orphans (a chaos run lost 51 when this record, sent after the import, was held back by
+                    // replication stalled after a death, and this node died before it went)
+                    if (adopted != null) {
+                        adopted.recordWith(w, key);
+                    }
+                    for (AdoptedOrphans e : earlier) {
+                        e.recordWith(w, key);
+                    }
+                }, s -> {
                     if (adopted != null) {
                         n.orphans().made(adopted, s, local); // orphans that came meanwhile, before anything routed
                     }

@@ -314,18 +314,31 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
      */
     public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
                          List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner) {
-        return adopt(fence, replicated, subscriptions, inboundQos2, entries, owner, null, Map.of(), s -> { });
+        return adopt(fence, replicated, subscriptions, inboundQos2, entries, owner, null, Map.of(), null, s -> { });
+    }
+
+    /** {@link #adopt(long, SessionRecord, List, List, List, EventExecutor, Adoption, Map, java.util.function.BiConsumer,
+     * Consumer)} without more writes for its replica. */
+    public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
+                         List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner, Adoption adoption,
+                         Map<Integer, Long> inboundCreated, Consumer<Session> beforeRouting) {
+        return adopt(fence, replicated, subscriptions, inboundQos2, entries, owner, adoption, inboundCreated, null,
+                beforeRouting);
     }
 
     /**
      * @param adoption        the run (membership id) of the dead node it is adopted from, and what its replica held
      * @param inboundCreated  its inbound QoS 2 ids' messages' creation times there, for their resends
      *                        ({@link DeadNodeInbound})
+     * @param replicaRecords  more writes for its replica, in the import's own store operation ({@link SessionImport});
+     *                        null: none
      * @param beforeRouting   given the session once it is stored (submitted) and before its subscriptions are routed
      */
     public Session adopt(long fence, SessionRecord replicated, List<Subscription> subscriptions,
                          List<Integer> inboundQos2, List<StoredEntry> entries, EventExecutor owner, Adoption adoption,
-                         Map<Integer, Long> inboundCreated, Consumer<Session> beforeRouting) {
+                         Map<Integer, Long> inboundCreated,
+                         java.util.function.BiConsumer<io.ternmq.broker.store.StoreWriter, String> replicaRecords,
+                         Consumer<Session> beforeRouting) {
         String clientId = replicated.clientId();
         AdoptedHost adoptedHost = new AdoptedHost();
         Session s = new Session(clientId, replicated.expiryInterval(), owner, limits, metrics, adoptedHost, store);
@@ -366,7 +379,7 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
         });
         // submitted before any route exists: whatever is published to the session from now on is queued after it
         store.submit(new SessionImport(q, record, subscriptions, inboundQos2, inboundCreated, entries, false,
-                () -> { }));
+                replicaRecords, () -> { }));
         beforeRouting.accept(s);
         for (Subscription sub : subscriptions) {
             router.subscribe(s, sub);

@@ -18,6 +18,7 @@ public final class SessionImport implements StoreOp {
     private final java.util.Map<Integer, Long> inboundCreated;
     private final List<StoredEntry> entries;
     private final boolean claim;
+    private final java.util.function.BiConsumer<StoreWriter, String> alongside;
     private final Runnable then;
 
     /**
@@ -31,7 +32,21 @@ public final class SessionImport implements StoreOp {
     public SessionImport(StoredQueue queue, SessionRecord record, List<Subscription> subscriptions,
                          List<Integer> inboundQos2, java.util.Map<Integer, Long> inboundCreated,
                          List<StoredEntry> entries, boolean claim, Runnable then) {
+        this(queue, record, subscriptions, inboundQos2, inboundCreated, entries, claim, null, then);
+    }
+
+    /**
+     * @param alongside more writes of the session (given its key) in the same operation, so in the same copy to its
+     *                  replica: an adoption's record of the dead runs it was adopted from, which must not arrive later
+     *                  than the session (replication stalled by a death held such a record back for seconds, and the
+     *                  adopter died before it went)
+     */
+    public SessionImport(StoredQueue queue, SessionRecord record, List<Subscription> subscriptions,
+                         List<Integer> inboundQos2, java.util.Map<Integer, Long> inboundCreated,
+                         List<StoredEntry> entries, boolean claim,
+                         java.util.function.BiConsumer<StoreWriter, String> alongside, Runnable then) {
         this.claim = claim;
+        this.alongside = alongside;
         this.queue = queue;
         this.record = record;
         this.subscriptions = subscriptions;
@@ -64,6 +79,9 @@ public final class SessionImport implements StoreOp {
             w.putMessage(id, e.message(), 1);
             w.putQueueEntry(key, new QueueEntry(qe.seq(), id, qe.qos(), qe.retain(), qe.subscriptionIds(),
                     qe.sharedGroup(), qe.released(), qe.payloadBytes()));
+        }
+        if (alongside != null) {
+            alongside.accept(w, key);
         }
     }
 

@@ -328,11 +328,15 @@ public final class StoredQueue {
         if (closed) {
             return;
         }
-        write(w -> {
-            marks.forEach((stream, mark) -> w.forwardMark(key, stream, mark));
-            w.orphansAccounted(key, run, 0, new long[0]); // the run, even with nothing accounted yet
-            ranges.forEach((stream, r) -> w.orphansAccounted(key, run, stream, r));
-        }, null);
+        write(w -> writeOrphans(w, key, run, marks, ranges), null);
+    }
+
+    /** {@link #recordOrphans}'s writes, for the session stored under {@code key}. */
+    public static void writeOrphans(StoreWriter w, String key, String run, Map<Long, Long> marks,
+                                    Map<Long, long[]> ranges) {
+        marks.forEach((stream, mark) -> w.forwardMark(key, stream, mark));
+        w.orphansAccounted(key, run, 0, new long[0]); // the run, even with nothing accounted yet
+        ranges.forEach((stream, r) -> w.orphansAccounted(key, run, stream, r));
     }
 
     /** The session ended: its record (if still this incarnation's) and everything under its key go. */

@@ -358,4 +358,38 @@ class ReplicatedSessionTest {
         assertThat(replicas.get("c").adoptable().epoch()).isEqualTo(11);
         assertThat(adoptedTopics()).containsExactly("m1");
     }
+
+    @Test
+    @DisplayName("an adoption's import carries the record of the dead runs it was adopted from in its own group: the "
+            + "replica never holds the session without it")
+    void adoptionImportCarriesItsRuns() {
+        StoredQueue q = new StoredQueue(store, "c", 7, new StoredQueue.Owner() {
+            @Override
+            public void stored(StoredEntry entry) {
+            }
+
+            @Override
+            public void refused() {
+            }
+
+            @Override
+            public void overflowed() {
+            }
+
+            @Override
+            public void resume(Runnable then) {
+                then.run();
+            }
+        });
+        int groups = firsts.size();
+        store.submit(new SessionImport(q, record(7, null), List.of(), List.of(), Map.of(), List.of(), false,
+                (w, key) -> StoredQueue.writeOrphans(w, key, "run-1", Map.of(5L, 7L), Map.of(5L, new long[] {9, 9})),
+                () -> { }));
+        assertThat(firsts).as("one group").hasSize(groups + 1);
+        ReplicatedSession.Import in = replicas.get("c").toImport("c");
+        assertThat(in.record().epoch()).isEqualTo(7);
+        assertThat(in.orphans()).containsOnlyKeys("run-1");
+        assertThat(in.orphans().get("run-1").get(5L)).containsExactly(9L);
+        assertThat(in.forwardMarks()).containsEntry(5L, 7L);
+    }
 }
