@@ -130,7 +130,7 @@ final class AdoptedOrphans {
         }
     }
 
-    private boolean gave(MessageIdentity m) {
+    boolean gave(MessageIdentity m) {
         synchronized (given) {
             return given.contains(m);
         }

@@ -443,7 +443,8 @@ public final class ClusterNode implements AutoCloseable {
             // pub-q2:17189 at sub-0, which lived on the publisher's node, whose copy for it was not yet written when
             // that node died, while this node had got the message for another session
             only = hadIt ? t -> OrphanedForwards.adoptedFrom(resentFrom, t) && !orphans.hadFromReplica(resentFrom, t, m)
-                    : t -> !orphans.hadFromReplica(resentFrom, t, m);
+                    && !orphans.gaveAsOrphan(t, m)
+                    : t -> !orphans.hadFromReplica(resentFrom, t, m) && !orphans.gaveAsOrphan(t, m);
         }
         if (orphans.watching()) {
             only = only == null ? orphans.noting(m) : only.and(orphans.noting(m));

@@ -462,6 +462,27 @@ final class OrphanedForwards {
         return deadId.equals(a.deadRun()) ? a.held(m, System.currentTimeMillis()) : a.named(m);
     }
 
+    /**
+     * Whether {@code target} is an adopted session here that was given {@code m} as an orphan: a resend of it (its
+     * publisher's node died before its PUBREC) is not for it (a chaos run stored one both ways, 1.4 s apart).
+     */
+    boolean gaveAsOrphan(io.ternmq.broker.routing.DeliveryTarget target, Message m) {
+        if (!(target instanceof io.ternmq.broker.session.Session s)) {
+            return false;
+        }
+        List<AdoptedOrphans> records = watched.get(s);
+        if (records == null) {
+            return false;
+        }
+        MessageIdentity k = MessageIdentity.of(m);
+        for (AdoptedOrphans a : records) {
+            if (a.gave(k)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether {@code target} is a session adopted from the dead run {@code deadId} (here, or before it moved here). */
     static boolean adoptedFrom(String deadId, io.ternmq.broker.routing.DeliveryTarget target) {
         if (!(target instanceof io.ternmq.broker.session.Session s)) {

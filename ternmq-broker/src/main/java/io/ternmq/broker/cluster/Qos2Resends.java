@@ -18,7 +18,8 @@ import java.util.function.Predicate;
  * finds the id already there: the message was routed, but some nodes may lack it. That node routes it again
  * ({@link Router#publishResent}) to every node but the dead one, naming the message: a node that received it before
  * confirms it and routes nothing; one that did not gives it to its subscribers, except the sessions it adopted from
- * the dead node whose replicas held it ({@link OrphanedForwards#hadFromReplica}).
+ * the dead node whose replicas held it ({@link OrphanedForwards#hadFromReplica}) and those given it as an orphan
+ * ({@link OrphanedForwards#gaveAsOrphan}).
  *
  * <p>One entry per publisher and packet id, replaced when the id comes again: a publisher reuses an id only after
  * its PUBCOMP, so the entry is the latest message of that id. Entries stay while the node runs; a publisher has at
@@ -56,6 +57,7 @@ final class Qos2Resends implements Router.ResentPublishes {
         boolean here = has(message, packetId);
         // a session adopted from the dead node itself was not here when the message came: its replica decides
         return t -> t.isNode() ? !(t instanceof RemoteNode r && r.isGone())
-                : (!here || OrphanedForwards.adoptedFrom(deadNode, t)) && !orphans.hadFromReplica(deadNode, t, message);
+                : (!here || OrphanedForwards.adoptedFrom(deadNode, t)) && !orphans.hadFromReplica(deadNode, t, message)
+                && !orphans.gaveAsOrphan(t, message);
     }
 }

@@ -72,6 +72,8 @@ final class ReplicaCopies implements StoreMirror {
     /** Flushes under way, at most {@link #MAX_FLUSHES}; and the one gathering groups meanwhile. Guarded by waiting. */
     private int flushing;
     private Flush next;
+    /** The flush started last (guarded by waiting): the next one's deferred updates go after its. */
+    private Flush lastStarted;
     /**
      * Guarded by waiting: how many times backups may have gone missing (a member left, an update needed another
      * try); up to which of those a safety check that started after it found every backup in sync; whether a check is
@@ -201,7 +203,7 @@ final class ReplicaCopies implements StoreMirror {
                 }
                 next.add(g, logs, first);
                 if (flushing < MAX_FLUSHES) {
-                    ready = next;
+                    ready = started(next);
                     next = null;
                     flushing++;
                 }
@@ -213,9 +215,27 @@ final class ReplicaCopies implements StoreMirror {
         return g;
     }
 
-    /** Logs of several groups, concatenated per client id, sent as one update per client; those named first first. */
+    /** {@code f} starts now (under waiting): its deferred updates go after those of the flush started before it. */
+    private Flush started(Flush f) {
+        f.before = lastStarted;
+        lastStarted = f;
+        return f;
+    }
+
+    /**
+     * Logs of several groups, concatenated per client id, sent as one update per client; those named first first.
+     * Updates not named first (deferred until the first ones are confirmed, or all of a flush naming none) leave
+     * only after the previous flush's have: two flushes' deferred updates for one subscriber left from two callback
+     * threads in either order, and a node dying between them left a replica with a later message and not an earlier
+     * one (suspected in a chaos run: a resend then came after what the replica held).
+     */
     private final class Flush {
-        private final Map<String, ByteArrayOutputStream> logs = new HashMap<>();
+        private Map<String, ByteArrayOutputStream> logs = new HashMap<>();
+        /** The flush started before this one, until this one's deferred updates are sent (guarded by waiting). */
+        private Flush before;
+        /** Whether its deferred updates are sent (or never will be); and what waits for that. Guarded by this. */
+        private boolean restSent;
+        private List<Runnable> afterRest;
         private final Set<String> first = new HashSet<>();
         private final List<Group> groups = new ArrayList<>();
         private AtomicInteger updates;
@@ -235,15 +255,71 @@ final class ReplicaCopies implements StoreMirror {
         }
 
         void send() {
-            first.retainAll(logs.keySet());
-            if (first.isEmpty() || first.size() == logs.size()) {
-                sendAll(logs);
+            Map<String, ByteArrayOutputStream> all = logs;
+            logs = null; // the last flush started stays referenced: not its logs
+            first.retainAll(all.keySet());
+            if (first.isEmpty()) {
+                afterBefore(() -> {
+                    sendAll(all);
+                    restSent();
+                });
+                return;
+            }
+            if (first.size() == all.size()) {
+                sendAll(all);
+                restSent();
                 return;
             }
             Map<String, ByteArrayOutputStream> now = new HashMap<>();
             then = new HashMap<>();
-            logs.forEach((client, log) -> (first.contains(client) ? now : then).put(client, log));
+            all.forEach((client, log) -> (first.contains(client) ? now : then).put(client, log));
             sendAll(now);
+        }
+
+        /** Runs {@code r} once the previous flush's deferred updates are sent (at once if they are). */
+        private void afterBefore(Runnable r) {
+            Flush b;
+            synchronized (waiting) {
+                b = before;
+            }
+            if (b == null) {
+                r.run();
+                return;
+            }
+            b.whenRestSent(() -> {
+                synchronized (waiting) {
+                    before = null;
+                }
+                r.run();
+            });
+        }
+
+        private void whenRestSent(Runnable r) {
+            synchronized (this) {
+                if (!restSent) {
+                    if (afterRest == null) {
+                        afterRest = new ArrayList<>(1);
+                    }
+                    afterRest.add(r);
+                    return;
+                }
+            }
+            r.run();
+        }
+
+        private void restSent() {
+            List<Runnable> waiters;
+            synchronized (this) {
+                restSent = true;
+                waiters = afterRest;
+                afterRest = null;
+            }
+            if (waiters != null) {
+                waiters.forEach(Runnable::run);
+            }
+            synchronized (waiting) {
+                before = null;
+            }
         }
 
         private void sendAll(Map<String, ByteArrayOutputStream> batch) {
@@ -263,9 +339,15 @@ final class ReplicaCopies implements StoreMirror {
             }
             Map<String, ByteArrayOutputStream> rest = then;
             then = null;
-            if (rest != null && !failed) {
-                sendAll(rest); // a failed first update leaves the rest unsent: the group is not acknowledged anyway
-                return;
+            if (rest != null) {
+                if (!failed) {
+                    afterBefore(() -> {
+                        sendAll(rest);
+                        restSent();
+                    });
+                    return;
+                }
+                restSent(); // a failed first update leaves the rest unsent: the group is not acknowledged anyway
             }
             if (retried) {
                 doubt("a copy needed another try");
@@ -279,7 +361,7 @@ final class ReplicaCopies implements StoreMirror {
                 }
                 flushing--;
                 if (next != null) {
-                    ready = next;
+                    ready = started(next);
                     next = null;
                     flushing++;
                 }

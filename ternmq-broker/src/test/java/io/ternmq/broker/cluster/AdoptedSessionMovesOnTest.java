@@ -427,4 +427,27 @@ class AdoptedSessionMovesOnTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> queue(c), q -> q.size() >= 3);
         assertThat(queue(c)).containsExactly("routed", "m4", "m5");
     }
+
+    @Test
+    @DisplayName("a QoS 2 message given to an adopted session as an orphan is not given to it again when its publisher "
+            + "sends it again after its own node died (it lacks it not)")
+    void orphanGivenIsNotResentToIt() throws Exception {
+        Node adopter = afterXDied("a", "b");
+        Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
+        Message m = message("m");
+        orphan(1, m, adopter);
+        ReplicatedSession.Import in = replicaOf(sub);
+        AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
+        AtomicReference<Session> made = new AtomicReference<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    made.set(s);
+                    adopter.orphans.made(adopted, s, adopter.local);
+                });
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(made.get()), q -> q.equals(List.of("m")));
+
+        Qos2Resends resends = new Qos2Resends(adopter.orphans);
+        assertThat(resends.lacking(m, 7, "publisher-run").test(made.get())).as("given as an orphan").isFalse();
+        assertThat(resends.lacking(message("other"), 8, "publisher-run").test(made.get())).isTrue();
+    }
 }

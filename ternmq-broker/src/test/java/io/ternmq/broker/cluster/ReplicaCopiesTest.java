@@ -64,6 +64,23 @@ class ReplicaCopiesTest {
     }
 
     @Test
+    @DisplayName("two flushes under way: the later one's subscriber copies leave after the earlier one's, whichever "
+            + "publisher copy is confirmed first; a flush naming no publisher waits for them too")
+    void deferredCopiesLeaveInFlushOrder() {
+        copies.copy(logs("pub", "sub"), Set.of("pub")).then(() -> { });
+        copies.copy(logs("pub", "sub"), Set.of("pub")).then(() -> { });
+        assertThat(sent).containsExactly("pub", "pub");
+
+        pending.get("pub#2").complete(null); // the later flush's publisher copy first
+        assertThat(sent).as("its subscriber copy waits for the earlier flush's").containsExactly("pub", "pub");
+        pending.get("pub#1").complete(null);
+        assertThat(sent).containsExactly("pub", "pub", "sub", "sub");
+        pending.get("sub#1").complete(null); // the earlier flush done: a third starts, naming no publisher
+        copies.copy(logs("sub"), Set.of()).then(() -> { });
+        assertThat(sent).containsExactly("pub", "pub", "sub", "sub", "sub");
+    }
+
+    @Test
     @DisplayName("a publisher's copy not confirmed: its subscribers' copies are not sent and the group is not "
             + "acknowledged; later groups go on")
     void publisherFailedNothingElseSent() {
