@@ -515,7 +515,7 @@ public final class ClusterSessionRegistry implements SessionRegistry {
                         Session s = session;
                         // the replica drops the holder's incarnation (kept while the handover could be given up)
                         // before the client may change the session here
-                        local.claimHeld(s, () -> {
+                        s.storedQueue().held(() -> {
                             local.attachImported(s, request, connection);
                             // after what this node routed to the holder for the session before it was routed here:
                             // a QoS 2 copy leaves only once its packet id is durable, and must not overtake Done (the

@@ -230,15 +230,6 @@ public final class LocalSessionRegistry implements SessionRegistry, SessionHost 
     }
 
     /**
-     * A session handed over here, whose claim committed: its replica drops the incarnation of the node it came from,
-     * kept until now in case the handover was given up ({@code StoreWriter#claimed}). {@code then} runs on the
-     * session's loop once that is durable.
-     */
-    public void claimHeld(Session s, Runnable then) {
-        s.storedQueue().held(then);
-    }
-
-    /**
      * The node that claimed {@code fence} gave the handover up (or refused what it got): the session stays here and
      * resumes, unless a later claim took it meanwhile.
      */

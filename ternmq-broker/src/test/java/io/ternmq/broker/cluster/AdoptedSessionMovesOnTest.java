@@ -155,6 +155,17 @@ class AdoptedSessionMovesOnTest {
                 List.of(), Map.of(), Map.of(), Map.of(), Set.of());
     }
 
+    /** {@code adopter} adopts session "sub" from x's replica {@code in}, with the orphans {@code adopted} it lacks. */
+    private static Session adoptFromX(Node adopter, ReplicatedSession.Import in, AdoptedOrphans adopted) {
+        AtomicReference<Session> made = new AtomicReference<>();
+        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
+                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
+                    made.set(s);
+                    adopter.orphans.made(adopted, s, adopter.local);
+                });
+        return made.get();
+    }
+
     /** Node {@code next} adopts session "sub" from the replica of its adopter (run-of-a), which died too. */
     private static Session adoptFromAdopter(Node next, ReplicatedSession.Import copy, AdoptedOrphans again,
                                             List<AdoptedOrphans> earlier) {
@@ -182,13 +193,7 @@ class AdoptedSessionMovesOnTest {
         ReplicatedSession.Import in = replicaOf(sub);
         AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
         assertThat(adopted.entries).hasSize(1);
-        AtomicReference<Session> atAdopter = new AtomicReference<>();
-        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
-                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
-                    atAdopter.set(s);
-                    adopter.orphans.made(adopted, s, adopter.local);
-                });
-        Session a = atAdopter.get();
+        Session a = adoptFromX(adopter, in, adopted);
         Message m2 = message("m2");
         orphan(2, m2, adopter, next); // a late orphan while the session is at its adopter: given there
         await().atMost(Duration.ofSeconds(5)).until(() -> queue(a), q -> q.equals(List.of("m1", "m2")));
@@ -303,9 +308,7 @@ class AdoptedSessionMovesOnTest {
         Subscription sub = new Subscription("t/#", QoS.EXACTLY_ONCE);
         ReplicatedSession.Import in = replicaOf(sub);
         AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
-        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
-                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(),
-                s -> adopter.orphans.made(adopted, s, adopter.local));
+        adoptFromX(adopter, in, adopted);
         await().atMost(Duration.ofSeconds(5)).until(() -> adopter.replicas.get("sub") != null
                 && adopter.replicas.get("sub").toImport("sub").orphans().containsKey(RUN));
 
@@ -389,13 +392,7 @@ class AdoptedSessionMovesOnTest {
         orphan(1, message("m1"), adopter, next);
         ReplicatedSession.Import in = replicaOf(sub);
         AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
-        AtomicReference<Session> atAdopter = new AtomicReference<>();
-        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
-                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
-                    atAdopter.set(s);
-                    adopter.orphans.made(adopted, s, adopter.local);
-                });
-        Session a = atAdopter.get();
+        Session a = adoptFromX(adopter, in, adopted);
         orphan(2, message("m2"), adopter, next); // given at the adopter
         Message routed = message("routed");
         adopter.orphans.noting(routed).test(a); // forwarded to the adopter, routing gave it the session there
@@ -438,16 +435,11 @@ class AdoptedSessionMovesOnTest {
         orphan(1, m, adopter);
         ReplicatedSession.Import in = replicaOf(sub);
         AdoptedOrphans adopted = adopter.orphans.entriesFor("x", "sub", in);
-        AtomicReference<Session> made = new AtomicReference<>();
-        adopter.local.adopt(FENCE, in.record(), in.subscriptions(), List.of(), adopted.entries, adopter.loop,
-                new Adoption(RUN, Set.of(), System.currentTimeMillis() + 60_000), Map.of(), s -> {
-                    made.set(s);
-                    adopter.orphans.made(adopted, s, adopter.local);
-                });
-        await().atMost(Duration.ofSeconds(5)).until(() -> queue(made.get()), q -> q.equals(List.of("m")));
+        Session made = adoptFromX(adopter, in, adopted);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue(made), q -> q.equals(List.of("m")));
 
         Qos2Resends resends = new Qos2Resends(adopter.orphans);
-        assertThat(resends.lacking(m, 7, "publisher-run").test(made.get())).as("given as an orphan").isFalse();
-        assertThat(resends.lacking(message("other"), 8, "publisher-run").test(made.get())).isTrue();
+        assertThat(resends.lacking(m, 7, "publisher-run").test(made)).as("given as an orphan").isFalse();
+        assertThat(resends.lacking(message("other"), 8, "publisher-run").test(made)).isTrue();
     }
 }
